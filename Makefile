@@ -1,0 +1,42 @@
+# mlpipe: the two commands that matter are `make run` and `make test`.
+# Run `make help` for the rest.
+
+GO        ?= go
+BIN       := bin
+CONFIG    ?= configs/flights.yaml
+REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo devel)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
+LDFLAGS   := -X github.com/mlpipe/mlpipe/internal/version.Revision=$(REVISION)
+# Packages whose code runs goroutines; they also run under the race detector.
+RACE_PKGS := ./ingest/... ./pipeline/... ./config/...
+
+.PHONY: help build run test test-race fuzz bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/mlpipe and bin/mlserve
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/mlpipe ./cmd/mlpipe
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/mlserve ./cmd/mlserve
+
+run: build ## run the whole pipeline on the shipped data (configs/flights.yaml)
+	$(BIN)/mlpipe run --config $(CONFIG)
+
+test: ## unit, fuzz-corpus and end-to-end tests, then the race detector on concurrent packages
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short $(RACE_PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./ingest/ | grep ^Fuzz); do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./ingest/ || exit 1; done
+
+bench: build ## measure speed and memory; writes BENCHMARKS.md
+	./scripts/bench/run.sh
+
+lint: ## gofmt check, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+clean: ## remove build outputs and the local registry
+	rm -rf $(BIN) dist

@@ -1,0 +1,266 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+// ErrInvalid is wrapped by every error about the content of a config file.
+var ErrInvalid = errors.New("invalid config")
+
+// Config is one pipeline: where the data is, what it must look like, what
+// to learn, and how to judge, store, serve and watch the result.
+type Config struct {
+	// Name is the model name in the registry ("flights-delay").
+	Name string `yaml:"name"`
+
+	Data   ingest.Source    `yaml:"data"`
+	Schema ingest.Schema    `yaml:"schema"`
+	Label  ingest.LabelSpec `yaml:"label"`
+	Split  ingest.SplitSpec `yaml:"split"`
+
+	// Path is the file the config was read from (not a YAML key).
+	Path string `yaml:"-"`
+	// Hash is the sha256 of the file's bytes (not a YAML key).
+	Hash string `yaml:"-"`
+}
+
+// Load reads, decodes and validates the config file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(b, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolvePaths(filepath.Dir(path))
+	return cfg, nil
+}
+
+// Parse decodes and validates config bytes. name is used in errors only;
+// relative paths are left as they are.
+func Parse(b []byte, name string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, cleanYAMLError(err))
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("config: %s: %w: the file is empty", name, ErrInvalid)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	cfg := &Config{}
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("config: %w", describeDecodeError(err, name, &root))
+	}
+	sum := sha256.Sum256(b)
+	cfg.Path, cfg.Hash = name, hex.EncodeToString(sum[:])
+	if err := cfg.validate(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			line := lineOf(&root, ke.path)
+			return nil, fmt.Errorf("config: %s:%d: %s: %w: %s", name, line, ke.path, ErrInvalid, ke.msg)
+		}
+		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, err)
+	}
+	return cfg, nil
+}
+
+// resolvePaths makes relative data paths relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	if c.Data.Path != "" && !filepath.IsAbs(c.Data.Path) {
+		c.Data.Path = filepath.Join(dir, c.Data.Path)
+	}
+}
+
+// JSON returns the resolved config as indented JSON, for run records.
+func (c *Config) JSON() ([]byte, error) {
+	return json.MarshalIndent(c, "", "  ")
+}
+
+// keyError is a validation failure at a YAML key path ("split.test_from").
+type keyError struct {
+	path, msg string
+}
+
+func (e *keyError) Error() string { return e.path + ": " + e.msg }
+
+func keyErr(path, format string, args ...any) error {
+	return &keyError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+func (c *Config) validate() error {
+	if c.Name == "" {
+		return keyErr("name", "is required (the model name in the registry)")
+	}
+	if !validName.MatchString(c.Name) {
+		return keyErr("name", "%q: use letters, digits, '-' and '_' only", c.Name)
+	}
+	if c.Data.Path == "" {
+		return keyErr("data.path", "is required")
+	}
+	switch c.Data.Format {
+	case "", "auto", "parquet", "arrow", "arrows", "csv", "jsonl":
+	default:
+		return keyErr("data.format", "unknown format %q (want auto, parquet, arrow, arrows, csv or jsonl)", c.Data.Format)
+	}
+	if err := c.validateSchema(); err != nil {
+		return err
+	}
+	w := c.Data.Window
+	if w.LastDays < 0 {
+		return keyErr("data.window.last_days", "must be positive, got %d", w.LastDays)
+	}
+	if w.LastDays > 0 && !w.Since.IsZero() {
+		return keyErr("data.window.last_days", "cannot be combined with since")
+	}
+	if !w.Since.IsZero() && !w.Until.IsZero() && !w.Since.Before(w.Until) {
+		return keyErr("data.window.until", "must be after since")
+	}
+	if (w.LastDays > 0 || !w.Since.IsZero() || !w.Until.IsZero()) && !c.hasColumn(w.Column) {
+		return keyErr("data.window.column", "%q is not a column of the schema", w.Column)
+	}
+	if err := c.validateLabel(); err != nil {
+		return err
+	}
+	return c.validateSplit()
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+var arrowTypes = map[string]bool{
+	"int64": true, "float64": true, "bool": true, "string": true,
+	"timestamp[s]": true, "timestamp[ms]": true, "timestamp[us]": true, "timestamp[ns]": true,
+}
+
+func (c *Config) validateSchema() error {
+	if len(c.Schema.Columns) == 0 {
+		return keyErr("schema.columns", "is required: list the columns of the data")
+	}
+	seen := map[string]bool{}
+	for i, col := range c.Schema.Columns {
+		at := fmt.Sprintf("schema.columns[%d]", i)
+		if col.Name == "" {
+			return keyErr(at+".name", "is required")
+		}
+		if seen[col.Name] {
+			return keyErr(at+".name", "duplicate column %q", col.Name)
+		}
+		seen[col.Name] = true
+		if !arrowTypes[col.Type] {
+			return keyErr(at+".type", "unknown type %q (want int64, float64, bool, string or timestamp[us])", col.Type)
+		}
+		numeric := col.Type == "int64" || col.Type == "float64"
+		if (col.Min != nil || col.Max != nil) && !numeric {
+			return keyErr(at+".min", "ranges apply to int64 and float64 columns, not %s", col.Type)
+		}
+		if col.Min != nil && col.Max != nil && *col.Min > *col.Max {
+			return keyErr(at+".max", "%g is below min %g", *col.Max, *col.Min)
+		}
+		if len(col.Categories) > 0 && col.Type != "string" {
+			return keyErr(at+".categories", "apply to string columns, not %s", col.Type)
+		}
+	}
+	return nil
+}
+
+func (c *Config) hasColumn(name string) bool { return c.column(name) != nil }
+
+func (c *Config) column(name string) *ingest.ColumnSpec {
+	for i := range c.Schema.Columns {
+		if c.Schema.Columns[i].Name == name {
+			return &c.Schema.Columns[i]
+		}
+	}
+	return nil
+}
+
+var ruleRE = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
+
+func (c *Config) validateLabel() error {
+	l := c.Label
+	if l.Column == "" {
+		return keyErr("label.column", "is required")
+	}
+	col := c.column(l.Column)
+	if col == nil {
+		return keyErr("label.column", "%q is not a column of the schema", l.Column)
+	}
+	switch l.Kind {
+	case "", "binary":
+		if l.Positive == "" {
+			return keyErr("label.positive", `is required for a binary label (for example "> 15")`)
+		}
+		m := ruleRE.FindStringSubmatch(l.Positive)
+		if m == nil {
+			return keyErr("label.positive", "%q: want an operator (> >= < <= == !=) and a value", l.Positive)
+		}
+		if col.Type == "int64" || col.Type == "float64" {
+			if _, err := strconv.ParseFloat(m[2], 64); err != nil {
+				return keyErr("label.positive", "%q: %q is not a number, and column %q is %s", l.Positive, m[2], l.Column, col.Type)
+			}
+		} else if m[1] != "==" && m[1] != "!=" {
+			return keyErr("label.positive", "%q: only == and != apply to a %s column", l.Positive, col.Type)
+		}
+	case "multiclass":
+		if l.Positive != "" {
+			return keyErr("label.positive", "does not apply to a multiclass label")
+		}
+	default:
+		return keyErr("label.kind", "unknown kind %q (want binary or multiclass)", l.Kind)
+	}
+	return nil
+}
+
+func (c *Config) validateSplit() error {
+	s := c.Split
+	switch s.Method {
+	case "", "time":
+		if !c.hasColumn(s.Column) {
+			return keyErr("split.column", "%q is not a column of the schema", s.Column)
+		}
+		if col := c.column(s.Column); !strings.HasPrefix(col.Type, "timestamp") {
+			return keyErr("split.column", "%q is %s; a time split needs a timestamp column", s.Column, col.Type)
+		}
+		if s.ValidFrom.IsZero() {
+			return keyErr("split.validation_from", "is required for a time split")
+		}
+		if s.TestFrom.IsZero() {
+			return keyErr("split.test_from", "is required for a time split")
+		}
+		if !s.ValidFrom.Before(s.TestFrom) {
+			return keyErr("split.test_from", "must be after validation_from")
+		}
+		if !s.TestUntil.IsZero() && !s.TestFrom.Before(s.TestUntil) {
+			return keyErr("split.test_until", "must be after test_from")
+		}
+	case "random":
+		if s.ValidFraction <= 0 || s.ValidFraction >= 1 {
+			return keyErr("split.validation_fraction", "must be in (0, 1), got %g", s.ValidFraction)
+		}
+		if s.TestFraction <= 0 || s.TestFraction >= 1 {
+			return keyErr("split.test_fraction", "must be in (0, 1), got %g", s.TestFraction)
+		}
+		if s.ValidFraction+s.TestFraction >= 1 {
+			return keyErr("split.test_fraction", "validation_fraction + test_fraction must leave rows to train on")
+		}
+	default:
+		return keyErr("split.method", "unknown method %q (want time or random)", s.Method)
+	}
+	return nil
+}

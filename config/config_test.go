@@ -1,0 +1,107 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/config"
+)
+
+func TestLoadDefault(t *testing.T) {
+	cfg, err := config.Load("../configs/flights.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Name != "flights-delay" {
+		t.Errorf("name = %q", cfg.Name)
+	}
+	// Relative data paths are resolved against the config file's directory.
+	if want := filepath.Join("..", "configs", "..", "data", "flights-3m.parquet"); cfg.Data.Path != filepath.Clean(want) && cfg.Data.Path != want {
+		t.Errorf("data.path = %q, want %q", cfg.Data.Path, want)
+	}
+	if got := cfg.Split.ValidFrom.Format("2006-01-02"); got != "2001-05-01" {
+		t.Errorf("split.validation_from = %s", got)
+	}
+	if len(cfg.Hash) != 64 {
+		t.Errorf("hash = %q, want 64 hex digits", cfg.Hash)
+	}
+}
+
+// base is a small valid config; each case edits one line of it.
+const base = `name: m
+data:
+  path: x.parquet
+schema:
+  columns:
+    - {name: t, type: "timestamp[us]"}
+    - {name: y, type: int64}
+    - {name: c, type: string}
+label:
+  column: y
+  positive: "> 1"
+split:
+  column: t
+  validation_from: 2001-05-01
+  test_from: 2001-06-01
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new string // replace old with new in base
+		want     string // substring of the error
+	}{
+		{"OK", "", "", ""},
+		{"ErrUnknownTopKey", "name: m", "name: m\nnmae: x", "cfg.yaml:2: nmae: unknown key"},
+		{"ErrUnknownNestedKey", "  path: x.parquet", "  path: x.parquet\n  formatt: csv", "cfg.yaml:4: data.formatt: unknown key"},
+		{"ErrUnknownKeyInList", `{name: c, type: string}`, `{name: c, type: string, nulable: true}`, "schema.columns[2].nulable: unknown key"},
+		{"ErrBadFormat", "  path: x.parquet", "  path: x.parquet\n  format: xls", `data.format: invalid config: unknown format "xls"`},
+		{"ErrBadType", `type: int64}`, `type: int}`, `cfg.yaml:7: schema.columns[1].type: invalid config: unknown type "int"`},
+		{"ErrWrongYAMLType", "validation_from: 2001-05-01", "validation_from: [1]", "split.validation_from: cannot use seq"},
+		{"ErrMissingName", "name: m", "", "name: invalid config: is required"},
+		{"ErrLabelColumn", "column: y", "column: z", `label.column: invalid config: "z" is not a column`},
+		{"ErrLabelRule", `positive: "> 1"`, `positive: "about 1"`, "label.positive"},
+		{"ErrLabelKind", "column: y\n", "column: y\n  kind: ordinal\n", `label.kind: invalid config: unknown kind "ordinal"`},
+		{"ErrSplitOrder", "test_from: 2001-06-01", "test_from: 2001-04-01", "cfg.yaml:15: split.test_from: invalid config: must be after validation_from"},
+		{"ErrSplitColumnType", "  column: t\n  validation", "  column: c\n  validation", `split.column: invalid config: "c" is string`},
+		{"ErrDuplicateColumn", `{name: c, type: string}`, `{name: y, type: string}`, `duplicate column "y"`},
+		{"ErrNotYAML", "name: m", "name: [m", "cfg.yaml: invalid config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := base
+			if tt.old != "" {
+				if !strings.Contains(src, tt.old) {
+					t.Fatalf("test bug: %q not in base", tt.old)
+				}
+				src = strings.Replace(src, tt.old, tt.new, 1)
+			}
+			_, err := config.Parse([]byte(src), "cfg.yaml")
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error\n  %v\nwant it to contain\n  %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err = %v, want os.ErrNotExist", err)
+	}
+}

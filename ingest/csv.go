@@ -1,0 +1,227 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"golang.org/x/sync/errgroup"
+)
+
+// readCSV reads a CSV file with a header line. The header names the
+// columns (matched to the contract by name, in any order); every value is
+// parsed into its contract type, and an empty field is null.
+//
+// The file is read whole and cut into chunks at line ends, which are
+// parsed in parallel. A cut never falls inside a quoted field, so quoted
+// line breaks are safe. Errors give the file line (the header is line 1).
+func readCSV(ctx context.Context, path string, c *contract, parallelism int) (*piece, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line")
+	}
+	hr := csv.NewReader(bytes.NewReader(data))
+	header, err := hr.Read()
+	if err != nil {
+		return nil, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
+	}
+	header = append([]string(nil), header...)
+	src, warnings, err := c.plan(path, header, nil)
+	if err != nil {
+		return nil, err
+	}
+	body := data[hr.InputOffset():]
+	chunks := splitLines(body, max(parallelism, 1)*4)
+
+	// Line number of each chunk's first line: the header is line 1.
+	starts := make([]int64, len(chunks))
+	line := int64(1 + bytes.Count(data[:hr.InputOffset()], []byte{'\n'}))
+	if !bytes.HasSuffix(data[:hr.InputOffset()], []byte{'\n'}) {
+		line++ // the header ended at EOF (header-only file without a newline)
+	}
+	for k, ch := range chunks {
+		starts[k] = line
+		line += int64(bytes.Count(ch, []byte{'\n'}))
+	}
+
+	results := make([]*textChunk, len(chunks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(parallelism, 1))
+	for k, ch := range chunks {
+		g.Go(func() error {
+			r, err := parseCSVChunk(gctx, path, ch, starts[k], len(header), src, c)
+			results[k] = r
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return joinChunks(path, results, warnings, c)
+}
+
+// splitLines cuts data into about n pieces, each ending at a line end
+// that is not inside a quoted field.
+func splitLines(data []byte, n int) [][]byte {
+	if len(data) == 0 {
+		return nil
+	}
+	quoted := bytes.IndexByte(data, '"') >= 0
+	size := len(data)/n + 1
+	var out [][]byte
+	start := 0
+	inQuote := false // quote state at position scanned, when quoted
+	scanned := 0
+	for start < len(data) {
+		cut := start + size
+		if cut >= len(data) {
+			out = append(out, data[start:])
+			break
+		}
+		if quoted {
+			// Track quote state up to the cut, then to the next line end
+			// outside quotes. A doubled quote ("") toggles twice: no change.
+			for ; scanned < cut; scanned++ {
+				if data[scanned] == '"' {
+					inQuote = !inQuote
+				}
+			}
+			for cut < len(data) && (inQuote || data[cut] != '\n') {
+				if data[cut] == '"' {
+					inQuote = !inQuote
+				}
+				cut++
+			}
+			scanned = cut
+		} else {
+			nl := bytes.IndexByte(data[cut:], '\n')
+			if nl < 0 {
+				cut = len(data)
+			} else {
+				cut += nl
+			}
+		}
+		if cut < len(data) {
+			cut++ // keep the '\n' with its line
+			scanned = cut
+		}
+		out = append(out, data[start:cut])
+		start = cut
+	}
+	return out
+}
+
+// textChunk is one parsed chunk of a text file.
+type textChunk struct {
+	cols   []*column
+	rows   int64
+	issues rowIssues
+}
+
+func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, nfields int, src []int, c *contract) (*textChunk, error) {
+	fields := c.target.Fields()
+	est := bytes.Count(chunk, []byte{'\n'}) + 1
+	out := &textChunk{cols: make([]*column, len(fields))}
+	for j, f := range fields {
+		out.cols[j] = newColumn(f.Type, c.mem, est)
+	}
+	r := csv.NewReader(bytes.NewReader(chunk))
+	r.ReuseRecord = true
+	r.FieldsPerRecord = -1 // we check the count ourselves, for a better message
+	for {
+		if out.rows&0xffff == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			ln := firstLine
+			if errors.As(err, &pe) {
+				ln = firstLine + int64(pe.Line) - 1
+				err = pe.Err
+			}
+			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: ln, RowGroup: -1, Message: err.Error()})
+			continue
+		}
+		lineOf := func() int64 { l, _ := r.FieldPos(0); return firstLine + int64(l) - 1 }
+		if len(rec) != nfields {
+			if len(rec) == 1 && rec[0] == "" {
+				continue // a blank line
+			}
+			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: lineOf(), RowGroup: -1,
+				Message: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), nfields)})
+			continue
+		}
+		out.rows++
+		for j, k := range src {
+			if err := out.cols[j].appendText(rec[k]); err != nil {
+				out.cols[j].b.AppendNull()
+				l, _ := r.FieldPos(k)
+				out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Column: fields[j].Name,
+					Line: firstLine + int64(l) - 1, RowGroup: -1, Message: err.Error()})
+			}
+		}
+	}
+	return out, nil
+}
+
+// joinChunks turns parsed chunks into a piece, or their issues into an
+// *InvalidError.
+func joinChunks(path string, chunks []*textChunk, warnings []Issue, c *contract) (*piece, error) {
+	var issues []Issue
+	var dropped, rows int64
+	for _, ch := range chunks {
+		// Row numbers are counted per chunk; make them file-wide.
+		for _, is := range ch.issues.kept {
+			issues = append(issues, is)
+		}
+		dropped += ch.issues.dropped
+		rows += ch.rows
+	}
+	if len(issues) > 0 {
+		sort.SliceStable(issues, func(a, b int) bool { return issues[a].Line < issues[b].Line })
+		if dropped > 0 {
+			issues = append(issues, Issue{Severity: Error, Code: CodeParse, File: path, RowGroup: -1,
+				Message: fmt.Sprintf("and %d more parse errors", dropped)})
+		}
+		for _, ch := range chunks {
+			ch.release()
+		}
+		return nil, &InvalidError{Issues: issues}
+	}
+	fields := c.target.Fields()
+	tables := make([]arrow.Table, 0, len(chunks))
+	for _, ch := range chunks {
+		arrs := make([]arrow.Array, len(fields))
+		for j, col := range ch.cols {
+			arrs[j] = col.b.NewArray()
+			col.b.Release()
+		}
+		t := arrayTable(c.target, arrs, ch.rows)
+		tables = append(tables, t)
+	}
+	t := concatTables(c.target, tables)
+	for _, tt := range tables {
+		tt.Release()
+	}
+	return &piece{table: t, fileRows: rows, warnings: warnings}, nil
+}
+
+func (ch *textChunk) release() {
+	for _, col := range ch.cols {
+		col.b.Release()
+	}
+}

@@ -1,0 +1,152 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+)
+
+// Labels are the training targets derived from a table by a LabelSpec.
+type Labels struct {
+	// Classes names the classes; Y[i] indexes it. A binary label has the
+	// classes "0" and "1" (1 is the positive rule holding).
+	Classes []string
+	// Y is the class of each row, or -1 where the source value is null.
+	Y []int32
+}
+
+// Rate returns the share of labelled rows in class k.
+func (l *Labels) Rate(k int32) float64 {
+	var n, hit int
+	for _, y := range l.Y {
+		if y >= 0 {
+			n++
+			if y == k {
+				hit++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
+}
+
+var labelRule = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
+
+// Derive computes the labels of tbl. A binary label applies the Positive
+// rule ("> 15") to the column; a multiclass label takes the column's
+// distinct values, sorted, as the classes.
+func (l LabelSpec) Derive(tbl arrow.Table) (*Labels, error) {
+	j := tbl.Schema().FieldIndices(l.Column)
+	if len(j) != 1 {
+		return nil, fmt.Errorf("label: column %q is not in the data", l.Column)
+	}
+	col := tbl.Column(j[0]).Data()
+	out := &Labels{Y: make([]int32, 0, col.Len())}
+	if l.Kind == "multiclass" {
+		return out, l.multiclass(col, out)
+	}
+	m := labelRule.FindStringSubmatch(l.Positive)
+	if m == nil {
+		return nil, fmt.Errorf("label: bad rule %q", l.Positive)
+	}
+	op, arg := m[1], m[2]
+	out.Classes = []string{"0", "1"}
+	cmp := func(c int) bool {
+		switch op {
+		case ">":
+			return c > 0
+		case ">=":
+			return c >= 0
+		case "<":
+			return c < 0
+		case "<=":
+			return c <= 0
+		case "==":
+			return c == 0
+		}
+		return c != 0
+	}
+	var num float64
+	if col.DataType().ID() == arrow.INT64 || col.DataType().ID() == arrow.FLOAT64 {
+		var err error
+		if num, err = strconv.ParseFloat(arg, 64); err != nil {
+			return nil, fmt.Errorf("label: %q is not a number", arg)
+		}
+	}
+	for _, chunk := range col.Chunks() {
+		for i := 0; i < chunk.Len(); i++ {
+			if chunk.IsNull(i) {
+				out.Y = append(out.Y, -1)
+				continue
+			}
+			var c int
+			switch a := chunk.(type) {
+			case *array.Int64:
+				c = compareFloat(float64(a.Value(i)), num)
+			case *array.Float64:
+				c = compareFloat(a.Value(i), num)
+			case *array.String:
+				c = strings.Compare(a.Value(i), arg)
+			case *array.Boolean:
+				c = strings.Compare(strconv.FormatBool(a.Value(i)), arg)
+			default:
+				return nil, fmt.Errorf("label: column %q is %s; a binary label needs a number, string or bool", l.Column, chunk.DataType())
+			}
+			if cmp(c) {
+				out.Y = append(out.Y, 1)
+			} else {
+				out.Y = append(out.Y, 0)
+			}
+		}
+	}
+	return out, nil
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (l LabelSpec) multiclass(col *arrow.Chunked, out *Labels) error {
+	str := make([]string, 0, col.Len())
+	set := map[string]bool{}
+	for _, chunk := range col.Chunks() {
+		for i := 0; i < chunk.Len(); i++ {
+			if chunk.IsNull(i) {
+				str = append(str, "\x00null")
+				continue
+			}
+			s := chunk.ValueStr(i)
+			set[s] = true
+			str = append(str, s)
+		}
+	}
+	for s := range set {
+		out.Classes = append(out.Classes, s)
+	}
+	sort.Strings(out.Classes)
+	index := make(map[string]int32, len(out.Classes))
+	for k, c := range out.Classes {
+		index[c] = int32(k)
+	}
+	for _, s := range str {
+		if k, ok := index[s]; ok {
+			out.Y = append(out.Y, k)
+		} else {
+			out.Y = append(out.Y, -1)
+		}
+	}
+	return nil
+}

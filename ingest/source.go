@@ -1,0 +1,121 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Formats that Load reads.
+const (
+	FormatParquet     = "parquet"
+	FormatArrowFile   = "arrow"  // Arrow IPC file (.arrow, .feather, .ipc)
+	FormatArrowStream = "arrows" // Arrow IPC stream (.arrows)
+	FormatCSV         = "csv"
+	FormatJSONL       = "jsonl" // JSON Lines (.jsonl, .ndjson)
+)
+
+// formatOf picks a format from a file's extension.
+func formatOf(path string) (string, bool) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet", ".pq":
+		return FormatParquet, true
+	case ".arrow", ".feather", ".ipc":
+		return FormatArrowFile, true
+	case ".arrows":
+		return FormatArrowStream, true
+	case ".csv":
+		return FormatCSV, true
+	case ".jsonl", ".ndjson":
+		return FormatJSONL, true
+	}
+	return "", false
+}
+
+// inputFile is one file of a source and the format it is read as.
+type inputFile struct {
+	path, format string
+}
+
+// resolve lists the files of a source, in the order their rows are read:
+// a single file; the matches of a glob, by name; or the files of a
+// directory (recursively, skipping hidden files), by path. With format
+// "auto" or "", each file's format comes from its extension, and in a
+// directory files with unknown extensions are skipped.
+func resolve(src Source) ([]inputFile, error) {
+	if src.Path == "" {
+		return nil, fmt.Errorf("resolve: %w: the source path is empty", ErrNoFiles)
+	}
+	var paths []string
+	explicit := false // paths were named by the user, not found by a walk
+	switch info, err := os.Stat(src.Path); {
+	case err == nil && info.IsDir():
+		err := filepath.WalkDir(src.Path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if p != src.Path && strings.HasPrefix(name, ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if _, known := formatOf(p); known || (src.Format != "" && src.Format != "auto") {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", src.Path, err)
+		}
+		sort.Strings(paths)
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("resolve %s: %w: the directory holds no data files", src.Path, ErrNoFiles)
+		}
+	case err == nil:
+		paths, explicit = []string{src.Path}, true
+	case hasMeta(src.Path):
+		matches, gerr := filepath.Glob(src.Path)
+		if gerr != nil {
+			return nil, fmt.Errorf("resolve %s: %w", src.Path, gerr)
+		}
+		for _, m := range matches {
+			if info, err := os.Stat(m); err == nil && !info.IsDir() {
+				paths = append(paths, m)
+			}
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("resolve %s: %w: the glob matches no files", src.Path, ErrNoFiles)
+		}
+		sort.Strings(paths)
+		explicit = true
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("resolve %s: %w: no such file or directory", src.Path, ErrNoFiles)
+	default:
+		return nil, fmt.Errorf("resolve %s: %w", src.Path, err)
+	}
+
+	files := make([]inputFile, len(paths))
+	for i, p := range paths {
+		format := src.Format
+		if format == "" || format == "auto" {
+			f, ok := formatOf(p)
+			if !ok && explicit {
+				return nil, invalid(CodeRead, p, "", "cannot tell the format from the extension %q; set data.format (parquet, arrow, arrows, csv or jsonl)", filepath.Ext(p))
+			}
+			format = f
+		}
+		files[i] = inputFile{path: p, format: format}
+	}
+	return files, nil
+}
+
+func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }

@@ -1,0 +1,88 @@
+package ingest
+
+import "time"
+
+// Source says where a dataset comes from. It is the `data:` section of a
+// pipeline config. Relative paths are resolved by the caller (the config
+// loader resolves them against the config file's directory).
+type Source struct {
+	// Path is a file, a glob ("data/daily/*.parquet") or a directory whose
+	// files are partitions of one dataset (read in name order).
+	Path string `yaml:"path" json:"path"`
+	// Format is "auto" (by file extension; the default), "parquet",
+	// "arrow" (IPC file), "arrows" (IPC stream), "csv" or "jsonl".
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Window keeps only the rows whose time column falls inside it.
+	Window Window `yaml:"window,omitempty" json:"window,omitzero"`
+}
+
+// Window is a half-open time interval [Since, Until) over Column. Zero
+// fields are unbounded. LastDays, when set, means "the LastDays days
+// before Until" (Until defaults to the time the load starts, and Since
+// must then be zero); it is how a scheduled run trains on a trailing
+// window of a directory of daily files.
+type Window struct {
+	Column   string    `yaml:"column,omitempty" json:"column,omitempty"`
+	Since    time.Time `yaml:"since,omitempty" json:"since,omitzero"`
+	Until    time.Time `yaml:"until,omitempty" json:"until,omitzero"`
+	LastDays int       `yaml:"last_days,omitempty" json:"last_days,omitempty"`
+}
+
+// Schema is the contract a dataset must meet: the `schema:` section of a
+// pipeline config.
+type Schema struct {
+	Columns []ColumnSpec `yaml:"columns" json:"columns"`
+	// AllowExtra keeps columns the schema does not name (they are an error
+	// otherwise).
+	AllowExtra bool `yaml:"allow_extra_columns,omitempty" json:"allow_extra_columns,omitempty"`
+}
+
+// ColumnSpec is one column of the contract.
+type ColumnSpec struct {
+	Name string `yaml:"name" json:"name"`
+	// Type is an Arrow type name: "int64", "float64", "bool", "string",
+	// "timestamp[us]" (naive local time; "timestamp[ms]", "timestamp[s]"
+	// and "timestamp[ns]" work too).
+	Type     string `yaml:"type" json:"type"`
+	Nullable bool   `yaml:"nullable,omitempty" json:"nullable,omitempty"`
+	// Min and Max bound numeric values (inclusive). Nil means unbounded.
+	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+	Max *float64 `yaml:"max,omitempty" json:"max,omitempty"`
+	// Categories, when set, is the allowed set of a string column. A value
+	// outside it is a validation warning (a new category), not an error.
+	Categories []string `yaml:"categories,omitempty" json:"categories,omitempty"`
+}
+
+// LabelSpec says how the training target is derived from a column: the
+// `label:` section of a pipeline config.
+type LabelSpec struct {
+	// Name of the target ("delayed").
+	Name string `yaml:"name" json:"name"`
+	// Column the target is computed from ("delay").
+	Column string `yaml:"column" json:"column"`
+	// Kind is "binary" (the default) or "multiclass".
+	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	// Positive is the rule for a binary label over a numeric column, as an
+	// operator and a number: "> 15", ">= 1", "== 1", "< 0". For a string or
+	// bool column it can also be a value: "== yes", "== true".
+	Positive string `yaml:"positive,omitempty" json:"positive,omitempty"`
+}
+
+// SplitSpec says how rows are divided into train, validation and test:
+// the `split:` section of a pipeline config.
+type SplitSpec struct {
+	// Method is "time" (the default; no shuffling, for forecasting) or
+	// "random" (seeded, for data with no time order).
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Column is the time column for Method "time".
+	Column string `yaml:"column,omitempty" json:"column,omitempty"`
+	// For Method "time": train is t < ValidFrom, validation is
+	// ValidFrom <= t < TestFrom, test is TestFrom <= t (< TestUntil if set).
+	ValidFrom time.Time `yaml:"validation_from,omitempty" json:"validation_from,omitzero"`
+	TestFrom  time.Time `yaml:"test_from,omitempty" json:"test_from,omitzero"`
+	TestUntil time.Time `yaml:"test_until,omitempty" json:"test_until,omitzero"`
+	// For Method "random": the shares of validation and test rows, and the seed.
+	ValidFraction float64 `yaml:"validation_fraction,omitempty" json:"validation_fraction,omitempty"`
+	TestFraction  float64 `yaml:"test_fraction,omitempty" json:"test_fraction,omitempty"`
+	Seed          uint64  `yaml:"seed,omitempty" json:"seed,omitempty"`
+}

@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+// Stage is one step of a pipeline run. It reads and fills fields of
+// *State.
+type Stage interface {
+	Name() string
+	Run(ctx context.Context, s *State) error
+}
+
+// State carries the typed artifacts that stages hand to each other.
+type State struct {
+	Config *config.Config
+
+	// Set by the load stage.
+	Data *ingest.Dataset
+	// Set by the validate stage (or built from a load that failed on bad
+	// data, so that it can be printed and saved).
+	Report *ingest.Report
+	// Set by the profile stage.
+	Fingerprint string
+	Profile     *ingest.Profile
+	// Set by the split stage.
+	Splits *ingest.Splits
+	Labels map[string]*ingest.Labels // by split name
+}
+
+// Release frees the Arrow memory the state holds.
+func (s *State) Release() {
+	if s.Splits != nil {
+		s.Splits.Release()
+	}
+	s.Data.Release()
+}
+
+// StageResult is the outcome of one stage.
+type StageResult struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Runner runs stages in order.
+type Runner struct {
+	Stages []Stage
+	// Log receives a line per stage start and end. Nil means no logging.
+	Log *slog.Logger
+}
+
+// Run runs the stages on s, stopping at the first error. It returns the
+// results of the stages that ran. Stage errors are returned as they are:
+// each already names its operation ("load: ...", "split: ...").
+func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var results []StageResult
+	for _, st := range r.Stages {
+		if err := ctx.Err(); err != nil {
+			return results, fmt.Errorf("%s: %w", st.Name(), err)
+		}
+		log.Info("stage start", "stage", st.Name())
+		start := time.Now()
+		err := st.Run(ctx, s)
+		res := StageResult{Name: st.Name(), Duration: time.Since(start)}
+		if err != nil {
+			res.Error = err.Error()
+			results = append(results, res)
+			log.Error("stage failed", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond), "err", err)
+			return results, err
+		}
+		results = append(results, res)
+		log.Info("stage done", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond))
+	}
+	return results, nil
+}

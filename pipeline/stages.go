@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+// IngestStages are the stages of `mlpipe ingest`, in order:
+// load → validate → profile → split.
+func IngestStages(opts *ingest.Options) []Stage {
+	return []Stage{
+		&loadStage{opts: opts},
+		validateStage{},
+		profileStage{},
+		splitStage{},
+	}
+}
+
+// AllStages are the stages of `mlpipe run`. Today they are the ingest
+// stages; features, training, evaluation, the gate and the registry
+// follow as they are built.
+func AllStages(opts *ingest.Options) []Stage {
+	return IngestStages(opts)
+}
+
+// loadStage reads the source into an Arrow table typed by the contract.
+type loadStage struct{ opts *ingest.Options }
+
+func (loadStage) Name() string { return "load" }
+
+func (st *loadStage) Run(ctx context.Context, s *State) error {
+	ds, err := ingest.Load(ctx, s.Config.Data, s.Config.Schema, st.opts)
+	if err != nil {
+		s.Report = ingest.ReportFromError(err)
+		return err
+	}
+	s.Data = ds
+	return nil
+}
+
+// validateStage checks values against the contract; errors fail the run,
+// warnings do not.
+type validateStage struct{}
+
+func (validateStage) Name() string { return "validate" }
+
+func (validateStage) Run(ctx context.Context, s *State) error {
+	s.Report = ingest.Validate(s.Data, s.Config.Schema, s.Config.Label)
+	if err := s.Report.Err(); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	return nil
+}
+
+// profileStage fingerprints the data and profiles every column.
+type profileStage struct{}
+
+func (profileStage) Name() string { return "profile" }
+
+func (profileStage) Run(ctx context.Context, s *State) error {
+	fp, err := ingest.Fingerprint(ctx, s.Data.Table)
+	if err != nil {
+		return err
+	}
+	s.Fingerprint = fp
+	s.Profile, err = ingest.ProfileTable(ctx, s.Data.Table, nil)
+	return err
+}
+
+// splitStage divides the data by time (or at random) and derives the
+// labels of each split.
+type splitStage struct{}
+
+func (splitStage) Name() string { return "split" }
+
+func (splitStage) Run(ctx context.Context, s *State) error {
+	sp, err := ingest.Split(ctx, s.Data.Table, s.Config.Split)
+	if err != nil {
+		return err
+	}
+	s.Splits = sp
+	s.Labels = map[string]*ingest.Labels{}
+	for _, nt := range sp.Tables() {
+		l, err := s.Config.Label.Derive(nt.Table)
+		if err != nil {
+			return fmt.Errorf("%s: %w", nt.Name, err)
+		}
+		s.Labels[nt.Name] = l
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package pipeline
+
+import "github.com/mlpipe/mlpipe/ingest"
+
+// Summary is what `mlpipe ingest` and `mlpipe run` report: the data, its
+// validation, profile and splits, and the stage timings. It is printed as
+// text, or as JSON with --json.
+type Summary struct {
+	Config      string            `json:"config"`
+	Source      string            `json:"source"`
+	Files       []ingest.Part     `json:"files,omitempty"`
+	Rows        int64             `json:"rows"`
+	Columns     int               `json:"columns"`
+	Fingerprint string            `json:"fingerprint,omitempty"`
+	Validation  *ingest.Report    `json:"validation,omitempty"`
+	Profile     *ingest.Profile   `json:"profile,omitempty"`
+	Label       string            `json:"label"`
+	Splits      []SplitSummary    `json:"splits,omitempty"`
+	Stages      []StageResult     `json:"stages"`
+	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
+	Error       string            `json:"error,omitempty"`
+	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+}
+
+// SplitSummary is one split's size, time range and label balance.
+type SplitSummary struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
+	// From and To are the first and last time in the split column
+	// (empty for a random split).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Classes is the share of labelled rows in each class; for a binary
+	// label PositiveRate is the share of class "1".
+	PositiveRate *float64           `json:"positive_rate,omitempty"`
+	Classes      map[string]float64 `json:"classes,omitempty"`
+}
+
+// Summarize builds the summary of a state after the stages in results
+// ran.
+func Summarize(s *State, results []StageResult) *Summary {
+	sum := &Summary{
+		Config: s.Config.Path,
+		Source: s.Config.Data.Path,
+		Label:  s.Config.Label.Name,
+		Stages: results,
+	}
+	if s.Data != nil {
+		sum.Files = s.Data.Parts
+		sum.Rows = s.Data.Table.NumRows()
+		sum.Columns = int(s.Data.Table.NumCols())
+	}
+	sum.Validation = s.Report
+	sum.Fingerprint = s.Fingerprint
+	sum.Profile = s.Profile
+	if s.Splits != nil {
+		for _, nt := range s.Splits.Tables() {
+			ss := SplitSummary{Name: nt.Name, Rows: nt.Table.NumRows()}
+			if s.Config.Split.Method != "random" {
+				ss.From, ss.To = timeRange(nt, s.Config.Split.Column)
+			}
+			if l := s.Labels[nt.Name]; l != nil {
+				if len(l.Classes) == 2 && l.Classes[1] == "1" {
+					r := l.Rate(1)
+					ss.PositiveRate = &r
+				} else {
+					ss.Classes = map[string]float64{}
+					for k, c := range l.Classes {
+						ss.Classes[c] = l.Rate(int32(k))
+					}
+				}
+			}
+			sum.Splits = append(sum.Splits, ss)
+		}
+	}
+	return sum
+}
+
+// timeRange returns the first and last time of a split's time column,
+// formatted as naive local time.
+func timeRange(nt ingest.NamedTable, column string) (from, to string) {
+	lo, hi, ok := ingest.TimeBounds(nt.Table, column)
+	if !ok {
+		return "", ""
+	}
+	const layout = "2006-01-02T15:04:05"
+	return lo.Format(layout), hi.Format(layout)
+}
