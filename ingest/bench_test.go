@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow/go/v17/arrow"
+
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
 )
@@ -38,7 +40,76 @@ func BenchmarkLoadParquet(b *testing.B) {
 		if ds.Table.NumRows() != 3_000_000 { // rows in data/flights-3m.parquet (data/README.md)
 			b.Fatalf("rows = %d", ds.Table.NumRows())
 		}
+		b.ReportMetric(float64(tableBytes(ds.Table))/1e6, "table-MB")
 		ds.Release()
+	}
+}
+
+// tableBytes is the size of a table's Arrow buffers.
+func tableBytes(t arrow.Table) int64 {
+	var n int64
+	for j := 0; j < int(t.NumCols()); j++ {
+		for _, c := range t.Column(j).Data().Chunks() {
+			for _, buf := range c.Data().Buffers() {
+				if buf != nil {
+					n += int64(buf.Len())
+				}
+			}
+		}
+	}
+	return n
+}
+
+// loadFull loads the shipped dataset once for the benchmarks that need
+// a table.
+func loadFull(b *testing.B) *ingest.Dataset {
+	b.Helper()
+	cfg := flightsConfig(b)
+	ds, err := ingest.Load(context.Background(), ingest.Source{Path: fullData}, cfg.Schema, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ds.Release)
+	return ds
+}
+
+func BenchmarkProfile(b *testing.B) {
+	ds := loadFull(b)
+	for b.Loop() {
+		if _, err := ingest.ProfileTable(context.Background(), ds.Table, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFingerprint(b *testing.B) {
+	ds := loadFull(b)
+	for b.Loop() {
+		if _, err := ingest.Fingerprint(context.Background(), ds.Table); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	ds := loadFull(b)
+	cfg := flightsConfig(b)
+	for b.Loop() {
+		if r := ingest.Validate(ds, cfg.Schema, cfg.Label); !r.OK() {
+			b.Fatal(r.Err())
+		}
+	}
+}
+
+func BenchmarkSplit(b *testing.B) {
+	ds := loadFull(b)
+	cfg := flightsConfig(b)
+	for b.Loop() {
+		sp, err := ingest.Split(context.Background(), ds.Table, cfg.Split)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sp.Release()
 	}
 }
 

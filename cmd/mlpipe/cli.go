@@ -21,8 +21,13 @@ const (
 	exitError     = 1 // anything not listed below
 	exitUsage     = 2 // bad flags or arguments
 	exitInvalid   = 3 // the config or the data failed validation
+	exitNoData    = 4 // the data source matched no files
 	exitCancelled = 130
 )
+
+// exitCodesHelp ends the --help of every pipeline command.
+const exitCodesHelp = "Exit codes: 0 ok, 1 error (I/O, internal), 2 usage, 3 invalid config or data,\n" +
+	"4 the data source matched no files, 130 cancelled (docs/cli.md)."
 
 // command is one `mlpipe CMD`.
 type command struct {
@@ -112,6 +117,11 @@ func (f *flags) addJSON() {
 
 // parse parses args and sets up e.log from the logging flags.
 func (f *flags) parse(e *env, args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			f.SetOutput(e.stdout) // asked-for help goes to stdout
+		}
+	}
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -172,6 +182,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
+	case errors.Is(err, ingest.ErrNoFiles):
+		return exitNoData
 	case errors.Is(err, config.ErrInvalid), isDataError(err):
 		return exitInvalid
 	}

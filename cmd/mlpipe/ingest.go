@@ -21,7 +21,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "ingest", "--config FILE [flags]",
 		"Load, validate, profile and split the data of a pipeline config, print a summary,\n"+
 			"and save the validation report, the profile and the summary as JSON under --out.\n\n"+
-			"Exit codes: 0 ok, 1 error (I/O, internal), 2 usage, 3 invalid config or data, 130 cancelled.")
+			exitCodesHelp)
 	return runStages(ctx, e, f, args, "ingest", pipeline.IngestStages)
 }
 
@@ -30,7 +30,7 @@ func runPipeline(ctx context.Context, e *env, args []string) error {
 		"Run the whole pipeline on a config's data and print a summary. Today the stages are\n"+
 			"load → validate → profile → split; features, training, evaluation and the registry\n"+
 			"are being built (see docs/architecture.md).\n\n"+
-			"Exit codes: 0 ok, 1 error (I/O, internal), 2 usage, 3 invalid config or data, 130 cancelled.")
+			exitCodesHelp)
 	return runStages(ctx, e, f, args, "run", pipeline.AllStages)
 }
 

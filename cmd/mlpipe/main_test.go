@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/pipeline"
+)
+
+// The end-to-end tests drive run, the whole CLI without the process,
+// against the fixtures in testdata/ and a temporary output directory.
+
+const fixtureConfig = "../../testdata/flights-10k.yaml"
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), exitCode(err)
+}
+
+func TestIngest(t *testing.T) {
+	outDir := filepath.Join(t.TempDir(), "out")
+	stdout, stderr, code := runCLI(t, "ingest", "--config", fixtureConfig, "--out", outDir)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// Split sizes of the fixture: Jan–Apr, May and June rows (testdata/README.md).
+	for _, want := range []string{
+		"10,000 rows, 5 columns",
+		"validate   ok: 0 errors, 0 warnings",
+		"train       6,597 rows",
+		"validation  1,729 rows",
+		"test        1,674 rows",
+		"fingerprint sha256:",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "stage done") {
+		t.Errorf("stderr has no stage logs:\n%s", stderr)
+	}
+	for _, f := range []string{"summary.json", "validation.json", "profile.json"} {
+		if _, err := os.Stat(filepath.Join(outDir, f)); err != nil {
+			t.Errorf("output %s: %v", f, err)
+		}
+	}
+}
+
+func TestIngestJSON(t *testing.T) {
+	stdout, _, code := runCLI(t, "ingest", "--config", fixtureConfig, "--out", "", "--json", "--log-level", "error")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var sum pipeline.Summary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
+	}
+	if sum.Rows != 10_000 || len(sum.Splits) != 3 || sum.Status != "ok" || sum.Profile == nil {
+		t.Errorf("summary: rows %d, splits %d, status %q", sum.Rows, len(sum.Splits), sum.Status)
+	}
+	// 1,397 of 6,597 training rows are delayed (see ingest's TestSplitTime).
+	if r := sum.Splits[0].PositiveRate; r == nil || *r != 1397.0/6597 {
+		t.Errorf("train positive rate = %v", r)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("name: x\nnmae: y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring expected on stdout
+	}{
+		{"OK/help", []string{"help"}, exitOK, "Commands:"},
+		{"OK/ingest-help", []string{"ingest", "--help"}, exitOK, "-config"},
+		{"OK/run-help", []string{"run", "-h"}, exitOK, "Exit codes:"},
+		{"ErrNoCommand", nil, exitUsage, "Commands:"},
+		{"ErrUnknownCommand", []string{"nope"}, exitUsage, ""},
+		{"ErrNoConfig", []string{"ingest"}, exitUsage, ""},
+		{"ErrBadFlag", []string{"ingest", "--nope"}, exitUsage, ""},
+		{"ErrBadConfig", []string{"ingest", "--config", badConfig}, exitInvalid, ""},
+		{"ErrBadData", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/bad/nonnumeric.csv"},
+			exitInvalid, `line 7, column "delay": "abc" is not an int64`},
+		{"ErrInvalidValues", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/bad/out-of-range.csv"},
+			exitInvalid, `row 5, column "distance": value 99999 is above the maximum 6000`},
+		{"ErrNoFiles", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/none-*.csv"}, exitNoData, ""},
+		{"ErrEmptySplit", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/monthly/2001-01.parquet"},
+			exitInvalid, "status     invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout)
+			}
+			if strings.Contains(stdout+stderr, "panic") || strings.Contains(stdout+stderr, "goroutine ") {
+				t.Errorf("output has a stack trace:\n%s%s", stdout, stderr)
+			}
+		})
+	}
+}

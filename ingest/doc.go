@@ -1,0 +1,28 @@
+// Package ingest is the first stage of the pipeline: it turns files into
+// a validated, profiled and split Arrow table.
+//
+// In: a Source (a file, a glob or a directory of partition files in
+// Parquet, Arrow IPC file or stream, CSV or JSON Lines; optionally a time
+// window) and a Schema (the data contract: column names, types,
+// nullability, ranges, allowed categories).
+//
+// Out:
+//   - Load: a *Dataset, one arrow.Table in the contract's column order and
+//     types, with the file and row each table row came from;
+//   - Validate: a *Report of issues (errors fail the stage, warnings do
+//     not), each naming the file, column and row or line;
+//   - Fingerprint: a content hash that ignores file names and layout;
+//   - ProfileTable: per-column statistics, saved as JSON, which are the
+//     drift monitor's baseline;
+//   - Split: train, validation and test tables, by time or at random;
+//   - LabelSpec.Derive: the training target of each row.
+//
+// Load checks structure (files, columns, types, parsing) and Validate
+// checks values. Both report bad data as an *InvalidError wrapping
+// ErrInvalid, never a panic; an I/O failure is a plain wrapped error, and
+// a source that matches no file wraps ErrNoFiles.
+//
+// Reading is parallel: row groups of one Parquet file, chunks of one
+// CSV or JSON Lines file, or whole files when there are several. Each
+// long loop checks its context.
+package ingest
