@@ -125,7 +125,7 @@ func writeOutputs(dir string, sum *pipeline.Summary) error {
 // section, names in the left column.
 func printSummary(w io.Writer, s *pipeline.Summary) {
 	line := func(name, format string, args ...any) {
-		fmt.Fprintf(w, "%-10s %s\n", name, fmt.Sprintf(format, args...))
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-10s %s", name, fmt.Sprintf(format, args...)), " "))
 	}
 	line("config", "%s", s.Config)
 	if len(s.Files) > 0 {
