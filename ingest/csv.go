@@ -253,10 +253,7 @@ func joinChunks(path string, chunks []*textChunk, warnings []Issue, c *contract)
 	var issues []Issue
 	var dropped, rows int64
 	for _, ch := range chunks {
-		// Row numbers are counted per chunk; make them file-wide.
-		for _, is := range ch.issues.kept {
-			issues = append(issues, is)
-		}
+		issues = append(issues, ch.issues.kept...)
 		dropped += ch.issues.dropped
 		rows += ch.rows
 	}
