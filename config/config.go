@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mlpipe/mlpipe/ingest"
@@ -31,6 +33,11 @@ type Config struct {
 	Schema ingest.Schema    `yaml:"schema"`
 	Label  ingest.LabelSpec `yaml:"label"`
 	Split  ingest.SplitSpec `yaml:"split"`
+
+	Gate     GateSpec     `yaml:"gate,omitempty"`
+	Registry RegistrySpec `yaml:"registry,omitempty"`
+	Schedule ScheduleSpec `yaml:"schedule,omitempty"`
+	Monitor  MonitorSpec  `yaml:"monitor,omitempty"`
 
 	// Path is the file the config was read from (not a YAML key).
 	Path string `yaml:"-"`
@@ -81,10 +88,12 @@ func Parse(b []byte, name string) (*Config, error) {
 	return cfg, nil
 }
 
-// resolvePaths makes relative data paths relative to dir.
+// resolvePaths makes relative paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
-	if c.Data.Path != "" && !filepath.IsAbs(c.Data.Path) {
-		c.Data.Path = filepath.Join(dir, c.Data.Path)
+	for _, p := range []*string{&c.Data.Path, &c.Registry.Path} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
 	}
 }
 
@@ -138,7 +147,10 @@ func (c *Config) validate() error {
 	if err := c.validateLabel(); err != nil {
 		return err
 	}
-	return c.validateSplit()
+	if err := c.validateSplit(); err != nil {
+		return err
+	}
+	return c.validateLater()
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
@@ -261,6 +273,69 @@ func (c *Config) validateSplit() error {
 		}
 	default:
 		return keyErr("split.method", "unknown method %q (want time or random)", s.Method)
+	}
+	return nil
+}
+
+// The sections below are read and validated now and used by the stages
+// that the open issues add (promotion gate, registry, scheduler,
+// monitor). Each moves to the package that owns it when that package is
+// built.
+
+// GateSpec is the promotion gate: a candidate replaces the production
+// model only if it beats it on Metric by at least MinImprovement on the
+// same test data.
+type GateSpec struct {
+	Metric         string  `yaml:"metric,omitempty" json:"metric,omitempty"`
+	MinImprovement float64 `yaml:"min_improvement,omitempty" json:"min_improvement,omitempty"`
+}
+
+// RegistrySpec says where runs and model versions are stored.
+type RegistrySpec struct {
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+}
+
+// ScheduleSpec is when scheduled retraining runs: a standard 5-field cron
+// spec ("0 3 * * *") or a descriptor ("@daily"), in Timezone (an IANA
+// name; default the machine's local time).
+type ScheduleSpec struct {
+	Cron     string `yaml:"cron,omitempty" json:"cron,omitempty"`
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+}
+
+// MonitorSpec is how the monitor judges drift: the share of drifted
+// features that recommends a retrain, and the PSI above which a feature
+// counts as drifted.
+type MonitorSpec struct {
+	DriftShare   float64 `yaml:"drift_share,omitempty" json:"drift_share,omitempty"`
+	PSIThreshold float64 `yaml:"psi_threshold,omitempty" json:"psi_threshold,omitempty"`
+}
+
+// Metrics a gate or model selection can compare on.
+var gateMetrics = map[string]bool{"roc_auc": true, "pr_auc": true, "log_loss": true, "brier": true, "accuracy": true, "f1": true, "macro_f1": true}
+
+func (c *Config) validateLater() error {
+	if m := c.Gate.Metric; m != "" && !gateMetrics[m] {
+		return keyErr("gate.metric", "unknown metric %q (want roc_auc, pr_auc, log_loss, brier, accuracy, f1 or macro_f1)", m)
+	}
+	if c.Gate.MinImprovement < 0 {
+		return keyErr("gate.min_improvement", "must be >= 0, got %g", c.Gate.MinImprovement)
+	}
+	if s := c.Schedule.Cron; s != "" {
+		if _, err := cron.ParseStandard(s); err != nil {
+			return keyErr("schedule.cron", "%q: %v", s, err)
+		}
+	}
+	if tz := c.Schedule.Timezone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			return keyErr("schedule.timezone", "%q: %v", tz, err)
+		}
+	}
+	if d := c.Monitor.DriftShare; d < 0 || d > 1 {
+		return keyErr("monitor.drift_share", "must be in [0, 1], got %g", d)
+	}
+	if p := c.Monitor.PSIThreshold; p < 0 {
+		return keyErr("monitor.psi_threshold", "must be >= 0, got %g", p)
 	}
 	return nil
 }

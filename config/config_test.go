@@ -69,6 +69,12 @@ func TestParseErrors(t *testing.T) {
 		{"ErrSplitColumnType", "  column: t\n  validation", "  column: c\n  validation", `split.column: invalid config: "c" is string`},
 		{"ErrDuplicateColumn", `{name: c, type: string}`, `{name: y, type: string}`, `duplicate column "y"`},
 		{"ErrNotYAML", "name: m", "name: [m", "cfg.yaml: invalid config"},
+		{"OK/later-sections", "name: m", "name: m\ngate: {metric: pr_auc}\nschedule: {cron: \"@daily\"}\nmonitor: {drift_share: 0.3}", ""},
+		{"ErrGateMetric", "name: m", "name: m\ngate: {metric: auc}", `gate.metric: invalid config: unknown metric "auc"`},
+		{"ErrCron", "name: m", "name: m\nschedule: {cron: \"61 * * * *\"}", `schedule.cron: invalid config: "61 * * * *"`},
+		{"ErrTimezone", "name: m", "name: m\nschedule: {timezone: Mars/Olympus}", `schedule.timezone: invalid config`},
+		{"ErrDriftShare", "name: m", "name: m\nmonitor: {drift_share: 2}", "monitor.drift_share: invalid config: must be in [0, 1]"},
+		{"ErrUnknownGateKey", "name: m", "name: m\ngate: {metrc: roc_auc}", "gate.metrc: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
