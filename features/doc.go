@@ -1,0 +1,12 @@
+// Package features turns raw columns into the numbers models learn from.
+//
+// In: the training split (an arrow.Table) and a Spec saying which
+// transform applies to each column. Out: a fitted Pipeline, plain data
+// serialised as JSON, whose Transform maps a table to a Matrix and whose
+// TransformRow maps one raw row to the same vector, bit for bit.
+//
+// Matrix is the contract between features and train: column-major
+// float64 columns, each Numeric (NaN means missing) or Categorical
+// (integer codes in [0, Card); code 0 is "unknown": unseen, rare or
+// missing).
+package features
