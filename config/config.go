@@ -17,6 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	Schema ingest.Schema    `yaml:"schema"`
 	Label  ingest.LabelSpec `yaml:"label"`
 	Split  ingest.SplitSpec `yaml:"split"`
+
+	Features features.Spec `yaml:"features,omitempty"`
 
 	Gate     GateSpec     `yaml:"gate,omitempty"`
 	Registry RegistrySpec `yaml:"registry,omitempty"`
@@ -148,6 +151,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateSplit(); err != nil {
+		return err
+	}
+	if err := c.validateFeatures(); err != nil {
 		return err
 	}
 	return c.validateLater()
@@ -313,6 +319,31 @@ type MonitorSpec struct {
 
 // Metrics a gate or model selection can compare on.
 var gateMetrics = map[string]bool{"roc_auc": true, "pr_auc": true, "log_loss": true, "brier": true, "accuracy": true, "f1": true, "macro_f1": true}
+
+// featureKeyRE splits a features.Spec error into its key path and message.
+var featureKeyRE = regexp.MustCompile(`^(features\[\d+\](?:\.\w+)?): (.*)$`)
+
+func (c *Config) validateFeatures() error {
+	types := map[string]string{}
+	for _, col := range c.Schema.Columns {
+		types[col.Name] = col.Type
+	}
+	binary := c.Label.Kind == "" || c.Label.Kind == "binary"
+	if err := c.Features.Check(types, binary); err != nil {
+		if m := featureKeyRE.FindStringSubmatch(err.Error()); m != nil {
+			return keyErr(m[1], "%s", m[2])
+		}
+		return keyErr("features", "%v", err)
+	}
+	for i, t := range c.Features {
+		for _, col := range append([]string{t.Column}, t.Columns...) {
+			if col != "" && col == c.Label.Column {
+				return keyErr(fmt.Sprintf("features[%d]", i), "column %q is the label's source; using it as a feature leaks the answer", col)
+			}
+		}
+	}
+	return nil
+}
 
 func (c *Config) validateLater() error {
 	if m := c.Gate.Metric; m != "" && !gateMetrics[m] {

@@ -74,6 +74,11 @@ func TestParseErrors(t *testing.T) {
 		{"ErrCron", "name: m", "name: m\nschedule: {cron: \"61 * * * *\"}", `schedule.cron: invalid config: "61 * * * *"`},
 		{"ErrTimezone", "name: m", "name: m\nschedule: {timezone: Mars/Olympus}", `schedule.timezone: invalid config`},
 		{"ErrDriftShare", "name: m", "name: m\nmonitor: {drift_share: 2}", "monitor.drift_share: invalid config: must be in [0, 1]"},
+		{"OK/features", "name: m", "name: m\nfeatures: [{column: t, transform: time}, {column: c, transform: categorical, target_encoding: true}]", ""},
+		{"ErrFeatureColumn", "name: m", "name: m\nfeatures: [{column: nope, transform: numeric}]", `features[0].column: invalid config: "nope" is not a column`},
+		{"ErrFeatureType", "name: m", "name: m\nfeatures: [{column: c, transform: numeric}]", `features[0].column: invalid config: "c" is string`},
+		{"ErrFeatureTransform", "name: m", "name: m\nfeatures: [{column: c, transform: hash}]", `features[0].transform: invalid config: unknown transform "hash"`},
+		{"ErrFeatureLeak", "name: m", "name: m\nfeatures: [{column: y, transform: numeric}]", `features[0]: invalid config: column "y" is the label's source`},
 		{"ErrUnknownGateKey", "name: m", "name: m\ngate: {metrc: roc_auc}", "gate.metrc: unknown key"},
 	}
 	for _, tt := range tests {

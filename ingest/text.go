@@ -79,6 +79,10 @@ func valueError(s, want string) error {
 	return fmt.Errorf("%q is not %s", s, want)
 }
 
+// ParseTime parses a naive local timestamp the way the CSV and JSON
+// Lines readers do, for code that reads single values (serving).
+func ParseTime(s string) (time.Time, error) { return parseTime(s) }
+
 // parseTime parses a naive local timestamp: "2001-06-15", "2001-06-15
 // 08:30", "2001-06-15T08:30:00" or with a fraction of a second. The
 // common layouts take a fast path without allocation. A time with a

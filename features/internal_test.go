@@ -1,0 +1,52 @@
+package features
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestTimeValue checks the integer date arithmetic against package time
+// on random instants from 1900 to 2100, before and after 1970.
+func TestTimeValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	lo := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	hi := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	for i := 0; i < 100_000; i++ {
+		us := lo + rng.Int64N(hi-lo)
+		tm := time.UnixMicro(us).UTC()
+		want := map[string]float64{
+			"hour":          float64(tm.Hour()) + 1,
+			"minute_of_day": float64(tm.Hour()*60 + tm.Minute()),
+			"day_of_week":   float64((int(tm.Weekday())+6)%7) + 1, // Monday is code 1
+			"day_of_month":  float64(tm.Day()),
+			"month":         float64(tm.Month()),
+			"day_of_year":   float64(tm.YearDay()),
+		}
+		for part, w := range want {
+			if got := timeValue(part, us, true); got != w {
+				t.Fatalf("%s of %s = %v, want %v", part, tm, got, w)
+			}
+		}
+	}
+}
+
+// TestOutOfFold checks that a training row's target encoding does not
+// use its own label: a category seen in one row only gets the prior of
+// the other folds, not a value pulled towards its label.
+func TestOutOfFold(t *testing.T) {
+	keys := []string{"a", "a", "a", "a", "b"}
+	y := []float64{0, 0, 0, 0, 1}
+	folds := []uint8{0, 1, 2, 3, 4}
+	// Without row 4 (fold 4), "b" is unseen: its encoding is the prior of
+	// rows 0–3, which is 0.
+	te := fitTE(keys, y, 20, folds, 4)
+	if got := te.encode("b"); got != 0 {
+		t.Errorf("out-of-fold encoding of b = %v, want the prior 0", got)
+	}
+	// With every row, b = (1 + 20·0.2) / (1 + 20) = 5/21 (prior 1/5).
+	all := fitTE(keys, y, 20, nil, -1)
+	if got, want := all.encode("b"), 5.0/21; got != want {
+		t.Errorf("encoding of b = %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,418 @@
+package features
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow"
+)
+
+// ErrInput means a raw value cannot be read as its column's type: a
+// missing column in a table, or a wrong type in a single row.
+var ErrInput = errors.New("bad input")
+
+// Version is the version of the fitted-pipeline format.
+const Version = 1
+
+// Pipeline is a fitted feature pipeline. It is plain data: its JSON is
+// the whole fitted state, and a Pipeline read back from JSON transforms
+// exactly as the one that was fitted. It is safe for concurrent use.
+type Pipeline struct {
+	Version int `json:"version"`
+	// Inputs are the raw columns the pipeline reads, with their contract
+	// types: the model's input signature.
+	Inputs []Input `json:"inputs"`
+	Steps  []Step  `json:"steps"`
+	// Columns describe the output matrix, in order.
+	Columns []ColumnInfo `json:"columns"`
+
+	once  sync.Once
+	index []stepIndex // per step: lookups built from the fitted state
+}
+
+// Input is one raw column the pipeline reads.
+type Input struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // contract type name: int64, float64, bool, string, timestamp[us]
+}
+
+// Step is one fitted transform. Which fields are set depends on
+// Transform.
+type Step struct {
+	Transform string   `json:"transform"`
+	Column    string   `json:"column,omitempty"`
+	Columns   []string `json:"columns,omitempty"`
+
+	// time
+	Parts []string `json:"parts,omitempty"`
+	// numeric: x → (log1p?(x or Median if missing) - Mean) / Std
+	Log    bool    `json:"log,omitempty"`
+	Median float64 `json:"median,omitempty"`
+	Mean   float64 `json:"mean,omitempty"`
+	Std    float64 `json:"std,omitempty"`
+	// categorical and cross: Levels[k] has code k+1; code 0 is unknown.
+	Codes  bool     `json:"codes,omitempty"`
+	Levels []string `json:"levels,omitempty"`
+	// Target encoding: the smoothed positive rate of each category seen
+	// in training; an unseen or missing category gets Prior.
+	TE *TargetEncoding `json:"target_encoding,omitempty"`
+}
+
+// TargetEncoding is the fitted state of a target encoding.
+type TargetEncoding struct {
+	Prior     float64            `json:"prior"`
+	Smoothing float64            `json:"smoothing"`
+	Values    map[string]float64 `json:"values"`
+}
+
+type stepIndex struct {
+	levels map[string]int32
+}
+
+func (p *Pipeline) prepare() {
+	p.once.Do(func() {
+		p.index = make([]stepIndex, len(p.Steps))
+		for i, st := range p.Steps {
+			if len(st.Levels) > 0 {
+				m := make(map[string]int32, len(st.Levels))
+				for k, l := range st.Levels {
+					m[l] = int32(k + 1)
+				}
+				p.index[i].levels = m
+			}
+		}
+	})
+}
+
+// Width is the number of output columns.
+func (p *Pipeline) Width() int { return len(p.Columns) }
+
+// --- Fitting -----------------------------------------------------------
+
+// Defaults of a TransformSpec.
+const (
+	DefaultSmoothing = 20
+	// Folds is the number of folds of the out-of-fold target encoding.
+	Folds = 5
+)
+
+// Fit fits the spec's transforms on a training table and returns the
+// pipeline and the training matrix. y holds the binary label of each row
+// (needed only for target encodings; nil otherwise).
+//
+// The training matrix differs from Transform(train) in one way: its
+// target encodings are out of fold. Each row's encoding is fitted on the
+// other folds (rows are assigned to Folds folds by a draw seeded with
+// seed), so a row's own label never leaks into its feature. Other tables
+// use the encoding fitted on all training rows.
+func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matrix, error) {
+	n := int(tbl.NumRows())
+	if y != nil && len(y) != n {
+		panic(fmt.Sprintf("features: %d labels for %d rows", len(y), n))
+	}
+	p := &Pipeline{Version: Version}
+	seen := map[string]bool{}
+	addInput := func(name string) error {
+		j := tbl.Schema().FieldIndices(name)
+		if len(j) != 1 {
+			return fmt.Errorf("fit: %w: column %q is not in the table", ErrInput, name)
+		}
+		if !seen[name] {
+			seen[name] = true
+			p.Inputs = append(p.Inputs, Input{Name: name, Type: typeName(tbl.Schema().Field(j[0]).Type)})
+		}
+		return nil
+	}
+	var folds []uint8
+	for _, t := range spec {
+		st := Step{Transform: t.Transform, Column: t.Column, Columns: t.Columns, Log: t.Log}
+		cols := t.Columns
+		if t.Column != "" {
+			cols = []string{t.Column}
+		}
+		for _, c := range cols {
+			if err := addInput(c); err != nil {
+				return nil, nil, err
+			}
+		}
+		switch t.Transform {
+		case KindTime:
+			st.Parts = t.Parts
+			if len(st.Parts) == 0 {
+				st.Parts = defaultParts
+			}
+		case KindNumeric:
+			fitNumeric(&st, column(tbl, t.Column))
+		case KindCategorical, KindCross:
+			keys := categoryKeys(tbl, cols)
+			st.Codes = t.Transform == KindCategorical
+			if t.Codes != nil {
+				st.Codes = *t.Codes
+			}
+			if st.Codes {
+				st.Levels = fitLevels(keys, max(t.MinFrequency, 1))
+			}
+			if t.TargetEncoding {
+				if y == nil {
+					return nil, nil, fmt.Errorf("fit: target encoding of %s needs labels", stepName(st))
+				}
+				sm := t.Smoothing
+				if sm == 0 {
+					sm = DefaultSmoothing
+				}
+				st.TE = fitTE(keys, y, sm, nil, -1)
+			}
+		default:
+			return nil, nil, fmt.Errorf("fit: unknown transform %q", t.Transform)
+		}
+		p.Steps = append(p.Steps, st)
+	}
+	p.Columns = p.outputColumns()
+	m, err := p.Transform(tbl)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Replace the training rows' target encodings by out-of-fold ones.
+	col := 0
+	for i, st := range p.Steps {
+		w := p.stepWidth(i)
+		if st.TE != nil {
+			if folds == nil {
+				folds = assignFolds(n, seed)
+			}
+			keys := categoryKeys(tbl, stepInputs(st))
+			dst := m.Data[col+w-1]
+			for f := 0; f < Folds; f++ {
+				te := fitTE(keys, y, st.TE.Smoothing, folds, f)
+				for r, k := range keys {
+					if folds[r] == uint8(f) {
+						dst[r] = te.encode(k)
+					}
+				}
+			}
+		}
+		col += w
+	}
+	return p, m, nil
+}
+
+func stepInputs(st Step) []string {
+	if st.Column != "" {
+		return []string{st.Column}
+	}
+	return st.Columns
+}
+
+func stepName(st Step) string {
+	if st.Column != "" {
+		return st.Column
+	}
+	return st.Columns[0] + "_x_" + st.Columns[1]
+}
+
+func fitNumeric(st *Step, col *arrow.Chunked) {
+	var xs []float64
+	eachFloat(col, func(_ int, v float64, ok bool) {
+		if ok {
+			xs = append(xs, v)
+		}
+	})
+	st.Std = 1
+	if len(xs) == 0 {
+		return
+	}
+	sort.Float64s(xs)
+	st.Median = xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		st.Median = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	// Mean and standard deviation of the values as the model will see
+	// them (after the optional log).
+	var sum, sumsq float64
+	for _, x := range xs {
+		x = st.logf(x)
+		sum += x
+		sumsq += x * x
+	}
+	n := float64(len(xs))
+	st.Mean = sum / n
+	if v := sumsq/n - st.Mean*st.Mean; v > 1e-24 {
+		st.Std = math.Sqrt(v)
+	}
+}
+
+func (st *Step) logf(x float64) float64 {
+	if !st.Log {
+		return x
+	}
+	if x < 0 {
+		return -math.Log1p(-x)
+	}
+	return math.Log1p(x)
+}
+
+// numeric maps one raw value (ok false if missing) to its feature.
+func (st *Step) numeric(v float64, ok bool) float64 {
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		v = st.Median
+	}
+	return (st.logf(v) - st.Mean) / st.Std
+}
+
+// fitLevels returns the keys seen at least minFreq times, most frequent
+// first (ties by key), so that codes are stable for the same data.
+func fitLevels(keys []string, minFreq int) []string {
+	counts := map[string]int{}
+	for _, k := range keys {
+		if k != missingKey {
+			counts[k]++
+		}
+	}
+	var levels []string
+	for k, c := range counts {
+		if c >= minFreq {
+			levels = append(levels, k)
+		}
+	}
+	sort.Slice(levels, func(a, b int) bool {
+		ca, cb := counts[levels[a]], counts[levels[b]]
+		if ca != cb {
+			return ca > cb
+		}
+		return levels[a] < levels[b]
+	})
+	return levels
+}
+
+// fitTE fits a target encoding on the rows whose fold is not skip (all
+// rows when folds is nil).
+func fitTE(keys []string, y []float64, smoothing float64, folds []uint8, skip int) *TargetEncoding {
+	type stat struct{ n, pos float64 }
+	stats := map[string]*stat{}
+	var n, pos float64
+	for r, k := range keys {
+		if folds != nil && int(folds[r]) == skip {
+			continue
+		}
+		n++
+		pos += y[r]
+		if k == missingKey {
+			continue
+		}
+		s := stats[k]
+		if s == nil {
+			s = &stat{}
+			stats[k] = s
+		}
+		s.n++
+		s.pos += y[r]
+	}
+	te := &TargetEncoding{Smoothing: smoothing, Values: make(map[string]float64, len(stats))}
+	if n > 0 {
+		te.Prior = pos / n
+	}
+	for k, s := range stats {
+		te.Values[k] = (s.pos + smoothing*te.Prior) / (s.n + smoothing)
+	}
+	return te
+}
+
+func (te *TargetEncoding) encode(key string) float64 {
+	if v, ok := te.Values[key]; ok {
+		return v
+	}
+	return te.Prior
+}
+
+func assignFolds(n int, seed uint64) []uint8 {
+	rng := rand.New(rand.NewPCG(seed, 0x666f6c6473)) // "folds"
+	f := make([]uint8, n)
+	for i := range f {
+		f[i] = uint8(rng.IntN(Folds))
+	}
+	return f
+}
+
+// outputColumns lists the output columns of the fitted steps.
+func (p *Pipeline) outputColumns() []ColumnInfo {
+	var cols []ColumnInfo
+	for _, st := range p.Steps {
+		name := stepName(st)
+		switch st.Transform {
+		case KindTime:
+			for _, part := range st.Parts {
+				c := ColumnInfo{Name: part, Kind: timeParts[part]}
+				if c.Kind == Categorical {
+					c.Card = partCard(part)
+				}
+				cols = append(cols, c)
+			}
+		case KindNumeric:
+			cols = append(cols, ColumnInfo{Name: name, Kind: Numeric})
+		case KindCategorical, KindCross:
+			if st.Codes {
+				cols = append(cols, ColumnInfo{Name: name, Kind: Categorical, Card: len(st.Levels) + 1,
+					Levels: append([]string{"(unknown)"}, st.Levels...)})
+			}
+			if st.TE != nil {
+				cols = append(cols, ColumnInfo{Name: name + "_te", Kind: Numeric})
+			}
+		}
+	}
+	return cols
+}
+
+// stepWidth is the number of output columns of step i.
+func (p *Pipeline) stepWidth(i int) int {
+	st := p.Steps[i]
+	switch st.Transform {
+	case KindTime:
+		return len(st.Parts)
+	case KindNumeric:
+		return 1
+	}
+	w := 0
+	if st.Codes {
+		w++
+	}
+	if st.TE != nil {
+		w++
+	}
+	return w
+}
+
+// partCard is the number of codes of a categorical time part: the
+// values plus code 0 for a missing time.
+func partCard(part string) int {
+	switch part {
+	case "hour":
+		return 24 + 1
+	case "day_of_week":
+		return 7 + 1
+	}
+	return 0
+}
+
+// typeName is the contract's name for an Arrow type.
+func typeName(dt arrow.DataType) string {
+	if dt.ID() == arrow.STRING {
+		return "string"
+	}
+	return dt.String()
+}
+
+// missingKey stands for a missing category in key lists. It cannot occur
+// as a real key: real keys never contain a NUL byte followed by this text.
+const missingKey = "\x00missing"
+
+func formatKey(parts []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return parts[0] + "\x1f" + parts[1] // unit separator: not in real codes
+}
+

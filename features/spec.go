@@ -1,0 +1,116 @@
+package features
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Spec is the `features:` section of a pipeline config: the transforms to
+// fit, in output order. Each reads one raw column (a cross reads two).
+type Spec []TransformSpec
+
+// TransformSpec is one transform of a Spec.
+type TransformSpec struct {
+	// Column is the raw input column (for "time", "numeric",
+	// "categorical").
+	Column string `yaml:"column,omitempty" json:"column,omitempty"`
+	// Columns are the raw input columns of a "cross".
+	Columns []string `yaml:"columns,omitempty" json:"columns,omitempty"`
+	// Transform is "time", "numeric", "categorical" or "cross".
+	Transform string `yaml:"transform" json:"transform"`
+
+	// Parts of a "time" transform: hour, minute_of_day, day_of_week,
+	// day_of_month, month, day_of_year. Default: hour, minute_of_day,
+	// day_of_week, day_of_month (month is left out by default: a model
+	// trained on January–April has never seen June, so a month feature
+	// cannot generalise to a later period). hour and day_of_week are
+	// categorical (one-hot for linear models), the others numeric.
+	Parts []string `yaml:"parts,omitempty" json:"parts,omitempty"`
+
+	// Log applies log1p before standardising a "numeric" column (for
+	// skewed positive values).
+	Log bool `yaml:"log,omitempty" json:"log,omitempty"`
+
+	// MinFrequency is the number of training rows a category needs to get
+	// its own code in a "categorical" or "cross" transform; rarer ones
+	// share code 0 with unseen and missing values. Default 1.
+	MinFrequency int `yaml:"min_frequency,omitempty" json:"min_frequency,omitempty"`
+	// Codes emits the category codes (default true for "categorical",
+	// false for "cross", whose cardinality is in the thousands).
+	Codes *bool `yaml:"codes,omitempty" json:"codes,omitempty"`
+	// TargetEncoding adds a smoothed mean of the (binary) label per
+	// category, fitted out of fold on the training rows.
+	TargetEncoding bool `yaml:"target_encoding,omitempty" json:"target_encoding,omitempty"`
+	// Smoothing is the prior's weight in the target encoding, in rows
+	// (default 20).
+	Smoothing float64 `yaml:"smoothing,omitempty" json:"smoothing,omitempty"`
+}
+
+// Transform kinds.
+const (
+	KindTime        = "time"
+	KindNumeric     = "numeric"
+	KindCategorical = "categorical"
+	KindCross       = "cross"
+)
+
+// Time parts.
+var timeParts = map[string]Kind{
+	"hour": Categorical, "minute_of_day": Numeric, "day_of_week": Categorical,
+	"day_of_month": Numeric, "month": Numeric, "day_of_year": Numeric,
+}
+
+var defaultParts = []string{"hour", "minute_of_day", "day_of_week", "day_of_month"}
+
+// Check validates the spec against the raw column types (contract type
+// names: "int64", "float64", "bool", "string", "timestamp[us]", ...). It
+// returns an error naming the offending entry, e.g. "features[2].column".
+func (s Spec) Check(types map[string]string, binaryLabel bool) error {
+	for i, t := range s {
+		at := fmt.Sprintf("features[%d]", i)
+		switch t.Transform {
+		case KindTime, KindNumeric, KindCategorical:
+			typ, ok := types[t.Column]
+			if !ok {
+				return fmt.Errorf("%s.column: %q is not a column of the schema", at, t.Column)
+			}
+			if len(t.Columns) > 0 {
+				return fmt.Errorf("%s.columns: only a cross takes columns", at)
+			}
+			switch {
+			case t.Transform == KindTime && !strings.HasPrefix(typ, "timestamp"):
+				return fmt.Errorf("%s.column: %q is %s; a time transform needs a timestamp", at, t.Column, typ)
+			case t.Transform == KindNumeric && typ != "int64" && typ != "float64":
+				return fmt.Errorf("%s.column: %q is %s; a numeric transform needs int64 or float64", at, t.Column, typ)
+			case t.Transform == KindCategorical && typ != "string" && typ != "bool" && typ != "int64":
+				return fmt.Errorf("%s.column: %q is %s; a categorical transform needs string, bool or int64", at, t.Column, typ)
+			}
+		case KindCross:
+			if len(t.Columns) != 2 {
+				return fmt.Errorf("%s.columns: a cross takes two columns", at)
+			}
+			for _, c := range t.Columns {
+				if typ, ok := types[c]; !ok || (typ != "string" && typ != "int64" && typ != "bool") {
+					return fmt.Errorf("%s.columns: %q is not a string, int64 or bool column of the schema", at, c)
+				}
+			}
+		default:
+			return fmt.Errorf("%s.transform: unknown transform %q (want time, numeric, categorical or cross)", at, t.Transform)
+		}
+		for _, p := range t.Parts {
+			if _, ok := timeParts[p]; !ok || t.Transform != KindTime {
+				return fmt.Errorf("%s.parts: %q is not a time part (hour, minute_of_day, day_of_week, day_of_month, month, day_of_year)", at, p)
+			}
+		}
+		if t.MinFrequency < 0 || t.Smoothing < 0 {
+			return fmt.Errorf("%s: min_frequency and smoothing must be >= 0", at)
+		}
+		if t.TargetEncoding && !binaryLabel {
+			return fmt.Errorf("%s.target_encoding: needs a binary label", at)
+		}
+		if t.TargetEncoding && t.Transform != KindCategorical && t.Transform != KindCross {
+			return fmt.Errorf("%s.target_encoding: applies to categorical and cross transforms", at)
+		}
+	}
+	return nil
+}
