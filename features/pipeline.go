@@ -415,4 +415,3 @@ func formatKey(parts []string) string {
 	}
 	return parts[0] + "\x1f" + parts[1] // unit separator: not in real codes
 }
-
