@@ -1,0 +1,55 @@
+package train
+
+// ModelSpec is one entry of the `models:` section of a pipeline config:
+// a trainer by name, its hyper-parameters, and an optional grid of values
+// to try (every combination is a candidate).
+type ModelSpec struct {
+	// Name is the trainer: "gbdt", "logreg", "golearn-rf", "golearn-id3", ...
+	Name string `yaml:"name" json:"name"`
+	// Params are the trainer's hyper-parameters by their snake_case names
+	// (learning_rate, max_leaves, c, ...); a missing one takes its default.
+	Params map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// Grid lists values to try per parameter.
+	Grid map[string][]any `yaml:"grid,omitempty" json:"grid,omitempty"`
+}
+
+// Candidates expands the grid: one parameter set per combination, in a
+// stable order (parameters sorted by name, values in the order given).
+func (s ModelSpec) Candidates() []map[string]any {
+	out := []map[string]any{copyParams(s.Params)}
+	for _, k := range sortedKeys(s.Grid) {
+		var next []map[string]any
+		for _, base := range out {
+			for _, v := range s.Grid[k] {
+				p := copyParams(base)
+				p[k] = v
+				next = append(next, p)
+			}
+		}
+		if len(next) > 0 {
+			out = next
+		}
+	}
+	return out
+}
+
+func copyParams(p map[string]any) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
