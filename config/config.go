@@ -36,6 +36,9 @@ type Config struct {
 	Split  ingest.SplitSpec `yaml:"split"`
 
 	Features features.Spec `yaml:"features,omitempty"`
+	// Seed seeds every random choice of a run (folds, subsampling,
+	// initialisation); the same seed and data give the same models.
+	Seed uint64 `yaml:"seed,omitempty"`
 
 	Gate     GateSpec     `yaml:"gate,omitempty"`
 	Registry RegistrySpec `yaml:"registry,omitempty"`

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -48,5 +49,37 @@ func TestOutOfFold(t *testing.T) {
 	all := fitTE(keys, y, 20, nil, -1)
 	if got, want := all.encode("b"), 5.0/21; got != want {
 		t.Errorf("encoding of b = %v, want %v", got, want)
+	}
+}
+
+// TestOOFEncode checks the one-pass out-of-fold encoding against fitting
+// fitTE on the other folds, row by row.
+func TestOOFEncode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n := 2000
+	keys := make([]string, n)
+	y := make([]float64, n)
+	for i := range keys {
+		keys[i] = string(rune('a' + rng.IntN(30)))
+		if rng.IntN(10) == 0 {
+			keys[i] = missingKey
+		}
+		if rng.Float64() < 0.3 {
+			y[i] = 1
+		}
+	}
+	keys[7] = "only-here" // a category of one row
+	folds := assignFolds(n, 9)
+	got := make([]float64, n)
+	oofEncode(keys, y, folds, 20, got)
+	for f := 0; f < Folds; f++ {
+		te := fitTE(keys, y, 20, folds, f)
+		for r, k := range keys {
+			if int(folds[r]) == f {
+				if want := te.encode(k); math.Abs(got[r]-want) > 1e-12 {
+					t.Fatalf("row %d (key %q, fold %d): %v, want %v", r, k, f, got[r], want)
+				}
+			}
+		}
 	}
 }

@@ -185,15 +185,7 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 				folds = assignFolds(n, seed)
 			}
 			keys := categoryKeys(tbl, stepInputs(st))
-			dst := m.Data[col+w-1]
-			for f := 0; f < Folds; f++ {
-				te := fitTE(keys, y, st.TE.Smoothing, folds, f)
-				for r, k := range keys {
-					if folds[r] == uint8(f) {
-						dst[r] = te.encode(k)
-					}
-				}
-			}
+			oofEncode(keys, y, folds, st.TE.Smoothing, m.Data[col+w-1])
 		}
 		col += w
 	}
@@ -319,6 +311,64 @@ func fitTE(keys []string, y []float64, smoothing float64, folds []uint8, skip in
 		te.Values[k] = (s.pos + smoothing*te.Prior) / (s.n + smoothing)
 	}
 	return te
+}
+
+// oofEncode writes each row's out-of-fold target encoding into dst: the
+// encoding fitted (as fitTE does) on the rows of the other folds. One
+// pass gathers per-fold counts; each row's statistics are then the
+// totals minus its own fold's.
+func oofEncode(keys []string, y []float64, folds []uint8, smoothing float64, dst []float64) {
+	type stat struct{ n, pos [Folds]float64 }
+	stats := map[string]*stat{}
+	var n, pos [Folds]float64
+	for r, k := range keys {
+		f := folds[r]
+		n[f]++
+		pos[f] += y[r]
+		if k == missingKey {
+			continue
+		}
+		s := stats[k]
+		if s == nil {
+			s = &stat{}
+			stats[k] = s
+		}
+		s.n[f]++
+		s.pos[f] += y[r]
+	}
+	var prior [Folds]float64
+	for f := range prior {
+		var nn, pp float64
+		for g := 0; g < Folds; g++ {
+			if g != f {
+				nn += n[g]
+				pp += pos[g]
+			}
+		}
+		if nn > 0 {
+			prior[f] = pp / nn
+		}
+	}
+	for r, k := range keys {
+		f := folds[r]
+		s := stats[k]
+		if s == nil {
+			dst[r] = prior[f]
+			continue
+		}
+		var nn, pp float64
+		for g := 0; g < Folds; g++ {
+			if g != int(f) {
+				nn += s.n[g]
+				pp += s.pos[g]
+			}
+		}
+		if nn == 0 {
+			dst[r] = prior[f] // the category occurs only in this row's fold
+			continue
+		}
+		dst[r] = (pp + smoothing*prior[f]) / (nn + smoothing)
+	}
 }
 
 func (te *TargetEncoding) encode(key string) float64 {

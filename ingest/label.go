@@ -43,6 +43,14 @@ var labelRule = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
 // rule ("> 15") to the column; a multiclass label takes the column's
 // distinct values, sorted, as the classes.
 func (l LabelSpec) Derive(tbl arrow.Table) (*Labels, error) {
+	return l.DeriveWith(tbl, nil)
+}
+
+// DeriveWith is Derive with the classes of a multiclass label fixed in
+// advance (those of the training split), so that every split uses the
+// same class indices; a value outside them gets -1. classes is ignored
+// for a binary label, and nil means "the table's own classes".
+func (l LabelSpec) DeriveWith(tbl arrow.Table, classes []string) (*Labels, error) {
 	j := tbl.Schema().FieldIndices(l.Column)
 	if len(j) != 1 {
 		return nil, fmt.Errorf("label: column %q is not in the data", l.Column)
@@ -50,7 +58,7 @@ func (l LabelSpec) Derive(tbl arrow.Table) (*Labels, error) {
 	col := tbl.Column(j[0]).Data()
 	out := &Labels{Y: make([]int32, 0, col.Len())}
 	if l.Kind == "multiclass" {
-		return out, l.multiclass(col, out)
+		return out, l.multiclass(col, out, classes)
 	}
 	m := labelRule.FindStringSubmatch(l.Positive)
 	if m == nil {
@@ -119,7 +127,7 @@ func compareFloat(a, b float64) int {
 	return 0
 }
 
-func (l LabelSpec) multiclass(col *arrow.Chunked, out *Labels) error {
+func (l LabelSpec) multiclass(col *arrow.Chunked, out *Labels, classes []string) error {
 	str := make([]string, 0, col.Len())
 	set := map[string]bool{}
 	for _, chunk := range col.Chunks() {
@@ -133,10 +141,14 @@ func (l LabelSpec) multiclass(col *arrow.Chunked, out *Labels) error {
 			str = append(str, s)
 		}
 	}
-	for s := range set {
-		out.Classes = append(out.Classes, s)
+	if classes != nil {
+		out.Classes = classes
+	} else {
+		for s := range set {
+			out.Classes = append(out.Classes, s)
+		}
+		sort.Strings(out.Classes)
 	}
-	sort.Strings(out.Classes)
 	index := make(map[string]int32, len(out.Classes))
 	for k, c := range out.Classes {
 		index[c] = int32(k)

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Stage is one step of a pipeline run. It reads and fills fields of
@@ -32,6 +34,12 @@ type State struct {
 	// Set by the split stage.
 	Splits *ingest.Splits
 	Labels map[string]*ingest.Labels // by split name
+
+	// Set by the features stage: the fitted pipeline and the three
+	// splits as model inputs (the training matrix has out-of-fold
+	// target encodings).
+	Features                    *features.Pipeline
+	TrainSet, ValidSet, TestSet *train.Dataset
 }
 
 // Release frees the Arrow memory the state holds.

@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
+)
+
+// featuresStage fits the feature pipeline on the training split and
+// turns the three splits into train.Datasets.
+type featuresStage struct{}
+
+func (featuresStage) Name() string { return "features" }
+
+func (featuresStage) Run(ctx context.Context, s *State) error {
+	cfg := s.Config
+	if len(cfg.Features) == 0 {
+		return fmt.Errorf("features: the config has no features section")
+	}
+	trainLabels := s.Labels[ingest.SplitTrain]
+	y, err := labelVector(trainLabels, ingest.SplitTrain)
+	if err != nil {
+		return err
+	}
+	p, xTrain, err := features.Fit(s.Splits.Train, y, cfg.Features, cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	s.Features = p
+	s.TrainSet = &train.Dataset{X: xTrain, Y: y, Classes: len(trainLabels.Classes), ClassNames: trainLabels.Classes}
+	for _, sp := range []struct {
+		name string
+		tbl  arrow.Table
+		dst  **train.Dataset
+	}{
+		{ingest.SplitValid, s.Splits.Valid, &s.ValidSet},
+		{ingest.SplitTest, s.Splits.Test, &s.TestSet},
+	} {
+		tbl := sp.tbl
+		l, err := cfg.Label.DeriveWith(tbl, trainLabels.Classes)
+		if err != nil {
+			return fmt.Errorf("features: %s: %w", sp.name, err)
+		}
+		yy, err := labelVector(l, sp.name)
+		if err != nil {
+			return err
+		}
+		x, err := p.Transform(tbl)
+		if err != nil {
+			return fmt.Errorf("features: %s: %w", sp.name, err)
+		}
+		*sp.dst = &train.Dataset{X: x, Y: yy, Classes: len(trainLabels.Classes), ClassNames: trainLabels.Classes}
+	}
+	return nil
+}
+
+// labelVector converts class indices to the float64 labels trainers
+// take. A null label (or a class unseen in training) is an error: such
+// rows cannot be learned from or scored.
+func labelVector(l *ingest.Labels, split string) ([]float64, error) {
+	y := make([]float64, len(l.Y))
+	bad := 0
+	for i, c := range l.Y {
+		if c < 0 {
+			bad++
+		}
+		y[i] = float64(c)
+	}
+	if bad > 0 {
+		return nil, fmt.Errorf("features: %s: %w", split, &ingest.InvalidError{Issues: []ingest.Issue{{
+			Severity: ingest.Error, Code: ingest.CodeLabel, RowGroup: -1,
+			Message: fmt.Sprintf("%d rows have no label (null, or a class not seen in training)", bad)}}})
+	}
+	if len(l.Classes) < 2 {
+		return nil, fmt.Errorf("features: %s: %w", split, train.ErrOneClass)
+	}
+	return y, nil
+}
