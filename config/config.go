@@ -19,6 +19,8 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/catalog"
 )
 
 // ErrInvalid is wrapped by every error about the content of a config file.
@@ -36,6 +38,10 @@ type Config struct {
 	Split  ingest.SplitSpec `yaml:"split"`
 
 	Features features.Spec `yaml:"features,omitempty"`
+	// Models are the candidates of model selection.
+	Models    []train.ModelSpec `yaml:"models,omitempty"`
+	Selection SelectionSpec     `yaml:"selection,omitempty"`
+	Evaluate  EvaluateSpec      `yaml:"evaluate,omitempty"`
 	// Seed seeds every random choice of a run (folds, subsampling,
 	// initialisation); the same seed and data give the same models.
 	Seed uint64 `yaml:"seed,omitempty"`
@@ -291,6 +297,25 @@ func (c *Config) validateSplit() error {
 // monitor). Each moves to the package that owns it when that package is
 // built.
 
+// SelectionSpec is how model selection ranks candidates on validation.
+type SelectionSpec struct {
+	// Metric: roc_auc (binary default), pr_auc, log_loss (multiclass
+	// default), brier, accuracy or macro_f1.
+	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
+}
+
+// EvaluateSpec tunes the evaluation on the test split.
+type EvaluateSpec struct {
+	// CostRatio, when set, chooses the decision threshold by the lowest
+	// expected cost, a false positive costing CostRatio false negatives;
+	// otherwise the threshold maximises F1 on validation.
+	CostRatio float64 `yaml:"cost_ratio,omitempty" json:"cost_ratio,omitempty"`
+	// SliceBy is a categorical column to report metrics per value of
+	// (e.g. origin); Slices how many of the busiest values (default 20).
+	SliceBy string `yaml:"slice_by,omitempty" json:"slice_by,omitempty"`
+	Slices  int    `yaml:"slices,omitempty" json:"slices,omitempty"`
+}
+
 // GateSpec is the promotion gate: a candidate replaces the production
 // model only if it beats it on Metric by at least MinImprovement on the
 // same test data.
@@ -348,7 +373,31 @@ func (c *Config) validateFeatures() error {
 	return nil
 }
 
+func (c *Config) validateModels() error {
+	for i, m := range c.Models {
+		at := fmt.Sprintf("models[%d]", i)
+		if !catalog.Known(m.Name) {
+			return keyErr(at+".name", "unknown model %q (known: %s)", m.Name, strings.Join(catalog.Names(), ", "))
+		}
+		for _, params := range m.Candidates() {
+			if err := catalog.CheckParams(m.Name, params); err != nil {
+				return keyErr(at+".params", "%v", err)
+			}
+		}
+	}
+	if c.Evaluate.CostRatio < 0 {
+		return keyErr("evaluate.cost_ratio", "must be > 0, got %g", c.Evaluate.CostRatio)
+	}
+	if s := c.Evaluate.SliceBy; s != "" && !c.hasColumn(s) {
+		return keyErr("evaluate.slice_by", "%q is not a column of the schema", s)
+	}
+	return nil
+}
+
 func (c *Config) validateLater() error {
+	if err := c.validateModels(); err != nil {
+		return err
+	}
 	if m := c.Gate.Metric; m != "" && !gateMetrics[m] {
 		return keyErr("gate.metric", "unknown metric %q (want roc_auc, pr_auc, log_loss, brier, accuracy, f1 or macro_f1)", m)
 	}

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/selection"
 )
 
 // Stage is one step of a pipeline run. It reads and fills fields of
@@ -40,6 +42,17 @@ type State struct {
 	// target encodings).
 	Features                    *features.Pipeline
 	TrainSet, ValidSet, TestSet *train.Dataset
+
+	// Set by the train stage: every candidate's validation score, the
+	// best model, and (binary tasks) the threshold chosen on validation.
+	Leaderboard []selection.Entry
+	Model       train.Model
+	Threshold   float64
+
+	// Set by the evaluate stage: the test-split report.
+	Evaluation *evaluate.Report
+
+	log *slog.Logger // the runner's logger, for stages that report progress
 }
 
 // Release frees the Arrow memory the state holds.
@@ -72,6 +85,7 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	s.log = log
 	var results []StageResult
 	for _, st := range r.Stages {
 		if err := ctx.Err(); err != nil {

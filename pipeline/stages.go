@@ -18,11 +18,23 @@ func IngestStages(opts *ingest.Options) []Stage {
 	}
 }
 
-// AllStages are the stages of `mlpipe run`. Today they are the ingest
-// stages; features, training, evaluation, the gate and the registry
-// follow as they are built.
+// TrainStages are the stages of `mlpipe train`: the ingest stages, then
+// features → train (model selection).
+func TrainStages(opts *ingest.Options) []Stage {
+	return append(IngestStages(opts), featuresStage{}, trainStage{})
+}
+
+// AllStages are the stages of `mlpipe run`: TrainStages, then evaluate.
+// The promotion gate and the registry follow as they are built.
 func AllStages(opts *ingest.Options) []Stage {
-	return IngestStages(opts)
+	return append(TrainStages(opts), evaluateStage{})
+}
+
+// EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the
+// ingest stages, the saved feature pipeline in place of fitting one, and
+// evaluate.
+func EvaluateStages(opts *ingest.Options, t *Trained) []Stage {
+	return append(IngestStages(opts), useTrainedStage{t}, evaluateStage{})
 }
 
 // loadStage reads the source into an Arrow table typed by the contract.

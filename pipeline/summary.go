@@ -1,6 +1,9 @@
 package pipeline
 
-import "github.com/mlpipe/mlpipe/ingest"
+import (
+	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/ingest"
+)
 
 // Summary is what `mlpipe ingest` and `mlpipe run` report: the data, its
 // validation, profile and splits, and the stage timings. It is printed as
@@ -16,10 +19,22 @@ type Summary struct {
 	Profile     *ingest.Profile   `json:"profile,omitempty"`
 	Label       string            `json:"label"`
 	Splits      []SplitSummary    `json:"splits,omitempty"`
+	Leaderboard []map[string]any  `json:"leaderboard,omitempty"`
+	Model       *ModelSummary     `json:"model,omitempty"`
+	Evaluation  *evaluate.Report  `json:"evaluation,omitempty"` // on the test split
 	Stages      []StageResult     `json:"stages"`
 	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
 	Error       string            `json:"error,omitempty"`
 	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+}
+
+// ModelSummary names the selected model.
+type ModelSummary struct {
+	Kind      string  `json:"kind"`
+	Classes   int     `json:"classes"`
+	Features  int     `json:"features"`
+	Threshold float64 `json:"threshold"`
+	Dir       string  `json:"dir,omitempty"` // where it was saved
 }
 
 // SplitSummary is one split's size, time range and label balance.
@@ -50,6 +65,16 @@ func Summarize(s *State, results []StageResult) *Summary {
 		sum.Rows = s.Data.Table.NumRows()
 		sum.Columns = int(s.Data.Table.NumCols())
 	}
+	if len(s.Leaderboard) > 0 {
+		sum.Leaderboard = leaderboardJSON(s.Leaderboard)
+	}
+	if s.Model != nil {
+		sum.Model = &ModelSummary{Kind: s.Model.Kind(), Features: s.Features.Width(), Threshold: s.Threshold}
+		if s.TestSet != nil {
+			sum.Model.Classes = s.TestSet.Classes
+		}
+	}
+	sum.Evaluation = s.Evaluation
 	sum.Validation = s.Report
 	sum.Fingerprint = s.Fingerprint
 	sum.Profile = s.Profile

@@ -39,7 +39,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"ingest", "load, validate, profile and split the data; print a summary", runIngest},
-		{"run", "run the whole pipeline", runPipeline},
+		{"run", "run the whole pipeline: ingest, features, train, evaluate", runPipeline},
+		{"train", "fit features and every candidate model; save the best", runTrain},
+		{"evaluate", "evaluate a saved model on the test split", runEvaluate},
 		{"version", "print the code version", runVersion},
 	}
 }
@@ -108,6 +110,17 @@ func newFlags(e *env, name, args, about string) *flags {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return f
+}
+
+// changed reports whether flag name was set on the command line.
+func (f *flags) changed(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) {
+		if fl.Name == name {
+			set = true
+		}
+	})
+	return set
 }
 
 // addJSON adds --json, for commands that print a summary.

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/pipeline"
@@ -27,19 +28,48 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 
 func runPipeline(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "run", "--config FILE [flags]",
-		"Run the whole pipeline on a config's data and print a summary. Today the stages are\n"+
-			"load → validate → profile → split; features, training, evaluation and the registry\n"+
-			"are being built (see docs/architecture.md).\n\n"+
+		"Run the whole pipeline on a config's data and print a summary: load → validate →\n"+
+			"profile → split → features → train (model selection) → evaluate. The trained model\n"+
+			"(features.json, model.json, leaderboard.json, training.json), the evaluation\n"+
+			"(evaluation.json and ROC/PR/calibration plots) and the summary go under --out.\n"+
+			"The promotion gate and the registry are being built (docs/architecture.md).\n\n"+
 			exitCodesHelp)
 	return runStages(ctx, e, f, args, "run", pipeline.AllStages)
 }
 
-// runStages is the body of `mlpipe ingest` and `mlpipe run`.
+func runTrain(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "train", "--config FILE --out DIR [flags]",
+		"Fit the features on the training split, fit every candidate model of the config,\n"+
+			"pick the best on the validation split, and save it under --out: features.json,\n"+
+			"model.json, leaderboard.json and training.json. Prints the leaderboard.\n\n"+
+			exitCodesHelp)
+	return runStages(ctx, e, f, args, "train", pipeline.TrainStages)
+}
+
+func runEvaluate(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "evaluate", "--config FILE --model DIR [flags]",
+		"Evaluate a model saved by `mlpipe train` on the test split of the config's data:\n"+
+			"ROC AUC, PR AUC, log loss, Brier, the confusion matrix at the threshold chosen on\n"+
+			"validation, calibration, slices. Writes evaluation.json and SVG plots under --out\n"+
+			"(default: DIR/evaluation). With --json the metrics are under \"evaluation\".\n\n"+
+			exitCodesHelp)
+	return runStages(ctx, e, f, args, "evaluate", nil)
+}
+
+// runStages is the body of `mlpipe ingest`, `train`, `evaluate` and
+// `run`. stages is nil for evaluate, whose stages need the model.
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
-	var cfgPath, out, data string
+	var cfgPath, out, data, modelDir string
 	var parallelism int
+	if name == "evaluate" {
+		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
+	}
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required), e.g. configs/flights.yaml")
-	f.StringVar(&out, "out", filepath.Join("out", name), "directory for summary.json, validation.json and profile.json (\"\" to write nothing)")
+	defaultOut := filepath.Join("out", name)
+	if name == "evaluate" {
+		defaultOut = "" // the model directory, set below
+	}
+	f.StringVar(&out, "out", defaultOut, "output directory (\"\" to write nothing; evaluate: default MODEL/evaluation)")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
 	f.IntVar(&parallelism, "parallelism", 0, "files, row groups or columns processed at once (0: one per CPU)")
 	f.addJSON()
@@ -57,9 +87,26 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		cfg.Data.Path = data
 	}
 	e.log.Info(name+" start", "config", cfg.Path, "source", cfg.Data.Path)
+	opts := &ingest.Options{Parallelism: parallelism}
+	var list []pipeline.Stage
+	if name == "evaluate" {
+		if modelDir == "" {
+			return usageError("--model is required (a directory written by `mlpipe train --out`)")
+		}
+		trained, err := pipeline.LoadTrained(modelDir)
+		if err != nil {
+			return err
+		}
+		if !f.changed("out") {
+			out = filepath.Join(modelDir, "evaluation")
+		}
+		list = pipeline.EvaluateStages(opts, trained)
+	} else {
+		list = stages(opts)
+	}
 	state := &pipeline.State{Config: cfg}
 	defer state.Release()
-	runner := &pipeline.Runner{Stages: stages(&ingest.Options{Parallelism: parallelism}), Log: e.log}
+	runner := &pipeline.Runner{Stages: list, Log: e.log}
 	results, runErr := runner.Run(ctx, state)
 
 	sum := pipeline.Summarize(state, results)
@@ -77,7 +124,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		sum.Error = runErr.Error()
 	}
 	if out != "" && !errors.Is(runErr, context.Canceled) {
-		if err := writeOutputs(out, sum); err != nil {
+		if err := writeOutputs(out, state, sum, name); err != nil {
 			return err
 		}
 	}
@@ -97,13 +144,36 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	return runErr
 }
 
-// writeOutputs saves the summary and its two large parts as JSON files,
-// each written atomically.
-func writeOutputs(dir string, sum *pipeline.Summary) error {
+// writeOutputs saves the summary and its large parts as JSON files, the
+// trained model if there is one, and the evaluation's plots; each file
+// is written atomically.
+func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write outputs: %w", err)
 	}
 	sum.Outputs = map[string]string{"summary": filepath.Join(dir, "summary.json")}
+	if s.Model != nil && command != "evaluate" {
+		if _, err := pipeline.SaveTrained(dir, s); err != nil {
+			return err
+		}
+		sum.Outputs["model"] = dir
+		sum.Model.Dir = dir
+	}
+	if r := s.Evaluation; r != nil {
+		p := filepath.Join(dir, "evaluation.json")
+		if err := fsx.WriteJSON(p, r); err != nil {
+			return err
+		}
+		sum.Outputs["evaluation"] = p
+		if plots, err := r.Plots(evaluate.SVG); err == nil && plots != nil {
+			for name, b := range map[string][]byte{"roc.svg": plots.ROC, "pr.svg": plots.PR, "calibration.svg": plots.Calibration} {
+				if err := fsx.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					return err
+				}
+			}
+			sum.Outputs["plots"] = dir
+		}
+	}
 	if sum.Validation != nil {
 		p := filepath.Join(dir, "validation.json")
 		if err := fsx.WriteJSON(p, sum.Validation); err != nil {
@@ -174,6 +244,18 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		}
 		tw.Flush()
 	}
+	if len(s.Leaderboard) > 0 {
+		line("models", "")
+		printLeaderboard(w, s.Leaderboard)
+	}
+	if m := s.Model; m != nil && m.Classes == 2 {
+		line("selected", "%s, %d features, threshold %.4f (chosen on validation)", m.Kind, m.Features, m.Threshold)
+	} else if m != nil {
+		line("selected", "%s, %d features, %d classes", m.Kind, m.Features, m.Classes)
+	}
+	if r := s.Evaluation; r != nil {
+		printEvaluation(w, r)
+	}
 	var times []string
 	for _, st := range s.Stages {
 		times = append(times, fmt.Sprintf("%s %.2fs", st.Name, st.Duration.Seconds()))
@@ -181,7 +263,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	line("stages", "%s", strings.Join(times, ", "))
 	if len(s.Outputs) > 0 {
 		var paths []string
-		for _, k := range []string{"summary", "validation", "profile"} {
+		for _, k := range []string{"summary", "validation", "profile", "model", "evaluation", "plots"} {
 			if p, ok := s.Outputs[k]; ok {
 				paths = append(paths, p)
 			}
@@ -220,6 +302,56 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 		}
 	}
 	tw.Flush()
+}
+
+// printLeaderboard prints one line per candidate: its validation score,
+// fit time and peak heap, the selected one marked with '*'.
+func printLeaderboard(w io.Writer, rows []map[string]any) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "    model\tvalid\tfit\theap\tparams\n")
+	for _, r := range rows {
+		mark := " "
+		if b, _ := r["best"].(bool); b {
+			mark = "*"
+		}
+		score := fmt.Sprint(r["error"])
+		if v, ok := r["valid"].(float64); ok {
+			score = fmt.Sprintf("%s %.4f", r["metric"], v)
+		}
+		params, _ := json.Marshal(r["params"])
+		note := ""
+		if n, ok := r["note"].(string); ok {
+			note = "  (" + n + ")"
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s\t%.1fs\t%.0f MB\t%s%s\n", mark, r["model"], score, r["fit_seconds"], r["peak_heap_mb"], params, note)
+	}
+	tw.Flush()
+}
+
+// printEvaluation prints the test-split metrics.
+func printEvaluation(w io.Writer, r *evaluate.Report) {
+	if b := r.BinaryMetrics; b != nil {
+		fmt.Fprintf(w, "%-10s %s rows, %.1f%% positive\n", "test", commas(int64(r.Rows)), 100*b.PositiveRate)
+		fmt.Fprintf(w, "  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  ece %.4f\n", b.ROCAUC, b.PRAUC, r.LogLoss, b.Brier, b.ECE)
+		fmt.Fprintf(w, "  at threshold %.4f (%s on %s): accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f\n",
+			b.Threshold.Value, b.Threshold.Method, b.Threshold.ChosenOn, r.Accuracy, b.Precision, b.Recall, b.F1)
+		c := b.Confusion
+		fmt.Fprintf(w, "  confusion: TP %s  FP %s  FN %s  TN %s\n", commas(int64(c.TP)), commas(int64(c.FP)), commas(int64(c.FN)), commas(int64(c.TN)))
+		if sl := b.Slices; sl != nil && len(sl.Worst) > 0 {
+			var worst []string
+			for _, m := range sl.Worst {
+				if m.ROCAUC != nil {
+					worst = append(worst, fmt.Sprintf("%s %.3f", m.Key, *m.ROCAUC))
+				}
+			}
+			fmt.Fprintf(w, "  worst slices by roc_auc: %s\n", strings.Join(worst, ", "))
+		}
+		return
+	}
+	if m := r.MulticlassMetrics; m != nil {
+		fmt.Fprintf(w, "%-10s %s rows, %d classes\n", "test", commas(int64(r.Rows)), m.Classes)
+		fmt.Fprintf(w, "  accuracy %.4f  macro_f1 %.4f  weighted_f1 %.4f  log_loss %.4f\n", r.Accuracy, m.MacroF1, m.WeightedF1, r.LogLoss)
+	}
 }
 
 func median(n *ingest.NumericProfile) float64 {

@@ -1,0 +1,63 @@
+package evaluate_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/evaluate"
+)
+
+// maxPlotBytes is the size budget of one plot in a report.
+const maxPlotBytes = 100 << 10
+
+func TestPlots(t *testing.T) {
+	// 2,000 rows with distinct scores, so each curve is downsampled to
+	// the full 200 points: the largest plot a report draws.
+	n := 2000
+	labels := make([]float64, n)
+	probs := make([]float64, n)
+	for i := range labels {
+		labels[i] = float64(i % 3 % 2)
+		probs[i] = (float64(i) + 0.5*labels[i]*float64(n)) / (1.5 * float64(n))
+	}
+	r, err := evaluate.EvaluateBinary(labels, probs, evaluate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ROC.Len() != evaluate.DefaultCurvePoints || r.PR.Len() != evaluate.DefaultCurvePoints {
+		t.Fatalf("curves have %d and %d points, want %d", r.ROC.Len(), r.PR.Len(), evaluate.DefaultCurvePoints)
+	}
+	for _, f := range []evaluate.Format{evaluate.SVG, evaluate.PNG} {
+		p, err := r.Plots(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, img := range map[string][]byte{"roc": p.ROC, "pr": p.PR, "calibration": p.Calibration} {
+			t.Logf("%s %s: %d bytes", name, f, len(img))
+			if len(img) > maxPlotBytes {
+				t.Errorf("%s %s: %d bytes, budget %d", name, f, len(img), maxPlotBytes)
+			}
+			switch f {
+			case evaluate.SVG:
+				if !bytes.Contains(img, []byte("<svg")) || bytes.Contains(img, []byte("@font-face")) {
+					t.Errorf("%s: not an SVG without embedded fonts: %.200s", name, img)
+				}
+			case evaluate.PNG:
+				if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
+					t.Errorf("%s: not a PNG", name)
+				}
+			}
+		}
+	}
+	if _, err := r.Plots("gif"); !errors.Is(err, evaluate.ErrInvalid) {
+		t.Errorf("unknown format: error %v, want ErrInvalid", err)
+	}
+	m, err := evaluate.EvaluateMulticlass([]float64{0, 1}, []float64{1, 0, 0, 1}, 2, evaluate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Plots(evaluate.SVG); !errors.Is(err, evaluate.ErrInvalid) {
+		t.Errorf("multiclass plots: error %v, want ErrInvalid", err)
+	}
+}

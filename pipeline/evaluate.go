@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
+)
+
+// evaluateStage scores the model on the test split: every metric, the
+// threshold chosen on validation, calibration, curves and, if the config
+// names a column, metrics per slice.
+type evaluateStage struct{}
+
+func (evaluateStage) Name() string { return "evaluate" }
+
+func (evaluateStage) Run(ctx context.Context, s *State) error {
+	test, valid := s.TestSet, s.ValidSet
+	proba := s.Model.PredictProba(test.X)
+	opts := evaluate.Options{ClassNames: test.ClassNames}
+	var err error
+	if test.Classes == 2 {
+		opts.ValidLabels, opts.ValidProbs = valid.Y, s.Model.PredictProba(valid.X)
+		opts.ThresholdMethod = evaluate.MaxF1
+		if cr := s.Config.Evaluate.CostRatio; cr > 0 {
+			opts.ThresholdMethod, opts.CostRatio = evaluate.MinCost, cr
+		}
+		if col := s.Config.Evaluate.SliceBy; col != "" {
+			opts.SliceKeys = stringKeys(s.Splits.Test, col)
+			opts.Slices.Largest = s.Config.Evaluate.Slices
+		}
+		s.Evaluation, err = evaluate.EvaluateBinary(test.Y, proba, opts)
+	} else {
+		s.Evaluation, err = evaluate.EvaluateMulticlass(test.Y, proba, test.Classes, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	return nil
+}
+
+// stringKeys returns a column's values as strings ("" for null).
+func stringKeys(tbl arrow.Table, column string) []string {
+	j := tbl.Schema().FieldIndices(column)
+	if len(j) != 1 {
+		return make([]string, tbl.NumRows())
+	}
+	keys := make([]string, 0, tbl.NumRows())
+	for _, ch := range tbl.Column(j[0]).Data().Chunks() {
+		for i := 0; i < ch.Len(); i++ {
+			if ch.IsNull(i) {
+				keys = append(keys, "")
+				continue
+			}
+			keys = append(keys, ch.ValueStr(i))
+		}
+	}
+	return keys
+}
+
+// useTrainedStage replaces the features and train stages when a model
+// trained earlier is evaluated (`mlpipe evaluate --model DIR`): it turns
+// the validation and test splits into datasets with the saved feature
+// pipeline.
+type useTrainedStage struct{ t *Trained }
+
+func (useTrainedStage) Name() string { return "features" }
+
+func (st useTrainedStage) Run(ctx context.Context, s *State) error {
+	t := st.t
+	s.Features, s.Model, s.Threshold = t.Features, t.Model, t.Threshold
+	classes := t.Classes
+	for _, sp := range []struct {
+		name string
+		tbl  arrow.Table
+		dst  **train.Dataset
+	}{
+		{ingest.SplitValid, s.Splits.Valid, &s.ValidSet},
+		{ingest.SplitTest, s.Splits.Test, &s.TestSet},
+	} {
+		l, err := s.Config.Label.DeriveWith(sp.tbl, multiclassOnly(classes, s.Config.Label.Kind))
+		if err != nil {
+			return fmt.Errorf("features: %s: %w", sp.name, err)
+		}
+		y, err := labelVector(l, sp.name)
+		if err != nil {
+			return err
+		}
+		x, err := t.Features.Transform(sp.tbl)
+		if err != nil {
+			return fmt.Errorf("features: %s: %w", sp.name, err)
+		}
+		*sp.dst = &train.Dataset{X: x, Y: y, Classes: len(l.Classes), ClassNames: l.Classes}
+	}
+	if w := s.TestSet.X.Cols; len(w) != t.Features.Width() {
+		return fmt.Errorf("features: %w: the model expects %d columns", features.ErrInput, t.Features.Width())
+	}
+	return nil
+}
+
+// multiclassOnly returns the saved classes for a multiclass label (they
+// fix the class indices) and nil for a binary one.
+func multiclassOnly(classes []string, kind string) []string {
+	if kind == "multiclass" {
+		return classes
+	}
+	return nil
+}

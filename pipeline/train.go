@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/train/catalog"
+	"github.com/mlpipe/mlpipe/train/selection"
+)
+
+// trainStage fits every candidate model of the config on the training
+// split, scores each on the validation split, and keeps the best. For a
+// binary task it also chooses the decision threshold on validation.
+type trainStage struct{}
+
+func (trainStage) Name() string { return "train" }
+
+func (trainStage) Run(ctx context.Context, s *State) error {
+	cfg := s.Config
+	if len(cfg.Models) == 0 {
+		return fmt.Errorf("train: the config lists no models")
+	}
+	var cands []selection.Candidate
+	for _, spec := range cfg.Models {
+		for _, params := range spec.Candidates() {
+			tr, err := catalog.Trainer(spec.Name, params, cfg.Seed)
+			if err != nil {
+				return fmt.Errorf("train: %w", err)
+			}
+			cands = append(cands, selection.Candidate{Name: spec.Name, Params: params, Trainer: tr, Note: catalog.Note(spec.Name)})
+		}
+	}
+	metric, err := SelectionMetric(cfg.Selection.Metric, s.TrainSet.Classes)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	res, err := selection.Select(ctx, cands, s.TrainSet, s.ValidSet, metric, s.log)
+	if err != nil {
+		if res != nil {
+			s.Leaderboard = res.Leaderboard
+		}
+		return fmt.Errorf("train: %w", err)
+	}
+	s.Leaderboard, s.Model = res.Leaderboard, res.Model
+	s.Threshold = 0.5
+	if s.TrainSet.Classes == 2 {
+		proba := s.Model.PredictProba(s.ValidSet.X)
+		t, err := chooseThreshold(s.ValidSet.Y, proba, cfg.Evaluate.CostRatio)
+		if err != nil {
+			return fmt.Errorf("train: threshold: %w", err)
+		}
+		s.Threshold = t
+	}
+	return nil
+}
+
+// chooseThreshold picks the binary decision threshold on validation
+// data: the one with the lowest expected cost if a cost ratio is set,
+// else the one with the highest F1.
+func chooseThreshold(y, proba []float64, costRatio float64) (float64, error) {
+	if costRatio > 0 {
+		t, _, err := evaluate.MinCostThreshold(y, proba, costRatio)
+		return t, err
+	}
+	t, _, err := evaluate.MaxF1Threshold(y, proba)
+	return t, err
+}
+
+// SelectionMetric returns the model-selection metric called name ("" is
+// roc_auc for a binary task and log_loss for a multiclass one).
+func SelectionMetric(name string, classes int) (selection.Metric, error) {
+	binary := classes == 2
+	if name == "" {
+		name = "roc_auc"
+		if !binary {
+			name = "log_loss"
+		}
+	}
+	m := selection.Metric{Name: name, HigherIsBetter: true}
+	switch {
+	case name == "roc_auc" && binary:
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.ROCAUC(y, p) }
+	case name == "pr_auc" && binary:
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.AveragePrecision(y, p) }
+	case name == "brier" && binary:
+		m.HigherIsBetter = false
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.Brier(y, p) }
+	case name == "log_loss" && binary:
+		m.HigherIsBetter = false
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.LogLoss(y, p) }
+	case name == "log_loss":
+		m.HigherIsBetter = false
+		m.Score = func(y, p []float64, k int) (float64, error) { return evaluate.MulticlassLogLoss(y, p, k) }
+	case name == "accuracy" && !binary:
+		m.Score = func(y, p []float64, k int) (float64, error) {
+			c, err := evaluate.MulticlassConfusion(y, p, k)
+			if err != nil {
+				return 0, err
+			}
+			return c.Accuracy(), nil
+		}
+	case name == "macro_f1" && !binary:
+		m.Score = func(y, p []float64, k int) (float64, error) {
+			c, err := evaluate.MulticlassConfusion(y, p, k)
+			if err != nil {
+				return 0, err
+			}
+			return c.MacroF1(), nil
+		}
+	default:
+		kind := "binary"
+		if !binary {
+			kind = "multiclass"
+		}
+		return m, fmt.Errorf("metric %q does not apply to a %s task", name, kind)
+	}
+	return m, nil
+}

@@ -1,0 +1,161 @@
+// Package catalog names the trainers a config can ask for.
+//
+// In: a model name from the config's `models:` list ("gbdt", "logreg",
+// "golearn-rf", ...), its parameters by snake_case name, and the run's
+// seed. Out: a train.Trainer, or an error naming the unknown model or
+// parameter. It also maps each saved model kind to its decoder, for
+// train.Load.
+//
+// It is the one place that knows every model family; the families do
+// not know each other.
+package catalog
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/gbdt"
+	"github.com/mlpipe/mlpipe/train/logreg"
+)
+
+// entry is one trainer family: how to build it from decoded params.
+type entry struct {
+	// params returns a pointer to a new Params struct of the family.
+	params func() any
+	// build makes the trainer from the filled Params.
+	build func(p any) train.Trainer
+	// about is one line for --help and errors.
+	about string
+	// note is shown beside the family's rows of the leaderboard.
+	note string
+}
+
+var entries = map[string]entry{
+	"gbdt": {
+		params: func() any { return &gbdt.Params{} },
+		build:  func(p any) train.Trainer { return gbdt.New(*p.(*gbdt.Params)) },
+		about:  "histogram gradient-boosted trees (mlpipe's own)",
+	},
+	"logreg": {
+		params: func() any { return &logreg.Params{} },
+		build:  func(p any) train.Trainer { return logreg.New(*p.(*logreg.Params)) },
+		about:  "L2-regularised logistic regression on gonum",
+	},
+}
+
+// Names lists the trainer names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Note returns the leaderboard note of a trainer family (a known limit),
+// or "".
+func Note(name string) string { return entries[name].note }
+
+// Known reports whether name is a trainer.
+func Known(name string) bool { _, ok := entries[name]; return ok }
+
+// Trainer returns the trainer called name with the given parameters
+// (snake_case keys: learning_rate, max_leaves, c, ...; missing ones take
+// their defaults). If the family's Params has a Seed field and params
+// does not set it, it is set to seed.
+func Trainer(name string, params map[string]any, seed uint64) (train.Trainer, error) {
+	e, ok := entries[name]
+	if !ok {
+		return nil, fmt.Errorf("trainer %q: %w (known: %s)", name, train.ErrUnknownModel, strings.Join(Names(), ", "))
+	}
+	p := e.params()
+	if err := decodeParams(name, params, p); err != nil {
+		return nil, err
+	}
+	if f := reflect.ValueOf(p).Elem().FieldByName("Seed"); f.IsValid() && f.CanSet() && f.Kind() == reflect.Uint64 {
+		if _, set := params["seed"]; !set {
+			f.SetUint(seed)
+		}
+	}
+	return e.build(p), nil
+}
+
+// CheckParams reports whether params are valid for trainer name, without
+// building it (for config validation).
+func CheckParams(name string, params map[string]any) error {
+	e, ok := entries[name]
+	if !ok {
+		return fmt.Errorf("%w %q (known: %s)", train.ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	return decodeParams(name, params, e.params())
+}
+
+// decodeParams fills dst (a pointer to a Params struct) from snake_case
+// params. An unknown name is an error that lists the known ones.
+func decodeParams(model string, params map[string]any, dst any) error {
+	fields := map[string]string{} // lower-case name without "_" → JSON key of the field
+	t := reflect.TypeOf(dst).Elem()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || f.Type.Kind() == reflect.Func || tag == "-" {
+			continue
+		}
+		key := f.Name
+		if tag != "" {
+			key = tag
+		}
+		fields[strings.ToLower(f.Name)] = key
+	}
+	norm := map[string]any{}
+	for k, v := range params {
+		name, ok := fields[strings.ToLower(strings.ReplaceAll(k, "_", ""))]
+		if !ok {
+			var known []string
+			for _, f := range fields {
+				if strings.ContainsRune(f, '_') || strings.ToLower(f) == f {
+					known = append(known, f)
+				} else {
+					known = append(known, snake(f))
+				}
+			}
+			sort.Strings(known)
+			return fmt.Errorf("%s: unknown parameter %q (known: %s)", model, k, strings.Join(known, ", "))
+		}
+		norm[name] = v
+	}
+	b, err := json.Marshal(norm)
+	if err != nil {
+		return fmt.Errorf("%s: parameters: %w", model, err)
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("%s: parameters: %v", model, err)
+	}
+	return nil
+}
+
+// snake turns a Go field name into its snake_case parameter name:
+// LearningRate → learning_rate, MinChildWeight → min_child_weight.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' && (s[i-1] < 'A' || s[i-1] > 'Z') {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToLower(b.String())
+}
+
+// Decoders maps every saved model kind to its decoder, for train.Load.
+func Decoders() map[string]train.Decoder {
+	return map[string]train.Decoder{
+		"gbdt":   gbdt.Decode,
+		"logreg": logreg.Decode,
+	}
+}

@@ -1,0 +1,139 @@
+package gbdt
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+)
+
+// Params are the training settings. The zero value of every field means
+// its default, so Params{} is a sensible model for the flights task.
+// Fields where zero is itself a useful setting (Lambda, MinChildWeight,
+// MaxDepth, EarlyStoppingRounds) take a negative value to mean "none".
+type Params struct {
+	// Rounds is the most boosting rounds to run. Default 500. A K-class
+	// model (K > 2) grows K trees per round, a binary one grows one.
+	Rounds int `json:"rounds,omitempty"`
+	// LearningRate (shrinkage) scales every leaf value. Default 0.1.
+	LearningRate float64 `json:"learning_rate,omitempty"`
+	// MaxLeaves is the most leaves per tree. Trees grow best-first: the
+	// leaf whose split gains most is split next. Default 255, at most 65536.
+	MaxLeaves int `json:"max_leaves,omitempty"`
+	// MaxDepth is the deepest a leaf may be (the root is depth 0).
+	// Default 12; negative means no limit (MaxLeaves alone bounds a tree).
+	MaxDepth int `json:"max_depth,omitempty"`
+	// MinChildWeight is the least hessian sum a child may hold. Default
+	// 1e-3; negative means 0.
+	MinChildWeight float64 `json:"min_child_weight,omitempty"`
+	// MinSamplesLeaf is the fewest training rows a leaf may hold. Default 20.
+	MinSamplesLeaf int `json:"min_samples_leaf,omitempty"`
+	// Lambda is the L2 penalty on leaf values: a leaf's value is
+	// -G/(H+Lambda). Default 1; negative means 0.
+	Lambda float64 `json:"lambda,omitempty"`
+	// Subsample is the share of training rows each round draws (without
+	// replacement, seeded). Default 1 (every row), range (0, 1].
+	Subsample float64 `json:"subsample,omitempty"`
+	// ColSample is the share of feature columns each tree may split on
+	// (at least one, seeded). Default 1 (every column), range (0, 1].
+	ColSample float64 `json:"col_sample,omitempty"`
+	// MaxBins is the most value bins of a numeric column and the most
+	// distinct categories of a categorical one (the rest share the
+	// "other" bin). Default 255, range [2, 255].
+	MaxBins int `json:"max_bins,omitempty"`
+	// EarlyStoppingRounds stops training when the validation loss has not
+	// improved for this many rounds; the model keeps the best round.
+	// Default 20; negative means never stop early. Without a validation
+	// set, every round runs.
+	EarlyStoppingRounds int `json:"early_stopping_rounds,omitempty"`
+	// Seed seeds every random choice (binning sample, row and column
+	// subsampling). The same seed and data give a bit-identical model.
+	// Default 0.
+	Seed uint64 `json:"seed,omitempty"`
+	// Parallelism is the most goroutines Fit uses. Default
+	// runtime.GOMAXPROCS(0). It changes speed only, never the model.
+	Parallelism int `json:"parallelism,omitempty"`
+	// Progress, if not nil, is called after every round with the 0-based
+	// round, the training loss and the validation loss (NaN without a
+	// validation set). Computing the training loss costs a pass over the
+	// training rows, so it is only done when Progress is set.
+	Progress func(round int, trainLoss, validLoss float64) `json:"-"`
+}
+
+// Defaults of Params, applied by resolve.
+const (
+	defaultRounds         = 500
+	defaultLearningRate   = 0.1
+	defaultMaxLeaves      = 255
+	defaultMaxDepth       = 12
+	defaultMinChildWeight = 1e-3
+	defaultMinSamplesLeaf = 20
+	defaultLambda         = 1.0
+	defaultMaxBins        = 255
+	defaultEarlyStopping  = 20
+	maxMaxLeaves          = 1 << 16
+)
+
+// resolve returns p with every default filled in and the "negative means
+// none" fields turned into their plain values, or an error naming the
+// first bad field.
+func (p Params) resolve() (Params, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&p.Rounds, defaultRounds)
+	deff(&p.LearningRate, defaultLearningRate)
+	def(&p.MaxLeaves, defaultMaxLeaves)
+	def(&p.MaxDepth, defaultMaxDepth)
+	deff(&p.MinChildWeight, defaultMinChildWeight)
+	def(&p.MinSamplesLeaf, defaultMinSamplesLeaf)
+	deff(&p.Lambda, defaultLambda)
+	deff(&p.Subsample, 1)
+	deff(&p.ColSample, 1)
+	def(&p.MaxBins, defaultMaxBins)
+	def(&p.EarlyStoppingRounds, defaultEarlyStopping)
+	def(&p.Parallelism, runtime.GOMAXPROCS(0))
+	if p.MaxDepth < 0 {
+		p.MaxDepth = math.MaxInt32
+	}
+	if p.Lambda < 0 {
+		p.Lambda = 0
+	}
+	if p.MinChildWeight < 0 {
+		p.MinChildWeight = 0
+	}
+	if p.EarlyStoppingRounds < 0 {
+		p.EarlyStoppingRounds = 0 // 0 after resolve: never stop early
+	}
+
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case p.Rounds < 0:
+		return p, fmt.Errorf("rounds %d < 0", p.Rounds)
+	case !finite(p.LearningRate) || p.LearningRate < 0:
+		return p, fmt.Errorf("learning rate %g is not a positive number", p.LearningRate)
+	case p.MaxLeaves < 2 || p.MaxLeaves > maxMaxLeaves:
+		return p, fmt.Errorf("max leaves %d is not in [2, %d]", p.MaxLeaves, maxMaxLeaves)
+	case !finite(p.MinChildWeight):
+		return p, fmt.Errorf("min child weight %g is not finite", p.MinChildWeight)
+	case p.MinSamplesLeaf < 0:
+		return p, fmt.Errorf("min samples per leaf %d < 0", p.MinSamplesLeaf)
+	case !finite(p.Lambda):
+		return p, fmt.Errorf("lambda %g is not finite", p.Lambda)
+	case !(p.Subsample > 0 && p.Subsample <= 1):
+		return p, fmt.Errorf("subsample %g is not in (0, 1]", p.Subsample)
+	case !(p.ColSample > 0 && p.ColSample <= 1):
+		return p, fmt.Errorf("column sample %g is not in (0, 1]", p.ColSample)
+	case p.MaxBins < 2 || p.MaxBins > 255:
+		return p, fmt.Errorf("max bins %d is not in [2, 255]", p.MaxBins)
+	case p.Parallelism < 0:
+		return p, fmt.Errorf("parallelism %d < 0", p.Parallelism)
+	}
+	return p, nil
+}

@@ -1,0 +1,214 @@
+package gbdt
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Split finding.
+//
+// A leaf holding rows with gradient sum G and hessian sum H gets the
+// value w = -G/(H+λ): the Newton step that minimises the second-order
+// expansion of the loss, G·w + ½(H+λ)·w², plus the L2 penalty ½λw². At
+// that value the expansion is -½·G²/(H+λ), so splitting a node into L and
+// R lowers the loss by
+//
+//	gain = ½ · ( G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) )
+//
+// (XGBoost's gain; Chen & Guestrin 2016, eq. 7). λ shrinks the score of
+// sides with little hessian, so splits that isolate a few rows gain less.
+// The best split of a node is the one of largest gain over every sampled
+// column and every threshold (numeric) or category order prefix
+// (categorical), subject to MinSamplesLeaf and MinChildWeight on both
+// sides.
+
+// binSet is a set of bins, one bit per bin.
+type binSet [4]uint64
+
+func (s *binSet) add(b int)        { s[b>>6] |= 1 << (b & 63) }
+func (s *binSet) has(b uint8) bool { return s[b>>6]>>(b&63)&1 != 0 }
+func (s *binSet) addRange(lo, hi int) { // adds bins [lo, hi)
+	for b := lo; b < hi; b++ {
+		s.add(b)
+	}
+}
+
+// split is a candidate split of a node.
+type split struct {
+	gain float64 // 0: no split
+	col  int
+	// left is the set of bins whose rows go left. It holds bin 0 (missing
+	// or other) exactly when defaultLeft is true.
+	left        binSet
+	defaultLeft bool
+	// bin is the last value bin that goes left, for a numeric column.
+	bin         int
+	lsum, rsum  sums
+	categorical bool
+}
+
+// splitRules are the parameters split finding needs.
+type splitRules struct {
+	lambda         float64
+	minChildWeight float64
+	minSamplesLeaf int
+}
+
+// score is G²/(H+λ), twice the loss reduction of giving rows with sums s
+// their own leaf.
+func (r *splitRules) score(s sums) float64 {
+	d := s.H + r.lambda
+	if d <= 0 {
+		return 0
+	}
+	return s.G * s.G / d
+}
+
+// leafValue is the Newton step -G/(H+λ) of a leaf with sums s.
+func (r *splitRules) leafValue(s sums) float64 {
+	d := s.H + r.lambda
+	if d <= 0 {
+		return 0
+	}
+	return -s.G / d
+}
+
+// allowed says whether a side with sums s may become a child.
+func (r *splitRules) allowed(s sums) bool {
+	return s.N >= r.minSamplesLeaf && s.H >= r.minChildWeight
+}
+
+// bestSplit returns the best split of a node with sums total and
+// histogram h over the columns cols, or a split with gain 0 when no split
+// is allowed or gains anything. Ties go to the lower column, then the
+// lower threshold, so the choice is deterministic.
+func (r *splitRules) bestSplit(h histogram, lay histLayout, maps []binMapper, cols []int, total sums) split {
+	var best split
+	parent := r.score(total)
+	for _, j := range cols {
+		bins := h[lay.off[j]:lay.off[j+1]]
+		var s split
+		if maps[j].categorical {
+			s = r.categoricalSplit(bins, total, parent)
+		} else {
+			s = r.numericSplit(bins, total, parent)
+		}
+		if s.gain > best.gain {
+			s.col = j
+			best = s
+		}
+	}
+	return best
+}
+
+// consider records the split with left sums l in *best if it is allowed
+// and gains more than best.
+func (r *splitRules) consider(best *split, l, total sums, parent float64) bool {
+	rs := total.sub(l)
+	if !r.allowed(l) || !r.allowed(rs) {
+		return false
+	}
+	gain := 0.5 * (r.score(l) + r.score(rs) - parent)
+	if gain <= best.gain {
+		return false
+	}
+	best.gain, best.lsum, best.rsum = gain, l, rs
+	return true
+}
+
+// numericSplit finds the best threshold of a numeric column: bins 1..b go
+// left, the rest right, and the missing values of bin 0 go to whichever
+// side gains more (two scans, one per side). When the node has no missing
+// values both scans are the same, so one is run and missing values seen
+// later are sent to the side with more hessian, the side that the
+// training rows mostly took.
+func (r *splitRules) numericSplit(bins []sums, total sums, parent float64) split {
+	var best split
+	missing := bins[0]
+	sides := []bool{false}
+	if missing.N > 0 {
+		sides = append(sides, true)
+	}
+	for _, missingLeft := range sides {
+		var l sums
+		if missingLeft {
+			l = missing
+		}
+		// The last value bin is never a threshold: it would send every
+		// value left.
+		for b := 1; b < len(bins)-1; b++ {
+			l = l.add(bins[b])
+			if r.consider(&best, l, total, parent) {
+				best.bin, best.defaultLeft = b, missingLeft
+			}
+		}
+	}
+	if best.gain == 0 {
+		return best
+	}
+	if missing.N == 0 {
+		best.defaultLeft = best.lsum.H >= best.rsum.H
+	}
+	best.left.addRange(1, best.bin+1)
+	if best.defaultLeft {
+		best.left.add(0)
+	}
+	return best
+}
+
+// categoricalSplit finds the best partition of the categories of a
+// categorical column into two sides.
+//
+// Trying every subset is exponential. But for a second-order gain the best
+// partition is contiguous in the order of the categories' leaf values
+// -G/(H+λ) (Fisher 1958 for squared error; LightGBM sorts by
+// sum_g/(sum_h+smoothing) the same way), so it suffices to sort the
+// categories present in the node by G/(H+λ) and scan the prefixes of that
+// order, as a numeric column scans its bins.
+//
+// Bin 0 ("other") takes part like any category when the node has rows in
+// it. Categories with no rows in the node, and bin 0 when it has none,
+// go to the default side, the side with more hessian; at prediction
+// time that is also where codes never seen in training go.
+func (r *splitRules) categoricalSplit(bins []sums, total sums, parent float64) split {
+	var best split
+	var cats []int
+	for b, s := range bins {
+		if s.N > 0 {
+			cats = append(cats, b)
+		}
+	}
+	if len(cats) < 2 {
+		return best
+	}
+	ratio := func(b int) float64 { return bins[b].G / (bins[b].H + r.lambda) }
+	slices.SortStableFunc(cats, func(a, b int) int { return cmp.Compare(ratio(a), ratio(b)) })
+	var l sums
+	prefix := 0
+	for k := 0; k < len(cats)-1; k++ {
+		l = l.add(bins[cats[k]])
+		if r.consider(&best, l, total, parent) {
+			prefix = k + 1
+		}
+	}
+	if best.gain == 0 {
+		return best
+	}
+	best.categorical = true
+	for _, b := range cats[:prefix] {
+		best.left.add(b)
+	}
+	if bins[0].N > 0 {
+		best.defaultLeft = best.left.has(0)
+	} else {
+		best.defaultLeft = best.lsum.H >= best.rsum.H
+	}
+	if best.defaultLeft {
+		for b, s := range bins {
+			if s.N == 0 {
+				best.left.add(b)
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,4 @@
+package logreg
+
+// Synthetic is synthetic for the external tests.
+var Synthetic = synthetic
