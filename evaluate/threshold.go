@@ -75,9 +75,9 @@ func maxF1(r ranked) (threshold, f1 float64) {
 //
 // in units of one false negative per row. It also returns that cost. The
 // candidates are the distinct scores, plus the highest score plus 1, at
-// which nothing is predicted positive (when every positive costs less
-// than the negatives that come with it). Among equal costs it returns the
-// highest threshold.
+// which nothing is predicted positive (the best choice when false
+// positives are dear enough). Among equal costs it returns the highest
+// threshold.
 //
 // For calibrated probabilities the expected-cost-optimal threshold is
 // costRatio/(1+costRatio); choosing on data corrects for miscalibration.
