@@ -108,7 +108,7 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valid *train.Dataset) (trai
 		return nil, fmt.Errorf("logreg: fit: %w", err)
 	}
 	if d.classesPresent() < 2 {
-		return nil, fmt.Errorf("logreg: fit: %w: the %d training labels hold %d", train.ErrOneClass, d.rows, d.classesPresent())
+		return nil, fmt.Errorf("logreg: fit: %w: the %d training rows have %d distinct labels", train.ErrOneClass, d.rows, d.classesPresent())
 	}
 	theta, info, err := solve(ctx, d, p)
 	if err != nil {

@@ -26,7 +26,8 @@ type Model struct {
 	// ClassNames names the classes, when the training set did.
 	ClassNames []string `json:"class_names,omitempty"`
 	// Intercept has one value per output. The intercepts of a K-class
-	// model sum to zero (softmax is unchanged by a common shift).
+	// model sum to zero, up to rounding (softmax is unchanged by a common
+	// shift).
 	Intercept []float64 `json:"intercept"`
 	// Columns are the weights of the design matrix's columns, in order.
 	Columns []Column `json:"columns"`
@@ -91,8 +92,10 @@ func (m *Model) PredictProba(x *features.Matrix) []float64 {
 
 // PredictRow implements train.Model. A NaN numeric value counts as 0; a
 // categorical value that is not a code of the column (out of range, not
-// an integer, NaN) counts as code 0, the unknown level. It panics if row
-// or out has the wrong length.
+// an integer, NaN) counts as code 0, the unknown level. An infinite
+// numeric value (which Fit refuses and the features stage never emits)
+// gives probabilities of 0 and 1, or NaN where its weight is 0. It panics
+// if row or out has the wrong length.
 func (m *Model) PredictRow(row []float64, out []float64) {
 	if len(row) != len(m.Columns) || len(out) != m.Outputs() {
 		panic(fmt.Sprintf("logreg: predict: row of %d values and %d outputs, want %d and %d",

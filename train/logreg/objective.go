@@ -221,21 +221,32 @@ func (o *objective) addGradient(g []float64, s, e int, r []float64) {
 
 // binaryResiduals turns the logits z of rows labelled y (0 or 1) into the
 // residuals σ(z) - y, in place, and returns the summed log loss
-// log(1 + e^z) - y·z. Both come from e^-|z|, which cannot overflow.
+// log(1 + e^z) - y·z. Both come from e = e^-|z|, which cannot overflow:
+//
+//	log(1 + e^z) = max(z, 0) + log(1 + e),  σ(z) = 1/(1+e) or e/(1+e).
+//
+// The logarithm costs more than the rest of a row together, so the
+// log(1 + e) of up to logGroup rows are summed as the log of their
+// product. Each factor is in [1, 2], so the product cannot overflow, and
+// its rounding error (at most logGroup ulps) is that of summing the
+// logarithms one by one.
 func binaryResiduals(z []float64, y []int32) float64 {
+	const logGroup = 512 // 2^512 is far below the largest float64, 2^1024
 	var loss float64
-	for i, zi := range z {
-		e := math.Exp(-math.Abs(zi))
-		loss += math.Log(1+e) + max(zi, 0)
-		p := 1 / (1 + e) // σ(zi) for zi >= 0
-		if zi < 0 {
-			p = e / (1 + e)
+	for lo := 0; lo < len(z); lo += logGroup {
+		product := 1.0
+		for i := lo; i < min(lo+logGroup, len(z)); i++ {
+			zi, yi := z[i], float64(y[i])
+			e := math.Exp(-math.Abs(zi))
+			product *= 1 + e
+			loss += max(zi, 0) - yi*zi
+			p := 1 / (1 + e) // σ(zi) for zi >= 0
+			if zi < 0 {
+				p *= e
+			}
+			z[i] = p - yi
 		}
-		if y[i] == 1 {
-			loss -= zi
-			p--
-		}
-		z[i] = p
+		loss += math.Log(product)
 	}
 	return loss
 }

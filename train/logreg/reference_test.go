@@ -13,9 +13,11 @@ import (
 	"github.com/mlpipe/mlpipe/train/logreg"
 )
 
-// referenceTol is how close the weights must be to scikit-learn's. Both
-// fits are run to a tight tolerance (sklearn tol=1e-12; here Tol 1e-10);
-// 1e-4 is the bar of the project issue.
+// referenceTol is how close the weights must be to scikit-learn's: the
+// bar of the project issue. Our fits run to Tol 1e-9. scikit-learn's
+// L-BFGS-B stops earlier than its tol=1e-12 asks, on scipy's default
+// ftol, at a gradient of about 1e-3 of the summed objective (printed by
+// reference.py), and its weights differ from ours by up to 6e-5.
 const referenceTol = 1e-4
 
 // referenceC is the C of testdata/reference.py.
@@ -89,7 +91,7 @@ func TestReference(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ds := &train.Dataset{X: x, Y: tc.y, Classes: tc.classes}
-			fitted, err := logreg.New(logreg.Params{C: referenceC, Tol: 1e-10, MaxIter: 1000}).Fit(context.Background(), ds, nil)
+			fitted, err := logreg.New(logreg.Params{C: referenceC, Tol: 1e-9, MaxIter: 1000}).Fit(context.Background(), ds, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +110,9 @@ func TestReference(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%+v", m.Fit)
+			if !m.Fit.Converged {
+				t.Errorf("not converged: %+v", m.Fit)
+			}
 		})
 	}
 }
