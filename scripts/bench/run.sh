@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/bench/run.sh: measure the speed and memory of ingest and write
-# BENCHMARKS.md at the repository root. Run it with `make bench`, which
-# builds bin/mlpipe first.
+# scripts/bench/run.sh: measure the speed and memory of ingest, the models
+# and their peers, and write BENCHMARKS.md at the repository root. Run it
+# with `make bench`, which builds bin/mlpipe first.
 #
 # Every number in BENCHMARKS.md comes from a measurement made by this run;
 # the only literals below are the targets from the project issue.
@@ -14,16 +14,22 @@
 #      it with the in-memory Arrow table size (the table-MB metric)
 #   4. measures wall time and peak RSS of `bin/mlpipe ingest` (median of 3)
 #   5. times pandas read_csv of the same CSV, the peer for our CSV loader
-#   6. writes BENCHMARKS.md
+#   6. runs scripts/bench/models.sh: the gbdt and logreg fit benchmarks, the
+#      features benchmarks, XGBoost and scikit-learn on the same task
+#      (scripts/bench/peers.py) and the whole `mlpipe run` (see models.sh)
+#   7. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
-# are passed to go test -count / -benchtime; PANDAS_PYTHON (default
-# /usr/bin/python3, Debian's python) is the interpreter used for pandas.
+# are passed to go test -count / -benchtime of ./ingest; PANDAS_PYTHON
+# (default /usr/bin/python3, Debian's python) is the interpreter used for
+# pandas and the model peers. BENCH_QUICK=1 skips step 6 (its targets are
+# then reported as not measured). models.sh has knobs of its own.
 #
 # Needs: go, awk, GNU time (/usr/bin/time, Debian package `time`) and
 # python3-pandas; the last two are installed with apt-get when missing and
 # possible. Without pandas the report says "pandas: not available"; without
-# GNU time the RSS figures say "not available".
+# GNU time the RSS figures say "not available". Step 6 also wants jq,
+# python3-sklearn and python3-xgboost (installed the same way).
 
 set -euo pipefail
 
@@ -37,6 +43,7 @@ GO=${GO:-go}
 BENCH_COUNT=${BENCH_COUNT:-5}
 BENCH_TIME=${BENCH_TIME:-3x}
 PANDAS_PYTHON=${PANDAS_PYTHON:-/usr/bin/python3}
+BENCH_QUICK=${BENCH_QUICK:-0}
 TIME_BIN=${TIME_BIN:-/usr/bin/time}
 OUT_DOC="$ROOT/BENCHMARKS.md"
 
@@ -46,103 +53,17 @@ TARGET_RSS_X=3         # peak RSS of the Parquet load / in-memory table size
 TARGET_PROFILE_S=1     # profile of the full 3M rows, seconds
 ROWS=3000000           # rows in the dataset (data/README.md); pandas checks it
 
-# All temporary files (the 106 MB CSV, logs, test binary) go here, never
+# All temporary files (the 106 MB CSV, logs, test binaries) go here, never
 # into the repository; the directory is removed however the script exits.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mlpipe-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-log() { printf '==> %s\n' "$*" >&2; }
-
-# --- Small numeric helpers (awk, so the Go figures need no python) ----------
-
-# median: the median of the numbers on stdin, one a line; fails on no input.
-median() {
-	sort -g | awk '{ v[NR] = $1 }
-		END {
-			if (NR == 0) exit 1
-			if (NR % 2) printf "%.17g\n", v[(NR + 1) / 2]
-			else printf "%.17g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
-}
-# minimum / maximum of the numbers on stdin.
-minimum() { sort -g | head -n 1; }
-maximum() { sort -g | tail -n 1; }
-
-# calc EXPR: evaluate an awk arithmetic expression, e.g. calc "$a / $b".
-calc() { awk "BEGIN { printf \"%.17g\n\", ($1) }"; }
-
-# le A B: exit status 0 when A <= B (numerically).
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
-
-# secs S: format a duration in seconds for the report (ms below 0.1 s).
-secs() { awk -v x="$1" 'BEGIN { if (x < 0.1) printf "%.1f ms", x * 1000; else printf "%.3f s", x }'; }
-
-# num X [DECIMALS]: format a number with a fixed number of decimals.
-num() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, x }'; }
-
-# thousands N: an integer with thousands separators (3000000 -> 3,000,000).
-thousands() { awk -v x="$1" 'BEGIN { s = sprintf("%d", x); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); print s }'; }
-
-# bench_vals NAME UNIT FILE: every value reported with UNIT (ns/op, table-MB,
-# ...) by benchmark NAME in a `go test -bench` output FILE, one a line.
-bench_vals() {
-	awk -v name="Benchmark$1" -v unit="$2" '
-		$1 ~ ("^" name "(-[0-9]+)?$") {
-			for (i = 3; i <= NF; i++) if ($i == unit) print $(i - 1)
-		}' "$3"
-}
-
-# time_field FILE FIELD: from a `/usr/bin/time -v` output, "rss" gives the
-# maximum resident set size in KiB, "wall" the elapsed time in seconds.
-time_field() {
-	awk -v want="$2" '
-		want == "rss" && /Maximum resident set size/ { print $NF }
-		want == "wall" && /Elapsed \(wall clock\) time/ {
-			n = split($NF, p, ":"); s = 0
-			for (i = 1; i <= n; i++) s = s * 60 + p[i]
-			printf "%.2f\n", s
-		}' "$1"
-}
-
-# kib_to_mb KIB: KiB (what GNU time reports) to MB of 10^6 bytes, the unit
-# of the table-MB benchmark metric, so the two can be divided.
-kib_to_mb() { calc "$1 * 1024 / 1e6"; }
+# log, median/minimum/maximum, calc, le, secs, num, thousands, bench_vals,
+# bench_metric, time_field, kib_to_mb, or_na and apt_install.
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
 
 # --- Optional tools via apt ----------------------------------------------------
-
-# apt_install PKG...: install Debian packages if apt-get is usable; never
-# fails the script (returns non-zero instead).
-APT_UPDATED=0
-APT_INSTALLED=()
-apt_install() {
-	# Only the packages that dpkg does not already have.
-	local pkgs=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
-	done
-	[ "${#pkgs[@]}" -gt 0 ] || return 0
-	set -- "${pkgs[@]}"
-	command -v apt-get >/dev/null 2>&1 || { log "apt-get not found; cannot install $*"; return 1; }
-	local sudo=()
-	if [ "$(id -u)" -ne 0 ]; then
-		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
-			log "not root and no passwordless sudo; cannot install $*"; return 1
-		fi
-	fi
-	if [ "$APT_UPDATED" -eq 0 ]; then
-		log "apt-get update"
-		timeout 600 "${sudo[@]}" apt-get update -qq >"$TMP/apt-update.log" 2>&1 || { log "apt-get update failed (see below)"; tail -n 5 "$TMP/apt-update.log" >&2; return 1; }
-		APT_UPDATED=1
-	fi
-	log "apt-get install $*"
-	if timeout 1200 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends "$@" >"$TMP/apt-install.log" 2>&1; then
-		APT_INSTALLED+=("$@")
-		return 0
-	fi
-	log "apt-get install $* failed:"; tail -n 5 "$TMP/apt-install.log" >&2
-	return 1
-}
 
 # GNU time for peak RSS. Without it, RSS is reported as not available.
 HAVE_TIME=1
@@ -309,7 +230,28 @@ if [ "$HAVE_PANDAS" -eq 1 ]; then
 	CSV_VS_DEF=$(calc "$CSV_S / $PD_DEF_MED")   # shown for reference
 fi
 
-# --- 6. BENCHMARKS.md ----------------------------------------------------------
+# --- 6. Models, their peers and `mlpipe run` (scripts/bench/models.sh) --------
+
+# models.sh writes its Markdown sections and a small env file into
+# $TMP/models; a step of it that fails is listed in MODELS_FAILED (and makes
+# this script exit non-zero once BENCHMARKS.md is written), it does not stop
+# the run.
+MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=5; MODELS_FAILED=""
+PEER_VERSIONS="not measured (BENCH_QUICK=1)"
+MODELS_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping the models"
+elif PANDAS_PYTHON="$PANDAS_PYTHON" GO="$GO" TIME_BIN="$TIME_BIN" \
+	"$ROOT/scripts/bench/models.sh" "$CSV" "$TMP/models"; then
+	# shellcheck source=/dev/null
+	source "$TMP/models/models.env"
+	MODELS_RAN=1
+else
+	MODELS_FAILED="models.sh (exit status $?)"
+	PEER_VERSIONS="not measured (models.sh failed)"
+fi
+
+# --- 7. BENCHMARKS.md ----------------------------------------------------------
 
 # Other work on the machine slows every figure down; record how busy it was
 # (load average vs CPUs) so a reader can tell a noisy run.
@@ -321,7 +263,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=4
+MET=0; JUDGED=0; TOTAL_TARGETS=$((4 + MODELS_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -340,6 +282,9 @@ if [ "$HAVE_PANDAS" -eq 1 ]; then
 else
 	ST_CSV="not measured (pandas: not available)"
 fi
+
+# The model targets were judged by models.sh.
+MET=$((MET + MODELS_MET)); JUDGED=$((JUDGED + MODELS_JUDGED))
 
 # The issue names pandas 1.5 as the peer; say so if another version ran.
 PEER_VERSION=1.5
@@ -369,6 +314,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo "| OS | ${OS_NAME:-unknown}, $KERNEL |"
 	echo "| Go | $GO_VERSION |"
 	echo "| pandas | $PANDAS_VERSION$([ "$HAVE_PANDAS" -eq 1 ] && echo " (python $("$PANDAS_PYTHON" -c 'import platform; print(platform.python_version())'), $PANDAS_PYTHON)") |"
+	echo "| Model peers | $PEER_VERSIONS |"
 	echo "| Load average (1, 5, 15 min) | $LOADAVG_START at start, $LOADAVG_END at end |"
 	echo
 	if [ -n "$BUSY_NOTE" ]; then echo "$BUSY_NOTE"; echo; fi
@@ -446,6 +392,18 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "| mlpipe CSV load (BenchmarkLoadCSV median) | $(secs "$CSV_S") | faster than pandas $PEER_VERSION read_csv | $ST_CSV |"
 	fi
 	echo
+	if [ "$MODELS_RAN" -eq 1 ]; then
+		cat "$TMP/models/models.md"
+	else
+		echo "## Models"
+		echo
+		if [ "$BENCH_QUICK" = 1 ]; then
+			echo "Not measured: the run was made with BENCH_QUICK=1."
+		else
+			echo "Not measured: scripts/bench/models.sh failed (see the log of \`make bench\`)."
+		fi
+		echo
+	fi
 	echo "## Raw output"
 	echo
 	echo "<details><summary><code>$BENCH_CMD</code></summary>"
@@ -484,9 +442,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo '```'
 	echo
 	echo "</details>"
+	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
 } >"$TMP/BENCHMARKS.md"
 
 # Replace the old report only once the new one is complete.
 mv "$TMP/BENCHMARKS.md" "$OUT_DOC"
 log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
+if [ -n "$MODELS_FAILED" ]; then
+	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
+	exit 1
+fi

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
+	"github.com/mlpipe/mlpipe/train/golearn"
 	"github.com/mlpipe/mlpipe/train/logreg"
 )
 
@@ -44,6 +45,16 @@ var entries = map[string]entry{
 		params: func() any { return &logreg.Params{} },
 		build:  func(p any) train.Trainer { return logreg.New(*p.(*logreg.Params)) },
 		about:  "L2-regularised logistic regression on gonum",
+	},
+	golearn.NameRF: {
+		params: func() any { return &golearn.RFParams{} },
+		build:  func(p any) train.Trainer { return golearn.NewRF(*p.(*golearn.RFParams)) },
+		about:  "golearn's RandomForest (ID3 trees), a baseline",
+	},
+	golearn.NameID3: {
+		params: func() any { return &golearn.ID3Params{} },
+		build:  func(p any) train.Trainer { return golearn.NewID3(*p.(*golearn.ID3Params)) },
+		about:  "golearn's ID3 decision tree, a baseline",
 	},
 }
 
@@ -154,8 +165,12 @@ func snake(s string) string {
 
 // Decoders maps every saved model kind to its decoder, for train.Load.
 func Decoders() map[string]train.Decoder {
-	return map[string]train.Decoder{
+	d := map[string]train.Decoder{
 		"gbdt":   gbdt.Decode,
 		"logreg": logreg.Decode,
 	}
+	for kind, dec := range golearn.Decoders() {
+		d[kind] = dec
+	}
+	return d
 }

@@ -87,6 +87,9 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 		e.PeakHeapMB = float64(stop()) / 1e6
 		e.FitSeconds = time.Since(start).Seconds()
 		if err == nil {
+			if n, ok := m.(interface{ Note() string }); ok {
+				e.Note = n.Note() // the fitted model knows its limits best
+			}
 			proba := m.PredictProba(validDS.X)
 			e.Valid, err = metric.Score(validDS.Y, proba, validDS.Classes)
 		}
