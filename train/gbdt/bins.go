@@ -215,15 +215,39 @@ func categoricalMapper(col []float64, card, maxBins int) binMapper {
 type binnedMatrix struct {
 	rows, cols int
 	bins       []uint8
+	numBins    []int // bins of each column, bin 0 included
+	// byCol, when set (see addColumns), holds the same bins column by
+	// column: byCol[j][i] is bins[i*cols+j].
+	byCol [][]uint8
 }
 
-// binRows chunk is the rows each goroutine bins at a time.
+// addColumns fills b.byCol. Partitioning a node's rows reads one column
+// of many scattered rows: a column alone is cols times smaller than the
+// matrix, so far more of it stays in cache.
+func (b *binnedMatrix) addColumns(workers int) {
+	b.byCol = make([][]uint8, b.cols)
+	forEach(workers, b.cols, func(j int) {
+		col := make([]uint8, b.rows)
+		for i := range col {
+			col[i] = b.bins[i*b.cols+j]
+		}
+		b.byCol[j] = col
+	})
+}
+
+// row returns the bins of row i.
+func (b *binnedMatrix) row(i int) []uint8 { return b.bins[i*b.cols : (i+1)*b.cols] }
+
+// binChunk is the rows each goroutine bins at a time.
 const binChunk = 1 << 14
 
 // binMatrix maps every value of x to its bin.
 func binMatrix(x *features.Matrix, maps []binMapper, workers int) binnedMatrix {
 	nc := len(maps)
-	b := binnedMatrix{rows: x.Rows, cols: nc, bins: make([]uint8, x.Rows*nc)}
+	b := binnedMatrix{rows: x.Rows, cols: nc, bins: make([]uint8, x.Rows*nc), numBins: make([]int, nc)}
+	for j := range maps {
+		b.numBins[j] = maps[j].numBins()
+	}
 	forChunks(workers, x.Rows, binChunk, func(_, lo, hi int) {
 		for j := range maps {
 			m, col := &maps[j], x.Data[j]

@@ -1,5 +1,10 @@
 package gbdt
 
+import (
+	"container/heap"
+	"sync"
+)
+
 // Tree growth.
 //
 // A tree grows leaf-wise (best-first, as in LightGBM): of all current
@@ -9,25 +14,43 @@ package gbdt
 // since it spends leaves where the data needs them; MaxDepth and
 // MinSamplesLeaf keep it from chasing a few rows down a long path.
 //
-// The rows of the tree are kept in one array, and every leaf owns a
-// contiguous range of it. Splitting a leaf partitions its range in place
-// (stably, so each range stays in ascending row order, which keeps the
-// reads of the binned matrix moving forward through memory).
+// The rows of the tree are kept in two arrays of the same length, and
+// every node owns the same contiguous range [lo, hi) of both; its rows are
+// in one of them (node.buf). Splitting a node copies its rows, partitioned,
+// into the same range of the other array: left rows first, then right
+// rows. The copy is stable, so each node's rows stay in ascending order,
+// which keeps the reads of the training data moving forward through
+// memory.
+
+// Growing one leaf at a time is serial by nature: which leaf comes next
+// depends on the gains of the children just made. A big tree has
+// thousands of small leaves, each too small to share among goroutines,
+// so the grower works on several at once instead. When it expands the
+// best open leaf (partitions its rows, builds its children's histograms,
+// finds their best splits), it also expands the next few open leaves in
+// gain order, speculatively, spread over the goroutines. Each of those is
+// split later unless the tree runs out of leaves first, and its expansion
+// waits on the node until then. Leaves are still committed one at a time
+// in best-first order, so the tree is exactly the one serial best-first
+// growth makes, whatever the parallelism; only the few expansions still
+// waiting when the tree is full are wasted.
 
 // node is a node of a tree being grown, in bins.
 type node struct {
 	split       split // gain 0 for a leaf
 	left, right int   // children, for a split node
-	lo, hi      int   // the node's rows: grower.rows[lo:hi]
+	lo, hi      int   // the node's rows: grower.rows[buf][lo:hi]
+	buf         int
 	sum         sums
 	depth       int
 	value       float64 // leaf value, after the learning rate
 	isSplit     bool
 	hist        histogram // while the node is a leaf that may be split
+	kids        *[2]node  // the expansion of an open leaf, once made
 }
 
 // grownTree is a tree as the grower leaves it: nodes in bins, node 0 the
-// root, and each leaf's rows in the grower's row array.
+// root, and each leaf's rows in the grower's row arrays (see rowsOf).
 type grownTree struct {
 	nodes []node
 }
@@ -35,82 +58,88 @@ type grownTree struct {
 // grower grows trees on one binned training matrix; it owns the buffers
 // that every tree reuses.
 type grower struct {
-	x       *binnedMatrix
-	maps    []binMapper
-	lay     histLayout
-	rules   splitRules
-	p       Params
-	rows    []int32 // the rows of the current tree, leaf by leaf
-	scratch []int32 // partition buffer, as long as rows
-	free    []histogram
+	x     *binnedMatrix
+	maps  []binMapper
+	rules splitRules
+	p     Params
+	rows  [2][]int32 // the rows of the current tree's nodes
+	mu    sync.Mutex // guards free
+	free  []histogram
 }
 
 func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 	return &grower{
-		x:       x,
-		maps:    maps,
-		lay:     newHistLayout(maps),
-		rules:   splitRules{lambda: p.Lambda, minChildWeight: p.MinChildWeight, minSamplesLeaf: p.MinSamplesLeaf},
-		p:       p,
-		rows:    make([]int32, x.rows),
-		scratch: make([]int32, x.rows),
+		x:     x,
+		maps:  maps,
+		rules: splitRules{lambda: p.lambda(), minChildWeight: p.minChildWeight(), minSamplesLeaf: p.MinSamplesLeaf},
+		p:     p,
+		rows:  [2][]int32{make([]int32, x.rows), make([]int32, x.rows)},
 	}
 }
 
 // newHist returns a histogram from the free list, or a new one. Only the
 // bins of the columns being built are cleared (by buildHist).
 func (g *grower) newHist() histogram {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if n := len(g.free); n > 0 {
 		h := g.free[n-1]
 		g.free = g.free[:n-1]
 		return h
 	}
-	return make(histogram, g.lay.size())
+	return newHistogram(g.x)
 }
 
 func (g *grower) release(h histogram) {
 	if h != nil {
+		g.mu.Lock()
 		g.free = append(g.free, h)
+		g.mu.Unlock()
 	}
 }
+
+// rowsOf returns the training rows of node nd.
+func (g *grower) rowsOf(nd *node) []int32 { return g.rows[nd.buf][nd.lo:nd.hi] }
 
 // grow grows one tree on the rows sample (ascending) with gradients grad,
 // splitting only on columns cols.
 func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
-	n := copy(g.rows, sample)
-	var total sums
+	n := copy(g.rows[0], sample)
+	root := node{lo: 0, hi: n}
 	for _, r := range sample {
-		total.G += grad[r].g
-		total.H += grad[r].h
+		root.sum.G += float64(grad[r].g)
+		root.sum.H += float64(grad[r].h)
 	}
-	total.N = n
-	t := &grownTree{nodes: []node{{lo: 0, hi: n, sum: total}}}
-	if g.splittable(&t.nodes[0]) {
-		t.nodes[0].hist = g.newHist()
-		buildHist(t.nodes[0].hist, g.lay, g.x, g.rows[:n], grad, cols, g.p.Parallelism)
-		t.nodes[0].split = g.rules.bestSplit(t.nodes[0].hist, g.lay, g.maps, cols, total)
+	root.sum.N = n
+	if g.splittable(&root) {
+		root.hist = g.newHist()
+		buildHist(root.hist, g.x, sample, grad, cols, g.p.Parallelism)
+		root.split = g.rules.bestSplit(root.hist, g.maps, cols, root.sum)
 	}
-	// open holds the leaves that have a split with positive gain.
-	var open []int
-	if t.nodes[0].split.gain > 0 {
-		open = append(open, 0)
-	} else {
-		g.release(t.nodes[0].hist)
-	}
-	for leaves := 1; leaves < g.p.MaxLeaves && len(open) > 0; leaves++ {
-		k := bestOpen(t, open)
-		id := open[k]
-		open = append(open[:k], open[k+1:]...)
-		for _, c := range g.splitNode(t, id, grad, cols) {
-			if t.nodes[c].split.gain > 0 {
-				open = append(open, c)
-			}
+	t := &grownTree{nodes: []node{root}}
+	open := &openLeaves{t: t} // the leaves with a split of positive gain
+	g.keepIfOpen(open, 0)
+	for leaves := 1; leaves < g.p.MaxLeaves && open.Len() > 0; leaves++ {
+		id := heap.Pop(open).(int)
+		if t.nodes[id].kids == nil {
+			jobs := append([]int{id}, open.unexpanded(g.speculate(), g.p.MaxLeaves-leaves-1)...)
+			forEach(g.p.Parallelism, len(jobs), func(k int) {
+				g.expand(&t.nodes[jobs[k]], grad, cols)
+			})
 		}
+		l, r := g.commit(t, id)
+		g.keepIfOpen(open, l)
+		g.keepIfOpen(open, r)
 	}
-	for _, id := range open {
-		g.release(t.nodes[id].hist)
-		t.nodes[id].hist = nil
-		t.nodes[id].split = split{}
+	for _, id := range open.ids { // leaves left open stay leaves
+		nd := &t.nodes[id]
+		if nd.kids != nil {
+			g.release(nd.kids[0].hist)
+			g.release(nd.kids[1].hist)
+			nd.kids = nil
+		}
+		g.release(nd.hist)
+		nd.hist, nd.split = nil, split{}
 	}
 	for i := range t.nodes {
 		if nd := &t.nodes[i]; !nd.isSplit {
@@ -120,120 +149,177 @@ func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
 	return t
 }
 
-// bestOpen returns the index in open of the leaf with the largest gain;
-// ties go to the older node (the lower id), so growth is deterministic.
-func bestOpen(t *grownTree, open []int) int {
-	best := 0
-	for k, id := range open {
-		b := open[best]
-		if gk, gb := t.nodes[id].split.gain, t.nodes[b].split.gain; gk > gb || (gk == gb && id < b) {
-			best = k
-		}
+// speculate is how many open leaves besides the best one are expanded
+// together: enough to give every goroutine a few, since handing out work
+// costs about as much as expanding a small leaf.
+func (g *grower) speculate() int {
+	if g.p.Parallelism < 2 {
+		return 0
 	}
-	return best
+	return 4*g.p.Parallelism - 1
+}
+
+// keepIfOpen adds node id to open if it has a split to make, and
+// otherwise frees its histogram.
+func (g *grower) keepIfOpen(open *openLeaves, id int) {
+	if nd := &open.t.nodes[id]; nd.split.gain > 0 {
+		heap.Push(open, id)
+	} else {
+		g.release(nd.hist)
+		nd.hist = nil
+	}
 }
 
 // splittable says whether a node may be split at all.
 func (g *grower) splittable(nd *node) bool {
-	return nd.depth < g.p.MaxDepth && nd.sum.N >= 2*g.p.MinSamplesLeaf
+	return nd.depth < g.p.maxDepth() && nd.sum.N >= 2*g.p.MinSamplesLeaf
 }
 
-// splitNode splits leaf id by its best split: it partitions the leaf's
-// rows, builds the histogram of the child with fewer rows, derives the
-// other child's by subtraction from the parent's, and finds each child's
-// best split. It returns the two children's ids.
-func (g *grower) splitNode(t *grownTree, id int, grad []gradPair, cols []int) [2]int {
-	p := t.nodes[id]
-	mid := g.partition(p.lo, p.hi, p.split.col, &p.split.left)
-	l, r := len(t.nodes), len(t.nodes)+1
-	t.nodes[id].isSplit, t.nodes[id].left, t.nodes[id].right, t.nodes[id].hist = true, l, r, nil
-	t.nodes = append(t.nodes,
-		node{lo: p.lo, hi: mid, sum: p.split.lsum, depth: p.depth + 1},
-		node{lo: mid, hi: p.hi, sum: p.split.rsum, depth: p.depth + 1})
-
-	small, large := &t.nodes[l], &t.nodes[r]
+// expand works out the children of leaf nd by its best split, without
+// adding them to the tree: it partitions the leaf's rows, builds the
+// histogram of the child with fewer rows, derives the other child's by
+// subtraction from the parent's, and finds each child's best split.
+// Expansions of different leaves touch disjoint data, so two can run at
+// once.
+func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
+	s := &nd.split
+	mid, buf := nd.lo+s.lsum.N, 1-nd.buf
+	g.partition(g.rowsOf(nd), g.rows[buf][nd.lo:nd.hi], s.col, &s.left, s.lsum.N)
+	kids := &[2]node{
+		{lo: nd.lo, hi: mid, buf: buf, sum: s.lsum, depth: nd.depth + 1},
+		{lo: mid, hi: nd.hi, buf: buf, sum: s.rsum, depth: nd.depth + 1},
+	}
+	nd.kids = kids
+	small, large := &kids[0], &kids[1]
 	if small.sum.N > large.sum.N {
 		small, large = large, small
 	}
 	// The small child has no more rows than the large one at the same
 	// depth, so if the large child cannot be split, neither can it.
 	if !g.splittable(large) {
-		g.release(p.hist)
-		return [2]int{l, r}
+		g.release(nd.hist)
+		nd.hist = nil
+		return
 	}
 	// The large child's histogram is the parent's minus the small
 	// child's, so the small one is built even if it won't be split.
 	small.hist = g.newHist()
-	buildHist(small.hist, g.lay, g.x, g.rows[small.lo:small.hi], grad, cols, g.p.Parallelism)
-	subtractHist(p.hist, small.hist, g.lay, cols)
-	large.hist = p.hist
-	for _, kid := range []*node{&t.nodes[l], &t.nodes[r]} {
-		if g.splittable(kid) {
-			kid.split = g.rules.bestSplit(kid.hist, g.lay, g.maps, cols, kid.sum)
-		}
-		if kid.split.gain <= 0 {
-			g.release(kid.hist)
-			kid.hist = nil
+	buildHist(small.hist, g.x, g.rowsOf(small), grad, cols, g.p.Parallelism)
+	subtractHist(nd.hist, small.hist, g.x, cols)
+	large.hist, nd.hist = nd.hist, nil
+	for k := range kids {
+		if kid := &kids[k]; g.splittable(kid) {
+			kid.split = g.rules.bestSplit(kid.hist, g.maps, cols, kid.sum)
 		}
 	}
-	return [2]int{l, r}
 }
 
-// partitionChunk is the rows each goroutine partitions at a time.
-const partitionChunk = 1 << 15
+// commit turns the expanded leaf id into a split node with its two
+// children, and returns the children's ids.
+func (g *grower) commit(t *grownTree, id int) (left, right int) {
+	kids := t.nodes[id].kids
+	left, right = len(t.nodes), len(t.nodes)+1
+	t.nodes = append(t.nodes, kids[0], kids[1])
+	nd := &t.nodes[id]
+	nd.isSplit, nd.left, nd.right, nd.kids = true, left, right, nil
+	return left, right
+}
 
-// partition reorders rows[lo:hi] so that the rows whose bin in column col
-// is in left come first, keeping the order within each side, and returns
-// where the right side starts.
+// openLeaves is a heap of the ids of the leaves waiting to be split, the
+// largest gain on top; ties go to the older node (the lower id), so
+// growth is deterministic.
+type openLeaves struct {
+	t   *grownTree
+	ids []int
+}
+
+func (o *openLeaves) Len() int { return len(o.ids) }
+func (o *openLeaves) Less(i, j int) bool {
+	a, b := o.ids[i], o.ids[j]
+	ga, gb := o.t.nodes[a].split.gain, o.t.nodes[b].split.gain
+	return ga > gb || (ga == gb && a < b)
+}
+func (o *openLeaves) Swap(i, j int) { o.ids[i], o.ids[j] = o.ids[j], o.ids[i] }
+func (o *openLeaves) Push(x any)    { o.ids = append(o.ids, x.(int)) }
+func (o *openLeaves) Pop() any {
+	id := o.ids[len(o.ids)-1]
+	o.ids = o.ids[:len(o.ids)-1]
+	return id
+}
+
+// unexpanded returns the ids of the leaves that are not expanded yet
+// among the top k of the heap, in heap order, but at most max of them.
+func (o *openLeaves) unexpanded(k, max int) []int {
+	var top, out []int
+	for len(top) < k && o.Len() > 0 && len(out) < max {
+		id := heap.Pop(o).(int)
+		top = append(top, id)
+		if o.t.nodes[id].kids == nil {
+			out = append(out, id)
+		}
+	}
+	for _, id := range top {
+		heap.Push(o, id)
+	}
+	return out
+}
+
+// partition copies src into dst (of the same length), stably, the rows
+// whose bin in column col is in left first. nLeft, the number of those,
+// is known beforehand: it is the row count of the split's left side.
 //
-// Large ranges are cut into fixed chunks partitioned in parallel: each
-// chunk writes its left rows forward from its start in the scratch
-// buffer and its right rows backward from its end; then each chunk's two
-// pieces are copied to their final places, found from the counts of the
-// chunks before it. Chunks depend only on the range, so the result does
-// not depend on the number of goroutines.
-func (g *grower) partition(lo, hi, col int, left *binSet) int {
-	rows, scratch := g.rows[lo:hi], g.scratch[lo:hi]
-	bins, nc := g.x.bins, g.x.cols
-	chunks := (len(rows) + partitionChunk - 1) / partitionChunk
-	nLeft := make([]int, chunks)
-	workers := g.p.Parallelism
-	if len(rows) < minParallelCells {
-		workers = 1
+// Knowing nLeft, each side's place in dst is known, so one pass suffices.
+// For a large node two goroutines share the work without any reduction:
+// one walks the first half of src forward, writing its left rows from
+// dst[0] and its right rows from dst[nLeft] on; the other walks the
+// second half backward, writing its left rows backward from dst[nLeft-1]
+// and its right rows backward from the end. The four pieces meet exactly,
+// and where each row lands depends only on the data.
+func (g *grower) partition(src, dst []int32, col int, left *binSet, nLeft int) {
+	bins := g.x.byCol[col]
+	half, workers := len(src), 1 // the forward walk's share
+	if g.p.Parallelism > 1 && len(src) >= minParallelCells {
+		half, workers = len(src)/2, 2
 	}
-	forChunks(workers, len(rows), partitionChunk, func(c, a, b int) {
-		l, r := a, b
-		for _, row := range rows[a:b] {
-			if left.has(bins[int(row)*nc+col]) {
-				scratch[l] = row
-				l++
-			} else {
-				r--
-				scratch[r] = row
-			}
-		}
-		nLeft[c] = l - a
-	})
-	// Offsets of each chunk's left and right pieces in the result.
-	leftAt, rightAt := make([]int, chunks), make([]int, chunks)
-	totalLeft := 0
-	for c := range chunks {
-		leftAt[c] = totalLeft
-		totalLeft += nLeft[c]
-	}
-	for c, at := 0, totalLeft; c < chunks; c++ {
-		rightAt[c] = at
-		a, b := c*partitionChunk, min((c+1)*partitionChunk, len(rows))
-		at += b - a - nLeft[c]
-	}
-	forChunks(workers, len(rows), partitionChunk, func(c, a, b int) {
-		nl := nLeft[c]
-		copy(rows[leftAt[c]:], scratch[a:a+nl])
-		// The right rows were written backward: reverse them back.
-		dst := rows[rightAt[c] : rightAt[c]+(b-a-nl)]
-		for i, k := 0, b-1; i < len(dst); i, k = i+1, k-1 {
-			dst[i] = scratch[k]
+	var fl, fr, bl, br int // where the two walks stop
+	forEach(workers, 2, func(k int) {
+		if k == 0 {
+			fl, fr = forward(src[:half], dst, bins, left, 0, nLeft)
+		} else {
+			bl, br = backward(src[half:], dst, bins, left, nLeft-1, len(dst)-1)
 		}
 	})
-	return lo + totalLeft
+	if fl != bl+1 || fr != br+1 {
+		panic("gbdt: partition: the count of left rows is wrong") // a bug, not bad data
+	}
+}
+
+// forward writes the rows of src in order, left rows to dst[l], dst[l+1],
+// ... and right rows to dst[r], dst[r+1], ..., and returns where the two
+// sequences end.
+//
+// It does not branch on the side: which way a row goes is as good as
+// random to the branch predictor, and a mispredicted branch costs several
+// times this loop body. The destination is computed instead.
+func forward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
+	for _, row := range src {
+		isLeft := left.bit(bins[row])
+		dst[r+(l-r)*isLeft] = row // dst[l] if left, else dst[r]
+		l += isLeft
+		r += 1 - isLeft
+	}
+	return l, r
+}
+
+// backward is forward walking src from its end, and dst downward from l
+// and r.
+func backward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
+	for i := len(src) - 1; i >= 0; i-- {
+		row := src[i]
+		isLeft := left.bit(bins[row])
+		dst[r+(l-r)*isLeft] = row
+		l -= isLeft
+		r -= 1 - isLeft
+	}
+	return l, r
 }

@@ -1,5 +1,7 @@
 package gbdt
 
+import "sync"
+
 // Gradient histograms.
 //
 // Boosting fits each tree to the first and second derivatives of the loss
@@ -10,8 +12,11 @@ package gbdt
 // sums of every "bins <= b" side. Building the histogram is the costly
 // part of training, one pass over the node's rows; the scan is cheap.
 
-// gradPair is the gradient and hessian of the loss at one row.
-type gradPair struct{ g, h float64 }
+// gradPair is the gradient and hessian of the loss at one row. They are
+// stored as float32, as XGBoost and LightGBM store them: that halves what
+// the histogram loop reads per row, and 7 significant digits is far more
+// than a split needs. Every sum of them is a float64.
+type gradPair struct{ g, h float32 }
 
 // sums are the totals of the rows of a node, a side or a histogram bin.
 type sums struct {
@@ -22,28 +27,30 @@ type sums struct {
 func (s sums) add(o sums) sums { return sums{s.G + o.G, s.H + o.H, s.N + o.N} }
 func (s sums) sub(o sums) sums { return sums{s.G - o.G, s.H - o.H, s.N - o.N} }
 
-// histogram holds the bins of every column side by side: column j's bins
-// are hist[off[j]:off[j+1]] (see histLayout).
-type histogram []sums
+// histogram holds the bins of every column: h[j][b] is bin b of column
+// j. The columns share one allocation, each as long as its number of
+// bins, because a big tree keeps a histogram for each of its open leaves:
+// thousands of them. Only the bins of the columns a tree samples are
+// filled.
+type histogram [][]sums
 
-// histLayout says where each column's bins sit in a histogram.
-type histLayout struct {
-	off []int // len cols+1; column j is [off[j], off[j+1])
-}
-
-func newHistLayout(maps []binMapper) histLayout {
-	off := make([]int, len(maps)+1)
-	for j := range maps {
-		off[j+1] = off[j] + maps[j].numBins()
+// newHistogram allocates a histogram for the columns of x.
+func newHistogram(x *binnedMatrix) histogram {
+	total := 0
+	for _, n := range x.numBins {
+		total += n
 	}
-	return histLayout{off: off}
+	all := make([]sums, total)
+	h := make(histogram, x.cols)
+	for j, n := range x.numBins {
+		h[j], all = all[:n:n], all[n:]
+	}
+	return h
 }
-
-func (l histLayout) size() int { return l.off[len(l.off)-1] }
 
 // minParallelCells is the least rows × columns work that is split across
 // goroutines; below it, starting goroutines costs more than it saves.
-const minParallelCells = 1 << 16
+const minParallelCells = 1 << 14
 
 // buildHist fills the bins of columns cols (ascending) of h from the rows
 // rows of x, whose gradients are grad.
@@ -53,34 +60,67 @@ const minParallelCells = 1 << 16
 // same order whatever the number of goroutines or their scheduling, and
 // the histogram is bit-identical from run to run without any reduction
 // step.
-func buildHist(h histogram, lay histLayout, x *binnedMatrix, rows []int32, grad []gradPair, cols []int, workers int) {
+func buildHist(h histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int, workers int) {
 	groups := min(workers, len(cols))
 	if len(rows)*len(cols) < minParallelCells {
 		groups = 1
 	}
 	forEach(groups, groups, func(k int) {
 		group := cols[k*len(cols)/groups : (k+1)*len(cols)/groups]
-		offs := make([]int, len(group))
-		for i, j := range group {
-			offs[i] = lay.off[j]
-			clear(h[lay.off[j]:lay.off[j+1]])
+		for _, j := range group {
+			clear(h[j])
 		}
-		accumulate(h, offs, group, x, rows, grad)
+		buf := gatherPool.Get().(*gathered)
+		accumulate(h, group, x, rows, grad, buf)
+		gatherPool.Put(buf)
 	})
 }
 
+// gatherBlock is how many rows accumulate copies out at a time.
+const gatherBlock = 256
+
+// gathered holds a block of rows copied out by accumulate.
+type gathered struct {
+	bins []uint8 // gatherBlock rows of bins, row-major
+	grad [gatherBlock]gradPair
+}
+
+var gatherPool = sync.Pool{New: func() any { return new(gathered) }}
+
 // accumulate adds each row's gradient pair to its bin in every column of
-// group; column group[i]'s bins start at h[offs[i]].
-func accumulate(h histogram, offs, group []int, x *binnedMatrix, rows []int32, grad []gradPair) {
+// group.
+//
+// It works a block of rows at a time, in two passes. The first copies the
+// block's bins and gradients into buf; the second adds them up. Below the
+// root, a node's rows are scattered over the training set, and each one
+// read is a cache miss. The copy loop is short, so the CPU keeps many of
+// those misses in flight at once; the adding loop, which is long (three
+// read-modify-writes per column), then reads only from the small buffer.
+// On scattered rows this is about twice as fast as one loop doing both.
+// Each row's bins are one contiguous piece of the row-major matrix, and
+// each row updates all of the group's columns, so those updates do not
+// wait on each other.
+func accumulate(h histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
 	nc := x.cols
-	for _, r := range rows {
-		gp := grad[r]
-		row := x.bins[int(r)*nc : int(r)*nc+nc]
-		for i, j := range group {
-			b := &h[offs[i]+int(row[j])]
-			b.G += gp.g
-			b.H += gp.h
-			b.N++
+	if len(buf.bins) < gatherBlock*nc {
+		buf.bins = make([]uint8, gatherBlock*nc)
+	}
+	for len(rows) > 0 {
+		block := rows[:min(gatherBlock, len(rows))]
+		rows = rows[len(block):]
+		for k, r := range block {
+			buf.grad[k] = grad[r]
+			copy(buf.bins[k*nc:(k+1)*nc], x.row(int(r)))
+		}
+		for k := range block {
+			g, hess := float64(buf.grad[k].g), float64(buf.grad[k].h)
+			row := buf.bins[k*nc : (k+1)*nc]
+			for _, j := range group {
+				b := &h[j][row[j]]
+				b.G += g
+				b.H += hess
+				b.N++
+			}
 		}
 	}
 }
@@ -91,9 +131,9 @@ func accumulate(h histogram, offs, group []int, x *binnedMatrix, rows []int32, g
 // This is histogram subtraction: after a split, only the child with fewer
 // rows is built from its rows, and its sibling costs one pass over the
 // bins, which at least halves the work of every level.
-func subtractHist(parent, child histogram, lay histLayout, cols []int) {
+func subtractHist(parent, child histogram, x *binnedMatrix, cols []int) {
 	for _, j := range cols {
-		p, c := parent[lay.off[j]:lay.off[j+1]], child[lay.off[j]:lay.off[j+1]]
+		p, c := parent[j], child[j]
 		for b := range p {
 			p[b] = p[b].sub(c[b])
 		}

@@ -44,7 +44,8 @@ func softmax(s, p []float64) {
 	}
 }
 
-// softplus is log(1+e^s), computed without overflow.
+// softplus is log(1+e^s), computed without overflow or loss of precision
+// for large |s|.
 func softplus(s float64) float64 {
 	return max(s, 0) + math.Log1p(math.Exp(-math.Abs(s)))
 }
@@ -71,23 +72,24 @@ func baseMargins(y []float64, classes int) []float64 {
 	return base
 }
 
-// gradients writes, for each output k, the gradient and hessian of every
-// row's loss with respect to its margin k into grads[k]. scores holds the
-// margins, row-major (n × K).
-func gradients(scores, y []float64, grads [][]gradPair, workers int) {
+// gradients writes, for each output k, the gradient and hessian of the
+// loss of each row in rows with respect to its margin k into grads[k].
+// scores holds the margins, row-major (n × K).
+func gradients(scores, y []float64, rows []int32, grads [][]gradPair, workers int) {
 	k := len(grads)
-	forChunks(workers, len(y), lossChunk, func(_, lo, hi int) {
+	forChunks(workers, len(rows), lossChunk, func(_, lo, hi int) {
 		if k == 1 {
 			g := grads[0]
-			for i := lo; i < hi; i++ {
+			for _, i := range rows[lo:hi] {
 				// d/ds of the log loss is p - y; d²/ds² is p(1-p).
 				p := sigmoid(scores[i])
-				g[i] = gradPair{p - y[i], max(p*(1-p), minHessian)}
+				g[i] = gradPair{float32(p - y[i]), float32(max(p*(1-p), minHessian))}
 			}
 			return
 		}
 		p := make([]float64, k)
-		for i := lo; i < hi; i++ {
+		for _, r := range rows[lo:hi] {
+			i := int(r)
 			softmax(scores[i*k:(i+1)*k], p)
 			// d/ds_c of -log p_y is p_c - [c == y]; the diagonal of the
 			// hessian, p_c(1-p_c), is the usual Newton approximation.
@@ -96,7 +98,7 @@ func gradients(scores, y []float64, grads [][]gradPair, workers int) {
 				if int(y[i]) == c {
 					t = 1
 				}
-				grads[c][i] = gradPair{p[c] - t, max(p[c]*(1-p[c]), minHessian)}
+				grads[c][i] = gradPair{float32(p[c] - t), float32(max(p[c]*(1-p[c]), minHessian))}
 			}
 		}
 	})
@@ -120,16 +122,16 @@ func meanLoss(scores, y []float64, k, workers int) float64 {
 				continue
 			}
 			m := scores[i*k : (i+1)*k]
-			hi := math.Inf(-1)
+			top := math.Inf(-1)
 			for _, v := range m {
-				hi = max(hi, v)
+				top = max(top, v)
 			}
 			var z float64
 			for _, v := range m {
-				z += math.Exp(v - hi)
+				z += math.Exp(v - top) // shifted by the max: no overflow
 			}
 			// -log p_y = log Σ e^s - s_y.
-			s += hi + math.Log(z) - m[int(y[i])]
+			s += top + math.Log(z) - m[int(y[i])]
 		}
 		part[c] = s
 	})

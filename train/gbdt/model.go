@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"runtime"
+	"sync"
 
-	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -39,10 +37,13 @@ type Model struct {
 	// Params are the parameters the model was trained with, defaults
 	// filled in.
 	Params Params `json:"params"`
+
+	once sync.Once
+	flat *compiled // the trees in the form prediction walks (see compile)
 }
 
-// Tree is one regression tree in flat arrays, for a compact saved form
-// and fast prediction.
+// Tree is one regression tree in flat arrays: the compact saved form. A
+// model compiles its trees into another layout to predict (predict.go).
 //
 // Split nodes are numbered from 0, the root. Left[i] and Right[i] name
 // the children of split node i: a value c >= 0 is split node c, a value
@@ -53,9 +54,10 @@ type Model struct {
 //   - numeric (Cat[i] == -1): x <= Threshold[i] goes left, a larger x
 //     right, NaN to the default side. ±Inf are ordinary values.
 //   - categorical (Cat[i] >= 0): the code x goes left when bit x of
-//     CatSets[Cat[i]] is set and right when it is clear. A value that is
-//     not an integer in [0, 32·len(set)) goes to the default side, and so
-//     does (through the bits) any code not seen in training.
+//     set = CatSets[Cat[i]] (bit x%32 of set[x/32]) is set and right when
+//     it is clear. A value that is not an integer in [0, 32·len(set))
+//     goes to the default side, and so does (through the bits) any code
+//     not seen in training.
 //
 // The default side is left when DefaultLeft[i] is true.
 type Tree struct {
@@ -147,88 +149,6 @@ func (t *Tree) check(cols int) error {
 		}
 	}
 	return nil
-}
-
-// leaf returns the index of the leaf that row falls in.
-func (t *Tree) leaf(row []float64) int {
-	if len(t.Col) == 0 {
-		return 0
-	}
-	n := int32(0)
-	for n >= 0 {
-		if t.goLeft(n, row[t.Col[n]]) {
-			n = t.Left[n]
-		} else {
-			n = t.Right[n]
-		}
-	}
-	return int(^n)
-}
-
-// goLeft says whether value x goes left at split node n.
-func (t *Tree) goLeft(n int32, x float64) bool {
-	if c := t.Cat[n]; c >= 0 {
-		set := t.CatSets[c]
-		if x >= 0 && x < float64(32*len(set)) && x == math.Trunc(x) {
-			code := int(x)
-			return set[code>>5]>>(code&31)&1 != 0
-		}
-		return t.DefaultLeft[n]
-	}
-	switch {
-	case x <= t.Threshold[n]:
-		return true
-	case x > t.Threshold[n]:
-		return false
-	}
-	return t.DefaultLeft[n] // NaN
-}
-
-// PredictRow scores one row into out (len Outputs()). It computes exactly
-// what PredictProba computes for the same row, in the same order, so the
-// two agree bit for bit.
-func (m *Model) PredictRow(row []float64, out []float64) {
-	m.margins(row, out)
-	m.link(out)
-}
-
-// margins writes the row's margins into out: Base plus the leaf value of
-// every tree, added in tree order.
-func (m *Model) margins(row []float64, out []float64) {
-	k := m.Outputs()
-	copy(out[:k], m.Base)
-	for t := range m.Trees {
-		tr := &m.Trees[t]
-		out[t%k] += tr.Leaf[tr.leaf(row)]
-	}
-}
-
-// link turns margins into probabilities in place.
-func (m *Model) link(out []float64) {
-	if m.Outputs() == 1 {
-		out[0] = sigmoid(out[0])
-		return
-	}
-	softmax(out, out)
-}
-
-// predictChunk is the rows each goroutine of PredictProba scores at a time.
-const predictChunk = 1 << 10
-
-// PredictProba scores every row of x and returns x.Rows·Outputs()
-// probabilities, row-major. Large batches are scored on GOMAXPROCS
-// goroutines; each row is scored exactly as PredictRow scores it.
-func (m *Model) PredictProba(x *features.Matrix) []float64 {
-	k := m.Outputs()
-	out := make([]float64, x.Rows*k)
-	forChunks(runtime.GOMAXPROCS(0), x.Rows, predictChunk, func(_, lo, hi int) {
-		row := make([]float64, len(x.Cols))
-		for i := lo; i < hi; i++ {
-			row = x.Row(i, row)
-			m.PredictRow(row, out[i*k:(i+1)*k])
-		}
-	})
-	return out
 }
 
 // Name is the trainer and model kind.

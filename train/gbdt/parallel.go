@@ -33,18 +33,20 @@ func forChunks(workers, n, chunk int, fn func(c, lo, hi int)) {
 		return
 	}
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= pieces {
-					return
-				}
-				run(c)
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= pieces {
+				return
 			}
-		})
+			run(c)
+		}
 	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work() // the calling goroutine works too
 	wg.Wait()
 }
 

@@ -7,20 +7,27 @@ import (
 )
 
 // Params are the training settings. The zero value of every field means
-// its default, so Params{} is a sensible model for the flights task.
-// Fields where zero is itself a useful setting (Lambda, MinChildWeight,
-// MaxDepth, EarlyStoppingRounds) take a negative value to mean "none".
+// its default, so Params{} trains the model this package is tuned for: the
+// default flights task (about 2M training rows, 8 columns), where few,
+// large trees beat many small ones for the same training time (see
+// doc.go). Fields where zero is itself a useful setting (Lambda,
+// MinChildWeight, MaxDepth, EarlyStoppingRounds) take a negative value to
+// mean "none".
 type Params struct {
-	// Rounds is the most boosting rounds to run. Default 500. A K-class
+	// Rounds is the most boosting rounds to run. Default 25. A K-class
 	// model (K > 2) grows K trees per round, a binary one grows one.
 	Rounds int `json:"rounds,omitempty"`
-	// LearningRate (shrinkage) scales every leaf value. Default 0.1.
+	// LearningRate (shrinkage) scales every leaf value. Default 0.2.
 	LearningRate float64 `json:"learning_rate,omitempty"`
 	// MaxLeaves is the most leaves per tree. Trees grow best-first: the
-	// leaf whose split gains most is split next. Default 255, at most 65536.
+	// leaf whose split gains most is split next. Default 4095, at most
+	// 65536. Training keeps a histogram per open leaf, about
+	// 24 bytes × (total bins of all columns) each: 26 kB for the flights
+	// columns, so up to ~100 MB at the default.
 	MaxLeaves int `json:"max_leaves,omitempty"`
 	// MaxDepth is the deepest a leaf may be (the root is depth 0).
-	// Default 12; negative means no limit (MaxLeaves alone bounds a tree).
+	// Default 20; negative means no limit (MaxLeaves alone bounds a tree).
+	// Prediction takes about MaxDepth steps per tree.
 	MaxDepth int `json:"max_depth,omitempty"`
 	// MinChildWeight is the least hessian sum a child may hold. Default
 	// 1e-3; negative means 0.
@@ -30,8 +37,9 @@ type Params struct {
 	// Lambda is the L2 penalty on leaf values: a leaf's value is
 	// -G/(H+Lambda). Default 1; negative means 0.
 	Lambda float64 `json:"lambda,omitempty"`
-	// Subsample is the share of training rows each round draws (without
-	// replacement, seeded). Default 1 (every row), range (0, 1].
+	// Subsample is the share of training rows each round's trees are
+	// grown on: each row is drawn with this probability (seeded). Default
+	// 1 (every row), range (0, 1].
 	Subsample float64 `json:"subsample,omitempty"`
 	// ColSample is the share of feature columns each tree may split on
 	// (at least one, seeded). Default 1 (every column), range (0, 1].
@@ -61,10 +69,10 @@ type Params struct {
 
 // Defaults of Params, applied by resolve.
 const (
-	defaultRounds         = 500
-	defaultLearningRate   = 0.1
-	defaultMaxLeaves      = 255
-	defaultMaxDepth       = 12
+	defaultRounds         = 25
+	defaultLearningRate   = 0.2
+	defaultMaxLeaves      = 4095
+	defaultMaxDepth       = 20
 	defaultMinChildWeight = 1e-3
 	defaultMinSamplesLeaf = 20
 	defaultLambda         = 1.0
@@ -73,9 +81,10 @@ const (
 	maxMaxLeaves          = 1 << 16
 )
 
-// resolve returns p with every default filled in and the "negative means
-// none" fields turned into their plain values, or an error naming the
-// first bad field.
+// resolve returns p with every default filled in, or an error naming the
+// first bad field. Negative "none" values stay as they are, so that the
+// copy a model keeps (Model.Params) can be passed to New again; the
+// methods below read them.
 func (p Params) resolve() (Params, error) {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -99,18 +108,6 @@ func (p Params) resolve() (Params, error) {
 	def(&p.MaxBins, defaultMaxBins)
 	def(&p.EarlyStoppingRounds, defaultEarlyStopping)
 	def(&p.Parallelism, runtime.GOMAXPROCS(0))
-	if p.MaxDepth < 0 {
-		p.MaxDepth = math.MaxInt32
-	}
-	if p.Lambda < 0 {
-		p.Lambda = 0
-	}
-	if p.MinChildWeight < 0 {
-		p.MinChildWeight = 0
-	}
-	if p.EarlyStoppingRounds < 0 {
-		p.EarlyStoppingRounds = 0 // 0 after resolve: never stop early
-	}
 
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
@@ -137,3 +134,17 @@ func (p Params) resolve() (Params, error) {
 	}
 	return p, nil
 }
+
+// maxDepth is MaxDepth, with "no limit" as the largest int.
+func (p *Params) maxDepth() int {
+	if p.MaxDepth < 0 {
+		return math.MaxInt
+	}
+	return p.MaxDepth
+}
+
+func (p *Params) lambda() float64         { return max(p.Lambda, 0) }
+func (p *Params) minChildWeight() float64 { return max(p.MinChildWeight, 0) }
+
+// patience is EarlyStoppingRounds, 0 meaning never stop early.
+func (p *Params) patience() int { return max(p.EarlyStoppingRounds, 0) }

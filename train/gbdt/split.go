@@ -26,7 +26,8 @@ import (
 type binSet [4]uint64
 
 func (s *binSet) add(b int)        { s[b>>6] |= 1 << (b & 63) }
-func (s *binSet) has(b uint8) bool { return s[b>>6]>>(b&63)&1 != 0 }
+func (s *binSet) has(b uint8) bool { return s.bit(b) != 0 }
+func (s *binSet) bit(b uint8) int  { return int(s[b>>6] >> (b & 63) & 1) } // 1 if b is in s
 func (s *binSet) addRange(lo, hi int) { // adds bins [lo, hi)
 	for b := lo; b < hi; b++ {
 		s.add(b)
@@ -82,11 +83,11 @@ func (r *splitRules) allowed(s sums) bool {
 // histogram h over the columns cols, or a split with gain 0 when no split
 // is allowed or gains anything. Ties go to the lower column, then the
 // lower threshold, so the choice is deterministic.
-func (r *splitRules) bestSplit(h histogram, lay histLayout, maps []binMapper, cols []int, total sums) split {
+func (r *splitRules) bestSplit(h histogram, maps []binMapper, cols []int, total sums) split {
 	var best split
 	parent := r.score(total)
 	for _, j := range cols {
-		bins := h[lay.off[j]:lay.off[j+1]]
+		bins := h[j]
 		var s split
 		if maps[j].categorical {
 			s = r.categoricalSplit(bins, total, parent)
@@ -159,12 +160,15 @@ func (r *splitRules) numericSplit(bins []sums, total sums, parent float64) split
 // categoricalSplit finds the best partition of the categories of a
 // categorical column into two sides.
 //
-// Trying every subset is exponential. But for a second-order gain the best
-// partition is contiguous in the order of the categories' leaf values
-// -G/(H+λ) (Fisher 1958 for squared error; LightGBM sorts by
-// sum_g/(sum_h+smoothing) the same way), so it suffices to sort the
-// categories present in the node by G/(H+λ) and scan the prefixes of that
-// order, as a numeric column scans its bins.
+// Trying every subset is exponential in the number of categories. But
+// for a weighted squared error the best binary partition never splits
+// the categories out of the order of their means (Fisher 1958; Breiman et
+// al. 1984, CART), and with λ = 0 the gain above is such an error with
+// weights h and mean G/H per category. So, as LightGBM does (with
+// sum_g/(sum_h+cat_smooth)), the categories present in the node are
+// sorted by G/(H+λ), λ damping the order of categories with little
+// hessian, and the prefixes of that order are scanned as a numeric
+// column's bins are: a linear scan instead of 2^(k-1) subsets.
 //
 // Bin 0 ("other") takes part like any category when the node has rows in
 // it. Categories with no rows in the node, and bin 0 when it has none,

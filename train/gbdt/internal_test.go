@@ -1,0 +1,258 @@
+package gbdt
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/train"
+)
+
+func TestQuantileBounds(t *testing.T) {
+	tests := []struct {
+		name    string
+		vals    []float64
+		maxBins int
+		want    []float64
+	}{
+		{"empty", nil, 4, nil},
+		{"one value", []float64{3, 3, 3}, 4, nil},
+		// Few distinct values: one bin each, boundaries halfway.
+		{"few distinct", []float64{2, 1, 3, 1}, 4, []float64{1.5, 2.5}},
+		// 8 values, 4 bins: a fair share is 2 values per bin.
+		{"even", []float64{1, 2, 3, 4, 5, 6, 7, 8}, 4, []float64{2.5, 4.5, 6.5}},
+		// 8 values, 3 bins: the heavy value 1 (5 of 8, over the share of
+		// 8/3) fills a bin alone. The 3 values left share 2 bins, a share
+		// of 1.5: 2 and 3 close the second bin, 4 is the last.
+		{"heavy value", []float64{1, 1, 1, 1, 1, 2, 3, 4}, 3, []float64{1.5, 3.5}},
+		// Adjacent floats have no float between them: the boundary is the
+		// lower value, which still separates them (x <= t goes left).
+		{"adjacent floats", []float64{1, math.Nextafter(1, 2)}, 4, []float64{1}},
+	}
+	for _, tt := range tests {
+		got := quantileBounds(slices.Clone(tt.vals), tt.maxBins)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: bounds %v, want %v", tt.name, got, tt.want)
+		}
+		if len(got) > tt.maxBins-1 {
+			t.Errorf("%s: %d bounds for %d bins", tt.name, len(got), tt.maxBins)
+		}
+	}
+}
+
+func TestBinMapper(t *testing.T) {
+	num := binMapper{upper: []float64{1.5, 2.5}}
+	numCases := []struct {
+		x    float64
+		want uint8
+	}{
+		{math.NaN(), 0},
+		{math.Inf(-1), 1},
+		{1, 1},
+		{1.5, 1}, // x <= boundary goes to the lower bin
+		{2, 2},
+		{2.5, 2},
+		{3, 3},
+		{math.Inf(1), 3},
+	}
+	for _, c := range numCases {
+		if got := num.bin(c.x); got != c.want {
+			t.Errorf("numeric bin(%g) = %d, want %d", c.x, got, c.want)
+		}
+	}
+	// Codes 1 and 3 occur; code 0 and 2 do not, 4 is past Card.
+	cat := categoricalMapper([]float64{1, 3, 3, 1, 1}, 4, 255)
+	catCases := []struct {
+		x    float64
+		want uint8
+	}{
+		{1, 1}, {3, 2}, {0, 0}, {2, 0}, {4, 0}, {-1, 0}, {1.5, 0}, {math.NaN(), 0},
+	}
+	for _, c := range catCases {
+		if got := cat.bin(c.x); got != c.want {
+			t.Errorf("categorical bin(%g) = %d, want %d", c.x, got, c.want)
+		}
+	}
+	// With room for one category only, the most frequent (1) keeps a bin.
+	if got := categoricalMapper([]float64{1, 3, 3, 1, 1}, 4, 1); !slices.Equal(got.binCode, []int32{-1, 1}) {
+		t.Errorf("one bin: codes %v, want [-1 1]", got.binCode)
+	}
+}
+
+// TestPartition checks the two-ended parallel partition against a plain
+// stable one, on a node big enough to be split between two goroutines
+// and on a small one.
+func TestPartition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 3 * minParallelCells
+	x := &binnedMatrix{rows: n, cols: 1, bins: make([]uint8, n), numBins: []int{256}}
+	for i := range x.bins {
+		x.bins[i] = uint8(rng.IntN(256))
+	}
+	x.addColumns(1)
+	var left binSet
+	for b := range 256 {
+		if rng.IntN(3) == 0 {
+			left.add(b)
+		}
+	}
+	for _, size := range []int{n, 100} {
+		var src []int32
+		for i := range n {
+			if size == n || rng.IntN(n/size) == 0 {
+				src = append(src, int32(i))
+			}
+		}
+		var want []int32
+		for _, side := range []bool{true, false} {
+			for _, r := range src {
+				if left.has(x.bins[r]) == side {
+					want = append(want, r)
+				}
+			}
+		}
+		nLeft := 0
+		for _, r := range src {
+			if left.has(x.bins[r]) {
+				nLeft++
+			}
+		}
+		g := &grower{x: x, p: Params{Parallelism: 2}}
+		dst := make([]int32, len(src))
+		g.partition(src, dst, 0, &left, nLeft)
+		if !slices.Equal(dst, want) {
+			t.Errorf("%d rows: partition differs from a stable partition", len(src))
+		}
+	}
+}
+
+// TestHistogramSubtraction: the parent's histogram minus the small
+// child's equals the large child's built from its rows, exactly for the
+// counts and to rounding for the sums.
+func TestHistogramSubtraction(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, cols = 5000, 3
+	x := &binnedMatrix{rows: n, cols: cols, bins: make([]uint8, n*cols), numBins: []int{10, 50, 256}}
+	for i := range n {
+		for j := range cols {
+			x.bins[i*cols+j] = uint8(rng.IntN(x.numBins[j]))
+		}
+	}
+	grad := make([]gradPair, n)
+	for i := range grad {
+		grad[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
+	}
+	var all, small, large []int32
+	for i := range int32(n) {
+		all = append(all, i)
+		if rng.IntN(3) == 0 {
+			small = append(small, i)
+		} else {
+			large = append(large, i)
+		}
+	}
+	allCols := []int{0, 1, 2}
+	parent, child, direct := newHistogram(x), newHistogram(x), newHistogram(x)
+	buildHist(parent, x, all, grad, allCols, 2)
+	buildHist(child, x, small, grad, allCols, 2)
+	buildHist(direct, x, large, grad, allCols, 1)
+	subtractHist(parent, child, x, allCols)
+	const tol = 1e-9 // float64 sums of ~5000 float32 values of size ~1
+	for j := range cols {
+		for b := range parent[j] {
+			p, d := parent[j][b], direct[j][b]
+			if p.N != d.N || math.Abs(p.G-d.G) > tol || math.Abs(p.H-d.H) > tol {
+				t.Fatalf("column %d bin %d: subtraction %+v, direct %+v", j, b, p, d)
+			}
+		}
+	}
+}
+
+// TestBinnedTreeMatchesSavedTree: training adds each tree's values to the
+// validation rows by running their bins down the tree (binTree); the
+// saved tree runs raw values down raw thresholds. Both must reach the
+// same leaf for every row, or early stopping would judge a model other
+// than the one returned. The data has NaN, ±Inf and unseen codes.
+func TestBinnedTreeMatchesSavedTree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cols := []features.ColumnInfo{
+		{Name: "a", Kind: features.Numeric},
+		{Name: "b", Kind: features.Numeric},
+		{Name: "c", Kind: features.Categorical, Card: 30},
+	}
+	gen := func(n int, unseen bool) *features.Matrix {
+		m := features.NewMatrix(n, cols)
+		for i := range n {
+			m.Data[0][i] = rng.NormFloat64()
+			m.Data[1][i] = math.Round(rng.NormFloat64() * 10)
+			m.Data[2][i] = float64(rng.IntN(20)) // codes 20..29 never seen in training
+			switch rng.IntN(20) {
+			case 0:
+				m.Data[0][i] = math.NaN()
+			case 1:
+				m.Data[1][i] = math.Inf(1 - 2*rng.IntN(2))
+			case 2:
+				if unseen {
+					m.Data[2][i] = float64(20 + rng.IntN(15)) // up to past Card
+				}
+			}
+		}
+		return m
+	}
+	tr := gen(2000, false)
+	y := make([]float64, tr.Rows)
+	for i := range y {
+		if tr.Data[0][i] > 0 || int(tr.Data[2][i])%3 == 0 || math.IsNaN(tr.Data[0][i]) {
+			y[i] = 1
+		}
+	}
+	valid := gen(1000, true)
+	p, err := Params{MinSamplesLeaf: 5}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBooster(&train.Dataset{X: tr, Y: y, Classes: 2}, nil, p)
+	vx := binMatrix(valid, b.maps, 1)
+	gradients(b.scores, b.y, b.all, b.grads, 1)
+	grown := b.grower.grow(b.grads[0], b.all, b.sampleCols())
+	bt := grown.binTree()
+	flat := compile([]Tree{grown.export(b.maps)})
+	var numeric, categorical bool
+	for _, nd := range flat.nodes {
+		numeric = numeric || (nd.set < 0 && nd.child[0] != nd.child[1])
+		categorical = categorical || nd.set >= 0
+	}
+	if !numeric || !categorical {
+		t.Fatalf("the tree should have numeric and categorical splits (numeric %v, categorical %v)", numeric, categorical)
+	}
+	for i := range valid.Rows {
+		row := valid.Row(i, nil)
+		viaBins := bt.value[binLeaf(bt, vx.row(i))]
+		viaRaw := flat.value[rawLeaf(flat, row)]
+		if viaBins != viaRaw {
+			t.Fatalf("row %d %v: binned tree gives %g, saved tree %g", i, row, viaBins, viaRaw)
+		}
+	}
+}
+
+// binLeaf returns the node of bt that a binned row ends at.
+func binLeaf(bt *binTree, row []uint8) int32 {
+	var n int32
+	for range bt.depth {
+		nd := &bt.nodes[n]
+		n = nd.child[nd.left.bit(row[nd.col])]
+	}
+	return n
+}
+
+// rawLeaf returns the node of the first compiled tree that a row ends at.
+func rawLeaf(c *compiled, row []float64) int32 {
+	n := c.roots[0]
+	for range c.depth[0] {
+		nd := &c.nodes[n]
+		n = c.next(nd, row[nd.col])
+	}
+	return n
+}
