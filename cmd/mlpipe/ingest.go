@@ -12,10 +12,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 func runIngest(ctx context.Context, e *env, args []string) error {
@@ -59,7 +61,7 @@ func runEvaluate(ctx context.Context, e *env, args []string) error {
 // runStages is the body of `mlpipe ingest`, `train`, `evaluate` and
 // `run`. stages is nil for evaluate, whose stages need the model.
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
-	var cfgPath, out, data, modelDir string
+	var cfgPath, out, data, modelDir, models string
 	var parallelism int
 	if name == "evaluate" {
 		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
@@ -71,6 +73,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	f.StringVar(&out, "out", defaultOut, "output directory (\"\" to write nothing; evaluate: default MODEL/evaluation)")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
+	if name == "train" || name == "run" {
+		f.StringVar(&models, "models", "", "fit only these of the config's models, by name (comma-separated, e.g. logreg,gbdt)")
+	}
 	f.IntVar(&parallelism, "parallelism", 0, "files, row groups or columns processed at once (0: one per CPU)")
 	f.addJSON()
 	if err := f.parse(e, args); err != nil {
@@ -85,6 +90,11 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if data != "" {
 		cfg.Data.Path = data
+	}
+	if models != "" {
+		if err := keepModels(cfg, models); err != nil {
+			return err
+		}
 	}
 	e.log.Info(name+" start", "config", cfg.Path, "source", cfg.Data.Path)
 	opts := &ingest.Options{Parallelism: parallelism}
@@ -144,6 +154,26 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	return runErr
 }
 
+// keepModels narrows the config's candidate models to the names listed.
+func keepModels(cfg *config.Config, list string) error {
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var kept []train.ModelSpec
+	for _, m := range cfg.Models {
+		if want[m.Name] {
+			kept = append(kept, m)
+			delete(want, m.Name)
+		}
+	}
+	for n := range want {
+		return usageError(fmt.Sprintf("--models: %q is not among the config's models", n))
+	}
+	cfg.Models = kept
+	return nil
+}
+
 // writeOutputs saves the summary and its large parts as JSON files, the
 // trained model if there is one, and the evaluation's plots; each file
 // is written atomically.
@@ -156,7 +186,7 @@ func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command 
 		if _, err := pipeline.SaveTrained(dir, s); err != nil {
 			return err
 		}
-		sum.Outputs["model"] = dir
+		sum.Outputs["model"] = filepath.Join(dir, pipeline.ModelFile)
 		sum.Model.Dir = dir
 	}
 	if r := s.Evaluation; r != nil {
@@ -171,7 +201,7 @@ func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command 
 					return err
 				}
 			}
-			sum.Outputs["plots"] = dir
+			sum.Outputs["plots"] = filepath.Join(dir, "{roc,pr,calibration}.svg")
 		}
 	}
 	if sum.Validation != nil {

@@ -95,6 +95,7 @@ func TestCLIErrors(t *testing.T) {
 		{"ErrInvalidValues", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/bad/out-of-range.csv"},
 			exitInvalid, `row 5, column "distance": value 99999 is above the maximum 6000`},
 		{"ErrNoFiles", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/none-*.csv"}, exitNoData, ""},
+		{"ErrUnknownModelFlag", []string{"train", "--config", fixtureConfig, "--out", "", "--models", "xgboost"}, exitUsage, ""},
 		{"ErrEmptySplit", []string{"ingest", "--config", fixtureConfig, "--out", "", "--data", "../../testdata/monthly/2001-01.parquet"},
 			exitInvalid, "status     invalid"},
 	}
