@@ -187,7 +187,7 @@ func TestTrainEvaluate(t *testing.T) {
 		}
 	}
 	// A directory that holds no model is a clear error.
-	_, stderr, code = runCLI(t, "evaluate", "--config", fixtureConfig, "--model", t.TempDir())
+	_, _, code = runCLI(t, "evaluate", "--config", fixtureConfig, "--model", t.TempDir())
 	if code != exitError {
 		t.Errorf("evaluate with no model: exit %d, want %d", code, exitError)
 	}

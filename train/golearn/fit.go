@@ -64,13 +64,13 @@ func (p RFParams) resolve(columns int) (RFParams, error) {
 	}
 	switch {
 	case p.Trees < 0:
-		return p, fmt.Errorf("Trees is %d, want > 0", p.Trees)
+		return p, fmt.Errorf("trees is %d, want > 0", p.Trees)
 	case p.Features < 0:
-		return p, fmt.Errorf("Features is %d, want > 0", p.Features)
+		return p, fmt.Errorf("features is %d, want > 0", p.Features)
 	case columns > 0 && p.Features > columns:
-		return p, fmt.Errorf("Features is %d, the matrix has %d columns", p.Features, columns)
+		return p, fmt.Errorf("features is %d, the matrix has %d columns", p.Features, columns)
 	case p.Parallelism < 0:
-		return p, fmt.Errorf("Parallelism is %d, want > 0", p.Parallelism)
+		return p, fmt.Errorf("parallelism is %d, want > 0", p.Parallelism)
 	}
 	p.Features = min(p.Features, columns)
 	return p, nil

@@ -457,7 +457,7 @@ func TestFitErrors(t *testing.T) {
 		}
 	}
 	if _, err := golearn.NewRF(golearn.RFParams{Features: 5}).Fit(context.Background(), blobs(50, 12), nil); err == nil ||
-		!strings.Contains(err.Error(), "Features is 5, the matrix has 4 columns") {
+		!strings.Contains(err.Error(), "features is 5, the matrix has 4 columns") {
 		t.Errorf("Features > columns: error %v", err)
 	}
 }

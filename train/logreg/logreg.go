@@ -58,13 +58,13 @@ func (p Params) resolve() (Params, error) {
 	}
 	switch {
 	case !(p.C > 0): // also catches NaN
-		return p, fmt.Errorf("C is %g, want > 0", p.C)
+		return p, fmt.Errorf("c is %g, want > 0", p.C)
 	case p.MaxIter < 0:
-		return p, fmt.Errorf("MaxIter is %d, want >= 0", p.MaxIter)
+		return p, fmt.Errorf("max_iter is %d, want >= 0", p.MaxIter)
 	case !(p.Tol > 0):
-		return p, fmt.Errorf("Tol is %g, want > 0", p.Tol)
+		return p, fmt.Errorf("tol is %g, want > 0", p.Tol)
 	case p.Parallelism < 0:
-		return p, fmt.Errorf("Parallelism is %d, want >= 0", p.Parallelism)
+		return p, fmt.Errorf("parallelism is %d, want >= 0", p.Parallelism)
 	}
 	return p, nil
 }
