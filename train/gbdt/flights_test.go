@@ -4,20 +4,18 @@ package gbdt_test
 // full-data benchmarks.
 
 import (
-	"cmp"
 	"context"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -130,33 +128,9 @@ type flightsEncoder struct {
 
 func fitFlightsEncoder(tbl arrow.Table) *flightsEncoder {
 	e := &flightsEncoder{}
-	e.origin, e.originLevels = frequencyCodes(stringColumn(tbl, "origin"))
-	e.destination, e.destinationLevels = frequencyCodes(stringColumn(tbl, "destination"))
+	e.origin, e.originLevels = flightstest.CodesByFrequency(flightstest.Strings(tbl, "origin"))
+	e.destination, e.destinationLevels = flightstest.CodesByFrequency(flightstest.Strings(tbl, "destination"))
 	return e
-}
-
-// frequencyCodes numbers the distinct values of col from 1, most frequent
-// first (ties by value); levels[c] names code c, levels[0] is "(unknown)".
-func frequencyCodes(col []string) (map[string]int, []string) {
-	counts := map[string]int{}
-	for _, v := range col {
-		counts[v]++
-	}
-	vals := make([]string, 0, len(counts))
-	for v := range counts {
-		vals = append(vals, v)
-	}
-	slices.SortFunc(vals, func(a, b string) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	codes := make(map[string]int, len(vals))
-	for i, v := range vals {
-		codes[v] = i + 1
-	}
-	return codes, append([]string{"(unknown)"}, vals...)
 }
 
 func (e *flightsEncoder) matrix(tbl arrow.Table) *features.Matrix {
@@ -171,7 +145,7 @@ func (e *flightsEncoder) matrix(tbl arrow.Table) *features.Matrix {
 		{Name: "destination", Kind: features.Categorical, Card: len(e.destinationLevels), Levels: e.destinationLevels},
 	}
 	m := features.NewMatrix(int(tbl.NumRows()), cols)
-	for i, us := range timestampColumn(tbl, "date") {
+	for i, us := range flightstest.Micros(tbl, "date") {
 		t := time.UnixMicro(us).UTC() // naive wall clock stored as UTC
 		m.Data[0][i] = float64(t.Hour())
 		m.Data[1][i] = float64(t.Hour()*60 + t.Minute())
@@ -179,100 +153,16 @@ func (e *flightsEncoder) matrix(tbl arrow.Table) *features.Matrix {
 		m.Data[3][i] = float64(t.Day())
 		m.Data[4][i] = float64(t.Month())
 	}
-	for i, v := range int64Column(tbl, "distance") {
+	for i, v := range flightstest.Int64s(tbl, "distance") {
 		m.Data[5][i] = float64(v)
 	}
-	for i, v := range stringColumn(tbl, "origin") {
+	for i, v := range flightstest.Strings(tbl, "origin") {
 		m.Data[6][i] = float64(e.origin[v]) // 0 when unseen in training
 	}
-	for i, v := range stringColumn(tbl, "destination") {
+	for i, v := range flightstest.Strings(tbl, "destination") {
 		m.Data[7][i] = float64(e.destination[v])
 	}
 	return m
-}
-
-func chunks(tbl arrow.Table, name string) []arrow.Array {
-	return tbl.Column(tbl.Schema().FieldIndices(name)[0]).Data().Chunks()
-}
-
-func stringColumn(tbl arrow.Table, name string) []string {
-	out := make([]string, 0, tbl.NumRows())
-	for _, c := range chunks(tbl, name) {
-		a := c.(*array.String)
-		for i := range a.Len() {
-			out = append(out, a.Value(i))
-		}
-	}
-	return out
-}
-
-func int64Column(tbl arrow.Table, name string) []int64 {
-	out := make([]int64, 0, tbl.NumRows())
-	for _, c := range chunks(tbl, name) {
-		out = append(out, c.(*array.Int64).Int64Values()...)
-	}
-	return out
-}
-
-func timestampColumn(tbl arrow.Table, name string) []int64 {
-	out := make([]int64, 0, tbl.NumRows())
-	for _, c := range chunks(tbl, name) {
-		for _, v := range c.(*array.Timestamp).TimestampValues() {
-			out = append(out, int64(v))
-		}
-	}
-	return out
-}
-
-// rocAUC is the area under the ROC curve of scores for binary labels y:
-// the probability that a random positive scores above a random negative,
-// ties counting one half. It is the Mann-Whitney U statistic over
-// nPos·nNeg, from the ranks of the scores (tied scores share their mean
-// rank).
-func rocAUC(scores, y []float64) float64 {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
-	var rankSumPos, nPos float64
-	for lo := 0; lo < len(idx); {
-		hi := lo
-		for hi < len(idx) && scores[idx[hi]] == scores[idx[lo]] {
-			hi++
-		}
-		rank := float64(lo+hi+1) / 2 // mean of the 1-based ranks lo+1..hi
-		for _, i := range idx[lo:hi] {
-			if y[i] == 1 {
-				rankSumPos += rank
-				nPos++
-			}
-		}
-		lo = hi
-	}
-	nNeg := float64(len(idx)) - nPos
-	return (rankSumPos - nPos*(nPos+1)/2) / (nPos * nNeg)
-}
-
-func TestRocAUC(t *testing.T) {
-	tests := []struct {
-		name   string
-		scores []float64
-		y      []float64
-		want   float64
-	}{
-		{"perfect", []float64{0.1, 0.2, 0.8, 0.9}, []float64{0, 0, 1, 1}, 1},
-		{"reversed", []float64{0.9, 0.8, 0.2, 0.1}, []float64{0, 0, 1, 1}, 0},
-		{"all tied", []float64{0.5, 0.5, 0.5, 0.5}, []float64{0, 1, 0, 1}, 0.5},
-		// Pairs (pos, neg): (0.4 vs 0.1) win, (0.4 vs 0.4) tie, (0.9 vs
-		// both) win: (3 + 0.5) / 4.
-		{"one tie", []float64{0.1, 0.4, 0.4, 0.9}, []float64{0, 0, 1, 1}, 3.5 / 4},
-	}
-	for _, tt := range tests {
-		if got := rocAUC(tt.scores, tt.y); got != tt.want {
-			t.Errorf("%s: AUC = %g, want %g", tt.name, got, tt.want)
-		}
-	}
 }
 
 // The benchmarks below use the full dataset (data/flights-3m.parquet) and
@@ -335,7 +225,7 @@ func BenchmarkFitFlights(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "fit-s")
 	}
-	b.ReportMetric(rocAUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
+	b.ReportMetric(flightstest.AUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
 	b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
 	full.Lock()
 	full.model = m
@@ -361,7 +251,7 @@ func BenchmarkFitFlightsPipeline(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "fit-s")
 	}
-	b.ReportMetric(rocAUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
+	b.ReportMetric(flightstest.AUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
 	b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
 }
 

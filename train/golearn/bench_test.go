@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/golearn"
 )
@@ -56,7 +57,7 @@ func BenchmarkFitFlights(b *testing.B) {
 			}
 			b.StopTimer()
 			gm := m.(*golearn.Model)
-			b.ReportMetric(rocAUC(m.PredictProba(fs.test.X), fs.test.Y), "test-auc")
+			b.ReportMetric(flightstest.AUC(m.PredictProba(fs.test.X), fs.test.Y), "test-auc")
 			b.ReportMetric(float64(gm.Nodes()), "nodes")
 			fmt.Println(gm.Note())
 		})

@@ -1,20 +1,17 @@
 package golearn_test
 
 import (
-	"cmp"
 	"context"
 	"os"
-	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -110,8 +107,8 @@ type flightsEncoder struct {
 
 func fitFlightsEncoder(tbl arrow.Table) *flightsEncoder {
 	e := &flightsEncoder{}
-	e.origin, e.originLvls = codeByFrequency(stringColumn(tbl, "origin"))
-	e.dest, e.destLvls = codeByFrequency(stringColumn(tbl, "destination"))
+	e.origin, e.originLvls = flightstest.CodesByFrequency(flightstest.Strings(tbl, "origin"))
+	e.dest, e.destLvls = flightstest.CodesByFrequency(flightstest.Strings(tbl, "destination"))
 	return e
 }
 
@@ -124,110 +121,19 @@ func (e *flightsEncoder) transform(tbl arrow.Table) *features.Matrix {
 		{Name: "destination", Kind: features.Categorical, Card: len(e.destLvls), Levels: e.destLvls},
 	}
 	m := features.NewMatrix(int(tbl.NumRows()), cols)
-	for i, us := range timestampColumn(tbl, "date") {
+	for i, us := range flightstest.Micros(tbl, "date") {
 		t := time.UnixMicro(us).UTC() // naive wall clock
 		m.Data[0][i] = float64(t.Hour())
 		m.Data[1][i] = float64(t.Weekday())
 	}
-	for i, d := range int64Column(tbl, "distance") {
+	for i, d := range flightstest.Int64s(tbl, "distance") {
 		m.Data[2][i] = float64(d)
 	}
-	for i, s := range stringColumn(tbl, "origin") {
+	for i, s := range flightstest.Strings(tbl, "origin") {
 		m.Data[3][i] = float64(e.origin[s]) // 0 when unseen
 	}
-	for i, s := range stringColumn(tbl, "destination") {
+	for i, s := range flightstest.Strings(tbl, "destination") {
 		m.Data[4][i] = float64(e.dest[s])
 	}
 	return m
-}
-
-// codeByFrequency codes the distinct values 1, 2, ... from the most
-// frequent (ties by name); code 0 is left for unseen values.
-func codeByFrequency(values []string) (map[string]int, []string) {
-	counts := map[string]int{}
-	for _, v := range values {
-		counts[v]++
-	}
-	levels := make([]string, 0, len(counts))
-	for v := range counts {
-		levels = append(levels, v)
-	}
-	slices.SortFunc(levels, func(a, b string) int {
-		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b))
-	})
-	codes := make(map[string]int, len(levels))
-	for i, v := range levels {
-		codes[v] = i + 1
-	}
-	return codes, append([]string{"(unknown)"}, levels...)
-}
-
-func column(tbl arrow.Table, name string) []arrow.Array {
-	return tbl.Column(tbl.Schema().FieldIndices(name)[0]).Data().Chunks()
-}
-
-func stringColumn(tbl arrow.Table, name string) []string {
-	out := make([]string, 0, tbl.NumRows())
-	for _, c := range column(tbl, name) {
-		switch a := c.(type) {
-		case *array.String:
-			for i := 0; i < a.Len(); i++ {
-				out = append(out, a.Value(i))
-			}
-		case *array.LargeString:
-			for i := 0; i < a.Len(); i++ {
-				out = append(out, a.Value(i))
-			}
-		default:
-			panic("column " + name + " is " + c.DataType().String())
-		}
-	}
-	return out
-}
-
-func int64Column(tbl arrow.Table, name string) []int64 {
-	out := make([]int64, 0, tbl.NumRows())
-	for _, c := range column(tbl, name) {
-		out = append(out, c.(*array.Int64).Int64Values()...)
-	}
-	return out
-}
-
-func timestampColumn(tbl arrow.Table, name string) []int64 {
-	out := make([]int64, 0, tbl.NumRows())
-	for _, c := range column(tbl, name) {
-		for _, v := range c.(*array.Timestamp).TimestampValues() {
-			out = append(out, int64(v))
-		}
-	}
-	return out
-}
-
-// rocAUC is the area under the ROC curve of scores for binary labels y:
-// the probability that a random positive scores above a random negative,
-// ties counting one half (the Mann-Whitney U statistic with average
-// ranks). A stand-in for the evaluate package's.
-func rocAUC(score, y []float64) float64 {
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
-	var rankSum, pos float64
-	for lo := 0; lo < len(idx); {
-		hi := lo
-		for hi < len(idx) && score[idx[hi]] == score[idx[lo]] {
-			hi++
-		}
-		rank := float64(lo+hi+1) / 2 // ranks lo+1 .. hi, averaged
-		for _, i := range idx[lo:hi] {
-			if y[i] == 1 {
-				rankSum += rank
-				pos++
-			}
-		}
-		lo = hi
-	}
-	neg := float64(len(y)) - pos
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }

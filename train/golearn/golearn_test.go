@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/golearn"
 )
@@ -75,7 +76,7 @@ func TestFlights(t *testing.T) {
 					t.Fatalf("row %d: score %g not in [0, 1]", i, v)
 				}
 			}
-			if auc := rocAUC(p, fs.test.Y); auc < minAUC[name] {
+			if auc := flightstest.AUC(p, fs.test.Y); auc < minAUC[name] {
 				t.Errorf("test AUC %.4f < %.2f", auc, minAUC[name])
 			}
 			checkPredictRow(t, m, fs.test.X, p)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/logreg"
 )
@@ -318,28 +319,12 @@ func TestCoefficients(t *testing.T) {
 func TestFlightsSample(t *testing.T) {
 	sets := loadFlights(t, "../../testdata/flights-10k.yaml")
 	m := fit(t, logreg.Params{}, sets.train)
-	auc := rocAUC(m.PredictProba(sets.test.X), sets.test.Y)
+	auc := flightstest.AUC(m.PredictProba(sets.test.X), sets.test.Y)
 	// The full data gives about 0.66 (see BenchmarkFitFlights); this
 	// sample, 6,597 training rows, gave 0.6325 when this test was written.
 	// The bar only catches a broken fit: a constant model gives 0.5.
 	t.Logf("test AUC %.4f, fit %+v", auc, m.Fit)
 	if !m.Fit.Converged || auc < 0.62 {
 		t.Errorf("test AUC %.4f, fit %+v", auc, m.Fit)
-	}
-}
-
-// TestRocAUC checks the test helper on hand-counted cases.
-func TestRocAUC(t *testing.T) {
-	for _, tc := range []struct {
-		score, y []float64
-		want     float64
-	}{
-		{[]float64{0.1, 0.4, 0.35, 0.8}, []float64{0, 0, 1, 1}, 0.75}, // 3 of the 4 (pos, neg) pairs are ordered
-		{[]float64{0.5, 0.5, 0.5}, []float64{0, 1, 1}, 0.5},           // all tied
-		{[]float64{0.2, 0.9, 0.9}, []float64{0, 0, 1}, 0.75},          // pairs: win, tie
-	} {
-		if got := rocAUC(tc.score, tc.y); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("rocAUC(%v, %v) = %g, want %g", tc.score, tc.y, got, tc.want)
-		}
 	}
 }
