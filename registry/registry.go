@@ -1,0 +1,291 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mlpipe/mlpipe/internal/fsx"
+)
+
+// Sentinel errors.
+var (
+	// ErrLocked means another process holds the writer lock.
+	ErrLocked = errors.New("registry is locked")
+	// ErrNotFound means a model, version or alias does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidName means a model or alias name is not allowed.
+	ErrInvalidName = errors.New("invalid name")
+)
+
+// Store is a registry rooted at a directory.
+type Store struct {
+	root string
+}
+
+// Open returns the store at root, creating the directory if needed.
+func Open(root string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(root, "models"), 0o755); err != nil {
+		return nil, fmt.Errorf("open registry: %w", err)
+	}
+	return &Store{root: root}, nil
+}
+
+// Root is the store's directory.
+func (s *Store) Root() string { return s.root }
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+func checkName(kind, name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("%w: %s %q (use letters, digits, '-' and '_')", ErrInvalidName, kind, name)
+	}
+	return nil
+}
+
+// Lock takes the writer lock. With wait false it fails at once with an
+// error wrapping ErrLocked that names the holder ("registry is locked by
+// pid 1234 since 2026-11-25T03:00:00Z"); with wait true it waits until
+// the lock is free or ctx is done. The returned function releases it.
+func (s *Store) Lock(ctx context.Context, wait bool) (unlock func() error, err error) {
+	path := filepath.Join(s.root, ".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock registry: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock registry: %w", err)
+		}
+		if !wait {
+			holder, _ := io.ReadAll(io.LimitReader(f, 200))
+			f.Close()
+			return nil, fmt.Errorf("%w by %s", ErrLocked, strings.TrimSpace(string(holder)))
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("lock registry: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	// Record the holder for the error message of the next writer.
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "pid %d since %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+		_ = f.Sync()
+	}
+	return func() error {
+		_ = f.Truncate(0)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN); err != nil {
+			f.Close()
+			return fmt.Errorf("unlock registry: %w", err)
+		}
+		return f.Close()
+	}, nil
+}
+
+func (s *Store) modelDir(name string) string { return filepath.Join(s.root, "models", name) }
+
+// Register copies the regular files of src into a new version of model
+// name and returns its number (1 for the first). The caller holds the
+// lock. Nothing is visible until the version is complete.
+func (s *Store) Register(name, src string) (int, error) {
+	if err := checkName("model", name); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	dir := s.modelDir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	versions, err := s.Versions(name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	next := 1
+	if len(versions) > 0 {
+		next = versions[len(versions)-1] + 1
+	}
+	tmp, err := fsx.TempDir(dir, fmt.Sprintf("v%d", next))
+	if err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(tmp)
+		}
+	}()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || fsx.IsTemp(e.Name()) {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
+			return 0, fmt.Errorf("register: %w", err)
+		}
+	}
+	if err := fsx.SyncTree(tmp); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	final := filepath.Join(dir, fmt.Sprintf("v%d", next))
+	if err := os.Rename(tmp, final); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	ok = true
+	if err := fsx.SyncDir(dir); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	return next, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Versions lists the versions of model name, oldest first.
+func (s *Store) Versions(name string) ([]int, error) {
+	entries, err := os.ReadDir(s.modelDir(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("versions of %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("versions of %q: %w", name, err)
+	}
+	var vs []int
+	for _, e := range entries {
+		if v, ok := parseVersion(e.Name()); ok && e.IsDir() {
+			vs = append(vs, v)
+		}
+	}
+	sort.Ints(vs)
+	return vs, nil
+}
+
+func parseVersion(s string) (int, bool) {
+	if !strings.HasPrefix(s, "v") {
+		return 0, false
+	}
+	v, err := strconv.Atoi(s[1:])
+	return v, err == nil && v > 0
+}
+
+// VersionDir returns the directory of a version, or ErrNotFound.
+func (s *Store) VersionDir(name string, version int) (string, error) {
+	d := filepath.Join(s.modelDir(name), fmt.Sprintf("v%d", version))
+	if info, err := os.Stat(d); err != nil || !info.IsDir() {
+		return "", fmt.Errorf("%s@%d: %w", name, version, ErrNotFound)
+	}
+	return d, nil
+}
+
+// SetAlias points alias at a version of model name, replacing what it
+// pointed at in one atomic rename. The caller holds the lock.
+func (s *Store) SetAlias(name, alias string, version int) error {
+	if err := checkName("alias", alias); err != nil {
+		return fmt.Errorf("set alias: %w", err)
+	}
+	if _, err := s.VersionDir(name, version); err != nil {
+		return fmt.Errorf("set alias %s: %w", alias, err)
+	}
+	dir := filepath.Join(s.modelDir(name), "aliases")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("set alias: %w", err)
+	}
+	return fsx.WriteFile(filepath.Join(dir, alias), []byte(strconv.Itoa(version)+"\n"), 0o644)
+}
+
+// Alias returns the version an alias of model name points at.
+func (s *Store) Alias(name, alias string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(s.modelDir(name), "aliases", alias))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("%s@%s: %w", name, alias, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s@%s: %w", name, alias, err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("%s@%s: corrupt alias file: %w", name, alias, err)
+	}
+	return v, nil
+}
+
+// Check walks the store and returns the leftovers of interrupted writes
+// (temporary files and directories) and aliases that point at missing
+// versions. With repair, it removes the leftovers.
+func (s *Store) Check(repair bool) ([]string, error) {
+	var problems []string
+	models, err := os.ReadDir(filepath.Join(s.root, "models"))
+	if err != nil {
+		return nil, fmt.Errorf("check registry: %w", err)
+	}
+	for _, m := range models {
+		dir := s.modelDir(m.Name())
+		for _, sub := range []string{dir, filepath.Join(dir, "aliases")} {
+			entries, err := os.ReadDir(sub)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("check registry: %w", err)
+			}
+			for _, e := range entries {
+				if !fsx.IsTemp(e.Name()) {
+					continue
+				}
+				p := filepath.Join(sub, e.Name())
+				problems = append(problems, "leftover of an interrupted write: "+p)
+				if repair {
+					if err := os.RemoveAll(p); err != nil {
+						return problems, fmt.Errorf("repair: %w", err)
+					}
+				}
+			}
+		}
+		aliases, _ := os.ReadDir(filepath.Join(dir, "aliases"))
+		for _, a := range aliases {
+			if fsx.IsTemp(a.Name()) {
+				continue
+			}
+			v, err := s.Alias(m.Name(), a.Name())
+			if err == nil {
+				_, err = s.VersionDir(m.Name(), v)
+			}
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("alias %s@%s: %v", m.Name(), a.Name(), err))
+			}
+		}
+	}
+	return problems, nil
+}
