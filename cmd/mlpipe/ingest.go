@@ -315,7 +315,7 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 		switch {
 		case c.Numeric != nil && c.Numeric.MinTime != "":
 			n := c.Numeric
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\t\n", c.Name, c.Type, commas(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, commas(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
 		case c.Numeric != nil:
 			n := c.Numeric
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Name, c.Type, commas(c.Nulls), num(n.Min), num(median(n)), num(n.Max), n.Mean, n.Std)
