@@ -51,6 +51,9 @@ type State struct {
 
 	// Set by the evaluate stage: the test-split report.
 	Evaluation *evaluate.Report
+	// Set by the gate stage, completed by register: whether the model
+	// was promoted, and the version it was stored as.
+	Gate *GateDecision
 
 	log *slog.Logger // the runner's logger, for stages that report progress
 }

@@ -25,9 +25,15 @@ func TrainStages(opts *ingest.Options) []Stage {
 }
 
 // AllStages are the stages of `mlpipe run`: TrainStages, then evaluate.
-// The promotion gate and the registry follow as they are built.
 func AllStages(opts *ingest.Options) []Stage {
 	return append(TrainStages(opts), evaluateStage{})
+}
+
+// PromoteStages are AllStages, then the promotion gate and registration
+// in the model registry: what `mlpipe run` does when the config (or
+// --registry) names a registry.
+func PromoteStages(opts *ingest.Options) []Stage {
+	return append(AllStages(opts), gateStage{}, registerStage{})
 }
 
 // EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the

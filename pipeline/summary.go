@@ -22,6 +22,7 @@ type Summary struct {
 	Leaderboard []map[string]any  `json:"leaderboard,omitempty"`
 	Model       *ModelSummary     `json:"model,omitempty"`
 	Evaluation  *evaluate.Report  `json:"evaluation,omitempty"` // on the test split
+	Gate        *GateDecision     `json:"gate,omitempty"`
 	Stages      []StageResult     `json:"stages"`
 	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
 	Error       string            `json:"error,omitempty"`
@@ -75,6 +76,7 @@ func Summarize(s *State, results []StageResult) *Summary {
 		}
 	}
 	sum.Evaluation = s.Evaluation
+	sum.Gate = s.Gate
 	sum.Validation = s.Report
 	sum.Fingerprint = s.Fingerprint
 	sum.Profile = s.Profile

@@ -61,7 +61,7 @@ func runEvaluate(ctx context.Context, e *env, args []string) error {
 // runStages is the body of `mlpipe ingest`, `train`, `evaluate` and
 // `run`. stages is nil for evaluate, whose stages need the model.
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
-	var cfgPath, out, data, modelDir, models string
+	var cfgPath, out, data, modelDir, models, registryDir string
 	var parallelism int
 	if name == "evaluate" {
 		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
@@ -73,6 +73,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	f.StringVar(&out, "out", defaultOut, "output directory (\"\" to write nothing; evaluate: default MODEL/evaluation)")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
+	if name == "run" {
+		f.StringVar(&registryDir, "registry", "", "model registry directory (default: the config's registry.path); the run registers its model there and promotes it if the gate passes")
+	}
 	if name == "train" || name == "run" {
 		f.StringVar(&models, "models", "", "fit only these of the config's models, by name (comma-separated, e.g. logreg,gbdt)")
 	}
@@ -113,6 +116,14 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		list = pipeline.EvaluateStages(opts, trained)
 	} else {
 		list = stages(opts)
+	}
+	if name == "run" {
+		if registryDir != "" {
+			cfg.Registry.Path = registryDir
+		}
+		if cfg.Registry.Path != "" {
+			list = pipeline.PromoteStages(opts)
+		}
 	}
 	state := &pipeline.State{Config: cfg}
 	defer state.Release()
@@ -285,6 +296,20 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	if r := s.Evaluation; r != nil {
 		printEvaluation(w, r)
+	}
+	if g := s.Gate; g != nil {
+		verdict := "kept production"
+		if g.Promote {
+			verdict = "promoted to production"
+		}
+		prod := "none"
+		if g.Production != nil {
+			prod = fmt.Sprintf("v%d %.4f", g.ProductionVersion, *g.Production)
+		}
+		line("gate", "%s: candidate %s %.4f vs production %s — %s", verdict, g.Metric, g.Candidate, prod, g.Reason)
+		if g.Version > 0 {
+			line("registry", "registered as version %d", g.Version)
+		}
 	}
 	var times []string
 	for _, st := range s.Stages {

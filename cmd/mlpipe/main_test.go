@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/registry"
 )
 
 // The end-to-end tests drive run, the whole CLI without the process,
@@ -208,5 +209,53 @@ func TestPenguins(t *testing.T) {
 	// models reach over 95% accuracy; 0.9 leaves room for a 65-row test set.
 	if m == nil || m.Classes != 3 || sum.Evaluation.Accuracy < 0.9 {
 		t.Errorf("penguins: %+v accuracy %v", m, sum.Evaluation.Accuracy)
+	}
+}
+
+// TestRunRegistry runs the pipeline twice against one registry: the
+// first model is promoted (there is no production model yet); the second,
+// trained with the same seed on the same data, scores the same, so it is
+// registered but not promoted. A held writer lock stops a third run with
+// an error naming the holder.
+func TestRunRegistry(t *testing.T) {
+	reg := t.TempDir()
+	run := func() pipeline.Summary {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, "run", "--config", fixtureConfig, "--out", "", "--registry", reg, "--json", "--log-level", "error")
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var sum pipeline.Summary
+		if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	first := run()
+	if g := first.Gate; g == nil || !g.Promote || g.Version != 1 || g.Production != nil {
+		t.Fatalf("first run: gate %+v, want promoted as version 1", first.Gate)
+	}
+	second := run()
+	if g := second.Gate; g == nil || g.Promote || g.Version != 2 || g.ProductionVersion != 1 || *g.Production != g.Candidate {
+		t.Fatalf("second run: gate %+v, want version 2 kept out of production", second.Gate)
+	}
+	store, err := registry.Open(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := store.Alias("flights-delay", pipeline.AliasProduction); v != 1 || err != nil {
+		t.Errorf("production = %d, %v; want 1", v, err)
+	}
+	unlock, err := store.Lock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, stderr, code := runCLI(t, "run", "--config", fixtureConfig, "--out", "", "--registry", reg, "--log-level", "error")
+	if code != exitError || !strings.Contains(stderr, "registry is locked by pid") {
+		t.Errorf("run with the registry locked: exit %d, stderr:\n%s", code, stderr)
+	}
+	if vs, _ := store.Versions("flights-delay"); len(vs) != 2 {
+		t.Errorf("versions after a locked-out run: %v, want 2", vs)
 	}
 }

@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/registry"
+)
+
+// Aliases the gate moves.
+const (
+	AliasProduction = "production"
+	AliasPrevious   = "previous"
+)
+
+// GateDecision is the outcome of the promotion gate: the candidate and
+// the production model scored on the same test rows.
+type GateDecision struct {
+	Metric            string   `json:"metric"`
+	Candidate         float64  `json:"candidate"`
+	Production        *float64 `json:"production,omitempty"`
+	ProductionVersion int      `json:"production_version,omitempty"`
+	MinImprovement    float64  `json:"min_improvement"`
+	Promote           bool     `json:"promote"`
+	Reason            string   `json:"reason"`
+	// Version is the registry version the candidate was stored as.
+	Version int `json:"version,omitempty"`
+}
+
+// gateStage compares the candidate with the model behind the production
+// alias on the same test split, with the production model's own feature
+// pipeline, and decides whether to promote.
+type gateStage struct{}
+
+func (gateStage) Name() string { return "gate" }
+
+func (gateStage) Run(ctx context.Context, s *State) error {
+	cfg := s.Config
+	metric := cfg.Gate.Metric
+	if metric == "" {
+		metric = "roc_auc"
+	}
+	m, err := SelectionMetric(metric, s.TestSet.Classes)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	cand, err := m.Score(s.TestSet.Y, s.Model.PredictProba(s.TestSet.X), s.TestSet.Classes)
+	if err != nil {
+		return fmt.Errorf("gate: candidate: %w", err)
+	}
+	d := &GateDecision{Metric: metric, Candidate: cand, MinImprovement: cfg.Gate.MinImprovement}
+	s.Gate = d
+	store, err := registry.Open(cfg.Registry.Path)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	prodVersion, err := store.Alias(cfg.Name, AliasProduction)
+	if errors.Is(err, registry.ErrNotFound) {
+		d.Promote, d.Reason = true, "no production model yet"
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	dir, err := store.VersionDir(cfg.Name, prodVersion)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	prod, err := LoadTrained(dir)
+	if err != nil {
+		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
+	}
+	x, err := prod.Features.Transform(s.Splits.Test)
+	if err != nil {
+		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
+	}
+	p, err := m.Score(s.TestSet.Y, prod.Model.PredictProba(x), s.TestSet.Classes)
+	if err != nil {
+		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
+	}
+	d.Production, d.ProductionVersion = &p, prodVersion
+	gain := cand - p
+	if !m.HigherIsBetter {
+		gain = p - cand
+	}
+	d.Promote = gain >= cfg.Gate.MinImprovement && gain > 0
+	if d.Promote {
+		d.Reason = fmt.Sprintf("%s improves by %.4f (at least %.4f required)", metric, gain, cfg.Gate.MinImprovement)
+	} else {
+		d.Reason = fmt.Sprintf("%s changes by %+.4f; promotion needs an improvement above 0 and of at least %.4f", metric, gain, cfg.Gate.MinImprovement)
+	}
+	return nil
+}
+
+// registerStage stores the candidate as a new version (always, so every
+// run's model can be inspected) and, if the gate said so, moves the
+// production alias to it and the previous alias to the old production.
+type registerStage struct{}
+
+func (registerStage) Name() string { return "register" }
+
+func (registerStage) Run(ctx context.Context, s *State) error {
+	cfg := s.Config
+	store, err := registry.Open(cfg.Registry.Path)
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	unlock, err := store.Lock(ctx, false)
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	defer unlock()
+	// Build the bundle in a temporary directory of the store, then copy
+	// it in as a version (Register makes the version appear atomically).
+	tmp, err := os.MkdirTemp("", "mlpipe-bundle-")
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := SaveTrained(tmp, s); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	// The training split's profile is the drift monitor's baseline.
+	prof, err := ingest.ProfileTable(ctx, s.Splits.Train, nil)
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	files := map[string]any{"profile.json": prof, "gate.json": s.Gate}
+	if s.Evaluation != nil {
+		files["evaluation.json"] = s.Evaluation
+	}
+	for name, v := range files {
+		if err := fsx.WriteJSON(filepath.Join(tmp, name), v); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+	}
+	v, err := store.Register(cfg.Name, tmp)
+	if err != nil {
+		return err
+	}
+	s.Gate.Version = v
+	if !s.Gate.Promote {
+		return nil
+	}
+	if old, err := store.Alias(cfg.Name, AliasProduction); err == nil {
+		if err := store.SetAlias(cfg.Name, AliasPrevious, old); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+	}
+	if err := store.SetAlias(cfg.Name, AliasProduction, v); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	return nil
+}
+
