@@ -157,4 +157,3 @@ func (registerStage) Run(ctx context.Context, s *State) error {
 	}
 	return nil
 }
-
