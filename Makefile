@@ -39,4 +39,4 @@ lint: ## gofmt check, go vet, staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean: ## remove build outputs and the local registry
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist out
