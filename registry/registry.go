@@ -289,3 +289,63 @@ func (s *Store) Check(repair bool) ([]string, error) {
 	}
 	return problems, nil
 }
+
+// Models lists the model names, sorted.
+func (s *Store) Models() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.root, "models"))
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !fsx.IsTemp(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Aliases returns every alias of model name and the version it points at.
+func (s *Store) Aliases(name string) (map[string]int, error) {
+	entries, err := os.ReadDir(filepath.Join(s.modelDir(name), "aliases"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]int{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("aliases of %q: %w", name, err)
+	}
+	out := map[string]int{}
+	for _, e := range entries {
+		if fsx.IsTemp(e.Name()) {
+			continue
+		}
+		v, err := s.Alias(name, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = v
+	}
+	return out, nil
+}
+
+// Resolve turns "NAME", "NAME@ALIAS" or "NAME@VERSION" (a number, or
+// "v" and a number) into a model name and version; a bare NAME means
+// NAME@production.
+func (s *Store) Resolve(ref string) (name string, version int, err error) {
+	name, at, found := strings.Cut(ref, "@")
+	if !found {
+		at = "production"
+	}
+	if v, ok := parseVersion("v" + strings.TrimPrefix(at, "v")); ok && strings.TrimLeft(strings.TrimPrefix(at, "v"), "0123456789") == "" {
+		if _, err := s.VersionDir(name, v); err != nil {
+			return "", 0, err
+		}
+		return name, v, nil
+	}
+	v, err := s.Alias(name, at)
+	if err != nil {
+		return "", 0, err
+	}
+	return name, v, nil
+}

@@ -155,3 +155,40 @@ func TestLock(t *testing.T) {
 		t.Errorf("lock with an expired context: %v", err)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	s, _ := registry.Open(t.TempDir())
+	for _, c := range []string{"a", "b"} {
+		if _, err := s.Register("m", modelDir(t, c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetAlias("m", "production", 1); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ref  string
+		want int
+		err  error
+	}{
+		{"m", 1, nil},
+		{"m@production", 1, nil},
+		{"m@2", 2, nil},
+		{"m@v2", 2, nil},
+		{"m@3", 0, registry.ErrNotFound},
+		{"m@candidate", 0, registry.ErrNotFound},
+		{"nope", 0, registry.ErrNotFound},
+	}
+	for _, tt := range tests {
+		_, v, err := s.Resolve(tt.ref)
+		if v != tt.want || !errors.Is(err, tt.err) {
+			t.Errorf("Resolve(%q) = %d, %v; want %d, %v", tt.ref, v, err, tt.want, tt.err)
+		}
+	}
+	if names, _ := s.Models(); len(names) != 1 || names[0] != "m" {
+		t.Errorf("models = %v", names)
+	}
+	if a, _ := s.Aliases("m"); a["production"] != 1 || len(a) != 1 {
+		t.Errorf("aliases = %v", a)
+	}
+}

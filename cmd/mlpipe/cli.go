@@ -42,6 +42,8 @@ func commands() []command {
 		{"run", "run the whole pipeline: ingest, features, train, evaluate", runPipeline},
 		{"train", "fit features and every candidate model; save the best", runTrain},
 		{"evaluate", "evaluate a saved model on the test split", runEvaluate},
+		{"models", "list, show, promote or roll back registered models", runModels},
+		{"registry", "check (and repair) the model registry after a crash", runRegistry},
 		{"version", "print the code version", runVersion},
 	}
 }
@@ -197,7 +199,7 @@ func exitCode(err error) int {
 		return exitCancelled
 	case errors.Is(err, ingest.ErrNoFiles):
 		return exitNoData
-	case errors.Is(err, config.ErrInvalid), isDataError(err):
+	case errors.Is(err, config.ErrInvalid), isDataError(err), errors.Is(err, errRegistryProblems):
 		return exitInvalid
 	}
 	return exitError

@@ -246,6 +246,41 @@ func TestRunRegistry(t *testing.T) {
 	if v, err := store.Alias("flights-delay", pipeline.AliasProduction); v != 1 || err != nil {
 		t.Errorf("production = %d, %v; want 1", v, err)
 	}
+	// Promote version 2 by hand, then roll back to version 1.
+	for _, step := range []struct {
+		args []string
+		prod int
+	}{
+		{[]string{"models", "promote", "flights-delay@2", "--registry", reg}, 2},
+		{[]string{"models", "rollback", "--registry", reg, "flights-delay"}, 1},
+	} {
+		if stdout, stderr, code := runCLI(t, step.args...); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", step.args, code, stdout, stderr)
+		}
+		if v, _ := store.Alias("flights-delay", pipeline.AliasProduction); v != step.prod {
+			t.Errorf("after %v: production = %d, want %d", step.args, v, step.prod)
+		}
+	}
+	if stdout, _, code := runCLI(t, "models", "list", "--registry", reg); code != exitOK || !strings.Contains(stdout, "production=v1") {
+		t.Errorf("models list: exit %d\n%s", code, stdout)
+	}
+	if stdout, _, code := runCLI(t, "models", "show", "flights-delay@2", "--registry", reg, "--json"); code != exitOK || !strings.Contains(stdout, `"roc_auc"`) {
+		t.Errorf("models show: exit %d\n%s", code, stdout)
+	}
+	if _, _, code := runCLI(t, "models", "promote", "flights-delay@9", "--registry", reg); code == exitOK {
+		t.Error("promoting a missing version succeeded")
+	}
+	// A crash leftover: check finds it (exit 3), --repair removes it.
+	if err := os.Mkdir(filepath.Join(reg, "models", "flights-delay", ".tmp-v3-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := runCLI(t, "registry", "check", "--registry", reg); code != exitInvalid {
+		t.Errorf("registry check with a leftover: exit %d, want %d", code, exitInvalid)
+	}
+	if _, _, code := runCLI(t, "registry", "check", "--repair", "--registry", reg); code != exitOK {
+		t.Errorf("registry check --repair: exit %d", code)
+	}
+
 	unlock, err := store.Lock(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)

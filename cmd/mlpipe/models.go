@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/registry"
+)
+
+// openRegistry opens the registry named by --registry, or else by the
+// registry.path of --config.
+func openRegistry(f *flags, dir, cfgPath string) (*registry.Store, error) {
+	if dir == "" && cfgPath != "" {
+		cfg, err := loadConfig(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		dir = cfg.Registry.Path
+	}
+	if dir == "" {
+		return nil, usageError("--registry DIR or --config FILE (with a registry.path) is required")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "models")); err != nil {
+		return nil, fmt.Errorf("registry %s: %w", dir, err)
+	}
+	return registry.Open(dir)
+}
+
+func runModels(ctx context.Context, e *env, args []string) error {
+	sub := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	about := map[string]string{
+		"list":     "list [flags]: every model with its versions and aliases",
+		"show":     "show NAME[@ALIAS|@VERSION] [flags]: a version's model, metrics, gate decision and lineage",
+		"promote":  "promote NAME@VERSION [flags]: point production at VERSION (previous keeps the old one)",
+		"rollback": "rollback NAME [flags]: point production back at previous",
+	}
+	if _, ok := about[sub]; !ok {
+		var lines []string
+		for _, k := range []string{"list", "show", "promote", "rollback"} {
+			lines = append(lines, "  mlpipe models "+about[k])
+		}
+		if sub == "" || sub == "help" {
+			fmt.Fprintf(e.stdout, "Usage:\n%s\n", strings.Join(lines, "\n"))
+			if sub == "help" {
+				return nil
+			}
+			return usageError("models: a subcommand is required")
+		}
+		return usageError(fmt.Sprintf("models: unknown subcommand %q (want list, show, promote or rollback)", sub))
+	}
+	f := newFlags(e, "models "+sub, "", "mlpipe models "+about[sub]+".\nAliases move by one atomic rename, under the registry's writer lock.\n\n"+exitCodesHelp)
+	var dir, cfgPath string
+	f.StringVar(&dir, "registry", "", "model registry directory")
+	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry (if --registry is not given)")
+	f.addJSON()
+	// Flags may come before or after the model reference.
+	var refs []string
+	for {
+		if err := f.parse(e, args); err != nil {
+			return err
+		}
+		if f.NArg() == 0 {
+			break
+		}
+		refs = append(refs, f.Arg(0))
+		args = f.Args()[1:]
+	}
+	store, err := openRegistry(f, dir, cfgPath)
+	if err != nil {
+		return err
+	}
+	arg := ""
+	if len(refs) > 0 {
+		arg = refs[0]
+	}
+	if sub != "list" && len(refs) != 1 {
+		return usageError(fmt.Sprintf("models %s: want one model reference, got %d", sub, len(refs)))
+	}
+	switch sub {
+	case "list":
+		return modelsList(e, f, store)
+	case "show":
+		return modelsShow(e, f, store, arg)
+	}
+	unlock, err := store.Lock(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch sub {
+	case "promote":
+		name, v, err := store.Resolve(arg)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(arg, "@") {
+			return usageError("models promote: name the version, e.g. flights-delay@3")
+		}
+		return moveProduction(e, store, name, v)
+	default: // rollback
+		name := arg
+		prev, err := store.Alias(name, pipeline.AliasPrevious)
+		if err != nil {
+			return fmt.Errorf("rollback %s: no previous version to roll back to: %w", name, err)
+		}
+		return moveProduction(e, store, name, prev)
+	}
+}
+
+// moveProduction points production at v and previous at the old
+// production version.
+func moveProduction(e *env, store *registry.Store, name string, v int) error {
+	old, err := store.Alias(name, pipeline.AliasProduction)
+	if err == nil {
+		if old == v {
+			fmt.Fprintf(e.stdout, "%s@production is already version %d\n", name, v)
+			return nil
+		}
+		if err := store.SetAlias(name, pipeline.AliasPrevious, old); err != nil {
+			return err
+		}
+	}
+	if err := store.SetAlias(name, pipeline.AliasProduction, v); err != nil {
+		return err
+	}
+	if err == nil {
+		fmt.Fprintf(e.stdout, "%s@production: version %d → %d (previous: %d)\n", name, old, v, old)
+	} else {
+		fmt.Fprintf(e.stdout, "%s@production: version %d\n", name, v)
+	}
+	return nil
+}
+
+type modelListing struct {
+	Name     string         `json:"name"`
+	Versions []int          `json:"versions"`
+	Aliases  map[string]int `json:"aliases"`
+}
+
+func modelsList(e *env, f *flags, store *registry.Store) error {
+	names, err := store.Models()
+	if err != nil {
+		return err
+	}
+	var out []modelListing
+	for _, n := range names {
+		vs, err := store.Versions(n)
+		if err != nil {
+			return err
+		}
+		al, err := store.Aliases(n)
+		if err != nil {
+			return err
+		}
+		out = append(out, modelListing{Name: n, Versions: vs, Aliases: al})
+	}
+	if f.jsonOut {
+		return writeJSON(e, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(e.stdout, "no models in %s\n", store.Root())
+	}
+	for _, m := range out {
+		var al []string
+		for _, k := range sortedKeys(m.Aliases) {
+			al = append(al, fmt.Sprintf("%s=v%d", k, m.Aliases[k]))
+		}
+		fmt.Fprintf(e.stdout, "%s\t%d versions (v%d..v%d)\t%s\n", m.Name, len(m.Versions), m.Versions[0], m.Versions[len(m.Versions)-1], strings.Join(al, " "))
+	}
+	return nil
+}
+
+func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
+	name, v, err := store.Resolve(ref)
+	if err != nil {
+		return err
+	}
+	dir, err := store.VersionDir(name, v)
+	if err != nil {
+		return err
+	}
+	show := map[string]any{"name": name, "version": v, "dir": dir}
+	for _, part := range []string{"training", "gate", "evaluation"} {
+		var doc map[string]any
+		if err := fsx.ReadJSON(filepath.Join(dir, part+".json"), &doc); err == nil {
+			if part == "evaluation" {
+				// The headline metrics; the curves stay in the file.
+				keep := map[string]any{}
+				for _, k := range []string{"roc_auc", "pr_auc", "log_loss", "brier", "accuracy", "f1", "ece", "macro_f1", "rows"} {
+					if x, ok := doc[k]; ok {
+						keep[k] = x
+					}
+				}
+				doc = keep
+			}
+			show[part] = doc
+		}
+	}
+	if f.jsonOut {
+		return writeJSON(e, show)
+	}
+	fmt.Fprintf(e.stdout, "%s version %d (%s)\n", name, v, dir)
+	for _, part := range []string{"training", "evaluation", "gate"} {
+		doc, ok := show[part].(map[string]any)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s:\n", part)
+		for _, k := range sortedKeys(doc) {
+			fmt.Fprintf(e.stdout, "  %-18s %v\n", k, doc[k])
+		}
+	}
+	return nil
+}
+
+func runRegistry(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError("usage: mlpipe registry check [--repair] (--registry DIR | --config FILE)")
+	}
+	f := newFlags(e, "registry check", "[--repair] (--registry DIR | --config FILE)",
+		"Verify the registry: report leftovers of interrupted writes (temporary files and\n"+
+			"directories) and aliases that point at missing versions. --repair removes the\n"+
+			"leftovers (under the writer lock). Exit 3 when problems remain.\n\n"+exitCodesHelp)
+	var dir, cfgPath string
+	var repair bool
+	f.StringVar(&dir, "registry", "", "model registry directory")
+	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
+	f.BoolVar(&repair, "repair", false, "remove the leftovers of interrupted writes")
+	if err := f.parse(e, args[1:]); err != nil {
+		return err
+	}
+	store, err := openRegistry(f, dir, cfgPath)
+	if err != nil {
+		return err
+	}
+	if repair {
+		unlock, err := store.Lock(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	problems, err := store.Check(repair)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		verb := "found"
+		if repair && strings.HasPrefix(p, "leftover") {
+			verb = "removed"
+		}
+		fmt.Fprintf(e.stdout, "%s: %s\n", verb, p)
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+		return nil
+	}
+	if repair {
+		if left, _ := store.Check(false); len(left) == 0 {
+			return nil
+		}
+	}
+	return &reportedErr{fmt.Errorf("registry check: %w: %d", errRegistryProblems, len(problems))}
+}
+
+// errRegistryProblems means `registry check` found problems (exit 3).
+var errRegistryProblems = errors.New("problems found")
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
