@@ -322,6 +322,13 @@ type EvaluateSpec struct {
 type GateSpec struct {
 	Metric         string  `yaml:"metric,omitempty" json:"metric,omitempty"`
 	MinImprovement float64 `yaml:"min_improvement,omitempty" json:"min_improvement,omitempty"`
+	// MinValue, when set, is the least test score a candidate needs at
+	// all (for a lower-is-better metric, the most it may have).
+	MinValue *float64 `yaml:"min_value,omitempty" json:"min_value,omitempty"`
+	// MaxRegression is how much worse than production a candidate may
+	// score and still be kept out of production quietly; a candidate
+	// worse by more is rejected (exit code 5). Default 0.
+	MaxRegression float64 `yaml:"max_regression,omitempty" json:"max_regression,omitempty"`
 }
 
 // RegistrySpec says where runs and model versions are stored.
@@ -403,6 +410,9 @@ func (c *Config) validateLater() error {
 	}
 	if c.Gate.MinImprovement < 0 {
 		return keyErr("gate.min_improvement", "must be >= 0, got %g", c.Gate.MinImprovement)
+	}
+	if c.Gate.MaxRegression < 0 {
+		return keyErr("gate.max_regression", "must be >= 0, got %g", c.Gate.MaxRegression)
 	}
 	if s := c.Schedule.Cron; s != "" {
 		if _, err := cron.ParseStandard(s); err != nil {

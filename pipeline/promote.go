@@ -27,7 +27,12 @@ type GateDecision struct {
 	ProductionVersion int      `json:"production_version,omitempty"`
 	MinImprovement    float64  `json:"min_improvement"`
 	Promote           bool     `json:"promote"`
-	Reason            string   `json:"reason"`
+	// Rejected means the candidate failed a value threshold or is worse
+	// than production by more than the allowed regression; `mlpipe run`
+	// then exits 5. A candidate that is neither promoted nor rejected is
+	// kept out of production by policy (exit 0).
+	Rejected bool   `json:"rejected"`
+	Reason   string `json:"reason"`
 	// Version is the registry version the candidate was stored as.
 	Version int `json:"version,omitempty"`
 }
@@ -55,6 +60,11 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	}
 	d := &GateDecision{Metric: metric, Candidate: cand, MinImprovement: cfg.Gate.MinImprovement}
 	s.Gate = d
+	if mv := cfg.Gate.MinValue; mv != nil && ((m.HigherIsBetter && cand < *mv) || (!m.HigherIsBetter && cand > *mv)) {
+		d.Rejected = true
+		d.Reason = fmt.Sprintf("%s %.4f fails the value threshold %.4f", metric, cand, *mv)
+		return nil
+	}
 	store, err := registry.Open(cfg.Registry.Path)
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
@@ -89,9 +99,13 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 		gain = p - cand
 	}
 	d.Promote = gain >= cfg.Gate.MinImprovement && gain > 0
-	if d.Promote {
+	switch {
+	case d.Promote:
 		d.Reason = fmt.Sprintf("%s improves by %.4f (at least %.4f required)", metric, gain, cfg.Gate.MinImprovement)
-	} else {
+	case -gain > cfg.Gate.MaxRegression:
+		d.Rejected = true
+		d.Reason = fmt.Sprintf("%s is worse than production by %.4f (at most %.4f allowed)", metric, -gain, cfg.Gate.MaxRegression)
+	default:
 		d.Reason = fmt.Sprintf("%s changes by %+.4f; promotion needs an improvement above 0 and of at least %.4f", metric, gain, cfg.Gate.MinImprovement)
 	}
 	return nil

@@ -22,12 +22,17 @@ const (
 	exitUsage     = 2 // bad flags or arguments
 	exitInvalid   = 3 // the config or the data failed validation
 	exitNoData    = 4 // the data source matched no files
+	exitRejected  = 5 // the promotion gate rejected the candidate
 	exitCancelled = 130
 )
 
+// errRejected means the promotion gate rejected the candidate.
+var errRejected = errors.New("candidate rejected")
+
 // exitCodesHelp ends the --help of every pipeline command.
 const exitCodesHelp = "Exit codes: 0 ok, 1 error (I/O, internal), 2 usage, 3 invalid config or data,\n" +
-	"4 the data source matched no files, 130 cancelled (docs/cli.md)."
+	"4 the data source matched no files, 5 the gate rejected the candidate (run),\n" +
+	"130 cancelled (docs/cli.md)."
 
 // command is one `mlpipe CMD`.
 type command struct {
@@ -199,6 +204,8 @@ func exitCode(err error) int {
 		return exitCancelled
 	case errors.Is(err, ingest.ErrNoFiles):
 		return exitNoData
+	case errors.Is(err, errRejected):
+		return exitRejected
 	case errors.Is(err, config.ErrInvalid), isDataError(err), errors.Is(err, errRegistryProblems):
 		return exitInvalid
 	}

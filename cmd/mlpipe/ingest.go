@@ -158,6 +158,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	} else {
 		printSummary(e.stdout, sum)
 	}
+	if runErr == nil && state.Gate != nil && state.Gate.Rejected {
+		return &reportedErr{fmt.Errorf("gate: %w: %s", errRejected, state.Gate.Reason)}
+	}
 	if runErr != nil && sum.Validation != nil && !sum.Validation.OK() {
 		// The issues are in the summary just printed; main adds nothing.
 		return &reportedErr{runErr}
@@ -299,8 +302,11 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	if g := s.Gate; g != nil {
 		verdict := "kept production"
-		if g.Promote {
+		switch {
+		case g.Promote:
 			verdict = "promoted to production"
+		case g.Rejected:
+			verdict = "REJECTED"
 		}
 		prod := "none"
 		if g.Production != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"encoding/json"
 	"os"
@@ -292,5 +293,66 @@ func TestRunRegistry(t *testing.T) {
 	}
 	if vs, _ := store.Versions("flights-delay"); len(vs) != 2 {
 		t.Errorf("versions after a locked-out run: %v, want 2", vs)
+	}
+}
+
+// variantConfig writes a copy of the fixture config with its data path
+// made absolute and the given text appended (later keys are not allowed
+// to repeat, so callers append only sections the fixture lacks) or
+// replacing the models section.
+func variantConfig(t *testing.T, models, extra string) string {
+	t.Helper()
+	b, err := os.ReadFile(fixtureConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("../../testdata/flights-10k.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "path: flights-10k.parquet", "path: "+abs, 1)
+	if models != "" {
+		start := strings.Index(src, "\nmodels:") + 1
+		end := strings.Index(src, "\nevaluate:") + 1
+		src = src[:start] + models + "\n" + src[end:]
+	}
+	path := filepath.Join(t.TempDir(), "variant.yaml")
+	if err := os.WriteFile(path, []byte(src+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestGateRejects feeds the gate a deliberately worse candidate: a
+// logistic regression so strongly regularised that every row gets the
+// same score (ROC AUC 0.5). It is registered, rejected with exit code 5,
+// and production is unchanged. A value threshold rejects a first model.
+func TestGateRejects(t *testing.T) {
+	reg := t.TempDir()
+	if _, stderr, code := runCLI(t, "run", "--config", fixtureConfig, "--out", "", "--registry", reg, "--log-level", "error"); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	worse := variantConfig(t, "models:\n  - {name: logreg, params: {c: 1.0e-9}}", "")
+	stdout, stderr, code := runCLI(t, "run", "--config", worse, "--out", "", "--registry", reg, "--log-level", "error")
+	if code != exitRejected || !strings.Contains(stdout, "REJECTED") {
+		t.Fatalf("worse candidate: exit %d, want %d\n%s%s", code, exitRejected, stdout, stderr)
+	}
+	store, _ := registry.Open(reg)
+	if v, _ := store.Alias("flights-delay", pipeline.AliasProduction); v != 1 {
+		t.Errorf("production = %d after a rejected candidate, want 1", v)
+	}
+	if vs, _ := store.Versions("flights-delay"); len(vs) != 2 {
+		t.Errorf("versions = %v: the rejected candidate should still be registered for inspection", vs)
+	}
+
+	// The fixture's models score about 0.65 (see TestTrainEvaluate), below
+	// a value threshold of 0.9: rejected even with no production model.
+	strict := variantConfig(t, "", "gate: {min_value: 0.9}\n")
+	fresh := t.TempDir()
+	if _, _, code := runCLI(t, "run", "--config", strict, "--out", "", "--registry", fresh, "--log-level", "error"); code != exitRejected {
+		t.Errorf("value threshold: exit %d, want %d", code, exitRejected)
+	}
+	if _, err := (func() (int, error) { s, _ := registry.Open(fresh); return s.Alias("flights-delay", pipeline.AliasProduction) })(); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("a rejected first model became production: %v", err)
 	}
 }
