@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,7 +352,10 @@ func TestGateRejects(t *testing.T) {
 	if _, _, code := runCLI(t, "run", "--config", strict, "--out", "", "--registry", fresh, "--log-level", "error"); code != exitRejected {
 		t.Errorf("value threshold: exit %d, want %d", code, exitRejected)
 	}
-	if _, err := (func() (int, error) { s, _ := registry.Open(fresh); return s.Alias("flights-delay", pipeline.AliasProduction) })(); !errors.Is(err, registry.ErrNotFound) {
+	if _, err := (func() (int, error) {
+		s, _ := registry.Open(fresh)
+		return s.Alias("flights-delay", pipeline.AliasProduction)
+	})(); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("a rejected first model became production: %v", err)
 	}
 }
