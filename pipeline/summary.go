@@ -9,6 +9,11 @@ import (
 // validation, profile and splits, and the stage timings. It is printed as
 // text, or as JSON with --json.
 type Summary struct {
+	// RunID identifies the run in the registry's runs/ (run only).
+	RunID       string            `json:"run_id,omitempty"`
+	StartedAt   string            `json:"started_at,omitempty"`
+	EndedAt     string            `json:"ended_at,omitempty"`
+	CodeVersion string            `json:"code_version,omitempty"`
 	Config      string            `json:"config"`
 	Source      string            `json:"source"`
 	Files       []ingest.Part     `json:"files,omitempty"`

@@ -250,6 +250,20 @@ func (s *Store) Check(repair bool) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check registry: %w", err)
 	}
+	if runs, err := os.ReadDir(filepath.Join(s.root, "runs")); err == nil {
+		for _, e := range runs {
+			if !fsx.IsTemp(e.Name()) {
+				continue
+			}
+			p := filepath.Join(s.root, "runs", e.Name())
+			problems = append(problems, "leftover of an interrupted write: "+p)
+			if repair {
+				if err := os.RemoveAll(p); err != nil {
+					return problems, fmt.Errorf("repair: %w", err)
+				}
+			}
+		}
+	}
 	for _, m := range models {
 		dir := s.modelDir(m.Name())
 		for _, sub := range []string{dir, filepath.Join(dir, "aliases")} {
@@ -348,4 +362,60 @@ func (s *Store) Resolve(ref string) (name string, version int, err error) {
 		return "", 0, err
 	}
 	return name, v, nil
+}
+
+// SaveRun stores a run record: each file of files (name → JSON value)
+// under runs/ID/, written in a temporary directory and renamed into
+// place, so a record is complete or absent. The caller holds the lock.
+func (s *Store) SaveRun(id string, files map[string]any) error {
+	if err := checkName("run id", id); err != nil {
+		return fmt.Errorf("save run: %w", err)
+	}
+	dir := filepath.Join(s.root, "runs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("save run: %w", err)
+	}
+	tmp, err := fsx.TempDir(dir, id)
+	if err != nil {
+		return fmt.Errorf("save run: %w", err)
+	}
+	for name, v := range files {
+		if err := fsx.WriteJSON(filepath.Join(tmp, name), v); err != nil {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("save run: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, id)); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("save run: %w", err)
+	}
+	return fsx.SyncDir(dir)
+}
+
+// Runs lists the run ids, oldest first (ids sort by start time).
+func (s *Store) Runs() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.root, "runs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && !fsx.IsTemp(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// RunDir returns the directory of run id, or ErrNotFound.
+func (s *Store) RunDir(id string) (string, error) {
+	d := filepath.Join(s.root, "runs", id)
+	if info, err := os.Stat(d); err != nil || !info.IsDir() || checkName("run id", id) != nil {
+		return "", fmt.Errorf("run %s: %w", id, ErrNotFound)
+	}
+	return d, nil
 }

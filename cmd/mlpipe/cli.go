@@ -48,6 +48,7 @@ func commands() []command {
 		{"train", "fit features and every candidate model; save the best", runTrain},
 		{"evaluate", "evaluate a saved model on the test split", runEvaluate},
 		{"models", "list, show, promote or roll back registered models", runModels},
+		{"runs", "list, show or compare the runs recorded in the registry", runRuns},
 		{"registry", "check (and repair) the model registry after a crash", runRegistry},
 		{"version", "print the code version", runVersion},
 	}

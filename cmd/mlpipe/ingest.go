@@ -16,7 +16,9 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -128,9 +130,12 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	state := &pipeline.State{Config: cfg}
 	defer state.Release()
 	runner := &pipeline.Runner{Stages: list, Log: e.log}
+	started := time.Now().UTC()
 	results, runErr := runner.Run(ctx, state)
 
 	sum := pipeline.Summarize(state, results)
+	sum.StartedAt, sum.EndedAt = started.Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339)
+	sum.CodeVersion = version.Get()
 	switch {
 	case runErr == nil:
 		sum.Status = "ok"
@@ -143,6 +148,14 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if runErr != nil {
 		sum.Error = runErr.Error()
+	}
+	if name == "run" && cfg.Registry.Path != "" {
+		// Every run is recorded, whatever its outcome, cancelled included.
+		// Ids sort by start time (to the microsecond), then a random part.
+		sum.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
+		if err := saveRunRecord(cfg, sum); err != nil {
+			e.log.Error("run record not saved", "err", err)
+		}
 	}
 	if out != "" && !errors.Is(runErr, context.Canceled) {
 		if err := writeOutputs(out, state, sum, name); err != nil {
@@ -166,6 +179,28 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		return &reportedErr{runErr}
 	}
 	return runErr
+}
+
+// saveRunRecord stores the run's summary and resolved config under the
+// registry's runs/. It waits up to 5 s for the writer lock, even if the
+// run itself was cancelled.
+func saveRunRecord(cfg *config.Config, sum *pipeline.Summary) error {
+	store, err := registry.Open(cfg.Registry.Path)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	unlock, err := store.Lock(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	resolved, err := cfg.JSON()
+	if err != nil {
+		return err
+	}
+	return store.SaveRun(sum.RunID, map[string]any{"summary.json": sum, "config.json": json.RawMessage(resolved)})
 }
 
 // keepModels narrows the config's candidate models to the names listed.

@@ -247,6 +247,22 @@ func TestRunRegistry(t *testing.T) {
 	if v, err := store.Alias("flights-delay", pipeline.AliasProduction); v != 1 || err != nil {
 		t.Errorf("production = %d, %v; want 1", v, err)
 	}
+	// Both runs are recorded; compare marks the gate row, which differs.
+	ids, err := store.Runs()
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("runs = %v, %v; want 2", ids, err)
+	}
+	stdout, _, code := runCLI(t, "runs", "compare", ids[0], ids[1], "--registry", reg)
+	if code != exitOK || !strings.Contains(stdout, "* gate") || !strings.Contains(stdout, "  test roc_auc") {
+		t.Errorf("runs compare: exit %d\n%s", code, stdout)
+	}
+	if stdout, _, code := runCLI(t, "runs", "list", "--registry", reg); code != exitOK || strings.Count(stdout, "\n") != 3 {
+		t.Errorf("runs list: exit %d\n%s", code, stdout)
+	}
+	if _, _, code := runCLI(t, "runs", "show", "nope", "--registry", reg); code == exitOK {
+		t.Error("runs show of an unknown id succeeded")
+	}
+
 	// Promote version 2 by hand, then roll back to version 1.
 	for _, step := range []struct {
 		args []string
