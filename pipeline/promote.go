@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -153,6 +154,7 @@ func (registerStage) Run(ctx context.Context, s *State) error {
 			return fmt.Errorf("register: %w", err)
 		}
 	}
+	crash.Point("register-start")
 	v, err := store.Register(cfg.Name, tmp)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 )
 
@@ -145,6 +146,7 @@ func (s *Store) Register(name, src string) (int, error) {
 	if err := fsx.SyncTree(tmp); err != nil {
 		return 0, fmt.Errorf("register: %w", err)
 	}
+	crash.Point("register-before-rename")
 	final := filepath.Join(dir, fmt.Sprintf("v%d", next))
 	if err := os.Rename(tmp, final); err != nil {
 		return 0, fmt.Errorf("register: %w", err)
@@ -222,6 +224,7 @@ func (s *Store) SetAlias(name, alias string, version int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("set alias: %w", err)
 	}
+	crash.Point("alias-" + alias)
 	return fsx.WriteFile(filepath.Join(dir, alias), []byte(strconv.Itoa(version)+"\n"), 0o644)
 }
 
