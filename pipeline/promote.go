@@ -115,17 +115,21 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 // registerStage stores the candidate as a new version (always, so every
 // run's model can be inspected) and, if the gate said so, moves the
 // production alias to it and the previous alias to the old production.
-type registerStage struct{}
+type registerStage struct {
+	// wait makes the stage wait for the registry's writer lock instead of
+	// failing at once when another process holds it.
+	wait bool
+}
 
 func (registerStage) Name() string { return "register" }
 
-func (registerStage) Run(ctx context.Context, s *State) error {
+func (st registerStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
 	store, err := registry.Open(cfg.Registry.Path)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	unlock, err := store.Lock(ctx, false)
+	unlock, err := store.Lock(ctx, st.wait)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}

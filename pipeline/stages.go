@@ -31,9 +31,10 @@ func AllStages(opts *ingest.Options) []Stage {
 
 // PromoteStages are AllStages, then the promotion gate and registration
 // in the model registry: what `mlpipe run` does when the config (or
-// --registry) names a registry.
-func PromoteStages(opts *ingest.Options) []Stage {
-	return append(AllStages(opts), gateStage{}, registerStage{})
+// --registry) names a registry. With wait, registration waits for
+// another writer to finish instead of failing with registry.ErrLocked.
+func PromoteStages(opts *ingest.Options, wait bool) []Stage {
+	return append(AllStages(opts), gateStage{}, registerStage{wait: wait})
 }
 
 // EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the

@@ -65,6 +65,7 @@ func runEvaluate(ctx context.Context, e *env, args []string) error {
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
 	var cfgPath, out, data, modelDir, models, registryDir string
 	var parallelism int
+	var wait bool
 	if name == "evaluate" {
 		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
 	}
@@ -76,6 +77,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	f.StringVar(&out, "out", defaultOut, "output directory (\"\" to write nothing; evaluate: default MODEL/evaluation)")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
 	if name == "run" {
+		f.BoolVar(&wait, "wait", false, "if another process is writing to the registry, wait for it instead of failing")
 		f.StringVar(&registryDir, "registry", "", "model registry directory (default: the config's registry.path); the run registers its model there and promotes it if the gate passes")
 	}
 	if name == "train" || name == "run" {
@@ -124,7 +126,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 			cfg.Registry.Path = registryDir
 		}
 		if cfg.Registry.Path != "" {
-			list = pipeline.PromoteStages(opts)
+			list = pipeline.PromoteStages(opts, wait)
 		}
 	}
 	state := &pipeline.State{Config: cfg}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
@@ -302,13 +303,31 @@ func TestRunRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
 	_, stderr, code := runCLI(t, "run", "--config", fixtureConfig, "--out", "", "--registry", reg, "--log-level", "error")
 	if code != exitError || !strings.Contains(stderr, "registry is locked by pid") {
 		t.Errorf("run with the registry locked: exit %d, stderr:\n%s", code, stderr)
 	}
 	if vs, _ := store.Versions("flights-delay"); len(vs) != 2 {
 		t.Errorf("versions after a locked-out run: %v, want 2", vs)
+	}
+	// With --wait, a run waits for the other writer, then registers.
+	done := make(chan int, 1)
+	go func() {
+		_, _, code := runCLI(t, "run", "--config", fixtureConfig, "--out", "", "--registry", reg, "--wait", "--log-level", "error")
+		done <- code
+	}()
+	time.Sleep(300 * time.Millisecond)
+	unlock()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("run --wait: exit %d", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("run --wait never finished")
+	}
+	if vs, _ := store.Versions("flights-delay"); len(vs) != 3 {
+		t.Errorf("versions after run --wait: %v, want 3", vs)
 	}
 }
 
