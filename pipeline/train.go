@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/train/catalog"
@@ -24,7 +26,7 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	var cands []selection.Candidate
 	for _, spec := range cfg.Models {
 		for _, params := range spec.Candidates() {
-			tr, err := catalog.Trainer(spec.Name, params, cfg.Seed)
+			tr, err := catalog.WithProgress(spec.Name, params, cfg.Seed, progressLogger(s.log, spec.Name))
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
@@ -54,6 +56,24 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	}
 	return nil
 }
+
+// progressLogger returns a progress callback that logs a line at most
+// every progressEvery, and for the first round, so that a long fit shows
+// it is alive in a terminal and in a cron log alike.
+func progressLogger(log *slog.Logger, model string) catalog.ProgressFunc {
+	var last time.Time
+	return func(round int, trainLoss, validLoss float64) {
+		if round > 0 && time.Since(last) < progressEvery {
+			return
+		}
+		last = time.Now()
+		log.Info("fit progress", "model", model, "round", round+1,
+			"train_loss", fmt.Sprintf("%.5f", trainLoss), "valid_loss", fmt.Sprintf("%.5f", validLoss))
+	}
+}
+
+// progressEvery is how often a long fit logs its progress.
+const progressEvery = 5 * time.Second
 
 // chooseThreshold picks the binary decision threshold on validation
 // data: the one with the lowest expected cost if a cost ratio is set,

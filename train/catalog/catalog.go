@@ -80,18 +80,36 @@ func Known(name string) bool { _, ok := entries[name]; return ok }
 // their defaults). If the family's Params has a Seed field and params
 // does not set it, it is set to seed.
 func Trainer(name string, params map[string]any, seed uint64) (train.Trainer, error) {
+	if _, ok := entries[name]; !ok {
+		return nil, fmt.Errorf("trainer %q: %w (known: %s)", name, train.ErrUnknownModel, strings.Join(Names(), ", "))
+	}
+	return WithProgress(name, params, seed, nil)
+}
+
+// ProgressFunc receives a trainer's progress after each round or
+// iteration: the 0-based round and the training and validation losses.
+type ProgressFunc = func(round int, trainLoss, validLoss float64)
+
+// WithProgress returns the trainer called name like Trainer does, with
+// progress reported to fn if the family supports it (its Params has a
+// Progress field of type ProgressFunc); others ignore fn.
+func WithProgress(name string, params map[string]any, seed uint64, fn ProgressFunc) (train.Trainer, error) {
 	e, ok := entries[name]
 	if !ok {
-		return nil, fmt.Errorf("trainer %q: %w (known: %s)", name, train.ErrUnknownModel, strings.Join(Names(), ", "))
+		return Trainer(name, params, seed)
 	}
 	p := e.params()
 	if err := decodeParams(name, params, p); err != nil {
 		return nil, err
 	}
-	if f := reflect.ValueOf(p).Elem().FieldByName("Seed"); f.IsValid() && f.CanSet() && f.Kind() == reflect.Uint64 {
+	v := reflect.ValueOf(p).Elem()
+	if f := v.FieldByName("Seed"); f.IsValid() && f.CanSet() && f.Kind() == reflect.Uint64 {
 		if _, set := params["seed"]; !set {
 			f.SetUint(seed)
 		}
+	}
+	if f := v.FieldByName("Progress"); fn != nil && f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf(fn) {
+		f.Set(reflect.ValueOf(fn))
 	}
 	return e.build(p), nil
 }
