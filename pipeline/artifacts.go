@@ -2,13 +2,15 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/fsx"
@@ -75,7 +77,15 @@ func SaveTrained(dir string, s *State) (*Trained, error) {
 	if err := fsx.WriteFile(filepath.Join(dir, ModelFile), buf.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
-	for name, v := range map[string]any{FeaturesFile: s.Features, LeaderboardFile: leaderboardJSON(s.Leaderboard), TrainingFile: t} {
+	files := map[string]any{FeaturesFile: s.Features, LeaderboardFile: leaderboardJSON(s.Leaderboard), TrainingFile: t}
+	if s.Splits != nil && s.Splits.Test != nil {
+		sig, err := signature(s.Features, s.Model, s.Splits.Test)
+		if err != nil {
+			return nil, err
+		}
+		files[SignatureFile] = sig
+	}
+	for name, v := range files {
 		if err := fsx.WriteJSON(filepath.Join(dir, name), v); err != nil {
 			return nil, err
 		}
@@ -129,4 +139,64 @@ func LoadTrained(dir string) (*Trained, error) {
 	return &t, nil
 }
 
-var _ = json.Marshal
+// SignatureFile holds the model's input signature and an example request.
+const SignatureFile = "signature.json"
+
+// Signature is what a client sends and what it gets back: the raw input
+// columns with their types, one example row taken from the test split,
+// and the probabilities the model gives for it. Serving scores the
+// example when it loads a model, and refuses one that answers otherwise.
+type Signature struct {
+	Inputs  []features.Input `json:"inputs"`
+	Example features.Row     `json:"example"`
+	// ExampleOutput is the model's output for Example (one probability
+	// for a binary model, one per class otherwise).
+	ExampleOutput []float64 `json:"example_output"`
+}
+
+// signature builds the signature from the first row of tbl, through the
+// single-row path that serving uses.
+func signature(p *features.Pipeline, m train.Model, tbl arrow.Table) (*Signature, error) {
+	sig := &Signature{Inputs: p.Inputs, Example: features.Row{}}
+	for _, in := range p.Inputs {
+		j := tbl.Schema().FieldIndices(in.Name)
+		if len(j) != 1 || tbl.NumRows() == 0 {
+			return nil, fmt.Errorf("signature: no example value for %q", in.Name)
+		}
+		sig.Example[in.Name] = firstValue(tbl.Column(j[0]).Data())
+	}
+	row, err := p.TransformRow(sig.Example, nil)
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
+	}
+	sig.ExampleOutput = make([]float64, m.Outputs())
+	m.PredictRow(row, sig.ExampleOutput)
+	return sig, nil
+}
+
+// firstValue returns a column's first value as a JSON request carries it.
+func firstValue(col *arrow.Chunked) any {
+	for _, ch := range col.Chunks() {
+		if ch.Len() == 0 {
+			continue
+		}
+		if ch.IsNull(0) {
+			return nil
+		}
+		switch a := ch.(type) {
+		case *array.Int64:
+			return a.Value(0)
+		case *array.Float64:
+			return a.Value(0)
+		case *array.Boolean:
+			return a.Value(0)
+		case *array.String:
+			return a.Value(0)
+		case *array.Timestamp:
+			unit := a.DataType().(*arrow.TimestampType).Unit
+			return a.Value(0).ToTime(unit).UTC().Format("2006-01-02T15:04:05")
+		}
+		return ch.ValueStr(0)
+	}
+	return nil
+}

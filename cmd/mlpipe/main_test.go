@@ -157,6 +157,32 @@ func TestTrainEvaluate(t *testing.T) {
 			t.Errorf("train wrote no %s: %v", f, err)
 		}
 	}
+	// The signature's example, decoded as a JSON request is, scores
+	// exactly as recorded: the single-row path serving uses.
+	sigFile, err := os.Open(filepath.Join(dir, pipeline.SignatureFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(sigFile)
+	dec.UseNumber()
+	var sig pipeline.Signature
+	if err := dec.Decode(&sig); err != nil {
+		t.Fatal(err)
+	}
+	sigFile.Close()
+	trained, err := pipeline.LoadTrained(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := trained.Features.TransformRow(sig.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, trained.Model.Outputs())
+	trained.Model.PredictRow(row, out)
+	if len(sig.ExampleOutput) != len(out) || out[0] != sig.ExampleOutput[0] {
+		t.Errorf("example scores %v, signature says %v", out, sig.ExampleOutput)
+	}
 	// The fixture config has one gbdt and two logreg candidates.
 	if n := strings.Count(stdout, "roc_auc 0."); n != 3 {
 		t.Errorf("leaderboard shows %d scored candidates, want 3:\n%s", n, stdout)
