@@ -2,7 +2,8 @@
 // benchmarks share: reading plain Go slices out of the Arrow columns of
 // the flights data, category codes by frequency, and ROC AUC.
 //
-// In: arrow.Tables from ingest.Load / ingest.Split. Out: []string,
+// In: a flights data file (Load) or arrow.Tables. Out: the default
+// task's splits with labels, []string,
 // []int64 and code maps for the test-only feature encoders that stand in
 // for features.Fit where a benchmark needs fixed raw inputs. It is for
 // tests only.
@@ -10,13 +11,20 @@ package flightstest
 
 import (
 	"cmp"
+	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/ingest"
 )
 
 func chunks(tbl arrow.Table, name string) []arrow.Array {
@@ -86,4 +94,50 @@ func AUC(scores, y []float64) float64 {
 		return math.NaN()
 	}
 	return auc
+}
+
+// Splits are the default task's three splits and their binary labels.
+type Splits struct {
+	Config                *config.Config
+	Train, Valid, Test    arrow.Table
+	YTrain, YValid, YTest []float64
+}
+
+// Load loads the flights data at path (the shipped file or a fixture)
+// with configs/flights.yaml's schema, splits it by time and derives the
+// label of each split. It skips the test when the file is missing; the
+// tables are released when the test ends.
+func Load(tb testing.TB, path string) *Splits {
+	tb.Helper()
+	if _, err := os.Stat(path); err != nil {
+		tb.Skipf("no data: %v", err)
+	}
+	_, self, _, _ := runtime.Caller(0)
+	cfg, err := config.Load(filepath.Join(filepath.Dir(self), "..", "..", "configs", "flights.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	ds, err := ingest.Load(ctx, ingest.Source{Path: path}, cfg.Schema, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sp, err := ingest.Split(ctx, ds.Table, cfg.Split)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sp.Release(); ds.Release() })
+	labels := func(tbl arrow.Table) []float64 {
+		l, err := cfg.Label.Derive(tbl)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		y := make([]float64, len(l.Y))
+		for i, v := range l.Y {
+			y[i] = float64(v)
+		}
+		return y
+	}
+	return &Splits{Config: cfg, Train: sp.Train, Valid: sp.Valid, Test: sp.Test,
+		YTrain: labels(sp.Train), YValid: labels(sp.Valid), YTest: labels(sp.Test)}
 }

@@ -12,9 +12,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
-	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
@@ -37,34 +35,12 @@ type flightsSplits struct {
 // split.
 func loadFlights(tb testing.TB, path string) flightsSplits {
 	tb.Helper()
-	ctx := context.Background()
-	cfg, err := config.Load(flightsConfig)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ds, err := ingest.Load(ctx, ingest.Source{Path: path}, cfg.Schema, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ds.Release()
-	sp, err := ingest.Split(ctx, ds.Table, cfg.Split)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer sp.Release()
+	sp := flightstest.Load(tb, path)
 	enc := fitFlightsEncoder(sp.Train)
-	dataset := func(tbl arrow.Table) *train.Dataset {
-		labels, err := cfg.Label.Derive(tbl)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		y := make([]float64, len(labels.Y))
-		for i, v := range labels.Y {
-			y[i] = float64(v)
-		}
-		return &train.Dataset{X: enc.matrix(tbl), Y: y, Classes: 2, ClassNames: labels.Classes}
+	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
+		return &train.Dataset{X: enc.matrix(tbl), Y: y, Classes: 2, ClassNames: []string{"0", "1"}}
 	}
-	return flightsSplits{dataset(sp.Train), dataset(sp.Valid), dataset(sp.Test)}
+	return flightsSplits{dataset(sp.Train, sp.YTrain), dataset(sp.Valid, sp.YValid), dataset(sp.Test, sp.YTest)}
 }
 
 // loadFlightsPipeline is loadFlights with the project's feature pipeline
@@ -72,45 +48,19 @@ func loadFlights(tb testing.TB, path string) flightsSplits {
 // stand-in encoder below.
 func loadFlightsPipeline(tb testing.TB, path string) flightsSplits {
 	tb.Helper()
-	ctx := context.Background()
-	cfg, err := config.Load(flightsConfig)
+	sp := flightstest.Load(tb, path)
+	pipe, xtr, err := features.Fit(sp.Train, sp.YTrain, sp.Config.Features, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ds, err := ingest.Load(ctx, ingest.Source{Path: path}, cfg.Schema, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ds.Release()
-	sp, err := ingest.Split(ctx, ds.Table, cfg.Split)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer sp.Release()
-	labels := func(tbl arrow.Table) []float64 {
-		l, err := cfg.Label.Derive(tbl)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		y := make([]float64, len(l.Y))
-		for i, v := range l.Y {
-			y[i] = float64(v)
-		}
-		return y
-	}
-	ytr := labels(sp.Train)
-	pipe, xtr, err := features.Fit(sp.Train, ytr, cfg.Features, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dataset := func(tbl arrow.Table) *train.Dataset {
+	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
 		x, err := pipe.Transform(tbl)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		return &train.Dataset{X: x, Y: labels(tbl), Classes: 2}
+		return &train.Dataset{X: x, Y: y, Classes: 2}
 	}
-	return flightsSplits{&train.Dataset{X: xtr, Y: ytr, Classes: 2}, dataset(sp.Valid), dataset(sp.Test)}
+	return flightsSplits{&train.Dataset{X: xtr, Y: sp.YTrain, Classes: 2}, dataset(sp.Valid, sp.YValid), dataset(sp.Test, sp.YTest)}
 }
 
 // flightsEncoder is a STAND-IN for the project's feature pipeline

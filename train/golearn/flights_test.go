@@ -1,8 +1,6 @@
 package golearn_test
 
 import (
-	"context"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -10,74 +8,29 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 )
 
 // This file holds the flights task for the tests and the benchmark: the
-// data contract, split and label of configs/flights.yaml written out as
-// ingest values, a stand-in feature encoder (to be replaced by
-// features.Fit when the features package lands) and a ROC AUC (to be
-// replaced by the evaluate package's).
+// data (loaded and split by flightstest.Load) and a stand-in feature
+// encoder with fixed raw inputs.
 
 // flightsSets are the train, validation and test splits as datasets.
 type flightsSets struct {
 	train, valid, test *train.Dataset
 }
 
-var (
-	flightsSchema = ingest.Schema{Columns: []ingest.ColumnSpec{
-		{Name: "date", Type: "timestamp[us]"},
-		{Name: "delay", Type: "int64"},
-		{Name: "distance", Type: "int64"},
-		{Name: "origin", Type: "string"},
-		{Name: "destination", Type: "string"},
-	}}
-	flightsSplit = ingest.SplitSpec{
-		Method:    "time",
-		Column:    "date",
-		ValidFrom: time.Date(2001, 5, 1, 0, 0, 0, 0, time.UTC),
-		TestFrom:  time.Date(2001, 6, 1, 0, 0, 0, 0, time.UTC),
-	}
-	flightsLabel = ingest.LabelSpec{Name: "delayed", Column: "delay", Positive: "> 15"}
-)
-
 // loadFlights loads a flights data file, splits it and encodes it. It
 // skips the test when the file is missing.
 func loadFlights(tb testing.TB, path string) *flightsSets {
 	tb.Helper()
-	ctx := context.Background()
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("no data: %v", err)
-	}
-	ds, err := ingest.Load(ctx, ingest.Source{Path: path}, flightsSchema, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ds.Release()
-	sp, err := ingest.Split(ctx, ds.Table, flightsSplit)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer sp.Release()
+	sp := flightstest.Load(tb, path)
 	enc := fitFlightsEncoder(sp.Train)
-	out := &flightsSets{}
-	for _, s := range []struct {
-		tbl arrow.Table
-		dst **train.Dataset
-	}{{sp.Train, &out.train}, {sp.Valid, &out.valid}, {sp.Test, &out.test}} {
-		labels, err := flightsLabel.Derive(s.tbl)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		y := make([]float64, len(labels.Y))
-		for i, v := range labels.Y {
-			y[i] = float64(v)
-		}
-		*s.dst = &train.Dataset{X: enc.transform(s.tbl), Y: y, Classes: 2, ClassNames: labels.Classes}
+	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
+		return &train.Dataset{X: enc.transform(tbl), Y: y, Classes: 2, ClassNames: []string{"0", "1"}}
 	}
-	return out
+	return &flightsSets{train: dataset(sp.Train, sp.YTrain), valid: dataset(sp.Valid, sp.YValid), test: dataset(sp.Test, sp.YTest)}
 }
 
 // The 10k fixture is loaded once per test binary.

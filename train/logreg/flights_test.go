@@ -10,9 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
-	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/logreg"
@@ -29,45 +27,16 @@ type flightsSets struct {
 	train, valid, test *train.Dataset
 }
 
-// loadFlights loads the data of the config at path, splits it and
-// encodes it. It skips the test when the data file is missing.
+// loadFlights loads a flights data file, splits it and encodes it. It
+// skips the test when the file is missing.
 func loadFlights(tb testing.TB, path string) *flightsSets {
 	tb.Helper()
-	ctx := context.Background()
-	cfg, err := config.Load(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(cfg.Data.Path); err != nil {
-		tb.Skipf("no data: %v", err)
-	}
-	ds, err := ingest.Load(ctx, cfg.Data, cfg.Schema, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ds.Release()
-	sp, err := ingest.Split(ctx, ds.Table, cfg.Split)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer sp.Release()
+	sp := flightstest.Load(tb, path)
 	enc := fitFlightsEncoder(sp.Train)
-	out := &flightsSets{}
-	for _, s := range []struct {
-		tbl arrow.Table
-		dst **train.Dataset
-	}{{sp.Train, &out.train}, {sp.Valid, &out.valid}, {sp.Test, &out.test}} {
-		labels, err := cfg.Label.Derive(s.tbl)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		y := make([]float64, len(labels.Y))
-		for i, v := range labels.Y {
-			y[i] = float64(v)
-		}
-		*s.dst = &train.Dataset{X: enc.transform(s.tbl), Y: y, Classes: 2, ClassNames: labels.Classes}
+	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
+		return &train.Dataset{X: enc.transform(tbl), Y: y, Classes: 2, ClassNames: []string{"0", "1"}}
 	}
-	return out
+	return &flightsSets{train: dataset(sp.Train, sp.YTrain), valid: dataset(sp.Valid, sp.YValid), test: dataset(sp.Test, sp.YTest)}
 }
 
 // The full data set is loaded once per test binary, for the benchmark.
@@ -81,7 +50,7 @@ func loadFullFlights(b *testing.B) *flightsSets {
 	if _, err := os.Stat("../../data/flights-3m.parquet"); err != nil {
 		b.Skipf("no data: %v", err)
 	}
-	fullOnce.Do(func() { full = loadFlights(b, "../../configs/flights.yaml") })
+	fullOnce.Do(func() { full = loadFlights(b, "../../data/flights-3m.parquet") })
 	if full == nil {
 		b.Fatal("loading the flights data failed")
 	}

@@ -317,7 +317,7 @@ func TestCoefficients(t *testing.T) {
 
 // TestFlightsSample fits the flights task on the 10,000-row fixture.
 func TestFlightsSample(t *testing.T) {
-	sets := loadFlights(t, "../../testdata/flights-10k.yaml")
+	sets := loadFlights(t, "../../testdata/flights-10k.parquet")
 	m := fit(t, logreg.Params{}, sets.train)
 	auc := flightstest.AUC(m.PredictProba(sets.test.X), sets.test.Y)
 	// The full data gives about 0.66 (see BenchmarkFitFlights); this
