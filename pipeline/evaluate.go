@@ -8,8 +8,6 @@ import (
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
-	"github.com/mlpipe/mlpipe/train"
 )
 
 // evaluateStage scores the model on the test split: every metric, the
@@ -21,11 +19,11 @@ func (evaluateStage) Name() string { return "evaluate" }
 
 func (evaluateStage) Run(ctx context.Context, s *State) error {
 	test, valid := s.TestSet, s.ValidSet
-	proba := s.Model.PredictProba(test.X)
+	proba := s.testPredictions()
 	opts := evaluate.Options{ClassNames: test.ClassNames}
 	var err error
 	if test.Classes == 2 {
-		opts.ValidLabels, opts.ValidProbs = valid.Y, s.Model.PredictProba(valid.X)
+		opts.ValidLabels, opts.ValidProbs = valid.Y, s.validPredictions()
 		opts.ThresholdMethod = evaluate.MaxF1
 		if cr := s.Config.Evaluate.CostRatio; cr > 0 {
 			opts.ThresholdMethod, opts.CostRatio = evaluate.MinCost, cr
@@ -74,40 +72,11 @@ func (useTrainedStage) Name() string { return "features" }
 func (st useTrainedStage) Run(ctx context.Context, s *State) error {
 	t := st.t
 	s.Features, s.Model, s.Threshold = t.Features, t.Model, t.Threshold
-	classes := t.Classes
-	for _, sp := range []struct {
-		name string
-		tbl  arrow.Table
-		dst  **train.Dataset
-	}{
-		{ingest.SplitValid, s.Splits.Valid, &s.ValidSet},
-		{ingest.SplitTest, s.Splits.Test, &s.TestSet},
-	} {
-		l, err := s.Config.Label.DeriveWith(sp.tbl, multiclassOnly(classes, s.Config.Label.Kind))
-		if err != nil {
-			return fmt.Errorf("features: %s: %w", sp.name, err)
-		}
-		y, err := labelVector(l, sp.name)
-		if err != nil {
-			return err
-		}
-		x, err := t.Features.Transform(sp.tbl)
-		if err != nil {
-			return fmt.Errorf("features: %s: %w", sp.name, err)
-		}
-		*sp.dst = &train.Dataset{X: x, Y: y, Classes: len(l.Classes), ClassNames: l.Classes}
+	if err := evalDatasets(s, t.Features, t.Classes); err != nil {
+		return err
 	}
 	if w := s.TestSet.X.Cols; len(w) != t.Features.Width() {
 		return fmt.Errorf("features: %w: the model expects %d columns", features.ErrInput, t.Features.Width())
-	}
-	return nil
-}
-
-// multiclassOnly returns the saved classes for a multiclass label (they
-// fix the class indices) and nil for a binary one.
-func multiclassOnly(classes []string, kind string) []string {
-	if kind == "multiclass" {
-		return classes
 	}
 	return nil
 }

@@ -36,6 +36,13 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 	}
 	s.Features = p
 	s.TrainSet = &train.Dataset{X: xTrain, Y: y, Classes: len(trainLabels.Classes), ClassNames: trainLabels.Classes}
+	return evalDatasets(s, p, trainLabels.Classes)
+}
+
+// evalDatasets turns the validation and test splits into datasets with
+// the feature pipeline p; classes fixes the class indices of a
+// multiclass label (those of training).
+func evalDatasets(s *State, p *features.Pipeline, classes []string) error {
 	for _, sp := range []struct {
 		name string
 		tbl  arrow.Table
@@ -44,20 +51,19 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 		{ingest.SplitValid, s.Splits.Valid, &s.ValidSet},
 		{ingest.SplitTest, s.Splits.Test, &s.TestSet},
 	} {
-		tbl := sp.tbl
-		l, err := cfg.Label.DeriveWith(tbl, trainLabels.Classes)
+		l, err := s.Config.Label.DeriveWith(sp.tbl, classes)
 		if err != nil {
 			return fmt.Errorf("features: %s: %w", sp.name, err)
 		}
-		yy, err := labelVector(l, sp.name)
+		y, err := labelVector(l, sp.name)
 		if err != nil {
 			return err
 		}
-		x, err := p.Transform(tbl)
+		x, err := p.Transform(sp.tbl)
 		if err != nil {
 			return fmt.Errorf("features: %s: %w", sp.name, err)
 		}
-		*sp.dst = &train.Dataset{X: x, Y: yy, Classes: len(trainLabels.Classes), ClassNames: trainLabels.Classes}
+		*sp.dst = &train.Dataset{X: x, Y: y, Classes: len(l.Classes), ClassNames: l.Classes}
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
-	cand, err := m.Score(s.TestSet.Y, s.Model.PredictProba(s.TestSet.X), s.TestSet.Classes)
+	cand, err := m.Score(s.TestSet.Y, s.testPredictions(), s.TestSet.Classes)
 	if err != nil {
 		return fmt.Errorf("gate: candidate: %w", err)
 	}

@@ -49,6 +49,11 @@ type State struct {
 	Model       train.Model
 	Threshold   float64
 
+	// The model's probabilities on validation and test, computed once
+	// (by the stage that first needs them) and
+	// shared by train, evaluate and the gate.
+	validProba, testProba []float64
+
 	// Set by the evaluate stage: the test-split report.
 	Evaluation *evaluate.Report
 	// Set by the gate stage, completed by register: whether the model
@@ -56,6 +61,18 @@ type State struct {
 	Gate *GateDecision
 
 	log *slog.Logger // the runner's logger, for stages that report progress
+}
+
+// validPredictions and testPredictions return the model's probabilities
+// on a split, computing them once.
+func (s *State) validPredictions() []float64 { return s.cached(&s.validProba, s.ValidSet) }
+func (s *State) testPredictions() []float64  { return s.cached(&s.testProba, s.TestSet) }
+
+func (s *State) cached(dst *[]float64, ds *train.Dataset) []float64 {
+	if *dst == nil {
+		*dst = s.Model.PredictProba(ds.X)
+	}
+	return *dst
 }
 
 // Release frees the Arrow memory the state holds.

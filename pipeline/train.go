@@ -47,7 +47,7 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	s.Leaderboard, s.Model = res.Leaderboard, res.Model
 	s.Threshold = 0.5
 	if s.TrainSet.Classes == 2 {
-		proba := s.Model.PredictProba(s.ValidSet.X)
+		proba := s.validPredictions()
 		t, err := chooseThreshold(s.ValidSet.Y, proba, cfg.Evaluate.CostRatio)
 		if err != nil {
 			return fmt.Errorf("train: threshold: %w", err)

@@ -1,5 +1,10 @@
 package train
 
+import (
+	"maps"
+	"slices"
+)
+
 // ModelSpec is one entry of the `models:` section of a pipeline config:
 // a trainer by name, its hyper-parameters, and an optional grid of values
 // to try (every combination is a candidate).
@@ -17,7 +22,7 @@ type ModelSpec struct {
 // stable order (parameters sorted by name, values in the order given).
 func (s ModelSpec) Candidates() []map[string]any {
 	out := []map[string]any{copyParams(s.Params)}
-	for _, k := range sortedKeys(s.Grid) {
+	for _, k := range slices.Sorted(maps.Keys(s.Grid)) {
 		var next []map[string]any
 		for _, base := range out {
 			for _, v := range s.Grid[k] {
@@ -39,17 +44,4 @@ func copyParams(p map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }

@@ -227,5 +227,3 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 func isDataError(err error) bool {
 	return errors.Is(err, ingest.ErrInvalid)
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -284,7 +284,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		for _, p := range s.Files {
 			formats[p.Format] = true
 		}
-		line("data", "%s: %s (%s), %s rows, %d columns", s.Source, plural(len(s.Files), "file"), strings.Join(keys(formats), ", "), commas(s.Rows), s.Columns)
+		line("data", "%s: %s (%s), %s rows, %d columns", s.Source, plural(len(s.Files), "file"), strings.Join(sortedKeys(formats), ", "), commas(s.Rows), s.Columns)
 	}
 	if s.Fingerprint != "" {
 		line("", "fingerprint %s", s.Fingerprint)
@@ -316,7 +316,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 				rate = fmt.Sprintf("%s %.1f%%", s.Label, 100**sp.PositiveRate)
 			} else if len(sp.Classes) > 0 {
 				var parts []string
-				for _, c := range keysF(sp.Classes) {
+				for _, c := range sortedKeys(sp.Classes) {
 					parts = append(parts, fmt.Sprintf("%s %.1f%%", c, 100*sp.Classes[c]))
 				}
 				rate = strings.Join(parts, ", ")
@@ -495,22 +495,4 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%s %ss", commas(int64(n)), word)
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
-}
-
-func keysF(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }
