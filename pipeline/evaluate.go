@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
 )
@@ -65,7 +66,7 @@ func stringKeys(tbl arrow.Table, column string) []string {
 // trained earlier is evaluated (`mlpipe evaluate --model DIR`): it turns
 // the validation and test splits into datasets with the saved feature
 // pipeline.
-type useTrainedStage struct{ t *Trained }
+type useTrainedStage struct{ t *bundle.Bundle }
 
 func (useTrainedStage) Name() string { return "features" }
 

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/crash"
-	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/registry"
 )
 
@@ -82,7 +81,7 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
-	prod, err := LoadTrained(dir)
+	prod, err := bundle.Load(dir)
 	if err != nil {
 		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 	}
@@ -141,22 +140,17 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("register: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := SaveTrained(tmp, s); err != nil {
-		return fmt.Errorf("register: %w", err)
-	}
 	// The training split's profile is the drift monitor's baseline.
 	prof, err := ingest.ProfileTable(ctx, s.Splits.Train, nil)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	files := map[string]any{"profile.json": prof, "gate.json": s.Gate}
+	files := map[string]any{bundle.ProfileFile: prof, bundle.GateFile: s.Gate}
 	if s.Evaluation != nil {
-		files["evaluation.json"] = s.Evaluation
+		files[bundle.EvaluationFile] = s.Evaluation
 	}
-	for name, v := range files {
-		if err := fsx.WriteJSON(filepath.Join(tmp, name), v); err != nil {
-			return fmt.Errorf("register: %w", err)
-		}
+	if _, err := SaveTrained(tmp, s, files); err != nil {
+		return fmt.Errorf("register: %w", err)
 	}
 	crash.Point("register-start")
 	v, err := store.Register(cfg.Name, tmp)

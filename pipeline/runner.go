@@ -24,6 +24,9 @@ type Stage interface {
 // State carries the typed artifacts that stages hand to each other.
 type State struct {
 	Config *config.Config
+	// RunID names the run in the registry's runs/ and in the lineage of
+	// the model it registers ("" when the run is not recorded).
+	RunID string
 
 	// Set by the load stage.
 	Data *ingest.Dataset

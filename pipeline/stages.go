@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/ingest"
 )
 
@@ -40,7 +41,7 @@ func PromoteStages(opts *ingest.Options, wait bool) []Stage {
 // EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the
 // ingest stages, the saved feature pipeline in place of fitting one, and
 // evaluate.
-func EvaluateStages(opts *ingest.Options, t *Trained) []Stage {
+func EvaluateStages(opts *ingest.Options, t *bundle.Bundle) []Stage {
 	return append(IngestStages(opts), useTrainedStage{t}, evaluateStage{})
 }
 

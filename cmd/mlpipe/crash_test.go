@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
@@ -59,7 +60,7 @@ func TestKilledRuns(t *testing.T) {
 			t.Fatalf("%s: production = %d, %v; want %d", when, prod, err, wantProd)
 		}
 		dir, _ := store.VersionDir("flights-delay", prod)
-		if _, err := pipeline.LoadTrained(dir); err != nil {
+		if _, err := bundle.Load(dir); err != nil {
 			t.Errorf("%s: production bundle v%d does not load: %v", when, prod, err)
 		}
 	}

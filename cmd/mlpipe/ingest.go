@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
@@ -110,7 +111,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		if modelDir == "" {
 			return usageError("--model is required (a directory written by `mlpipe train --out`)")
 		}
-		trained, err := pipeline.LoadTrained(modelDir)
+		trained, err := bundle.Load(modelDir)
 		if err != nil {
 			return err
 		}
@@ -129,10 +130,16 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 			list = pipeline.PromoteStages(opts, wait)
 		}
 	}
+	started := time.Now().UTC()
 	state := &pipeline.State{Config: cfg}
 	defer state.Release()
+	recorded := name == "run" && cfg.Registry.Path != ""
+	if recorded {
+		// Every run is recorded, whatever its outcome, cancelled included.
+		// Ids sort by start time (to the microsecond), then a random part.
+		state.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
+	}
 	runner := &pipeline.Runner{Stages: list, Log: e.log}
-	started := time.Now().UTC()
 	results, runErr := runner.Run(ctx, state)
 
 	sum := pipeline.Summarize(state, results)
@@ -151,10 +158,8 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
-	if name == "run" && cfg.Registry.Path != "" {
-		// Every run is recorded, whatever its outcome, cancelled included.
-		// Ids sort by start time (to the microsecond), then a random part.
-		sum.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
+	if recorded {
+		sum.RunID = state.RunID
 		if err := saveRunRecord(cfg, sum); err != nil {
 			e.log.Error("run record not saved", "err", err)
 		}
@@ -234,10 +239,10 @@ func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command 
 	}
 	sum.Outputs = map[string]string{"summary": filepath.Join(dir, "summary.json")}
 	if s.Model != nil && command != "evaluate" {
-		if _, err := pipeline.SaveTrained(dir, s); err != nil {
+		if _, err := pipeline.SaveTrained(dir, s, nil); err != nil {
 			return err
 		}
-		sum.Outputs["model"] = filepath.Join(dir, pipeline.ModelFile)
+		sum.Outputs["model"] = filepath.Join(dir, bundle.ModelFile)
 		sum.Model.Dir = dir
 	}
 	if r := s.Evaluation; r != nil {

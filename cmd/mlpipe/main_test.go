@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -159,18 +160,18 @@ func TestTrainEvaluate(t *testing.T) {
 	}
 	// The signature's example, decoded as a JSON request is, scores
 	// exactly as recorded: the single-row path serving uses.
-	sigFile, err := os.Open(filepath.Join(dir, pipeline.SignatureFile))
+	sigFile, err := os.Open(filepath.Join(dir, bundle.SignatureFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(sigFile)
 	dec.UseNumber()
-	var sig pipeline.Signature
+	var sig bundle.Signature
 	if err := dec.Decode(&sig); err != nil {
 		t.Fatal(err)
 	}
 	sigFile.Close()
-	trained, err := pipeline.LoadTrained(dir)
+	trained, err := bundle.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
