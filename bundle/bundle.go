@@ -50,6 +50,10 @@ type Info struct {
 	Fingerprint string    `json:"data_fingerprint"`
 	CodeVersion string    `json:"code_version"`
 	CreatedAt   time.Time `json:"created_at"`
+	// InputsKey is the step-cache key of the training that fitted the
+	// model: bundles with the same key were fitted from the same data,
+	// config and code ("" when the run had no cache).
+	InputsKey string `json:"inputs_key,omitempty"`
 }
 
 // Bundle is a loaded bundle.
@@ -93,15 +97,25 @@ func Write(dir string, b *Bundle, extra map[string]any) error {
 	return nil
 }
 
-// Load reads a bundle directory. signature.json is optional.
-func Load(dir string) (*Bundle, error) {
-	var b Bundle
-	if err := fsx.ReadJSON(filepath.Join(dir, InfoFile), &b.Info); err != nil {
+// ReadInfo reads only a bundle's training.json.
+func ReadInfo(dir string) (*Info, error) {
+	var info Info
+	if err := fsx.ReadJSON(filepath.Join(dir, InfoFile), &info); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("load bundle: %s: %w (no %s)", dir, ErrNotBundle, InfoFile)
 		}
 		return nil, fmt.Errorf("load bundle: %w", err)
 	}
+	return &info, nil
+}
+
+// Load reads a bundle directory. signature.json is optional.
+func Load(dir string) (*Bundle, error) {
+	info, err := ReadInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	b := Bundle{Info: *info}
 	b.Features = &features.Pipeline{}
 	if err := fsx.ReadJSON(filepath.Join(dir, FeaturesFile), b.Features); err != nil {
 		return nil, fmt.Errorf("load bundle: %w", err)

@@ -48,6 +48,7 @@ type Config struct {
 
 	Gate     GateSpec     `yaml:"gate,omitempty"`
 	Registry RegistrySpec `yaml:"registry,omitempty"`
+	Cache    CacheSpec    `yaml:"cache,omitempty"`
 	Schedule ScheduleSpec `yaml:"schedule,omitempty"`
 	Monitor  MonitorSpec  `yaml:"monitor,omitempty"`
 
@@ -102,11 +103,43 @@ func Parse(b []byte, name string) (*Config, error) {
 
 // resolvePaths makes relative paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
-	for _, p := range []*string{&c.Data.Path, &c.Registry.Path} {
+	for _, p := range []*string{&c.Data.Path, &c.Registry.Path, &c.Cache.Path} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+}
+
+// YAML returns the resolved config as YAML that Parse reads back, with
+// absolute paths: a run record's config.yaml, which `mlpipe run --resume`
+// runs again from any directory.
+func (c *Config) YAML() ([]byte, error) {
+	abs := *c
+	for _, p := range []*string{&abs.Data.Path, &abs.Registry.Path, &abs.Cache.Path} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			a, err := filepath.Abs(*p)
+			if err != nil {
+				return nil, fmt.Errorf("config: %w", err)
+			}
+			*p = a
+		}
+	}
+	return yaml.Marshal(&abs)
+}
+
+// Section returns the config's top-level section key (such as "features"
+// or "seed") as plain values (maps, slices, strings, numbers), keyed as
+// in the YAML file, for comparing two configs section by section.
+func (c *Config) Section(key string) (any, error) {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var all map[string]any
+	if err := yaml.Unmarshal(b, &all); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return all[key], nil
 }
 
 // JSON returns the resolved config as indented JSON, for run records.
@@ -333,6 +366,12 @@ type GateSpec struct {
 
 // RegistrySpec says where runs and model versions are stored.
 type RegistrySpec struct {
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+}
+
+// CacheSpec says where the step cache keeps stage outputs (see
+// docs/architecture.md). Empty: no cache.
+type CacheSpec struct {
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 }
 

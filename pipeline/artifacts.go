@@ -28,6 +28,7 @@ func SaveTrained(dir string, s *State, extra map[string]any) (*bundle.Bundle, er
 			Name: s.Config.Name, Kind: s.Model.Kind(), Classes: s.TrainSet.ClassNames, Threshold: s.Threshold,
 			Metric: best.Metric, Valid: best.Valid,
 			RunID: s.RunID, ConfigHash: s.Config.Hash, Fingerprint: s.Fingerprint, CodeVersion: version.Get(), CreatedAt: time.Now().UTC(),
+			InputsKey: s.keys["train"],
 		},
 		Features: s.Features, Model: s.Model,
 	}

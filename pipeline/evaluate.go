@@ -19,6 +19,9 @@ type evaluateStage struct{}
 func (evaluateStage) Name() string { return "evaluate" }
 
 func (evaluateStage) Run(ctx context.Context, s *State) error {
+	if err := s.matrices(); err != nil {
+		return err
+	}
 	test, valid := s.TestSet, s.ValidSet
 	proba := s.testPredictions()
 	opts := evaluate.Options{ClassNames: test.ClassNames}

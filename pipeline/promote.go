@@ -27,6 +27,10 @@ type GateDecision struct {
 	ProductionVersion int      `json:"production_version,omitempty"`
 	MinImprovement    float64  `json:"min_improvement"`
 	Promote           bool     `json:"promote"`
+	// Identical means the candidate is the production model itself: it
+	// was fitted from the same data, config and code (the same step-cache
+	// key), so it is neither scored again nor registered again.
+	Identical bool `json:"identical,omitempty"`
 	// Rejected means the candidate failed a value threshold or is worse
 	// than production by more than the allowed regression; `mlpipe run`
 	// then exits 5. A candidate that is neither promoted nor rejected is
@@ -54,6 +58,11 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
+	if s.testProba == nil {
+		if err := s.matrices(); err != nil {
+			return err
+		}
+	}
 	cand, err := m.Score(s.TestSet.Y, s.testPredictions(), s.TestSet.Classes)
 	if err != nil {
 		return fmt.Errorf("gate: candidate: %w", err)
@@ -80,6 +89,11 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	dir, err := store.VersionDir(cfg.Name, prodVersion)
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
+	}
+	if info, err := bundle.ReadInfo(dir); err == nil && info.InputsKey != "" && info.InputsKey == s.keys["train"] {
+		d.Production, d.ProductionVersion, d.Identical = &cand, prodVersion, true
+		d.Reason = fmt.Sprintf("the candidate is production v%d itself (fitted from the same data, config and code)", prodVersion)
+		return nil
 	}
 	prod, err := bundle.Load(dir)
 	if err != nil {
@@ -124,6 +138,11 @@ func (registerStage) Name() string { return "register" }
 
 func (st registerStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
+	if s.Gate != nil && s.Gate.Identical {
+		s.Gate.Version = s.Gate.ProductionVersion
+		s.log.Info("register: nothing to store", "model", cfg.Name, "version", s.Gate.Version, "reason", "the candidate is that version")
+		return nil
+	}
 	store, err := registry.Open(cfg.Registry.Path)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)

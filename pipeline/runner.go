@@ -63,7 +63,22 @@ type State struct {
 	// was promoted, and the version it was stored as.
 	Gate *GateDecision
 
-	log *slog.Logger // the runner's logger, for stages that report progress
+	log  *slog.Logger      // the runner's logger, for stages that report progress
+	keys map[string]string // cache key of each cached stage that ran or was restored
+	// loadMatrices, when set, reads the feature matrices of a features
+	// stage restored from the cache; stages that use the matrices call
+	// matrices first.
+	loadMatrices func() error
+}
+
+// matrices makes sure the datasets' feature matrices are in memory.
+func (s *State) matrices() error {
+	if s.loadMatrices == nil {
+		return nil
+	}
+	load := s.loadMatrices
+	s.loadMatrices = nil
+	return load()
 }
 
 // validPredictions and testPredictions return the model's probabilities
@@ -91,6 +106,12 @@ type StageResult struct {
 	Name     string        `json:"name"`
 	Duration time.Duration `json:"duration_ns"`
 	Error    string        `json:"error,omitempty"`
+	// Cache is the step cache's decision for a cached stage (CacheHit,
+	// CacheMiss or CacheOff; "" for a stage that is never cached), Key
+	// its cache key and Reason why it ran or was skipped.
+	Cache  string `json:"cache,omitempty"`
+	Key    string `json:"cache_key,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Runner runs stages in order.
@@ -98,6 +119,9 @@ type Runner struct {
 	Stages []Stage
 	// Log receives a line per stage start and end. Nil means no logging.
 	Log *slog.Logger
+	// Cache, if set, lets cached stages skip work whose inputs have not
+	// changed (see cache.go).
+	Cache *Cache
 }
 
 // Run runs the stages on s, stopping at the first error. It returns the
@@ -114,10 +138,9 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 		if err := ctx.Err(); err != nil {
 			return results, fmt.Errorf("%s: %w", st.Name(), err)
 		}
-		log.Info("stage start", "stage", st.Name())
 		start := time.Now()
-		err := st.Run(ctx, s)
-		res := StageResult{Name: st.Name(), Duration: time.Since(start)}
+		res, err := r.runStage(ctx, st, s, log)
+		res.Duration = time.Since(start)
 		if err != nil {
 			res.Error = err.Error()
 			results = append(results, res)
@@ -128,4 +151,49 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 		log.Info("stage done", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond))
 	}
 	return results, nil
+}
+
+// runStage runs one stage, or restores its outputs from the cache when
+// its inputs are unchanged, and stores the outputs of a cached stage
+// that ran.
+func (r *Runner) runStage(ctx context.Context, st Stage, s *State, log *slog.Logger) (StageResult, error) {
+	res := StageResult{Name: st.Name()}
+	cs, ok := st.(cachedStage)
+	if !ok || r.Cache == nil {
+		log.Info("stage start", "stage", st.Name())
+		return res, st.Run(ctx, s)
+	}
+	in, err := cs.inputs(s)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", st.Name(), err)
+	}
+	key, err := cacheKey(in)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", st.Name(), err)
+	}
+	if s.keys == nil {
+		s.keys = map[string]string{}
+	}
+	s.keys[st.Name()] = key
+	res.Key = key
+	dir, decision, reason := r.Cache.lookup(st.Name(), key, in)
+	if decision == CacheHit {
+		err := cs.restore(dir, s)
+		if err == nil {
+			res.Cache, res.Reason = CacheHit, reason
+			log.Info("stage skipped", "stage", st.Name(), "cache", "hit", "reason", reason, "key", key)
+			return res, nil
+		}
+		decision, reason = CacheMiss, "cached output unreadable ("+err.Error()+")"
+	}
+	res.Cache, res.Reason = decision, reason
+	log.Info("stage start", "stage", st.Name(), "cache", decision, "reason", "rerun, "+reason)
+	if err := st.Run(ctx, s); err != nil {
+		return res, err
+	}
+	if err := r.Cache.store(st.Name(), key, in, func(dir string) error { return cs.save(dir, s) }); err != nil {
+		// A run does not fail because its outputs could not be cached.
+		log.Warn("stage output not cached", "stage", st.Name(), "err", err)
+	}
+	return res, nil
 }

@@ -45,7 +45,8 @@ func EvaluateStages(opts *ingest.Options, t *bundle.Bundle) []Stage {
 	return append(IngestStages(opts), useTrainedStage{t}, evaluateStage{})
 }
 
-// loadStage reads the source into an Arrow table typed by the contract.
+// loadStage reads the source into an Arrow table typed by the contract,
+// and fingerprints it.
 type loadStage struct{ opts *ingest.Options }
 
 func (loadStage) Name() string { return "load" }
@@ -57,7 +58,10 @@ func (st *loadStage) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Data = ds
-	return nil
+	// The fingerprint names the data (independently of files, format and
+	// chunking): the step cache's key for everything downstream.
+	s.Fingerprint, err = ingest.Fingerprint(ctx, ds.Table)
+	return err
 }
 
 // validateStage checks values against the contract; errors fail the run,
@@ -74,17 +78,12 @@ func (validateStage) Run(ctx context.Context, s *State) error {
 	return nil
 }
 
-// profileStage fingerprints the data and profiles every column.
+// profileStage profiles every column.
 type profileStage struct{}
 
 func (profileStage) Name() string { return "profile" }
 
-func (profileStage) Run(ctx context.Context, s *State) error {
-	fp, err := ingest.Fingerprint(ctx, s.Data.Table)
-	if err != nil {
-		return err
-	}
-	s.Fingerprint = fp
+func (profileStage) Run(ctx context.Context, s *State) (err error) {
 	s.Profile, err = ingest.ProfileTable(ctx, s.Data.Table, nil)
 	return err
 }

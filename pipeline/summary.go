@@ -11,6 +11,7 @@ import (
 type Summary struct {
 	// RunID identifies the run in the registry's runs/ (run only).
 	RunID       string            `json:"run_id,omitempty"`
+	ResumedFrom string            `json:"resumed_from,omitempty"` // the run --resume continued
 	StartedAt   string            `json:"started_at,omitempty"`
 	EndedAt     string            `json:"ended_at,omitempty"`
 	CodeVersion string            `json:"code_version,omitempty"`

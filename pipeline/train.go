@@ -23,6 +23,9 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	if len(cfg.Models) == 0 {
 		return fmt.Errorf("train: the config lists no models")
 	}
+	if err := s.matrices(); err != nil {
+		return err
+	}
 	var cands []selection.Candidate
 	for _, spec := range cfg.Models {
 		for _, params := range spec.Candidates() {

@@ -367,7 +367,8 @@ func (s *Store) Resolve(ref string) (name string, version int, err error) {
 	return name, v, nil
 }
 
-// SaveRun stores a run record: each file of files (name → JSON value)
+// SaveRun stores a run record: each file of files (name → a JSON value,
+// or []byte written as it is)
 // under runs/ID/, written in a temporary directory and renamed into
 // place, so a record is complete or absent. The caller holds the lock.
 func (s *Store) SaveRun(id string, files map[string]any) error {
@@ -383,7 +384,13 @@ func (s *Store) SaveRun(id string, files map[string]any) error {
 		return fmt.Errorf("save run: %w", err)
 	}
 	for name, v := range files {
-		if err := fsx.WriteJSON(filepath.Join(tmp, name), v); err != nil {
+		var err error
+		if b, ok := v.([]byte); ok {
+			err = fsx.WriteFile(filepath.Join(tmp, name), b, 0o644)
+		} else {
+			err = fsx.WriteJSON(filepath.Join(tmp, name), v)
+		}
+		if err != nil {
 			os.RemoveAll(tmp)
 			return fmt.Errorf("save run: %w", err)
 		}

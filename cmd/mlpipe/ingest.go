@@ -64,9 +64,9 @@ func runEvaluate(ctx context.Context, e *env, args []string) error {
 // runStages is the body of `mlpipe ingest`, `train`, `evaluate` and
 // `run`. stages is nil for evaluate, whose stages need the model.
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
-	var cfgPath, out, data, modelDir, models, registryDir string
+	var cfgPath, out, data, modelDir, models, registryDir, resume string
 	var parallelism int
-	var wait bool
+	var wait, noCache bool
 	if name == "evaluate" {
 		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
 	}
@@ -80,9 +80,11 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	if name == "run" {
 		f.BoolVar(&wait, "wait", false, "if another process is writing to the registry, wait for it instead of failing")
 		f.StringVar(&registryDir, "registry", "", "model registry directory (default: the config's registry.path); the run registers its model there and promotes it if the gate passes")
+		f.StringVar(&resume, "resume", "", "resume the failed or cancelled run RUN_ID of the registry: run again with its recorded config; the stages it completed are restored from the step cache")
 	}
 	if name == "train" || name == "run" {
 		f.StringVar(&models, "models", "", "fit only these of the config's models, by name (comma-separated, e.g. logreg,gbdt)")
+		f.BoolVar(&noCache, "no-cache", false, "run every stage even if the step cache (the config's cache.path) has its outputs; outputs are still stored")
 	}
 	f.IntVar(&parallelism, "parallelism", 0, "files, row groups or columns processed at once (0: one per CPU)")
 	f.addJSON()
@@ -92,7 +94,13 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	if f.NArg() > 0 {
 		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
 	}
-	cfg, err := loadConfig(cfgPath)
+	var cfg *config.Config
+	var err error
+	if resume != "" {
+		cfg, err = resumeConfig(e, resume, cfgPath, registryDir)
+	} else {
+		cfg, err = loadConfig(cfgPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -140,6 +148,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		state.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
 	}
 	runner := &pipeline.Runner{Stages: list, Log: e.log}
+	if cfg.Cache.Path != "" && name != "evaluate" && name != "ingest" {
+		runner.Cache = &pipeline.Cache{Dir: cfg.Cache.Path, NoRead: noCache}
+	}
 	results, runErr := runner.Run(ctx, state)
 
 	sum := pipeline.Summarize(state, results)
@@ -159,7 +170,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		sum.Error = runErr.Error()
 	}
 	if recorded {
-		sum.RunID = state.RunID
+		sum.RunID, sum.ResumedFrom = state.RunID, resume
 		if err := saveRunRecord(cfg, sum); err != nil {
 			e.log.Error("run record not saved", "err", err)
 		}
@@ -207,7 +218,64 @@ func saveRunRecord(cfg *config.Config, sum *pipeline.Summary) error {
 	if err != nil {
 		return err
 	}
-	return store.SaveRun(sum.RunID, map[string]any{"summary.json": sum, "config.json": json.RawMessage(resolved)})
+	yml, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	return store.SaveRun(sum.RunID, map[string]any{
+		"summary.json": sum, "config.json": json.RawMessage(resolved), runConfigFile: yml})
+}
+
+// runConfigFile is the run record's config as YAML with absolute paths,
+// which --resume runs again.
+const runConfigFile = "config.yaml"
+
+// resumeConfig returns the recorded config of a run to resume. The
+// registry is --registry, else that of --config, else out/registry.
+func resumeConfig(e *env, id, cfgPath, registryDir string) (*config.Config, error) {
+	if registryDir == "" && cfgPath != "" {
+		cfg, err := loadConfig(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		registryDir = cfg.Registry.Path
+	}
+	if registryDir == "" {
+		registryDir = filepath.Join("out", "registry")
+	}
+	store, err := registry.Open(registryDir)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := store.RunDir(id)
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	var sum pipeline.Summary
+	if err := fsx.ReadJSON(filepath.Join(dir, "summary.json"), &sum); err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	if sum.Status == "ok" {
+		return nil, usageError(fmt.Sprintf("--resume: run %s finished ok; there is nothing to resume (start a new run)", id))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, runConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("resume: run %s has no recorded %s: %w", id, runConfigFile, err)
+	}
+	cfg, err := config.Parse(b, filepath.Join(dir, runConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	if cfg.Cache.Path == "" {
+		return nil, usageError(fmt.Sprintf("--resume: run %s's config has no cache.path: without the step cache there is nothing to resume from", id))
+	}
+	cfg.Registry.Path = registryDir
+	failed := ""
+	if n := len(sum.Stages); n > 0 {
+		failed = sum.Stages[n-1].Name
+	}
+	e.log.Info("resuming run", "run", id, "status", sum.Status, "stopped_at", failed)
+	return cfg, nil
 }
 
 // keepModels narrows the config's candidate models to the names listed.
@@ -355,15 +423,29 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 			prod = fmt.Sprintf("v%d %.4f", g.ProductionVersion, *g.Production)
 		}
 		line("gate", "%s: candidate %s %.4f vs production %s — %s", verdict, g.Metric, g.Candidate, prod, g.Reason)
-		if g.Version > 0 {
+		switch {
+		case g.Identical:
+			line("registry", "unchanged: the candidate is version %d", g.Version)
+		case g.Version > 0:
 			line("registry", "registered as version %d", g.Version)
 		}
 	}
 	var times []string
+	var reruns []string
 	for _, st := range s.Stages {
-		times = append(times, fmt.Sprintf("%s %.2fs", st.Name, st.Duration.Seconds()))
+		t := fmt.Sprintf("%s %.2fs", st.Name, st.Duration.Seconds())
+		switch st.Cache {
+		case pipeline.CacheHit:
+			t += " (cached)"
+		case pipeline.CacheMiss, pipeline.CacheOff:
+			reruns = append(reruns, st.Name+": "+st.Reason)
+		}
+		times = append(times, t)
 	}
 	line("stages", "%s", strings.Join(times, ", "))
+	if len(reruns) > 0 {
+		line("cache", "ran %s", strings.Join(reruns, "; "))
+	}
 	if len(s.Outputs) > 0 {
 		var paths []string
 		for _, k := range []string{"summary", "validation", "profile", "model", "evaluation", "plots"} {
