@@ -140,7 +140,7 @@ func TestResume(t *testing.T) {
 		t.Fatalf("runs %v, %v", ids, err)
 	}
 	failed := ids[1]
-	if _, stderr, code := runCLI(t, "run", "--resume", failed, "--registry", reg); code != exitError || !strings.Contains(stderr, "gate: production model v1") {
+	if _, stderr, code := runCLI(t, "run", "--resume", failed, "--registry", reg, "--out", ""); code != exitError || !strings.Contains(stderr, "gate: production model v1") {
 		t.Errorf("resume with the bundle still damaged: exit %d\n%s", code, stderr)
 	}
 	if err := os.WriteFile(modelFile, good, 0o644); err != nil {
@@ -167,7 +167,7 @@ func TestResume(t *testing.T) {
 	}
 	// A run that finished cannot be resumed.
 	ids, _ = store.Runs()
-	if _, _, code := runCLI(t, "run", "--resume", ids[len(ids)-1], "--registry", reg); code != exitUsage {
+	if _, _, code := runCLI(t, "run", "--resume", ids[len(ids)-1], "--registry", reg, "--out", ""); code != exitUsage {
 		t.Errorf("resuming a finished run: exit %d, want %d", code, exitUsage)
 	}
 }
