@@ -63,8 +63,9 @@ type State struct {
 	// was promoted, and the version it was stored as.
 	Gate *GateDecision
 
-	log  *slog.Logger      // the runner's logger, for stages that report progress
-	keys map[string]string // cache key of each cached stage that ran or was restored
+	log      *slog.Logger      // the runner's logger, for stages that report progress
+	progress Progress          // the runner's live view, or nil
+	keys     map[string]string // cache key of each cached stage that ran or was restored
 	// loadMatrices, when set, reads the feature matrices of a features
 	// stage restored from the cache; stages that use the matrices call
 	// matrices first.
@@ -122,6 +123,17 @@ type Runner struct {
 	// Cache, if set, lets cached stages skip work whose inputs have not
 	// changed (see cache.go).
 	Cache *Cache
+	// Progress, if set, shows the running stage live (a terminal status
+	// line); long stages then report their progress there instead of in
+	// periodic log lines.
+	Progress Progress
+}
+
+// Progress is a live view of the running stage.
+type Progress interface {
+	Start(stage string)
+	Set(detail string)
+	End()
 }
 
 // Run runs the stages on s, stopping at the first error. It returns the
@@ -132,15 +144,21 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s.log = log
+	s.log, s.progress = log, r.Progress
 	var results []StageResult
 	for _, st := range r.Stages {
 		if err := ctx.Err(); err != nil {
 			return results, fmt.Errorf("%s: %w", st.Name(), err)
 		}
 		start := time.Now()
+		if r.Progress != nil {
+			r.Progress.Start(st.Name())
+		}
 		res, err := r.runStage(ctx, st, s, log)
 		res.Duration = time.Since(start)
+		if r.Progress != nil {
+			r.Progress.End()
+		}
 		if err != nil {
 			res.Error = err.Error()
 			results = append(results, res)

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/mlpipe/mlpipe/evaluate"
@@ -29,7 +28,7 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	var cands []selection.Candidate
 	for _, spec := range cfg.Models {
 		for _, params := range spec.Candidates() {
-			tr, err := catalog.WithProgress(spec.Name, params, cfg.Seed, progressLogger(s.log, spec.Name))
+			tr, err := catalog.WithProgress(spec.Name, params, cfg.Seed, progressReporter(s, spec.Name))
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
@@ -60,12 +59,18 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	return nil
 }
 
-// progressLogger returns a progress callback that logs a line at most
-// every progressEvery, and for the first round, so that a long fit shows
-// it is alive in a terminal and in a cron log alike.
-func progressLogger(log *slog.Logger, model string) catalog.ProgressFunc {
+// progressReporter returns a progress callback for a long fit. With a
+// live view (a terminal) every round updates it; otherwise a line is
+// logged at most every progressEvery, and for the first round, so that a
+// long fit shows it is alive in a cron log too.
+func progressReporter(s *State, model string) catalog.ProgressFunc {
+	log, live := s.log, s.progress
 	var last time.Time
 	return func(round int, trainLoss, validLoss float64) {
+		if live != nil {
+			live.Set(fmt.Sprintf("%s round %d  train loss %.5f  valid loss %.5f", model, round+1, trainLoss, validLoss))
+			return
+		}
 		if round > 0 && time.Since(last) < progressEvery {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/progress"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
@@ -148,10 +150,20 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		state.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
 	}
 	runner := &pipeline.Runner{Stages: list, Log: e.log}
+	if tty, ok := e.stdout.(*os.File); ok && progress.IsTerminal(tty) && !f.jsonOut {
+		// A live status line on the terminal; logs clear it as they pass.
+		line := progress.New(tty)
+		defer line.Close()
+		runner.Progress = line
+		runner.Log = slog.New(line.Handler(e.log.Handler()))
+	}
 	if cfg.Cache.Path != "" && name != "evaluate" && name != "ingest" {
 		runner.Cache = &pipeline.Cache{Dir: cfg.Cache.Path, NoRead: noCache}
 	}
 	results, runErr := runner.Run(ctx, state)
+	if line, ok := runner.Progress.(*progress.Line); ok {
+		line.Close()
+	}
 
 	sum := pipeline.Summarize(state, results)
 	sum.StartedAt, sum.EndedAt = started.Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339)
