@@ -39,7 +39,10 @@ func runPipeline(ctx context.Context, e *env, args []string) error {
 			"profile → split → features → train (model selection) → evaluate. The trained model\n"+
 			"(features.json, model.json, leaderboard.json, training.json), the evaluation\n"+
 			"(evaluation.json and ROC/PR/calibration plots) and the summary go under --out.\n"+
-			"The promotion gate and the registry are being built (docs/architecture.md).\n\n"+
+			"With a registry (registry.path or --registry) the gate compares the candidate with\n"+
+			"the production model on the same test rows, the model is registered, promoted if\n"+
+			"the gate passes, and the run is recorded under runs/. Stages whose inputs are\n"+
+			"unchanged are restored from the step cache (cache.path or --cache).\n\n"+
 			exitCodesHelp)
 	return runStages(ctx, e, f, args, "run", pipeline.AllStages)
 }
@@ -66,7 +69,7 @@ func runEvaluate(ctx context.Context, e *env, args []string) error {
 // runStages is the body of `mlpipe ingest`, `train`, `evaluate` and
 // `run`. stages is nil for evaluate, whose stages need the model.
 func runStages(ctx context.Context, e *env, f *flags, args []string, name string, stages func(*ingest.Options) []pipeline.Stage) error {
-	var cfgPath, out, data, modelDir, models, registryDir, resume string
+	var cfgPath, out, data, modelDir, models, registryDir, resume, cacheDir string
 	var parallelism int
 	var wait, noCache bool
 	if name == "evaluate" {
@@ -86,6 +89,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if name == "train" || name == "run" {
 		f.StringVar(&models, "models", "", "fit only these of the config's models, by name (comma-separated, e.g. logreg,gbdt)")
+		f.StringVar(&cacheDir, "cache", "", "step cache directory (default: the config's cache.path; none if neither is set)")
 		f.BoolVar(&noCache, "no-cache", false, "run every stage even if the step cache (the config's cache.path) has its outputs; outputs are still stored")
 	}
 	f.IntVar(&parallelism, "parallelism", 0, "files, row groups or columns processed at once (0: one per CPU)")
@@ -108,6 +112,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if data != "" {
 		cfg.Data.Path = data
+	}
+	if cacheDir != "" {
+		cfg.Cache.Path = cacheDir
 	}
 	if models != "" {
 		if err := keepModels(cfg, models); err != nil {

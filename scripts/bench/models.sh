@@ -68,6 +68,9 @@ NPROC=$(nproc)
 TARGET_GBDT_AUC=0.719       # gbdt test ROC AUC (XGBoost 1.7.4 hist's on this task)
 TARGET_LOGREG_AUC=0.658     # logreg test ROC AUC
 TARGET_LOGREG_GAP=0.002     # |logreg AUC - sklearn LogisticRegression AUC|
+TARGET_RUN_S=60             # first `mlpipe run` (empty registry and cache), wall seconds
+TARGET_RUN_RSS_KIB=2097152  # its peak RSS: 2 GiB in KiB (GNU time's unit)
+TARGET_RUN2_S=5             # second run, nothing changed (step cache), wall seconds
 # ... and, measured in this run: gbdt fit time <= XGBoost's; logreg fit time
 # < sklearn LogisticRegression(max_iter=100)'s.
 
@@ -92,7 +95,7 @@ rate() { awk -v x="$1" 'BEGIN { if (x >= 1e6) printf "%.2f M rows/s", x / 1e6; e
 mb() { echo "$(num "$(kib_to_mb "$1")" 0) MB"; }
 # judge WHY OK: the status cell of a target; OK is 1, 0 or "" (not
 # measured, because of WHY).
-TOTAL=5   # model targets
+TOTAL=8   # model and pipeline targets
 judge() {
 	if [ -z "$2" ]; then echo "not measured ($1)"
 	elif [ "$2" -eq 1 ]; then echo "**met**"
@@ -256,32 +259,45 @@ fi
 
 # --- 4. The whole pipeline: `mlpipe run` ------------------------------------------
 
-RUN_CMD="bin/mlpipe run --config $MODELS_CONFIG --out \$TMP/run --json --log-level warn"
-RUN_OK=0 RUN_WALL_S='' RUN_RSS_KIB=''
-if [ -x bin/mlpipe ]; then
-	log "$RUN_CMD"
+# Twice, against a registry and a step cache of its own (empty at first):
+# the first run does everything and registers version 1; the second has
+# nothing to do but restore the cached stages.
+RUN_CMD="bin/mlpipe run --config $MODELS_CONFIG --registry \$TMP/registry --cache \$TMP/cache --out \$TMP/run --json --log-level warn"
+RUN_OK=0 RUN_WALL_S='' RUN_RSS_KIB='' RUN2_OK=0 RUN2_WALL_S='' RUN2_RSS_KIB=''
+# pipeline_run N: run number N; sets RUN{,2}_OK, _WALL_S and _RSS_KIB.
+pipeline_run() {
+	local n=$1 sfx='' ok=0 wall='' rss='' t0 t1 timer=()
+	[ "$n" -eq 1 ] || sfx=$n
+	log "$RUN_CMD (run $n)"
 	t0=$(date +%s%N)
-	timer=()
-	[ "$HAVE_TIME" -eq 1 ] && timer=("$TIME_BIN" -v -o "$OUT/run-time.txt")
-	if "${timer[@]}" bin/mlpipe run --config "$MODELS_CONFIG" --out "$OUT/run" --json --log-level warn \
-		>"$OUT/run.json" 2>"$OUT/run.err" && jq -e '.status == "ok"' "$OUT/run.json" >/dev/null 2>&1; then
-		RUN_OK=1
+	[ "$HAVE_TIME" -eq 1 ] && timer=("$TIME_BIN" -v -o "$OUT/run$sfx-time.txt")
+	if "${timer[@]}" bin/mlpipe run --config "$MODELS_CONFIG" --registry "$OUT/registry" --cache "$OUT/cache" \
+		--out "$OUT/run$sfx" --json --log-level warn >"$OUT/run$sfx.json" 2>"$OUT/run$sfx.err" &&
+		jq -e '.status == "ok"' "$OUT/run$sfx.json" >/dev/null 2>&1; then
+		ok=1
 	else
-		FAILED+=("mlpipe run")
+		FAILED+=("mlpipe run $n")
 	fi
-	cat "$OUT/run.err" >&2
+	cat "$OUT/run$sfx.err" >&2
 	t1=$(date +%s%N)
-	if [ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/run-time.txt" ]; then
-		RUN_WALL_S=$(time_field "$OUT/run-time.txt" wall)
-		RUN_RSS_KIB=$(time_field "$OUT/run-time.txt" rss)
+	if [ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/run$sfx-time.txt" ]; then
+		wall=$(time_field "$OUT/run$sfx-time.txt" wall)
+		rss=$(time_field "$OUT/run$sfx-time.txt" rss)
 	else
-		RUN_WALL_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }')
+		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }')
 	fi
+	eval "RUN${sfx}_OK=\$ok RUN${sfx}_WALL_S=\$wall RUN${sfx}_RSS_KIB=\$rss"
+}
+if [ -x bin/mlpipe ]; then
+	rm -rf "$OUT/registry" "$OUT/cache"
+	pipeline_run 1
+	pipeline_run 2
 else
 	FAILED+=("mlpipe run (bin/mlpipe missing)")
 fi
-# run_json FILTER: a jq filter over the run's summary, empty on failure.
-run_json() { jq -r "$1" "$OUT/run.json" 2>/dev/null || true; }
+# run_json FILTER [N]: a jq filter over run N's summary (default the
+# first), empty on failure.
+run_json() { jq -r "$1" "$OUT/run${2#1}.json" 2>/dev/null || true; }
 
 # --- 5. Targets -------------------------------------------------------------------
 
@@ -290,9 +306,13 @@ ST_GBDT_FIT=$(judge "needs the gbdt benchmark and XGBoost" "$(test_awk 'a <= b' 
 ST_LR_AUC=$(judge "logreg benchmark failed" "$(test_awk 'a >= t' a="$LOGREG_AUC" t="$TARGET_LOGREG_AUC")")
 ST_LR_GAP=$(judge "needs the logreg benchmark and sklearn" "$(test_awk '(a - b <= t) && (b - a <= t)' a="$LOGREG_AUC" b="$LR_AUC" t="$TARGET_LOGREG_GAP")")
 ST_LR_FIT=$(judge "needs the logreg benchmark and sklearn" "$(test_awk 'a < b' a="$LOGREG_FIT_S" b="$LR_FIT_S")")
+ok_or_empty() { [ "$1" -eq 1 ] && echo "$2"; }
+ST_RUN_WALL=$(judge "mlpipe run failed" "$(test_awk 'a <= t' a="$(ok_or_empty "$RUN_OK" "$RUN_WALL_S")" t="$TARGET_RUN_S")")
+ST_RUN_RSS=$(judge "mlpipe run failed or no GNU time" "$(test_awk 'a <= t' a="$(ok_or_empty "$RUN_OK" "$RUN_RSS_KIB")" t="$TARGET_RUN_RSS_KIB")")
+ST_RUN2_WALL=$(judge "second mlpipe run failed" "$(test_awk 'a <= t' a="$(ok_or_empty "$RUN2_OK" "$RUN2_WALL_S")" t="$TARGET_RUN2_S")")
 # Tally the verdicts.
 MET=0; JUDGED=0
-for st in "$ST_GBDT_AUC" "$ST_GBDT_FIT" "$ST_LR_AUC" "$ST_LR_GAP" "$ST_LR_FIT"; do
+for st in "$ST_GBDT_AUC" "$ST_GBDT_FIT" "$ST_LR_AUC" "$ST_LR_GAP" "$ST_LR_FIT" "$ST_RUN_WALL" "$ST_RUN_RSS" "$ST_RUN2_WALL"; do
 	case $st in
 	"**met**") MET=$((MET + 1)); JUDGED=$((JUDGED + 1)) ;;
 	"**not met**") JUDGED=$((JUDGED + 1)) ;;
@@ -411,14 +431,26 @@ HGB_HOW="max_iter=200, 31 leaves, categorical airports; $(or_na "$HGB_ITERS") it
 	echo
 	echo "## End to end: \`mlpipe run\`"
 	echo
-	echo "\`$RUN_CMD\`: ingest → features → train every candidate → evaluate on the test split, once$([ "$HAVE_TIME" -eq 1 ] && echo " under \`/usr/bin/time -v\`")."
+	echo "\`$RUN_CMD\`, twice$([ "$HAVE_TIME" -eq 1 ] && echo ", each under \`/usr/bin/time -v\`"): the first run, on an empty registry and step cache, does every stage (ingest → features → train every candidate → evaluate → gate → register); the second, with nothing changed, restores the cached stages."
 	echo
+	echo "| what | measured | target | status |"
+	echo "|---|---|---|---|"
+	echo "| First run, wall time | $(or_na "$RUN_WALL_S" secs) | ≤ $TARGET_RUN_S s | $ST_RUN_WALL |"
+	echo "| First run, peak RSS | $(or_na "$RUN_RSS_KIB" mb) | ≤ 2 GiB | $ST_RUN_RSS |"
+	echo "| Second run (nothing changed), wall time | $(or_na "$RUN2_WALL_S" secs) | ≤ $TARGET_RUN2_S s | $ST_RUN2_WALL |"
+	echo "| Second run, peak RSS | $(or_na "$RUN2_RSS_KIB" mb) | — | — |"
+	echo
+	if [ -s "$OUT/run2.json" ] && jq -e . "$OUT/run2.json" >/dev/null 2>&1; then
+		echo "Second run: gate \"$(run_json '.gate.reason // "none"' 2)\"; stages: $(run_json '[.stages[] | "\(.name) \(.duration_ns / 1e9 * 100 | round / 100) s\(if .cache == "hit" then " (cached)" else "" end)"] | join(", ")' 2)."
+		echo
+	fi
 	if [ -s "$OUT/run.json" ] && jq -e . "$OUT/run.json" >/dev/null 2>&1; then
+		echo "The first run:"
+		echo
 		echo "| what | measured |"
 		echo "|---|---|"
 		echo "| Status | $(run_json .status)$(run_json '.error // empty | " — " + .') |"
-		echo "| Wall time | $(or_na "$RUN_WALL_S" secs) |"
-		echo "| Peak RSS | $(or_na "$RUN_RSS_KIB" mb) |"
+		echo "| Gate | $(run_json '.gate.reason // "none"') |"
 		echo "| Selected model | $(or_na "$(run_json '.model.kind // empty')") |"
 		echo "| Test ROC AUC (evaluation.roc_auc) | $(or_na "$(run_json '.evaluation.roc_auc // empty')" auc) |"
 		echo "| Test log loss (evaluation.log_loss) | $(or_na "$(run_json '.evaluation.log_loss // empty')" num 4) |"

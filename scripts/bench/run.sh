@@ -236,7 +236,7 @@ fi
 # $TMP/models; a step of it that fails is listed in MODELS_FAILED (and makes
 # this script exit non-zero once BENCHMARKS.md is written), it does not stop
 # the run.
-MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=5; MODELS_FAILED=""
+MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=8; MODELS_FAILED=""
 PEER_VERSIONS="not measured (BENCH_QUICK=1)"
 MODELS_RAN=0
 if [ "$BENCH_QUICK" = 1 ]; then
