@@ -286,7 +286,9 @@ pipeline_run() {
 	else
 		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }')
 	fi
-	eval "RUN${sfx}_OK=\$ok RUN${sfx}_WALL_S=\$wall RUN${sfx}_RSS_KIB=\$rss"
+	printf -v "RUN${sfx}_OK" '%s' "$ok"
+	printf -v "RUN${sfx}_WALL_S" '%s' "$wall"
+	printf -v "RUN${sfx}_RSS_KIB" '%s' "$rss"
 }
 if [ -x bin/mlpipe ]; then
 	rm -rf "$OUT/registry" "$OUT/cache"
