@@ -170,7 +170,9 @@ func (c *Cache) store(stage, key string, in map[string]any, save func(dir string
 	return nil
 }
 
-// prune keeps the newest Keep entries of a stage.
+// prune keeps the newest Keep entries of a stage, and removes the
+// temporary directories of writes that a crash interrupted more than an
+// hour ago (a younger one may belong to a run still writing it).
 func (c *Cache) prune(stage string) {
 	keep := c.Keep
 	if keep <= 0 {
@@ -179,6 +181,16 @@ func (c *Cache) prune(stage string) {
 	entries := c.entries(stage)
 	for i := keep; i < len(entries); i++ {
 		_ = os.RemoveAll(entries[i]) // a reader that has the files open keeps them until it closes them
+	}
+	root := filepath.Join(c.Dir, stage)
+	des, _ := os.ReadDir(root)
+	for _, de := range des {
+		if !fsx.IsTemp(de.Name()) {
+			continue
+		}
+		if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			_ = os.RemoveAll(filepath.Join(root, de.Name()))
+		}
 	}
 }
 

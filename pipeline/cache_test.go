@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mlpipe/mlpipe/internal/fsx"
 )
 
 func TestDiffInputs(t *testing.T) {
@@ -68,7 +70,25 @@ func TestCacheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A crash leftover from long ago is removed, a fresh one is not.
+	old, err := fsx.TempDir(filepath.Join(c.Dir, "s"), "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(old, ageBy(0), ageBy(0)); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := fsx.TempDir(filepath.Join(c.Dir, "s"), "fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.prune("s")
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("an old temporary directory survived pruning: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh temporary directory was pruned: %v", err)
+	}
 	if _, decision, _ := c.lookup("s", keys[0], in(0)); decision != CacheMiss {
 		t.Errorf("oldest entry: %s, want pruned (miss)", decision)
 	}
