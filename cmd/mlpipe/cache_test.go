@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/bundle"
+	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -169,5 +172,73 @@ func TestResume(t *testing.T) {
 	ids, _ = store.Runs()
 	if _, _, code := runCLI(t, "run", "--resume", ids[len(ids)-1], "--registry", reg, "--out", ""); code != exitUsage {
 		t.Errorf("resuming a finished run: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// cancelOn is a log writer that cancels a context when a line contains
+// a marker: a deterministic Ctrl-C at a chosen point of a run.
+type cancelOn struct {
+	marker string
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(c.marker)) {
+		c.cancel()
+	}
+	return c.buf.Write(p)
+}
+
+// TestCancelledRun cancels a run as training starts (what Ctrl-C and
+// SIGTERM do through main's signal context): it exits 130, is recorded as
+// cancelled, registers nothing and leaves no half-written cache entry;
+// it can then be resumed.
+func TestCancelledRun(t *testing.T) {
+	reg, cache := t.TempDir(), t.TempDir()
+	cfg := variantConfig(t, "", "cache: {path: "+cache+"}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logw := &cancelOn{marker: "stage=train", cancel: cancel}
+	var stdout bytes.Buffer
+	err := run(ctx, []string{"run", "--config", cfg, "--out", "", "--registry", reg}, &stdout, logw)
+	if code := exitCode(err); code != exitCancelled {
+		t.Fatalf("exit %d (%v), want %d\n%s", code, err, exitCancelled, logw.buf.String())
+	}
+	store, err := registry.Open(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := store.Runs()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("runs %v, %v; want the cancelled run recorded", ids, err)
+	}
+	dir, _ := store.RunDir(ids[0])
+	var sum pipeline.Summary
+	if err := fsx.ReadJSON(filepath.Join(dir, "summary.json"), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != "cancelled" {
+		t.Errorf("recorded status %q, want cancelled", sum.Status)
+	}
+	if vs, _ := store.Versions("flights-delay"); len(vs) != 0 {
+		t.Errorf("a cancelled run registered versions %v", vs)
+	}
+	// Nothing of train was cached: no entry, no temporary leftovers.
+	if des, err := os.ReadDir(filepath.Join(cache, "train")); err == nil && len(des) > 0 {
+		t.Errorf("the cancelled train stage left %d cache entries", len(des))
+	}
+	stdout2, stderr, code := runCLI(t, "run", "--resume", ids[0], "--registry", reg, "--out", "", "--json")
+	if code != exitOK {
+		t.Fatalf("resume after cancel: exit %d\n%s", code, stderr)
+	}
+	var resumed pipeline.Summary
+	if err := json.Unmarshal([]byte(stdout2), &resumed); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range resumed.Stages {
+		if st.Name == "features" && st.Cache != pipeline.CacheHit {
+			t.Errorf("resumed: features %s, want restored", st.Cache)
+		}
 	}
 }
