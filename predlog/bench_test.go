@@ -1,0 +1,95 @@
+package predlog_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/mlpipe/mlpipe/predlog"
+)
+
+// BenchmarkEncode is the writer goroutine's cost per record, against
+// encoding/json for scale.
+func BenchmarkEncode(b *testing.B) {
+	r := flight(1)
+	r.Time = t0
+	b.Run("predlog", func(b *testing.B) {
+		enc := predlog.RecordEncoder()
+		var line []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if line, err = enc(line[:0], &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(len(line)))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		var line []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if line, err = json.Marshal(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(len(line)))
+	})
+}
+
+// BenchmarkLog is the cost on the request path: Log from every CPU at
+// once. Records the disk cannot keep up with are dropped, as in
+// production; the drop share is reported.
+func BenchmarkLog(b *testing.B) {
+	w, err := predlog.NewWriter(b.TempDir(), predlog.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := flight(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w.Log(r)
+		}
+	})
+	b.StopTimer()
+	if err := w.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(w.Dropped())/float64(b.N), "dropped/op")
+}
+
+// BenchmarkWriter is the sustained throughput to disk: Log, encode and
+// write, with a Flush every half queue so that nothing is dropped.
+func BenchmarkWriter(b *testing.B) {
+	const buffer = 8192 // half of it between flushes keeps the queue from filling
+	w, err := predlog.NewWriter(b.TempDir(), predlog.Options{Buffer: buffer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	r := flight(1)
+	line, _ := predlog.RecordEncoder()(nil, &r)
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		w.Log(r)
+		if n++; n%(buffer/2) == 0 {
+			if err := w.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+	if w.Dropped() != 0 || w.Failed() != 0 || w.Written() != uint64(n) {
+		b.Fatalf("written %d dropped %d failed %d of %d", w.Written(), w.Dropped(), w.Failed(), n)
+	}
+}

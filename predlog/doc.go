@@ -1,0 +1,91 @@
+// Package predlog is the prediction log: mlserve appends every
+// prediction to it, and the monitor reads a time window of it back and
+// joins the ground-truth labels that arrive later.
+//
+// In (writing): Records from the request path, through Writer.Log, and
+// Labels, through LabelWriter.Log. Out: JSON Lines files in one
+// directory. In (reading): that directory and a time window. Out: the
+// records of the window, Stats on what was skipped, and Join's pairs of
+// prediction and label.
+//
+// # Files
+//
+// Predictions and labels go to separate files in the same directory,
+// named by the UTC time the file was opened (millisecond precision) and
+// a sequence number, so that names sort by time:
+//
+//	predictions-20261125T101500.123Z-000001.jsonl
+//	labels-20261125T101502.000Z-000002.jsonl
+//	.predictions.lock   held (flock) by the one Writer of the directory
+//	.labels.lock        held by the one LabelWriter
+//
+// A file is opened when the first record after a rotation arrives (an
+// idle writer leaves no empty files) and rotated when the next line would
+// take it past Options.MaxFileBytes or once it is Options.MaxFileAge
+// old. Files are never appended to after they are closed, not even by a
+// restarted process: a new process opens new files. Only one writer of
+// each kind may use a directory at a time (NewWriter returns ErrLocked
+// otherwise), so the records of a file were written between the time in
+// its name and the time in the next file's name; replicas of mlserve
+// need one directory each.
+//
+// # Lines
+//
+// Each line is one JSON object and ends with "\n". A prediction:
+//
+//	{"id":"req-42","time":"2026-11-25T10:15:00.123456789Z","model":"flights-delay","version":3,
+//	 "inputs":{"date":"2001-06-15T08:30:00","destination":"LAX","distance":1250,"origin":"ATL"},
+//	 "probability":0.73,"predicted":"delayed"}
+//
+// (shown on two lines here; one line in the file). Fields:
+//
+//	id             string   the request id, the key labels join on
+//	time           string   RFC 3339 with nanoseconds, always UTC ("Z")
+//	model          string   the model name
+//	version        number   the model version (an integer)
+//	inputs         object   the request's fields as received; keys sorted
+//	probability    number   binary models: the probability of the positive class
+//	probabilities  [number] multiclass models, instead of probability: one per
+//	                        class, in the order of the model's classes
+//	predicted      string   the predicted label
+//
+// A label: {"id":"req-42","time":"2026-11-26T08:00:00Z","label":true}
+//
+//	id     string                  the request id of the prediction it labels
+//	time   string                  when the label was logged, RFC 3339, UTC
+//	label  bool, number or string  the ground truth
+//
+// NaN and ±Inf, which JSON cannot hold, are written as null in
+// probability, probabilities and number inputs. In strings, control
+// characters are escaped and invalid UTF-8 becomes U+FFFD, so every line
+// is valid JSON. A record whose inputs cannot be encoded as JSON (a
+// channel, a NaN inside a []float64), or a label that is not a scalar,
+// is not written and counts as Failed.
+//
+// # What a reader must tolerate
+//
+//   - A last line without its "\n" that is not valid JSON: the process
+//     died while writing it. It is skipped and counted (Stats.Truncated).
+//   - Invalid lines elsewhere, and objects without an id or a time: they
+//     are skipped and counted (Stats.Bad, Stats.FirstBad), never fatal.
+//   - Unknown fields, which later versions may add: ignored.
+//   - Records slightly out of time order within a file (requests finish
+//     in any order): the reader sorts what it returns by time.
+//   - Other files in the directory (the lock files, anything else): ignored.
+//
+// # Writing never blocks the request path
+//
+// Log copies the record into a bounded queue and returns; when the queue
+// is full (the disk is slower than the traffic) or the writer is closed,
+// the record is dropped and counted instead. One goroutine per writer
+// encodes the records (a hand-written encoder: no reflection and no
+// allocation for the common input types) into a buffer that is flushed
+// at least every Options.FlushInterval and on rotation and Close; files
+// are fsynced on rotation and Close. A process crash loses at most the
+// records of the last FlushInterval and the queue.
+//
+// Counters for metrics: Written (handed to the operating system),
+// Dropped (queue full or writer closed) and Failed (could not be encoded
+// or written; also logged). Once Close has returned nil, every record
+// ever passed to Log is in exactly one of the three.
+package predlog

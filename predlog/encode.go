@@ -1,0 +1,245 @@
+package predlog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting of inputs, so that a map that contains
+// itself is an error rather than a stack overflow.
+const maxDepth = 32
+
+var errTooDeep = errors.New("inputs nested too deeply")
+
+// encoder holds the scratch space of one writer goroutine, so that
+// encoding a record allocates nothing in the common case.
+type encoder struct {
+	keys [][]string // sorted map keys, one slice per nesting depth
+}
+
+// appendRecord appends r as one JSON line, "\n" included.
+func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = appendString(b, r.ID)
+	b = append(b, `,"time":`...)
+	b, err := appendTime(b, r.Time)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `,"model":`...)
+	b = appendString(b, r.Model)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(r.Version), 10)
+	b = append(b, `,"inputs":`...)
+	if b, err = e.appendMap(b, r.Inputs, 0); err != nil {
+		return b, err
+	}
+	if r.Probabilities != nil {
+		b = append(b, `,"probabilities":[`...)
+		for i, p := range r.Probabilities {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendFloat(b, p, 64)
+		}
+		b = append(b, ']')
+	} else {
+		b = append(b, `,"probability":`...)
+		b = appendFloat(b, r.Probability, 64)
+	}
+	b = append(b, `,"predicted":`...)
+	b = appendString(b, r.Predicted)
+	return append(b, "}\n"...), nil
+}
+
+// appendLabel appends l as one JSON line, "\n" included.
+func (e *encoder) appendLabel(b []byte, l *Label) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = appendString(b, l.ID)
+	b = append(b, `,"time":`...)
+	b, err := appendTime(b, l.Time)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `,"label":`...)
+	switch l.Label.(type) {
+	case bool, string, float64, float32, int, int8, int16, int32, int64,
+		uint, uint8, uint16, uint32, uint64, json.Number:
+	default:
+		return b, fmt.Errorf("label of %q is %T, not a bool, number or string", l.ID, l.Label)
+	}
+	if b, err = e.appendValue(b, l.Label, 0); err != nil {
+		return b, err
+	}
+	return append(b, "}\n"...), nil
+}
+
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return b, fmt.Errorf("time %v is outside years 0-9999 (RFC 3339)", t)
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+// appendMap writes m with its keys sorted, like encoding/json; a nil map
+// is written as {}.
+func (e *encoder) appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
+	if depth >= maxDepth {
+		return b, errTooDeep
+	}
+	for len(e.keys) <= depth {
+		e.keys = append(e.keys, nil)
+	}
+	keys := e.keys[depth][:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e.keys[depth] = keys
+	b = append(b, '{')
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		if b, err = e.appendValue(b, m[k], depth+1); err != nil {
+			return b, err
+		}
+	}
+	clear(keys) // drop references to the caller's strings
+	return append(b, '}'), nil
+}
+
+// appendValue writes one value of the inputs. The types encoding/json
+// decodes into (and Go's numeric types) are written directly; anything
+// else goes through json.Marshal.
+func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case float64:
+		return appendFloat(b, x, 64), nil
+	case float32:
+		return appendFloat(b, float64(x), 32), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int8:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int16:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case uint:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, x, 10), nil
+	case map[string]any:
+		return e.appendMap(b, x, depth)
+	case []any:
+		if depth >= maxDepth {
+			return b, errTooDeep
+		}
+		b = append(b, '[')
+		var err error
+		for i, y := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.appendValue(b, y, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	default:
+		// json.Marshal validates json.Number, compacts RawMessage and
+		// MarshalJSON output (so no raw newline gets in) and fails on
+		// channels, functions and NaN.
+		j, err := json.Marshal(x)
+		if err != nil {
+			return b, err
+		}
+		return append(b, j...), nil
+	}
+}
+
+// appendFloat writes f as encoding/json would, except that NaN and ±Inf,
+// which JSON cannot hold, become null.
+func appendFloat(b []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	return strconv.AppendFloat(b, f, format, -1, bits)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string. Quotes, backslashes and control
+// characters are escaped; invalid UTF-8 becomes U+FFFD, as encoding/json
+// does, so every line is valid JSON whatever the request held.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
