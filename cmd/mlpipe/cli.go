@@ -50,6 +50,7 @@ func commands() []command {
 		{"models", "list, show, promote or roll back registered models", runModels},
 		{"runs", "list, show or compare the runs recorded in the registry", runRuns},
 		{"registry", "check (and repair) the model registry after a crash", runRegistry},
+		{"export", "write one self-contained serving executable for a model version", runExport},
 		{"version", "print the code version", runVersion},
 	}
 }
