@@ -33,6 +33,9 @@ type Summary struct {
 	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
 	Error       string            `json:"error,omitempty"`
 	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+	// Serve is the command that serves the registry's production model
+	// (a run with a registry that finished).
+	Serve string `json:"serve,omitempty"`
 }
 
 // ModelSummary names the selected model.

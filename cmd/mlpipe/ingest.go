@@ -188,6 +188,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
+	if runErr == nil && recorded {
+		sum.Serve = serveCommand(cfg)
+	}
 	if recorded {
 		sum.RunID, sum.ResumedFrom = state.RunID, resume
 		if err := saveRunRecord(cfg, sum); err != nil {
@@ -243,6 +246,35 @@ func saveRunRecord(cfg *config.Config, sum *pipeline.Summary) error {
 	}
 	return store.SaveRun(sum.RunID, map[string]any{
 		"summary.json": sum, "config.json": json.RawMessage(resolved), runConfigFile: yml})
+}
+
+// serveCommand is the command that serves the config's production model:
+// mlserve next to this binary, paths relative to the working directory
+// when they are below it.
+func serveCommand(cfg *config.Config) string {
+	server := "mlserve"
+	if exe, err := os.Executable(); err == nil {
+		server = relPath(filepath.Join(filepath.Dir(exe), "mlserve"))
+	}
+	return fmt.Sprintf("%s --registry %s --model %s@production --addr 127.0.0.1:8080", server, relPath(cfg.Registry.Path), cfg.Name)
+}
+
+// relPath returns p relative to the working directory if it lies below
+// it, else p made absolute.
+func relPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(r, "..") {
+			if !strings.Contains(r, string(filepath.Separator)) {
+				r = "." + string(filepath.Separator) + r
+			}
+			return r
+		}
+	}
+	return abs
 }
 
 // runConfigFile is the run record's config as YAML with absolute paths,
@@ -473,6 +505,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 			}
 		}
 		line("wrote", "%s", strings.Join(paths, ", "))
+	}
+	if s.Serve != "" {
+		line("serve", "%s", s.Serve)
 	}
 	if s.Status != "ok" {
 		line("status", "%s", s.Status)
