@@ -297,8 +297,19 @@ func (c *Config) validateSplit() error {
 		if col := c.column(s.Column); !strings.HasPrefix(col.Type, "timestamp") {
 			return keyErr("split.column", "%q is %s; a time split needs a timestamp column", s.Column, col.Type)
 		}
+		if s.TestDays != 0 || s.ValidDays != 0 {
+			switch {
+			case s.TestDays <= 0:
+				return keyErr("split.test_days", "must be a positive number of days with validation_days")
+			case s.ValidDays <= 0:
+				return keyErr("split.validation_days", "must be a positive number of days with test_days")
+			case !s.ValidFrom.IsZero() || !s.TestFrom.IsZero() || !s.TestUntil.IsZero():
+				return keyErr("split.test_days", "use either the days counted back from the end of the data or fixed dates (validation_from, test_from), not both")
+			}
+			return nil
+		}
 		if s.ValidFrom.IsZero() {
-			return keyErr("split.validation_from", "is required for a time split")
+			return keyErr("split.validation_from", "is required for a time split (or validation_days and test_days)")
 		}
 		if s.TestFrom.IsZero() {
 			return keyErr("split.test_from", "is required for a time split")

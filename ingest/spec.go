@@ -81,6 +81,12 @@ type SplitSpec struct {
 	ValidFrom time.Time `yaml:"validation_from,omitempty" json:"validation_from,omitzero"`
 	TestFrom  time.Time `yaml:"test_from,omitempty" json:"test_from,omitzero"`
 	TestUntil time.Time `yaml:"test_until,omitempty" json:"test_until,omitzero"`
+	// For Method "time" on a moving window (a schedule, a backtest):
+	// instead of fixed dates, the last TestDays days of the data are test
+	// and the ValidDays days before them validation. The days are counted
+	// back from midnight after the data's last time.
+	ValidDays int `yaml:"validation_days,omitempty" json:"validation_days,omitempty"`
+	TestDays  int `yaml:"test_days,omitempty" json:"test_days,omitempty"`
 	// For Method "random": the shares of validation and test rows, and the seed.
 	ValidFraction float64 `yaml:"validation_fraction,omitempty" json:"validation_fraction,omitempty"`
 	TestFraction  float64 `yaml:"test_fraction,omitempty" json:"test_fraction,omitempty"`

@@ -134,6 +134,15 @@ func timeAssign(tbl arrow.Table, spec SplitSpec) ([]int8, error) {
 	if !ok {
 		return nil, fmt.Errorf("column %q is %s, not a timestamp", spec.Column, tbl.Schema().Field(j[0]).Type)
 	}
+	if spec.TestDays > 0 {
+		_, hi, ok := TimeBounds(tbl, spec.Column)
+		if !ok {
+			return nil, fmt.Errorf("time column %q has no values", spec.Column)
+		}
+		end := hi.Truncate(24 * time.Hour).AddDate(0, 0, 1)
+		spec.TestFrom = end.AddDate(0, 0, -spec.TestDays)
+		spec.ValidFrom = spec.TestFrom.AddDate(0, 0, -spec.ValidDays)
+	}
 	vf, tf := toUnit(spec.ValidFrom, ts.Unit), toUnit(spec.TestFrom, ts.Unit)
 	tu := int64(1<<63 - 1)
 	if !spec.TestUntil.IsZero() {

@@ -181,3 +181,47 @@ func concat(t *testing.T, tables ...arrow.Table) arrow.Table {
 	t.Cleanup(out.Release)
 	return out
 }
+
+// TestSplitTrailingDays splits the fixture by days counted back from the
+// end of its data: the last 7 days are test, the 7 before validation.
+func TestSplitTrailingDays(t *testing.T) {
+	cfg := flights(t)
+	ds, err := load(t, "../testdata/flights-10k.parquet", cfg.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := ingest.SplitSpec{Column: "date", ValidDays: 7, TestDays: 7}
+	sp, err := ingest.Split(context.Background(), ds.Table, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Release()
+	_, last, _ := ingest.TimeBounds(ds.Table, "date")
+	end := time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, time.UTC)
+	testFrom, validFrom := end.AddDate(0, 0, -7), end.AddDate(0, 0, -14)
+	// The expected sizes, counted row by row from the raw column.
+	var want [3]int64
+	for _, ch := range ds.Table.Column(0).Data().Chunks() {
+		for _, v := range ch.(*array.Timestamp).TimestampValues() {
+			switch at := time.UnixMicro(int64(v)).UTC(); {
+			case at.Before(validFrom):
+				want[0]++
+			case at.Before(testFrom):
+				want[1]++
+			default:
+				want[2]++
+			}
+		}
+	}
+	if want[1] == 0 || want[2] == 0 {
+		t.Fatalf("the fixture has no rows in the last 14 days (%v): the test means nothing", want)
+	}
+	for k, nt := range sp.Tables() {
+		if nt.Table.NumRows() != want[k] {
+			t.Errorf("%s: %d rows, want %d", nt.Name, nt.Table.NumRows(), want[k])
+		}
+	}
+	if lo, _, _ := ingest.TimeBounds(sp.Test, "date"); lo.Before(testFrom) {
+		t.Errorf("test starts %s, before %s", lo, testFrom)
+	}
+}
