@@ -23,6 +23,9 @@ import (
 var (
 	// ErrLocked means another process holds the writer lock.
 	ErrLocked = errors.New("registry is locked")
+	// ErrTraining means another process holds the training lock: a run
+	// is training against this registry.
+	ErrTraining = errors.New("training is locked")
 	// ErrNotFound means a model, version or alias does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrInvalidName means a model or alias name is not allowed.
@@ -59,7 +62,26 @@ func checkName(kind, name string) error {
 // pid 1234 since 2026-11-25T03:00:00Z"); with wait true it waits until
 // the lock is free or ctx is done. The returned function releases it.
 func (s *Store) Lock(ctx context.Context, wait bool) (unlock func() error, err error) {
-	path := filepath.Join(s.root, ".lock")
+	return s.flock(ctx, wait, ".lock", ErrLocked)
+}
+
+// TrainingLock takes the training lock, which a whole `mlpipe run` holds
+// so that a scheduler, a crontab entry and a person never train against
+// one registry at the same time. It is separate from the writer lock
+// (Lock), which is held only while writing. With wait false a second
+// run fails at once with an error wrapping ErrTraining that names the
+// holder.
+func (s *Store) TrainingLock(ctx context.Context, wait bool) (unlock func() error, err error) {
+	return s.flock(ctx, wait, ".training.lock", ErrTraining)
+}
+
+// flock takes an exclusive flock on the file name in the store's root;
+// a busy lock is reported as busy, naming the holder.
+func (s *Store) flock(ctx context.Context, wait bool, name string, busy error) (unlock func() error, err error) {
+	if err := os.MkdirAll(s.root, 0o755); err != nil {
+		return nil, fmt.Errorf("lock registry: %w", err)
+	}
+	path := filepath.Join(s.root, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock registry: %w", err)
@@ -76,7 +98,7 @@ func (s *Store) Lock(ctx context.Context, wait bool) (unlock func() error, err e
 		if !wait {
 			holder, _ := io.ReadAll(io.LimitReader(f, 200))
 			f.Close()
-			return nil, fmt.Errorf("%w by %s", ErrLocked, strings.TrimSpace(string(holder)))
+			return nil, fmt.Errorf("%w by %s", busy, strings.TrimSpace(string(holder)))
 		}
 		select {
 		case <-ctx.Done():

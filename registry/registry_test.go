@@ -192,3 +192,22 @@ func TestResolve(t *testing.T) {
 		t.Errorf("aliases = %v", a)
 	}
 }
+
+// TestTrainingLock: the training lock is independent of the writer lock,
+// and a second holder is refused, told who holds it.
+func TestTrainingLock(t *testing.T) {
+	s, _ := registry.Open(filepath.Join(t.TempDir(), "not-yet-created"))
+	unlock, err := s.TrainingLock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := s.TrainingLock(context.Background(), false); !errors.Is(err, registry.ErrTraining) || !strings.Contains(err.Error(), "training is locked by pid ") {
+		t.Fatalf("second training lock: %v, want ErrTraining naming the pid", err)
+	}
+	w, err := s.Lock(context.Background(), false)
+	if err != nil {
+		t.Fatalf("the writer lock is taken by the training lock: %v", err)
+	}
+	w()
+}

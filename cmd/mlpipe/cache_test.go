@@ -242,3 +242,28 @@ func TestCancelledRun(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRuns: while one run holds the training lock, a second
+// fails at once naming the holder (exit 1) and writes nothing; with
+// --wait it would wait (TestRunRegistry covers waiting for the writer
+// lock).
+func TestConcurrentRuns(t *testing.T) {
+	reg := t.TempDir()
+	store, err := registry.Open(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := store.TrainingLock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"run", "--config", fixtureConfig, "--out", "", "--registry", reg}, &stdout, &stderr)
+	unlock()
+	if code := exitCode(err); code != exitError || err == nil || !strings.Contains(err.Error(), "training is locked by pid") {
+		t.Fatalf("second run: exit %d (%v), want %d naming the holder", code, err, exitError)
+	}
+	if ids, _ := store.Runs(); len(ids) != 0 {
+		t.Errorf("a run that never started was recorded: %v", ids)
+	}
+}

@@ -145,6 +145,17 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		}
 		if cfg.Registry.Path != "" {
 			list = pipeline.PromoteStages(opts, wait)
+			// One training run per registry at a time, whoever starts it
+			// (a person, the scheduler, a crontab line).
+			store, err := registry.Open(cfg.Registry.Path)
+			if err != nil {
+				return err
+			}
+			unlock, err := store.TrainingLock(ctx, wait)
+			if err != nil {
+				return fmt.Errorf("run: %w", err)
+			}
+			defer unlock()
 		}
 	}
 	started := time.Now().UTC()
