@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mlpipe/mlpipe/features"
@@ -386,12 +385,20 @@ type CacheSpec struct {
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 }
 
-// ScheduleSpec is when scheduled retraining runs: a standard 5-field cron
-// spec ("0 3 * * *") or a descriptor ("@daily"), in Timezone (an IANA
-// name; default the machine's local time).
+// ScheduleSpec is when scheduled retraining runs (`mlpipe schedule`): a
+// standard 5-field cron spec ("0 3 * * *") or a descriptor ("@daily",
+// "@every 6h"), in Timezone (an IANA name; default UTC, see Location),
+// under Policy.
 type ScheduleSpec struct {
 	Cron     string `yaml:"cron,omitempty" json:"cron,omitempty"`
 	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+	// Policy is "always" (retrain at every tick; the default) or "drift"
+	// (run the monitor first and retrain only when it recommends it, or
+	// when the production model is older than MaxAge).
+	Policy string `yaml:"policy,omitempty" json:"policy,omitempty"`
+	// MaxAge retrains under the drift policy whatever the monitor says
+	// once the production model is this old (default 0: no limit).
+	MaxAge time.Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 }
 
 // MonitorSpec is how the monitor judges drift: the share of drifted
@@ -465,9 +472,17 @@ func (c *Config) validateLater() error {
 		return keyErr("gate.max_regression", "must be >= 0, got %g", c.Gate.MaxRegression)
 	}
 	if s := c.Schedule.Cron; s != "" {
-		if _, err := cron.ParseStandard(s); err != nil {
+		if _, err := ParseCron(s); err != nil {
 			return keyErr("schedule.cron", "%q: %v", s, err)
 		}
+	}
+	switch c.Schedule.Policy {
+	case "", "always", "drift":
+	default:
+		return keyErr("schedule.policy", "unknown policy %q (want always or drift)", c.Schedule.Policy)
+	}
+	if c.Schedule.MaxAge < 0 {
+		return keyErr("schedule.max_age", "must be >= 0")
 	}
 	if tz := c.Schedule.Timezone; tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil {
