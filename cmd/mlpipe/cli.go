@@ -51,6 +51,7 @@ func commands() []command {
 		{"runs", "list, show or compare the runs recorded in the registry", runRuns},
 		{"registry", "check (and repair) the model registry after a crash", runRegistry},
 		{"export", "write one self-contained serving executable for a model version", runExport},
+		{"schedule", "run the pipeline on a cron schedule, one run at a time", runSchedule},
 		{"version", "print the code version", runVersion},
 	}
 }

@@ -72,6 +72,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	var cfgPath, out, data, modelDir, models, registryDir, resume, cacheDir string
 	var parallelism int
 	var wait, noCache bool
+	var now timeFlag
 	if name == "evaluate" {
 		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
 	}
@@ -92,6 +93,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		f.StringVar(&cacheDir, "cache", "", "step cache directory (default: the config's cache.path; none if neither is set)")
 		f.BoolVar(&noCache, "no-cache", false, "run every stage even if the step cache (the config's cache.path) has its outputs; outputs are still stored")
 	}
+	f.Var(&now, "now", "evaluate the config's data.window (last_days) as of this time (RFC 3339) instead of now; the scheduler passes its tick")
 	f.IntVar(&parallelism, "parallelism", 0, "files, row groups or columns processed at once (0: one per CPU)")
 	f.addJSON()
 	if err := f.parse(e, args); err != nil {
@@ -122,7 +124,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		}
 	}
 	e.log.Info(name+" start", "config", cfg.Path, "source", cfg.Data.Path)
-	opts := &ingest.Options{Parallelism: parallelism}
+	opts := &ingest.Options{Parallelism: parallelism, Now: time.Time(now)}
 	var list []pipeline.Stage
 	if name == "evaluate" {
 		if modelDir == "" {
@@ -257,6 +259,25 @@ func saveRunRecord(cfg *config.Config, sum *pipeline.Summary) error {
 	}
 	return store.SaveRun(sum.RunID, map[string]any{
 		"summary.json": sum, "config.json": json.RawMessage(resolved), runConfigFile: yml})
+}
+
+// timeFlag is a flag holding an RFC 3339 time.
+type timeFlag time.Time
+
+func (t *timeFlag) String() string {
+	if time.Time(*t).IsZero() {
+		return ""
+	}
+	return time.Time(*t).Format(time.RFC3339)
+}
+
+func (t *timeFlag) Set(s string) error {
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("want an RFC 3339 time such as 2001-06-08T03:00:00Z: %v", err)
+	}
+	*t = timeFlag(v)
+	return nil
 }
 
 // serveCommand is the command that serves the config's production model:

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlpipe/mlpipe/registry"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSchedule runs `mlpipe schedule --cron "@every 1s"` on the fixture:
+// while another process holds the training lock the ticks are skipped
+// and nothing is recorded; once it is free a tick trains, registers and
+// records its run; cancelling (SIGTERM) stops the scheduler with exit 0.
+func TestSchedule(t *testing.T) {
+	reg := t.TempDir()
+	store, err := registry.Open(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := store.TrainingLock(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"schedule", "--config", fixtureConfig, "--registry", reg, "--cron", "@every 1s"}, &stdout, &stderr)
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 60 s for %s; stderr:\n%s", what, stderr.String())
+			}
+		}
+	}
+	waitFor("a skipped tick", func() bool { return strings.Contains(stderr.String(), "another process is training") })
+	if ids, _ := store.Runs(); len(ids) != 0 {
+		t.Errorf("runs recorded while the lock was held: %v", ids)
+	}
+	unlock()
+	waitFor("a scheduled run", func() bool { ids, _ := store.Runs(); return len(ids) > 0 })
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("schedule: %v\n%s", err, stderr.String())
+	}
+	if v, err := store.Alias("flights-delay", "production"); err != nil || v != 1 {
+		t.Errorf("production = %d, %v after the scheduled run; want 1", v, err)
+	}
+}
