@@ -280,3 +280,42 @@ func fromUnit(v int64, unit arrow.TimeUnit) time.Time {
 	}
 	return time.Unix(0, v).UTC()
 }
+
+// TimeSlice returns the rows of tbl whose time column lies in [from, to):
+// a zero-copy slice when those rows are contiguous (data in time order),
+// else a copy of them in table order. A backtest cuts its weekly windows
+// with it. The caller releases the result.
+func TimeSlice(ctx context.Context, tbl arrow.Table, column string, from, to time.Time) (arrow.Table, error) {
+	j := tbl.Schema().FieldIndices(column)
+	if len(j) != 1 {
+		return nil, fmt.Errorf("time slice: time column %q is not in the data", column)
+	}
+	ts, ok := tbl.Schema().Field(j[0]).Type.(*arrow.TimestampType)
+	if !ok {
+		return nil, fmt.Errorf("time slice: column %q is %s, not a timestamp", column, tbl.Schema().Field(j[0]).Type)
+	}
+	lo, hi := toUnit(from, ts.Unit), toUnit(to, ts.Unit)
+	var idx []int64
+	var row int64
+	for _, chunk := range tbl.Column(j[0]).Data().Chunks() {
+		a := chunk.(*array.Timestamp)
+		for i, v := range a.TimestampValues() {
+			if !a.IsNull(i) && int64(v) >= lo && int64(v) < hi {
+				idx = append(idx, row+int64(i))
+			}
+		}
+		row += int64(a.Len())
+	}
+	if n := len(idx); n == 0 || idx[n-1]-idx[0] == int64(n-1) {
+		first := int64(0)
+		if n > 0 {
+			first = idx[0]
+		}
+		return sliceTable(tbl, first, first+int64(n)), nil
+	}
+	t, err := takeRows(ctx, tbl, idx)
+	if err != nil {
+		return nil, fmt.Errorf("time slice: %w", err)
+	}
+	return t, nil
+}

@@ -225,3 +225,42 @@ func TestSplitTrailingDays(t *testing.T) {
 		t.Errorf("test starts %s, before %s", lo, testFrom)
 	}
 }
+
+// TestTimeSlice cuts June out of the fixture, sorted (a zero-copy slice)
+// and shuffled (a copy), and counts the rows against the monthly file.
+func TestTimeSlice(t *testing.T) {
+	cfg := flights(t)
+	ds, err := load(t, "../testdata/flights-10k.parquet", cfg.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	june, err := load(t, "../testdata/monthly/2001-06.parquet", cfg.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, err := ingest.Load(context.Background(), ingest.Source{Path: "../testdata/monthly/2001-0[1-5].parquet"}, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rest.Release()
+	from, to := time.Date(2001, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2001, 7, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		tbl  arrow.Table
+	}{{"sorted", ds.Table}, {"unsorted", concat(t, june.Table, rest.Table)}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ingest.TimeSlice(context.Background(), tc.tbl, "date", from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Release()
+			if got.NumRows() != junRows {
+				t.Errorf("%d rows, want %d (testdata/monthly/2001-06.parquet)", got.NumRows(), junRows)
+			}
+		})
+	}
+	empty, err := ingest.TimeSlice(context.Background(), ds.Table, "date", to, to.AddDate(0, 1, 0))
+	if err != nil || empty.NumRows() != 0 {
+		t.Errorf("a window after the data: %v rows, %v", empty.NumRows(), err)
+	}
+}
