@@ -1,0 +1,98 @@
+package backtest_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/mlpipe/mlpipe/backtest"
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+func fixture(t *testing.T) (*config.Config, *ingest.Dataset) {
+	t.Helper()
+	cfg, err := config.Load("../testdata/flights-10k.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ingest.Load(context.Background(), cfg.Data, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ds.Release)
+	return cfg, ds
+}
+
+// TestRun backtests three weekly periods of the fixture with every
+// policy. Trainings are shared, the never policy keeps its first model,
+// the scheduled one retrains every week, and the results are the same
+// whichever order the policies run in.
+func TestRun(t *testing.T) {
+	cfg, ds := fixture(t)
+	// A drift check that always says yes: this test is about the
+	// backtest's bookkeeping, not about drift (the monitor's tests are).
+	always := func(context.Context, arrow.Table, arrow.Table, []float64) (bool, string, error) { return true, "always", nil }
+	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, Drift: always}
+	res, err := backtest.Run(context.Background(), ds.Table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Periods) != 3 {
+		t.Fatalf("%d periods, want 3", len(res.Periods))
+	}
+	// The data starts on 2001-01-01: first period after 28 + 7 days.
+	if want := time.Date(2001, 2, 5, 0, 0, 0, 0, time.UTC); !res.Periods[0].From.Equal(want) {
+		t.Errorf("first period starts %s, want %s", res.Periods[0].From, want)
+	}
+	// The trainings at weeks 0, 1 and 2 are shared by every policy.
+	if res.Fits != 3 {
+		t.Errorf("%d distinct fits, want 3", res.Fits)
+	}
+	byName := map[string]backtest.PolicyResult{}
+	for _, p := range res.Policies {
+		byName[p.Name] = p
+		for k, auc := range p.AUC {
+			if math.IsNaN(auc) || auc < 0.5 || auc > 1 {
+				t.Errorf("%s period %d: AUC %v", p.Name, k, auc)
+			}
+		}
+	}
+	if p := byName[backtest.Never]; p.Retrains != 0 || p.Version[2] != 1 {
+		t.Errorf("never: %d retrains, version %d at the end; want 0 and 1", p.Retrains, p.Version[2])
+	}
+	if p := byName[backtest.Scheduled]; p.Retrains != 2 || !p.Retrained[1] || !p.Retrained[2] {
+		t.Errorf("scheduled: %d retrains %v, want 2 after the first model", p.Retrains, p.Retrained)
+	}
+	// Same decisions, same scores: an always-drifting monitor makes the
+	// drift policy the scheduled one.
+	s, d := byName[backtest.Scheduled], byName[backtest.Drift]
+	for k := range s.AUC {
+		if s.AUC[k] != d.AUC[k] || s.Version[k] != d.Version[k] {
+			t.Errorf("period %d: scheduled %v v%d, drift %v v%d", k, s.AUC[k], s.Version[k], d.AUC[k], d.Version[k])
+		}
+	}
+	// The first period is scored by the same first model under every policy.
+	for _, p := range res.Policies {
+		if p.AUC[0] != s.AUC[0] {
+			t.Errorf("%s: first period AUC %v, scheduled %v", p.Name, p.AUC[0], s.AUC[0])
+		}
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	cfg, ds := fixture(t)
+	for name, o := range map[string]backtest.Options{
+		"UnknownModel":  {Config: cfg, Model: "xgboost"},
+		"UnknownPolicy": {Config: cfg, Policies: []string{"sometimes"}},
+		"DriftNoCheck":  {Config: cfg, Policies: []string{backtest.Drift}},
+		"StartTooLate":  {Config: cfg, Start: time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		if _, err := backtest.Run(context.Background(), ds.Table, o); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -1,0 +1,33 @@
+// Package backtest replays real history to show what a retraining policy
+// would have done: `mlpipe simulate`.
+//
+// In: the whole dataset as an Arrow table, a config (label, features, the
+// model to train, the gate), a start date and a period. Out: for each
+// policy, the ROC AUC of the production model on each period's flights
+// (scored as serving would, with the true labels), where it retrained and
+// why, its retrains, training time and mean AUC; a chart and a small
+// self-contained HTML report.
+//
+// The simulated clock steps by the period. At the start of each period
+// the policy decides whether to retrain; a retrain trains on the trailing
+// window (TrainDays of training data, then ValidDays of validation data,
+// ending at the period's start), and the gate promotes the candidate only
+// if it beats the production model on those validation days by
+// gate.min_improvement. Then the period's flights are scored by whichever
+// model is in production.
+//
+// Policies:
+//
+//	never        train once at the start
+//	scheduled    retrain at every period
+//	drift        retrain when the drift monitor, comparing the previous
+//	             period's traffic with the production model's training
+//	             data, recommends it
+//	performance  retrain when the production model's labelled AUC on the
+//	             previous period fell more than PerformanceDrop below its
+//	             validation AUC
+//
+// A retrain depends only on the period it starts, so the policies share
+// them: each training window is fitted once and reused by every policy
+// that retrains there.
+package backtest
