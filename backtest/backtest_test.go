@@ -1,8 +1,11 @@
 package backtest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +38,9 @@ func TestRun(t *testing.T) {
 	cfg, ds := fixture(t)
 	// A drift check that always says yes: this test is about the
 	// backtest's bookkeeping, not about drift (the monitor's tests are).
-	always := func(context.Context, arrow.Table, arrow.Table, []float64) (bool, string, error) { return true, "always", nil }
+	always := func(context.Context, arrow.Table, arrow.Table, []float64) (bool, string, error) {
+		return true, "always", nil
+	}
 	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, Drift: always}
 	res, err := backtest.Run(context.Background(), ds.Table, opts)
 	if err != nil {
@@ -93,6 +98,54 @@ func TestRunErrors(t *testing.T) {
 	} {
 		if _, err := backtest.Run(context.Background(), ds.Table, o); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestReport renders the table, the JSON, the chart and the HTML of a
+// small backtest.
+func TestReport(t *testing.T) {
+	cfg, ds := fixture(t)
+	res, err := backtest.Run(context.Background(), ds.Table, backtest.Options{
+		Config: cfg, Model: "logreg", Steps: 2, Policies: []string{backtest.Never, backtest.Scheduled}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := res.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"period", "2001-02-05", "2001-02-12", "never", "scheduled", "mean AUC"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil || len(back["policies"].([]any)) != 2 {
+		t.Errorf("JSON round trip: %v\n%s", err, b)
+	}
+	png, err := res.Chart("png")
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("chart png: %v", err)
+	}
+	var page bytes.Buffer
+	if err := res.HTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	for _, want := range []string{"<svg", "Backtest of retraining policies", "<td>scheduled</td>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// Self-contained: no scripts, no external resources.
+	for _, bad := range []string{"<script", "http://", "https://"} {
+		if strings.Contains(strings.ReplaceAll(html, "http://www.w3.org", ""), bad) {
+			t.Errorf("report contains %q", bad)
 		}
 	}
 }

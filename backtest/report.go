@@ -1,0 +1,228 @@
+package backtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// WriteTable prints the comparison: the AUC of each policy per period
+// (* where it retrained, + where the candidate was promoted), then one
+// line per policy with its retrains, training time and mean AUC.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "period\trows\tdelayed")
+	for _, p := range r.Policies {
+		fmt.Fprintf(tw, "\t%s", p.Name)
+	}
+	fmt.Fprintln(tw)
+	for k, per := range r.Periods {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%", per.From.Format(time.DateOnly), per.Rows, 100*per.PositiveRate)
+		for _, p := range r.Policies {
+			mark := ""
+			switch {
+			case p.Promoted[k]:
+				mark = "+"
+			case p.Retrained[k]:
+				mark = "*"
+			}
+			fmt.Fprintf(tw, "\t%s%s", auc(p.AUC[k]), mark)
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "policy\tretrains\ttraining\tmean AUC")
+	for _, p := range r.Policies {
+		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s\n", p.Name, p.Retrains, p.TrainSeconds, auc(p.MeanAUC))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n* retrained (candidate kept out by the gate), + retrained and promoted. %d distinct fits, %.1fs of training, %.1fs in all.\n",
+		r.Fits, r.FitSeconds, r.Seconds)
+	return err
+}
+
+func auc(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf("%.4f", v)
+}
+
+// MarshalJSON writes NaN AUCs (a period with one class) as null.
+func (p PolicyResult) MarshalJSON() ([]byte, error) {
+	type plain PolicyResult
+	aucs := make([]*float64, len(p.AUC))
+	for i, v := range p.AUC {
+		if !math.IsNaN(v) {
+			aucs[i] = &p.AUC[i]
+		}
+	}
+	var mean *float64
+	if !math.IsNaN(p.MeanAUC) {
+		mean = &p.MeanAUC
+	}
+	return json.Marshal(struct {
+		plain
+		AUC     []*float64 `json:"auc"`
+		MeanAUC *float64   `json:"mean_auc"`
+	}{plain(p), aucs, mean})
+}
+
+// policyColors are the lines of the chart, in Policies order
+// (Okabe–Ito colours, distinguishable with colour blindness).
+var policyColors = []color.RGBA{
+	{0x00, 0x00, 0x00, 0xff}, // never: black
+	{0x00, 0x72, 0xb2, 0xff}, // scheduled: blue
+	{0xd5, 0x5e, 0x00, 0xff}, // drift: vermillion
+	{0x00, 0x9e, 0x73, 0xff}, // performance: green
+}
+
+// Chart draws the AUC per period, one line per policy, with a ring at
+// each promotion. format is "svg" or "png".
+func (r *Result) Chart(format string) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Backtest: ROC AUC per %s period (%s)", periodName(r), r.Model)
+	p.X.Label.Text = "period start"
+	p.Y.Label.Text = "ROC AUC of the production model"
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.Legend.TextStyle.Font, &p.X.Label.TextStyle.Font,
+		&p.Y.Label.TextStyle.Font, &p.X.Tick.Label.Font, &p.Y.Tick.Label.Font} {
+		f.Variant = "Sans"
+	}
+	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2"}
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = false
+	p.Legend.Left = true
+	for i, pol := range r.Policies {
+		var line, promoted plotter.XYs
+		for k, per := range r.Periods {
+			if math.IsNaN(pol.AUC[k]) {
+				continue
+			}
+			pt := plotter.XY{X: float64(per.From.Unix()), Y: pol.AUC[k]}
+			line = append(line, pt)
+			if pol.Promoted[k] && k > 0 {
+				promoted = append(promoted, pt)
+			}
+		}
+		if len(line) == 0 {
+			continue
+		}
+		c := policyColors[i%len(policyColors)]
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width = c, vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(pol.Name, l)
+		if len(promoted) > 0 {
+			s, err := plotter.NewScatter(promoted)
+			if err != nil {
+				return nil, err
+			}
+			s.Color, s.Shape, s.Radius = c, draw.RingGlyph{}, vg.Points(4)
+			p.Add(s)
+		}
+	}
+	const w, h = 8 * vg.Inch, 4 * vg.Inch
+	var c vg.CanvasWriterTo
+	switch format {
+	case "svg":
+		c = vgsvg.New(w, h)
+	case "png":
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+	default:
+		return nil, fmt.Errorf("backtest chart: unknown format %q", format)
+	}
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("backtest chart: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func periodName(r *Result) string {
+	if len(r.Periods) > 0 && r.Periods[0].To.Sub(r.Periods[0].From) == 7*24*time.Hour {
+		return "weekly"
+	}
+	return "simulated"
+}
+
+// HTML writes a small self-contained report: the chart inline as SVG,
+// the policy summary and the per-period table. No scripts, fonts or
+// network requests.
+func (r *Result) HTML(w io.Writer) error {
+	svg, err := r.Chart("svg")
+	if err != nil {
+		return err
+	}
+	// Drop the XML declaration: the SVG is inlined in HTML.
+	if i := bytes.Index(svg, []byte("<svg")); i > 0 {
+		svg = svg[i:]
+	}
+	var table strings.Builder
+	if err := r.WriteTable(&table); err != nil {
+		return err
+	}
+	return reportTmpl.Execute(w, map[string]any{
+		"R": r, "Chart": template.HTML(svg), "Generated": time.Now().UTC().Format(time.RFC3339),
+	})
+}
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"auc":  auc,
+	"date": func(t time.Time) string { return t.Format(time.DateOnly) },
+	"pct":  func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
+	"at":   func(xs []float64, k int) float64 { return xs[k] },
+	"mark": func(p PolicyResult, k int) string {
+		switch {
+		case p.Promoted[k]:
+			return "promoted"
+		case p.Retrained[k]:
+			return "retrained"
+		}
+		return ""
+	},
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>mlpipe backtest: {{.R.Model}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}.promoted{font-weight:bold}.retrained{color:#888}
+.note{color:#555;font-size:.9em}
+</style></head><body>
+<h1>Backtest of retraining policies</h1>
+<p>Model <code>{{.R.Model}}</code>, {{len .R.Periods}} periods from {{date (index .R.Periods 0).From}}.
+Each period's flights are scored by the policy's production model and judged with their true labels.
+{{.R.Fits}} distinct fits, {{printf "%.1f" .R.FitSeconds}} s of training, {{printf "%.1f" .R.Seconds}} s in all.</p>
+{{.Chart}}
+<h2>Policies</h2>
+<table><tr><th>policy</th><th>retrains</th><th>training</th><th>mean AUC</th></tr>
+{{range .R.Policies}}<tr><td>{{.Name}}</td><td>{{.Retrains}}</td><td>{{printf "%.1f" .TrainSeconds}} s</td><td>{{auc .MeanAUC}}</td></tr>
+{{end}}</table>
+<h2>AUC per period</h2>
+<table><tr><th>period</th><th>flights</th><th>delayed</th>{{range .R.Policies}}<th>{{.Name}}</th>{{end}}</tr>
+{{range $k, $p := .R.Periods}}<tr><td>{{date $p.From}}</td><td>{{$p.Rows}}</td><td>{{pct $p.PositiveRate}}</td>{{range $.R.Policies}}<td class="{{mark . $k}}" title="{{index .Why $k}}">{{auc (at .AUC $k)}}</td>{{end}}</tr>
+{{end}}</table>
+<p class="note">Bold: retrained and promoted at the start of the period; grey: retrained, kept out by the gate. Hover a cell for the reason. Generated {{.Generated}} by <code>mlpipe simulate</code>.</p>
+</body></html>
+`))
