@@ -50,13 +50,16 @@ type Options struct {
 	Period time.Duration
 	Steps  int
 	// TrainDays and ValidDays are the trailing window of a retrain
-	// (defaults 28 and 7).
+	// (defaults 42 and 7: six weeks to train on, one to validate).
 	TrainDays, ValidDays int
 	// Policies to compare (default all). The drift policy needs Drift.
 	Policies []string
 	Drift    DriftFunc
-	// PerformanceDrop is the AUC drop below the model's validation AUC
-	// that triggers the performance policy (default 0.02).
+	// PerformanceDrop is the drop of the production model's labelled AUC
+	// below its AUC on the first period it served that triggers the
+	// performance policy (default 0.02). (Its validation AUC is a poor
+	// baseline: the validation week can be easier or harder than the
+	// weeks served, by several points on this data.)
 	PerformanceDrop float64
 	Log             *slog.Logger
 }
@@ -111,7 +114,6 @@ type fitted struct {
 	validY   []float64
 	validAUC float64
 	seconds  float64
-	version  int // per policy; set when promoted
 }
 
 // Run runs the backtest on data, which it does not release.
@@ -189,6 +191,9 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		var prod *fitted
 		version := 0
 		var lastProba []float64
+		// launchAUC is the production model's AUC on the first period it
+		// served: the performance policy's baseline.
+		launchAUC := math.NaN()
 		for k := range res.Periods {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("backtest: %w", err)
@@ -196,7 +201,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			retrain, why := k == 0, "first model"
 			if k > 0 {
 				var err error
-				retrain, why, err = o.decide(ctx, name, prod, windows[k-1].tbl, windows[k-1].y, lastProba, pr.AUC[k-1])
+				retrain, why, err = o.decide(ctx, name, prod, windows[k-1].tbl, lastProba, launchAUC, pr.AUC[k-1])
 				if err != nil {
 					return nil, fmt.Errorf("backtest: %s at %s: %w", name, res.Periods[k].From.Format(time.DateOnly), err)
 				}
@@ -225,6 +230,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 				if promoted {
 					prod = cand
 					version++
+					launchAUC = math.NaN()
 				}
 			}
 			proba, err := score(prod, windows[k].tbl)
@@ -236,6 +242,9 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 				auc = math.NaN()
 			}
 			lastProba = proba
+			if math.IsNaN(launchAUC) {
+				launchAUC = auc
+			}
 			pr.AUC = append(pr.AUC, auc)
 			pr.Version = append(pr.Version, version)
 			pr.Retrained = append(pr.Retrained, retrain)
@@ -251,19 +260,20 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 }
 
 // decide applies a policy at the start of a period, from the previous
-// period's traffic, labels and AUC.
-func (o *Options) decide(ctx context.Context, policy string, prod *fitted, prev arrow.Table, prevY, prevProba []float64, prevAUC float64) (bool, string, error) {
+// period's traffic, scores and AUC, and the AUC the production model had
+// on the first period it served.
+func (o *Options) decide(ctx context.Context, policy string, prod *fitted, prev arrow.Table, prevProba []float64, launchAUC, prevAUC float64) (bool, string, error) {
 	switch policy {
 	case Never:
 		return false, "", nil
 	case Scheduled:
 		return true, "scheduled", nil
 	case Performance:
-		if math.IsNaN(prevAUC) {
+		if math.IsNaN(prevAUC) || math.IsNaN(launchAUC) {
 			return false, "", nil
 		}
-		if drop := prod.validAUC - prevAUC; drop > o.PerformanceDrop {
-			return true, fmt.Sprintf("AUC %.4f last period, %.4f below validation", prevAUC, drop), nil
+		if drop := launchAUC - prevAUC; drop > o.PerformanceDrop {
+			return true, fmt.Sprintf("AUC %.4f last period, %.4f below its first period's %.4f", prevAUC, drop, launchAUC), nil
 		}
 		return false, "", nil
 	case Drift:
@@ -387,7 +397,7 @@ func (o *Options) defaults(data arrow.Table) error {
 		o.Period = 7 * 24 * time.Hour
 	}
 	if o.TrainDays <= 0 {
-		o.TrainDays = 28
+		o.TrainDays = 42
 	}
 	if o.ValidDays <= 0 {
 		o.ValidDays = 7

@@ -41,7 +41,7 @@ func TestRun(t *testing.T) {
 	always := func(context.Context, arrow.Table, arrow.Table, []float64) (bool, string, error) {
 		return true, "always", nil
 	}
-	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, Drift: always}
+	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, TrainDays: 28, Drift: always}
 	res, err := backtest.Run(context.Background(), ds.Table, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestRunErrors(t *testing.T) {
 func TestReport(t *testing.T) {
 	cfg, ds := fixture(t)
 	res, err := backtest.Run(context.Background(), ds.Table, backtest.Options{
-		Config: cfg, Model: "logreg", Steps: 2, Policies: []string{backtest.Never, backtest.Scheduled}})
+		Config: cfg, Model: "logreg", Steps: 2, TrainDays: 28, Policies: []string{backtest.Never, backtest.Scheduled}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,5 +147,38 @@ func TestReport(t *testing.T) {
 		if strings.Contains(strings.ReplaceAll(html, "http://www.w3.org", ""), bad) {
 			t.Errorf("report contains %q", bad)
 		}
+	}
+}
+
+// TestPerformancePolicy checks the performance policy's decisions
+// against its rule, replayed from the result: retrain at period k when
+// the production model's AUC on period k-1 is more than the drop below
+// its AUC on the first period it served.
+func TestPerformancePolicy(t *testing.T) {
+	cfg, ds := fixture(t)
+	const drop = 0.01 // small, so that the fixture's noisy weekly AUCs trigger it
+	res, err := backtest.Run(context.Background(), ds.Table, backtest.Options{
+		Config: cfg, Model: "logreg", Steps: 6, TrainDays: 28, PerformanceDrop: drop,
+		Policies: []string{backtest.Performance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Policies[0]
+	launch := p.AUC[0]
+	triggered := 0
+	for k := 1; k < len(p.AUC); k++ {
+		want := launch-p.AUC[k-1] > drop
+		if p.Retrained[k] != want {
+			t.Errorf("period %d: retrained %v, want %v (launch %.4f, last %.4f)", k, p.Retrained[k], want, launch, p.AUC[k-1])
+		}
+		if want {
+			triggered++
+		}
+		if p.Promoted[k] {
+			launch = p.AUC[k]
+		}
+	}
+	if triggered == 0 {
+		t.Error("the rule never triggered: the test checks nothing")
 	}
 }

@@ -25,7 +25,7 @@
 //	             data, recommends it
 //	performance  retrain when the production model's labelled AUC on the
 //	             previous period fell more than PerformanceDrop below its
-//	             validation AUC
+//	             AUC on the first period it served
 //
 // A retrain depends only on the period it starts, so the policies share
 // them: each training window is fitted once and reused by every policy
