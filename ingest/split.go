@@ -139,7 +139,7 @@ func timeAssign(tbl arrow.Table, spec SplitSpec) ([]int8, error) {
 		if !ok {
 			return nil, fmt.Errorf("time column %q has no values", spec.Column)
 		}
-		end := hi.Truncate(24 * time.Hour).AddDate(0, 0, 1)
+		end := hi.Truncate(24*time.Hour).AddDate(0, 0, 1)
 		spec.TestFrom = end.AddDate(0, 0, -spec.TestDays)
 		spec.ValidFrom = spec.TestFrom.AddDate(0, 0, -spec.ValidDays)
 	}

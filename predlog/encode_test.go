@@ -2,6 +2,7 @@ package predlog_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func FuzzEncodeString(f *testing.F) {
 // TestEncodeFloats: numbers are written as encoding/json writes them.
 func TestEncodeFloats(t *testing.T) {
 	enc := predlog.RecordEncoder()
-	for _, f := range []float64{0, -0.0, 1, 0.1, 1250, 1e-7, 123456789e13, 1e21, -3.5e-300, 0.30000000000000004} {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, 0.1, 1250, 1e-7, 123456789e13, 1e21, -3.5e-300, 0.30000000000000004} {
 		line, err := enc(nil, &predlog.Record{ID: "f", Time: time.Unix(0, 0), Inputs: map[string]any{"x": f}, Probability: f})
 		if err != nil {
 			t.Fatal(err)
