@@ -1,14 +1,35 @@
-// Package serve is the HTTP side of mlserve, the serving binary.
+// Package serve is the HTTP side of mlserve, the serving binary: it
+// serves one model bundle, swaps in new versions without dropping a
+// request, and reports what it does.
 //
-// In: a listen address, and (once the registry exists) a model bundle.
-// Out: an http.Handler with the health endpoints that load balancers and
-// Kubernetes probe:
+// In: a model bundle (LoadModel checks it: it must score its own
+// signature example as recorded), or a Registry and a reference
+// ("NAME@production") that Reload resolves and Run polls. Out: an
+// http.Handler with these routes (docs/serving.md has examples):
 //
-//	GET /healthz  200 while the process is up (liveness)
-//	GET /readyz   200 once a model is loaded, 503 before (readiness)
+//	POST /v1/models/{name}/predict   native API: one instance, or {"instances": [...]}
+//	POST /v1/models/{name}/labels    delayed ground truth, by prediction id
+//	GET  /v1/models/{name}           the model: inputs, classes, threshold, lineage
+//	POST /v2/models/{name}[/versions/{v}]/infer   Open Inference Protocol (KServe v2)
+//	GET  /v2, /v2/health/{live,ready}, /v2/models/{name}[/versions/{v}][/ready]
+//	GET  /healthz, /readyz           liveness; readiness (503 until a model is loaded)
+//	GET  /metrics                    Prometheus metrics (own registry)
+//	GET  /openapi.json               the native API as OpenAPI 3
+//	POST /admin/reload               check the registry alias now (token or loopback)
 //
-// Today no model is loaded, so /readyz answers 503 with the reason: the
-// prediction API, hot reload and metrics arrive with the registry (see
-// the open issues and docs/architecture.md). Run is the server loop with
-// graceful shutdown that those build on.
+// A request is read into pooled buffers by a small JSON reader
+// (internal/jsonread), its rows turned into typed features.Values by
+// the model's input rules, encoded by features.Encoder (bit for bit
+// features.Pipeline.TransformRow) and scored by the bundle's model; the
+// response is appended to a reused buffer. Each request loads the model
+// pointer once, so a hot swap never mixes versions and every response
+// names the version that scored it.
+//
+// Errors are the sentinels in errors.go, wrapped with the field they
+// are about; the edge maps them to status codes: a client's mistake is
+// always a 4xx with {"error": "..."} naming the field, never a 5xx.
+//
+// Every prediction and label can go to a Sink (the prediction log);
+// its calls must not block. Options documents the limits (body size,
+// batch size, requests in flight), timeouts and the admin token.
 package serve

@@ -1,9 +1,21 @@
-// Command mlserve is mlpipe's serving binary.
+// Command mlserve is mlpipe's serving binary: it loads one model bundle
+// (the fitted features, the model and its signature) and serves it over
+// HTTP.
 //
-// Today it answers the health probes (GET /healthz, GET /readyz) and
-// shuts down gracefully on SIGINT or SIGTERM; /readyz reports 503 until a
-// model is loaded, which arrives with the model registry (see
-// docs/architecture.md). It binds to loopback unless told otherwise.
+//	mlserve --registry DIR --model NAME[@ALIAS|@VERSION] [--addr 127.0.0.1:8080]
+//	mlserve --bundle DIR [--addr 127.0.0.1:8080]
+//
+// With --registry it serves the version the reference names (a bare NAME
+// means NAME@production), polls the alias every --poll and hot-swaps a
+// new version when `mlpipe models promote` or `rollback` moves it; a
+// bundle that fails its checks is refused and the old one keeps serving.
+// With --bundle it serves a bundle directory as it is (exported binaries
+// do that). It binds to loopback unless told otherwise, and shuts down
+// gracefully on SIGINT or SIGTERM, draining requests in flight.
+//
+// The routes (the native JSON API, the Open Inference Protocol, health,
+// /metrics, /openapi.json and /admin/reload) are listed in
+// docs/serving.md and in the package serve documentation.
 //
 // main only wires signals to cancellation; run does the work and is what
 // tests call.
@@ -19,16 +31,20 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mlpipe/mlpipe/internal/version"
+	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -46,19 +62,51 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// run parses flags, listens and serves until ctx is cancelled.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// adminTokenEnv is the environment variable that can hold the admin
+// token instead of --admin-token (so it does not show in ps).
+const adminTokenEnv = "MLSERVE_ADMIN_TOKEN"
+
+// run parses flags, loads the model, listens and serves until ctx is
+// cancelled. If ready is not nil, it receives the listening address once
+// the model is loaded and the listener is open (tests use it with
+// --addr 127.0.0.1:0).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("mlserve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; use 0.0.0.0:8080 to listen on every interface)")
-	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long to wait for in-flight requests on SIGTERM")
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	showVersion := fs.Bool("version", false, "print the code version and exit")
+	var (
+		addr        = fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; 0.0.0.0:8080 listens on every interface, and then /admin needs --admin-token)")
+		regDir      = fs.String("registry", "", "model registry directory; serve --model from it and follow its alias")
+		ref         = fs.String("model", "", "model to serve from --registry: NAME, NAME@ALIAS or NAME@VERSION (a bare NAME means NAME@production)")
+		bundleDir   = fs.String("bundle", "", "serve this bundle directory instead of a registry model (no hot reload)")
+		poll        = fs.Duration("poll", serve.DefaultPollInterval, "how often to check whether the --model alias moved (0 disables polling; POST /admin/reload still works)")
+		adminToken  = fs.String("admin-token", "", "bearer token for /admin/* (default $"+adminTokenEnv+"); without one, /admin is open on loopback and disabled otherwise")
+		maxBody     = fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body in bytes (413 above)")
+		maxBatch    = fs.Int("max-batch", serve.DefaultMaxBatch, "most instances in one request (413 above)")
+		maxInFlight = fs.Int("max-inflight", serve.DefaultMaxInFlight, "most predict, infer and labels requests served at once (503 with Retry-After above)")
+		readHeader  = fs.Duration("read-header-timeout", 5*time.Second, "time to read a request's headers")
+		readTimeout = fs.Duration("read-timeout", 30*time.Second, "time to read a whole request")
+		writeTO     = fs.Duration("write-timeout", 30*time.Second, "time to write a response")
+		idleTO      = fs.Duration("idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+		shutdown    = fs.Duration("shutdown-timeout", serve.DefaultShutdownTimeout, "how long to wait for in-flight requests on SIGTERM")
+		logFormat   = fs.String("log-format", "text", "log format on stderr: text or json")
+		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
+		showVersion = fs.Bool("version", false, "print the code version and exit")
+	)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: mlserve [flags]\n\n"+
-			"Serve mlpipe models over HTTP. Endpoints today: GET /healthz (liveness) and\n"+
-			"GET /readyz (readiness: 503 until a model is loaded; model loading arrives\n"+
-			"with the registry).\n\nExit codes: 0 ok, 1 error, 2 usage.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), `Usage: mlserve --registry DIR --model NAME[@ALIAS|@VERSION] [flags]
+       mlserve --bundle DIR [flags]
+
+Serve an mlpipe model over HTTP: a native JSON API (POST /v1/models/NAME/predict,
+/v1/models/NAME/labels), the Open Inference Protocol (KServe v2: /v2/...), health
+probes (/healthz, /readyz), Prometheus metrics (/metrics), the OpenAPI document
+(/openapi.json) and POST /admin/reload. See docs/serving.md.
+
+With --registry, the alias is polled and a new version hot-swapped when it moves.
+
+Exit codes: 0 ok, 1 error, 2 usage.
+
+Flags:
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -71,20 +119,119 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, version.Get())
 		return nil
 	}
-	var h slog.Handler
-	switch *logFormat {
-	case "text":
-		h = slog.NewTextHandler(stderr, nil)
-	case "json":
-		h = slog.NewJSONHandler(stderr, nil)
-	default:
-		return &usageError{fmt.Sprintf("--log-format: want text or json, got %q", *logFormat)}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	log := slog.New(h)
+	switch {
+	case (*regDir == "") == (*bundleDir == ""):
+		return &usageError{"give --registry DIR with --model REF, or --bundle DIR"}
+	case *regDir != "" && *ref == "":
+		return &usageError{"--model is required with --registry (e.g. --model flights-delay@production)"}
+	case *bundleDir != "" && *ref != "":
+		return &usageError{"--model applies to --registry, not to --bundle"}
+	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0:
+		return &usageError{"--max-body, --max-batch and --max-inflight must be positive"}
+	case *poll < 0:
+		return &usageError{"--poll must be >= 0"}
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *adminToken == "" {
+		*adminToken = os.Getenv(adminTokenEnv)
+	}
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("mlserve start", "version", version.Get())
-	return serve.New(serve.Options{Log: log, ShutdownTimeout: *shutdown}).Run(ctx, ln)
+	defer ln.Close()
+	opts := serve.Options{
+		Log:               log,
+		ShutdownTimeout:   *shutdown,
+		PollInterval:      *poll,
+		MaxBodyBytes:      *maxBody,
+		MaxBatch:          *maxBatch,
+		MaxInFlight:       *maxInFlight,
+		AdminToken:        *adminToken,
+		AdminOpen:         isLoopback(ln.Addr()),
+		ReadHeaderTimeout: *readHeader,
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTO,
+		IdleTimeout:       *idleTO,
+		ServerVersion:     version.Get(),
+	}
+	if *poll == 0 {
+		opts.PollInterval = -1 // serve.Options: negative disables polling
+	}
+	if *regDir != "" {
+		store, err := registry.Open(*regDir)
+		if err != nil {
+			return err
+		}
+		opts.Registry, opts.Ref = store, *ref
+	}
+	log.Info("mlserve start", "version", version.Get(), "addr", ln.Addr().String(),
+		"registry", *regDir, "model", *ref, "bundle", *bundleDir, "poll", *poll,
+		"max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
+		"admin", adminMode(opts))
+	s := serve.New(opts)
+	if opts.Registry != nil {
+		if _, err := s.Reload(ctx); err != nil {
+			return fmt.Errorf("load %s: %w", *ref, err)
+		}
+	} else {
+		m, err := serve.LoadModel(*bundleDir, bundleVersion(*bundleDir))
+		if err != nil {
+			return err
+		}
+		s.SetModel(m)
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	return s.Run(ctx, ln)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, &usageError{fmt.Sprintf("--log-level: want debug, info, warn or error, got %q", level)}
+	}
+	ho := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return nil, &usageError{fmt.Sprintf("--log-format: want text or json, got %q", format)}
+}
+
+// isLoopback reports whether a listener accepts loopback connections
+// only.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+func adminMode(o serve.Options) string {
+	switch {
+	case o.AdminToken != "":
+		return "token"
+	case o.AdminOpen:
+		return "open (loopback)"
+	}
+	return "disabled"
+}
+
+// bundleVersion reads a registry version from a bundle directory named
+// like one ("v3"); 0 (unversioned) otherwise.
+func bundleVersion(dir string) int {
+	base := filepath.Base(filepath.Clean(dir))
+	if v, err := strconv.Atoi(strings.TrimPrefix(base, "v")); err == nil && strings.HasPrefix(base, "v") && v > 0 {
+		return v
+	}
+	return 0
 }

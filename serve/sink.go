@@ -1,0 +1,87 @@
+package serve
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// Sink receives every prediction and every delayed label, for a
+// prediction log. The server calls it on the request's goroutine after
+// the response is written, so a call must not block: a sink that falls
+// behind drops events (and reports how many through Options.SinkStats).
+// A Sink must be safe for concurrent use. The events are the sink's to
+// keep: the server does not touch them after the call.
+type Sink interface {
+	Prediction(p PredictionEvent)
+	Label(l LabelEvent)
+}
+
+// PredictionEvent is one scored instance.
+type PredictionEvent struct {
+	// ID identifies the prediction; a delayed label names it. It is the
+	// request id for a single native instance, and "REQUESTID#i" for
+	// instance i (from 0) of a native batch or row i of an OIP request.
+	ID string `json:"id"`
+	// RequestID is the id of the HTTP request (X-Request-Id).
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	Model     string    `json:"model"`
+	// Version is the registry version that scored the instance (0 for a
+	// bundle served from a directory).
+	Version int `json:"version"`
+	// API is "native" or "oip".
+	API string `json:"api"`
+	// Input is the raw instance: a JSON object of the raw fields. For the
+	// native API it is the client's own text; for OIP it is built from
+	// the row of the columns (numbers and timestamps keep their text).
+	Input json.RawMessage `json:"input"`
+	// Probabilities are the model's outputs: one (the positive class's)
+	// for a binary model, one per class otherwise.
+	Probabilities []float64 `json:"probabilities"`
+	// Label is the predicted class.
+	Label string `json:"label"`
+	// Unknown names the categorical inputs whose value fell into the
+	// unknown bucket.
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// LabelEvent is one delayed ground-truth label.
+type LabelEvent struct {
+	// ID is the prediction's id (PredictionEvent.ID).
+	ID string `json:"id"`
+	// RequestID is the id of the labels request.
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	Model     string    `json:"model"`
+	// Label is the true label as the client sent it: a JSON bool, number
+	// or string.
+	Label json.RawMessage `json:"label"`
+}
+
+// emitPredictions sends sc's rows to the sink. raw, if not nil, gives
+// each row's JSON text; otherwise it is built from the values.
+func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, batch bool) {
+	now := time.Now()
+	for i := range sc.n {
+		ev := PredictionEvent{
+			ID: requestID, RequestID: requestID, Time: now, Model: m.Name, Version: m.Version, API: api,
+			Probabilities: append([]float64(nil), sc.outputs(m, i)...),
+		}
+		if batch {
+			ev.ID = requestID + "#" + strconv.Itoa(i)
+		}
+		if i < len(sc.raw) {
+			ev.Input = append(json.RawMessage(nil), sc.raw[i]...)
+		} else {
+			ev.Input = m.appendInstance(nil, sc, i)
+		}
+		ev.Label = m.classes[m.Label(ev.Probabilities)]
+		for j, u := range sc.unseen[i*sc.nIn : (i+1)*sc.nIn] {
+			if u {
+				ev.Unknown = append(ev.Unknown, m.inputs[j].name)
+			}
+		}
+		s.sink.Prediction(ev)
+	}
+}
