@@ -7,7 +7,7 @@ CONFIG    ?= configs/flights.yaml
 REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo devel)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
 LDFLAGS   := -X github.com/mlpipe/mlpipe/internal/version.Revision=$(REVISION)
 # Packages whose code runs goroutines; they also run under the race detector.
-RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/...
+RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/...
 
 .PHONY: help build run test test-race fuzz bench lint clean
 
@@ -26,9 +26,12 @@ test: ## unit, fuzz-corpus and end-to-end tests, then the race detector on concu
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for t in $$($(GO) test -list 'Fuzz.*' ./ingest/ | grep ^Fuzz); do \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./ingest/ || exit 1; done
+FUZZ_PKGS := ./ingest/ ./serve/ ./serve/internal/jsonread/
+
+fuzz: ## run each fuzz target (CSV, JSON Lines, the request decoders) for FUZZTIME (default 30s)
+	@for p in $(FUZZ_PKGS); do \
+		for t in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$p || exit 1; done; done
 
 bench: build ## measure speed and memory; writes BENCHMARKS.md
 	./scripts/bench/run.sh

@@ -1,6 +1,7 @@
 package predlog
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +21,8 @@ var errTooDeep = errors.New("inputs nested too deeply")
 // encoder holds the scratch space of one writer goroutine, so that
 // encoding a record allocates nothing in the common case.
 type encoder struct {
-	keys [][]string // sorted map keys, one slice per nesting depth
+	keys [][]string   // sorted map keys, one slice per nesting depth
+	raw  bytes.Buffer // RawInputs, compacted
 }
 
 // appendRecord appends r as one JSON line, "\n" included.
@@ -37,7 +39,15 @@ func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(r.Version), 10)
 	b = append(b, `,"inputs":`...)
-	if b, err = e.appendMap(b, r.Inputs, 0); err != nil {
+	if r.RawInputs != nil {
+		// Compacted: a client's pretty-printed object has newlines, and a
+		// record is one line. Compact also checks that it is valid JSON.
+		e.raw.Reset()
+		if err := json.Compact(&e.raw, r.RawInputs); err != nil || e.raw.Len() == 0 || e.raw.Bytes()[0] != '{' {
+			return b, errors.New("predlog: raw inputs are not a JSON object")
+		}
+		b = append(b, e.raw.Bytes()...)
+	} else if b, err = e.appendMap(b, r.Inputs, 0); err != nil {
 		return b, err
 	}
 	if r.Probabilities != nil {

@@ -1,6 +1,7 @@
 package predlog_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"testing"
@@ -80,6 +81,30 @@ func TestEncodeFloats(t *testing.T) {
 		_ = json.Unmarshal(want, &b)
 		if a != b || string(got.Inputs.X) != string(got.Probability) {
 			t.Errorf("%v written as %s and %s, encoding/json writes %s", f, got.Inputs.X, got.Probability, want)
+		}
+	}
+}
+
+// TestRawInputs: a request's own JSON object is logged as the inputs,
+// compacted onto the record's line, and read back as a map; anything but
+// an object is refused.
+func TestRawInputs(t *testing.T) {
+	enc := predlog.RecordEncoder()
+	line, err := enc(nil, &predlog.Record{ID: "r", Time: time.Unix(0, 0), Probability: 0.25,
+		RawInputs: json.RawMessage("{\n  \"origin\": \"ATL\",\n  \"distance\": 1250\n}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(line, []byte("\n")) != 1 || !bytes.Contains(line, []byte(`"inputs":{"origin":"ATL","distance":1250}`)) {
+		t.Errorf("line = %q", line)
+	}
+	var back predlog.Record
+	if err := json.Unmarshal(line, &back); err != nil || back.Inputs["origin"] != "ATL" {
+		t.Errorf("read back: %v %v", back.Inputs, err)
+	}
+	for _, bad := range []string{`[1]`, `{"a":`, ``, `"x"`} {
+		if _, err := enc(nil, &predlog.Record{ID: "r", Time: time.Unix(0, 0), RawInputs: json.RawMessage(bad)}); err == nil {
+			t.Errorf("raw inputs %q accepted", bad)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package predlog
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -18,6 +19,11 @@ type Record struct {
 	// {"origin": "ATL", "distance": 1250}. Read back, numbers are float64
 	// (as encoding/json decodes them into map[string]any).
 	Inputs map[string]any `json:"inputs"`
+	// RawInputs, when set, is written as the inputs instead of Inputs:
+	// the request's own JSON object, logged without decoding it (what
+	// mlserve does). It must be a JSON object; a reader gets it back in
+	// Inputs.
+	RawInputs json.RawMessage `json:"-"`
 	// Probability is the positive-class probability of a binary model.
 	// It is written only when Probabilities is nil.
 	Probability float64 `json:"probability"`

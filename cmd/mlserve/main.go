@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlpipe/mlpipe/export"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
@@ -90,7 +91,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		shutdown    = fs.Duration("shutdown-timeout", serve.DefaultShutdownTimeout, "how long to wait for in-flight requests on SIGTERM")
 		logFormat   = fs.String("log-format", "text", "log format on stderr: text or json")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
-		showVersion = fs.Bool("version", false, "print the code version and exit")
+		showVersion = fs.Bool("version", false, "print the code version (and an exported binary's model) and exit")
+		logDir      = fs.String("log-dir", "", "prediction log directory, read by `mlpipe monitor` (default with --registry: REGISTRY/predictions/NAME; else none)")
+		noLog       = fs.Bool("no-log", false, "do not log predictions")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: mlserve --registry DIR --model NAME[@ALIAS|@VERSION] [flags]
@@ -115,15 +118,38 @@ Flags:
 		}
 		return &usageError{err.Error()}
 	}
+	// An exported binary (`mlpipe export`) carries its bundle.
+	payload, err := embedded()
+	if err != nil {
+		return err
+	}
 	if *showVersion {
+		if payload != nil {
+			m := payload.Meta
+			fmt.Fprintf(stdout, "%s v%d (data %s, config %s, code %s, run %s, exported %s), served by mlserve %s\n",
+				m.Model, m.Version, m.DataFingerprint, short(m.ConfigHash), m.CodeVersion, m.RunID, m.ExportedAt.Format(time.RFC3339), version.Get())
+			return nil
+		}
 		fmt.Fprintln(stdout, version.Get())
 		return nil
+	}
+	embeddedVersion := 0
+	if payload != nil && *regDir == "" && *bundleDir == "" {
+		dir, err := os.MkdirTemp("", "mlserve-bundle-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := payload.ExtractTo(dir); err != nil {
+			return err
+		}
+		*bundleDir, embeddedVersion = dir, payload.Meta.Version
 	}
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	switch {
-	case (*regDir == "") == (*bundleDir == ""):
+	case payload == nil && (*regDir == "") == (*bundleDir == ""), *regDir != "" && *bundleDir != "":
 		return &usageError{"give --registry DIR with --model REF, or --bundle DIR"}
 	case *regDir != "" && *ref == "":
 		return &usageError{"--model is required with --registry (e.g. --model flights-delay@production)"}
@@ -171,10 +197,26 @@ Flags:
 			return err
 		}
 		opts.Registry, opts.Ref = store, *ref
+		if *logDir == "" {
+			name, _, _ := strings.Cut(*ref, "@")
+			*logDir = filepath.Join(*regDir, "predictions", name)
+		}
+	}
+	if *logDir != "" && !*noLog {
+		sink, err := openLogSink(*logDir, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := sink.close(10 * time.Second); err != nil {
+				log.Error("prediction log: close", "err", err)
+			}
+		}()
+		opts.Sink, opts.SinkStats = sink, sink.stats
 	}
 	log.Info("mlserve start", "version", version.Get(), "addr", ln.Addr().String(),
 		"registry", *regDir, "model", *ref, "bundle", *bundleDir, "poll", *poll,
-		"max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
+		"prediction_log", *logDir, "max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
 		"admin", adminMode(opts))
 	s := serve.New(opts)
 	if opts.Registry != nil {
@@ -182,7 +224,11 @@ Flags:
 			return fmt.Errorf("load %s: %w", *ref, err)
 		}
 	} else {
-		m, err := serve.LoadModel(*bundleDir, bundleVersion(*bundleDir))
+		v := bundleVersion(*bundleDir)
+		if embeddedVersion > 0 {
+			v = embeddedVersion
+		}
+		m, err := serve.LoadModel(*bundleDir, v)
 		if err != nil {
 			return err
 		}
@@ -224,6 +270,28 @@ func adminMode(o serve.Options) string {
 		return "open (loopback)"
 	}
 	return "disabled"
+}
+
+// embedded returns the bundle payload of an exported binary, or nil for
+// a plain mlserve.
+func embedded() (*export.Payload, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil // cannot tell; serve what the flags say
+	}
+	p, err := export.Open(exe)
+	if errors.Is(err, export.ErrNoPayload) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// short abbreviates a hash for the --version line.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
 
 // bundleVersion reads a registry version from a bundle directory named

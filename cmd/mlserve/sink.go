@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mlpipe/mlpipe/predlog"
+	"github.com/mlpipe/mlpipe/serve"
+)
+
+// logSink writes serve's predictions and labels to a prediction log
+// directory (package predlog), which `mlpipe monitor` reads. Logging
+// never blocks a request: the writers queue and drop when behind.
+type logSink struct {
+	preds  *predlog.Writer
+	labels *predlog.LabelWriter
+}
+
+func openLogSink(dir string, log *slog.Logger) (*logSink, error) {
+	preds, err := predlog.NewWriter(dir, predlog.Options{Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("prediction log: %w", err)
+	}
+	labels, err := predlog.NewLabelWriter(dir, predlog.Options{Log: log})
+	if err != nil {
+		_ = preds.Close(context.Background())
+		return nil, fmt.Errorf("prediction log: %w", err)
+	}
+	return &logSink{preds: preds, labels: labels}, nil
+}
+
+// Prediction logs one prediction with the request's own JSON as inputs.
+func (l *logSink) Prediction(ev serve.PredictionEvent) {
+	r := predlog.Record{ID: ev.ID, Time: ev.Time, Model: ev.Model, Version: ev.Version,
+		RawInputs: ev.Input, Predicted: ev.Label}
+	if len(ev.Probabilities) == 1 {
+		r.Probability = ev.Probabilities[0]
+	} else {
+		r.Probabilities = ev.Probabilities
+	}
+	l.preds.Log(r)
+}
+
+// Label logs one delayed label (a JSON bool, number or string).
+func (l *logSink) Label(ev serve.LabelEvent) {
+	var v any
+	if err := json.Unmarshal(ev.Label, &v); err != nil {
+		v = string(ev.Label)
+	}
+	l.labels.Log(predlog.Label{ID: ev.ID, Time: ev.Time, Label: v})
+}
+
+// stats is serve.Options.SinkStats: records written, and records lost
+// (dropped when the writer fell behind, or failed to encode or write).
+func (l *logSink) stats() (written, dropped uint64) {
+	return l.preds.Written(), l.preds.Dropped() + l.preds.Failed()
+}
+
+// close flushes and closes both logs, waiting at most timeout.
+func (l *logSink) close(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return errors.Join(l.preds.Close(ctx), l.labels.Close(ctx))
+}
