@@ -401,12 +401,74 @@ type ScheduleSpec struct {
 	MaxAge time.Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 }
 
-// MonitorSpec is how the monitor judges drift: the share of drifted
-// features that recommends a retrain, and the PSI above which a feature
-// counts as drifted.
+// MonitorSpec is how `mlpipe monitor` judges a window of the prediction
+// log (docs/monitoring.md has the formulas). A key left out, or 0, takes
+// the default noted; the effect-size defaults are matched so that each
+// flags a shift of the mean of a normal feature by 0.46 standard
+// deviations, where PSI over the training deciles reaches 0.2.
 type MonitorSpec struct {
-	DriftShare   float64 `yaml:"drift_share,omitempty" json:"drift_share,omitempty"`
+	// DriftShare: retraining is recommended when at least this share of
+	// the features with enough data drift (default 0.5).
+	DriftShare float64 `yaml:"drift_share,omitempty" json:"drift_share,omitempty"`
+	// PSIThreshold: a feature drifts when its PSI exceeds it (default
+	// 0.2, the customary "major shift").
 	PSIThreshold float64 `yaml:"psi_threshold,omitempty" json:"psi_threshold,omitempty"`
+	// KSThreshold: a numeric feature drifts when the two-sample KS
+	// statistic D exceeds it (default 0.18).
+	KSThreshold float64 `yaml:"ks_threshold,omitempty" json:"ks_threshold,omitempty"`
+	// JSThreshold: a categorical feature drifts when the Jensen–Shannon
+	// distance (base 2, in [0, 1]) exceeds it (default 0.19).
+	JSThreshold float64 `yaml:"js_threshold,omitempty" json:"js_threshold,omitempty"`
+	// WassersteinThreshold: a numeric feature drifts when the Wasserstein
+	// distance divided by the training standard deviation exceeds it
+	// (default 0.46).
+	WassersteinThreshold float64 `yaml:"wasserstein_threshold,omitempty" json:"wasserstein_threshold,omitempty"`
+	// AUCDrop: retraining is recommended when the ROC AUC of the labelled
+	// predictions is below the test split's by more than this (default
+	// 0.05).
+	AUCDrop float64 `yaml:"auc_drop,omitempty" json:"auc_drop,omitempty"`
+	// MinSamples is the fewest rows a feature (and labelled rows the
+	// performance) needs to be judged; fewer are reported as "not enough
+	// data", never as drift (default 1000).
+	MinSamples int `yaml:"min_samples,omitempty" json:"min_samples,omitempty"`
+	// Window is how far back `mlpipe monitor` looks when neither --from
+	// nor --last is given: days ("7d"), a Go duration ("36h") or both
+	// ("1d12h") (default 7d). See ParseWindow.
+	Window string `yaml:"window,omitempty" json:"window,omitempty"`
+}
+
+// DefaultMonitorWindow is MonitorSpec.Window's default.
+const DefaultMonitorWindow = "7d"
+
+var windowRE = regexp.MustCompile(`^(?:(\d+)d)?(.*)$`)
+
+// ParseWindow reads a window length: whole days ("7d"), a Go duration
+// ("36h", "90m"), or days then a duration ("1d12h"). It must be
+// positive.
+func ParseWindow(s string) (time.Duration, error) {
+	m := windowRE.FindStringSubmatch(strings.TrimSpace(s))
+	var d time.Duration
+	if m[1] != "" {
+		days, err := strconv.Atoi(m[1])
+		if err != nil || days > 100_000 {
+			return 0, fmt.Errorf("window %q: too many days", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	}
+	if m[2] != "" || m[1] == "" {
+		rest, err := time.ParseDuration(m[2])
+		if err == nil && rest < 0 {
+			err = errors.New("negative")
+		}
+		if err != nil {
+			return 0, fmt.Errorf("window %q: want days (7d), a duration (36h) or both (1d12h)", s)
+		}
+		d += rest
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("window %q: must be positive", s)
+	}
+	return d, nil
 }
 
 // Metrics a gate or model selection can compare on.
@@ -489,11 +551,33 @@ func (c *Config) validateLater() error {
 			return keyErr("schedule.timezone", "%q: %v", tz, err)
 		}
 	}
-	if d := c.Monitor.DriftShare; d < 0 || d > 1 {
-		return keyErr("monitor.drift_share", "must be in [0, 1], got %g", d)
+	return c.validateMonitor()
+}
+
+func (c *Config) validateMonitor() error {
+	m := c.Monitor
+	for _, r := range []struct {
+		key string
+		v   float64
+		max float64 // 0: no upper bound
+	}{
+		{"drift_share", m.DriftShare, 1}, {"psi_threshold", m.PSIThreshold, 0}, {"ks_threshold", m.KSThreshold, 1},
+		{"js_threshold", m.JSThreshold, 1}, {"wasserstein_threshold", m.WassersteinThreshold, 0}, {"auc_drop", m.AUCDrop, 1},
+	} {
+		switch {
+		case r.max > 0 && (r.v < 0 || r.v > r.max):
+			return keyErr("monitor."+r.key, "must be in [0, %g], got %g", r.max, r.v)
+		case r.v < 0:
+			return keyErr("monitor."+r.key, "must be >= 0, got %g", r.v)
+		}
 	}
-	if p := c.Monitor.PSIThreshold; p < 0 {
-		return keyErr("monitor.psi_threshold", "must be >= 0, got %g", p)
+	if m.MinSamples < 0 {
+		return keyErr("monitor.min_samples", "must be >= 0, got %d", m.MinSamples)
+	}
+	if m.Window != "" {
+		if _, err := ParseWindow(m.Window); err != nil {
+			return keyErr("monitor.window", "%v", err)
+		}
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ var errRejected = errors.New("candidate rejected")
 // exitCodesHelp ends the --help of every pipeline command.
 const exitCodesHelp = "Exit codes: 0 ok, 1 error (I/O, internal), 2 usage, 3 invalid config or data,\n" +
 	"4 the data source matched no files, 5 the gate rejected the candidate (run),\n" +
-	"130 cancelled (docs/cli.md)."
+	"6 retrain recommended (monitor), 130 cancelled (docs/cli.md)."
 
 // command is one `mlpipe CMD`.
 type command struct {
@@ -52,6 +52,8 @@ func commands() []command {
 		{"registry", "check (and repair) the model registry after a crash", runRegistry},
 		{"export", "write one self-contained serving executable for a model version", runExport},
 		{"schedule", "run the pipeline on a cron schedule, one run at a time", runSchedule},
+		{"simulate", "backtest retraining policies on the real history", runSimulate},
+		{"monitor", "compare the prediction log with the training data; say whether to retrain", runMonitor},
 		{"version", "print the code version", runVersion},
 	}
 }
@@ -209,6 +211,8 @@ func exitCode(err error) int {
 		return exitNoData
 	case errors.Is(err, errRejected):
 		return exitRejected
+	case errors.Is(err, errRetrain):
+		return exitRetrain
 	case errors.Is(err, config.ErrInvalid), isDataError(err), errors.Is(err, errRegistryProblems):
 		return exitInvalid
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/monitor"
+)
+
+// exitRetrain is `mlpipe monitor`'s exit code when it recommends
+// retraining: distinct from the error codes, so that cron can chain
+// `mlpipe monitor ... || [ $? -eq 6 ] && mlpipe run ...`.
+const exitRetrain = 6
+
+// errRetrain means the monitor recommends retraining; the report has
+// been printed, and exitCode maps it to exitRetrain.
+var errRetrain = errors.New("retrain recommended")
+
+const monitorAbout = "Compare a window of the prediction log with the production model's training data\n" +
+	"(drift) and, for predictions whose labels have arrived, its test metrics (decay);\n" +
+	"print a summary (--json: the report) and say whether to retrain. The model is\n" +
+	"--bundle DIR, or --model NAME[@ALIAS|@VERSION] (default the config's name@production)\n" +
+	"in --registry (default the config's registry.path). The window is [--from, --to),\n" +
+	"or the --last DURATION before --to (default now), or the config's monitor.window\n" +
+	"(default 7d); times are RFC 3339, or 2006-01-02[T15:04:05] in UTC. Thresholds come\n" +
+	"from the config's monitor: section (docs/monitoring.md).\n\n" +
+	exitCodesHelp + "\n" +
+	"monitor exits 6 when it recommends retraining; a window without enough data exits 0."
+
+func runMonitor(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "monitor", "--log DIR [--config FILE] [--registry DIR --model NAME@production | --bundle DIR] [--from T --to T | --last 7d]", monitorAbout)
+	var cfgPath, regDir, ref, bundleDir, logDir, fromS, toS, lastS, out string
+	f.StringVar(&cfgPath, "config", "", "pipeline config: thresholds (monitor:), registry.path and the model name")
+	f.StringVar(&regDir, "registry", "", "model registry directory (default: the config's registry.path)")
+	f.StringVar(&ref, "model", "", "model in the registry: NAME, NAME@ALIAS or NAME@VERSION (default: the config's name@production)")
+	f.StringVar(&bundleDir, "bundle", "", "a model bundle directory to use instead of the registry")
+	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (required)")
+	f.StringVar(&fromS, "from", "", "window start, inclusive")
+	f.StringVar(&toS, "to", "", "window end, exclusive (default now with --last)")
+	f.StringVar(&lastS, "last", "", "window length back from --to, e.g. 7d, 36h, 1d12h")
+	f.StringVar(&out, "out", "", "also write the JSON report to this file")
+	f.addJSON()
+	if err := f.parse(e, args); err != nil {
+		return err
+	}
+	if f.NArg() > 0 {
+		return usageError(fmt.Sprintf("monitor: unexpected argument %q", f.Arg(0)))
+	}
+	if logDir == "" {
+		return usageError("monitor: --log DIR is required (the prediction log directory)")
+	}
+	var cfg *config.Config
+	if cfgPath != "" {
+		var err error
+		if cfg, err = loadConfig(cfgPath); err != nil {
+			return err
+		}
+	}
+	from, to, err := monitorWindow(cfg, fromS, toS, lastS, time.Now())
+	if err != nil {
+		return err
+	}
+	dir, version, err := monitorBundle(f, cfg, cfgPath, regDir, ref, bundleDir)
+	if err != nil {
+		return err
+	}
+	b, err := monitor.LoadBaseline(dir)
+	if err != nil {
+		return err
+	}
+	b.Version = version
+	r, err := monitor.Run(ctx, b, logDir, from, to, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		if err := fsx.WriteJSON(out, r); err != nil {
+			return fmt.Errorf("monitor: %w", err)
+		}
+		e.log.Info("monitor: report written", "file", out)
+	}
+	if f.jsonOut {
+		err = writeJSON(e, r)
+	} else {
+		err = r.WriteText(e.stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	if r.Retrain {
+		return &reportedErr{errRetrain}
+	}
+	return nil
+}
+
+// monitorWindow turns the window flags into [from, to); a zero end is
+// open.
+func monitorWindow(cfg *config.Config, fromS, toS, lastS string, now time.Time) (from, to time.Time, err error) {
+	if lastS != "" && fromS != "" {
+		return from, to, usageError("monitor: give --from or --last, not both")
+	}
+	if fromS != "" {
+		if from, err = parseWhen(fromS); err != nil {
+			return from, to, usageError("monitor: --from: " + err.Error())
+		}
+	}
+	if toS != "" {
+		if to, err = parseWhen(toS); err != nil {
+			return from, to, usageError("monitor: --to: " + err.Error())
+		}
+	}
+	if fromS != "" || (toS != "" && lastS == "") {
+		if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+			return from, to, usageError("monitor: --to must be after --from")
+		}
+		return from, to, nil
+	}
+	// --last, or the config's window, or 7 days, back from --to or now.
+	window := lastS
+	if window == "" && cfg != nil {
+		window = cfg.Monitor.Window
+	}
+	if window == "" {
+		window = config.DefaultMonitorWindow
+	}
+	d, err := config.ParseWindow(window)
+	if err != nil {
+		if lastS != "" {
+			return from, to, usageError("monitor: --last: " + err.Error())
+		}
+		return from, to, err // the config was validated: unreachable
+	}
+	if to.IsZero() {
+		to = now.UTC()
+	}
+	return to.Add(-d), to, nil
+}
+
+// parseWhen reads a time: RFC 3339, or a date or date and time in UTC.
+func parseWhen(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (2026-11-25, 2026-11-25T10:00:00 or RFC 3339)", s)
+}
+
+// monitorBundle finds the bundle directory: --bundle, or the registry's
+// version of --model (default the config's name@production). version is
+// 0 for a bundle directory.
+func monitorBundle(f *flags, cfg *config.Config, cfgPath, regDir, ref, bundleDir string) (dir string, version int, err error) {
+	if bundleDir != "" {
+		if ref != "" || regDir != "" {
+			return "", 0, usageError("monitor: --bundle names the model itself; drop --model and --registry")
+		}
+		return bundleDir, 0, nil
+	}
+	if ref == "" {
+		if cfg == nil {
+			return "", 0, usageError("monitor: name the model: --bundle DIR, or --model NAME@production with --registry, or --config")
+		}
+		ref = cfg.Name + "@production"
+	}
+	if !strings.Contains(ref, "@") {
+		ref += "@production"
+	}
+	store, err := openRegistry(f, regDir, cfgPath)
+	if err != nil {
+		return "", 0, err
+	}
+	name, version, err := store.Resolve(ref)
+	if err != nil {
+		return "", 0, fmt.Errorf("monitor: %s: %w", ref, err)
+	}
+	dir, err = store.VersionDir(name, version)
+	if err != nil {
+		return "", 0, fmt.Errorf("monitor: %w", err)
+	}
+	return dir, version, nil
+}

@@ -1,0 +1,109 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+// This file is the monitor without a bundle or a prediction log: a
+// baseline built in memory from a training table, and a window given as
+// a table. A backtest that replays history week by week uses it.
+
+// NewBaseline builds in memory the baseline that a bundle registered
+// from train would hold: the profile of train, and the reference sample
+// that WriteReference would write (n rows drawn with seed; validScores,
+// if any, as the probability's baseline). inputs name the columns to
+// watch; their types are train's. The baseline has no name, version or
+// test metrics.
+func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) (*Baseline, error) {
+	const op = "new baseline"
+	prof, err := ingest.ProfileTable(ctx, train, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	d, err := drawReference(train, inputs, validScores, n, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer d.release()
+	ref := &Reference{Inputs: map[string][]any{}, Types: map[string]string{}, Rows: d.rows, TrainRows: train.NumRows(),
+		Scores: d.scores, ValidRows: int64(len(validScores)), Seed: seed}
+	b := &Baseline{Profile: prof, Reference: ref}
+	for k, f := range d.fields {
+		vals, err := values(d.arrays[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: input %q: %w", op, f.Name, err)
+		}
+		ref.Inputs[f.Name] = vals
+		ref.Types[f.Name] = typeName(f.Type)
+		b.Inputs = append(b.Inputs, features.Input{Name: f.Name, Type: typeName(f.Type)})
+	}
+	return b, nil
+}
+
+// CompareTable compares a window given as a table (its columns named as
+// b's inputs; a missing column counts as missing values) and, if proba
+// is not nil, the model's probabilities on its rows (one per row) with
+// b. It is Compute for data that is not in a prediction log: no labels,
+// so no performance. It fails on bad thresholds or a proba of the wrong
+// length.
+func CompareTable(b *Baseline, win arrow.Table, proba []float64, t Thresholds) (*Report, error) {
+	rows := int(win.NumRows())
+	if proba != nil && len(proba) != rows {
+		return nil, fmt.Errorf("monitor: %d probabilities for %d rows", len(proba), rows)
+	}
+	r, t, err := newReport(b, t)
+	if err != nil {
+		return nil, err
+	}
+	r.Predictions = rows
+	cols := map[string][]any{}
+	for _, in := range b.Inputs {
+		j := win.Schema().FieldIndices(in.Name)
+		if len(j) != 1 {
+			r.Notes = append(r.Notes, fmt.Sprintf("the window has no column %q: its values count as missing", in.Name))
+			continue
+		}
+		var vals []any
+		for _, ch := range win.Column(j[0]).Data().Chunks() {
+			v, err := values(ch)
+			if err != nil {
+				return nil, fmt.Errorf("monitor: column %q: %w", in.Name, err)
+			}
+			vals = append(vals, v...)
+		}
+		cols[in.Name] = vals
+	}
+	w := window{rows: rows, inputs: func(name string) iter.Seq[any] {
+		vals, ok := cols[name]
+		return func(yield func(any) bool) {
+			for i := range rows {
+				var v any
+				if ok {
+					v = vals[i]
+				}
+				if !yield(v) {
+					return
+				}
+			}
+		}
+	}}
+	if proba != nil {
+		w.scores = func(yield func(float64) bool) {
+			for _, p := range proba {
+				if !yield(p) {
+					return
+				}
+			}
+		}
+	}
+	compare(b, r, t, w)
+	decide(r, t)
+	return r, nil
+}
