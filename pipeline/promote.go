@@ -9,6 +9,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/crash"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
 )
 
@@ -169,6 +170,24 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 		files[bundle.EvaluationFile] = s.Evaluation
 	}
 	if _, err := SaveTrained(tmp, s, files); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	// A seeded sample of the training rows and of the validation scores:
+	// what the monitor compares live traffic with (KS, Wasserstein).
+	var scores []float64
+	if s.TestSet.Classes == 2 {
+		if s.validProba == nil {
+			if err := s.matrices(); err != nil {
+				return err
+			}
+		}
+		scores = s.validPredictions()
+	}
+	inputs := make([]string, len(s.Features.Inputs))
+	for i, in := range s.Features.Inputs {
+		inputs[i] = in.Name
+	}
+	if err := monitor.WriteReference(tmp, s.Splits.Train, inputs, scores, monitor.DefaultReferenceRows, cfg.Seed); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
 	crash.Point("register-start")
