@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&regDir, "registry", "", "model registry directory (default: the config's registry.path)")
 	f.StringVar(&ref, "model", "", "model in the registry: NAME, NAME@ALIAS or NAME@VERSION (default: the config's name@production)")
 	f.StringVar(&bundleDir, "bundle", "", "a model bundle directory to use instead of the registry")
-	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (required)")
+	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (default with a registry: REGISTRY/predictions/NAME, where mlserve --registry writes it)")
 	f.StringVar(&fromS, "from", "", "window start, inclusive")
 	f.StringVar(&toS, "to", "", "window end, exclusive (default now with --last)")
 	f.StringVar(&lastS, "last", "", "window length back from --to, e.g. 7d, 36h, 1d12h")
@@ -50,9 +51,6 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	}
 	if f.NArg() > 0 {
 		return usageError(fmt.Sprintf("monitor: unexpected argument %q", f.Arg(0)))
-	}
-	if logDir == "" {
-		return usageError("monitor: --log DIR is required (the prediction log directory)")
 	}
 	var cfg *config.Config
 	if cfgPath != "" {
@@ -68,6 +66,13 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	dir, version, err := monitorBundle(f, cfg, cfgPath, regDir, ref, bundleDir)
 	if err != nil {
 		return err
+	}
+	if logDir == "" && bundleDir == "" {
+		// Where mlserve --registry logs by default: REGISTRY/predictions/NAME.
+		logDir = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(dir))), "predictions", filepath.Base(filepath.Dir(dir)))
+	}
+	if logDir == "" {
+		return usageError("monitor: --log DIR is required with --bundle (the prediction log directory)")
 	}
 	b, err := monitor.LoadBaseline(dir)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/ingest"
 )
 
 // The tests below run real processes: the mlpipe and mlserve binaries,
@@ -330,3 +336,125 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-15):], "\n")
 }
 
+// TestMonitorReplay replays a week of June flights from the fixture
+// through a real mlserve (batches of 50, each flight's true label sent
+// afterwards as a delayed label), stops it so that the prediction log is
+// flushed, and runs `mlpipe monitor` on that log: every prediction and
+// label is there, and the report covers drift and performance.
+func TestMonitorReplay(t *testing.T) {
+	mlpipe, mlserve := binaries(t)
+	reg := fixtureRegistry(t, mlpipe)
+	srv := start(t, mlserve, "--registry", reg, "--model", "flights-delay")
+	cfg, err := config.Load("../../testdata/flights-10k.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ingest.Load(context.Background(), cfg.Data, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Release()
+	week, err := ingest.TimeSlice(context.Background(), ds.Table, "date",
+		time.Date(2001, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2001, 6, 8, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer week.Release()
+	labels, err := cfg.Label.Derive(week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates, dist := column(t, week, "date"), column(t, week, "distance")
+	orig, dest := column(t, week, "origin"), column(t, week, "destination")
+	n := int(week.NumRows())
+	client := &http.Client{Timeout: 10 * time.Second}
+	post := func(path, id string, body any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+srv.addr+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Request-Id", id)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			msg, _ := io.ReadAll(resp.Body)
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, msg)
+		}
+	}
+	const batch = 50
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		var instances, truth []map[string]any
+		id := fmt.Sprintf("replay-%d", lo)
+		for i := lo; i < hi; i++ {
+			instances = append(instances, map[string]any{"date": dates[i], "distance": dist[i], "origin": orig[i], "destination": dest[i]})
+			truth = append(truth, map[string]any{"id": fmt.Sprintf("%s#%d", id, i-lo), "label": labels.Y[i] == 1})
+		}
+		post("/v1/models/flights-delay/predict", id, map[string]any{"instances": instances})
+		post("/v1/models/flights-delay/labels", id+"-labels", map[string]any{"labels": truth})
+	}
+	// SIGINT: mlserve drains and closes the log.
+	_ = srv.cmd.Process.Signal(os.Interrupt)
+	if err := srv.cmd.Wait(); err != nil {
+		t.Fatalf("mlserve exit: %v\n%s", err, srv.logs.String())
+	}
+	out, err := exec.Command(mlpipe, "monitor", "--registry", reg, "--model", "flights-delay",
+		"--from", "2000-01-01T00:00:00Z", "--to", time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "--json").Output()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() != 6 { // 6: retrain recommended, also a report
+		t.Fatalf("monitor: %v\n%s%s", err, out, ee.Stderr)
+	}
+	var r struct {
+		Status      string `json:"status"`
+		Predictions int    `json:"predictions"`
+		Features    []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"features"`
+		Performance *struct {
+			Labelled int      `json:"labelled"`
+			ROCAUC   *float64 `json:"roc_auc"`
+		} `json:"performance"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("monitor --json: %v\n%s", err, out)
+	}
+	if r.Predictions != n || r.Performance == nil || r.Performance.Labelled != n || r.Performance.ROCAUC == nil {
+		t.Errorf("monitor saw %d predictions, performance %+v; want %d predictions, all labelled, an AUC", r.Predictions, r.Performance, n)
+	}
+	var names []string
+	for _, f := range r.Features {
+		names = append(names, f.Name)
+	}
+	// The timestamp is watched as its hour of day and day of week
+	// (docs/monitoring.md).
+	if got, want := strings.Join(names, ","), "date:hour,date:day_of_week,distance,origin,destination"; got != want {
+		t.Errorf("features in the report: %s, want %s", got, want)
+	}
+	t.Logf("replayed %d June flights: status %s, AUC %.4f", n, r.Status, *r.Performance.ROCAUC)
+}
+
+// column returns a column's values as JSON request values: timestamps
+// as "2001-06-15T08:30:00", the rest as they are.
+func column(t *testing.T, tbl arrow.Table, name string) []any {
+	t.Helper()
+	j := tbl.Schema().FieldIndices(name)[0]
+	var out []any
+	for _, ch := range tbl.Column(j).Data().Chunks() {
+		for i := range ch.Len() {
+			switch a := ch.(type) {
+			case *array.Timestamp:
+				out = append(out, time.UnixMicro(int64(a.Value(i))).UTC().Format("2006-01-02T15:04:05"))
+			case *array.Int64:
+				out = append(out, a.Value(i))
+			case *array.String:
+				out = append(out, a.Value(i))
+			default:
+				t.Fatalf("column %s: unexpected type %s", name, ch.DataType())
+			}
+		}
+	}
+	return out
+}
