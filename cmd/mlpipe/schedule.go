@@ -1,12 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -21,14 +26,16 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 			"point (it is recorded as cancelled), waits up to --grace for it, and exits 0.\n\n"+
 			"Times are UTC unless --timezone (or schedule.timezone) says otherwise: in local time\n"+
 			"a 02:30 job does not run on the spring-forward day.\n\n"+exitCodesHelp)
-	var cfgPath, spec, tz, registryDir, cacheDir, out string
-	var grace time.Duration
+	var cfgPath, spec, tz, registryDir, cacheDir, out, policy string
+	var grace, maxAge time.Duration
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required)")
 	f.StringVar(&spec, "cron", "", `schedule: a 5-field cron spec ("0 3 * * *") or a descriptor ("@daily", "@every 6h"); default the config's schedule.cron`)
 	f.StringVar(&tz, "timezone", "", "IANA time zone of the schedule (default the config's schedule.timezone, else UTC)")
 	f.StringVar(&registryDir, "registry", "", "model registry (default the config's registry.path; required one way or the other)")
 	f.StringVar(&cacheDir, "cache", "", "step cache directory (default the config's cache.path)")
 	f.StringVar(&out, "out", "", `output directory of each run ("" writes nothing beside the registry's run record)`)
+	f.StringVar(&policy, "policy", "", "always: retrain at every tick; drift: run the monitor on the prediction log first and retrain only if it recommends it (default the config's schedule.policy, else always)")
+	f.DurationVar(&maxAge, "max-age", 0, "drift policy: retrain anyway once the production model is this old (default the config's schedule.max_age; 0: no limit)")
 	f.DurationVar(&grace, "grace", time.Minute, "on SIGTERM, how long to wait for a running job to reach a safe point")
 	if err := f.parse(e, args); err != nil {
 		return err
@@ -60,6 +67,15 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	if registryDir == "" {
 		registryDir = cfg.Registry.Path
 	}
+	if policy == "" {
+		policy = cmp.Or(cfg.Schedule.Policy, "always")
+	}
+	if policy != "always" && policy != "drift" {
+		return usageError(fmt.Sprintf("--policy: want always or drift, got %q", policy))
+	}
+	if !f.changed("max-age") {
+		maxAge = cfg.Schedule.MaxAge
+	}
 	if registryDir == "" {
 		return usageError("a schedule needs a registry: pass --registry or set registry.path in the config")
 	}
@@ -71,6 +87,17 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	s := &pipeline.Scheduler{
 		Spec: spec, Location: loc, Grace: grace, Log: e.log,
 		Job: func(jctx context.Context, tick time.Time) error {
+			if policy == "drift" {
+				retrain, why, err := shouldRetrain(jctx, cfg, registryDir, tick, maxAge, e)
+				if err != nil {
+					return err
+				}
+				if !retrain {
+					e.log.Info("schedule: no retrain", "policy", policy, "why", why)
+					return nil
+				}
+				e.log.Info("schedule: retrain", "policy", policy, "why", why)
+			}
 			args := append(append([]string(nil), runArgs...), "--now", tick.UTC().Format(time.RFC3339))
 			err := runPipeline(jctx, e, args)
 			switch {
@@ -86,10 +113,57 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 			return err
 		},
 	}
+	e.log.Info("schedule: policy", "policy", policy, "max_age", maxAge)
 	if err := s.Run(ctx); err != nil {
 		return err
 	}
 	ran, skipped, panicked := s.Stats()
 	e.log.Info("schedule: stopped", "ran", ran, "skipped", skipped, "panicked", panicked)
 	return nil
+}
+
+// shouldRetrain is the drift policy's decision at a tick: retrain when
+// there is no production model yet, when it is older than maxAge (if
+// set), or when the monitor, run on the prediction log's window before
+// the tick (monitor.window, default 7 days), recommends it.
+func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir string, tick time.Time, maxAge time.Duration, e *env) (bool, string, error) {
+	store, err := registry.Open(registryDir)
+	if err != nil {
+		return false, "", err
+	}
+	name, version, err := store.Resolve(cfg.Name + "@production")
+	if errors.Is(err, registry.ErrNotFound) {
+		return true, "no production model yet", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	dir, err := store.VersionDir(name, version)
+	if err != nil {
+		return false, "", err
+	}
+	b, err := monitor.LoadBaseline(dir)
+	if err != nil {
+		return false, "", err
+	}
+	b.Version = version
+	if age := tick.Sub(b.Info.CreatedAt); maxAge > 0 && age > maxAge {
+		return true, fmt.Sprintf("production v%d is %s old (max_age %s)", version, age.Round(time.Minute), maxAge), nil
+	}
+	window, err := config.ParseWindow(cmp.Or(cfg.Monitor.Window, config.DefaultMonitorWindow))
+	if err != nil {
+		return false, "", err
+	}
+	logDir := filepath.Join(registryDir, "predictions", name)
+	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Sprintf("no prediction log at %s yet", logDir), nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if r.Retrain {
+		return true, "monitor: " + strings.Join(r.Reasons, "; "), nil
+	}
+	return false, fmt.Sprintf("monitor: %s over %d predictions", r.Status, r.Predictions), nil
 }

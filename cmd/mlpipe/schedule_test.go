@@ -72,3 +72,36 @@ func TestSchedule(t *testing.T) {
 		t.Errorf("production = %d, %v after the scheduled run; want 1", v, err)
 	}
 }
+
+// TestScheduleDriftPolicy: under the drift policy the first tick trains
+// (there is no production model), and later ticks ask the monitor first:
+// with no traffic logged yet there is nothing to retrain for.
+func TestScheduleDriftPolicy(t *testing.T) {
+	reg := t.TempDir()
+	store, err := registry.Open(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"schedule", "--config", fixtureConfig, "--registry", reg, "--cron", "@every 1s", "--policy", "drift"}, &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "no prediction log"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no tick consulted the monitor within 60 s:\n%s", stderr.String())
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), `why="no production model yet"`) {
+		t.Errorf("the first tick did not train for want of a model:\n%s", stderr.String())
+	}
+	if ids, _ := store.Runs(); len(ids) != 1 {
+		t.Errorf("%d runs, want 1: the drift policy retrained without a reason", len(ids))
+	}
+}
