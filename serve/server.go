@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Server. The zero value is usable: every zero field
@@ -41,6 +43,9 @@ type Options struct {
 	// if set, reports the sink's written and dropped counts for /metrics.
 	Sink      Sink
 	SinkStats func() (written, dropped uint64)
+	// Collectors are more metrics for /metrics (such as live drift
+	// gauges); they are collected at scrape time, off the request path.
+	Collectors []prometheus.Collector
 
 	// MaxBodyBytes limits a request body (default 8 MiB; larger: 413).
 	MaxBodyBytes int64
@@ -199,6 +204,9 @@ func New(opts Options) *Server {
 		patterns[i] = r.pattern
 	}
 	s.metrics = newMetrics(patterns, opts.SinkStats)
+	for _, c := range opts.Collectors {
+		s.metrics.reg.MustRegister(c)
+	}
 	for i := range s.routes {
 		r := &s.routes[i]
 		var h http.Handler = r.h

@@ -94,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		showVersion = fs.Bool("version", false, "print the code version (and an exported binary's model) and exit")
 		logDir      = fs.String("log-dir", "", "prediction log directory, read by `mlpipe monitor` (default with --registry: REGISTRY/predictions/NAME; else none)")
 		noLog       = fs.Bool("no-log", false, "do not log predictions")
+		driftWindow = fs.Int("drift-window", 10000, "live drift gauges on /metrics (mlserve_drift_psi) over this many recent requests; 0 disables them")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: mlserve --registry DIR --model NAME[@ALIAS|@VERSION] [flags]
@@ -202,23 +203,29 @@ Flags:
 			*logDir = filepath.Join(*regDir, "predictions", name)
 		}
 	}
+	var logs *logSink
 	if *logDir != "" && !*noLog {
-		sink, err := openLogSink(*logDir, log)
-		if err != nil {
+		if logs, err = openLogSink(*logDir, log); err != nil {
 			return err
 		}
 		defer func() {
-			if err := sink.close(10 * time.Second); err != nil {
+			if err := logs.close(10 * time.Second); err != nil {
 				log.Error("prediction log: close", "err", err)
 			}
 		}()
-		opts.Sink, opts.SinkStats = sink, sink.stats
+		opts.Sink, opts.SinkStats = logs, logs.stats
+	}
+	var s *serve.Server
+	var drift *liveDrift
+	if *driftWindow > 0 {
+		drift = newLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
+		opts.Sink, opts.Collectors = teeSink{log: logs, drift: drift}, append(opts.Collectors, drift)
 	}
 	log.Info("mlserve start", "version", version.Get(), "addr", ln.Addr().String(),
 		"registry", *regDir, "model", *ref, "bundle", *bundleDir, "poll", *poll,
 		"prediction_log", *logDir, "max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
 		"admin", adminMode(opts))
-	s := serve.New(opts)
+	s = serve.New(opts)
 	if opts.Registry != nil {
 		if _, err := s.Reload(ctx); err != nil {
 			return fmt.Errorf("load %s: %w", *ref, err)
@@ -233,6 +240,11 @@ Flags:
 			return err
 		}
 		s.SetModel(m)
+	}
+	if drift != nil {
+		dctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go drift.run(dctx, time.Second)
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()

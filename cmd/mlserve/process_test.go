@@ -344,7 +344,8 @@ func tail(s string) string {
 func TestMonitorReplay(t *testing.T) {
 	mlpipe, mlserve := binaries(t)
 	reg := fixtureRegistry(t, mlpipe)
-	srv := start(t, mlserve, "--registry", reg, "--model", "flights-delay")
+	// Live drift gauges over the last 300 requests: fewer than the week.
+	srv := start(t, mlserve, "--registry", reg, "--model", "flights-delay", "--drift-window", "300")
 	cfg, err := config.Load("../../testdata/flights-10k.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -395,6 +396,21 @@ func TestMonitorReplay(t *testing.T) {
 		}
 		post("/v1/models/flights-delay/predict", id, map[string]any{"instances": instances})
 		post("/v1/models/flights-delay/labels", id+"-labels", map[string]any{"labels": truth})
+	}
+	// The live gauges (refreshed every second, off the request path).
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := client.Get("http://" + srv.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if bytes.Contains(b, []byte(`mlserve_drift_psi{series="distance"}`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no live drift gauge on /metrics after 15 s")
+		}
 	}
 	// SIGINT: mlserve drains and closes the log.
 	_ = srv.cmd.Process.Signal(os.Interrupt)
