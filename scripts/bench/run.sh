@@ -251,7 +251,39 @@ else
 	PEER_VERSIONS="not measured (models.sh failed)"
 fi
 
-# --- 7. BENCHMARKS.md ----------------------------------------------------------
+# --- 7. Serving (scripts/bench/serve.sh) and the backtest ----------------------
+
+# serve.sh serves the model the models step registered (or trains one) and
+# writes its section into $TMP/serve.
+SERVE_MET=0; SERVE_JUDGED=0; SERVE_TOTAL=3; SERVE_FAILED=""
+SERVE_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping serving"
+elif GO="$GO" "$ROOT/scripts/bench/serve.sh" "$TMP/models/registry" "$TMP/serve"; then
+	# shellcheck source=/dev/null
+	source "$TMP/serve/serve.env"
+	SERVE_RAN=1
+else
+	SERVE_FAILED="serve.sh (exit status $?)"
+fi
+
+# The default backtest: 4 policies, weekly steps over the whole history.
+SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$TMP/simulate --json --log-level warn"
+SIM_S="" SIM_OK=0
+TARGET_SIM_S=300   # the whole default backtest, seconds (the issue's 5 minutes)
+if [ "$BENCH_QUICK" != 1 ]; then
+	log "$SIM_CMD"
+	t0=$(date +%s%N)
+	if bin/mlpipe simulate --config configs/flights.yaml --out "$TMP/simulate" --json --log-level warn >"$TMP/simulate.json" 2>"$TMP/simulate.err"; then
+		SIM_OK=1
+	else
+		MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }mlpipe simulate"
+	fi
+	t1=$(date +%s%N)
+	SIM_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) / 1e9 }')
+fi
+
+# --- 8. BENCHMARKS.md ----------------------------------------------------------
 
 # Other work on the machine slows every figure down; record how busy it was
 # (load average vs CPUs) so a reader can tell a noisy run.
@@ -263,7 +295,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((4 + MODELS_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + SERVE_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -283,8 +315,12 @@ else
 	ST_CSV="not measured (pandas: not available)"
 fi
 
-# The model targets were judged by models.sh.
-MET=$((MET + MODELS_MET)); JUDGED=$((JUDGED + MODELS_JUDGED))
+# The model targets were judged by models.sh, the serving ones by serve.sh.
+MET=$((MET + MODELS_MET + SERVE_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + SERVE_JUDGED))
+ST_SIM="not measured"
+if [ "$SIM_OK" -eq 1 ]; then
+	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
+fi
 
 # The issue names pandas 1.5 as the peer; say so if another version ran.
 PEER_VERSION=1.5
@@ -404,6 +440,32 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		fi
 		echo
 	fi
+	if [ "$SERVE_RAN" -eq 1 ]; then
+		cat "$TMP/serve/serve.md"
+	else
+		echo "## Serving"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/serve.sh failed (see the log of \`make bench\`)")."
+		echo
+	fi
+	echo "## Backtest: \`mlpipe simulate\`"
+	echo
+	if [ "$SIM_OK" -eq 1 ]; then
+		echo "\`$SIM_CMD\`: $(jq -r '.periods | length' "$TMP/simulate.json") weekly periods from $(jq -r '.periods[0].from[:10]' "$TMP/simulate.json"), model $(jq -r .model "$TMP/simulate.json"), $(jq -r .fits "$TMP/simulate.json") distinct fits."
+		echo
+		echo "| what | measured | target | status |"
+		echo "|---|---|---|---|"
+		echo "| the whole default backtest (4 policies), wall time | $(secs "$SIM_S") | ≤ $TARGET_SIM_S s | $ST_SIM |"
+		echo
+		echo "| policy | retrains | training time | mean ROC AUC over the periods |"
+		echo "|---|---|---|---|"
+		jq -r '.policies[] | "| \(.name) | \(.retrains) | \(.train_seconds * 10 | round / 10) s | \(if .mean_auc then (.mean_auc * 10000 | round / 10000) else "—" end) |"' "$TMP/simulate.json"
+		echo
+		echo "The AUC of every period and the chart are in the HTML report that \`mlpipe simulate\` writes (docs/monitoring.md)."
+	else
+		echo "Not measured$([ "$BENCH_QUICK" = 1 ] && echo " (BENCH_QUICK=1)" || echo ": mlpipe simulate failed ($(tail -n 1 "$TMP/simulate.err" 2>/dev/null))")."
+	fi
+	echo
 	echo "## Raw output"
 	echo
 	echo "<details><summary><code>$BENCH_CMD</code></summary>"
@@ -443,12 +505,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo
 	echo "</details>"
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
+	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
 } >"$TMP/BENCHMARKS.md"
 
 # Replace the old report only once the new one is complete.
 mv "$TMP/BENCHMARKS.md" "$OUT_DOC"
 log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
+[ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
 if [ -n "$MODELS_FAILED" ]; then
 	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
 	exit 1

@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# scripts/bench/serve.sh REGISTRY OUTDIR: measure mlserve on loopback beside
+# the ceiling (a minimal Go net/http server that only decodes the same JSON
+# and answers a fixed body, scripts/bench/ceiling), in the same run, and
+# write the "Serving" part of BENCHMARKS.md. run.sh calls it; it also runs
+# alone.
+#
+# REGISTRY holds the flights-delay model (run.sh passes the registry that
+# models.sh's `mlpipe run` filled; with an empty or missing REGISTRY this
+# script runs `bin/mlpipe run` into it first). OUTDIR receives:
+#   serve.md      the Markdown section
+#   serve-raw.md  the raw outputs, as <details> blocks
+#   serve.env     SERVE_MET / SERVE_JUDGED / SERVE_TOTAL and SERVE_FAILED,
+#                 in shell syntax for run.sh to source
+#
+# What it measures (wrk 4.1, 1 thread, 16 connections; server and load
+# generator share the machine's cores, as in the issue's reference):
+#   1. single-row requests at saturation: the ceiling, then mlserve's native
+#      API; throughput and latency percentiles, failed requests
+#   2. 1,000-row batches: the ceiling, mlserve native and mlserve OIP
+#      (columnar); rows per second
+#   3. a constant offered load of half the ceiling's single-row throughput
+#      (vegeta): p50, p99, p99.9 and max latency of mlserve (and of the
+#      ceiling at the same rate, for reference)
+#   4. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
+#
+# Knobs: SERVE_DURATION (default 10s) for each wrk and vegeta run,
+# SERVE_CONNS (default 16), SERVE_DATA (default data/flights-3m.parquet,
+# where the request rows come from). Needs wrk (apt package `wrk`), vegeta
+# (`go install github.com/tsenart/vegeta/v12@v12.13.0`), curl, jq; the
+# first two are installed when missing.
+
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: $0 REGISTRY OUTDIR" >&2; exit 2; }
+mkdir -p "$1" "$2"
+REG=$(realpath "$1")
+OUT=$(realpath "$2")
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+GO=${GO:-go}
+SERVE_DURATION=${SERVE_DURATION:-10s}
+SERVE_CONNS=${SERVE_CONNS:-16}
+SERVE_DATA=${SERVE_DATA:-data/flights-3m.parquet}
+MODEL=flights-delay
+TMP=$OUT
+APT_UPDATED=0
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
+
+# Targets from the issue (the only numbers typed into this file).
+TARGET_SINGLE_SHARE=0.70     # mlserve single-row req/s ÷ the ceiling's
+TARGET_P99_MS=2              # p99 at half the ceiling's throughput, ms
+TARGET_BATCH_ROWS=470000     # predictions/s in 1,000-row batches
+BATCH=1000                   # rows per batch request (the issue's figure)
+SERVE_TOTAL=3
+FAILED=()
+
+# --- Tools -------------------------------------------------------------------------
+
+command -v wrk >/dev/null 2>&1 || apt_install wrk || true
+command -v jq >/dev/null 2>&1 || apt_install jq || true
+VEGETA=$(command -v vegeta || echo "$($GO env GOPATH)/bin/vegeta")
+if [ ! -x "$VEGETA" ]; then
+	log "go install github.com/tsenart/vegeta/v12@v12.13.0"
+	(cd /tmp && $GO install github.com/tsenart/vegeta/v12@v12.13.0) || true
+fi
+write_env() {
+	{
+		printf 'SERVE_MET=%d\nSERVE_JUDGED=%d\nSERVE_TOTAL=%d\n' "$1" "$2" "$SERVE_TOTAL"
+		printf 'SERVE_FAILED=%q\n' "${FAILED[*]:-}"
+	} >"$OUT/serve.env"
+}
+if ! command -v wrk >/dev/null 2>&1 || [ ! -x "$VEGETA" ] || ! command -v jq >/dev/null 2>&1; then
+	FAILED+=("wrk, vegeta or jq unavailable")
+	echo "## Serving" >"$OUT/serve.md"; echo; echo "Not measured: wrk, vegeta or jq is not available." >>"$OUT/serve.md"
+	: >"$OUT/serve-raw.md"; write_env 0 0; exit 0
+fi
+
+# --- Model, servers, bodies --------------------------------------------------------
+
+if [ ! -d "$REG/models/$MODEL" ]; then
+	log "no $MODEL in $REG: bin/mlpipe run"
+	bin/mlpipe run --config configs/flights.yaml --registry "$REG" --cache "$OUT/cache" --out "" --log-level warn >/dev/null
+fi
+$GO build -o "$OUT/ceiling" ./scripts/bench/ceiling
+$GO run ./scripts/bench/bodies -data "$SERVE_DATA" -n "$BATCH" -o "$OUT"
+
+# free_port: a TCP port nothing listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PIDS=()
+cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+# wait_http URL: wait up to 30 s for URL to answer 200.
+wait_http() {
+	local i
+	for _ in $(seq 300); do
+		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+CEIL_PORT=$(free_port)
+"$OUT/ceiling" --addr "127.0.0.1:$CEIL_PORT" >"$OUT/ceiling.log" 2>&1 &
+PIDS+=($!)
+SERVE_PORT=$(free_port)
+bin/mlserve --registry "$REG" --model "$MODEL" --addr "127.0.0.1:$SERVE_PORT" >"$OUT/mlserve.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$SERVE_PORT/readyz" || { FAILED+=("mlserve did not become ready"); tail -n 20 "$OUT/mlserve.log" >&2; }
+wait_http "http://127.0.0.1:$CEIL_PORT/healthz" || FAILED+=("the ceiling server did not start")
+CEIL=http://127.0.0.1:$CEIL_PORT
+NATIVE=http://127.0.0.1:$SERVE_PORT/v1/models/$MODEL/predict
+OIP=http://127.0.0.1:$SERVE_PORT/v2/models/$MODEL/infer
+VERSION=$(curl -fsS "http://127.0.0.1:$SERVE_PORT/v2/models/$MODEL" 2>/dev/null | jq -r '.versions[0] // empty' || true)
+
+# A correct answer first: mlserve must score the bodies, not reject them.
+for pair in "single.json $NATIVE" "batch.json $NATIVE" "batch-oip.json $OIP"; do
+	set -- $pair
+	code=$(curl -sS -o "$OUT/check-$1" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$OUT/$1" "$2" || echo 000)
+	[ "$code" = 200 ] || FAILED+=("$1 answered $code: $(head -c 200 "$OUT/check-$1")")
+done
+
+# --- wrk ------------------------------------------------------------------------------
+
+cat >"$OUT/post.lua" <<'EOF'
+-- POST the file named by $BODY as JSON.
+local f = assert(io.open(os.getenv("BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# wrk_run NAME BODY URL: wrk into $OUT/wrk-NAME.txt.
+wrk_run() {
+	log "wrk $1: $SERVE_CONNS connections, $SERVE_DURATION"
+	BODY="$OUT/$2" wrk -t1 -c"$SERVE_CONNS" -d"$SERVE_DURATION" --latency -s "$OUT/post.lua" "$3" >"$OUT/wrk-$1.txt" 2>&1 ||
+		FAILED+=("wrk $1")
+}
+# wrk_rps NAME: requests/s. wrk_ms NAME PCT: latency percentile in ms.
+# wrk_bad NAME: non-2xx responses and socket errors.
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/wrk-$1.txt"; }
+wrk_ms() {
+	awk -v p="$2%" '$1 == p {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000
+		print v }' "$OUT/wrk-$1.txt"
+}
+wrk_bad() {
+	awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i } END { print n + 0 }' "$OUT/wrk-$1.txt"
+}
+
+# Warm both servers up (JIT-free, but caches, pools and the page cache).
+SERVE_DURATION=2s wrk_run warmup single.json "$NATIVE"
+wrk_run ceiling-single single.json "$CEIL"
+wrk_run native-single single.json "$NATIVE"
+wrk_run ceiling-batch batch.json "$CEIL"
+wrk_run native-batch batch.json "$NATIVE"
+wrk_run oip-batch batch-oip.json "$OIP"
+
+# --- vegeta at half the ceiling's single-row throughput ------------------------------
+
+CEIL_RPS=$(wrk_rps ceiling-single)
+RATE=$(awk -v r="${CEIL_RPS:-0}" 'BEGIN { printf "%d", r / 2 }')
+# vegeta_run NAME URL: a constant-rate attack; latencies (ns) and codes to a CSV.
+vegeta_run() {
+	log "vegeta $1: $RATE requests/s for $SERVE_DURATION"
+	printf 'POST %s\nContent-Type: application/json\n@%s\n' "$2" "$OUT/single.json" >"$OUT/targets-$1.txt"
+	"$VEGETA" attack -rate="$RATE/s" -duration="$SERVE_DURATION" -targets="$OUT/targets-$1.txt" >"$OUT/vegeta-$1.bin" &&
+		"$VEGETA" encode --to csv "$OUT/vegeta-$1.bin" >"$OUT/vegeta-$1.csv" &&
+		"$VEGETA" report "$OUT/vegeta-$1.bin" >"$OUT/vegeta-$1.txt" || FAILED+=("vegeta $1")
+}
+# vegeta_ms NAME Q: the Q quantile (0..1) of the latencies, ms (nearest rank).
+vegeta_ms() {
+	cut -d, -f3 "$OUT/vegeta-$1.csv" | sort -n | awk -v q="$2" '{ v[NR] = $1 } END {
+		if (NR == 0) exit; k = int(q * NR + 0.999999); if (k < 1) k = 1; if (k > NR) k = NR; printf "%.3f\n", v[k] / 1e6 }'
+}
+vegeta_bad() { awk -F, '$2 != 200 { n++ } END { print n + 0 }' "$OUT/vegeta-$1.csv" 2>/dev/null || echo ""; }
+vegeta_n() { wc -l <"$OUT/vegeta-$1.csv" 2>/dev/null | tr -d ' '; }
+if [ "$RATE" -gt 0 ]; then
+	vegeta_run native "$NATIVE"
+	vegeta_run ceiling "$CEIL"
+else
+	FAILED+=("no ceiling throughput to set the vegeta rate from")
+fi
+
+# --- Go benchmarks of the predict path ------------------------------------------------
+
+log "go test -bench . ./serve"
+$GO test -run '^$' -bench . -benchmem -count 1 ./serve >"$OUT/serve-bench.txt" 2>&1 || FAILED+=("go test -bench ./serve")
+
+# --- Verdicts ---------------------------------------------------------------------------
+
+NAT_RPS=$(wrk_rps native-single)
+SHARE=$(awk -v a="${NAT_RPS:-}" -v b="${CEIL_RPS:-}" 'BEGIN { if (a != "" && b > 0) printf "%.3f", a / b }')
+NAT_BATCH_ROWS=$(awk -v r="$(wrk_rps native-batch)" -v n="$BATCH" 'BEGIN { if (r != "") printf "%.0f", r * n }')
+OIP_BATCH_ROWS=$(awk -v r="$(wrk_rps oip-batch)" -v n="$BATCH" 'BEGIN { if (r != "") printf "%.0f", r * n }')
+CEIL_BATCH_ROWS=$(awk -v r="$(wrk_rps ceiling-batch)" -v n="$BATCH" 'BEGIN { if (r != "") printf "%.0f", r * n }')
+BEST_BATCH_ROWS=$(printf '%s\n%s\n' "${NAT_BATCH_ROWS:-0}" "${OIP_BATCH_ROWS:-0}" | maximum)
+P99=$( [ -s "$OUT/vegeta-native.csv" ] && vegeta_ms native 0.99 || true)
+# Failed requests anywhere void the throughput verdicts.
+BAD=$(( $(wrk_bad native-single) + $(wrk_bad native-batch) + $(wrk_bad oip-batch) ))
+MET=0 JUDGED=0
+judge_cmp() { # judge_cmp VALUE OP TARGET
+	if [ -z "$1" ]; then echo "not measured"; return; fi
+	JUDGED=$((JUDGED + 1))
+	if awk -v a="$1" -v b="$3" "BEGIN { exit !(a $2 b) }" && [ "$BAD" -eq 0 ]; then MET=$((MET + 1)); echo "**met**"; else echo "**not met**"; fi
+}
+ST_SHARE=$(judge_cmp "$SHARE" ">=" "$TARGET_SINGLE_SHARE")
+ST_P99=$(judge_cmp "$P99" "<=" "$TARGET_P99_MS")
+ST_BATCH=$(judge_cmp "$BEST_BATCH_ROWS" ">=" "$TARGET_BATCH_ROWS")
+
+# --- Report ---------------------------------------------------------------------------
+
+pct() { awk -v x="$1" 'BEGIN { printf "%.0f %%", 100 * x }'; }
+ms() { [ -n "$1" ] && printf '%s ms' "$1" || echo "—"; }
+row() { # row LABEL NAME: a wrk table row.
+	echo "| $1 | $(or_na "$(wrk_rps "$2")" thousands) | $(ms "$(wrk_ms "$2" 50)") | $(ms "$(wrk_ms "$2" 99)") | $(wrk_bad "$2") |"
+}
+{
+	echo "## Serving: \`mlserve\`"
+	echo
+	echo "\`bin/mlserve --registry REG --model $MODEL\` (version ${VERSION:-?}, the gbdt model of the run above) and the ceiling, \`scripts/bench/ceiling\` (a Go net/http server that decodes the same JSON with encoding/json and answers a fixed body), on loopback in the same run. Load: wrk $(wrk --version 2>&1 | head -n 1 | awk '{print $2}') with 1 thread and $SERVE_CONNS connections for $SERVE_DURATION per row, sharing the $(nproc) CPUs with the server; request rows are the last rows of \`$SERVE_DATA\` (\`scripts/bench/bodies\`). Command: \`scripts/bench/serve.sh\` (from \`make bench\`)."
+	echo
+	echo "| what | measured | target | status |"
+	echo "|---|---|---|---|"
+	echo "| single-row throughput, mlserve ÷ ceiling | $(or_na "$NAT_RPS" thousands) ÷ $(or_na "$CEIL_RPS" thousands) req/s = $(or_na "$SHARE" pct) | ≥ $(pct "$TARGET_SINGLE_SHARE") | $ST_SHARE |"
+	echo "| p99 latency at $(thousands "$RATE") req/s (half the ceiling's throughput), vegeta | $(ms "$P99"); p99.9 $(ms "$( [ -s "$OUT/vegeta-native.csv" ] && vegeta_ms native 0.999)"); $(vegeta_bad native 2>/dev/null) failed of $(vegeta_n native 2>/dev/null) | ≤ $TARGET_P99_MS ms | $ST_P99 |"
+	echo "| predictions/s in $BATCH-row batches (best of native and OIP) | $(or_na "$BEST_BATCH_ROWS" thousands) (native $(or_na "$NAT_BATCH_ROWS" thousands), OIP $(or_na "$OIP_BATCH_ROWS" thousands)); $(awk -v a="${BEST_BATCH_ROWS:-0}" -v b="${CEIL_BATCH_ROWS:-0}" 'BEGIN { if (b > 0) printf "%.0f %% of the ceiling'"'"'s %s rows/s decoded", 100 * a / b, b }' | sed "s/ \([0-9]*\) rows/ $(thousands "${CEIL_BATCH_ROWS:-0}") rows/") | ≥ $(thousands "$TARGET_BATCH_ROWS") | $ST_BATCH |"
+	echo
+	echo "Failed requests (non-2xx, socket errors) during the wrk runs: $BAD."
+	echo
+	echo "| wrk run | requests/s | p50 | p99 | failed |"
+	echo "|---|---|---|---|---|"
+	row "ceiling, single row" ceiling-single
+	row "mlserve native, single row" native-single
+	row "ceiling, $BATCH-row batch" ceiling-batch
+	row "mlserve native, $BATCH-row batch" native-batch
+	row "mlserve OIP (columnar), $BATCH-row batch" oip-batch
+	echo
+	if [ -s "$OUT/vegeta-native.csv" ]; then
+		echo "| vegeta, $(thousands "$RATE") req/s constant | p50 | p99 | p99.9 | max | failed |"
+		echo "|---|---|---|---|---|---|"
+		for n in native ceiling; do
+			echo "| $([ $n = native ] && echo mlserve native || echo ceiling) | $(ms "$(vegeta_ms $n 0.5)") | $(ms "$(vegeta_ms $n 0.99)") | $(ms "$(vegeta_ms $n 0.999)") | $(ms "$(vegeta_ms $n 1)") | $(vegeta_bad $n) of $(vegeta_n $n) |"
+		done
+		echo
+	fi
+	echo "Go benchmarks of the predict path (\`go test -run '^\$' -bench . -benchmem ./serve\`), per stage:"
+	echo
+	echo "| benchmark | ns/op | B/op | allocs/op | other |"
+	echo "|---|---|---|---|---|"
+	awk '$1 ~ /^Benchmark/ {
+		ns = b = al = ""; other = ""
+		for (i = 3; i < NF; i += 2) {
+			if ($(i + 1) == "ns/op") ns = $i
+			else if ($(i + 1) == "B/op") b = $i
+			else if ($(i + 1) == "allocs/op") al = $i
+			else other = other (other == "" ? "" : ", ") $i " " $(i + 1)
+		}
+		name = $1; sub(/-[0-9]+$/, "", name)
+		printf "| %s | %s | %s | %s | %s |\n", name, ns, b, al, other
+	}' "$OUT/serve-bench.txt"
+	echo
+	if [ "${#FAILED[@]}" -gt 0 ]; then
+		echo "Steps that failed: ${FAILED[*]}."
+		echo
+	fi
+} >"$OUT/serve.md"
+
+details() { # details TITLE FILE
+	echo; echo "<details><summary>$1</summary>"; echo; echo '```text'; cat "$2" 2>/dev/null || true; echo '```'; echo; echo "</details>"
+}
+{
+	for n in ceiling-single native-single ceiling-batch native-batch oip-batch; do details "wrk $n" "$OUT/wrk-$n.txt"; done
+	for n in native ceiling; do [ -s "$OUT/vegeta-$n.txt" ] && details "vegeta report, $n" "$OUT/vegeta-$n.txt"; done
+	details "go test -bench ./serve" "$OUT/serve-bench.txt"
+} >"$OUT/serve-raw.md"
+write_env "$MET" "$JUDGED"
