@@ -279,15 +279,51 @@ func TestMonitor(t *testing.T) {
 		}
 	})
 
-	t.Run("OK/RegistryProfileOnly", func(t *testing.T) {
-		// The registered version has no reference files yet: PSI from the
-		// profile, and the summary says so.
+	t.Run("OK/Registry", func(t *testing.T) {
+		// mlpipe run writes the reference sample into every version.
 		logDir := fx.writeLog(t, nil)
 		stdout, stderr, code := runMonitorCLI(t, append([]string{"--config", fixtureConfig, "--registry", fx.registry, "--log", logDir}, window...)...)
 		if code != exitOK {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 		}
-		for _, s := range []string{"monitor    flights-delay v1", "training profile only", "has no reference.arrow"} {
+		for _, s := range []string{"monitor    flights-delay v1", "training profile and reference sample"} {
+			if !strings.Contains(stdout, s) {
+				t.Errorf("stdout lacks %q:\n%s", s, stdout)
+			}
+		}
+	})
+
+	t.Run("OK/ProfileOnly", func(t *testing.T) {
+		// A bundle without the reference files (made before they existed):
+		// PSI from the profile, and the summary says so.
+		store, err := registry.Open(fx.registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := store.VersionDir("flights-delay", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		des, _ := os.ReadDir(src)
+		for _, de := range des {
+			if strings.HasPrefix(de.Name(), "reference") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, de.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, de.Name()), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		logDir := fx.writeLog(t, nil)
+		stdout, stderr, code := runMonitorCLI(t, append([]string{"--config", fixtureConfig, "--bundle", dir, "--log", logDir}, window...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		for _, s := range []string{"training profile only", "has no reference.arrow"} {
 			if !strings.Contains(stdout, s) {
 				t.Errorf("stdout lacks %q:\n%s", s, stdout)
 			}
