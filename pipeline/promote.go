@@ -51,14 +51,13 @@ func (gateStage) Name() string { return "gate" }
 
 func (gateStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
-	metric := cfg.Gate.Metric
-	if metric == "" {
-		metric = "roc_auc"
-	}
-	m, err := SelectionMetric(metric, s.TestSet.Classes)
+	// No gate.metric: the selection metric's default for the task
+	// (roc_auc for a binary one, log_loss for a multiclass one).
+	m, err := SelectionMetric(cfg.Gate.Metric, s.TestSet.Classes)
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
+	metric := m.Name
 	if s.testProba == nil {
 		if err := s.matrices(); err != nil {
 			return err

@@ -33,6 +33,10 @@ type Summary struct {
 	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
 	Error       string            `json:"error,omitempty"`
 	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+	// Report is the run's HTML report (a run with a registry).
+	Report string `json:"report,omitempty"`
+	// Dashboard is the command that serves the registry's dashboard.
+	Dashboard string `json:"dashboard,omitempty"`
 	// Serve is the command that serves the registry's production model
 	// (a run with a registry that finished).
 	Serve string `json:"serve,omitempty"`

@@ -54,6 +54,8 @@ func commands() []command {
 		{"schedule", "run the pipeline on a cron schedule, one run at a time", runSchedule},
 		{"simulate", "backtest retraining policies on the real history", runSimulate},
 		{"monitor", "compare the prediction log with the training data; say whether to retrain", runMonitor},
+		{"report", "write (or open) a run's self-contained HTML report", runReport},
+		{"ui", "serve the dashboard of runs, models and monitoring", runUI},
 		{"version", "print the code version", runVersion},
 	}
 }

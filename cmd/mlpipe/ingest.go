@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/report"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -201,6 +203,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	if runErr != nil {
 		sum.Error = runErr.Error()
 	}
+	if recorded {
+		sum.Dashboard = dashboardCommand(cfg)
+	}
 	if runErr == nil && recorded {
 		sum.Serve = serveCommand(cfg)
 	}
@@ -208,6 +213,8 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		sum.RunID, sum.ResumedFrom = state.RunID, resume
 		if err := saveRunRecord(cfg, sum); err != nil {
 			e.log.Error("run record not saved", "err", err)
+		} else if err := saveRunReport(cfg, sum, state); err != nil {
+			e.log.Error("run report not written", "err", err)
 		}
 	}
 	if out != "" && !errors.Is(runErr, context.Canceled) {
@@ -291,6 +298,16 @@ func serveCommand(cfg *config.Config) string {
 	return fmt.Sprintf("%s --registry %s --model %s@production --addr 127.0.0.1:8080", server, relPath(cfg.Registry.Path), cfg.Name)
 }
 
+// dashboardCommand is the command that serves the dashboard of the
+// config's registry.
+func dashboardCommand(cfg *config.Config) string {
+	self := "mlpipe"
+	if exe, err := os.Executable(); err == nil {
+		self = relPath(exe)
+	}
+	return fmt.Sprintf("%s ui --registry %s   (then open http://127.0.0.1:8090)", self, relPath(cfg.Registry.Path))
+}
+
 // relPath returns p relative to the working directory if it lies below
 // it, else p made absolute.
 func relPath(p string) string {
@@ -359,6 +376,40 @@ func resumeConfig(e *env, id, cfgPath, registryDir string) (*config.Config, erro
 	}
 	e.log.Info("resuming run", "run", id, "status", sum.Status, "stopped_at", failed)
 	return cfg, nil
+}
+
+// saveRunReport writes the run's HTML report (package report) into its
+// run record, and, when the run promoted its model, into that version's
+// bundle too (the one file added to a version after registration).
+func saveRunReport(cfg *config.Config, sum *pipeline.Summary, s *pipeline.State) error {
+	store, err := registry.Open(cfg.Registry.Path)
+	if err != nil {
+		return err
+	}
+	var b *bundle.Bundle
+	if s.Model != nil && s.Features != nil {
+		b = &bundle.Bundle{Features: s.Features, Model: s.Model}
+	}
+	var page bytes.Buffer
+	if err := report.Write(&page, sum, b); err != nil {
+		return err
+	}
+	dir, err := store.RunDir(sum.RunID)
+	if err != nil {
+		return err
+	}
+	if err := fsx.WriteFile(filepath.Join(dir, report.File), page.Bytes(), 0o644); err != nil {
+		return err
+	}
+	sum.Report = relPath(filepath.Join(dir, report.File))
+	if g := sum.Gate; g != nil && g.Promote && g.Version > 0 {
+		vdir, err := store.VersionDir(cfg.Name, g.Version)
+		if err != nil {
+			return err
+		}
+		return fsx.WriteFile(filepath.Join(vdir, report.File), page.Bytes(), 0o644)
+	}
+	return nil
 }
 
 // keepModels narrows the config's candidate models to the names listed.
@@ -537,6 +588,12 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 			}
 		}
 		line("wrote", "%s", strings.Join(paths, ", "))
+	}
+	if s.Report != "" {
+		line("report", "%s", s.Report)
+	}
+	if s.Dashboard != "" {
+		line("dashboard", "%s", s.Dashboard)
 	}
 	if s.Serve != "" {
 		line("serve", "%s", s.Serve)

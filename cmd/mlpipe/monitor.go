@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/ui"
 )
 
 // exitRetrain is `mlpipe monitor`'s exit code when it recommends
@@ -88,6 +90,19 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("monitor: %w", err)
 		}
 		e.log.Info("monitor: report written", "file", out)
+	}
+	if bundleDir == "" {
+		// Kept in the registry for the dashboard's monitoring page:
+		// REGISTRY/monitoring/NAME/TIME.json.
+		root, name := filepath.Dir(filepath.Dir(filepath.Dir(dir))), filepath.Base(filepath.Dir(dir))
+		kept := filepath.Join(root, ui.MonitoringDir, name, time.Now().UTC().Format("20060102T150405.000000Z")+".json")
+		if err := os.MkdirAll(filepath.Dir(kept), 0o755); err != nil {
+			return fmt.Errorf("monitor: %w", err)
+		}
+		if err := fsx.WriteJSON(kept, r); err != nil {
+			return fmt.Errorf("monitor: %w", err)
+		}
+		e.log.Info("monitor: report kept in the registry", "file", kept)
 	}
 	if f.jsonOut {
 		err = writeJSON(e, r)

@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/backtest"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/ui"
 )
 
 func runSimulate(ctx context.Context, e *env, args []string) error {
@@ -76,6 +77,17 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	if out != "" {
 		if err := writeBacktest(out, res); err != nil {
+			return err
+		}
+	}
+	if cfg.Registry.Path != "" {
+		// The dashboard shows the latest backtest of the registry:
+		// REGISTRY/backtests/NAME/backtest.json.
+		dir := filepath.Join(cfg.Registry.Path, ui.BacktestsDir, cfg.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+		if err := fsx.WriteJSON(filepath.Join(dir, "backtest.json"), res); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,390 @@
+package ui
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"image/color"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/mlpipe/mlpipe/backtest"
+	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/report"
+)
+
+// MonitoringDir is where the monitor's reports of model NAME are read
+// from: REGISTRY/monitoring/NAME/*.json, one monitor.Report each.
+const MonitoringDir = "monitoring"
+
+// maxWindows is how many of a model's latest monitor reports the page
+// shows.
+const maxWindows = 30
+
+// window is one monitor report and the label of its column.
+type window struct {
+	Label  string
+	Report *monitor.Report
+}
+
+type driftCell struct {
+	PSI    string
+	Status string
+}
+
+type driftRow struct {
+	Feature string
+	Cells   []driftCell
+}
+
+type modelMonitoring struct {
+	Name         string
+	Windows      []window
+	Drift        []driftRow
+	DriftChart   template.HTML
+	PerfChart    template.HTML
+	Unreadable   []string
+	Latest       *monitor.Report
+	PSIThreshold float64
+}
+
+type backtestView struct {
+	Path   string
+	Result *backtest.Result
+	Chart  template.HTML
+}
+
+type monitoringPage struct {
+	Models   []modelMonitoring
+	Backtest *backtestView
+	Dir      string
+}
+
+func (s *Server) handleMonitoring(w http.ResponseWriter, r *http.Request) {
+	names, err := s.store.Models()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := monitoringPage{Dir: filepath.Join(s.store.Root(), MonitoringDir)}
+	for _, name := range names {
+		m, err := readMonitoring(filepath.Join(p.Dir, name))
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		m.Name = name
+		p.Models = append(p.Models, m)
+	}
+	if p.Backtest, err = s.latestBacktest(); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.render(w, r, monitoringTmpl, "monitoring", "Monitoring", p)
+}
+
+// readMonitoring reads the monitor reports in dir (none if it does not
+// exist), oldest window first, and draws them.
+func readMonitoring(dir string) (modelMonitoring, error) {
+	var m modelMonitoring
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return m, err
+	}
+	type named struct {
+		file string
+		r    *monitor.Report
+	}
+	var reports []named
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			m.Unreadable = append(m.Unreadable, fmt.Sprintf("%s: %v", filepath.Base(f), err))
+			continue
+		}
+		var rep monitor.Report
+		if err := json.Unmarshal(data, &rep); err != nil {
+			m.Unreadable = append(m.Unreadable, fmt.Sprintf("%s: %v", filepath.Base(f), err))
+			continue
+		}
+		reports = append(reports, named{filepath.Base(f), &rep})
+	}
+	slices.SortStableFunc(reports, func(a, b named) int {
+		return cmp.Or(windowEnd(a.r).Compare(windowEnd(b.r)), strings.Compare(a.file, b.file))
+	})
+	if len(reports) > maxWindows {
+		reports = reports[len(reports)-maxWindows:]
+	}
+	if len(reports) == 0 {
+		return m, nil
+	}
+	var features []string
+	for _, n := range reports {
+		label := strings.TrimSuffix(n.file, ".json")
+		if t := windowEnd(n.r); !t.IsZero() {
+			label = t.UTC().Format("Jan 2 15:04")
+		}
+		m.Windows = append(m.Windows, window{Label: label, Report: n.r})
+		for _, f := range allSeries(n.r) {
+			if !slices.Contains(features, f.Name) {
+				features = append(features, f.Name)
+			}
+		}
+	}
+	m.Latest = reports[len(reports)-1].r
+	m.PSIThreshold = m.Latest.Thresholds.PSI
+	for _, name := range features {
+		row := driftRow{Feature: name}
+		for _, win := range m.Windows {
+			cell := driftCell{PSI: "—"}
+			for _, f := range allSeries(win.Report) {
+				if f.Name == name {
+					cell.Status = f.Status
+					if f.PSI != nil {
+						cell.PSI = fmt.Sprintf("%.3f", *f.PSI)
+					}
+				}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		m.Drift = append(m.Drift, row)
+	}
+	svg, err := driftChart(m.Windows, features, m.PSIThreshold)
+	if err != nil {
+		return m, err
+	}
+	m.DriftChart = report.InlineSVG(svg)
+	if svg, err = perfChart(m.Windows); err != nil {
+		return m, err
+	}
+	m.PerfChart = report.InlineSVG(svg)
+	return m, nil
+}
+
+// windowEnd is when a report's window ends (or starts, if it is open).
+func windowEnd(r *monitor.Report) time.Time {
+	if !r.To.IsZero() {
+		return r.To
+	}
+	return r.From
+}
+
+// allSeries are a report's features and its score series.
+func allSeries(r *monitor.Report) []monitor.Feature {
+	if r.Score == nil {
+		return r.Features
+	}
+	return append(slices.Clip(r.Features), *r.Score)
+}
+
+// seriesColors are the lines of the charts (Okabe–Ito, as the backtest
+// chart's).
+var seriesColors = []color.RGBA{
+	{0x00, 0x72, 0xb2, 0xff}, {0xd5, 0x5e, 0x00, 0xff}, {0x00, 0x9e, 0x73, 0xff}, {0xcc, 0x79, 0xa7, 0xff},
+	{0xe6, 0x9f, 0x00, 0xff}, {0x56, 0xb4, 0xe9, 0xff}, {0x00, 0x00, 0x00, 0xff}, {0xf0, 0xe4, 0x42, 0xff},
+}
+
+func newChart(title, y string, windows []window) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "monitoring window (end)"
+	p.Y.Label.Text = y
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.Legend.TextStyle.Font, &p.X.Label.TextStyle.Font,
+		&p.Y.Label.TextStyle.Font, &p.X.Tick.Label.Font, &p.Y.Tick.Label.Font} {
+		f.Variant = "Sans"
+	}
+	var ticks plot.ConstantTicks
+	step := max(1, len(windows)/6)
+	for i, w := range windows {
+		t := plot.Tick{Value: float64(i)}
+		if i%step == 0 {
+			t.Label = w.Label
+		}
+		ticks = append(ticks, t)
+	}
+	p.X.Tick.Marker = ticks
+	p.X.Min, p.X.Max = -0.2, float64(len(windows))-0.8
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p
+}
+
+// driftChart draws the PSI of each series per window, with the drift
+// threshold dashed.
+func driftChart(windows []window, features []string, threshold float64) ([]byte, error) {
+	p := newChart("Drift: PSI per feature", "PSI", windows)
+	for i, name := range features {
+		var pts plotter.XYs
+		for k, w := range windows {
+			for _, f := range allSeries(w.Report) {
+				if f.Name == name && f.PSI != nil && !math.IsNaN(*f.PSI) {
+					pts = append(pts, plotter.XY{X: float64(k), Y: *f.PSI})
+				}
+			}
+		}
+		if err := addLine(p, pts, name, seriesColors[i%len(seriesColors)], false); err != nil {
+			return nil, err
+		}
+	}
+	if threshold > 0 {
+		ref := plotter.XYs{{X: p.X.Min, Y: threshold}, {X: p.X.Max, Y: threshold}}
+		if err := addLine(p, ref, "drift threshold", color.RGBA{0x99, 0x99, 0x99, 0xff}, true); err != nil {
+			return nil, err
+		}
+	}
+	p.Y.Min = 0
+	return svgOf(p)
+}
+
+// perfChart draws the labelled ROC AUC per window beside the test
+// split's; nil when no window has one.
+func perfChart(windows []window) ([]byte, error) {
+	var live, test plotter.XYs
+	for k, w := range windows {
+		perf := w.Report.Performance
+		if perf == nil {
+			continue
+		}
+		if perf.ROCAUC != nil {
+			live = append(live, plotter.XY{X: float64(k), Y: *perf.ROCAUC})
+		}
+		if perf.Test != nil && perf.Test.ROCAUC != nil {
+			test = append(test, plotter.XY{X: float64(k), Y: *perf.Test.ROCAUC})
+		}
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	p := newChart("Performance: ROC AUC of the labelled predictions", "ROC AUC", windows)
+	if err := addLine(p, live, "live", seriesColors[0], false); err != nil {
+		return nil, err
+	}
+	if err := addLine(p, test, "test split", color.RGBA{0x99, 0x99, 0x99, 0xff}, true); err != nil {
+		return nil, err
+	}
+	return svgOf(p)
+}
+
+func addLine(p *plot.Plot, pts plotter.XYs, name string, c color.Color, dashed bool) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width = c, vg.Points(1.5)
+	s.Color, s.Shape = c, draw.CircleGlyph{}
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		s.Radius = 0
+	}
+	p.Add(l, s)
+	p.Legend.Add(name, l)
+	return nil
+}
+
+func svgOf(p *plot.Plot) ([]byte, error) {
+	c := vgsvg.New(8*vg.Inch, 3.5*vg.Inch)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// BacktestsDir holds backtest results in the registry:
+// REGISTRY/backtests/NAME/backtest.json.
+const BacktestsDir = "backtests"
+
+// latestBacktest reads the newest backtest.json (by modification time)
+// of the registry's backtests/ and Options.Backtests; nil if none.
+func (s *Server) latestBacktest() (*backtestView, error) {
+	files, err := filepath.Glob(filepath.Join(s.store.Root(), BacktestsDir, "*", "backtest.json"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, s.opts.Backtests...)
+	var newest string
+	var at time.Time
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if newest == "" || info.ModTime().After(at) {
+			newest, at = f, info.ModTime()
+		}
+	}
+	if newest == "" {
+		return nil, nil
+	}
+	res, err := ReadBacktest(newest)
+	if err != nil {
+		return nil, err
+	}
+	svg, err := res.Chart("svg")
+	if err != nil {
+		return nil, err
+	}
+	return &backtestView{Path: newest, Result: res, Chart: report.InlineSVG(svg)}, nil
+}
+
+// ReadBacktest reads a backtest.json as `mlpipe simulate` writes it. Its
+// AUCs of periods with one class are null, read back as NaN.
+func ReadBacktest(path string) (*backtest.Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read backtest: %w", err)
+	}
+	var res backtest.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("read backtest %s: %w", path, err)
+	}
+	// encoding/json leaves a float at 0 for null: find the nulls again.
+	var nulls struct {
+		Policies []struct {
+			AUC     []*float64 `json:"auc"`
+			MeanAUC *float64   `json:"mean_auc"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal(data, &nulls); err != nil {
+		return nil, fmt.Errorf("read backtest %s: %w", path, err)
+	}
+	for i, p := range nulls.Policies {
+		if i >= len(res.Policies) {
+			break
+		}
+		for k, v := range p.AUC {
+			if v == nil && k < len(res.Policies[i].AUC) {
+				res.Policies[i].AUC[k] = math.NaN()
+			}
+		}
+		if p.MeanAUC == nil {
+			res.Policies[i].MeanAUC = math.NaN()
+		}
+	}
+	for _, p := range res.Policies {
+		n := len(res.Periods)
+		if len(p.AUC) != n || len(p.Retrained) != n || len(p.Promoted) != n {
+			return nil, fmt.Errorf("read backtest %s: policy %q has %d AUCs for %d periods", path, p.Name, len(p.AUC), n)
+		}
+	}
+	return &res, nil
+}
