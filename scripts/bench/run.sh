@@ -267,6 +267,20 @@ else
 	SERVE_FAILED="serve.sh (exit status $?)"
 fi
 
+# ui.sh measures the dashboard (runs list of 1,000 generated runs) and the
+# size of a real run's report, on the registry of the models step.
+UI_MET=0; UI_JUDGED=0; UI_TOTAL=0; UI_FAILED=""
+UI_RAN=0
+if [ "$BENCH_QUICK" != 1 ]; then
+	if GO="$GO" "$ROOT/scripts/bench/ui.sh" "$TMP/models/registry" "$TMP/ui"; then
+		# shellcheck source=/dev/null
+		source "$TMP/ui/ui.env"
+		UI_RAN=1
+	else
+		UI_FAILED="ui.sh (exit status $?)"
+	fi
+fi
+
 # The default backtest: 4 policies, weekly steps over the whole history.
 SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$TMP/simulate --json --log-level warn"
 SIM_S="" SIM_OK=0
@@ -295,7 +309,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + SERVE_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + SERVE_TOTAL + UI_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -316,7 +330,7 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + SERVE_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + SERVE_JUDGED))
+MET=$((MET + MODELS_MET + SERVE_MET + UI_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + SERVE_JUDGED + UI_JUDGED))
 ST_SIM="not measured"
 if [ "$SIM_OK" -eq 1 ]; then
 	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
@@ -448,6 +462,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/serve.sh failed (see the log of \`make bench\`)")."
 		echo
 	fi
+	[ "$UI_RAN" -eq 0 ] || cat "$TMP/ui/ui.md"
 	echo "## Backtest: \`mlpipe simulate\`"
 	echo
 	if [ "$SIM_OK" -eq 1 ]; then
@@ -512,6 +527,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 mv "$TMP/BENCHMARKS.md" "$OUT_DOC"
 log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
+[ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
 if [ -n "$MODELS_FAILED" ]; then
 	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
