@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -103,5 +106,50 @@ func TestScheduleDriftPolicy(t *testing.T) {
 	}
 	if ids, _ := store.Runs(); len(ids) != 1 {
 		t.Errorf("%d runs, want 1: the drift policy retrained without a reason", len(ids))
+	}
+}
+
+// TestMovingWindow is what a scheduled tick does to the data: with
+// data.window.last_days on a directory of partitions and a split counted
+// back from the end of the data, `run --now T` trains on the days before
+// T, and a later tick on later days.
+func TestMovingWindow(t *testing.T) {
+	b, err := os.ReadFile(fixtureConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	monthly, _ := filepath.Abs("../../testdata/monthly")
+	src := strings.Replace(string(b), "  path: flights-10k.parquet", "  path: "+monthly+"\n  window: {column: date, last_days: 56}", 1)
+	src = strings.Replace(src, "  validation_from: 2001-05-01\n  test_from: 2001-06-01", "  validation_days: 7\n  test_days: 7", 1)
+	cfg := filepath.Join(t.TempDir(), "moving.yaml")
+	if err := os.WriteFile(cfg, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now, trainFrom, testFrom string
+	}{
+		// The window is the 56 days before the tick; test is the 7 days
+		// before midnight after the data's last flight: 2001-04-30 for
+		// the first tick (no fixture flight between 00:00 and 03:00 on
+		// May 1), 2001-06-01 00:28 for the second (testdata/flights-10k.csv).
+		{"2001-05-01T03:00:00Z", "2001-03-06", "2001-04-24"},
+		{"2001-06-01T03:00:00Z", "2001-04-06", "2001-05-26"},
+	} {
+		stdout, stderr, code := runCLI(t, "run", "--config", cfg, "--out", "", "--now", tc.now, "--json", "--log-level", "warn")
+		if code != exitOK {
+			t.Fatalf("--now %s: exit %d\n%s", tc.now, code, stderr)
+		}
+		var sum struct {
+			Splits []struct{ Name, From, To string } `json:"splits"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if got := sum.Splits[0].From[:10]; got != tc.trainFrom {
+			t.Errorf("--now %s: training starts %s, want %s", tc.now, got, tc.trainFrom)
+		}
+		if got := sum.Splits[2].From[:10]; got != tc.testFrom {
+			t.Errorf("--now %s: test starts %s, want %s", tc.now, got, tc.testFrom)
+		}
 	}
 }
