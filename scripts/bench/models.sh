@@ -299,7 +299,11 @@ else
 fi
 # run_json FILTER [N]: a jq filter over run N's summary (default the
 # first), empty on failure.
-run_json() { jq -r "$1" "$OUT/run${2#1}.json" 2>/dev/null || true; }
+run_json() {
+	local sfx=""
+	[ "${2:-1}" = 1 ] || sfx=$2
+	jq -r "$1" "$OUT/run$sfx.json" 2>/dev/null || true
+}
 
 # --- 5. Targets -------------------------------------------------------------------
 
