@@ -21,7 +21,8 @@ build: ## build bin/mlpipe and bin/mlserve
 run: build ## run the whole pipeline on the shipped data (configs/flights.yaml)
 	$(BIN)/mlpipe run --config $(CONFIG)
 
-test: ## unit, fuzz-corpus and end-to-end tests, then the race detector on concurrent packages
+test: ## unit, fuzz-corpus, end-to-end, process and browser tests, then the race detector on concurrent packages
+	./scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
