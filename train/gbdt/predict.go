@@ -13,11 +13,12 @@ import (
 // The saved Tree is a set of parallel arrays, compact and easy to check.
 // To predict, a model first compiles all its trees into one array of
 // 32-byte nodes, so that each step down a tree reads one node, and in
-// which a leaf is a node whose two children are itself. Then every row
-// can take the same number of steps through a tree (its depth), with no
-// test for "have I reached a leaf", and PredictProba walks eight rows
+// which a leaf is a node whose two children are itself. Then PredictProba
+// can take every row the same number of steps through a tree (its
+// depth), with no test for "have I reached a leaf", and walk eight rows
 // through a tree side by side: each walk is a chain of dependent loads,
 // and eight independent chains keep the CPU busy while each one waits.
+// PredictRow, with one row to walk, stops at the leaf instead.
 // Both PredictRow and PredictProba end at the same leaf for a row and add
 // the same values in the same order, so they agree bit for bit.
 
