@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,11 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	if f.NArg() > 0 {
 		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
+	}
+	for _, p := range strings.Split(policies, ",") {
+		if !slices.Contains(backtest.Policies, p) {
+			return usageError(fmt.Sprintf("--policies: unknown policy %q (want some of %s)", p, strings.Join(backtest.Policies, ", ")))
+		}
 	}
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestSimulate(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, _, code := runCLI(t, "simulate", "--config", fixtureConfig, "--policies", "sometimes", "--out", ""); code == exitOK {
-		t.Error("an unknown policy was accepted")
+	if _, _, code := runCLI(t, "simulate", "--config", fixtureConfig, "--policies", "sometimes", "--out", ""); code != exitUsage {
+		t.Errorf("an unknown policy: exit %d, want %d", code, exitUsage)
 	}
 }
