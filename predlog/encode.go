@@ -9,7 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 )
 
 // maxDepth bounds the nesting of inputs, so that a map that contains
@@ -28,14 +29,14 @@ type encoder struct {
 // appendRecord appends r as one JSON line, "\n" included.
 func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 	b = append(b, `{"id":`...)
-	b = appendString(b, r.ID)
+	b = jsonw.AppendString(b, r.ID)
 	b = append(b, `,"time":`...)
 	b, err := appendTime(b, r.Time)
 	if err != nil {
 		return b, err
 	}
 	b = append(b, `,"model":`...)
-	b = appendString(b, r.Model)
+	b = jsonw.AppendString(b, r.Model)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(r.Version), 10)
 	b = append(b, `,"inputs":`...)
@@ -64,14 +65,14 @@ func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 		b = appendFloat(b, r.Probability, 64)
 	}
 	b = append(b, `,"predicted":`...)
-	b = appendString(b, r.Predicted)
+	b = jsonw.AppendString(b, r.Predicted)
 	return append(b, "}\n"...), nil
 }
 
 // appendLabel appends l as one JSON line, "\n" included.
 func (e *encoder) appendLabel(b []byte, l *Label) ([]byte, error) {
 	b = append(b, `{"id":`...)
-	b = appendString(b, l.ID)
+	b = jsonw.AppendString(b, l.ID)
 	b = append(b, `,"time":`...)
 	b, err := appendTime(b, l.Time)
 	if err != nil {
@@ -121,7 +122,7 @@ func (e *encoder) appendMap(b []byte, m map[string]any, depth int) ([]byte, erro
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		if b, err = e.appendValue(b, m[k], depth+1); err != nil {
 			return b, err
@@ -139,7 +140,7 @@ func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return jsonw.AppendString(b, x), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case float64:
@@ -201,55 +202,5 @@ func appendFloat(b []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	return strconv.AppendFloat(b, f, format, -1, bits)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string. Quotes, backslashes and control
-// characters are escaped; invalid UTF-8 becomes U+FFFD, as encoding/json
-// does, so every line is valid JSON whatever the request held.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonw.AppendFloat(b, f, bits)
 }

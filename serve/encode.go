@@ -1,95 +1,21 @@
 package serve
 
 import (
-	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 )
 
 // This file writes response bodies by appending to a reused buffer: the
 // shapes are fixed, so there is no need for encoding/json's reflection
 // on the hot path. Numbers are written as encoding/json writes them.
 
-// appendFloat appends f as encoding/json formats a float64: the shortest
-// text that reads back as f, in exponent form only for very small or
-// large magnitudes. f must be finite.
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Turn e-09 into e-9, as encoding/json does.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. s is valid UTF-8 (the request
-// reader checks that; our own strings are); invalid bytes become U+FFFD.
-func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript parsers.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendNative writes the native predict response: one prediction's
 // fields at the top level, or a batch's under "predictions".
 func (m *Model) appendNative(b []byte, sc *scratch, requestID string, batch bool) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, requestID)
+	b = jsonw.AppendString(b, requestID)
 	b = append(b, ',')
 	b = append(b, m.headJSON...)
 	if !batch {
@@ -116,7 +42,7 @@ func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 	out := sc.outputs(m, i)
 	if m.outputs == 1 {
 		b = append(b, `"probability":`...)
-		b = appendFloat(b, out[0])
+		b = jsonw.AppendFloat(b, out[0], 64)
 	} else {
 		b = append(b, `"probabilities":{`...)
 		for k, p := range out {
@@ -125,7 +51,7 @@ func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 			}
 			b = append(b, m.classJSON[k]...)
 			b = append(b, ':')
-			b = appendFloat(b, p)
+			b = jsonw.AppendFloat(b, p, 64)
 		}
 		b = append(b, '}')
 	}
@@ -140,7 +66,7 @@ func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 					b = append(b, ',')
 				}
 				first = false
-				b = appendString(b, m.inputs[j].name)
+				b = jsonw.AppendString(b, m.inputs[j].name)
 			}
 		}
 		b = append(b, ']')
@@ -157,7 +83,7 @@ func (m *Model) appendInstance(b []byte, sc *scratch, i int) []byte {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, m.inputs[j].name)
+		b = jsonw.AppendString(b, m.inputs[j].name)
 		b = append(b, ':')
 		switch {
 		case v.Missing:
@@ -167,7 +93,7 @@ func (m *Model) appendInstance(b []byte, sc *scratch, i int) []byte {
 		case m.inputs[j].kind == features.InputBool:
 			b = strconv.AppendBool(b, v.Bool)
 		default:
-			b = appendString(b, v.Text)
+			b = jsonw.AppendString(b, v.Text)
 		}
 	}
 	return append(b, '}')

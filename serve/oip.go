@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
 )
 
@@ -468,7 +469,7 @@ func (m *Model) readColumn(sc *scratch, rd *jsonread.Reader, j int, count *int) 
 // appendOIP writes the inference response.
 func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 	b = append(b, `{"model_name":`...)
-	b = appendString(b, m.Name)
+	b = jsonw.AppendString(b, m.Name)
 	if m.Version > 0 {
 		b = append(b, `,"model_version":"`...)
 		b = append(b, m.versionS...)
@@ -476,9 +477,9 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 	}
 	b = append(b, `,"id":`...)
 	if sc.oip.hasID {
-		b = appendString(b, sc.oip.id)
+		b = jsonw.AppendString(b, sc.oip.id)
 	} else {
-		b = appendString(b, requestID)
+		b = jsonw.AppendString(b, requestID)
 	}
 	b = append(b, `,"outputs":[`...)
 	n, k := sc.n, m.outputs
@@ -499,7 +500,7 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendFloat(b, p)
+			b = jsonw.AppendFloat(b, p, 64)
 		}
 		b = append(b, "]}"...)
 	}
@@ -541,7 +542,7 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 					list = append(list, m.inputs[j].name...)
 				}
 			}
-			b = appendString(b, list)
+			b = jsonw.AppendString(b, list)
 		}
 		b = append(b, "]}"...)
 	}
