@@ -389,6 +389,13 @@ func (s *Store) Resolve(ref string) (name string, version int, err error) {
 	return name, v, nil
 }
 
+// PredictionLog is the prediction log directory of model name: where
+// mlserve --registry logs its predictions and labels, and where mlpipe
+// monitor and the drift schedule read them (REGISTRY/predictions/NAME).
+func (s *Store) PredictionLog(name string) string {
+	return filepath.Join(s.root, "predictions", name)
+}
+
 // SaveRun stores a run record: each file of files (name → a JSON value,
 // or []byte written as it is)
 // under runs/ID/, written in a temporary directory and renamed into

@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/ui"
 )
 
@@ -65,13 +66,12 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, version, err := monitorBundle(f, cfg, cfgPath, regDir, ref, bundleDir)
+	store, name, version, dir, err := monitorBundle(f, cfg, cfgPath, regDir, ref, bundleDir)
 	if err != nil {
 		return err
 	}
-	if logDir == "" && bundleDir == "" {
-		// Where mlserve --registry logs by default: REGISTRY/predictions/NAME.
-		logDir = filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(dir))), "predictions", filepath.Base(filepath.Dir(dir)))
+	if logDir == "" && store != nil {
+		logDir = store.PredictionLog(name) // where mlserve --registry logs
 	}
 	if logDir == "" {
 		return usageError("monitor: --log DIR is required with --bundle (the prediction log directory)")
@@ -91,11 +91,10 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		}
 		e.log.Info("monitor: report written", "file", out)
 	}
-	if bundleDir == "" {
+	if store != nil {
 		// Kept in the registry for the dashboard's monitoring page:
 		// REGISTRY/monitoring/NAME/TIME.json.
-		root, name := filepath.Dir(filepath.Dir(filepath.Dir(dir))), filepath.Base(filepath.Dir(dir))
-		kept := filepath.Join(root, ui.MonitoringDir, name, time.Now().UTC().Format("20060102T150405.000000Z")+".json")
+		kept := filepath.Join(store.Root(), ui.MonitoringDir, name, time.Now().UTC().Format("20060102T150405.000000Z")+".json")
 		if err := os.MkdirAll(filepath.Dir(kept), 0o755); err != nil {
 			return fmt.Errorf("monitor: %w", err)
 		}
@@ -172,35 +171,36 @@ func parseWhen(s string) (time.Time, error) {
 }
 
 // monitorBundle finds the bundle directory: --bundle, or the registry's
-// version of --model (default the config's name@production). version is
-// 0 for a bundle directory.
-func monitorBundle(f *flags, cfg *config.Config, cfgPath, regDir, ref, bundleDir string) (dir string, version int, err error) {
+// version of --model (default the config's name@production), with its
+// store and model name (nil and "" for a bundle directory; version is
+// then 0).
+func monitorBundle(f *flags, cfg *config.Config, cfgPath, regDir, ref, bundleDir string) (store *registry.Store, name string, version int, dir string, err error) {
 	if bundleDir != "" {
 		if ref != "" || regDir != "" {
-			return "", 0, usageError("monitor: --bundle names the model itself; drop --model and --registry")
+			return nil, "", 0, "", usageError("monitor: --bundle names the model itself; drop --model and --registry")
 		}
-		return bundleDir, 0, nil
+		return nil, "", 0, bundleDir, nil
 	}
 	if ref == "" {
 		if cfg == nil {
-			return "", 0, usageError("monitor: name the model: --bundle DIR, or --model NAME@production with --registry, or --config")
+			return nil, "", 0, "", usageError("monitor: name the model: --bundle DIR, or --model NAME@production with --registry, or --config")
 		}
 		ref = cfg.Name + "@production"
 	}
 	if !strings.Contains(ref, "@") {
 		ref += "@production"
 	}
-	store, err := openRegistry(f, regDir, cfgPath)
+	store, err = openRegistry(f, regDir, cfgPath)
 	if err != nil {
-		return "", 0, err
+		return nil, "", 0, "", err
 	}
-	name, version, err := store.Resolve(ref)
+	name, version, err = store.Resolve(ref)
 	if err != nil {
-		return "", 0, fmt.Errorf("monitor: %s: %w", ref, err)
+		return nil, "", 0, "", fmt.Errorf("monitor: %s: %w", ref, err)
 	}
 	dir, err = store.VersionDir(name, version)
 	if err != nil {
-		return "", 0, fmt.Errorf("monitor: %w", err)
+		return nil, "", 0, "", fmt.Errorf("monitor: %w", err)
 	}
-	return dir, version, nil
+	return store, name, version, dir, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -154,7 +153,7 @@ func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir string, 
 	if err != nil {
 		return false, "", err
 	}
-	logDir := filepath.Join(registryDir, "predictions", name)
+	logDir := store.PredictionLog(name)
 	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Sprintf("no prediction log at %s yet", logDir), nil

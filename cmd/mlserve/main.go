@@ -200,7 +200,7 @@ Flags:
 		opts.Registry, opts.Ref = store, *ref
 		if *logDir == "" {
 			name, _, _ := strings.Cut(*ref, "@")
-			*logDir = filepath.Join(*regDir, "predictions", name)
+			*logDir = store.PredictionLog(name)
 		}
 	}
 	var logs *logSink
