@@ -83,6 +83,15 @@ func valueError(s, want string) error {
 // Lines readers do, for code that reads single values (serving).
 func ParseTime(s string) (time.Time, error) { return parseTime(s) }
 
+// ParseTimeBytes is ParseTime for bytes. The common layouts do not
+// allocate (serving parses a timestamp per instance).
+func ParseTimeBytes(b []byte) (time.Time, error) {
+	if t, ok := parseTimeFast(b); ok {
+		return t, nil
+	}
+	return parseTime(string(b))
+}
+
 // parseTime parses a naive local timestamp: "2001-06-15", "2001-06-15
 // 08:30", "2001-06-15T08:30:00" or with a fraction of a second. The
 // common layouts take a fast path without allocation. A time with a
@@ -102,7 +111,7 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, valueError(s, "a timestamp (2001-06-15T08:30:00)")
 }
 
-func parseTimeFast(s string) (time.Time, bool) {
+func parseTimeFast[T string | []byte](s T) (time.Time, bool) {
 	// YYYY-MM-DD, then optionally [T ]HH:MM, then optionally :SS.
 	if len(s) != 10 && len(s) != 16 && len(s) != 19 {
 		return time.Time{}, false

@@ -271,7 +271,7 @@ func (m *Model) readValue(rd *jsonread.Reader, j int, v *features.Value) error {
 		if err != nil {
 			return err
 		}
-		t, err := ingest.ParseTime(string(s))
+		t, err := ingest.ParseTimeBytes(s)
 		if err != nil {
 			return err
 		}
