@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The runs below send 1,000 requests at 2,000 req/s over 4 connections:
+// 500 req/s, one every 2 ms, per connection. Assertions are on counts and
+// lower bounds only, so a slow or busy machine cannot make them fail.
+const (
+	testRate     = 2000
+	testDuration = 500 * time.Millisecond
+	testConns    = 4
+	testStall    = 50 * time.Millisecond
+)
+
+// testServer answers 200 on /ok, 500 on /fail, and on /stall holds the
+// first request of each connection for testStall.
+func testServer(t *testing.T) *httptest.Server {
+	var seen sync.Map // remote address → struct{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"ok":true}`)) })
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusInternalServerError) })
+	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
+		if _, loaded := seen.LoadOrStore(r.RemoteAddr, struct{}{}); !loaded {
+			time.Sleep(testStall)
+		}
+		w.Write([]byte(`{"ok":true}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func testRun(t *testing.T, url string) *result {
+	t.Helper()
+	res, err := run(config{URL: url, Body: []byte(`{"x":1}`), Rate: testRate, Duration: testDuration,
+		Conns: testConns, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *res)
+	return res
+}
+
+func TestRun(t *testing.T) {
+	srv := testServer(t)
+	want := int(testRate * testDuration.Seconds())
+
+	t.Run("OK", func(t *testing.T) {
+		res := testRun(t, srv.URL+"/ok")
+		if res.Scheduled != want || res.Sent != want || res.Completed != want {
+			t.Errorf("scheduled %d, sent %d, completed %d; want %d each", res.Scheduled, res.Sent, res.Completed, want)
+		}
+		if res.Errors != 0 || res.Non2xx != 0 || res.Unsent != 0 {
+			t.Errorf("errors %d, non-2xx %d, unsent %d (%s); want none", res.Errors, res.Non2xx, res.Unsent, res.FirstError)
+		}
+		if res.Latency["p50"] <= 0 || res.Latency["max"] < res.Latency["p99"] {
+			t.Errorf("latency %v: want 0 < p50 and p99 <= max", res.Latency)
+		}
+	})
+
+	t.Run("Non2xx", func(t *testing.T) {
+		res := testRun(t, srv.URL+"/fail")
+		if res.Completed != want || res.Non2xx != want || res.Errors != 0 {
+			t.Errorf("completed %d, non-2xx %d, errors %d; want %d, %d, 0", res.Completed, res.Non2xx, res.Errors, want, want)
+		}
+	})
+
+	// A stall of 50 ms at the start of each connection holds up the ~25
+	// requests due on it meanwhile. Timed from their intended send, the
+	// requests due in the first 30 ms of each connection (15 of them, at
+	// 2 ms apart) wait at least 20 ms; timed from the actual send, only the
+	// stalled request itself would.
+	t.Run("FromIntendedStart", func(t *testing.T) {
+		res := testRun(t, srv.URL+"/stall")
+		if res.Completed != want || res.Errors != 0 {
+			t.Fatalf("completed %d, errors %d (%s); want %d, 0", res.Completed, res.Errors, res.FirstError, want)
+		}
+		slow := 0
+		for _, d := range res.latencies {
+			if d >= 20*time.Millisecond {
+				slow++
+			}
+		}
+		if min := testConns * 15; slow < min {
+			t.Errorf("%d requests took >= 20 ms; want at least %d (latency from the intended start)", slow, min)
+		}
+		if res.Latency["max"] < float64(testStall/time.Millisecond) {
+			t.Errorf("max latency %v ms; want at least the stall, %v", res.Latency["max"], testStall)
+		}
+		if res.SendLate["max"] < 40 {
+			t.Errorf("send lateness max %v ms; want at least 40 (requests queued behind the stall)", res.SendLate["max"])
+		}
+	})
+}
+
+func TestRunDown(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	if _, err := run(config{URL: srv.URL, Rate: 1, Duration: time.Second, Conns: 1, Timeout: time.Second}); err == nil {
+		t.Error("run against a closed port: no error")
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		status   int
+		closing  bool
+		err      string
+	}{
+		{"OK", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 200, false, ""},
+		{"Close", "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nConnection: close\r\n\r\n", 503, true, ""},
+		{"NoContent", "HTTP/1.1 204 No Content\r\n\r\n", 204, false, ""},
+		{"Chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 0, false, "only Content-Length"},
+		{"NoLength", "HTTP/1.1 200 OK\r\n\r\n{}", 0, false, "no Content-Length"},
+		{"BadStatus", "HTTP/2 200\r\n\r\n", 0, false, "bad status line"},
+		{"Truncated", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}", 200, false, "EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, closing, err := readResponse(bufio.NewReader(strings.NewReader(tc.in)))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v; want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || status != tc.status || closing != tc.closing {
+				t.Errorf("got %d, %v, %v; want %d, %v, nil", status, closing, err, tc.status, tc.closing)
+			}
+		})
+	}
+}
+
+// Reading a response must not allocate: the generator's cost per request
+// is what it takes from the server it measures.
+func TestReadResponseAllocs(t *testing.T) {
+	resp := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
+	rd := strings.NewReader(resp)
+	br := bufio.NewReader(rd)
+	allocs := testing.AllocsPerRun(100, func() {
+		rd.Reset(resp)
+		br.Reset(rd)
+		if _, _, err := readResponse(br); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("readResponse: %v allocations per call; want 0", allocs)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	d := make([]time.Duration, 1000)
+	for i := range d {
+		d[i] = time.Duration(1000-i) * time.Millisecond // 1000 ms .. 1 ms, unsorted
+	}
+	got := summary(d, "mean", "p50", "p99", "p99.9", "p99.99", "max")
+	// Nearest rank: pQ is the ceil(Q/100 × n)-th smallest value.
+	want := map[string]float64{"mean": 500.5, "p50": 500, "p99": 990, "p99.9": 999, "p99.99": 1000, "max": 1000}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v; want %v", k, got[k], v)
+		}
+	}
+}
