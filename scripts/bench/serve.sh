@@ -25,8 +25,8 @@
 #      request timed from its intended send time, so coordinated omission is
 #      corrected): p50, p99, p99.9 and max latency of mlserve (and of the
 #      ceiling at the same rate, for reference), and how late the generator
-#      itself was; above 1 ms (p99) the report says the generator, not the
-#      server, was the bottleneck
+#      itself was; above 1 ms (p99) the report says that much of each
+#      figure is the generator's
 #   4. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
 #
 # Knobs: SERVE_DURATION (default 10s) for each wrk and loadgen run,
@@ -266,7 +266,7 @@ row() { # row LABEL NAME: a wrk table row.
 			fi
 		done
 		if [ -n "$LATE" ]; then
-			echo "The generator was the bottleneck: its own lateness p99 ($LATE) exceeds $GEN_LATE_MS ms, so these latencies include time lost in the generator (late timers, CPU shared with the server), not only in the server."
+			echo "The generator's own lateness p99 ($LATE) exceeds $GEN_LATE_MS ms: up to that much of each latency above is time lost in the generator (late timers, CPUs shared with the server), not in the server. The ceiling's row is the floor this machine and generator allow at this rate."
 			echo
 		fi
 	fi
