@@ -314,9 +314,10 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	pool := []float64{-1.5, -0.0, 0, 0.25, 1, 3, 1e9, math.Inf(1), math.Inf(-1), math.NaN()}
 	// Each numeric column draws its thresholds from its own part of the
 	// pool, so the columns have different numbers of thresholds, and
-	// column 0, which has the most, has values above all of them.
-	thresholds := [][]float64{pool[:7], {-1.5, 0, math.Inf(1), math.NaN()}, nil, pool[5:]}
-	const cols = 4 // column 3 is tested both ways
+	// column 0, which has the most, has values above all of them; column 4
+	// has only NaN thresholds (every number goes right).
+	thresholds := [][]float64{pool[:7], {-1.5, 0, math.Inf(1), math.NaN()}, nil, pool[5:], {math.NaN()}}
+	const cols = 5 // column 3 is tested both ways
 	var trees []Tree
 	for range 40 {
 		var tr Tree
@@ -362,6 +363,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	x := features.NewMatrix(5000, []features.ColumnInfo{
 		{Name: "a", Kind: features.Numeric}, {Name: "b", Kind: features.Numeric},
 		{Name: "c", Kind: features.Categorical, Card: 100}, {Name: "d", Kind: features.Numeric},
+		{Name: "e", Kind: features.Numeric},
 	})
 	for j := range cols {
 		for i := range x.Rows {
@@ -375,7 +377,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	checkCompiled(t, trees, x)
 
 	// PredictRow and PredictProba add the same leaves in the same order.
-	m := &Model{Classes: 2, Columns: []string{"a", "b", "c", "d"}, Base: []float64{0.1}, Trees: trees}
+	m := &Model{Classes: 2, Columns: []string{"a", "b", "c", "d", "e"}, Base: []float64{0.1}, Trees: trees}
 	probs := m.PredictProba(x)
 	out := make([]float64, 1)
 	for i := range x.Rows {

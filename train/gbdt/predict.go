@@ -69,6 +69,7 @@ type walkNode struct {
 // slot says how one input is computed from a raw row.
 type slot struct {
 	col        int       // the raw column
+	cat        bool      // tested by category, not by threshold
 	thresholds []float64 // numeric: every threshold the trees use, ascending
 	invalid    int32     // categorical: the input of a value that is not a code below it
 }
@@ -93,7 +94,7 @@ func (c *compiled) inputs(row []float64, in []int32) {
 		sl := &c.slots[s]
 		x := row[sl.col]
 		switch {
-		case sl.thresholds == nil: // categorical
+		case sl.cat:
 			v := sl.invalid
 			if x >= 0 && x < float64(sl.invalid) && x == math.Trunc(x) {
 				v = int32(x)
@@ -152,7 +153,7 @@ func compile(trees []Tree) *compiled {
 			if !ok {
 				s = int32(len(c.slots))
 				index[key] = s
-				c.slots = append(c.slots, slot{col: int(col)})
+				c.slots = append(c.slots, slot{col: int(col), cat: key.cat})
 			}
 			if key.cat {
 				widest[s] = max(widest[s], len(tr.CatSets[tr.Cat[i]]))
