@@ -197,6 +197,7 @@ type core[T any] struct {
 	ch     chan T
 
 	flushReq    chan chan error
+	closing     chan struct{} // closed by Close, after ch
 	abandon     chan struct{} // closed when Close gives up waiting
 	abandonOnce sync.Once
 	closeOnce   sync.Once
@@ -235,6 +236,7 @@ func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, 
 		dir: dir, kind: kind, opts: opts, encode: encode,
 		ch:       make(chan T, opts.Buffer),
 		flushReq: make(chan chan error),
+		closing:  make(chan struct{}),
 		abandon:  make(chan struct{}),
 		done:     make(chan struct{}),
 		lock:     lock,
@@ -310,6 +312,7 @@ func (c *core[T]) close(ctx context.Context) error {
 		c.closed = true
 		close(c.ch)
 		c.mu.Unlock()
+		close(c.closing)
 	})
 	select {
 	case <-c.done:
@@ -320,14 +323,31 @@ func (c *core[T]) close(ctx context.Context) error {
 	}
 }
 
+// drainInterval is how often the writer goroutine takes what Log has
+// queued. Until Close it does not wait on the queue: a send to a channel
+// that a goroutine waits on wakes that goroutine, and on a busy server
+// that would be a wake-up per request, which the execution trace shows
+// as the request's goroutine waiting for the CPU again after Log. A
+// record waits in the queue at most this long before it is encoded
+// (FlushInterval bounds the rest).
+const drainInterval = 5 * time.Millisecond
+
 // run is the writer goroutine: it alone touches the file.
 func (c *core[T]) run() {
 	defer close(c.done)
 	tick := time.NewTicker(c.opts.FlushInterval)
 	defer tick.Stop()
+	drain := time.NewTicker(drainInterval)
+	defer drain.Stop()
+	closing := c.closing
+	var queue chan T // nil (never ready) until Close; then the queue, record by record
 	for {
 		select {
-		case v, ok := <-c.ch:
+		case <-drain.C:
+			c.drain()
+		case <-closing:
+			closing, queue = nil, c.ch
+		case v, ok := <-queue:
 			if !ok {
 				c.closeErr = c.finish()
 				return
@@ -335,13 +355,7 @@ func (c *core[T]) run() {
 			c.write(v)
 		case reply := <-c.flushReq:
 			// Everything logged before Flush was called is in the queue.
-			for n := len(c.ch); n > 0; n-- {
-				v, ok := <-c.ch
-				if !ok {
-					break
-				}
-				c.write(v)
-			}
+			c.drain()
 			reply <- c.flushBuf()
 		case <-tick.C:
 			c.tick()
@@ -360,6 +374,17 @@ func (c *core[T]) run() {
 			c.closeErr = c.lock.Close()
 			return
 		}
+	}
+}
+
+// drain writes the records queued now.
+func (c *core[T]) drain() {
+	for n := len(c.ch); n > 0; n-- {
+		v, ok := <-c.ch
+		if !ok {
+			return
+		}
+		c.write(v)
 	}
 }
 

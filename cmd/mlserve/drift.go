@@ -53,17 +53,26 @@ func (d *liveDrift) offer(ev serve.PredictionEvent) {
 	}
 }
 
+// driftDrainInterval is how often run takes the queued predictions. It
+// does not wait on the queue, so that offer, on the request path, never
+// wakes a goroutine (see predlog's drainInterval).
+const driftDrainInterval = 5 * time.Millisecond
+
 // run observes queued predictions and refreshes the PSIs every refresh
 // until ctx is done.
 func (d *liveDrift) run(ctx context.Context, refresh time.Duration) {
 	t := time.NewTicker(refresh)
 	defer t.Stop()
+	drain := time.NewTicker(driftDrainInterval)
+	defer drain.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev := <-d.events:
-			d.observe(ev)
+		case <-drain.C:
+			for n := len(d.events); n > 0; n-- {
+				d.observe(<-d.events)
+			}
 		case <-t.C:
 			d.mu.Lock()
 			if d.live != nil {
