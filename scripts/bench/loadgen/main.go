@@ -7,44 +7,52 @@
 //
 // It works like wrk2. Request i is due at t_i = start + i/rate. Connection c
 // of K (raw keep-alive TCP connections, TCP_NODELAY) sends the requests
-// i ≡ c (mod K): it sleeps until t_i (if it is already late, it sends at
-// once), writes the pre-built request bytes, reads the response (status
-// line, headers and a Content-Length body; any other framing is an error)
-// and records the latency as response complete − t_i. Timing from the
-// intended send time, not the actual one, corrects coordinated omission:
-// when a slow response holds up a connection, the requests queued behind it
-// are charged for the wait. A connection that fails counts an error,
-// reconnects and goes on.
+// i ≡ c (mod K): at t_i, or as soon as its previous response is in if that
+// is later. It writes the pre-built request bytes, reads the response
+// (status line, headers and a Content-Length body; any other framing is an
+// error) and records the latency as response complete − t_i. Timing from
+// the intended send time, not the actual one, corrects coordinated
+// omission: when a slow response holds up a connection, the requests queued
+// behind it are charged for the wait. A connection that fails counts an
+// error, reconnects and goes on.
+//
+// Like wrk, it is one event loop on one OS thread: it sleeps in
+// epoll_pwait2 (a nanosecond timeout; Linux 5.11) until the next request
+// is due or a response arrives, so a request costs it a write, a read and
+// a share of one wait, with no goroutine or timer per request. That keeps
+// its CPU, which it takes from the server it measures on a small machine,
+// close to wrk's. It runs on Linux only.
 //
 // Two lateness figures tell the generator's share of the latency. Send
 // lateness is write time − t_i: it includes the wait for the connection's
 // previous response. Generator lateness is write time − max(t_i, previous
 // response): the generator's own delay once a request was due and its
-// connection free (timers, CPU). If that is large, the generator, not the
-// server, limits the figures. Note that when the program is otherwise idle,
-// Go's timers fire up to a millisecond late (the runtime's epoll_wait
-// timeout is in whole milliseconds); under load they fire much closer.
+// connection free (a late wake-up, the CPU taken by the server).
 //
 // Requests due in the first -warmup are sent but not recorded. Results go to
 // -out as JSON (times in ms, percentiles by nearest rank), a summary to
 // stderr. The exit status is 1 when no recorded request completed.
+//go:build linux
+
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
-	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // config is what to send, how fast and for how long.
@@ -55,7 +63,7 @@ type config struct {
 	Duration time.Duration // recorded part of the schedule
 	Warmup   time.Duration // sent before it, not recorded
 	Conns    int           // keep-alive connections
-	Timeout  time.Duration // dial timeout, and the wait for stragglers after the schedule ends
+	Timeout  time.Duration // the wait for stragglers after the schedule ends
 }
 
 // result is the JSON output.
@@ -80,29 +88,49 @@ type result struct {
 	latencies []time.Duration // sorted, for tests
 }
 
-// plan is what every connection shares: the request and the schedule.
+// plan is the request and the schedule.
 type plan struct {
-	addr    string
-	req     []byte
-	timeout time.Duration
-	rate    float64
-	conns   int
-	warm    int       // requests [0, warm) are sent, not recorded
-	total   int       // requests [warm, total) are recorded
-	start   time.Time // request i is due at start + i/rate
-	stop    time.Time // end of the schedule + timeout: nothing is sent or awaited later
+	req   []byte
+	rate  float64
+	conns int
+	warm  int       // requests [0, warm) are sent, not recorded
+	total int       // requests [warm, total) are recorded
+	start time.Time // request i is due at start + i/rate
+	stop  time.Time // end of the schedule + timeout: nothing is sent or awaited later
 }
 
 func (p *plan) due(i int) time.Time {
 	return p.start.Add(time.Duration(float64(i) * float64(time.Second) / p.rate))
 }
 
-// worker is one connection's share of the schedule and what it recorded.
-type worker struct {
+// conn is one keep-alive connection and its share of the schedule: the
+// requests next, next+K, next+2K, ...
+type conn struct {
+	fd     int // -1 when closed
+	next   int // the request it sends next (or has in flight)
+	busy   bool
+	sentAt time.Time
+	free   time.Time // when its previous response was complete
+	buf    []byte    // the response read so far
+}
+
+// stats is what the loop records.
+type stats struct {
 	latency, sendLate, genLate   []time.Duration
 	sent, errors, non2xx, unsent int
 	lastDone                     time.Time
 	firstErr                     error
+}
+
+// fail counts err against request i if it is recorded, and keeps the
+// first one.
+func (s *stats) fail(p *plan, i int, err error) {
+	if i >= p.warm {
+		s.errors++
+		if s.firstErr == nil {
+			s.firstErr = err
+		}
+	}
 }
 
 // run sends the schedule of cfg and measures it.
@@ -114,133 +142,261 @@ func run(cfg config) (*result, error) {
 	if cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Conns <= 0 || cfg.Warmup < 0 {
 		return nil, errors.New("-rate, -duration and -conns must be positive, -warmup not negative")
 	}
-	p := &plan{addr: u.Host, req: request(u, cfg.Body), timeout: cfg.Timeout, rate: cfg.Rate, conns: cfg.Conns,
+	addr, err := net.ResolveTCPAddr("tcp4", u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("-url %q: %w", cfg.URL, err)
+	}
+	sa := &syscall.SockaddrInet4{Port: addr.Port}
+	copy(sa.Addr[:], addr.IP.To4())
+	p := &plan{req: request(u, cfg.Body), rate: cfg.Rate, conns: cfg.Conns,
 		warm: int(math.Round(cfg.Rate * cfg.Warmup.Seconds()))}
 	p.total = p.warm + int(math.Round(cfg.Rate*cfg.Duration.Seconds()))
 
-	// Connect everything first, so dialling is outside the schedule.
-	conns := make([]net.Conn, cfg.Conns)
-	for c := range conns {
-		if conns[c], err = dial(p.addr, p.timeout); err != nil {
-			for _, conn := range conns[:c] {
-				conn.Close()
+	// One OS thread does everything: it sleeps in epoll until the next
+	// request is due or a response arrives.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	defer syscall.Close(ep)
+	conns := make([]conn, cfg.Conns)
+	defer func() {
+		for _, c := range conns {
+			if c.fd >= 0 {
+				syscall.Close(c.fd)
 			}
-			return nil, err
+		}
+	}()
+	// Connect everything first, so dialling is outside the schedule.
+	for i := range conns {
+		conns[i] = conn{fd: -1, next: i, buf: make([]byte, 0, 64<<10)}
+		if err := connect(ep, &conns[i], i, sa); err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", u.Host, err)
 		}
 	}
+	n := p.total - p.warm
+	st := &stats{latency: make([]time.Duration, 0, n), sendLate: make([]time.Duration, 0, n), genLate: make([]time.Duration, 0, n)}
 	p.start = time.Now().Add(10 * time.Millisecond)
 	p.stop = p.due(p.total).Add(cfg.Timeout)
-	workers := make([]worker, cfg.Conns)
-	var wg sync.WaitGroup
-	for c := range workers {
-		wg.Go(func() { workers[c].run(p, c, conns[c]) })
+	events := make([]syscall.EpollEvent, len(conns))
+	for {
+		// Send every request that is due on a free connection, and find
+		// when the next one will be.
+		now := time.Now()
+		wake, pending := p.stop, false
+		for i := range conns {
+			c := &conns[i]
+			if c.next >= p.total {
+				continue
+			}
+			pending = true
+			if c.busy {
+				continue
+			}
+			if due := p.due(c.next); due.After(now) {
+				wake = earlier(wake, due)
+				continue
+			}
+			if c.fd < 0 {
+				if err := connect(ep, c, i, sa); err != nil {
+					st.fail(p, c.next, err)
+					c.next += p.conns
+					continue
+				}
+			}
+			c.sentAt = time.Now()
+			if c.next >= p.warm {
+				st.sent++
+			}
+			if err := send(c.fd, p.req); err != nil {
+				st.fail(p, c.next, err)
+				drop(c)
+				c.next += p.conns
+				continue
+			}
+			c.busy = true
+		}
+		if !pending || now.After(p.stop) {
+			break
+		}
+		got, err := wait(ep, events, time.Until(wake))
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range events[:got] {
+			c := &conns[ev.Fd] // Fd holds the connection's index (see connect)
+			if c.fd < 0 || !c.busy {
+				continue
+			}
+			if err := st.read(p, c); err != nil {
+				st.fail(p, c.next, err)
+				drop(c)
+				c.busy, c.free = false, time.Now()
+				c.next += p.conns
+			}
+		}
 	}
-	wg.Wait()
+	// Whatever is still in flight timed out; whatever is left was never sent.
+	for _, c := range conns {
+		for i := c.next; i < p.total; i += p.conns {
+			switch {
+			case i < p.warm:
+			case c.busy && i == c.next:
+				st.fail(p, i, errors.New("no response before the end of the schedule and -timeout"))
+			default:
+				st.unsent++
+			}
+		}
+	}
 
 	res := &result{URL: cfg.URL, Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
-		Conns: cfg.Conns, Scheduled: p.total - p.warm}
-	var sendLate, genLate []time.Duration
-	var last time.Time
-	for _, w := range workers {
-		res.Sent += w.sent
-		res.Errors += w.errors
-		res.Non2xx += w.non2xx
-		res.Unsent += w.unsent
-		res.latencies = append(res.latencies, w.latency...)
-		sendLate = append(sendLate, w.sendLate...)
-		genLate = append(genLate, w.genLate...)
-		if w.firstErr != nil && res.FirstError == "" {
-			res.FirstError = w.firstErr.Error()
-		}
-		last = later(last, w.lastDone)
+		Conns: cfg.Conns, Scheduled: n, Sent: st.sent, Errors: st.errors, Non2xx: st.non2xx, Unsent: st.unsent,
+		latencies: st.latency, Completed: len(st.latency)}
+	if st.firstErr != nil {
+		res.FirstError = st.firstErr.Error()
 	}
-	res.Completed = len(res.latencies)
-	if first := p.due(p.warm); last.After(first) {
-		res.AchievedRate = math.Round(float64(res.Completed)/last.Sub(first).Seconds()*10) / 10
+	if first := p.due(p.warm); st.lastDone.After(first) {
+		res.AchievedRate = math.Round(float64(res.Completed)/st.lastDone.Sub(first).Seconds()*10) / 10
 	}
 	res.Latency = summary(res.latencies, "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max")
-	res.SendLate = summary(sendLate, "p50", "p99", "max")
-	res.GenLate = summary(genLate, "p50", "p99", "max")
+	res.SendLate = summary(st.sendLate, "p50", "p99", "max")
+	res.GenLate = summary(st.genLate, "p50", "p99", "max")
 	return res, nil
 }
 
-// run sends requests c, c+K, c+2K, ... of p on conn (K = p.conns), each at
-// its due time or, when late, as soon as the previous one is answered.
-func (w *worker) run(p *plan, c int, conn net.Conn) {
-	n := (p.total-p.warm)/p.conns + 1
-	w.latency, w.sendLate, w.genLate = make([]time.Duration, 0, n), make([]time.Duration, 0, n), make([]time.Duration, 0, n)
-	conn.SetDeadline(p.stop)
-	br := bufio.NewReaderSize(conn, 4096)
-	free := p.start // when conn finished its previous request
-	for i := c; i < p.total; i += p.conns {
-		rec := i >= p.warm
-		t := p.due(i)
-		if d := time.Until(t); d > 0 {
-			time.Sleep(d)
-		}
-		if time.Now().After(p.stop) {
-			for ; i < p.total; i += p.conns {
-				if i >= p.warm {
-					w.unsent++
-				}
-			}
-			break
-		}
-		var err error
-		if conn == nil {
-			if conn, err = dial(p.addr, p.timeout); err != nil {
-				w.fail(rec, err)
-				continue
-			}
-			conn.SetDeadline(p.stop)
-			br.Reset(conn)
-		}
-		sentAt := time.Now()
-		status, closing := 0, false
-		if _, err = conn.Write(p.req); err == nil {
-			status, closing, err = readResponse(br)
-		}
-		done := time.Now()
-		if rec {
-			w.sent++
-		}
-		if err != nil || closing {
-			conn.Close()
-			conn = nil
-		}
-		if err != nil {
-			w.fail(rec, err)
-			free = done
-			continue
-		}
-		if rec {
-			w.latency = append(w.latency, done.Sub(t))
-			w.sendLate = append(w.sendLate, sentAt.Sub(t))
-			w.genLate = append(w.genLate, sentAt.Sub(later(t, free)))
-			if status < 200 || status > 299 {
-				w.non2xx++
-			}
-			w.lastDone = done
-		}
-		free = done
+// read reads what c's socket holds; when that completes the response to
+// c's request, it records the request and frees c for the next.
+func (st *stats) read(p *plan, c *conn) error {
+	if len(c.buf) == cap(c.buf) {
+		c.buf = append(c.buf, 0)[:len(c.buf)] // a response larger than the buffer
 	}
-	if conn != nil {
-		conn.Close()
+	n, err := syscall.Read(c.fd, c.buf[len(c.buf):cap(c.buf)])
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+		return nil
+	case err != nil:
+		return err
+	case n == 0:
+		return io.ErrUnexpectedEOF
 	}
+	c.buf = c.buf[:len(c.buf)+n]
+	size, status, closing, err := parseResponse(c.buf)
+	if err != nil || size == 0 {
+		return err
+	}
+	if size != len(c.buf) {
+		return fmt.Errorf("%d bytes after the response", len(c.buf)-size)
+	}
+	done := time.Now()
+	c.buf = c.buf[:0]
+	if i := c.next; i >= p.warm {
+		due := p.due(i)
+		st.latency = append(st.latency, done.Sub(due))
+		st.sendLate = append(st.sendLate, c.sentAt.Sub(due))
+		st.genLate = append(st.genLate, c.sentAt.Sub(later(due, c.free)))
+		if status < 200 || status > 299 {
+			st.non2xx++
+		}
+		st.lastDone = done
+	}
+	c.busy, c.free = false, done
+	c.next += p.conns
+	if closing {
+		drop(c)
+	}
+	return nil
 }
 
-// fail counts err against a recorded request and keeps the first one.
-func (w *worker) fail(rec bool, err error) {
-	if rec {
-		w.errors++
-		if w.firstErr == nil {
-			w.firstErr = err
+// connect opens c's socket (a blocking connect, then non-blocking with
+// TCP_NODELAY) and adds it to the epoll set ep, tagged with c's index.
+func connect(ep int, c *conn, index int, sa *syscall.SockaddrInet4) error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Connect(fd, sa); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, sendBuffer)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(index)}
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	c.fd, c.buf = fd, c.buf[:0]
+	return nil
+}
+
+// sendBuffer is the socket send buffer asked for, so that one write takes
+// a whole request.
+const sendBuffer = 4 << 20
+
+// send writes req in one write.
+func send(fd int, req []byte) error {
+	n, err := syscall.Write(fd, req)
+	if err != nil {
+		return err
+	}
+	if n < len(req) {
+		return fmt.Errorf("wrote %d of the request's %d bytes: the request is larger than the socket's send buffer", n, len(req))
+	}
+	return nil
+}
+
+// drop closes c's socket (closing it also takes it out of the epoll set).
+func drop(c *conn) {
+	if c.fd >= 0 {
+		syscall.Close(c.fd)
+		c.fd = -1
+	}
+	c.buf = c.buf[:0]
+}
+
+// sysEpollPwait2 is epoll_pwait2(2) (Linux 5.11), whose timeout is in
+// nanoseconds rather than epoll_wait's milliseconds. Its number is the same
+// on amd64 and arm64.
+const sysEpollPwait2 = 441
+
+// wait waits up to d for events on ep.
+func wait(ep int, events []syscall.EpollEvent, d time.Duration) (int, error) {
+	ts := syscall.NsecToTimespec(max(int64(d), 0))
+	for {
+		n, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
+			uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			return 0, nil
+		case syscall.ENOSYS: // before Linux 5.11: whole milliseconds, rounded down
+			n, err := syscall.EpollWait(ep, events, int(d/time.Millisecond))
+			if err == syscall.EINTR {
+				return 0, nil
+			}
+			return n, err
+		default:
+			return 0, fmt.Errorf("epoll_pwait2: %w", errno)
 		}
 	}
 }
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
 		return b
 	}
 	return a
@@ -256,67 +412,60 @@ func request(u *url.URL, body []byte) []byte {
 	return append(req, body...)
 }
 
-func dial(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	conn.(*net.TCPConn).SetNoDelay(true)
-	return conn, nil
-}
-
 var (
 	hContentLength    = []byte("Content-Length")
 	hTransferEncoding = []byte("Transfer-Encoding")
 	hConnection       = []byte("Connection")
 	vClose            = []byte("close")
+	crlf2             = []byte("\r\n\r\n")
 )
 
-// readResponse reads one response from br, discarding its body, and returns
-// its status code and whether the server closes the connection after it.
-// Only bodies framed by Content-Length are supported. It does not allocate.
-func readResponse(br *bufio.Reader) (status int, closing bool, err error) {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return 0, false, err
+// parseResponse parses the response at the start of buf. It returns its
+// size in bytes, or 0 when buf does not hold all of it yet, its status
+// code, and whether the server closes the connection after it. Only
+// bodies framed by Content-Length are supported. It does not allocate.
+func parseResponse(buf []byte) (size, status int, closing bool, err error) {
+	end := bytes.Index(buf, crlf2)
+	if end < 0 {
+		return 0, 0, false, nil
 	}
+	head := buf[:end+2]
+	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, false, fmt.Errorf("bad status line %q", line)
+		return 0, 0, false, fmt.Errorf("bad status line %q", line)
 	}
 	for _, b := range line[9:12] {
 		status = status*10 + int(b-'0')
 	}
 	length := -1
-	for {
-		if line, err = br.ReadSlice('\n'); err != nil {
-			return 0, false, err
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			break
-		}
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, _ := bytes.Cut(line, []byte(":"))
 		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, hContentLength):
 			n, err := strconv.Atoi(string(value))
 			if err != nil || n < 0 {
-				return 0, false, fmt.Errorf("bad Content-Length %q", value)
+				return 0, 0, false, fmt.Errorf("bad Content-Length %q", value)
 			}
 			length = n
 		case bytes.EqualFold(name, hTransferEncoding):
-			return 0, false, fmt.Errorf("response has Transfer-Encoding %q: only Content-Length bodies are supported", value)
+			return 0, 0, false, fmt.Errorf("response has Transfer-Encoding %q: only Content-Length bodies are supported", value)
 		case bytes.EqualFold(name, hConnection):
 			closing = bytes.EqualFold(value, vClose)
 		}
 	}
 	if length < 0 {
 		if status/100 == 1 || status == 204 || status == 304 {
-			return status, closing, nil
+			length = 0
+		} else {
+			return 0, 0, false, fmt.Errorf("response %d has no Content-Length: only Content-Length bodies are supported", status)
 		}
-		return 0, false, fmt.Errorf("response %d has no Content-Length: only Content-Length bodies are supported", status)
 	}
-	_, err = br.Discard(length)
-	return status, closing, err
+	if size = end + 4 + length; len(buf) < size {
+		return 0, status, closing, nil
+	}
+	return size, status, closing, nil
 }
 
 // summary sorts d and returns the named statistics in ms: "mean", "max"
@@ -355,7 +504,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to send and record")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "how long to send before recording")
 	flag.IntVar(&cfg.Conns, "conns", 64, "keep-alive connections")
-	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "dial timeout, and how long to wait for responses after the schedule ends")
+	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "how long to wait for responses after the schedule ends")
 	out := flag.String("out", "", "write the JSON results to this file (default: stdout)")
 	flag.Usage = func() {
 		fmt.Fprint(os.Stderr, "Usage: loadgen -url URL [-body FILE] -rate N -duration D [flags]\n\n"+
