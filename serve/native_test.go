@@ -200,6 +200,10 @@ func TestSink(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
+	var batch nativeResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &batch); err != nil || len(batch.Predictions) != len(rows) {
+		t.Fatalf("batch response %s: %v", rec.Body, err)
+	}
 	rec = do(s.Handler(), "POST", "/v1/models/flights-delay/predict", mustJSON(t, rows[0]), "X-Request-Id", "one-1")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -226,6 +230,10 @@ func TestSink(t *testing.T) {
 		row := rows[[]int{0, 1, 2, 0, 0, 1}[k]]
 		if mustJSON(t, got) != mustJSON(t, row) {
 			t.Errorf("event %d: input %s, want %s", k, ev.Input, mustJSON(t, row))
+		}
+		// Each event of the batch has its own row's probability.
+		if k < len(batch.Predictions) && len(ev.Probabilities) == 1 && ev.Probabilities[0] != *batch.Predictions[k].Probability {
+			t.Errorf("event %d: probability %v, the response says %v", k, ev.Probabilities[0], *batch.Predictions[k].Probability)
 		}
 	}
 	rec = do(s.Handler(), "POST", "/v1/models/flights-delay/labels", `{"labels":[{"id":"batch-1#0","label":true},{"id":"one-1","label":0}]}`)

@@ -60,21 +60,37 @@ type LabelEvent struct {
 }
 
 // emitPredictions sends sc's rows to the sink. raw, if not nil, gives
-// each row's JSON text; otherwise it is built from the values.
+// each row's JSON text; otherwise it is built from the values. Every
+// row's probabilities share one new array and every row's input text
+// another, so a batch costs two allocations for them rather than two a
+// row; each event gets a capped slice, so a sink that appends to one
+// cannot write into the next.
 func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, batch bool) {
 	now := time.Now()
+	k := m.outputs
+	probs := append([]float64(nil), sc.out[:sc.n*k]...)
+	size := 0
+	for _, r := range sc.raw {
+		size += len(r)
+	}
+	if len(sc.raw) < sc.n {
+		size += 128 * (sc.n - len(sc.raw)) // a guess at a built instance's length
+	}
+	text := make([]byte, 0, size)
 	for i := range sc.n {
+		start := len(text)
+		if i < len(sc.raw) {
+			text = append(text, sc.raw[i]...)
+		} else {
+			text = m.appendInstance(text, sc, i)
+		}
 		ev := PredictionEvent{
 			ID: requestID, RequestID: requestID, Time: now, Model: m.Name, Version: m.Version, API: api,
-			Probabilities: append([]float64(nil), sc.outputs(m, i)...),
+			Input:         text[start:len(text):len(text)],
+			Probabilities: probs[i*k : (i+1)*k : (i+1)*k],
 		}
 		if batch {
 			ev.ID = requestID + "#" + strconv.Itoa(i)
-		}
-		if i < len(sc.raw) {
-			ev.Input = append(json.RawMessage(nil), sc.raw[i]...)
-		} else {
-			ev.Input = m.appendInstance(nil, sc, i)
 		}
 		ev.Label = m.classes[m.Label(ev.Probabilities)]
 		for j, u := range sc.unseen[i*sc.nIn : (i+1)*sc.nIn] {
