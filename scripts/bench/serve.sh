@@ -24,7 +24,8 @@
 #      (scripts/bench/loadgen: open loop, 64 keep-alive connections, each
 #      request timed from its intended send time, so coordinated omission is
 #      corrected): p50, p99, p99.9 and max latency of mlserve (and of the
-#      ceiling at the same rate, for reference), and how late the generator
+#      ceiling at the same rate, for reference; both again at a quarter of
+#      the ceiling's throughput, not judged), and how late the generator
 #      itself was; above 1 ms (p99) the report says that much of each
 #      figure is the generator's
 #   4. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
@@ -169,11 +170,12 @@ wrk_run oip-batch batch-oip.json "$OIP"
 
 CEIL_RPS=$(wrk_rps ceiling-single)
 RATE=$(awk -v r="${CEIL_RPS:-0}" 'BEGIN { printf "%d", r / 2 }')
-# lg_run NAME URL: a constant-rate run, results to $OUT/loadgen-NAME.json
+QRATE=$((RATE / 2)) # a quarter of the ceiling's throughput: not judged, for the shape of the curve
+# lg_run NAME URL RATE: a constant-rate run, results to $OUT/loadgen-NAME.json
 # and its summary to $OUT/loadgen-NAME.txt.
 lg_run() {
-	log "loadgen $1: $RATE requests/s for $SERVE_DURATION over $SERVE_LG_CONNS connections"
-	"$OUT/loadgen" -url "$2" -body "$OUT/single.json" -rate "$RATE" -duration "$SERVE_DURATION" -warmup 1s \
+	log "loadgen $1: $3 requests/s for $SERVE_DURATION over $SERVE_LG_CONNS connections"
+	"$OUT/loadgen" -url "$2" -body "$OUT/single.json" -rate "$3" -duration "$SERVE_DURATION" -warmup 1s \
 		-conns "$SERVE_LG_CONNS" -out "$OUT/loadgen-$1.json" 2>"$OUT/loadgen-$1.txt" || FAILED+=("loadgen $1")
 }
 # lg NAME FILTER: a figure of loadgen-NAME.json (jq FILTER), empty if missing.
@@ -181,8 +183,10 @@ lg() { jq -r "$2 // empty" "$OUT/loadgen-$1.json" 2>/dev/null || true; }
 # lg_bad NAME: recorded requests that failed (errors, non-2xx, never sent).
 lg_bad() { lg "$1" '.errors + .non2xx + .unsent'; }
 if [ "$RATE" -gt 0 ]; then
-	lg_run native "$NATIVE"
-	lg_run ceiling "$CEIL"
+	lg_run native "$NATIVE" "$RATE"
+	lg_run ceiling "$CEIL" "$RATE"
+	lg_run native-quarter "$NATIVE" "$QRATE"
+	lg_run ceiling-quarter "$CEIL" "$QRATE"
 else
 	FAILED+=("no ceiling throughput to set the loadgen rate from")
 fi
@@ -252,10 +256,13 @@ row() { # row LABEL NAME: a wrk table row.
 	if [ -s "$OUT/loadgen-native.json" ]; then
 		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
 		echo
-		echo "| loadgen, $(thousands "$RATE") req/s constant | p50 | p99 | p99.9 | max | failed | send lateness p99 | generator lateness p99 |"
-		echo "|---|---|---|---|---|---|---|---|"
-		for n in native ceiling; do
-			echo "| $([ $n = native ] && echo mlserve native || echo ceiling) | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") |"
+		echo "The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
+		echo
+		echo "| loadgen run | constant rate | p50 | p99 | p99.9 | max | failed | send lateness p99 | generator lateness p99 |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		for n in native ceiling native-quarter ceiling-quarter; do
+			[ -s "$OUT/loadgen-$n.json" ] || continue
+			echo "| $(case $n in native*) echo mlserve native ;; *) echo ceiling ;; esac) | $(thousands "$(lg $n .rate)") req/s | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") |"
 		done
 		echo
 		LATE="" # the runs whose generator lateness p99 exceeds GEN_LATE_MS
@@ -297,7 +304,7 @@ details() { # details TITLE FILE
 }
 {
 	for n in ceiling-single native-single ceiling-batch native-batch oip-batch; do details "wrk $n" "$OUT/wrk-$n.txt"; done
-	for n in native ceiling; do [ -s "$OUT/loadgen-$n.txt" ] && details "loadgen, $n" "$OUT/loadgen-$n.txt"; done
+	for n in native ceiling native-quarter ceiling-quarter; do [ -s "$OUT/loadgen-$n.txt" ] && details "loadgen, $n" "$OUT/loadgen-$n.txt"; done
 	details "go test -bench ./serve" "$OUT/serve-bench.txt"
 } >"$OUT/serve-raw.md"
 write_env "$MET" "$JUDGED"
