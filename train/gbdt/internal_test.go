@@ -311,7 +311,8 @@ func checkCompiled(t *testing.T, trees []Tree, x *features.Matrix) {
 // that are negative, fractional, past a set or far past every set.
 func TestCompiledMatchesSavedTree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	pool := []float64{-1.5, -0.0, 0, 0.25, 1, 3, 1e9, math.Inf(1), math.Inf(-1), math.NaN()}
+	negZero := math.Copysign(0, -1)
+	pool := []float64{-1.5, negZero, 0, 0.25, 1, 3, 1e9, math.Inf(1), math.Inf(-1), math.NaN()}
 	// Each numeric column draws its thresholds from its own part of the
 	// pool, so the columns have different numbers of thresholds, and
 	// column 0, which has the most, has values above all of them; column 4
@@ -356,7 +357,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 		}
 		trees = append(trees, tr)
 	}
-	values := append([]float64{-1, 0.5, 31, 32, 33, 63, 64, 95, 96, 1e12, -0.0}, pool...)
+	values := append([]float64{-1, 0.5, 31, 32, 33, 63, 64, 95, 96, 1e12, negZero}, pool...)
 	for _, v := range pool {
 		values = append(values, math.Nextafter(v, math.Inf(-1)), math.Nextafter(v, math.Inf(1)))
 	}
