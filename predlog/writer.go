@@ -377,14 +377,11 @@ func (c *core[T]) run() {
 	}
 }
 
-// drain writes the records queued now.
+// drain writes the records queued now. Only this goroutine receives, so
+// each of the len(c.ch) receives has a record, closed queue or not.
 func (c *core[T]) drain() {
 	for n := len(c.ch); n > 0; n-- {
-		v, ok := <-c.ch
-		if !ok {
-			return
-		}
-		c.write(v)
+		c.write(<-c.ch)
 	}
 }
 

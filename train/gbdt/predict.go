@@ -141,10 +141,8 @@ type slotKey struct {
 func compile(trees []Tree) *compiled {
 	c := &compiled{}
 	// The slots, with every numeric column's thresholds and every
-	// categorical column's widest set.
+	// categorical column's widest set (as its invalid input, 32 per word).
 	index := map[slotKey]int32{}
-	thresholds := map[int32][]float64{}
-	widest := map[int32]int{}
 	for t := range trees {
 		tr := &trees[t]
 		for i, col := range tr.Col {
@@ -155,24 +153,23 @@ func compile(trees []Tree) *compiled {
 				index[key] = s
 				c.slots = append(c.slots, slot{col: int(col), cat: key.cat})
 			}
+			sl := &c.slots[s]
 			if key.cat {
-				widest[s] = max(widest[s], len(tr.CatSets[tr.Cat[i]]))
+				sl.invalid = max(sl.invalid, int32(32*len(tr.CatSets[tr.Cat[i]])))
 			} else if th := tr.Threshold[i]; th == th {
-				thresholds[s] = append(thresholds[s], th)
+				sl.thresholds = append(sl.thresholds, th)
 			}
 		}
 	}
 	var top int32 // the largest input value of any slot
 	for s := range c.slots {
 		sl := &c.slots[s]
-		if w, ok := widest[int32(s)]; ok {
-			sl.invalid = int32(32 * w)
+		if sl.cat {
 			top = max(top, sl.invalid)
 			continue
 		}
-		ts := thresholds[int32(s)]
-		slices.Sort(ts)
-		sl.thresholds = slices.Compact(append([]float64{}, ts...))
+		slices.Sort(sl.thresholds)
+		sl.thresholds = slices.Clip(slices.Compact(sl.thresholds))
 		c.nan = max(c.nan, int32(len(sl.thresholds))+1)
 	}
 	top = max(top, c.nan)
@@ -375,15 +372,13 @@ func (m *Model) PredictProba(x *features.Matrix) []float64 {
 }
 
 // blockInputs fills in with the inputs of rows [lo, hi) of x, row-major
-// with ns per row: c.inputs, column by column.
+// with ns per row.
 func (c *compiled) blockInputs(x *features.Matrix, lo, hi int, in []int32, ns int) {
 	row := make([]float64, len(x.Data))
-	one := make([]int32, ns)
 	for i := lo; i < hi; i++ {
 		for j, col := range x.Data {
 			row[j] = col[i]
 		}
-		c.inputs(row, one)
-		copy(in[(i-lo)*ns:], one)
+		c.inputs(row, in[(i-lo)*ns:(i-lo+1)*ns])
 	}
 }

@@ -368,23 +368,21 @@ const sysEpollPwait2 = 441
 // wait waits up to d for events on ep.
 func wait(ep int, events []syscall.EpollEvent, d time.Duration) (int, error) {
 	ts := syscall.NsecToTimespec(max(int64(d), 0))
-	for {
-		n, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
-			uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
-		switch errno {
-		case 0:
-			return int(n), nil
-		case syscall.EINTR:
+	n, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
+		uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	switch errno {
+	case 0:
+		return int(n), nil
+	case syscall.EINTR:
+		return 0, nil
+	case syscall.ENOSYS: // before Linux 5.11: whole milliseconds, rounded down
+		n, err := syscall.EpollWait(ep, events, int(d/time.Millisecond))
+		if err == syscall.EINTR {
 			return 0, nil
-		case syscall.ENOSYS: // before Linux 5.11: whole milliseconds, rounded down
-			n, err := syscall.EpollWait(ep, events, int(d/time.Millisecond))
-			if err == syscall.EINTR {
-				return 0, nil
-			}
-			return n, err
-		default:
-			return 0, fmt.Errorf("epoll_pwait2: %w", errno)
 		}
+		return n, err
+	default:
+		return 0, fmt.Errorf("epoll_pwait2: %w", errno)
 	}
 }
 
