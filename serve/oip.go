@@ -67,11 +67,8 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 		}
 		switch string(key) {
 		case "id":
-			if k := rd.Peek(); k != jsonread.String {
-				if k == jsonread.Invalid {
-					return syntaxErr(rd.Skip())
-				}
-				return badf("field \"id\": want a string, got %s", k)
+			if err := expect(rd, jsonread.String, place{field: `field "id"`, i: -1}, "a string"); err != nil {
+				return err
 			}
 			id, err := rd.Str()
 			if err != nil {
@@ -119,11 +116,8 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 // strings, numbers and bools, and discards it: no parameter changes what
 // this server does.
 func skipParameters(rd *jsonread.Reader, at place) error {
-	if k := rd.Peek(); k != jsonread.Object {
-		if k == jsonread.Invalid {
-			return syntaxErr(rd.Skip())
-		}
-		return badf("%s: want an object, got %s", at, k)
+	if err := expect(rd, jsonread.Object, at, "an object"); err != nil {
+		return err
 	}
 	if err := rd.BeginObject(); err != nil {
 		return syntaxErr(err)
@@ -167,14 +161,24 @@ func (p place) String() string {
 
 func (p place) with(sub string) place { p.sub = sub; return p }
 
+// expect checks that the next value is of kind want. A malformed value is
+// a syntax error; a value of another kind is "AT: want WHAT, got KIND".
+func expect(rd *jsonread.Reader, want jsonread.Kind, at place, what string) error {
+	switch k := rd.Peek(); k {
+	case want:
+		return nil
+	case jsonread.Invalid:
+		return syntaxErr(rd.Skip())
+	default:
+		return badf("%s: want %s, got %s", at, what, k)
+	}
+}
+
 // decodeOutputs reads the requested outputs.
 func decodeOutputs(sc *scratch) error {
 	rd := &sc.rd
-	if k := rd.Peek(); k != jsonread.Array {
-		if k == jsonread.Invalid {
-			return syntaxErr(rd.Skip())
-		}
-		return badf("field \"outputs\": want an array of {\"name\": ...}, got %s", k)
+	if err := expect(rd, jsonread.Array, place{field: `field "outputs"`, i: -1}, `an array of {"name": ...}`); err != nil {
+		return err
 	}
 	if err := rd.BeginArray(); err != nil {
 		return syntaxErr(err)
@@ -188,11 +192,8 @@ func decodeOutputs(sc *scratch) error {
 			return nil
 		}
 		at := place{field: "outputs", i: i}
-		if k := rd.Peek(); k != jsonread.Object {
-			if k == jsonread.Invalid {
-				return syntaxErr(rd.Skip())
-			}
-			return badf("%s: want an object {\"name\": ...}, got %s", at, k)
+		if err := expect(rd, jsonread.Object, at, `an object {"name": ...}`); err != nil {
+			return err
 		}
 		if err := rd.BeginObject(); err != nil {
 			return syntaxErr(err)
@@ -208,11 +209,8 @@ func decodeOutputs(sc *scratch) error {
 			}
 			switch string(key) {
 			case "name":
-				if k := rd.Peek(); k != jsonread.String {
-					if k == jsonread.Invalid {
-						return syntaxErr(rd.Skip())
-					}
-					return badf("%s.name: want a string, got %s", at, k)
+				if err := expect(rd, jsonread.String, at.with(".name"), "a string"); err != nil {
+					return err
 				}
 				name, err := rd.Str()
 				if err != nil {
@@ -246,11 +244,8 @@ func decodeOutputs(sc *scratch) error {
 // decodeInputs reads the "inputs" array: one tensor per raw input.
 func (m *Model) decodeInputs(sc *scratch, maxBatch int) error {
 	rd := &sc.rd
-	if k := rd.Peek(); k != jsonread.Array {
-		if k == jsonread.Invalid {
-			return syntaxErr(rd.Skip())
-		}
-		return badf("field \"inputs\": want an array of tensors, got %s", k)
+	if err := expect(rd, jsonread.Array, place{field: `field "inputs"`, i: -1}, "an array of tensors"); err != nil {
+		return err
 	}
 	if err := rd.BeginArray(); err != nil {
 		return syntaxErr(err)
@@ -274,11 +269,8 @@ func (m *Model) decodeInputs(sc *scratch, maxBatch int) error {
 func (m *Model) decodeTensor(sc *scratch, i, maxBatch int) error {
 	rd := &sc.rd
 	at := place{field: "inputs", i: i}
-	if k := rd.Peek(); k != jsonread.Object {
-		if k == jsonread.Invalid {
-			return syntaxErr(rd.Skip())
-		}
-		return badf("%s: want a tensor object, got %s", at, k)
+	if err := expect(rd, jsonread.Object, at, "a tensor object"); err != nil {
+		return err
 	}
 	if err := rd.BeginObject(); err != nil {
 		return syntaxErr(err)
@@ -296,11 +288,12 @@ func (m *Model) decodeTensor(sc *scratch, i, maxBatch int) error {
 		}
 		switch string(key) {
 		case "name", "datatype":
-			if k := rd.Peek(); k != jsonread.String {
-				if k == jsonread.Invalid {
-					return syntaxErr(rd.Skip())
-				}
-				return badf("%s.%s: want a string, got %s", at, key, k)
+			sub := ".name" // a constant, so a valid request formats nothing
+			if string(key) == "datatype" {
+				sub = ".datatype"
+			}
+			if err := expect(rd, jsonread.String, at.with(sub), "a string"); err != nil {
+				return err
 			}
 			s, err := rd.Str()
 			if err != nil {
@@ -320,11 +313,8 @@ func (m *Model) decodeTensor(sc *scratch, i, maxBatch int) error {
 				return err
 			}
 		case "data":
-			if k := rd.Peek(); k != jsonread.Array {
-				if k == jsonread.Invalid {
-					return syntaxErr(rd.Skip())
-				}
-				return badf("%s.data: want an array, got %s", at, k)
+			if err := expect(rd, jsonread.Array, at.with(".data"), "an array"); err != nil {
+				return err
 			}
 			if data, err = rd.Raw(); err != nil {
 				return syntaxErr(err)
