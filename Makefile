@@ -27,7 +27,7 @@ test: ## unit, fuzz-corpus, end-to-end, process and browser tests, then the race
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
-FUZZ_PKGS := ./ingest/ ./serve/ ./serve/internal/jsonread/
+FUZZ_PKGS := ./ingest/ ./serve/ ./internal/jsonread/
 
 fuzz: ## run each fuzz target (CSV, JSON Lines, the request decoders) for FUZZTIME (default 30s)
 	@for p in $(FUZZ_PKGS); do \

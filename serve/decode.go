@@ -8,7 +8,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
-	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // This file reads request bodies into a scratch's rows of typed values,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // The native JSON API (documented in openapi.json) and the health and

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/mlpipe/mlpipe/internal/jsonw"
-	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // The Open Inference Protocol (KServe v2) REST API:

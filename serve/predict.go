@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // scratch holds every buffer one predict request needs: the body, the

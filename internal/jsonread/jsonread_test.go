@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/mlpipe/mlpipe/serve/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // decode reads any value into the types encoding/json gives an any.
