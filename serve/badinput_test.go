@@ -2,12 +2,12 @@ package serve_test
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/serve"
+	"github.com/valyala/fasthttp"
 )
 
 // good is a valid native instance of the fixture model; the bad requests
@@ -181,7 +181,7 @@ var (
 )
 
 // fuzzHandler is one server shared by the fuzz targets' runs.
-func fuzzHandler(t *testing.T) http.Handler {
+func fuzzHandler(t *testing.T) fasthttp.RequestHandler {
 	fuzzOnce.Do(func() { fuzzServer = newServer(t, badLimits) })
 	return fuzzServer.Handler()
 }

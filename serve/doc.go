@@ -4,8 +4,9 @@
 //
 // In: a model bundle (LoadModel checks it: it must score its own
 // signature example as recorded), or a Registry and a reference
-// ("NAME@production") that Reload resolves and Run polls. Out: an
-// http.Handler with these routes (docs/serving.md has examples):
+// ("NAME@production") that Reload resolves and Run polls. Out: a
+// fasthttp.RequestHandler (Run serves it with fasthttp; see Server for
+// why not net/http) with these routes (docs/serving.md has examples):
 //
 //	POST /v1/models/{name}/predict   native API: one instance, or {"instances": [...]}
 //	POST /v1/models/{name}/labels    delayed ground truth, by prediction id

@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
+	"github.com/valyala/fasthttp"
 )
 
 // The tests serve models that the real pipeline trains on the fixtures,
@@ -163,15 +162,15 @@ func newServer(t testing.TB, opts serve.Options) *serve.Server {
 	return s
 }
 
-// do sends one request to h and returns the recorder.
-func do(h http.Handler, method, path, body string, header ...string) *httptest.ResponseRecorder {
-	var rd io.Reader
+// do sends one request to h and returns the response, as a recorder.
+// header lists names and values to set (an empty value deletes).
+func do(h fasthttp.RequestHandler, method, path, body string, header ...string) *httptest.ResponseRecorder {
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI(path)
 	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.SetBodyString(body)
+		req.Header.SetContentType("application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		if header[i+1] == "" {
@@ -180,8 +179,20 @@ func do(h http.Handler, method, path, body string, header ...string) *httptest.R
 		}
 		req.Header.Set(header[i], header[i+1])
 	}
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&req, nil, nil)
+	h(&ctx)
+	return recorded(&ctx.Response)
+}
+
+// recorded copies a fasthttp response into a recorder.
+func recorded(resp *fasthttp.Response) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	for k, v := range resp.Header.All() {
+		rec.Header().Add(string(k), string(v))
+	}
+	rec.WriteHeader(resp.StatusCode())
+	rec.Write(resp.Body())
 	return rec
 }
 

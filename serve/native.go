@@ -15,53 +15,53 @@ import (
 // The native JSON API (documented in openapi.json) and the health and
 // documentation routes.
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
+func (s *Server) healthz(c call) {
+	writeRaw(c, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) readyz(c call) {
 	if err := s.ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+		writeJSON(c, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
 		return
 	}
 	m := s.model.Load()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "model": m.Name, "version": m.Version})
+	writeJSON(c, http.StatusOK, map[string]any{"status": "ready", "model": m.Name, "version": m.Version})
 }
 
 //go:embed openapi.json
 var openapiDoc []byte
 
-func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
-	writeRaw(w, http.StatusOK, openapiDoc)
+func (s *Server) openapi(c call) {
+	writeRaw(c, http.StatusOK, openapiDoc)
 }
 
 // predict is POST /v1/models/{name}/predict.
-func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), "")
+func (s *Server) predict(c call) {
+	m, err := s.modelFor(c.name, "")
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	body, err := s.readBody(w, r, sc)
+	body, err := s.body(c)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	batch, err := m.decodeNative(sc, body, s.opts.MaxBatch, s.sink != nil)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
-	rid := requestIDOf(w)
+	rid := c.id
 	sc.resp = m.appendNative(sc.resp[:0], sc, rid, batch)
-	writeRaw(w, http.StatusOK, sc.resp)
+	writeRaw(c, http.StatusOK, sc.resp)
 	s.metrics.scored(m, sc, apiNative)
 	if s.sink != nil {
 		s.emitPredictions(m, sc, rid, apiNative, batch)
@@ -70,10 +70,10 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 
 // modelInfo is GET /v1/models/{name}: what the model reads and returns,
 // and where it comes from.
-func (s *Server) modelInfo(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), "")
+func (s *Server) modelInfo(c call) {
+	m, err := s.modelFor(c.name, "")
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	type inputInfo struct {
@@ -97,7 +97,7 @@ func (s *Server) modelInfo(w http.ResponseWriter, r *http.Request) {
 		ins = append(ins, ii)
 	}
 	b := m.Bundle
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(c, http.StatusOK, map[string]any{
 		"name":           m.Name,
 		"version":        m.Version,
 		"kind":           b.Kind,
@@ -135,30 +135,30 @@ const maxLabelID = 256
 // labels is POST /v1/models/{name}/labels: delayed ground truth, one
 // ({"id": ..., "label": ...}) or several ({"labels": [...]}), passed to
 // the sink. The label is a JSON bool, number or string.
-func (s *Server) labels(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), "")
+func (s *Server) labels(c call) {
+	m, err := s.modelFor(c.name, "")
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	body, err := s.readBody(w, r, sc)
+	body, err := s.body(c)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	evs, err := decodeLabels(&sc.rd, body, s.opts.MaxBatch)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
-	rid := requestIDOf(w)
+	rid := c.id
 	now := time.Now()
 	for i := range evs {
 		evs[i].RequestID, evs[i].Time, evs[i].Model = rid, now, m.Name
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": rid, "accepted": len(evs)})
+	writeJSON(c, http.StatusAccepted, map[string]any{"id": rid, "accepted": len(evs)})
 	s.metrics.labels.Add(float64(len(evs)))
 	if s.sink != nil {
 		for _, ev := range evs {

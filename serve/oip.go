@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mlpipe/mlpipe/internal/jsonw"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 )
 
 // The Open Inference Protocol (KServe v2) REST API:
@@ -540,31 +540,31 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 }
 
 // oipInfer is POST /v2/models/{name}[/versions/{version}]/infer.
-func (s *Server) oipInfer(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), r.PathValue("version"))
+func (s *Server) oipInfer(c call) {
+	m, err := s.modelFor(c.name, c.version)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	body, err := s.readBody(w, r, sc)
+	body, err := s.body(c)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	if err := m.decodeOIP(sc, body, s.opts.MaxBatch); err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
-	rid := requestIDOf(w)
+	rid := c.id
 	sc.resp = m.appendOIP(sc.resp[:0], sc, rid)
-	writeRaw(w, http.StatusOK, sc.resp)
+	writeRaw(c, http.StatusOK, sc.resp)
 	s.metrics.scored(m, sc, apiOIP)
 	if s.sink != nil {
 		s.emitPredictions(m, sc, rid, apiOIP, true)
@@ -579,10 +579,10 @@ type tensorMeta struct {
 }
 
 // oipModelMetadata is GET /v2/models/{name}[/versions/{version}].
-func (s *Server) oipModelMetadata(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), r.PathValue("version"))
+func (s *Server) oipModelMetadata(c call) {
+	m, err := s.modelFor(c.name, c.version)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
 	ins := make([]tensorMeta, len(m.inputs))
@@ -612,34 +612,34 @@ func (s *Server) oipModelMetadata(w http.ResponseWriter, r *http.Request) {
 	if m.Version > 0 {
 		resp.Versions = []string{m.versionS}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(c, http.StatusOK, resp)
 }
 
 // oipModelReady is GET /v2/models/{name}[/versions/{version}]/ready.
-func (s *Server) oipModelReady(w http.ResponseWriter, r *http.Request) {
-	m, err := s.modelFor(r.PathValue("name"), r.PathValue("version"))
+func (s *Server) oipModelReady(c call) {
+	m, err := s.modelFor(c.name, c.version)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": m.Name, "ready": true})
+	writeJSON(c, http.StatusOK, map[string]any{"name": m.Name, "ready": true})
 }
 
 // oipServerMetadata is GET /v2.
-func (s *Server) oipServerMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"name": "mlserve", "version": s.opts.ServerVersion, "extensions": []string{}})
+func (s *Server) oipServerMetadata(c call) {
+	writeJSON(c, http.StatusOK, map[string]any{"name": "mlserve", "version": s.opts.ServerVersion, "extensions": []string{}})
 }
 
 // oipLive is GET /v2/health/live.
-func (s *Server) oipLive(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]bool{"live": true})
+func (s *Server) oipLive(c call) {
+	writeJSON(c, http.StatusOK, map[string]bool{"live": true})
 }
 
 // oipReady is GET /v2/health/ready: 503 until a model is loaded.
-func (s *Server) oipReady(w http.ResponseWriter, r *http.Request) {
+func (s *Server) oipReady(c call) {
 	if err := s.ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "error": err.Error()})
+		writeJSON(c, http.StatusServiceUnavailable, map[string]any{"ready": false, "error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+	writeJSON(c, http.StatusOK, map[string]bool{"ready": true})
 }

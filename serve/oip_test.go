@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/serve"
+	"github.com/valyala/fasthttp"
 )
 
 // oipDatatype is the OIP datatype the server wants for a contract type.
@@ -108,7 +109,7 @@ func TestOIPRoutes(t *testing.T) {
 	empty := serve.New(serve.Options{})
 	tests := []struct {
 		name string
-		h    http.Handler
+		h    fasthttp.RequestHandler
 		path string
 		code int
 		want string

@@ -124,11 +124,11 @@ func (s *Server) watch(ctx context.Context) {
 }
 
 // adminReload is POST /admin/reload: check the reference now.
-func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Reload(r.Context())
+func (s *Server) adminReload(c call) {
+	res, err := s.Reload(c.RequestCtx)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(c, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(c, http.StatusOK, res)
 }

@@ -1,16 +1,18 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"math"
 	"net"
-	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 )
 
 // Options configure a Server. The zero value is usable: every zero field
@@ -113,14 +116,21 @@ func (o *Options) defaults() {
 // Inference Protocol, health, metrics and admin routes. Its model is
 // swapped atomically by SetModel and Reload; each request reads it once,
 // so a request is scored, start to end, by one model.
+//
+// It speaks HTTP through fasthttp (github.com/valyala/fasthttp), not
+// net/http: on the 2-core machine of BENCHMARKS.md a net/http server that
+// only decodes the body and answers a fixed reply already misses a 2 ms
+// p99 at half its own throughput, while the same server on fasthttp,
+// which reuses its request objects instead of allocating them, keeps
+// under it (docs/serving.md has the figures).
 type Server struct {
 	opts    Options
 	log     *slog.Logger
 	sink    Sink
-	mux     *http.ServeMux
 	routes  []route
 	metrics *metrics
-	sem     chan struct{} // one token per work request in flight
+	scrape  fasthttp.RequestHandler // GET /metrics
+	sem     chan struct{}           // one token per work request in flight
 
 	model    atomic.Pointer[Model]
 	notReady atomic.Pointer[string] // set while draining; nil otherwise
@@ -131,15 +141,25 @@ type Server struct {
 
 	idPrefix string
 	idSeq    atomic.Uint64
-	writers  sync.Pool // *statusWriter
 }
 
-// A route is one pattern of the mux and its handler.
+// A call is one request as a handler sees it: the fasthttp context (the
+// request, and the response being built), the route's wildcards and the
+// request id.
+type call struct {
+	*fasthttp.RequestCtx
+	name, version string // {name} and {version}, if the route has them
+	id            string // X-Request-Id of the response
+}
+
+// A route is one pattern and its handler.
 type route struct {
-	pattern string
-	api     string // apiNative, apiOIP, "ops" or "admin"
-	work    bool   // counts against MaxInFlight
-	h       http.HandlerFunc
+	pattern string   // "METHOD /path/{wildcard}", also the metrics' route label
+	method  string   // GET also answers HEAD
+	segs    []string // the path's segments: "{name}" and "{version}" are wildcards, "" a trailing slash
+	api     string   // apiNative, apiOIP, "ops" or "admin"
+	work    bool     // counts against MaxInFlight
+	h       func(c call)
 }
 
 // The APIs, as metrics label them.
@@ -150,8 +170,9 @@ const (
 
 // Route describes one route of the server.
 type Route struct {
-	// Pattern is the ServeMux pattern: "METHOD /path/{wildcard}". It is
-	// also the route label of the metrics.
+	// Pattern is "METHOD /path/{wildcard}" ({$} marks a trailing slash,
+	// as in net/http's ServeMux). It is also the route label of the
+	// metrics.
 	Pattern string
 	// API is "native", "oip", "ops" (health, metrics, documentation) or
 	// "admin".
@@ -171,17 +192,16 @@ func (s *Server) Routes() []Route {
 // SetModel or Reload gives it one.
 func New(opts Options) *Server {
 	opts.defaults()
-	s := &Server{opts: opts, log: opts.Log, sink: opts.Sink, mux: http.NewServeMux()}
+	s := &Server{opts: opts, log: opts.Log, sink: opts.Sink}
 	s.sem = make(chan struct{}, opts.MaxInFlight)
 	var seed [6]byte
 	_, _ = rand.Read(seed[:])
 	s.idPrefix = hex.EncodeToString(seed[:]) + "-"
-	s.writers.New = func() any { return new(statusWriter) }
 	s.routes = []route{
 		{pattern: "GET /healthz", api: "ops", h: s.healthz},
 		{pattern: "GET /readyz", api: "ops", h: s.readyz},
 		{pattern: "GET /openapi.json", api: "ops", h: s.openapi},
-		{pattern: "GET /metrics", api: "ops"},
+		{pattern: "GET /metrics", api: "ops", h: func(c call) { s.scrape(c.RequestCtx) }},
 		{pattern: "POST /admin/reload", api: "admin", h: s.adminReload},
 
 		{pattern: "GET /v1/models/{name}", api: apiNative, h: s.modelInfo},
@@ -200,35 +220,31 @@ func New(opts Options) *Server {
 		{pattern: "POST /v2/models/{name}/versions/{version}/infer", api: apiOIP, work: true, h: s.oipInfer},
 	}
 	patterns := make([]string, len(s.routes))
-	for i, r := range s.routes {
+	for i := range s.routes {
+		r := &s.routes[i]
 		patterns[i] = r.pattern
+		method, path, _ := strings.Cut(r.pattern, " ")
+		r.method = method
+		for seg := range strings.SplitSeq(strings.TrimPrefix(path, "/"), "/") {
+			if seg == "{$}" {
+				seg = ""
+			}
+			r.segs = append(r.segs, seg)
+		}
 	}
 	s.metrics = newMetrics(patterns, opts.SinkStats)
 	for _, c := range opts.Collectors {
 		s.metrics.reg.MustRegister(c)
 	}
-	for i := range s.routes {
-		r := &s.routes[i]
-		var h http.Handler = r.h
-		if r.pattern == "GET /metrics" {
-			h = s.metrics.handler()
-		}
-		if r.work {
-			h = s.limit(h)
-		}
-		if r.api == "admin" {
-			h = s.admin(h)
-		}
-		s.mux.Handle(r.pattern, h)
-	}
-	s.mux.HandleFunc("/", s.unrouted)
+	s.scrape = s.metrics.handler()
 	return s
 }
 
 // Handler returns the server's routes with their middleware: request
-// ids, metrics, path checks, JSON errors for unknown routes, and panic
-// recovery.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+// ids, metrics, path checks, the in-flight limit, the admin guard, JSON
+// errors for unknown routes, and panic recovery. Run serves it; tests
+// call it with a fasthttp.RequestCtx of their own.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.serve }
 
 // SetModel makes m the served model (the server becomes ready).
 func (s *Server) SetModel(m *Model) {
@@ -261,130 +277,158 @@ func (s *Server) ready() error {
 
 // --- Middleware ----------------------------------------------------------
 
-// statusWriter records the status code, and carries the request id to
-// the handlers.
-type statusWriter struct {
-	http.ResponseWriter
-	code      int
-	requestID string
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// requestIDOf returns the id the middleware gave the request.
-func requestIDOf(w http.ResponseWriter) string {
-	if sw, ok := w.(*statusWriter); ok {
-		return sw.requestID
-	}
-	return w.Header().Get("X-Request-Id")
-}
-
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	s.metrics.inFlight.Inc()
-	sw := s.writers.Get().(*statusWriter)
-	*sw = statusWriter{ResponseWriter: w, requestID: s.requestID(r.Header.Get("X-Request-Id"))}
-	w.Header().Set("X-Request-Id", sw.requestID)
-	route := ""
+	c := call{RequestCtx: ctx, id: s.requestID(ctx.Request.Header.Peek("X-Request-Id"))}
+	ctx.Response.Header.Set("X-Request-Id", c.id)
+	label := routeUnmatched
 	defer func() {
 		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			s.log.Error("panic serving a request", "method", r.Method, "route", route, "request_id", sw.requestID, "panic", p)
-			if sw.code == 0 {
-				s.fail(sw, fmt.Errorf("%w: the server failed on this request (request id %s)", ErrInternal, sw.requestID))
-			}
+			s.log.Error("panic serving a request", "method", string(ctx.Method()), "route", label, "request_id", c.id, "panic", p)
+			// Nothing is sent before the handler returns: the
+			// half-built response is replaced.
+			ctx.Response.Reset()
+			ctx.Response.Header.Set("X-Request-Id", c.id)
+			s.fail(c, fmt.Errorf("%w: the server failed on this request (request id %s)", ErrInternal, c.id))
 		}
 		s.metrics.inFlight.Dec()
-		code := sw.code
-		if code == 0 {
-			code = http.StatusOK
-		}
-		if route == "" {
-			route = r.Pattern
-		}
-		if route == "/" {
-			route = routeUnmatched
-		}
-		s.metrics.observe(route, code, time.Since(start))
-		sw.ResponseWriter = nil
-		s.writers.Put(sw)
+		s.metrics.observe(label, ctx.Response.StatusCode(), time.Since(start))
 	}()
-	if badPath(r.URL.EscapedPath()) {
-		route = routeInvalid
-		s.fail(sw, badf("path %q has an empty, '.' or '..' segment", r.URL.EscapedPath()))
+	if raw := ctx.Request.URI().PathOriginal(); badPath(raw) {
+		label = routeInvalid
+		s.fail(c, badf("path %q has an empty, '.' or '..' segment", raw))
 		return
 	}
-	s.mux.ServeHTTP(sw, r)
+	r, allow := s.match(&c)
+	if r == nil {
+		s.unrouted(c, allow)
+		return
+	}
+	label = r.pattern
+	switch {
+	case r.api == "admin":
+		s.admin(c, r.h)
+	case r.work:
+		s.limit(c, r.h)
+	default:
+		r.h(c)
+	}
 }
 
-// badPath reports whether p has an empty, "." or ".." segment, which the
-// mux would answer with a redirect; we refuse them instead.
-func badPath(p string) bool {
-	if p == "" || p[0] != '/' {
+// match finds the route of c's method and path and fills c's wildcards.
+// Without one, allow lists the methods the path has routes for.
+func (s *Server) match(c *call) (r *route, allow []string) {
+	method := string(c.Method()) // no allocation: a comparison only
+	path := c.Request.URI().PathOriginal()
+	for i := range s.routes {
+		r := &s.routes[i]
+		name, version, ok := r.matchPath(path)
+		if !ok {
+			continue
+		}
+		if method == r.method || method == fasthttp.MethodHead && r.method == fasthttp.MethodGet {
+			c.name, c.version = name, version
+			return r, nil
+		}
+		if !slices.Contains(allow, r.method) {
+			allow = append(allow, r.method)
+			if r.method == fasthttp.MethodGet {
+				allow = append(allow, fasthttp.MethodHead)
+			}
+		}
+	}
+	return nil, allow
+}
+
+// matchPath reports whether path (as sent, escaped) has r's segments, and
+// returns its wildcards. Like net/http's ServeMux, it splits the path
+// before unescaping each segment, so "%2F" stays inside a segment.
+func (r *route) matchPath(path []byte) (name, version string, ok bool) {
+	rest, ok := bytes.CutPrefix(path, []byte("/"))
+	if !ok {
+		return "", "", false
+	}
+	for i, want := range r.segs {
+		raw, tail, more := bytes.Cut(rest, []byte("/"))
+		if more != (i < len(r.segs)-1) {
+			return "", "", false
+		}
+		seg, ok := unescape(raw)
+		if !ok {
+			return "", "", false
+		}
+		switch want {
+		case "{name}", "{version}":
+			if len(seg) == 0 {
+				return "", "", false
+			}
+			if want == "{name}" {
+				name = string(seg)
+			} else {
+				version = string(seg)
+			}
+		default:
+			if string(seg) != want {
+				return "", "", false
+			}
+		}
+		rest = tail
+	}
+	return name, version, true
+}
+
+// unescape returns a path segment with its %XX escapes decoded (without
+// copying when it has none), or false if an escape is malformed.
+func unescape(seg []byte) ([]byte, bool) {
+	if bytes.IndexByte(seg, '%') < 0 {
+		return seg, true
+	}
+	u, err := url.PathUnescape(string(seg))
+	return []byte(u), err == nil
+}
+
+// badPath reports whether p (as sent, escaped) has an empty, "." or ".."
+// segment, which a client or proxy may resolve differently from us; we
+// refuse them.
+func badPath(p []byte) bool {
+	if len(p) == 0 || p[0] != '/' {
 		return true
 	}
-	for seg := range strings.SplitSeq(p[1:], "/") {
-		if seg == "." || seg == ".." {
+	for seg := range bytes.SplitSeq(p[1:], []byte("/")) {
+		if string(seg) == "." || string(seg) == ".." {
 			return true
 		}
 	}
-	return strings.Contains(p, "//")
+	return bytes.Contains(p, []byte("//"))
 }
 
-// unrouted is the mux's catch-all ("/"): it answers a request that
-// matches no route with 405 (and Allow) if the path has a route for
-// another method, else 404; in JSON either way.
-func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
-	var allow []string
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		probe := *r
-		probe.Method = method
-		if _, pattern := s.mux.Handler(&probe); pattern != "/" {
-			allow = append(allow, method)
-			if method == http.MethodGet {
-				allow = append(allow, http.MethodHead)
-			}
-		}
-	}
+// unrouted answers a request that matches no route: 405 (and Allow) if
+// the path has a route for another method, else 404; in JSON either way.
+func (s *Server) unrouted(c call, allow []string) {
+	path := c.Request.URI().PathOriginal()
 	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.EscapedPath(), strings.Join(allow, ", ")))
+		list := strings.Join(allow, ", ")
+		c.Response.Header.Set("Allow", list)
+		writeError(c, fasthttp.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", c.Method(), path, list))
 		return
 	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s (see GET /openapi.json)", r.Method, r.URL.EscapedPath()))
+	writeError(c, fasthttp.StatusNotFound, fmt.Sprintf("no route %s %s (see GET /openapi.json)", c.Method(), path))
 }
 
 // limit refuses a request with 503 when MaxInFlight work requests are
 // being served already. It does not queue: a client told to retry does
 // better than one held waiting while the server is saturated.
-func (s *Server) limit(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-			h.ServeHTTP(w, r)
-		default:
-			s.metrics.rejected.Inc()
-			w.Header().Set("Retry-After", "1")
-			s.fail(w, fmt.Errorf("%w (limit %d); retry later", ErrOverloaded, s.opts.MaxInFlight))
-		}
-	})
+func (s *Server) limit(c call, h func(call)) {
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+		h(c)
+	default:
+		s.metrics.rejected.Inc()
+		c.Response.Header.Set("Retry-After", "1")
+		s.fail(c, fmt.Errorf("%w (limit %d); retry later", ErrOverloaded, s.opts.MaxInFlight))
+	}
 }
 
 // maxRequestID is the longest incoming X-Request-Id the server adopts.
@@ -393,7 +437,7 @@ const maxRequestID = 128
 // requestID returns the incoming id if it is sane (1 to 128 characters
 // of letters, digits and -_.:/+=@), else a new one: a random per-process
 // prefix and a sequence number.
-func (s *Server) requestID(in string) string {
+func (s *Server) requestID(in []byte) string {
 	if len(in) > 0 && len(in) <= maxRequestID {
 		ok := true
 		for i := 0; i < len(in) && ok; i++ {
@@ -401,7 +445,7 @@ func (s *Server) requestID(in string) string {
 			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:/+=@", c) >= 0
 		}
 		if ok {
-			return in
+			return string(in)
 		}
 	}
 	return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 36)
@@ -410,28 +454,27 @@ func (s *Server) requestID(in string) string {
 // --- Responses -----------------------------------------------------------
 
 // writeJSON writes v with encoding/json (for the small, cold responses).
-func writeJSON(w http.ResponseWriter, code int, v any) {
+func writeJSON(c call, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error: encoding the response"}`)
+		code, b = fasthttp.StatusInternalServerError, []byte(`{"error":"internal error: encoding the response"}`)
 	}
-	writeRaw(w, code, append(b, '\n'))
+	writeRaw(c, code, append(b, '\n'))
 }
 
-// writeRaw writes a JSON body.
-func writeRaw(w http.ResponseWriter, code int, b []byte) {
-	h := w.Header()
-	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
+// writeRaw writes a JSON body. It copies b: fasthttp sends the response
+// after the handler returns, when b's buffer may be reused.
+func writeRaw(c call, code int, b []byte) {
+	c.SetStatusCode(code)
+	c.SetContentTypeBytes(contentTypeJSON)
+	c.SetBody(b)
 }
 
-var contentTypeJSON = []string{"application/json"}
+var contentTypeJSON = []byte("application/json")
 
 // writeError writes {"error": msg}.
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, struct {
+func writeError(c call, code int, msg string) {
+	writeJSON(c, code, struct {
 		Error string `json:"error"`
 	}{msg})
 }
@@ -439,64 +482,55 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // fail writes err with the status statusOf gives it. The message is the
 // error's text; the errors of this package never hold server internals
 // that a client must not see, except ErrInternal, whose text is generic.
-func (s *Server) fail(w http.ResponseWriter, err error) {
+func (s *Server) fail(c call, err error) {
 	code := statusOf(err)
 	if code >= 500 && !errors.Is(err, ErrNotReady) && !errors.Is(err, ErrOverloaded) {
-		s.log.Error("request failed", "request_id", requestIDOf(w), "err", err)
+		s.log.Error("request failed", "request_id", c.id, "err", err)
 	}
-	writeError(w, code, err.Error())
+	writeError(c, code, err.Error())
+}
+
+// unreadable is fasthttp's ErrorHandler: it answers a request the server
+// could not read (malformed, over the body limit, headers over
+// maxHeaderBytes, too slow) before any route sees it, in JSON like the
+// rest.
+func (s *Server) unreadable(ctx *fasthttp.RequestCtx, err error) {
+	code, msg := fasthttp.StatusBadRequest, "the request cannot be read: "+err.Error()
+	var small *fasthttp.ErrSmallBuffer
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		code, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("%v: the body is over the limit of %d bytes", ErrTooLarge, s.opts.MaxBodyBytes)
+	case errors.As(err, &small):
+		code, msg = fasthttp.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request's headers are over the limit of %d bytes", maxHeaderBytes)
+	case errors.As(err, &timeout) && timeout.Timeout():
+		code, msg = fasthttp.StatusRequestTimeout, "the request was not read in time"
+	}
+	s.metrics.observe(routeUnread, code, 0)
+	writeError(call{RequestCtx: ctx}, code, msg)
 }
 
 // --- Request bodies ------------------------------------------------------
 
-// readBody reads a JSON request body into sc.buf, enforcing the content
-// type and MaxBodyBytes.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, sc *scratch) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+// body returns a JSON request body, checking the content type and
+// MaxBodyBytes. The server has read the body already (and refused one
+// over the limit); the check here holds for a handler called directly.
+func (s *Server) body(c call) ([]byte, error) {
+	if ct := c.Request.Header.ContentType(); len(ct) > 0 && !isJSON(ct) {
 		return nil, fmt.Errorf("%w: Content-Type %q; send application/json", ErrMediaType, ct)
 	}
-	limit := s.opts.MaxBodyBytes
-	if r.ContentLength > limit {
-		return nil, fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, r.ContentLength, limit)
+	b := c.PostBody()
+	if int64(len(b)) > s.opts.MaxBodyBytes {
+		return nil, fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, len(b), s.opts.MaxBodyBytes)
 	}
-	// MaxBytesReader tells the server, through the writer it wraps, to
-	// close the connection after an over-long body: give it the real one.
-	inner := w
-	if sw, ok := w.(*statusWriter); ok {
-		inner = sw.ResponseWriter
-	}
-	body := http.MaxBytesReader(inner, r.Body, limit)
-	buf := sc.buf[:0]
-	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength+1 {
-		buf = make([]byte, 0, r.ContentLength+1) // +1: room to see EOF without growing
-	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			sc.buf = buf
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, fmt.Errorf("%w: the body is over the limit of %d bytes", ErrTooLarge, limit)
-			}
-			return nil, badf("reading the body: %v", err)
-		}
-	}
-	sc.buf = buf
-	return buf, nil
+	return b, nil
 }
 
 // isJSON reports whether a Content-Type is application/json (any
 // parameters, such as charset, are ignored).
-func isJSON(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
+func isJSON(ct []byte) bool {
+	mt, _, _ := bytes.Cut(ct, []byte(";"))
+	return bytes.EqualFold(bytes.TrimSpace(mt), contentTypeJSON)
 }
 
 // --- Model lookup --------------------------------------------------------
@@ -529,19 +563,32 @@ func (m *Model) describeVersion() string {
 
 // --- Running -------------------------------------------------------------
 
+// maxHeaderBytes limits a request's headers (fasthttp's read buffer:
+// larger get 431).
+const maxHeaderBytes = 16 << 10
+
 // Run serves on ln until ctx is cancelled, then stops accepting
 // connections and waits up to the shutdown timeout for in-flight
 // requests to finish. With a Registry and a positive PollInterval it
 // also polls the model reference and swaps in new versions.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: s.opts.ReadHeaderTimeout, // a slow client cannot hold a connection open forever
-		ReadTimeout:       s.opts.ReadTimeout,
-		WriteTimeout:      s.opts.WriteTimeout,
-		IdleTimeout:       s.opts.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	srv := &fasthttp.Server{
+		Handler:      s.serve,
+		ErrorHandler: s.unreadable,
+		// A connection gets ReadHeaderTimeout for its headers (a slow
+		// client cannot hold it open forever), then ReadTimeout for
+		// the body.
+		ReadTimeout: s.opts.ReadHeaderTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: s.opts.ReadTimeout}
+		},
+		WriteTimeout:          s.opts.WriteTimeout,
+		IdleTimeout:           s.opts.IdleTimeout,
+		MaxRequestBodySize:    int(min(s.opts.MaxBodyBytes, math.MaxInt32)),
+		ReadBufferSize:        maxHeaderBytes,
+		NoDefaultServerHeader: true,
+		CloseOnShutdown:       true,
+		Logger:                printfLogger{s.log},
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	var watching sync.WaitGroup
@@ -564,11 +611,19 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down", "timeout", s.opts.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := srv.ShutdownWithContext(sctx); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// printfLogger passes fasthttp's log lines (connections it gave up on)
+// to the server's logger.
+type printfLogger struct{ log *slog.Logger }
+
+func (l printfLogger) Printf(format string, args ...any) {
+	l.log.Warn(fmt.Sprintf(format, args...))
 }

@@ -1,12 +1,15 @@
 package serve_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,45 +150,31 @@ func TestAdmin(t *testing.T) {
 	}
 }
 
-// gate is a request body that gives the first half of its text at once
-// and the rest only when released; started is closed at the first read.
-type gate struct {
+// holdSink holds the first prediction (and so its request, inside the
+// handler) until release is closed.
+type holdSink struct {
+	first   sync.Once
 	started chan struct{}
 	release chan struct{}
-	first   sync.Once
-	head    io.Reader
-	tail    io.Reader
 }
 
-func newGate(body string) *gate {
-	half := len(body) / 2
-	return &gate{started: make(chan struct{}), release: make(chan struct{}),
-		head: strings.NewReader(body[:half]), tail: strings.NewReader(body[half:])}
+func (h *holdSink) Prediction(serve.PredictionEvent) {
+	h.first.Do(func() {
+		close(h.started)
+		<-h.release
+	})
 }
 
-func (g *gate) Read(p []byte) (int, error) {
-	g.first.Do(func() { close(g.started) })
-	if n, _ := g.head.Read(p); n > 0 {
-		return n, nil
-	}
-	<-g.release
-	return g.tail.Read(p)
-}
+func (h *holdSink) Label(serve.LabelEvent) {}
 
 // TestInFlightLimit holds one request inside the handler and checks that
 // the next gets 503 with Retry-After, while health probes still answer.
 func TestInFlightLimit(t *testing.T) {
-	s := newServer(t, serve.Options{MaxInFlight: 1})
-	g := newGate(good)
+	hold := &holdSink{started: make(chan struct{}), release: make(chan struct{})}
+	s := newServer(t, serve.Options{MaxInFlight: 1, Sink: hold})
 	done := make(chan int)
-	go func() {
-		req := httptest.NewRequest("POST", predictPath, g)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, req)
-		done <- rec.Code
-	}()
-	<-g.started
+	go func() { done <- do(s.Handler(), "POST", predictPath, good).Code }()
+	<-hold.started
 	rec := do(s.Handler(), "POST", predictPath, good)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("over the limit: %d (Retry-After %q) %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
@@ -193,7 +182,7 @@ func TestInFlightLimit(t *testing.T) {
 	if rec := do(s.Handler(), "GET", "/readyz", ""); rec.Code != 200 {
 		t.Errorf("readyz under load: %d", rec.Code)
 	}
-	close(g.release)
+	close(hold.release)
 	if code := <-done; code != 200 {
 		t.Errorf("the held request: %d", code)
 	}
@@ -253,7 +242,8 @@ func TestRunShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(t, serve.Options{ShutdownTimeout: 5 * time.Second})
+	hold := &holdSink{started: make(chan struct{}), release: make(chan struct{})}
+	s := newServer(t, serve.Options{ShutdownTimeout: 5 * time.Second, Sink: hold})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, ln) }()
@@ -268,13 +258,9 @@ func TestRunShutdown(t *testing.T) {
 		t.Fatalf("status = %d", resp.StatusCode)
 	}
 
-	g := newGate(good)
 	held := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", base+predictPath, g)
-		req.Header.Set("Content-Type", "application/json")
-		req.ContentLength = int64(len(good))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := http.Post(base+predictPath, "application/json", strings.NewReader(good))
 		if err != nil {
 			t.Log(err)
 			held <- -1
@@ -290,7 +276,7 @@ func TestRunShutdown(t *testing.T) {
 	waitFor(t, "the held request", func() bool { return metricValue(t, base, "mlserve_http_requests_in_flight") == 2 })
 	cancel()
 	time.Sleep(100 * time.Millisecond) // let Shutdown close the listener first
-	close(g.release)
+	close(hold.release)
 	if code := <-held; code != 200 {
 		t.Errorf("the request in flight during shutdown got %d", code)
 	}
@@ -304,5 +290,78 @@ func TestRunShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("server still answers after shutdown")
+	}
+}
+
+// TestRunLimits sends what a slow, broken or greedy client sends to a
+// real server on 127.0.0.1, over raw TCP, and checks that each gets its
+// 4xx (in JSON) or has its connection closed, well before the default
+// timeouts would.
+func TestRunLimits(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, serve.Options{
+		ReadHeaderTimeout: 300 * time.Millisecond, // the defaults (5s, 30s) would outlast the test's wait
+		ReadTimeout:       600 * time.Millisecond,
+		MaxBodyBytes:      1024,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	head := "POST " + predictPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	tests := []struct {
+		name string
+		send string
+		want int // 0: the server closes the connection (or answers 408)
+	}{
+		{"ErrSlowHeaders", head, 0},
+		{"ErrSlowBody", head + "Content-Length: 100\r\n\r\n{\"date\":", 0},
+		{"ErrBodyOverLimit", head + "Content-Length: 5000\r\n\r\n", 413},
+		{"ErrChunkedOverLimit", head + "Transfer-Encoding: chunked\r\n\r\n800\r\n" + strings.Repeat(" ", 0x800) + "\r\n0\r\n\r\n", 413},
+		{"ErrHeadersOverLimit", head + "X-Big: " + strings.Repeat("a", 20<<10) + "\r\n\r\n", 431},
+		{"ErrMalformed", "GARBAGE\r\n\r\n", 400},
+		{"OK", head + "Content-Length: " + strconv.Itoa(len(good)) + "\r\n\r\n" + good, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(conn, tt.send); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if tt.want == 0 {
+				switch {
+				case err == nil && resp.StatusCode != http.StatusRequestTimeout:
+					t.Errorf("got %d; want the connection closed or 408", resp.StatusCode)
+				case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+					t.Errorf("the server held the connection for 5 s")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("no response: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want || !strings.Contains(string(body), `"`) {
+				t.Errorf("got %d %s; want %d with a JSON body", resp.StatusCode, body, tt.want)
+			}
+			if tt.want != 200 && !strings.Contains(string(body), `"error"`) {
+				t.Errorf("body %s has no \"error\"", body)
+			}
+		})
 	}
 }
