@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/serve"
 )
@@ -16,10 +18,11 @@ import (
 // liveDrift keeps PSI gauges of the recent requests against the served
 // model's training data (monitor.Live) and exports them on /metrics as
 // mlserve_drift_psi{series}. Requests reach it through a bounded queue
-// that drops when full; a background goroutine decodes them and
-// observes them, and recomputes the PSIs every refresh. A new model
-// version (a hot reload) gets a new baseline. Nothing here runs on the
-// request path beyond a non-blocking channel send.
+// that drops when full; a background goroutine reads each one's input
+// (a rowReader: no encoding/json) and observes it, and recomputes the
+// PSIs every refresh. A new model version (a hot reload) gets a new
+// baseline. Nothing here runs on the request path beyond a non-blocking
+// channel send.
 type liveDrift struct {
 	model   func() *serve.Model
 	window  int
@@ -31,6 +34,7 @@ type liveDrift struct {
 	live    *monitor.Live
 	version int
 	dir     string
+	rows    rowReader // reads the inputs for live, under mu
 }
 
 func newLiveDrift(model func() *serve.Model, window int, log *slog.Logger) *liveDrift {
@@ -98,20 +102,193 @@ func (d *liveDrift) observe(ev serve.PredictionEvent) {
 			return
 		}
 		d.live = monitor.NewLiveWithReference(b.Profile, b.Reference, b.Inputs, d.window)
+		d.rows.reset(b.Inputs)
 		d.version, d.dir = m.Version, m.Dir
 	}
 	if d.live == nil {
 		return
 	}
-	var row map[string]any
-	if err := json.Unmarshal(ev.Input, &row); err != nil {
-		return
+	row, ok := d.rows.read(ev.Input)
+	if !ok {
+		return // not a JSON object (see read): ignored
 	}
 	p := 0.0
 	if len(ev.Probabilities) == 1 {
 		p = ev.Probabilities[0]
 	}
 	d.live.Observe(row, p)
+}
+
+// rowReader reads a prediction's input, a JSON object, into the row
+// monitor.Live.Observe takes, with the values json.Unmarshal into a
+// map[string]any would give: a number is a float64 (strconv.ParseFloat,
+// and a number out of its range makes the input invalid), a string a
+// string, true and false a bool, null nil. encoding/json, with its
+// reflection and an allocation per field, cost more CPU than the rest
+// of the gauges; this reads the object with jsonread into one reused
+// map, so that a row allocates only what it cannot share with other
+// rows: a number's float64 and a timestamp's string, each boxed in its
+// any.
+//
+// Only the model's inputs are kept (Observe reads no other key), under
+// their names' strings. A category's values (a string or bool input's)
+// repeat, so they are interned, the string already boxed in an any (a
+// string put in an any allocates too), up to maxInterned distinct
+// values: the table stops growing there, however many new categories
+// the clients send. A timestamp's values rarely repeat, so they are
+// not.
+//
+// A nested array or object, which json.Unmarshal would give as []any or
+// map[string]any, is kept as a nestedValue: a value of a type Observe
+// does not read, which it counts as wrongly typed just the same. It
+// differs from json.Unmarshal only on inputs serve never passes on, as
+// it reads requests with jsonread too: invalid UTF-8, which
+// encoding/json replaces with U+FFFD, and nesting deeper than
+// jsonread.MaxDepth.
+type rowReader struct {
+	rd     jsonread.Reader
+	row    map[string]any
+	inputs map[string]rowInput // the model's inputs, by name
+	strs   map[string]any      // interned categories: a string in an any
+}
+
+type rowInput struct {
+	name   string // the input's name: the row's key
+	intern bool   // a string or bool input, whose values repeat
+}
+
+// maxInterned bounds rowReader's table of categories: far more than
+// the ~230 airports of the flights model.
+const maxInterned = 4096
+
+// nestedValue stands for an array or object in a row.
+type nestedValue struct{}
+
+// reset prepares r for the inputs of a new model.
+func (r *rowReader) reset(inputs []features.Input) {
+	r.row = make(map[string]any, len(inputs))
+	r.inputs = make(map[string]rowInput, len(inputs))
+	for _, in := range inputs {
+		k, _ := features.KindOf(in.Type)
+		r.inputs[in.Name] = rowInput{name: in.Name, intern: k == features.InputString || k == features.InputBool}
+	}
+	r.strs = map[string]any{}
+}
+
+// read reads the input object b into the row, which stays valid until
+// the next read, or returns false where json.Unmarshal fails: b is not
+// JSON, not an object, or has a number out of a float64's range. Like
+// json.Unmarshal, it reads null as a row without values.
+func (r *rowReader) read(b []byte) (map[string]any, bool) {
+	clear(r.row)
+	rd := &r.rd
+	rd.Reset(b)
+	if rd.Peek() == jsonread.Null {
+		return r.row, rd.Null() == nil && rd.Finish() == nil
+	}
+	if rd.BeginObject() != nil {
+		return nil, false
+	}
+	for {
+		key, more, err := rd.Key()
+		if err != nil {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		in, keep := r.inputs[string(key)] // no allocation: a map index by string(bytes)
+		v, err := r.value(in, keep)
+		if err != nil {
+			return nil, false
+		}
+		if keep {
+			r.row[in.name] = v
+		}
+	}
+	if rd.Finish() != nil {
+		return nil, false
+	}
+	return r.row, true
+}
+
+// value reads the next value: for a kept input, as json.Unmarshal gives
+// it (an array or object as a nestedValue); else only checked as
+// json.Unmarshal checks it, numbers too.
+func (r *rowReader) value(in rowInput, keep bool) (any, error) {
+	rd := &r.rd
+	switch rd.Peek() {
+	case jsonread.Null:
+		return nil, rd.Null()
+	case jsonread.Bool:
+		return rd.Bool()
+	case jsonread.Number:
+		txt, err := rd.Number()
+		if err != nil {
+			return nil, err
+		}
+		x, err := strconv.ParseFloat(string(txt), 64)
+		if err != nil || !keep {
+			return nil, err
+		}
+		return x, nil
+	case jsonread.String:
+		s, err := rd.Str()
+		switch {
+		case err != nil || !keep:
+			return nil, err
+		case in.intern:
+			return r.intern(s), nil
+		}
+		return string(s), nil
+	case jsonread.Array:
+		if err := rd.BeginArray(); err != nil {
+			return nil, err
+		}
+		for {
+			more, err := rd.Next()
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return nestedValue{}, nil
+			}
+			if _, err := r.value(in, false); err != nil {
+				return nil, err
+			}
+		}
+	case jsonread.Object:
+		if err := rd.BeginObject(); err != nil {
+			return nil, err
+		}
+		for {
+			_, more, err := rd.Key()
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return nestedValue{}, nil
+			}
+			if _, err := r.value(in, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, rd.Skip() // the syntax error
+}
+
+// intern returns b as a string in an any, the same one for the same
+// bytes while the table has room.
+func (r *rowReader) intern(b []byte) any {
+	if v, ok := r.strs[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	var v any = s
+	if len(r.strs) < maxInterned {
+		r.strs[s] = v
+	}
+	return v
 }
 
 var psiDesc = prometheus.NewDesc("mlserve_drift_psi",
