@@ -349,33 +349,26 @@ func (r *route) matchPath(path []byte) (name, version string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
+	var nameB, versionB []byte // made strings only on a match
 	for i, want := range r.segs {
 		raw, tail, more := bytes.Cut(rest, []byte("/"))
 		if more != (i < len(r.segs)-1) {
 			return "", "", false
 		}
 		seg, ok := unescape(raw)
-		if !ok {
+		switch {
+		case !ok:
 			return "", "", false
-		}
-		switch want {
-		case "{name}", "{version}":
-			if len(seg) == 0 {
-				return "", "", false
-			}
-			if want == "{name}" {
-				name = string(seg)
-			} else {
-				version = string(seg)
-			}
-		default:
-			if string(seg) != want {
-				return "", "", false
-			}
+		case want == "{name}" && len(seg) > 0:
+			nameB = seg
+		case want == "{version}" && len(seg) > 0:
+			versionB = seg
+		case string(seg) != want:
+			return "", "", false
 		}
 		rest = tail
 	}
-	return name, version, true
+	return string(nameB), string(versionB), true
 }
 
 // unescape returns a path segment with its %XX escapes decoded (without

@@ -197,30 +197,36 @@ func (r *rowReader) read(b []byte) (map[string]any, bool) {
 	if rd.Peek() == jsonread.Null {
 		return r.row, rd.Null() == nil && rd.Finish() == nil
 	}
-	if rd.BeginObject() != nil {
-		return nil, false
-	}
-	for {
-		key, more, err := rd.Key()
-		if err != nil {
-			return nil, false
-		}
-		if !more {
-			break
-		}
+	err := r.object(func(key []byte) error {
 		in, keep := r.inputs[string(key)] // no allocation: a map index by string(bytes)
 		v, err := r.value(in, keep)
-		if err != nil {
-			return nil, false
-		}
-		if keep {
+		if keep && err == nil {
 			r.row[in.name] = v
 		}
-	}
-	if rd.Finish() != nil {
+		return err
+	})
+	if err != nil || rd.Finish() != nil {
 		return nil, false
 	}
 	return r.row, true
+}
+
+// object reads an object, calling member with each name, the reader at
+// the member's value.
+func (r *rowReader) object(member func(key []byte) error) error {
+	rd := &r.rd
+	if err := rd.BeginObject(); err != nil {
+		return err
+	}
+	for {
+		key, more, err := rd.Key()
+		if err != nil || !more {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+	}
 }
 
 // value reads the next value: for a kept input, as json.Unmarshal gives
@@ -269,21 +275,10 @@ func (r *rowReader) value(in rowInput, keep bool) (any, error) {
 			}
 		}
 	case jsonread.Object:
-		if err := rd.BeginObject(); err != nil {
-			return nil, err
-		}
-		for {
-			_, more, err := rd.Key()
-			if err != nil {
-				return nil, err
-			}
-			if !more {
-				return nestedValue{}, nil
-			}
-			if _, err := r.value(in, false); err != nil {
-				return nil, err
-			}
-		}
+		return nestedValue{}, r.object(func([]byte) error {
+			_, err := r.value(in, false)
+			return err
+		})
 	}
 	return nil, rd.Skip() // the syntax error
 }
