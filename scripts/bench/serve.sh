@@ -27,12 +27,17 @@
 #      ceiling at the same rate, for reference; both again at a quarter of
 #      the ceiling's throughput, not judged), and how late the generator
 #      itself was; above 1 ms (p99) the report says that much of each
-#      figure is the generator's
-#   4. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
+#      figure is the generator's; and the server's CPU per request
+#   4. just before those runs, the machine's own pauses
+#      (scripts/bench/pauses: how often a thread per CPU that only reads
+#      the clock loses its CPU for more than 2 ms)
+#   5. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
 #
-# Knobs: SERVE_DURATION (default 10s) for each wrk and loadgen run,
-# SERVE_CONNS (default 16, wrk's connections), SERVE_LG_CONNS (default 64,
-# loadgen's), SERVE_DATA (default data/flights-3m.parquet, where the request
+# Knobs: SERVE_DURATION (default 10s) for each wrk run and the loadgen runs
+# at a quarter of the rate, SERVE_LG_DURATION (default 30s) for the judged
+# loadgen runs at half the rate (a p99 over 500,000 requests, so that one or
+# two pauses of the machine do not decide it), SERVE_CONNS (default 16,
+# wrk's connections), SERVE_LG_CONNS (default 64, loadgen's), SERVE_DATA (default data/flights-3m.parquet, where the request
 # rows come from). Needs wrk (apt package `wrk`, installed when missing),
 # curl and jq.
 
@@ -47,6 +52,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$(pwd)
 GO=${GO:-go}
 SERVE_DURATION=${SERVE_DURATION:-10s}
+SERVE_LG_DURATION=${SERVE_LG_DURATION:-30s}
 SERVE_CONNS=${SERVE_CONNS:-16}
 SERVE_LG_CONNS=${SERVE_LG_CONNS:-64}
 SERVE_DATA=${SERVE_DATA:-data/flights-3m.parquet}
@@ -91,6 +97,7 @@ if [ ! -d "$REG/models/$MODEL" ]; then
 fi
 $GO build -o "$OUT/ceiling" ./scripts/bench/ceiling
 $GO build -o "$OUT/loadgen" ./scripts/bench/loadgen
+$GO build -o "$OUT/pauses" ./scripts/bench/pauses
 $GO run ./scripts/bench/bodies -data "$SERVE_DATA" -n "$BATCH" -o "$OUT"
 
 # free_port: a TCP port nothing listens on now.
@@ -110,10 +117,12 @@ wait_http() {
 
 CEIL_PORT=$(free_port)
 "$OUT/ceiling" --addr "127.0.0.1:$CEIL_PORT" >"$OUT/ceiling.log" 2>&1 &
-PIDS+=($!)
+CEIL_PID=$!
+PIDS+=($CEIL_PID)
 SERVE_PORT=$(free_port)
 bin/mlserve --registry "$REG" --model "$MODEL" --addr "127.0.0.1:$SERVE_PORT" >"$OUT/mlserve.log" 2>&1 &
-PIDS+=($!)
+SERVE_PID=$!
+PIDS+=($SERVE_PID)
 wait_http "http://127.0.0.1:$SERVE_PORT/readyz" || { FAILED+=("mlserve did not become ready"); tail -n 20 "$OUT/mlserve.log" >&2; }
 wait_http "http://127.0.0.1:$CEIL_PORT/healthz" || FAILED+=("the ceiling server did not start")
 CEIL=http://127.0.0.1:$CEIL_PORT
@@ -171,22 +180,37 @@ wrk_run oip-batch batch-oip.json "$OIP"
 CEIL_RPS=$(wrk_rps ceiling-single)
 RATE=$(awk -v r="${CEIL_RPS:-0}" 'BEGIN { printf "%d", r / 2 }')
 QRATE=$((RATE / 2)) # a quarter of the ceiling's throughput: not judged, for the shape of the curve
-# lg_run NAME URL RATE: a constant-rate run, results to $OUT/loadgen-NAME.json
-# and its summary to $OUT/loadgen-NAME.txt.
+# cpu_ticks PID: the user and system CPU PID has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# lg_run NAME URL RATE DURATION PID: a constant-rate run against the server
+# PID, results to $OUT/loadgen-NAME.json and its summary to
+# $OUT/loadgen-NAME.txt; the server's CPU over the run (ticks) to
+# $OUT/loadgen-NAME.cpu.
 lg_run() {
-	log "loadgen $1: $3 requests/s for $SERVE_DURATION over $SERVE_LG_CONNS connections"
-	"$OUT/loadgen" -url "$2" -body "$OUT/single.json" -rate "$3" -duration "$SERVE_DURATION" -warmup 1s \
+	log "loadgen $1: $3 requests/s for $4 over $SERVE_LG_CONNS connections"
+	local t0; t0=$(cpu_ticks "$5")
+	"$OUT/loadgen" -url "$2" -body "$OUT/single.json" -rate "$3" -duration "$4" -warmup 1s \
 		-conns "$SERVE_LG_CONNS" -out "$OUT/loadgen-$1.json" 2>"$OUT/loadgen-$1.txt" || FAILED+=("loadgen $1")
+	echo $(($(cpu_ticks "$5") - t0)) >"$OUT/loadgen-$1.cpu"
 }
 # lg NAME FILTER: a figure of loadgen-NAME.json (jq FILTER), empty if missing.
 lg() { jq -r "$2 // empty" "$OUT/loadgen-$1.json" 2>/dev/null || true; }
 # lg_bad NAME: recorded requests that failed (errors, non-2xx, never sent).
 lg_bad() { lg "$1" '.errors + .non2xx + .unsent'; }
+# cpu_us NAME: the server's CPU per request sent in loadgen run NAME, µs
+# (the warm-up's requests included, as the ticks include them).
+cpu_us() {
+	awk -v t="$(cat "$OUT/loadgen-$1.cpu" 2>/dev/null)" -v hz="$(getconf CLK_TCK)" \
+		-v r="$(lg "$1" .rate)" -v d="$(lg "$1" .duration_s)" -v w="$(lg "$1" .warmup_s)" \
+		'BEGIN { if (t != "" && r > 0) printf "%.0f", t / hz * 1e6 / (r * (d + w)) }'
+}
 if [ "$RATE" -gt 0 ]; then
-	lg_run native "$NATIVE" "$RATE"
-	lg_run ceiling "$CEIL" "$RATE"
-	lg_run native-quarter "$NATIVE" "$QRATE"
-	lg_run ceiling-quarter "$CEIL" "$QRATE"
+	log "pauses: 10 s"
+	"$OUT/pauses" -duration 10s -out "$OUT/pauses.json" 2>"$OUT/pauses.txt" || FAILED+=("pauses")
+	lg_run native "$NATIVE" "$RATE" "$SERVE_LG_DURATION" "$SERVE_PID"
+	lg_run ceiling "$CEIL" "$RATE" "$SERVE_LG_DURATION" "$CEIL_PID"
+	lg_run native-quarter "$NATIVE" "$QRATE" "$SERVE_DURATION" "$SERVE_PID"
+	lg_run ceiling-quarter "$CEIL" "$QRATE" "$SERVE_DURATION" "$CEIL_PID"
 else
 	FAILED+=("no ceiling throughput to set the loadgen rate from")
 fi
@@ -258,13 +282,20 @@ row() { # row LABEL NAME: a wrk table row.
 		echo
 		echo "The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
 		echo
-		echo "| loadgen run | constant rate | p50 | p99 | p99.9 | max | failed | send lateness p99 | generator lateness p99 |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| loadgen run | constant rate | duration | p50 | p99 | p99.9 | max | failed | send lateness p99 | generator lateness p99 | server CPU per request |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		for n in native ceiling native-quarter ceiling-quarter; do
 			[ -s "$OUT/loadgen-$n.json" ] || continue
-			echo "| $(case $n in native*) echo mlserve native ;; *) echo ceiling ;; esac) | $(thousands "$(lg $n .rate)") req/s | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") |"
+			c=$(cpu_us "$n")
+			echo "| $(case $n in native*) echo mlserve native ;; *) echo ceiling ;; esac) | $(thousands "$(lg $n .rate)") req/s | $(lg $n .duration_s) s | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") | ${c:+$c µs} |"
 		done
 		echo
+		echo "Server CPU per request is the server process's user and system time over the run (\`/proc/PID/stat\`, in clock ticks of $((1000 / $(getconf CLK_TCK))) ms), divided by the requests sent, the 1 s warm-up's included."
+		echo
+		if [ -s "$OUT/pauses.json" ]; then
+			echo "The machine's own pauses, measured just before these runs with the servers idle (\`scripts/bench/pauses -duration 10s\`: one thread per CPU that only reads the clock, and counts the times it lost its CPU): $(jq -r '.gaps_over["2ms"] // 0' "$OUT/pauses.json") gaps over 2 ms ($(jq -r '.over_2ms_per_thread_second' "$OUT/pauses.json") per CPU-second), $(jq -r '.gaps_over["5ms"] // 0' "$OUT/pauses.json") over 5 ms, the longest $(jq -r '[.threads[].worst_ms] | max' "$OUT/pauses.json") ms. A request in flight on a paused CPU waits out the pause, however fast the server."
+			echo
+		fi
 		LATE="" # the runs whose generator lateness p99 exceeds GEN_LATE_MS
 		for n in native ceiling; do
 			g=$(lg $n .generator_lateness_ms.p99)
@@ -305,6 +336,7 @@ details() { # details TITLE FILE
 {
 	for n in ceiling-single native-single ceiling-batch native-batch oip-batch; do details "wrk $n" "$OUT/wrk-$n.txt"; done
 	for n in native ceiling native-quarter ceiling-quarter; do [ -s "$OUT/loadgen-$n.txt" ] && details "loadgen, $n" "$OUT/loadgen-$n.txt"; done
+	details "pauses" "$OUT/pauses.txt"
 	details "go test -bench ./serve" "$OUT/serve-bench.txt"
 } >"$OUT/serve-raw.md"
 write_env "$MET" "$JUDGED"
