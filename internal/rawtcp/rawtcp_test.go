@@ -51,38 +51,32 @@ func TestReadWrite(t *testing.T) {
 			want[i] = byte(rng.Uint32())
 		}
 
-		// Client to server.
-		errc := make(chan error, 1)
-		go func() { _, err := client.Write(want); errc <- err }()
-		got := make([]byte, size)
-		if _, err := io.ReadFull(server, got); err != nil {
-			t.Fatalf("%d bytes: server read: %v", size, err)
-		}
-		if err := <-errc; err != nil {
-			t.Fatalf("%d bytes: client write: %v", size, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("%d bytes: the server read other bytes than were sent", size)
-		}
+		transfer(t, "client", client, "server", server, want)
+		transfer(t, "server", server, "client", client, want)
+	}
+}
 
-		// Server to client.
-		go func() {
-			n, err := server.Write(want)
-			if err == nil && n != size {
-				err = errors.New("short write")
-			}
-			errc <- err
-		}()
-		clear(got)
-		if _, err := io.ReadFull(client, got); err != nil {
-			t.Fatalf("%d bytes: client read: %v", size, err)
+// transfer writes want on one end while reading it on the other, and
+// checks that every byte arrived.
+func transfer(t *testing.T, fromName string, from net.Conn, toName string, to net.Conn, want []byte) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		n, err := from.Write(want)
+		if err == nil && n != len(want) {
+			err = errors.New("short write")
 		}
-		if err := <-errc; err != nil {
-			t.Fatalf("%d bytes: server write: %v", size, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("%d bytes: the client read other bytes than were sent", size)
-		}
+		errc <- err
+	}()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(to, got); err != nil {
+		t.Fatalf("%d bytes: %s read: %v", len(want), toName, err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("%d bytes: %s write: %v", len(want), fromName, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%d bytes: the %s read other bytes than the %s wrote", len(want), toName, fromName)
 	}
 }
 
