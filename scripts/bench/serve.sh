@@ -25,7 +25,9 @@
 #      request timed from its intended send time, so coordinated omission is
 #      corrected): p50, p99, p99.9 and max latency of mlserve (and of the
 #      ceiling at the same rate, for reference; both again at a quarter of
-#      the ceiling's throughput, not judged), and how late the generator
+#      the ceiling's throughput, not judged; and of the floor,
+#      scripts/bench/floor, a server on mlserve's HTTP stack that answers a
+#      fixed body without reading it), and how late the generator
 #      itself was; above 1 ms (p99) the report says that much of each
 #      figure is the generator's; and the server's CPU per request
 #   4. just before those runs, the machine's own pauses
@@ -98,6 +100,7 @@ fi
 $GO build -o "$OUT/ceiling" ./scripts/bench/ceiling
 $GO build -o "$OUT/loadgen" ./scripts/bench/loadgen
 $GO build -o "$OUT/pauses" ./scripts/bench/pauses
+$GO build -o "$OUT/floor" ./scripts/bench/floor
 $GO run ./scripts/bench/bodies -data "$SERVE_DATA" -n "$BATCH" -o "$OUT"
 
 # free_port: a TCP port nothing listens on now.
@@ -119,13 +122,19 @@ CEIL_PORT=$(free_port)
 "$OUT/ceiling" --addr "127.0.0.1:$CEIL_PORT" >"$OUT/ceiling.log" 2>&1 &
 CEIL_PID=$!
 PIDS+=($CEIL_PID)
+FLOOR_PORT=$(free_port)
+"$OUT/floor" --addr "127.0.0.1:$FLOOR_PORT" >"$OUT/floor.log" 2>&1 &
+FLOOR_PID=$!
+PIDS+=($FLOOR_PID)
 SERVE_PORT=$(free_port)
 bin/mlserve --registry "$REG" --model "$MODEL" --addr "127.0.0.1:$SERVE_PORT" >"$OUT/mlserve.log" 2>&1 &
 SERVE_PID=$!
 PIDS+=($SERVE_PID)
 wait_http "http://127.0.0.1:$SERVE_PORT/readyz" || { FAILED+=("mlserve did not become ready"); tail -n 20 "$OUT/mlserve.log" >&2; }
 wait_http "http://127.0.0.1:$CEIL_PORT/healthz" || FAILED+=("the ceiling server did not start")
+wait_http "http://127.0.0.1:$FLOOR_PORT/healthz" || FAILED+=("the floor server did not start")
 CEIL=http://127.0.0.1:$CEIL_PORT
+FLOOR=http://127.0.0.1:$FLOOR_PORT/v1/models/$MODEL/predict
 NATIVE=http://127.0.0.1:$SERVE_PORT/v1/models/$MODEL/predict
 OIP=http://127.0.0.1:$SERVE_PORT/v2/models/$MODEL/infer
 VERSION=$(curl -fsS "http://127.0.0.1:$SERVE_PORT/v2/models/$MODEL" 2>/dev/null | jq -r '.versions[0] // empty' || true)
@@ -209,6 +218,7 @@ if [ "$RATE" -gt 0 ]; then
 	"$OUT/pauses" -duration 10s -out "$OUT/pauses.json" 2>"$OUT/pauses.txt" || FAILED+=("pauses")
 	lg_run native "$NATIVE" "$RATE" "$SERVE_LG_DURATION" "$SERVE_PID"
 	lg_run ceiling "$CEIL" "$RATE" "$SERVE_LG_DURATION" "$CEIL_PID"
+	lg_run floor "$FLOOR" "$RATE" "$SERVE_LG_DURATION" "$FLOOR_PID"
 	lg_run native-quarter "$NATIVE" "$QRATE" "$SERVE_DURATION" "$SERVE_PID"
 	lg_run ceiling-quarter "$CEIL" "$QRATE" "$SERVE_DURATION" "$CEIL_PID"
 else
@@ -280,14 +290,14 @@ row() { # row LABEL NAME: a wrk table row.
 	if [ -s "$OUT/loadgen-native.json" ]; then
 		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
 		echo
-		echo "The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
+		echo "The floor (\`scripts/bench/floor\`) runs on mlserve's HTTP stack (fasthttp over \`internal/rawtcp\`) and answers a fixed body without reading the request: its row is the tail this machine, generator and stack allow at this rate, before any work. The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
 		echo
 		echo "| loadgen run | constant rate | duration | p50 | p99 | p99.9 | max | failed | send lateness p99 | generator lateness p99 | server CPU per request |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
-		for n in native ceiling native-quarter ceiling-quarter; do
+		for n in native ceiling floor native-quarter ceiling-quarter; do
 			[ -s "$OUT/loadgen-$n.json" ] || continue
 			c=$(cpu_us "$n")
-			echo "| $(case $n in native*) echo mlserve native ;; *) echo ceiling ;; esac) | $(thousands "$(lg $n .rate)") req/s | $(lg $n .duration_s) s | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") | ${c:+$c µs} |"
+			echo "| $(case $n in native*) echo mlserve native ;; floor) echo "floor (fasthttp, fixed answer)" ;; *) echo ceiling ;; esac) | $(thousands "$(lg $n .rate)") req/s | $(lg $n .duration_s) s | $(ms "$(lg $n .latency_ms.p50)") | $(ms "$(lg $n .latency_ms.p99)") | $(ms "$(lg $n '.latency_ms["p99.9"]')") | $(ms "$(lg $n .latency_ms.max)") | $(or_na "$(lg_bad $n)" thousands) of $(or_na "$(lg $n .scheduled)" thousands) | $(ms "$(lg $n .send_lateness_ms.p99)") | $(ms "$(lg $n .generator_lateness_ms.p99)") | ${c:+$c µs} |"
 		done
 		echo
 		echo "Server CPU per request is the server process's user and system time over the run (\`/proc/PID/stat\`, in clock ticks of $((1000 / $(getconf CLK_TCK))) ms), divided by the requests sent, the 1 s warm-up's included."
@@ -304,7 +314,7 @@ row() { # row LABEL NAME: a wrk table row.
 			fi
 		done
 		if [ -n "$LATE" ]; then
-			echo "The generator's own lateness p99 ($LATE) exceeds $GEN_LATE_MS ms: up to that much of each latency above is time lost in the generator (late timers, CPUs shared with the server), not in the server. The ceiling's row is the floor this machine and generator allow at this rate."
+			echo "The generator's own lateness p99 ($LATE) exceeds $GEN_LATE_MS ms: up to that much of each latency above is time lost in the generator (late timers, CPUs shared with the server), not in the server. The floor's row is the least this machine and generator allow at this rate."
 			echo
 		fi
 	fi
@@ -335,7 +345,7 @@ details() { # details TITLE FILE
 }
 {
 	for n in ceiling-single native-single ceiling-batch native-batch oip-batch; do details "wrk $n" "$OUT/wrk-$n.txt"; done
-	for n in native ceiling native-quarter ceiling-quarter; do [ -s "$OUT/loadgen-$n.txt" ] && details "loadgen, $n" "$OUT/loadgen-$n.txt"; done
+	for n in native ceiling floor native-quarter ceiling-quarter; do [ -s "$OUT/loadgen-$n.txt" ] && details "loadgen, $n" "$OUT/loadgen-$n.txt"; done
 	details "pauses" "$OUT/pauses.txt"
 	details "go test -bench ./serve" "$OUT/serve-bench.txt"
 } >"$OUT/serve-raw.md"
