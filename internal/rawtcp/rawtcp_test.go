@@ -183,3 +183,27 @@ func TestOtherConnsPassThrough(t *testing.T) {
 		t.Fatalf("Accept on a unix socket returned %T, want *net.UnixConn", c)
 	}
 }
+
+// TestNoAllocations checks that a Read and a Write allocate nothing:
+// they run on every request mlserve serves.
+func TestNoAllocations(t *testing.T) {
+	server, client := pair(t)
+	msg, buf := []byte("ping"), make([]byte, 4)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := server.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(server, buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a round trip allocates %v times, want 0", allocs)
+	}
+}
