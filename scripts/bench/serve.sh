@@ -35,10 +35,16 @@
 #      the clock loses its CPU for more than 2 ms)
 #   5. the Go benchmarks of ./serve (ns/op and allocs/op per stage)
 #
+# The loadgen runs take turns: the servers measured at one rate are all
+# running, and each gets a few seconds in turn, the order rotating, so
+# that a slow spell of this shared machine falls on all of them alike;
+# each server's turns are then pooled into one result (loadgen -merge).
+#
 # Knobs: SERVE_DURATION (default 10s) for each wrk run and the loadgen runs
-# at a quarter of the rate, SERVE_LG_DURATION (default 30s) for the judged
-# loadgen runs at half the rate (a p99 over 500,000 requests, so that one or
-# two pauses of the machine do not decide it), SERVE_CONNS (default 16,
+# at a quarter of the rate (2 turns), SERVE_LG_DURATION (default 30s) for
+# the judged loadgen runs at half the rate (a p99 over 500,000 requests, so
+# that one or two pauses of the machine do not decide it) and
+# SERVE_LG_TURNS (default 6) the turns it is cut into, SERVE_CONNS (default 16,
 # wrk's connections), SERVE_LG_CONNS (default 64, loadgen's), SERVE_DATA (default data/flights-3m.parquet, where the request
 # rows come from). Needs wrk (apt package `wrk`, installed when missing),
 # curl and jq.
@@ -57,6 +63,7 @@ SERVE_DURATION=${SERVE_DURATION:-10s}
 SERVE_LG_DURATION=${SERVE_LG_DURATION:-30s}
 SERVE_CONNS=${SERVE_CONNS:-16}
 SERVE_LG_CONNS=${SERVE_LG_CONNS:-64}
+SERVE_LG_TURNS=${SERVE_LG_TURNS:-6}
 SERVE_DATA=${SERVE_DATA:-data/flights-3m.parquet}
 MODEL=flights-delay
 TMP=$OUT
@@ -191,16 +198,39 @@ RATE=$(awk -v r="${CEIL_RPS:-0}" 'BEGIN { printf "%d", r / 2 }')
 QRATE=$((RATE / 2)) # a quarter of the ceiling's throughput: not judged, for the shape of the curve
 # cpu_ticks PID: the user and system CPU PID has used, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# lg_run NAME URL RATE DURATION PID: a constant-rate run against the server
-# PID, results to $OUT/loadgen-NAME.json and its summary to
-# $OUT/loadgen-NAME.txt; the server's CPU over the run (ticks) to
-# $OUT/loadgen-NAME.cpu.
-lg_run() {
-	log "loadgen $1: $3 requests/s for $4 over $SERVE_LG_CONNS connections"
-	local t0; t0=$(cpu_ticks "$5")
-	"$OUT/loadgen" -url "$2" -body "$OUT/single.json" -rate "$3" -duration "$4" -warmup 1s \
-		-conns "$SERVE_LG_CONNS" -out "$OUT/loadgen-$1.json" 2>"$OUT/loadgen-$1.txt" || FAILED+=("loadgen $1")
-	echo $(($(cpu_ticks "$5") - t0)) >"$OUT/loadgen-$1.cpu"
+# lg_turns TURNS RATE DURATION NAME=URL=PID...: constant-rate runs at
+# RATE against each server, in TURNS turns: in each turn every server
+# gets DURATION/TURNS (after a 1 s warm-up), the order rotating
+# from turn to turn, so that a slow spell of the machine falls on all of
+# them alike. Each server's turns are pooled (loadgen -merge) into
+# $OUT/loadgen-NAME.json and its summary $OUT/loadgen-NAME.txt; its CPU
+# over its turns (ticks) goes to $OUT/loadgen-NAME.cpu.
+lg_turns() {
+	local turns=$1 rate=$2 secs=${3%s}; shift 3
+	local servers=("$@") n=$# k i name url pid t0 each
+	if ! [[ $secs =~ ^[0-9]+$ ]] || ((secs < turns)); then
+		FAILED+=("loadgen: duration ${secs}s is not a whole number of seconds, at least one a turn ($turns turns)")
+		return
+	fi
+	each=$((secs / turns))
+	log "loadgen ${servers[*]%%=*}: $rate requests/s, $turns turns of ${each}s each over $SERVE_LG_CONNS connections"
+	mkdir -p "$OUT/raw"
+	for name in "${servers[@]%%=*}"; do rm -f "$OUT/raw/$name-"*; echo 0 >"$OUT/loadgen-$name.cpu"; done
+	for ((k = 0; k < turns; k++)); do
+		for ((i = 0; i < n; i++)); do
+			IFS== read -r name url pid <<<"${servers[$(((i + k) % n))]}"
+			t0=$(cpu_ticks "$pid")
+			"$OUT/loadgen" -url "$url" -body "$OUT/single.json" -rate "$rate" -duration "${each}s" -warmup 1s \
+				-conns "$SERVE_LG_CONNS" -raw "$OUT/raw/$name-$k" -out /dev/null 2>"$OUT/raw/$name-$k.txt" ||
+				FAILED+=("loadgen $name, turn $k")
+			echo $(($(cat "$OUT/loadgen-$name.cpu") + $(cpu_ticks "$pid") - t0)) >"$OUT/loadgen-$name.cpu"
+		done
+	done
+	for name in "${servers[@]%%=*}"; do
+		# shellcheck disable=SC2046 # the turns' files, in order
+		"$OUT/loadgen" -merge -out "$OUT/loadgen-$name.json" $(seq -f "$OUT/raw/$name-%g" 0 $((turns - 1))) \
+			2>"$OUT/loadgen-$name.txt" || FAILED+=("loadgen -merge $name")
+	done
 }
 # lg NAME FILTER: a figure of loadgen-NAME.json (jq FILTER), empty if missing.
 lg() { jq -r "$2 // empty" "$OUT/loadgen-$1.json" 2>/dev/null || true; }
@@ -216,11 +246,8 @@ cpu_us() {
 if [ "$RATE" -gt 0 ]; then
 	log "pauses: 10 s"
 	"$OUT/pauses" -duration 10s -out "$OUT/pauses.json" 2>"$OUT/pauses.txt" || FAILED+=("pauses")
-	lg_run native "$NATIVE" "$RATE" "$SERVE_LG_DURATION" "$SERVE_PID"
-	lg_run ceiling "$CEIL" "$RATE" "$SERVE_LG_DURATION" "$CEIL_PID"
-	lg_run floor "$FLOOR" "$RATE" "$SERVE_LG_DURATION" "$FLOOR_PID"
-	lg_run native-quarter "$NATIVE" "$QRATE" "$SERVE_DURATION" "$SERVE_PID"
-	lg_run ceiling-quarter "$CEIL" "$QRATE" "$SERVE_DURATION" "$CEIL_PID"
+	lg_turns "$SERVE_LG_TURNS" "$RATE" "$SERVE_LG_DURATION" "native=$NATIVE=$SERVE_PID" "ceiling=$CEIL=$CEIL_PID" "floor=$FLOOR=$FLOOR_PID"
+	lg_turns 2 "$QRATE" "$SERVE_DURATION" "native-quarter=$NATIVE=$SERVE_PID" "ceiling-quarter=$CEIL=$CEIL_PID"
 else
 	FAILED+=("no ceiling throughput to set the loadgen rate from")
 fi
@@ -288,7 +315,7 @@ row() { # row LABEL NAME: a wrk table row.
 	row "mlserve OIP (columnar), $BATCH-row batch" oip-batch
 	echo
 	if [ -s "$OUT/loadgen-native.json" ]; then
-		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
+		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. The servers measured at one rate take turns: at half the ceiling's rate each gets $SERVE_LG_TURNS turns of $((${SERVE_LG_DURATION%s} / SERVE_LG_TURNS)) s (at a quarter, 2 of $((${SERVE_DURATION%s} / 2)) s), each after a 1 s warm-up, in an order that rotates from turn to turn, so that a slow spell of the machine falls on all of them alike, and each server's figures pool its turns (\`loadgen -merge\`). Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
 		echo
 		echo "The floor (\`scripts/bench/floor\`) runs on mlserve's HTTP stack (fasthttp over \`internal/rawtcp\`) and answers a fixed body without reading the request: its row is the tail this machine, generator and stack allow at this rate, before any work. The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
 		echo

@@ -32,12 +32,24 @@
 // Requests due in the first -warmup are sent but not recorded. Results go to
 // -out as JSON (times in ms, percentiles by nearest rank), a summary to
 // stderr. The exit status is 1 when no recorded request completed.
+//
+// Runs can be pooled: -raw FILE also saves what a run recorded (its
+// counts and every latency), and
+//
+//	loadgen -merge -out result.json run1.raw run2.raw ...
+//
+// writes the result of all of them together, as if one run had recorded
+// every request. scripts/bench/serve.sh uses that to measure several
+// servers in turns of a few seconds each, so that a slow spell of the
+// machine falls on all of them alike, and then reports each server's
+// pooled figures.
 //go:build linux
 
 package main
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -88,6 +100,64 @@ type result struct {
 	latencies []time.Duration // sorted, for tests
 }
 
+// record is what one run (or a pool of runs) recorded, before the
+// summaries: what -raw saves and -merge reads.
+type record struct {
+	URL                                     string
+	Rate                                    float64
+	Duration, Warmup                        time.Duration
+	Conns                                   int
+	Scheduled, Sent, Errors, Non2xx, Unsent int
+	Span                                    time.Duration // last completion − first recorded due time
+	FirstError                              string
+	Latency, SendLate, GenLate              []time.Duration
+}
+
+// result summarizes r.
+func (r *record) result() *result {
+	res := &result{URL: r.URL, Rate: r.Rate, DurationS: r.Duration.Seconds(), WarmupS: r.Warmup.Seconds(),
+		Conns: r.Conns, Scheduled: r.Scheduled, Sent: r.Sent, Errors: r.Errors, Non2xx: r.Non2xx, Unsent: r.Unsent,
+		FirstError: r.FirstError, latencies: r.Latency, Completed: len(r.Latency)}
+	if r.Span > 0 {
+		res.AchievedRate = math.Round(float64(res.Completed)/r.Span.Seconds()*10) / 10
+	}
+	res.Latency = summary(r.Latency, "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max")
+	res.SendLate = summary(r.SendLate, "p50", "p99", "max")
+	res.GenLate = summary(r.GenLate, "p50", "p99", "max")
+	return res
+}
+
+// merge pools runs of one target at one rate over the same number of
+// connections: the counts, durations and spans add up, the samples
+// join, and the first error is the first run's that had one.
+func merge(recs []*record) (*record, error) {
+	if len(recs) == 0 {
+		return nil, errors.New("merge: no runs")
+	}
+	out := &record{URL: recs[0].URL, Rate: recs[0].Rate, Conns: recs[0].Conns}
+	for i, r := range recs {
+		if r.URL != out.URL || r.Rate != out.Rate || r.Conns != out.Conns {
+			return nil, fmt.Errorf("merge: run %d is %s at %g req/s over %d connections, run 0 %s at %g over %d",
+				i, r.URL, r.Rate, r.Conns, out.URL, out.Rate, out.Conns)
+		}
+		out.Duration += r.Duration
+		out.Warmup += r.Warmup
+		out.Scheduled += r.Scheduled
+		out.Sent += r.Sent
+		out.Errors += r.Errors
+		out.Non2xx += r.Non2xx
+		out.Unsent += r.Unsent
+		out.Span += r.Span
+		if out.FirstError == "" {
+			out.FirstError = r.FirstError
+		}
+		out.Latency = append(out.Latency, r.Latency...)
+		out.SendLate = append(out.SendLate, r.SendLate...)
+		out.GenLate = append(out.GenLate, r.GenLate...)
+	}
+	return out, nil
+}
+
 // plan is the request and the schedule.
 type plan struct {
 	req   []byte
@@ -133,8 +203,17 @@ func (s *stats) fail(p *plan, i int, err error) {
 	}
 }
 
-// run sends the schedule of cfg and measures it.
+// run sends the schedule of cfg and summarizes what it measured.
 func run(cfg config) (*result, error) {
+	r, err := measure(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.result(), nil
+}
+
+// measure sends the schedule of cfg and records it.
+func measure(cfg config) (*record, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("-url %q: want http://HOST:PORT/PATH", cfg.URL)
@@ -251,19 +330,16 @@ func run(cfg config) (*result, error) {
 		}
 	}
 
-	res := &result{URL: cfg.URL, Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
-		Conns: cfg.Conns, Scheduled: n, Sent: st.sent, Errors: st.errors, Non2xx: st.non2xx, Unsent: st.unsent,
-		latencies: st.latency, Completed: len(st.latency)}
+	r := &record{URL: cfg.URL, Rate: cfg.Rate, Duration: cfg.Duration, Warmup: cfg.Warmup, Conns: cfg.Conns,
+		Scheduled: n, Sent: st.sent, Errors: st.errors, Non2xx: st.non2xx, Unsent: st.unsent,
+		Latency: st.latency, SendLate: st.sendLate, GenLate: st.genLate}
 	if st.firstErr != nil {
-		res.FirstError = st.firstErr.Error()
+		r.FirstError = st.firstErr.Error()
 	}
 	if first := p.due(p.warm); st.lastDone.After(first) {
-		res.AchievedRate = math.Round(float64(res.Completed)/st.lastDone.Sub(first).Seconds()*10) / 10
+		r.Span = st.lastDone.Sub(first)
 	}
-	res.Latency = summary(res.latencies, "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max")
-	res.SendLate = summary(st.sendLate, "p50", "p99", "max")
-	res.GenLate = summary(st.genLate, "p50", "p99", "max")
-	return res, nil
+	return r, nil
 }
 
 // read reads what c's socket holds; when that completes the response to
@@ -494,6 +570,28 @@ func summary(d []time.Duration, names ...string) map[string]float64 {
 	return out
 }
 
+// saveRecord writes r to path (gob).
+func saveRecord(path string, r *record) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(r); err != nil {
+		return fmt.Errorf("-raw %s: %w", path, err)
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// loadRecord reads a record that saveRecord wrote.
+func loadRecord(path string) (*record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: not a loadgen -raw file: %w", path, err)
+	}
+	return &r, nil
+}
+
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.URL, "url", "", "target, http://HOST:PORT/PATH")
@@ -504,18 +602,33 @@ func main() {
 	flag.IntVar(&cfg.Conns, "conns", 64, "keep-alive connections")
 	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "how long to wait for responses after the schedule ends")
 	out := flag.String("out", "", "write the JSON results to this file (default: stdout)")
+	raw := flag.String("raw", "", "also save what the run recorded to this file, for -merge")
+	merging := flag.Bool("merge", false, "send nothing: pool the -raw files named as arguments (runs of one URL, rate and connection count) into one result")
 	flag.Usage = func() {
-		fmt.Fprint(os.Stderr, "Usage: loadgen -url URL [-body FILE] -rate N -duration D [flags]\n\n"+
+		fmt.Fprint(os.Stderr, "Usage: loadgen -url URL [-body FILE] -rate N -duration D [flags]\n"+
+			"       loadgen -merge [-out FILE] RAW...\n\n"+
 			"Send requests at a constant rate over keep-alive connections; report their latency\n"+
-			"from the intended send time (coordinated omission corrected).\n\nFlags:\n")
+			"from the intended send time (coordinated omission corrected). With -merge, pool\n"+
+			"runs saved with -raw into one result.\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() > 0 || cfg.URL == "" {
+	if *merging != (flag.NArg() > 0) || (!*merging && cfg.URL == "") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	res, err := func() (*result, error) {
+	rec, err := func() (*record, error) {
+		if *merging {
+			var recs []*record
+			for _, path := range flag.Args() {
+				r, err := loadRecord(path)
+				if err != nil {
+					return nil, err
+				}
+				recs = append(recs, r)
+			}
+			return merge(recs)
+		}
 		if *body != "" {
 			b, err := os.ReadFile(*body)
 			if err != nil {
@@ -523,18 +636,25 @@ func main() {
 			}
 			cfg.Body = b
 		}
-		res, err := run(cfg)
+		r, err := measure(cfg)
 		if err != nil {
 			return nil, err
 		}
+		if *raw != "" {
+			return r, saveRecord(*raw, r)
+		}
+		return r, nil
+	}()
+	var res *result
+	if err == nil {
+		res = rec.result()
 		js, _ := json.MarshalIndent(res, "", "  ")
 		if *out == "" {
 			_, err = fmt.Printf("%s\n", js)
 		} else {
 			err = os.WriteFile(*out, append(js, '\n'), 0o644)
 		}
-		return res, err
-	}()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
@@ -544,7 +664,7 @@ func main() {
 		"  scheduled %d, sent %d, completed %d (%.0f req/s), errors %d, non-2xx %d, unsent %d\n"+
 		"  latency ms: mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  p99.99 %.3f  max %.3f\n"+
 		"  generator lateness ms: p50 %.3f  p99 %.3f  max %.3f; send lateness ms: p99 %.3f  max %.3f\n",
-		cfg.Rate, cfg.Duration, cfg.Warmup, cfg.Conns, cfg.URL,
+		rec.Rate, rec.Duration, rec.Warmup, rec.Conns, rec.URL,
 		res.Scheduled, res.Sent, res.Completed, res.AchievedRate, res.Errors, res.Non2xx, res.Unsent,
 		l["mean"], l["p50"], l["p90"], l["p99"], l["p99.9"], l["p99.99"], l["max"],
 		g["p50"], g["p99"], g["max"], s["p99"], s["max"])

@@ -3,8 +3,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -197,5 +201,66 @@ func TestSummary(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v; want %v", k, got[k], v)
 		}
+	}
+}
+
+// TestMerge: two runs saved with -raw and pooled give the counts of both
+// and the percentiles of all their samples together; runs of different
+// rates do not pool.
+func TestMerge(t *testing.T) {
+	srv := testServer(t)
+	dir := t.TempDir()
+	var recs []*record
+	for i := range 2 {
+		r, err := measure(config{URL: srv.URL + "/ok", Body: []byte(`{"x":1}`), Rate: testRate, Duration: testDuration,
+			Conns: testConns, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			r.Non2xx, r.FirstError = 3, "third" // as if some had failed
+		}
+		file := filepath.Join(dir, fmt.Sprint(i))
+		if err := saveRecord(file, r); err != nil {
+			t.Fatal(err)
+		}
+		back, err := loadRecord(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, r) {
+			t.Fatalf("run %d: saved and read back, it differs", i)
+		}
+		recs = append(recs, back)
+	}
+	var all []time.Duration
+	for _, r := range recs {
+		all = append(all, r.Latency...)
+	}
+	want := summary(slices.Clone(all), "p50", "p99", "max")
+	m, err := merge(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := m.result()
+	n := int(testRate * testDuration.Seconds())
+	if res.Scheduled != 2*n || res.Sent != 2*n || res.Completed != 2*n || res.Non2xx != 3 || res.FirstError != "third" {
+		t.Errorf("pooled: scheduled %d, sent %d, completed %d, non-2xx %d, first error %q; want %d, %d, %d, 3, \"third\"",
+			res.Scheduled, res.Sent, res.Completed, res.Non2xx, res.FirstError, 2*n, 2*n, 2*n)
+	}
+	if res.DurationS != 2*testDuration.Seconds() {
+		t.Errorf("pooled duration %v s; want %v", res.DurationS, 2*testDuration.Seconds())
+	}
+	for _, q := range []string{"p50", "p99", "max"} {
+		if res.Latency[q] != want[q] {
+			t.Errorf("pooled %s %v ms; want %v, that of all the samples", q, res.Latency[q], want[q])
+		}
+	}
+	recs[1].Rate++
+	if _, err := merge(recs); err == nil {
+		t.Error("runs at different rates pooled without an error")
+	}
+	if _, err := loadRecord(filepath.Join(dir, "none")); err == nil {
+		t.Error("a missing -raw file read without an error")
 	}
 }
