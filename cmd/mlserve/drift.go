@@ -197,7 +197,7 @@ func (r *rowReader) read(b []byte) (map[string]any, bool) {
 	if rd.Peek() == jsonread.Null {
 		return r.row, rd.Null() == nil && rd.Finish() == nil
 	}
-	err := r.object(func(key []byte) error {
+	err := rd.Object(func(key []byte) error {
 		in, keep := r.inputs[string(key)] // no allocation: a map index by string(bytes)
 		v, err := r.value(in, keep)
 		if keep && err == nil {
@@ -209,24 +209,6 @@ func (r *rowReader) read(b []byte) (map[string]any, bool) {
 		return nil, false
 	}
 	return r.row, true
-}
-
-// object reads an object, calling member with each name, the reader at
-// the member's value.
-func (r *rowReader) object(member func(key []byte) error) error {
-	rd := &r.rd
-	if err := rd.BeginObject(); err != nil {
-		return err
-	}
-	for {
-		key, more, err := rd.Key()
-		if err != nil || !more {
-			return err
-		}
-		if err := member(key); err != nil {
-			return err
-		}
-	}
 }
 
 // value reads the next value: for a kept input, as json.Unmarshal gives
@@ -275,7 +257,7 @@ func (r *rowReader) value(in rowInput, keep bool) (any, error) {
 			}
 		}
 	case jsonread.Object:
-		return nestedValue{}, r.object(func([]byte) error {
+		return nestedValue{}, rd.Object(func([]byte) error {
 			_, err := r.value(in, false)
 			return err
 		})

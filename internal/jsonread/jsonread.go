@@ -444,6 +444,24 @@ func (r *Reader) Null() error {
 	return nil
 }
 
+// Object reads an object, calling member with each member's name, the
+// reader at the member's value, which member must read. It stops at the
+// first error member returns. The name is valid until Reset.
+func (r *Reader) Object(member func(name []byte) error) error {
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for {
+		name, more, err := r.Key()
+		if err != nil || !more {
+			return err
+		}
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+}
+
 // Skip reads any value and discards it.
 func (r *Reader) Skip() error {
 	switch r.Peek() {
@@ -472,18 +490,7 @@ func (r *Reader) Skip() error {
 			}
 		}
 	case Object:
-		if err := r.BeginObject(); err != nil {
-			return err
-		}
-		for {
-			_, more, err := r.Key()
-			if err != nil || !more {
-				return err
-			}
-			if err := r.Skip(); err != nil {
-				return err
-			}
-		}
+		return r.Object(func([]byte) error { return r.Skip() })
 	}
 	return r.unexpected("a value")
 }

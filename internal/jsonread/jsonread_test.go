@@ -170,3 +170,42 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestObject: Object hands over each member's name in order, with the
+// reader at its value, and stops at the first error, its own or the
+// member function's.
+func TestObject(t *testing.T) {
+	stop := errors.New("stop")
+	tests := []struct {
+		name, in string
+		stopAt   string // the member whose function fails, if any
+		names    string // the names seen, joined
+		err      bool
+	}{
+		{"Members", `{"a": 1, "b": {"c": [2]}, "d": "e"}`, "", "a,b,d", false},
+		{"Empty", `{}`, "", "", false},
+		{"MemberError", `{"a": 1, "b": 2, "c": 3}`, "b", "a,b", true},
+		{"NotAnObject", `[1]`, "", "", true},
+		{"Truncated", `{"a": 1,`, "", "a", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r jsonread.Reader
+			r.Reset([]byte(tc.in))
+			var names []string
+			err := r.Object(func(name []byte) error {
+				names = append(names, string(name))
+				if string(name) == tc.stopAt {
+					return stop
+				}
+				return r.Skip()
+			})
+			if got := strings.Join(names, ","); got != tc.names || (err != nil) != tc.err {
+				t.Errorf("names %q, err %v; want %q, error %v", got, err, tc.names, tc.err)
+			}
+			if tc.stopAt != "" && !errors.Is(err, stop) {
+				t.Errorf("err %v; want the member function's", err)
+			}
+		})
+	}
+}

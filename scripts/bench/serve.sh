@@ -64,6 +64,7 @@ SERVE_LG_DURATION=${SERVE_LG_DURATION:-30s}
 SERVE_CONNS=${SERVE_CONNS:-16}
 SERVE_LG_CONNS=${SERVE_LG_CONNS:-64}
 SERVE_LG_TURNS=${SERVE_LG_TURNS:-6}
+QUARTER_TURNS=2 # the turns of the loadgen runs at a quarter of the rate
 SERVE_DATA=${SERVE_DATA:-data/flights-3m.parquet}
 MODEL=flights-delay
 TMP=$OUT
@@ -215,7 +216,7 @@ lg_turns() {
 	each=$((secs / turns))
 	log "loadgen ${servers[*]%%=*}: $rate requests/s, $turns turns of ${each}s each over $SERVE_LG_CONNS connections"
 	mkdir -p "$OUT/raw"
-	for name in "${servers[@]%%=*}"; do rm -f "$OUT/raw/$name-"*; echo 0 >"$OUT/loadgen-$name.cpu"; done
+	for name in "${servers[@]%%=*}"; do rm -f "$OUT/raw/$name-"[0-9]*; echo 0 >"$OUT/loadgen-$name.cpu"; done
 	for ((k = 0; k < turns; k++)); do
 		for ((i = 0; i < n; i++)); do
 			IFS== read -r name url pid <<<"${servers[$(((i + k) % n))]}"
@@ -247,7 +248,7 @@ if [ "$RATE" -gt 0 ]; then
 	log "pauses: 10 s"
 	"$OUT/pauses" -duration 10s -out "$OUT/pauses.json" 2>"$OUT/pauses.txt" || FAILED+=("pauses")
 	lg_turns "$SERVE_LG_TURNS" "$RATE" "$SERVE_LG_DURATION" "native=$NATIVE=$SERVE_PID" "ceiling=$CEIL=$CEIL_PID" "floor=$FLOOR=$FLOOR_PID"
-	lg_turns 2 "$QRATE" "$SERVE_DURATION" "native-quarter=$NATIVE=$SERVE_PID" "ceiling-quarter=$CEIL=$CEIL_PID"
+	lg_turns "$QUARTER_TURNS" "$QRATE" "$SERVE_DURATION" "native-quarter=$NATIVE=$SERVE_PID" "ceiling-quarter=$CEIL=$CEIL_PID"
 else
 	FAILED+=("no ceiling throughput to set the loadgen rate from")
 fi
@@ -315,7 +316,7 @@ row() { # row LABEL NAME: a wrk table row.
 	row "mlserve OIP (columnar), $BATCH-row batch" oip-batch
 	echo
 	if [ -s "$OUT/loadgen-native.json" ]; then
-		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. The servers measured at one rate take turns: at half the ceiling's rate each gets $SERVE_LG_TURNS turns of $((${SERVE_LG_DURATION%s} / SERVE_LG_TURNS)) s (at a quarter, 2 of $((${SERVE_DURATION%s} / 2)) s), each after a 1 s warm-up, in an order that rotates from turn to turn, so that a slow spell of the machine falls on all of them alike, and each server's figures pool its turns (\`loadgen -merge\`). Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
+		echo "\`scripts/bench/loadgen\` is open loop: it sends $(thousands "$RATE") req/s at a constant rate over $SERVE_LG_CONNS keep-alive connections whatever the server's pace, and times each request from its intended send time, so coordinated omission is corrected (a slow response also charges the requests queued behind it on its connection). It shares the $(nproc) CPUs with the server. The servers measured at one rate take turns: at half the ceiling's rate each gets $SERVE_LG_TURNS turns of $((${SERVE_LG_DURATION%s} / SERVE_LG_TURNS)) s (at a quarter, $QUARTER_TURNS of $((${SERVE_DURATION%s} / QUARTER_TURNS)) s), each after a 1 s warm-up, in an order that rotates from turn to turn, so that a slow spell of the machine falls on all of them alike, and each server's figures pool its turns (\`loadgen -merge\`). Send lateness is how late a request was written, including the wait for its connection's previous response; generator lateness is the generator's own delay once a request was due and its connection free."
 		echo
 		echo "The floor (\`scripts/bench/floor\`) runs on mlserve's HTTP stack (fasthttp over \`internal/rawtcp\`) and answers a fixed body without reading the request: its row is the tail this machine, generator and stack allow at this rate, before any work. The last two rows, at a quarter of the ceiling's throughput, are not judged; they show how the tail grows with the offered load."
 		echo
