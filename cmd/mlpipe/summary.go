@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/pipeline"
+)
+
+// printSummary writes the human-readable summary: a line or a block per
+// section, names in the left column.
+func printSummary(w io.Writer, s *pipeline.Summary) {
+	line := func(name, format string, args ...any) {
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-10s %s", name, fmt.Sprintf(format, args...)), " "))
+	}
+	line("config", "%s", s.Config)
+	if len(s.Files) > 0 {
+		formats := map[string]bool{}
+		for _, p := range s.Files {
+			formats[p.Format] = true
+		}
+		line("data", "%s: %s (%s), %s rows, %d columns", s.Source, plural(len(s.Files), "file"), strings.Join(sortedKeys(formats), ", "), commas(s.Rows), s.Columns)
+	}
+	if s.Fingerprint != "" {
+		line("", "fingerprint %s", s.Fingerprint)
+	}
+	if v := s.Validation; v != nil {
+		warnings := len(v.Issues) - v.Errors
+		status := "ok"
+		if !v.OK() {
+			status = "FAILED"
+		}
+		line("validate", "%s: %s, %s", status, plural(v.Errors, "error"), plural(warnings, "warning"))
+		for _, is := range v.Issues {
+			line("", "%-7s  %s", is.Severity, is)
+		}
+	}
+	if p := s.Profile; p != nil {
+		line("profile", "")
+		printProfile(w, p)
+	}
+	if len(s.Splits) > 0 {
+		line("split", "")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, sp := range s.Splits {
+			rng, rate := "", ""
+			if sp.From != "" {
+				rng = sp.From + " .. " + sp.To
+			}
+			if sp.PositiveRate != nil {
+				rate = fmt.Sprintf("%s %.1f%%", s.Label, 100**sp.PositiveRate)
+			} else if len(sp.Classes) > 0 {
+				var parts []string
+				for _, c := range sortedKeys(sp.Classes) {
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", c, 100*sp.Classes[c]))
+				}
+				rate = strings.Join(parts, ", ")
+			}
+			fmt.Fprintf(tw, "  %s\t%s rows\t%s\t%s\n", sp.Name, commas(sp.Rows), rng, rate)
+		}
+		tw.Flush()
+	}
+	if len(s.Leaderboard) > 0 {
+		line("models", "")
+		printLeaderboard(w, s.Leaderboard)
+	}
+	if m := s.Model; m != nil && m.Classes == 2 {
+		line("selected", "%s, %d features, threshold %.4f (chosen on validation)", m.Kind, m.Features, m.Threshold)
+	} else if m != nil {
+		line("selected", "%s, %d features, %d classes", m.Kind, m.Features, m.Classes)
+	}
+	if r := s.Evaluation; r != nil {
+		printEvaluation(w, r)
+	}
+	if g := s.Gate; g != nil {
+		verdict := "kept production"
+		switch {
+		case g.Promote:
+			verdict = "promoted to production"
+		case g.Rejected:
+			verdict = "REJECTED"
+		}
+		prod := "none"
+		if g.Production != nil {
+			prod = fmt.Sprintf("v%d %.4f", g.ProductionVersion, *g.Production)
+		}
+		line("gate", "%s: candidate %s %.4f vs production %s — %s", verdict, g.Metric, g.Candidate, prod, g.Reason)
+		switch {
+		case g.Identical:
+			line("registry", "unchanged: the candidate is version %d", g.Version)
+		case g.Version > 0:
+			line("registry", "registered as version %d", g.Version)
+		}
+	}
+	var times []string
+	var reruns []string
+	for _, st := range s.Stages {
+		t := fmt.Sprintf("%s %.2fs", st.Name, st.Duration.Seconds())
+		switch st.Cache {
+		case pipeline.CacheHit:
+			t += " (cached)"
+		case pipeline.CacheMiss, pipeline.CacheOff:
+			reruns = append(reruns, st.Name+": "+st.Reason)
+		}
+		times = append(times, t)
+	}
+	line("stages", "%s", strings.Join(times, ", "))
+	if len(reruns) > 0 {
+		line("cache", "ran %s", strings.Join(reruns, "; "))
+	}
+	if len(s.Outputs) > 0 {
+		var paths []string
+		for _, k := range []string{"summary", "validation", "profile", "model", "evaluation", "plots"} {
+			if p, ok := s.Outputs[k]; ok {
+				paths = append(paths, p)
+			}
+		}
+		line("wrote", "%s", strings.Join(paths, ", "))
+	}
+	if s.Report != "" {
+		line("report", "%s", s.Report)
+	}
+	if s.Dashboard != "" {
+		line("dashboard", "%s", s.Dashboard)
+	}
+	if s.Serve != "" {
+		line("serve", "%s", s.Serve)
+	}
+	if s.Status != "ok" {
+		line("status", "%s", s.Status)
+	}
+}
+
+// printProfile prints one line per column: numeric columns with their
+// range, median, mean and standard deviation; categorical ones with
+// their top categories.
+func printProfile(w io.Writer, p *ingest.Profile) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  column\ttype\tnulls\tmin\tmedian\tmax\tmean\tstd\n")
+	for _, c := range p.Columns {
+		switch {
+		case c.Numeric != nil && c.Numeric.MinTime != "":
+			n := c.Numeric
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, commas(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
+		case c.Numeric != nil:
+			n := c.Numeric
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Name, c.Type, commas(c.Nulls), num(n.Min), num(median(n)), num(n.Max), n.Mean, n.Std)
+		case c.Categorical != nil:
+			cat := c.Categorical
+			var top []string
+			for i, f := range cat.Top {
+				if i == 3 {
+					break
+				}
+				top = append(top, fmt.Sprintf("%s %.1f%%", f.Value, 100*f.Share))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s distinct; top: %s\n", c.Name, c.Type, commas(c.Nulls), commas(cat.Distinct), strings.Join(top, ", "))
+		}
+	}
+	tw.Flush()
+}
+
+// printLeaderboard prints one line per candidate: its validation score,
+// fit time and peak heap, the selected one marked with '*'.
+func printLeaderboard(w io.Writer, rows []map[string]any) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "    model\tvalid\tfit\theap\tparams\n")
+	for _, r := range rows {
+		mark := " "
+		if b, _ := r["best"].(bool); b {
+			mark = "*"
+		}
+		score := fmt.Sprint(r["error"])
+		if v, ok := r["valid"].(float64); ok {
+			score = fmt.Sprintf("%s %.4f", r["metric"], v)
+		}
+		params, _ := json.Marshal(r["params"])
+		note := ""
+		if n, ok := r["note"].(string); ok {
+			note = "  (" + n + ")"
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s\t%.1fs\t%.0f MB\t%s%s\n", mark, r["model"], score, r["fit_seconds"], r["peak_heap_mb"], params, note)
+	}
+	tw.Flush()
+}
+
+// printEvaluation prints the test-split metrics.
+func printEvaluation(w io.Writer, r *evaluate.Report) {
+	if b := r.BinaryMetrics; b != nil {
+		fmt.Fprintf(w, "%-10s %s rows, %.1f%% positive\n", "test", commas(int64(r.Rows)), 100*b.PositiveRate)
+		fmt.Fprintf(w, "  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  ece %.4f\n", b.ROCAUC, b.PRAUC, r.LogLoss, b.Brier, b.ECE)
+		fmt.Fprintf(w, "  at threshold %.4f (%s on %s): accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f\n",
+			b.Threshold.Value, b.Threshold.Method, b.Threshold.ChosenOn, r.Accuracy, b.Precision, b.Recall, b.F1)
+		c := b.Confusion
+		fmt.Fprintf(w, "  confusion: TP %s  FP %s  FN %s  TN %s\n", commas(int64(c.TP)), commas(int64(c.FP)), commas(int64(c.FN)), commas(int64(c.TN)))
+		if sl := b.Slices; sl != nil && len(sl.Worst) > 0 {
+			var worst []string
+			for _, m := range sl.Worst {
+				if m.ROCAUC != nil {
+					worst = append(worst, fmt.Sprintf("%s %.3f", m.Key, *m.ROCAUC))
+				}
+			}
+			fmt.Fprintf(w, "  worst slices by roc_auc: %s\n", strings.Join(worst, ", "))
+		}
+		return
+	}
+	if m := r.MulticlassMetrics; m != nil {
+		fmt.Fprintf(w, "%-10s %s rows, %d classes\n", "test", commas(int64(r.Rows)), m.Classes)
+		fmt.Fprintf(w, "  accuracy %.4f  macro_f1 %.4f  weighted_f1 %.4f  log_loss %.4f\n", r.Accuracy, m.MacroF1, m.WeightedF1, r.LogLoss)
+	}
+}
+
+func median(n *ingest.NumericProfile) float64 {
+	for _, q := range n.Quantiles {
+		if q.P == 0.5 {
+			return q.Value
+		}
+	}
+	return 0
+}
+
+func medianTime(n *ingest.NumericProfile) string {
+	return time.Unix(int64(median(n)), 0).UTC().Format("2006-01-02T15:04:05")
+}
+
+func num(x float64) string {
+	if x == float64(int64(x)) {
+		return commas(int64(x))
+	}
+	return fmt.Sprintf("%.4g", x)
+}
+
+// commas formats n with thousands separators: 3,000,000.
+func commas(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%s %ss", commas(int64(n)), word)
+}
