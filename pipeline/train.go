@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -137,11 +139,15 @@ func SelectionMetric(name string, classes int) (selection.Metric, error) {
 			return c.MacroF1(), nil
 		}
 	default:
-		kind := "binary"
+		kind, names := "binary", []string{"roc_auc", "pr_auc", "log_loss", "brier"}
 		if !binary {
-			kind = "multiclass"
+			kind, names = "multiclass", []string{"log_loss", "accuracy", "macro_f1"}
 		}
-		return m, fmt.Errorf("metric %q does not apply to a %s task", name, kind)
+		h := suggest.DidYouMean(name, names, nil)
+		if h == "" {
+			h = "want " + strings.Join(names, ", ")
+		}
+		return m, fmt.Errorf("metric %q does not apply to a %s task (%s)", name, kind, h)
 	}
 	return m, nil
 }
