@@ -257,9 +257,9 @@ Flags:
 		opts.Sink, opts.SinkStats = logs, logs.stats
 	}
 	var s *serve.Server
-	var drift *liveDrift
+	var drift *serve.LiveDrift
 	if *driftWindow > 0 {
-		drift = newLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
+		drift = serve.NewLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
 		opts.Sink, opts.Collectors = teeSink{log: logs, drift: drift}, append(opts.Collectors, drift)
 	}
 	log.Info("mlserve start", "version", version.Get(), "addr", ln.Addr().String(),
@@ -285,7 +285,7 @@ Flags:
 	if drift != nil {
 		dctx, stop := context.WithCancel(ctx)
 		defer stop()
-		go drift.run(dctx, time.Second)
+		go drift.Run(dctx, time.Second)
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()
