@@ -6,7 +6,7 @@
 // meaning missing, or Categorical codes in [0, Card), and a class label
 // per row) to learn from, and optionally a validation Dataset for early
 // stopping. Out: a *Model (train.Model, kind "gbdt") holding flat trees,
-// which predicts class probabilities for a batch (PredictProba) or one
+// which predicts class probabilities for a batch (Predict) or one
 // row (PredictRow) with bit-identical results, reports gain importance per
 // input column (Importance), and is saved and loaded as JSON through
 // train.Save and train.Load with Decode. Binary tasks use the log loss (one

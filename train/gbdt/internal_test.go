@@ -377,9 +377,9 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	}
 	checkCompiled(t, trees, x)
 
-	// PredictRow and PredictProba add the same leaves in the same order.
+	// PredictRow and Predict add the same leaves in the same order.
 	m := &Model{Classes: 2, Columns: []string{"a", "b", "c", "d", "e"}, Base: []float64{0.1}, Trees: trees}
-	probs := m.PredictProba(x)
+	probs := m.Predict(x)
 	out := make([]float64, 1)
 	for i := range x.Rows {
 		m.PredictRow(x.Row(i, nil), out)
@@ -388,7 +388,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 			want += savedLeaf(&trees[tr], x.Row(i, nil))
 		}
 		if out[0] != probs[i] || out[0] != sigmoid(want) {
-			t.Fatalf("row %d: PredictRow %v, PredictProba %v, the saved trees %v", i, out[0], probs[i], sigmoid(want))
+			t.Fatalf("row %d: PredictRow %v, Predict %v, the saved trees %v", i, out[0], probs[i], sigmoid(want))
 		}
 	}
 }

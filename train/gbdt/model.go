@@ -74,6 +74,9 @@ type Tree struct {
 // Kind returns "gbdt".
 func (m *Model) Kind() string { return Name }
 
+// Task is Binary for a 2-class model and Multiclass otherwise.
+func (m *Model) Task() train.Task { return train.ClassTask(m.Classes) }
+
 // Outputs is 1 for a binary model and Classes otherwise.
 func (m *Model) Outputs() int {
 	if m.Classes == 2 {
