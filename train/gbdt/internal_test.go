@@ -215,7 +215,7 @@ func TestBinnedTreeMatchesSavedTree(t *testing.T) {
 	}
 	b := newBooster(&train.Dataset{X: tr, Y: y, Classes: 2}, nil, p)
 	vx := binMatrix(valid, b.maps, 1)
-	gradients(b.scores, b.y, b.all, b.grads, 1)
+	gradients(b.obj, b.scores, b.y, b.all, b.grads, 1)
 	grown := b.grower.grow(b.grads[0], b.all, b.sampleCols())
 	bt := grown.binTree()
 	saved := grown.export(b.maps)

@@ -302,8 +302,12 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 	m.link(out[:k])
 }
 
-// link turns margins into probabilities in place.
+// link turns margins into probabilities in place; a regression's margin
+// is its prediction.
 func (m *Model) link(out []float64) {
+	if m.Classes == 0 {
+		return
+	}
 	if m.Outputs() == 1 {
 		out[0] = sigmoid(out[0])
 		return
