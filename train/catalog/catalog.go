@@ -22,6 +22,7 @@ import (
 	"github.com/mlpipe/mlpipe/train/gbdt"
 	"github.com/mlpipe/mlpipe/train/golearn"
 	"github.com/mlpipe/mlpipe/train/logreg"
+	"github.com/mlpipe/mlpipe/train/ridge"
 )
 
 // entry is one trainer family: how to build it from decoded params.
@@ -52,6 +53,12 @@ var entries = map[string]entry{
 		build:  func(p any) train.Trainer { return logreg.New(*p.(*logreg.Params)) },
 		about:  "L2-regularised logistic regression on gonum",
 		tasks:  classification,
+	},
+	ridge.Name: {
+		params: func() any { return &ridge.Params{} },
+		build:  func(p any) train.Trainer { return ridge.New(*p.(*ridge.Params)) },
+		about:  "ridge regression (L2-penalised least squares) on gonum",
+		tasks:  []train.Task{train.Regression},
 	},
 	golearn.NameRF: {
 		params: func() any { return &golearn.RFParams{} },
@@ -228,8 +235,9 @@ func snake(s string) string {
 // Decoders maps every saved model kind to its decoder, for train.Load.
 func Decoders() map[string]train.Decoder {
 	d := map[string]train.Decoder{
-		"gbdt":   gbdt.Decode,
-		"logreg": logreg.Decode,
+		"gbdt":     gbdt.Decode,
+		"logreg":   logreg.Decode,
+		ridge.Name: ridge.Decode,
 	}
 	for kind, dec := range golearn.Decoders() {
 		d[kind] = dec
