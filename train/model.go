@@ -133,22 +133,32 @@ const FormatVersion = 1
 // envelope is the saved form of a model: its kind and version beside the
 // model's own JSON.
 type envelope struct {
-	Format  string          `json:"format"`
-	Version int             `json:"version"`
-	Kind    string          `json:"kind"`
-	Model   json.RawMessage `json:"model"`
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Kind    string `json:"kind"`
+	// Target is the transform the model was fitted on the target with
+	// (TargetLog1p), empty for none.
+	Target string          `json:"target,omitempty"`
+	Model  json.RawMessage `json:"model"`
 }
 
 const formatName = "mlpipe-model"
 
-// Save writes m in the versioned saved-model format.
+// Save writes m in the versioned saved-model format. A *Log1pModel is
+// saved as its inner model with the envelope's target set.
 func Save(w io.Writer, m Model) error {
-	b, err := json.Marshal(m)
+	env := envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind()}
+	inner := m
+	if lm, ok := m.(*Log1pModel); ok {
+		inner, env.Target = lm.Inner, TargetLog1p
+	}
+	b, err := json.Marshal(inner)
 	if err != nil {
 		return fmt.Errorf("save %s model: %w", m.Kind(), err)
 	}
+	env.Model = b
 	enc := json.NewEncoder(w)
-	if err := enc.Encode(envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind(), Model: b}); err != nil {
+	if err := enc.Encode(env); err != nil {
 		return fmt.Errorf("save %s model: %w", m.Kind(), err)
 	}
 	return nil
@@ -175,9 +185,18 @@ func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("load model: %w %q", ErrUnknownModel, env.Kind)
 	}
+	if env.Target != "" && env.Target != TargetLog1p {
+		return nil, fmt.Errorf("load %s model: %w: unknown target transform %q", env.Kind, ErrFormat, env.Target)
+	}
 	m, err := decode(env.Model)
 	if err != nil {
 		return nil, fmt.Errorf("load %s model: %w", env.Kind, err)
+	}
+	if env.Target == TargetLog1p {
+		if m.Task() != Regression {
+			return nil, fmt.Errorf("load %s model: %w: a log1p target on a %s model", env.Kind, ErrFormat, m.Task())
+		}
+		return &Log1pModel{Inner: m}, nil
 	}
 	return m, nil
 }
