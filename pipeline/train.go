@@ -3,11 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mlpipe/mlpipe/evaluate"
-	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -139,15 +137,11 @@ func SelectionMetric(name string, classes int) (selection.Metric, error) {
 			return c.MacroF1(), nil
 		}
 	default:
-		kind, names := "binary", []string{"roc_auc", "pr_auc", "log_loss", "brier"}
+		kind := "binary"
 		if !binary {
-			kind, names = "multiclass", []string{"log_loss", "accuracy", "macro_f1"}
+			kind = "multiclass"
 		}
-		h := suggest.DidYouMean(name, names, nil)
-		if h == "" {
-			h = "want " + strings.Join(names, ", ")
-		}
-		return m, fmt.Errorf("metric %q does not apply to a %s task (%s)", name, kind, h)
+		return m, fmt.Errorf("metric %q does not apply to a %s task", name, kind)
 	}
 	return m, nil
 }
