@@ -414,6 +414,10 @@ func f4(x float64) string {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
+// Thousands formats an integer with thousands separators ("1,674"), as
+// every page shows counts.
+func Thousands(n int64) string { return thousands(n) }
+
 // thousands formats an integer with thousands separators.
 func thousands[T int | int64](n T) string {
 	s := fmt.Sprint(n)
