@@ -207,3 +207,21 @@ func TestLogLevelDefault(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultOut: without --out, a command writes under out/NAME/COMMAND,
+// NAME the config's name, so that the penguins example does not
+// overwrite the outputs of flights.
+func TestDefaultOut(t *testing.T) {
+	penguins, flights := abs(t, "../../configs/penguins.yaml"), abs(t, fixtureConfig)
+	t.Chdir(t.TempDir())
+	for _, cfg := range []string{penguins, flights} {
+		if _, stderr, code := executeCLI(t, "ingest", "--config", cfg, "--log-level", "error"); code != exitOK {
+			t.Fatalf("ingest %s: exit %d\n%s", cfg, code, stderr)
+		}
+	}
+	for _, f := range []string{"out/penguins-species/ingest/summary.json", "out/flights-delay/ingest/summary.json"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -441,6 +441,9 @@ func TestReport(t *testing.T) {
 			if code := exitCode(err); code != tt.code {
 				t.Fatalf("exit %d (%v), want %d", code, err, tt.code)
 			}
+			if tt.name == "OK/open" && !strings.Contains(errb.String(), "--open: xdg-open is not installed (open "+tt.path+" in a browser)") {
+				t.Errorf("--open without xdg-open says nothing: %q", errb.String())
+			}
 			if tt.path == "" {
 				return
 			}
