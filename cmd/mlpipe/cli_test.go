@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -222,6 +223,28 @@ func TestDefaultOut(t *testing.T) {
 	for _, f := range []string{"out/penguins-species/ingest/summary.json", "out/flights-delay/ingest/summary.json"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestDocsListCommands: docs/cli.md has a line for every command, and
+// docs/architecture.md's row of cmd/mlpipe names each one.
+func TestDocsListCommands(t *testing.T) {
+	cli, err := os.ReadFile(cwdOf(t, "../../docs/cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, err := os.ReadFile(cwdOf(t, "../../docs/architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `cmd/mlpipe` \\|.*$").Find(arch)
+	for _, c := range commands() {
+		if !bytes.Contains(cli, []byte("`mlpipe "+c.name)) {
+			t.Errorf("docs/cli.md has no `mlpipe %s ...` line", c.name)
+		}
+		if !bytes.Contains(row, []byte("`"+c.name+"`")) {
+			t.Errorf("docs/architecture.md's cmd/mlpipe row does not list %s: %s", c.name, row)
 		}
 	}
 }
