@@ -460,12 +460,16 @@ func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command 
 		}
 		sum.Outputs["evaluation"] = p
 		if plots, err := r.Plots(evaluate.SVG); err == nil && plots != nil {
-			for name, b := range map[string][]byte{"roc.svg": plots.ROC, "pr.svg": plots.PR, "calibration.svg": plots.Calibration} {
+			files := plots.Files(evaluate.SVG)
+			var names []string
+			for name, b := range files {
 				if err := fsx.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 					return err
 				}
+				names = append(names, strings.TrimSuffix(name, ".svg"))
 			}
-			sum.Outputs["plots"] = filepath.Join(dir, "{roc,pr,calibration}.svg")
+			slices.Sort(names)
+			sum.Outputs["plots"] = filepath.Join(dir, "{"+strings.Join(names, ",")+"}.svg")
 		}
 	}
 	if sum.Validation != nil {
