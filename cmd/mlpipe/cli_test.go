@@ -163,6 +163,12 @@ func TestHelp(t *testing.T) {
 			all = append(all, []string{c.name, "--help"})
 		}
 	}
+	// A command with subcommands lists them.
+	for _, args := range [][]string{{"models", "--help"}, {"runs", "--help"}, {"registry", "--help"}, {"help", "models"}} {
+		if stdout, stderr, code := executeCLI(t, args...); code != exitOK || !strings.Contains(stdout, "Usage:") || stderr != "" {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
 	types := []string{"string", "int", "int64", "float", "duration", "value"}
 	for _, args := range all {
 		stdout, stderr, code := executeCLI(t, args...)

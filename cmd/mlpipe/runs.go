@@ -25,7 +25,7 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 	case "list", "show", "compare":
 	case "", "help":
 		fmt.Fprintln(e.stdout, "Usage:\n  mlpipe runs list [flags]\n  mlpipe runs show RUN_ID [flags]\n  mlpipe runs compare RUN_ID RUN_ID... [flags]")
-		if sub == "help" {
+		if sub == "help" || askedHelp(args) {
 			return nil
 		}
 		return usageHint("a subcommand is required", "list, show or compare")
