@@ -77,7 +77,7 @@ done
 		python3 "$ROOT/scripts/bench/buildtime.py" "$OUT/actions-$b.json" "$OUT/deps-$b.json"
 		echo
 	done
-	echo "mlserve needs no training code, plotting, Parquet or gRPC to serve, but links them today: serve reads timestamps with package ingest, which reads Parquet (\`parquet/pqarrow\` brings gRPC and protobuf); the live drift gauges use package monitor, which imports evaluate and so gonum/plot and its fonts; and bundle decodes models through train/catalog, which links every trainer (golearn, gonum's optimizer). The lean mlserve of issue 20 (inference code only) is where that time goes; this section measures it before and after."
+	echo "Arrow and the modules it brings (goccy/go-json, protobuf, gRPC) take the largest share of either build (the tables above). mlserve needs no training code, plotting, Parquet or gRPC to serve, but links them today: packages features and bundle use Arrow types (the batch feature path); serve reads timestamps with package ingest, which reads Parquet (\`parquet/pqarrow\` brings gRPC and protobuf); the live drift gauges use package monitor, which imports evaluate and so gonum/plot and its fonts; and bundle decodes models through train/catalog, which links every trainer (golearn, gonum's optimizer). The lean mlserve of issue 20 (inference code only) is where that time goes; this section measures it before and after."
 	echo
 } >"$OUT/build.md"
 
