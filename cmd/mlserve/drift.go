@@ -126,6 +126,8 @@ func (d *liveDrift) observe(ev serve.PredictionEvent) {
 	p := 0.0
 	if len(ev.Probabilities) == 1 {
 		p = ev.Probabilities[0]
+	} else if ev.Prediction != nil {
+		p = *ev.Prediction // a regression's value, compared with its reference predictions
 	}
 	d.live.Observe(row, p)
 }
