@@ -107,8 +107,8 @@ type Result struct {
 	// regression, "rmse" (lower is better).
 	Metric         string         `json:"metric"`
 	HigherIsBetter bool           `json:"higher_is_better"`
-	Periods  []Period       `json:"periods"`
-	Policies []PolicyResult `json:"policies"`
+	Periods        []Period       `json:"periods"`
+	Policies       []PolicyResult `json:"policies"`
 	// Fits is the number of distinct trainings, FitSeconds their time.
 	Fits       int     `json:"fits"`
 	FitSeconds float64 `json:"fit_seconds"`
@@ -117,10 +117,10 @@ type Result struct {
 
 // fitted is a model trained at the start of a period.
 type fitted struct {
-	features *features.Pipeline
-	model    train.Model
-	train    arrow.Table // its training rows (the drift baseline)
-	valid    arrow.Table // its validation rows
+	features   *features.Pipeline
+	model      train.Model
+	train      arrow.Table // its training rows (the drift baseline)
+	valid      arrow.Table // its validation rows
 	validY     []float64
 	validScore float64 // the metric on its validation rows
 	seconds    float64

@@ -30,9 +30,9 @@ type metrics struct {
 	// that model's training targets; see predictionBuckets).
 	prediction atomic.Pointer[prometheus.Histogram]
 	unseen     *prometheus.CounterVec // input
-	labels      prometheus.Counter
-	info        *prometheus.GaugeVec   // name, version, loaded_at
-	reloads     *prometheus.CounterVec // result
+	labels     prometheus.Counter
+	info       *prometheus.GaugeVec   // name, version, loaded_at
+	reloads    *prometheus.CounterVec // result
 
 	// routes caches each route's observers, so that a request does not
 	// hash its labels. It is filled by newMetrics and only read after.

@@ -44,8 +44,8 @@ type Model struct {
 	// (see predictionBuckets).
 	buckets []float64
 	// openapi is /openapi.json for this model (withModel).
-	openapi []byte
-	versionS  string // Version as text ("" when 0)
+	openapi  []byte
+	versionS string // Version as text ("" when 0)
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
