@@ -120,4 +120,3 @@ func maxOf(v []int) int {
 	}
 	return m
 }
-

@@ -25,11 +25,17 @@ import (
 //     testdata/flights-10k.yaml: v1 (production) and v2 (the same task
 //     with a smaller gbdt, so its probabilities differ);
 //   - penguinsDir: a bundle directory of the three-class penguins model
-//     (configs/penguins.yaml), for the multiclass paths.
+//     (configs/penguins.yaml), for the multiclass paths;
+//   - massReg: a registry with the penguins body-mass regression
+//     (configs/penguins-body-mass.yaml), for the regression paths.
 var (
 	fixtureReg  string
 	penguinsDir string
+	massReg     string
 )
+
+// massModel is the regression fixture's model.
+const massModel = "penguins-body-mass"
 
 // modelName is the fixture's model (testdata/flights-10k.yaml).
 const modelName = "flights-delay"
@@ -109,7 +115,33 @@ func buildFixtures(dir string) error {
 		return err
 	}
 	penguinsDir = filepath.Join(dir, "penguins")
-	return run(bin, "train", "--config", "configs/penguins.yaml", "--out", penguinsDir, "--log-level", "error")
+	if err := run(bin, "train", "--config", "configs/penguins.yaml", "--out", penguinsDir, "--log-level", "error"); err != nil {
+		return err
+	}
+	weighed, err := weighedPenguins(root, dir)
+	if err != nil {
+		return err
+	}
+	massReg = filepath.Join(dir, "mass-registry")
+	return run(bin, "run", "--config", "configs/penguins-body-mass.yaml", "--data", weighed, "--registry", massReg, "--out", "", "--log-level", "error")
+}
+
+// weighedPenguins writes data/penguins.csv without its two birds that
+// have no measurements (and so no body mass, the regression's target)
+// into dir, and returns the file's path.
+func weighedPenguins(root, dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "data", "penguins.csv"))
+	if err != nil {
+		return "", err
+	}
+	var keep []string
+	for line := range strings.Lines(string(b)) {
+		if !strings.Contains(line, ",,,,") {
+			keep = append(keep, line)
+		}
+	}
+	path := filepath.Join(dir, "penguins-weighed.csv")
+	return path, os.WriteFile(path, []byte(strings.Join(keep, "")), 0o644)
 }
 
 func setAlias(store *registry.Store, alias string, v int) error {

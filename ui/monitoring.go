@@ -347,7 +347,8 @@ func (s *Server) latestBacktest() (*backtestView, error) {
 }
 
 // ReadBacktest reads a backtest.json as `mlpipe simulate` writes it. Its
-// AUCs of periods with one class are null, read back as NaN.
+// scores that are null (an AUC of a period with one class) read back as
+// NaN.
 func ReadBacktest(path string) (*backtest.Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -360,8 +361,8 @@ func ReadBacktest(path string) (*backtest.Result, error) {
 	// encoding/json leaves a float at 0 for null: find the nulls again.
 	var nulls struct {
 		Policies []struct {
-			AUC     []*float64 `json:"auc"`
-			MeanAUC *float64   `json:"mean_auc"`
+			Score     []*float64 `json:"score"`
+			MeanScore *float64   `json:"mean_score"`
 		} `json:"policies"`
 	}
 	if err := json.Unmarshal(data, &nulls); err != nil {
@@ -371,19 +372,19 @@ func ReadBacktest(path string) (*backtest.Result, error) {
 		if i >= len(res.Policies) {
 			break
 		}
-		for k, v := range p.AUC {
-			if v == nil && k < len(res.Policies[i].AUC) {
-				res.Policies[i].AUC[k] = math.NaN()
+		for k, v := range p.Score {
+			if v == nil && k < len(res.Policies[i].Score) {
+				res.Policies[i].Score[k] = math.NaN()
 			}
 		}
-		if p.MeanAUC == nil {
-			res.Policies[i].MeanAUC = math.NaN()
+		if p.MeanScore == nil {
+			res.Policies[i].MeanScore = math.NaN()
 		}
 	}
 	for _, p := range res.Policies {
 		n := len(res.Periods)
-		if len(p.AUC) != n || len(p.Retrained) != n || len(p.Promoted) != n {
-			return nil, fmt.Errorf("read backtest %s: policy %q has %d AUCs for %d periods", path, p.Name, len(p.AUC), n)
+		if len(p.Score) != n || len(p.Retrained) != n || len(p.Promoted) != n {
+			return nil, fmt.Errorf("read backtest %s: policy %q has %d scores for %d periods (a backtest.json from before mlpipe wrote scores: run mlpipe simulate again)", path, p.Name, len(p.Score), n)
 		}
 	}
 	return &res, nil

@@ -177,10 +177,10 @@ var monitoringTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 <section id="backtest">
 <h2>Backtest</h2>
 {{with .Backtest}}
-<p class="muted">From <code>{{.Path}}</code> (<code>mlpipe simulate</code>): the production model's ROC AUC on each period's flights under each retraining policy; rings mark promotions.</p>
+<p class="muted">From <code>{{.Path}}</code> (<code>mlpipe simulate</code>): the production model's {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}} on each period's rows under each retraining policy; rings mark promotions.</p>
 <figure>{{.Chart}}</figure>
-<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean ROC AUC</th></tr></thead>
-<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanAUC}}</td></tr>{{end}}</tbody></table>
+<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}}</th></tr></thead>
+<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanScore}}</td></tr>{{end}}</tbody></table>
 {{else}}<p class="empty">No backtest yet: <code>mlpipe simulate</code> writes one.</p>{{end}}
 </section>
 {{end}}{{end}}`)
