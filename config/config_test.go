@@ -22,6 +22,9 @@ func TestLoadDefault(t *testing.T) {
 	if want := filepath.Join("..", "configs", "..", "data", "flights-3m.parquet"); cfg.Data.Path != filepath.Clean(want) && cfg.Data.Path != want {
 		t.Errorf("data.path = %q, want %q", cfg.Data.Path, want)
 	}
+	if cfg.Data.ConfigDir != filepath.Join("..", "configs") {
+		t.Errorf("data's config dir = %q, want ../configs (named when the path does not resolve)", cfg.Data.ConfigDir)
+	}
 	if got := cfg.Split.ValidFrom.Format("2006-01-02"); got != "2001-05-01" {
 		t.Errorf("split.validation_from = %s", got)
 	}
@@ -87,6 +90,16 @@ func TestParseErrors(t *testing.T) {
 		{"ErrFeatureTransform", "name: m", "name: m\nfeatures: [{column: c, transform: hash}]", `features[0].transform: invalid config: unknown transform "hash"`},
 		{"ErrFeatureLeak", "name: m", "name: m\nfeatures: [{column: y, transform: numeric}]", `features[0]: invalid config: column "y" is the label's source`},
 		{"ErrUnknownGateKey", "name: m", "name: m\ngate: {metrc: roc_auc}", "gate.metrc: unknown key"},
+		{"OK/text-options", "  path: x.parquet", "  path: x.csv.gz\n  format: tsv\n  delimiter: \";\"\n  header: false\n  skip_rows: 1", ""},
+		{"ErrDelimiter", "  path: x.parquet", "  path: x.parquet\n  delimiter: \"::\"", `cfg.yaml:4: data.delimiter: invalid config: delimiter "::": want one ASCII character other than a quote, CR or LF`},
+		{"ErrSkipRows", "  path: x.parquet", "  path: x.parquet\n  skip_rows: -1", `data.skip_rows: invalid config: must be >= 0, got -1`},
+		{"OK/time-format", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", format: "%b %d %Y", timezone: Europe/Paris}`, ""},
+		{"ErrTimeFormat", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", format: "%b %Q"}`, `cfg.yaml:6: schema.columns[0].format: invalid config: format "%b %Q": unknown directive %Q`},
+		{"ErrTimeZone", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", timezone: Mars/Olympus}`, `schema.columns[0].timezone: invalid config: time zone "Mars/Olympus"`},
+		{"ErrFormatNotTimestamp", `{name: c, type: string}`, `{name: c, type: string, format: "%Y"}`, `schema.columns[2].format: invalid config: applies to timestamp columns, not string`},
+		{"OK/bare-positive", `positive: "> 1"`, `positive: 1`, ""},
+		{"OK/label-missing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: drop", ""},
+		{"ErrLabelMissing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: skip", `label.missing: invalid config: unknown policy "skip" (want error or drop)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
