@@ -61,9 +61,10 @@ func ReportFromError(err error) *Report {
 // Validate checks the values of a loaded dataset against its contract
 // and the label: empty input, nulls in non-nullable columns, values out
 // of [min, max], NaN and ±Inf, categories outside the allowed set (a
-// warning), a label column with no values, and rows with a null label (an
+// warning), a label column with no values, rows with a null label (an
 // error, or a warning and a count in Dropped under label.missing: drop;
-// DropUnlabelled then leaves them out). Each issue names the
+// DropUnlabelled then leaves them out), and a regression target that is
+// constant or (with log1p) at or below -1. Each issue names the
 // first offending file, row and column, and counts the rows affected.
 //
 // Load has already checked the structure (columns, types, parsing), and
@@ -91,7 +92,13 @@ func Validate(ds *Dataset, schema Schema, label LabelSpec) *Report {
 		}
 		v := &columnCheck{ds: ds, spec: spec, report: r}
 		v.run(col)
-		if !isLabel || col.NullN() == 0 {
+		if !isLabel {
+			continue
+		}
+		if label.Regression() {
+			checkTarget(ds, j, label, r)
+		}
+		if col.NullN() == 0 {
 			continue
 		}
 		if int64(col.NullN()) == r.Rows {
