@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/ipc"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/ingest"
 )
@@ -300,5 +303,57 @@ func TestRelativePathHint(t *testing.T) {
 	want := "load: resolve elsewhere/../data/weather.csv: no input files: no such file or directory (data.path is relative, and relative paths resolve against the config file's directory, elsewhere, not the working directory: move the config back, or make the path absolute or relative to elsewhere)"
 	if !errors.Is(err, ingest.ErrNoFiles) || err.Error() != want {
 		t.Errorf("error\n  %v\nwant\n  %s", err, want)
+	}
+}
+
+// TestZonedArrowTimestamps: an Arrow column of zoned timestamps (UTC
+// instants with a zone name, as pandas and Spark write them) becomes
+// naive wall-clock time: in the data's own zone by default, in the
+// column's timezone when it has one.
+func TestZonedArrowTimestamps(t *testing.T) {
+	instant := time.Date(2001, 6, 15, 12, 30, 0, 0, time.UTC)
+	typ := &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "America/New_York"}
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, typ)
+	b.Append(arrow.Timestamp(instant.UnixMilli()))
+	b.AppendNull()
+	a := b.NewArray()
+	b.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "t", Type: typ, Nullable: true}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{a}, 2)
+	a.Release()
+	path := filepath.Join(t.TempDir(), "zoned.arrow")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Release()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, tc := range []struct {
+		zone string
+		want time.Time
+	}{
+		{"", time.Date(2001, 6, 15, 8, 30, 0, 0, time.UTC)},            // New York, UTC-4 in June
+		{"Europe/Paris", time.Date(2001, 6, 15, 14, 30, 0, 0, time.UTC)}, // UTC+2
+		{"UTC", instant},
+	} {
+		col := ingest.ColumnSpec{Name: "t", Type: "timestamp[us]", Nullable: true, Timezone: tc.zone}
+		ds, err := loadSource(t, ingest.Source{Path: path}, ingest.Schema{Columns: []ingest.ColumnSpec{col}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ds.Table.Column(0).Data().Chunk(0).(*array.Timestamp)
+		if v := time.UnixMicro(int64(got.Value(0))).UTC(); !v.Equal(tc.want) || !got.IsNull(1) {
+			t.Errorf("zone %q: %s (null %v), want %s and a null", tc.zone, v, got.IsNull(1), tc.want)
+		}
 	}
 }

@@ -362,6 +362,33 @@ func (c *contract) plan(file string, names []string, types []arrow.DataType) (sr
 	return src, warnings, nil
 }
 
+// wallClock turns a zoned Arrow timestamp column (UTC instants and a zone
+// name) into contract column j's naive timestamps: the wall-clock time in
+// the column's timezone if it has one, else in the data's own zone (the
+// time as the writer saw it, as text timestamps keep theirs).
+func (c *contract) wallClock(a *array.Timestamp, j int) (arrow.Array, error) {
+	ts := a.DataType().(*arrow.TimestampType)
+	loc := c.times[j].loc
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation(ts.TimeZone); err != nil {
+			return nil, fmt.Errorf("the data's time zone %q is unknown (%v); set the column's timezone", ts.TimeZone, err)
+		}
+	}
+	unit := c.target.Field(j).Type.(*arrow.TimestampType).Unit
+	b := array.NewTimestampBuilder(c.mem, c.target.Field(j).Type.(*arrow.TimestampType))
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i, v := range a.TimestampValues() {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(arrow.Timestamp(toUnit(naive(fromUnit(int64(v), ts.Unit).In(loc)), unit)))
+	}
+	return b.NewArray(), nil
+}
+
 // conform turns a table with the file's schema into one with the
 // contract's, selecting and casting columns by plan. group names the row
 // group or batch in errors (-1 for none).
@@ -382,6 +409,18 @@ func (c *contract) conform(ctx context.Context, file string, tbl arrow.Table, pl
 			if arrow.TypeEqual(a.DataType(), want.Type) {
 				a.Retain()
 				chunks = append(chunks, a)
+				continue
+			}
+			if ts, ok := a.DataType().(*arrow.TimestampType); ok && ts.TimeZone != "" {
+				out, err := c.wallClock(a.(*array.Timestamp), j)
+				if err != nil {
+					for _, ch := range chunks {
+						ch.Release()
+					}
+					return nil, &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeType, File: file, Column: want.Name, RowGroup: group,
+						Message: err.Error()}}}
+				}
+				chunks = append(chunks, out)
 				continue
 			}
 			out, err := compute.CastArray(ctx, a, compute.SafeCastOptions(want.Type))

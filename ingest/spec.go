@@ -79,10 +79,12 @@ type ColumnSpec struct {
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 	// Timezone is an IANA zone name ("Europe/Paris", "UTC") for a
 	// timestamp column: values that name an instant (with "Z" or an
-	// offset, or epoch numbers) are converted to its wall-clock time;
-	// values without an offset are taken as already in it. Empty: naive
-	// time, values keep the wall-clock time they are written with (the
-	// offset is dropped), and epoch numbers are read as UTC.
+	// offset, epoch numbers, or a Parquet or Arrow timestamp with a zone)
+	// are converted to its wall-clock time; values without an offset are
+	// taken as already in it. Empty: naive time, values keep the
+	// wall-clock time they are written with (the offset is dropped; a
+	// zoned Parquet or Arrow column is read in its own zone), and epoch
+	// numbers are read as UTC.
 	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
 }
 
