@@ -342,7 +342,7 @@ func TestZonedArrowTimestamps(t *testing.T) {
 		zone string
 		want time.Time
 	}{
-		{"", time.Date(2001, 6, 15, 8, 30, 0, 0, time.UTC)},            // New York, UTC-4 in June
+		{"", time.Date(2001, 6, 15, 8, 30, 0, 0, time.UTC)},              // New York, UTC-4 in June
 		{"Europe/Paris", time.Date(2001, 6, 15, 14, 30, 0, 0, time.UTC)}, // UTC+2
 		{"UTC", instant},
 	} {
