@@ -79,10 +79,17 @@ func readText(path, format string) ([]byte, error) {
 	var data []byte
 	switch kind := sniff(head[:n]); kind {
 	case "":
-		data, err = io.ReadAll(f)
-		if err != nil {
+		// Sized from the file, as os.ReadFile does: io.ReadAll would grow
+		// the buffer by copies, to twice the file at the peak.
+		var size int64
+		if info, err := f.Stat(); err == nil {
+			size = info.Size()
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+		if _, err := buf.ReadFrom(f); err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
+		data = buf.Bytes()
 	case "gzip":
 		zr, err := gzip.NewReader(f)
 		if err != nil {
