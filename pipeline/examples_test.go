@@ -17,7 +17,7 @@ func TestExampleConfigs(t *testing.T) {
 		config  string
 		rows    int64 // rows loaded
 		dropped int64 // rows without a label, dropped
-		classes int
+		classes int // 0 for a regression
 	}{
 		{"breast-cancer", 569, 0, 2},
 		{"wine", 178, 0, 3},
@@ -27,6 +27,9 @@ func TestExampleConfigs(t *testing.T) {
 		{"cars", 406, 0, 3},
 		{"movies", 3_201, 213, 2},
 		{"penguins", 344, 0, 3},
+		{"cars-mpg", 406, 8, 0},
+		{"movies-rating", 3_201, 213, 0},
+		{"diabetes", 442, 0, 0},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
 			cfg, err := config.Load("../configs/" + tc.config + ".yaml")
