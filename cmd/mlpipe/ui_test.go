@@ -120,7 +120,7 @@ func TestUIBrowser(t *testing.T) {
 			t.Fatalf("run --models %s: exit %d\n%s", model, code, stderr)
 		}
 	}
-	if _, stderr, code := runCLI(t, "run", "--config", "../../configs/penguins-body-mass.yaml", "--data", weighedPenguins(t),
+	if _, stderr, code := runCLI(t, "run", "--config", "../../configs/penguins-body-mass.yaml",
 		"--out", "", "--registry", reg, "--log-level", "error"); code != exitOK {
 		t.Fatalf("run the regression: exit %d\n%s", code, stderr)
 	}
@@ -450,26 +450,4 @@ func TestReport(t *testing.T) {
 			}
 		})
 	}
-}
-
-// weighedPenguins writes data/penguins.csv without its two birds that
-// have no measurements (and so no body mass, the regression's target)
-// into a temporary directory, and returns the file's path.
-func weighedPenguins(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../../data/penguins.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keep []string
-	for line := range strings.Lines(string(b)) {
-		if !strings.Contains(line, ",,,,") {
-			keep = append(keep, line)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "penguins-weighed.csv")
-	if err := os.WriteFile(path, []byte(strings.Join(keep, "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
