@@ -19,7 +19,7 @@ func TestExampleConfigs(t *testing.T) {
 		config  string
 		rows    int64 // rows loaded
 		dropped int64 // rows without a label, dropped
-		classes int // 0 for a regression
+		classes int   // 0 for a regression
 	}{
 		{"breast-cancer", 569, 0, 2},
 		{"wine", 178, 0, 3},
