@@ -128,15 +128,30 @@ type textChunk struct {
 	cols   []*column
 	rows   int64
 	issues rowIssues
+	lines  []int64 // the line of each row, when the contract asks (Scan)
+}
+
+// newTextChunk starts a chunk of the contract's columns for about est
+// rows.
+func newTextChunk(c *contract, est int) textChunk {
+	out := textChunk{cols: make([]*column, len(c.target.Fields())), issues: rowIssues{all: c.scan}}
+	for j, f := range c.target.Fields() {
+		out.cols[j] = newColumn(f.Type, c.mem, est)
+	}
+	return out
+}
+
+// row records that a row was read from line ln.
+func (ch *textChunk) row(c *contract, ln int64) {
+	ch.rows++
+	if c.scan {
+		ch.lines = append(ch.lines, ln)
+	}
 }
 
 func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, nfields int, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
-	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: make([]*column, len(fields))}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := newTextChunk(c, bytes.Count(chunk, []byte{'\n'})+1)
 	r := csv.NewReader(bytes.NewReader(chunk))
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1 // we check the count ourselves, for a better message
@@ -167,7 +182,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 				Message: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), nfields)})
 			continue
 		}
-		out.rows++
+		out.row(c, lineOf())
 		for j, k := range src {
 			if err := out.cols[j].appendText(rec[k]); err != nil {
 				out.cols[j].b.AppendNull()
@@ -177,7 +192,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // parsePlainCSVChunk parses a chunk of CSV that has no quotes: the fast
@@ -185,11 +200,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 // the same errors as parseCSVChunk.
 func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, nfields int, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
-	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: make([]*column, len(fields))}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := newTextChunk(c, bytes.Count(chunk, []byte{'\n'})+1)
 	// bounds[2k], bounds[2k+1] are the start and end of field k of a line.
 	bounds := make([]int, 0, 2*nfields+2)
 	ln := firstLine - 1
@@ -224,7 +235,7 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 				Message: fmt.Sprintf("the row has %d fields, the header has %d", got, nfields)})
 			continue
 		}
-		out.rows++
+		out.row(c, ln)
 		for j, k := range src {
 			field := line[bounds[2*k]:bounds[2*k+1]]
 			if err := out.cols[j].appendText(bytesView(field)); err != nil {
@@ -234,7 +245,7 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // bytesView returns b as a string without copying. The caller must not

@@ -101,11 +101,7 @@ type jsonChunk struct {
 
 func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine int64, c *contract) (*jsonChunk, error) {
 	fields := c.target.Fields()
-	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &jsonChunk{textChunk: textChunk{cols: make([]*column, len(fields))}}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := &jsonChunk{textChunk: newTextChunk(c, bytes.Count(chunk, []byte{'\n'})+1)}
 	seen := map[string]bool{}
 	ln := firstLine - 1
 	for len(chunk) > 0 {
@@ -135,7 +131,7 @@ func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine i
 				out.keys = append(out.keys, k)
 			}
 		}
-		out.rows++
+		out.row(c, ln)
 		for j, f := range fields {
 			if err := out.cols[j].appendJSON(obj[f.Name]); err != nil {
 				out.cols[j].b.AppendNull()

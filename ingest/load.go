@@ -225,6 +225,9 @@ type contract struct {
 	schema Schema
 	target *arrow.Schema
 	mem    memory.Allocator
+	// scan: the text readers keep every row issue and the line of every
+	// row, for Scan.
+	scan bool
 }
 
 // readFile reads one file with the reader for its format.
