@@ -50,6 +50,9 @@ type Chunk struct {
 	// Warnings are the file's warnings (an extra column the contract
 	// allows, dropped), on its first chunk.
 	Warnings []Issue
+	// Progress is the share of the source's bytes read up to the end of
+	// this chunk, in [0, 1]: for a progress bar.
+	Progress float64
 }
 
 // Where names row i of the chunk for messages: its line in a text file,
@@ -85,7 +88,13 @@ func Scan(ctx context.Context, src Source, schema Schema, opts *Options, fn func
 		return fmt.Errorf("scan: %w", err)
 	}
 	c := &contract{schema: schema, target: target, mem: opts.allocator(), scan: true}
-	s := &scanner{c: c, files: files}
+	s := &scanner{c: c, files: files, size: make([]int64, len(files))}
+	for i, f := range files {
+		if info, err := os.Stat(f.path); err == nil {
+			s.size[i] = info.Size()
+			s.total += info.Size()
+		}
+	}
 	defer s.close()
 	return ordered(ctx, opts.parallelism(), s.next, fn)
 }
@@ -97,6 +106,9 @@ type task func(ctx context.Context) (*Chunk, error)
 type scanner struct {
 	c     *contract
 	files []inputFile
+	size  []int64                    // each file's bytes
+	total int64                      // all files' bytes
+	read  int64                      // the bytes of the files before the current one
 	k     int                        // the current file
 	next1 func() (task, bool, error) // the current file's next task
 	done  func()                     // closes the current file once its tasks are done
@@ -124,6 +136,9 @@ func (s *scanner) next(ctx context.Context) (task, bool, error) {
 		if s.k == len(s.files) {
 			return nil, false, nil
 		}
+		if s.k > 0 {
+			s.read += s.size[s.k-1]
+		}
 		f := s.files[s.k]
 		s.k++
 		var err error
@@ -143,6 +158,15 @@ func (s *scanner) next(ctx context.Context) (task, bool, error) {
 			return nil, false, err
 		}
 	}
+}
+
+// progress is the share of the source read when the current file is
+// read up to the share done of it.
+func (s *scanner) progress(done float64) float64 {
+	if s.total == 0 {
+		return 1
+	}
+	return min(1, (float64(s.read)+done*float64(s.size[s.k-1]))/float64(s.total))
 }
 
 // close closes the current file once its running tasks are done.
@@ -186,20 +210,22 @@ func (s *scanner) parquet(path string) (func() (task, bool, error), func(), erro
 		}
 		g, first, w := rg, row, warnings
 		rg, row, warnings = rg+1, row+rdr.MetaData().RowGroup(rg).NumRows(), nil
+		done := s.progress(float64(rg) / float64(rdr.NumRowGroups()))
 		return func(ctx context.Context) (*Chunk, error) {
 			t, err := readRowGroup(ctx, fr, path, leaves, g, s.c)
 			if err != nil {
 				return nil, err
 			}
-			return &Chunk{Table: t, File: path, Format: FormatParquet, Group: g, Row: first, Warnings: w}, nil
+			return &Chunk{Table: t, File: path, Format: FormatParquet, Group: g, Row: first, Warnings: w, Progress: done}, nil
 		}, true, nil
 	}
 	return next, func() { rdr.Close() }, nil
 }
 
 // records scans the record batches that read returns one at a time (nil
-// at the end), conforming each on its own goroutine.
-func (s *scanner) records(path, format string, have *arrow.Schema, read func() (arrow.Record, error)) (func() (task, bool, error), error) {
+// at the end), conforming each on its own goroutine; done says how much
+// of the file has been read.
+func (s *scanner) records(path, format string, have *arrow.Schema, read func() (arrow.Record, error), done func() float64) (func() (task, bool, error), error) {
 	plan, warnings, err := s.c.columnPlan(path, have)
 	if err != nil {
 		return nil, err
@@ -214,7 +240,7 @@ func (s *scanner) records(path, format string, have *arrow.Schema, read func() (
 		if rec == nil {
 			return nil, false, nil
 		}
-		g, first, w := batch, row, warnings
+		g, first, w, at := batch, row, warnings, s.progress(done())
 		batch, row, warnings = batch+1, row+rec.NumRows(), nil
 		return func(ctx context.Context) (*Chunk, error) {
 			raw := array.NewTableFromRecords(have, []arrow.Record{rec})
@@ -224,7 +250,7 @@ func (s *scanner) records(path, format string, have *arrow.Schema, read func() (
 			if err != nil {
 				return nil, err
 			}
-			return &Chunk{Table: t, File: path, Format: format, Group: g, Row: first, Warnings: w}, nil
+			return &Chunk{Table: t, File: path, Format: format, Group: g, Row: first, Warnings: w, Progress: at}, nil
 		}, true, nil
 	}, nil
 }
@@ -251,7 +277,7 @@ func (s *scanner) ipcFile(path string) (func() (task, bool, error), func(), erro
 		i++
 		rec.Retain() // Record(i) is only valid until the next call
 		return rec, nil
-	})
+	}, func() float64 { return float64(i) / float64(r.NumRecords()) })
 	done := func() { r.Close(); f.Close() }
 	if err != nil {
 		done()
@@ -277,13 +303,23 @@ func (s *scanner) ipcStream(path string) (func() (task, bool, error), func(), er
 		rec := r.Record()
 		rec.Retain()
 		return rec, nil
-	})
+	}, func() float64 { return filePosition(f) })
 	done := func() { r.Release(); f.Close() }
 	if err != nil {
 		done()
 		return nil, nil, err
 	}
 	return next, done, nil
+}
+
+// filePosition is the share of f read so far.
+func filePosition(f *os.File) float64 {
+	pos, err := f.Seek(0, io.SeekCurrent)
+	info, err2 := f.Stat()
+	if err != nil || err2 != nil || info.Size() == 0 {
+		return 0
+	}
+	return float64(pos) / float64(info.Size())
 }
 
 // text scans a CSV or JSON Lines file by blocks of whole lines.
@@ -327,7 +363,7 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 			line += int64(bytes.Count(head, []byte{'\n'}))
 			data = data[len(head):]
 		}
-		check, w := first && !b.csv, warnings
+		check, w, at := first && !b.csv, warnings, s.progress(filePosition(f))
 		first, warnings = false, nil
 		return func(ctx context.Context) (*Chunk, error) {
 			var ch *textChunk
@@ -360,7 +396,7 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				col.b.Release()
 			}
 			return &Chunk{Table: arrayTable(c.target, arrs, ch.rows), File: path, Format: in.format, Group: -1,
-				Lines: ch.lines, Issues: ch.issues.kept, Warnings: w}, nil
+				Lines: ch.lines, Issues: ch.issues.kept, Warnings: w, Progress: at}, nil
 		}, true, nil
 	}
 	return next, func() { f.Close() }, nil
@@ -501,4 +537,69 @@ func ordered(ctx context.Context, parallelism int, next func(context.Context) (t
 		first = nextErr // written before the queue was closed
 	}
 	return first
+}
+
+// FileTypes returns the contract type of each column of the first file
+// of src that has one, for a caller that reads columns it has no
+// contract for (mlpipe predict's --keep): a Parquet or Arrow file's own
+// types, as the nearest contract type (int64 for every integer, float64
+// for every float, string for every string, timestamp[us] for dates and
+// timestamps); nil for CSV and JSON Lines, whose values are text, and
+// no entry for a column of another type.
+func FileTypes(src Source) (map[string]string, error) {
+	files, err := resolve(src)
+	if err != nil {
+		return nil, fmt.Errorf("file types: %w", err)
+	}
+	f := files[0]
+	var schema *arrow.Schema
+	switch f.format {
+	case FormatParquet:
+		rdr, err := openParquet(f.path)
+		if err != nil {
+			return nil, err
+		}
+		defer rdr.Close()
+		fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, nil)
+		if err != nil {
+			return nil, invalid(CodeRead, f.path, "", "not a readable Parquet file: %v", err)
+		}
+		if schema, err = fr.Schema(); err != nil {
+			return nil, invalid(CodeRead, f.path, "", "cannot map the Parquet schema to Arrow: %v", err)
+		}
+	case FormatArrowFile, FormatArrowStream:
+		file, err := os.Open(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", f.path, err)
+		}
+		defer file.Close()
+		if f.format == FormatArrowFile {
+			r, err := ipc.NewFileReader(file)
+			if err != nil {
+				return nil, invalid(CodeRead, f.path, "", "not a readable Arrow IPC file: %v", err)
+			}
+			defer r.Close()
+			schema = r.Schema()
+		} else {
+			r, err := ipc.NewReader(file)
+			if err != nil {
+				return nil, invalid(CodeRead, f.path, "", "not a readable Arrow IPC stream: %v", err)
+			}
+			defer r.Release()
+			schema = r.Schema()
+		}
+	default:
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, fld := range schema.Fields() {
+		for _, t := range []string{"int64", "float64", "bool", "string", "timestamp[us]"} {
+			to, _ := ArrowType(t)
+			if ok, _ := castable(fld.Type, to); ok {
+				out[fld.Name] = t
+				break
+			}
+		}
+	}
+	return out, nil
 }

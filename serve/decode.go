@@ -289,21 +289,33 @@ func (in *input) number(txt []byte) (float64, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, fmt.Errorf("%.40s is out of the range of a float64", txt)
 	}
+	return f, in.check(f, txt)
+}
+
+// check applies the input's rules to a finite number, shown in messages
+// as txt (as f itself when txt is nil).
+func (in *input) check(f float64, txt []byte) error {
+	show := func() []byte {
+		if txt == nil {
+			return strconv.AppendFloat(nil, f, 'g', -1, 64)
+		}
+		return txt
+	}
 	if in.integer {
 		if f != math.Trunc(f) {
-			return 0, fmt.Errorf("%.40s is not a whole number (the input is an int64)", txt)
+			return fmt.Errorf("%.40s is not a whole number (the input is an int64)", show())
 		}
 		if math.Abs(f) > maxExactInt {
-			return 0, fmt.Errorf("%.40s is too large: an int64 input is read exactly up to 2^53", txt)
+			return fmt.Errorf("%.40s is too large: an int64 input is read exactly up to 2^53", show())
 		}
 	}
 	if in.nonNegative && f < 0 {
-		return 0, fmt.Errorf("%.40s is negative; the training data has no negative value", txt)
+		return fmt.Errorf("%.40s is negative; the training data has no negative value", show())
 	}
 	if in.maxAbs > 0 && math.Abs(f) > in.maxAbs {
-		return 0, fmt.Errorf("%.40s is out of range: more than %d times the largest magnitude in the training data (limit %g)", txt, boundFactor, in.maxAbs)
+		return fmt.Errorf("%.40s is out of range: more than %d times the largest magnitude in the training data (limit %g)", show(), boundFactor, in.maxAbs)
 	}
-	return f, nil
+	return nil
 }
 
 func trimSpace(b []byte) []byte {
