@@ -280,8 +280,13 @@ func (c *Config) validateLabel() error {
 		if l.Positive != "" {
 			return keyErr("label.positive", "does not apply to a multiclass label")
 		}
+	case ingest.KindRegression:
+		return c.validateRegressionLabel(col)
 	default:
-		return keyErr("label.kind", "unknown kind %q (want binary or multiclass)", l.Kind)
+		return keyErr("label.kind", "unknown kind %q (want binary, multiclass or regression)", l.Kind)
+	}
+	if l.Transform != "" {
+		return keyErr("label.transform", "applies to a regression target, not a %s label", c.Task())
 	}
 	return nil
 }
@@ -342,8 +347,9 @@ func (c *Config) validateSplit() error {
 
 // SelectionSpec is how model selection ranks candidates on validation.
 type SelectionSpec struct {
-	// Metric: roc_auc (binary default), pr_auc, log_loss (multiclass
-	// default), brier, accuracy or macro_f1.
+	// Metric: for a binary label roc_auc (default), pr_auc, log_loss or
+	// brier; for a multiclass one log_loss (default), accuracy or
+	// macro_f1; for a regression rmse (default), mae or r2 (see Metrics).
 	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
 }
 
@@ -425,8 +431,12 @@ type MonitorSpec struct {
 	WassersteinThreshold float64 `yaml:"wasserstein_threshold,omitempty" json:"wasserstein_threshold,omitempty"`
 	// AUCDrop: retraining is recommended when the ROC AUC of the labelled
 	// predictions is below the test split's by more than this (default
-	// 0.05).
+	// 0.05). Class labels only.
 	AUCDrop float64 `yaml:"auc_drop,omitempty" json:"auc_drop,omitempty"`
+	// RMSERise: for a regression, retraining is recommended when the RMSE
+	// of the labelled predictions exceeds the test split's by more than
+	// this share of it (default 0.2: 20% worse).
+	RMSERise float64 `yaml:"rmse_rise,omitempty" json:"rmse_rise,omitempty"`
 	// MinSamples is the fewest rows a feature (and labelled rows the
 	// performance) needs to be judged; fewer are reported as "not enough
 	// data", never as drift (default 1000).
@@ -471,9 +481,6 @@ func ParseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Metrics a gate or model selection can compare on.
-var gateMetrics = map[string]bool{"roc_auc": true, "pr_auc": true, "log_loss": true, "brier": true, "accuracy": true, "f1": true, "macro_f1": true}
-
 // featureKeyRE splits a features.Spec error into its key path and message.
 var featureKeyRE = regexp.MustCompile(`^(features\[\d+\](?:\.\w+)?): (.*)$`)
 
@@ -482,8 +489,8 @@ func (c *Config) validateFeatures() error {
 	for _, col := range c.Schema.Columns {
 		types[col.Name] = col.Type
 	}
-	binary := c.Label.Kind == "" || c.Label.Kind == "binary"
-	if err := c.Features.Check(types, binary); err != nil {
+	numeric := c.Task() != train.Multiclass
+	if err := c.Features.Check(types, numeric); err != nil {
 		if m := featureKeyRE.FindStringSubmatch(err.Error()); m != nil {
 			return keyErr(m[1], "%s", m[2])
 		}
@@ -509,7 +516,13 @@ func (c *Config) validateModels() error {
 			if err := catalog.CheckParams(m.Name, params); err != nil {
 				return keyErr(at+".params", "%v", err)
 			}
+			if err := catalog.CheckTask(m.Name, params, c.Task()); err != nil {
+				return keyErr(at, "%v", err)
+			}
 		}
+	}
+	if c.Evaluate.CostRatio != 0 && c.Task() != train.Binary {
+		return keyErr("evaluate.cost_ratio", "applies to a binary label (it chooses the decision threshold), not a %s", c.Task())
 	}
 	if c.Evaluate.CostRatio < 0 {
 		return keyErr("evaluate.cost_ratio", "must be > 0, got %g", c.Evaluate.CostRatio)
@@ -524,8 +537,11 @@ func (c *Config) validateLater() error {
 	if err := c.validateModels(); err != nil {
 		return err
 	}
-	if m := c.Gate.Metric; m != "" && !gateMetrics[m] {
-		return keyErr("gate.metric", "unknown metric %q (want roc_auc, pr_auc, log_loss, brier, accuracy, f1 or macro_f1)", m)
+	if err := c.checkMetric("selection.metric", c.Selection.Metric); err != nil {
+		return err
+	}
+	if err := c.checkMetric("gate.metric", c.Gate.Metric); err != nil {
+		return err
 	}
 	if c.Gate.MinImprovement < 0 {
 		return keyErr("gate.min_improvement", "must be >= 0, got %g", c.Gate.MinImprovement)
@@ -563,6 +579,7 @@ func (c *Config) validateMonitor() error {
 	}{
 		{"drift_share", m.DriftShare, 1}, {"psi_threshold", m.PSIThreshold, 0}, {"ks_threshold", m.KSThreshold, 1},
 		{"js_threshold", m.JSThreshold, 1}, {"wasserstein_threshold", m.WassersteinThreshold, 0}, {"auc_drop", m.AUCDrop, 1},
+		{"rmse_rise", m.RMSERise, 0},
 	} {
 		switch {
 		case r.max > 0 && (r.v < 0 || r.v > r.max):
@@ -573,6 +590,12 @@ func (c *Config) validateMonitor() error {
 	}
 	if m.MinSamples < 0 {
 		return keyErr("monitor.min_samples", "must be >= 0, got %d", m.MinSamples)
+	}
+	if m.AUCDrop != 0 && c.Task() == train.Regression {
+		return keyErr("monitor.auc_drop", "applies to a class label; a regression's retraining trigger is monitor.rmse_rise")
+	}
+	if m.RMSERise != 0 && c.Task() != train.Regression {
+		return keyErr("monitor.rmse_rise", "applies to a regression; a class label's retraining trigger is monitor.auc_drop")
 	}
 	if m.Window != "" {
 		if _, err := ParseWindow(m.Window); err != nil {

@@ -5,7 +5,7 @@
 // that read scores as probabilities (log loss, Brier score, calibration)
 // the score is the probability of class 1, in [0, 1]. A K-class task gives
 // a class index per row, in [0, K), and an n×K row-major slice of class
-// probabilities, each row summing to 1 (as train.Model.PredictProba
+// probabilities, each row summing to 1 (as train.Model.Predict
 // returns). Labels are float64, like train.Dataset.Y.
 //
 // Out:

@@ -103,7 +103,7 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 	}
-	p, err := m.Score(s.TestSet.Y, prod.Model.PredictProba(x), s.TestSet.Classes)
+	p, err := m.Score(s.TestSet.Y, prod.Model.Predict(x), s.TestSet.Classes)
 	if err != nil {
 		return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 	}

@@ -115,7 +115,7 @@ func newMonitorFixture(t *testing.T) *monitorFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.Model.PredictProba(x)
+		return b.Model.Predict(x)
 	}
 	var names []string
 	for _, in := range b.Features.Inputs {
