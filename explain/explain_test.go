@@ -33,7 +33,7 @@ func TestExplainFlights10k(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := &train.Dataset{X: xtr, Y: sp.YTrain, Classes: 2}
-	for _, tr := range []train.Trainer{gbdt.New(gbdt.Params{}), logreg.New(logreg.Params{})} {
+	for _, tr := range []train.Trainer{gbdt.New(gbdt.Params{Rounds: 10}), logreg.New(logreg.Params{})} {
 		t.Run(tr.Name(), func(t *testing.T) {
 			m, err := tr.Fit(context.Background(), ds, nil)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/explain"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // result is what scoring one chunk gives the writer.
@@ -129,7 +130,7 @@ func (s *scorer) chunk(ctx context.Context, c *ingest.Chunk) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("score %s: %w", c.File, err)
 	}
-	probsOut := s.model.PredictProba(x)
+	probsOut := s.model.Predict(x)
 	var xs []explain.Explanation
 	if s.ex != nil {
 		// One goroutine: chunks are explained in parallel already.
@@ -196,10 +197,12 @@ func (s *scorer) output(tbl arrow.Table, probs []float64, unseen []bool, xs []ex
 		add(floats(func(i int) float64 { return probs[i*k+out] }))
 	}
 	labels := make([]int, n)
-	for i := range n {
-		labels[i] = s.m.Label(probs[i*k : (i+1)*k])
+	if s.model.Task() != train.Regression {
+		for i := range n {
+			labels[i] = s.m.Label(probs[i*k : (i+1)*k])
+		}
+		add(strs(func(i int) string { return s.classes[labels[i]] }))
 	}
-	add(strs(func(i int) string { return s.classes[labels[i]] }))
 	nIn := len(s.rules)
 	var unknown int64
 	add(strs(func(i int) string {

@@ -5,8 +5,9 @@
 // ingest.Source (a file, a glob or a directory in any format ingest
 // reads) and Options. Out: one file (Parquet, CSV or JSON Lines) with a
 // row per scored input row, in input order: the columns kept from the
-// input, the probability of the positive class (a binary model) or of
-// each class (probability_CLASS, a multiclass one), the label, the
+// input, the probability of the positive class and the label (a binary
+// model), the probability of each class (probability_CLASS) and the
+// label (a multiclass one) or the prediction (a regression), the
 // inputs that fell into the unknown bucket, the model's name and
 // version, and, when asked, the explanation (base value and each input's
 // contribution, or the largest few); a rejects file of the rows that

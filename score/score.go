@@ -275,15 +275,18 @@ func (s *scorer) outputSchema(read *arrow.Schema) (*arrow.Schema, error) {
 	}
 	f64 := arrow.PrimitiveTypes.Float64
 	str := arrow.BinaryTypes.String
-	if s.m.Outputs() == 1 {
-		fields = append(fields, arrow.Field{Name: "probability", Type: f64})
-	} else {
+	switch {
+	case s.model.Task() == train.Regression:
+		fields = append(fields, arrow.Field{Name: "prediction", Type: f64})
+	case s.m.Outputs() == 1:
+		fields = append(fields, arrow.Field{Name: "probability", Type: f64}, arrow.Field{Name: "label", Type: str})
+	default:
 		for _, c := range s.classes {
 			fields = append(fields, arrow.Field{Name: "probability_" + c, Type: f64})
 		}
+		fields = append(fields, arrow.Field{Name: "label", Type: str})
 	}
 	fields = append(fields,
-		arrow.Field{Name: "label", Type: str},
 		arrow.Field{Name: "unknown", Type: str},
 		arrow.Field{Name: "model", Type: str},
 		arrow.Field{Name: "model_version", Type: arrow.PrimitiveTypes.Int64, Nullable: true},

@@ -59,3 +59,7 @@ func Explain(m Model) (Explainer, error) {
 	}
 	return e.Explainer()
 }
+
+// Explainer explains a log1p regression on the scale it was fitted on:
+// the contributions add up to log(1 + prediction).
+func (m *Log1pModel) Explainer() (Explainer, error) { return Explain(m.Inner) }

@@ -168,7 +168,7 @@ func newModel(ds *train.Dataset, d *design, theta []float64, info FitInfo) *Mode
 // codes were checked by newDesign).
 func featureMeans(x []float64, c features.ColumnInfo) []float64 {
 	if len(x) == 0 {
-		return make([]float64, width(c))
+		return make([]float64, onehot.Width(c))
 	}
 	if c.Kind == features.Numeric {
 		var sum float64
