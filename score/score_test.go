@@ -178,7 +178,7 @@ func instances(t *testing.T, path string, m *serve.Model) []map[string]json.RawM
 // API and returns each prediction object.
 func served(t *testing.T, m *serve.Model, rows []map[string]json.RawMessage, extra string) []map[string]json.RawMessage {
 	t.Helper()
-	s := serve.New(serve.Options{})
+	s := serve.New(serve.Options{MaxExplain: 1000})
 	s.SetModel(m)
 	h := s.Handler()
 	var out []map[string]json.RawMessage
@@ -220,14 +220,15 @@ func number(t *testing.T, raw json.RawMessage) string {
 }
 
 // TestSameAsServing: scoring the 10,000 fixture rows from Parquet gives,
-// row for row, the probability, the label and the unknown inputs that
-// mlserve's native API gives for the same rows, bit for bit.
+// row for row, the probability, the label, the unknown inputs and the
+// explanation (base value and every contribution) that mlserve's native
+// API gives for the same rows, bit for bit.
 func TestSameAsServing(t *testing.T) {
 	for _, name := range []string{"gbdt", "logreg"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadModel(t, name)
 			out := filepath.Join(t.TempDir(), "scored.parquet")
-			res, err := score.Run(context.Background(), m, ingest.Source{Path: "../testdata/flights-10k.parquet"}, score.Options{Out: out})
+			res, err := score.Run(context.Background(), m, ingest.Source{Path: "../testdata/flights-10k.parquet"}, score.Options{Out: out, Explain: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,8 +236,13 @@ func TestSameAsServing(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 			tbl := readParquet(t, out)
-			prob, label, unknown := column(t, tbl, "probability"), column(t, tbl, "label"), column(t, tbl, "unknown")
-			want := served(t, m, instances(t, "../testdata/flights-10k.jsonl", m), "")
+			prob, label, unknown, base := column(t, tbl, "probability"), column(t, tbl, "label"), column(t, tbl, "unknown"), column(t, tbl, "base_value")
+			inputs := []string{"date", "distance", "origin", "destination", "origin × destination"}
+			contrib := map[string][]string{}
+			for _, in := range inputs {
+				contrib[in] = column(t, tbl, "contribution_"+in)
+			}
+			want := served(t, m, instances(t, "../testdata/flights-10k.jsonl", m), `,"explain":true`)
 			if len(want) != len(prob) {
 				t.Fatalf("%d rows written, %d served", len(prob), len(want))
 			}
@@ -248,9 +254,24 @@ func TestSameAsServing(t *testing.T) {
 				if got := number(t, w["probability"]); prob[i] != got || label[i] != wl || unknown[i] != strings.Join(wu, ",") {
 					t.Fatalf("row %d: predict %s %s %q, mlserve %s %s %q", i, prob[i], label[i], unknown[i], got, wl, wu)
 				}
+				var x struct {
+					Base          json.RawMessage            `json:"base"`
+					Contributions map[string]json.RawMessage `json:"contributions"`
+				}
+				if err := json.Unmarshal(w["explanation"], &x); err != nil {
+					t.Fatal(err)
+				}
+				if got := number(t, x.Base); base[i] != got {
+					t.Fatalf("row %d: base %s, mlserve %s", i, base[i], got)
+				}
+				for _, in := range inputs {
+					if got := number(t, x.Contributions[in]); contrib[in][i] != got {
+						t.Fatalf("row %d: contribution of %s %s, mlserve %s", i, in, contrib[in][i], got)
+					}
+				}
 			}
 			if res.Unknown == 0 {
-				t.Log("no row of the fixture has an unknown input")
+				t.Error("no row of the fixture has an unknown input: the comparison of the unknown column proves little")
 			}
 		})
 	}

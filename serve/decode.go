@@ -66,16 +66,25 @@ func (m *Model) decodeNative(sc *scratch, body []byte, maxBatch int, keepRaw boo
 	if err != nil {
 		return false, syntaxErr(err)
 	}
+	if more && string(key) == "explain" && !m.isInput(key) {
+		// The request asks for explanations before its instances.
+		if key, more, err = m.decodeExplain(sc); err != nil {
+			return false, err
+		}
+	}
 	if more && string(key) == "instances" {
 		if err := m.decodeInstances(sc, maxBatch, keepRaw); err != nil {
 			return true, err
 		}
 		key, more, err := rd.Key()
+		for err == nil && more && string(key) == "explain" {
+			key, more, err = m.decodeExplain(sc)
+		}
 		if err != nil {
 			return true, syntaxErr(err)
 		}
 		if more {
-			return true, badf("unknown field %q: a batch request has only \"instances\"", key)
+			return true, badf("unknown field %q: a batch request has only \"instances\" and \"explain\"", key)
 		}
 		if err := rd.Finish(); err != nil {
 			return true, syntaxErr(err)
@@ -162,9 +171,19 @@ func (m *Model) decodeFields(sc *scratch, row int, batch bool, key []byte, more 
 		if !ok {
 			j, ok = m.byName[string(key)]
 		}
+		if !ok && !batch && string(key) == "explain" {
+			var err error
+			if key, more, err = m.decodeExplain(sc); err != nil {
+				return err
+			}
+			continue
+		}
 		if !ok {
 			if !batch && string(key) == "instances" {
 				return badf("\"instances\" cannot be mixed with an instance's fields: send one instance, or {\"instances\": [...]}")
+			}
+			if string(key) == "explain" {
+				return badf("%s\"explain\" goes beside \"instances\", not in an instance", where(batch, row))
 			}
 			return badf("%sunknown field %q (the model's inputs are %s)", where(batch, row), key, m.inputList())
 		}
@@ -187,6 +206,23 @@ func (m *Model) decodeFields(sc *scratch, row int, batch bool, key []byte, more 
 		}
 	}
 	return nil
+}
+
+// decodeExplain reads the value of an "explain" member, whose name has
+// been read, and then the next member's name.
+func (m *Model) decodeExplain(sc *scratch) (next []byte, more bool, err error) {
+	if sc.explainSet {
+		return nil, false, badf("duplicate field \"explain\"")
+	}
+	sc.explainSet = true
+	if sc.explain, err = readExplain(&sc.rd); err != nil {
+		return nil, false, err
+	}
+	next, more, err = sc.rd.Key()
+	if err != nil {
+		return nil, false, syntaxErr(err)
+	}
+	return next, more, nil
 }
 
 // fieldErr places a value error at its row and field.

@@ -42,6 +42,7 @@ type Model struct {
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
+	explain   explainer
 }
 
 // input is one raw input as the request decoders check it.
@@ -176,6 +177,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		q, _ := json.Marshal(c)
 		m.classJSON = append(m.classJSON, q)
 	}
+	m.explain = newExplainer(m)
 	name, _ := json.Marshal(m.Name)
 	m.headJSON = append([]byte(`"model":`), name...)
 	if version > 0 {
