@@ -22,8 +22,30 @@ import (
 	"github.com/mlpipe/mlpipe/train/catalog"
 )
 
-// ErrInvalid is wrapped by every error about the content of a config file.
+// ErrInvalid is wrapped by every error about the content of a config
+// file. Their text is "config: FILE:LINE: KEY: what is wrong" (the line
+// and key where they are known); an unknown key, metric or model name
+// ends with the nearest known one: "(did you mean format?)".
 var ErrInvalid = errors.New("invalid config")
+
+// invalidError is an error about the content of a config file.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+func (e *invalidError) Unwrap() error { return ErrInvalid }
+
+// invalid returns the error of Parse for a problem at file:line (line 0:
+// unknown) and key path key ("" for none).
+func invalid(file string, line int, key, msg string) error {
+	at := file
+	if line > 0 {
+		at = fmt.Sprintf("%s:%d", file, line)
+	}
+	if key != "" {
+		at += ": " + key
+	}
+	return &invalidError{at + ": " + msg}
+}
 
 // Config is one pipeline: where the data is, what it must look like, what
 // to learn, and how to judge, store, serve and watch the result.
@@ -76,10 +98,11 @@ func Load(path string) (*Config, error) {
 func Parse(b []byte, name string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, cleanYAMLError(err))
+		line, msg := yamlLine(cleanYAMLError(err))
+		return nil, fmt.Errorf("config: %w", invalid(name, line, "", msg))
 	}
 	if len(root.Content) == 0 {
-		return nil, fmt.Errorf("config: %s: %w: the file is empty", name, ErrInvalid)
+		return nil, fmt.Errorf("config: %w", invalid(name, 0, "", "the file is empty"))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -92,10 +115,9 @@ func Parse(b []byte, name string) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		var ke *keyError
 		if errors.As(err, &ke) {
-			line := lineOf(&root, ke.path)
-			return nil, fmt.Errorf("config: %s:%d: %s: %w: %s", name, line, ke.path, ErrInvalid, ke.msg)
+			return nil, fmt.Errorf("config: %w", invalid(name, lineOf(&root, ke.path), ke.path, ke.msg))
 		}
-		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, err)
+		return nil, fmt.Errorf("config: %w", invalid(name, 0, "", err.Error()))
 	}
 	return cfg, nil
 }
@@ -170,7 +192,7 @@ func (c *Config) validate() error {
 	switch c.Data.Format {
 	case "", "auto", "parquet", "arrow", "arrows", "csv", "jsonl":
 	default:
-		return keyErr("data.format", "unknown format %q (want auto, parquet, arrow, arrows, csv or jsonl)", c.Data.Format)
+		return keyErr("data.format", "unknown format %q (%s)", c.Data.Format, didYouMean(c.Data.Format, []string{"auto", "parquet", "arrow", "arrows", "csv", "jsonl"}))
 	}
 	if err := c.validateSchema(); err != nil {
 		return err
@@ -222,7 +244,7 @@ func (c *Config) validateSchema() error {
 		}
 		seen[col.Name] = true
 		if !arrowTypes[col.Type] {
-			return keyErr(at+".type", "unknown type %q (want int64, float64, bool, string or timestamp[us])", col.Type)
+			return keyErr(at+".type", "unknown type %q (%s)", col.Type, didYouMean(col.Type, []string{"int64", "float64", "bool", "string", "timestamp[us]"}))
 		}
 		numeric := col.Type == "int64" || col.Type == "float64"
 		if (col.Min != nil || col.Max != nil) && !numeric {
@@ -335,7 +357,7 @@ func (c *Config) validateSplit() error {
 			return keyErr("split.test_fraction", "validation_fraction + test_fraction must leave rows to train on")
 		}
 	default:
-		return keyErr("split.method", "unknown method %q (want time or random)", s.Method)
+		return keyErr("split.method", "unknown method %q (%s)", s.Method, didYouMean(s.Method, []string{"time", "random"}))
 	}
 	return nil
 }
@@ -510,7 +532,7 @@ func (c *Config) validateModels() error {
 	for i, m := range c.Models {
 		at := fmt.Sprintf("models[%d]", i)
 		if !catalog.Known(m.Name) {
-			return keyErr(at+".name", "unknown model %q (known: %s)", m.Name, strings.Join(catalog.Names(), ", "))
+			return keyErr(at+".name", "unknown model %q (%s)", m.Name, didYouMean(m.Name, catalog.Names()))
 		}
 		for _, params := range m.Candidates() {
 			if err := catalog.CheckParams(m.Name, params); err != nil {
@@ -557,7 +579,7 @@ func (c *Config) validateLater() error {
 	switch c.Schedule.Policy {
 	case "", "always", "drift":
 	default:
-		return keyErr("schedule.policy", "unknown policy %q (want always or drift)", c.Schedule.Policy)
+		return keyErr("schedule.policy", "unknown policy %q (%s)", c.Schedule.Policy, didYouMean(c.Schedule.Policy, []string{"always", "drift"}))
 	}
 	if c.Schedule.MaxAge < 0 {
 		return keyErr("schedule.max_age", "must be >= 0")

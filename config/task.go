@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -47,6 +48,9 @@ func (c *Config) checkMetric(key, name string) error {
 		return keyErr(key, "%q is a regression metric; a %s label is judged by %s", name, task, want)
 	case slices.Contains(Metrics(train.Binary), name) || slices.Contains(Metrics(train.Multiclass), name):
 		return keyErr(key, "%q does not apply to a %s label (want %s)", name, task, want)
+	}
+	if h := suggest.DidYouMean(name, Metrics(task), nil); h != "" {
+		return keyErr(key, "unknown metric %q (%s)", name, h)
 	}
 	return keyErr(key, "unknown metric %q (want %s for a %s label)", name, want, task)
 }

@@ -52,8 +52,9 @@ func (gateStage) Name() string { return "gate" }
 func (gateStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
 	// No gate.metric: the selection metric's default for the task
-	// (roc_auc for a binary one, log_loss for a multiclass one).
-	m, err := SelectionMetric(cfg.Gate.Metric, s.TestSet.Classes)
+	// (roc_auc for a binary one, log_loss for a multiclass one, rmse for
+	// a regression).
+	m, err := SelectionMetric(cfg.Gate.Metric, taskOf(s.TestSet))
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}

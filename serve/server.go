@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mlpipe/mlpipe/internal/rawtcp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
@@ -602,10 +601,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		watching.Wait()
 	}()
 	errc := make(chan error, 1)
-	// Connections read and write with raw system calls, which spares the
-	// runtime's syscall bookkeeping (internal/rawtcp; a quarter of the
-	// CPU at 17,000 requests/s here, docs/serving.md).
-	go func() { errc <- srv.Serve(rawtcp.Listener(ln)) }()
+	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
