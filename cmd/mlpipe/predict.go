@@ -49,15 +49,15 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
 	}
 	if ref == "" || data == "" || out == "" {
-		return usageError("--model, --data and --out are required (for example --model flights-delay@production --data new.parquet --out scored.parquet)")
+		return usageHint("--model, --data and --out are required", "for example --model flights-delay@production --data new.parquet --out scored.parquet")
 	}
 	if onError != "fail" && onError != "skip" {
-		return usageError(fmt.Sprintf("--on-error: want fail or skip, got %q", onError))
+		return usageHint(fmt.Sprintf("--on-error %q", onError), "want fail or skip")
 	}
 	if top != 0 && !explainRows {
-		return usageError("--top needs --explain")
+		return usageHint("--top without --explain", "add --explain")
 	}
-	m, err := loadPredictModel(f, ref, dir, cfgPath)
+	m, err := loadPredictModel(e, ref, dir, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -110,15 +110,15 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 
 // loadPredictModel loads the model that ref names: a bundle directory,
 // or NAME@ALIAS / NAME@VERSION in the registry.
-func loadPredictModel(f *flags, ref, dir, cfgPath string) (*serve.Model, error) {
+func loadPredictModel(e *env, ref, dir, cfgPath string) (*serve.Model, error) {
 	if info, err := os.Stat(ref); err == nil && info.IsDir() {
 		return serve.LoadModel(ref, 0)
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	name, version, err := store.Resolve(ref)
+	name, version, err := resolve(store, ref)
 	if err != nil {
 		return nil, err
 	}
