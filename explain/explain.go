@@ -172,3 +172,26 @@ func Importance(xs []Explanation) []float64 {
 	}
 	return out
 }
+
+// Method names how m explains itself: "tree_shap" (gbdt: exact
+// path-dependent TreeSHAP) or "linear_shap" (a linear model).
+func Method(m train.Model) string {
+	if m.Kind() == "gbdt" {
+		return "tree_shap"
+	}
+	return "linear_shap"
+}
+
+// Margin says what m's contributions and base value add up to.
+func Margin(m train.Model) string {
+	if _, log1p := m.(*train.Log1pModel); log1p {
+		return "log(1 + the prediction)"
+	}
+	switch m.Task() {
+	case train.Regression:
+		return "the prediction"
+	case train.Multiclass:
+		return "each class's softmax input (its log-probability up to a constant)"
+	}
+	return "the log-odds of the positive class"
+}

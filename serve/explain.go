@@ -44,10 +44,7 @@ func newExplainer(m *Model) explainer {
 		}
 		return explainer{err: err}
 	}
-	e := explainer{ex: ex, method: "linear_shap", columns: "base_value," + strings.Join(ex.Inputs(), ",")}
-	if m.Bundle.Kind == "gbdt" {
-		e.method = "tree_shap"
-	}
+	e := explainer{ex: ex, method: explain.Method(m.Bundle.Model), columns: "base_value," + strings.Join(ex.Inputs(), ",")}
 	for _, in := range ex.Inputs() {
 		e.names = append(e.names, jsonw.AppendString(nil, in))
 	}
@@ -222,20 +219,11 @@ func (m *Model) explainInfo() map[string]any {
 	if e.ex == nil {
 		return map[string]any{"available": false, "reason": e.err.Error()}
 	}
-	scale := "the log-odds of the positive class"
-	switch _, log1p := m.Bundle.Model.(*train.Log1pModel); {
-	case log1p:
-		scale = "log(1 + the prediction)"
-	case m.Bundle.Model.Task() == train.Regression:
-		scale = "the prediction"
-	case m.outputs > 1:
-		scale = "each class's softmax input (log-probability up to a constant)"
-	}
 	return map[string]any{
 		"available": true,
 		"method":    e.method,
 		"inputs":    e.ex.Inputs(),
 		"base":      e.ex.Base(),
-		"margin":    scale,
+		"margin":    explain.Margin(m.Bundle.Model),
 	}
 }
