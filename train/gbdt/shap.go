@@ -116,6 +116,9 @@ func (e shapExplainer) ExplainRow(row, phi, margin []float64) {
 		for j := range w.inv {
 			w.inv[j], w.sl[j] = w.q.one, w.q.zero // no column is on the path yet
 		}
+		if f.c.isLeaf(root) {
+			continue // a tree without splits credits no column
+		}
 		copy(w.g, w.q.one) // so the root's path product is 1
 		w.walk(root, 0)
 	}
@@ -182,7 +185,8 @@ func newShapForm(m *Model) (*shapForm, error) {
 		return &shapWalk{
 			f: f, in: make([]int32, slots),
 			p: ones(f.cols), o: trues(f.cols), inv: make([][]float64, f.cols), sl: make([][]float64, f.cols),
-			g: make([]float64, size), e: make([]float64, size), dinv: make([]float64, size), dsl: make([]float64, size),
+			g: make([]float64, size), e: make([]float64, size), a: make([]float64, size),
+			dinv: make([]float64, size), dsl: make([]float64, size),
 		}
 	}
 	return f, nil
@@ -254,68 +258,89 @@ type shapWalk struct {
 	inv [][]float64 // per column: 1/factor at each point, for its (p, o)
 	sl  [][]float64 // per column: the slope (o−p)/factor at each point
 	// Per depth d, at each quadrature point: the path product G of the
-	// node at depth d, the sum E over the leaves below it, and the inv
-	// and sl of the split that leads to it.
-	g, e, dinv, dsl []float64
-	phi             []float64 // the contributions to the current tree's output
-	q               *points   // the current tree's quadrature
+	// node at depth d, the sum E over the leaves below it, G without the
+	// node's column's factor (A), and the inv and sl of the split that
+	// leads to it.
+	g, e, a, dinv, dsl []float64
+	phi                []float64 // the contributions to the current tree's output
+	q                  *points   // the current tree's quadrature
 }
 
-// walk visits node n at depth d, whose path product is in g at depth d,
-// and leaves in e at depth d the sum over the leaves below n of v_ℓ·G_ℓ.
+// walk visits split node n at depth d, whose path product is in g at
+// depth d, and leaves in e at depth d the sum over the leaves below n of
+// v_ℓ·G_ℓ.
 //
 // A column's factor is p + (o−p)·t, its slope (o−p)/factor: for o = 1,
-// (1−p)/factor; for o = 0, −1/(1−t) whatever p is. Each split computes
-// its children's 1/factor once, which gives both the slope and the
-// children's G = G·factor₁/factor₀ without dividing again.
+// (1−p)/factor; for o = 0, −1/(1−t) whatever p is. A = G/factor₀ is the
+// path product without the split's column; a child's is A·factor₁. An
+// internal child needs its 1/factor₁ (its slope, and the divisor of its
+// descendants on the same column); a leaf child needs no division, as
+// its terms simplify: E·slope₁ = v·A·(1−p₁) when the row takes it,
+// −v·A·p₁ when it does not.
 func (w *shapWalk) walk(n int32, d int) {
 	f, q := w.f, w.q
 	nq := len(q.t)
-	g, e := w.g[d*nq:(d+1)*nq], w.e[d*nq:(d+1)*nq]
+	at, below := d*nq, (d+1)*nq
+	g, e, a := w.g[at:at+nq], w.e[at:at+nq], w.a[at:at+nq]
 	nd := &f.c.nodes[n]
-	if nd.child == n {
-		v := f.c.value[n]
-		for i, x := range g {
-			e[i] = v * x
-		}
-		return
-	}
 	col := f.col[n]
 	hot := f.c.step(n, w.in)
 	p0, o0, inv0, sl0 := w.p[col], w.o[col], w.inv[col], w.sl[col]
-	below := (d + 1) * nq
-	gc, ec := w.g[below:below+nq], w.e[below:below+nq]
-	inv1, sl1 := w.dinv[below:below+nq], w.dsl[below:below+nq]
+	for i := range a {
+		a[i] = g[i] * inv0[i]
+	}
 	clear(e)
+	var phi float64
 	for child := nd.child; child <= nd.child+1; child++ {
 		p1, o1 := p0*f.ratio[child], o0 && child == hot
-		slope := sl1
-		switch {
-		case o1:
+		if p1 == 0 && !o1 {
+			continue // no weight reaches the subtree
+		}
+		if f.c.nodes[child].child == child { // a leaf
+			v := f.c.value[child]
+			var s float64
+			if o1 {
+				for i, t := range q.t {
+					x := a[i] * (p1 + (1-p1)*t)
+					e[i] += v * x
+					s += q.w[i] * (a[i]*(1-p1) - x*sl0[i])
+				}
+			} else {
+				for i, t := range q.t {
+					x := a[i] * p1 * (1 - t)
+					e[i] += v * x
+					s -= q.w[i] * (a[i]*p1 + x*sl0[i])
+				}
+			}
+			phi += v * s
+			continue
+		}
+		gc, ec := w.g[below:below+nq], w.e[below:below+nq]
+		inv1, slope := w.dinv[below:below+nq], w.dsl[below:below+nq]
+		if o1 {
 			for i, t := range q.t {
 				f1 := p1 + (1-p1)*t
 				inv1[i] = 1 / f1
 				slope[i] = (1 - p1) * inv1[i]
-				gc[i] = g[i] * inv0[i] * f1
+				gc[i] = a[i] * f1
 			}
-		case p1 > 0:
+		} else {
 			slope = q.cold
 			r := 1 / p1
 			for i, t := range q.t {
 				inv1[i] = r * q.invCold[i]
-				gc[i] = g[i] * inv0[i] * p1 * (1 - t)
+				gc[i] = a[i] * p1 * (1 - t)
 			}
-		default:
-			continue // no weight reaches the subtree
 		}
 		w.p[col], w.o[col], w.inv[col], w.sl[col] = p1, o1, inv1, slope
 		w.walk(child, d+1)
+		w.p[col], w.o[col], w.inv[col], w.sl[col] = p0, o0, inv0, sl0
 		var s float64
 		for i, x := range ec {
 			s += q.w[i] * x * (slope[i] - sl0[i])
 			e[i] += x
 		}
-		w.phi[col] += s
+		phi += s
 	}
-	w.p[col], w.o[col], w.inv[col], w.sl[col] = p0, o0, inv0, sl0
+	w.phi[col] += phi
 }
