@@ -46,7 +46,9 @@ func (s *scorer) run(ctx context.Context, src ingest.Source, write func(*result)
 	var scanErr error
 	go func() {
 		defer close(queue)
-		scanErr = ingest.Scan(ctx, src, s.schema, &ingest.Options{Parallelism: s.opts.Parallelism}, func(c *ingest.Chunk) error {
+		// One reader is enough: reading a chunk takes a small part of
+		// the time scoring it does, and each chunk read ahead is memory.
+		scanErr = ingest.Scan(ctx, src, s.schema, &ingest.Options{Parallelism: 1}, func(c *ingest.Chunk) error {
 			c.Table.Retain() // Scan releases it when this returns
 			p := &pending{done: make(chan struct{})}
 			go func() {

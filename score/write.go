@@ -25,7 +25,16 @@ type writer interface {
 func newWriter(format string, w io.Writer, schema *arrow.Schema) (writer, error) {
 	switch format {
 	case Parquet:
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true))
+		// Dictionaries for the columns that repeat (labels, names), not
+		// for floats, which rarely do: hashing 3 million distinct
+		// probabilities costs more than it saves.
+		opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true)}
+		for _, f := range schema.Fields() {
+			if f.Type.ID() == arrow.FLOAT64 {
+				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+			}
+		}
+		props := parquet.NewWriterProperties(opts...)
 		// onlyWriter hides the file's Close: the caller syncs and renames it.
 		fw, err := pqarrow.NewFileWriter(schema, onlyWriter{w}, props, pqarrow.DefaultWriterProps())
 		if err != nil {
