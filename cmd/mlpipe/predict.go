@@ -99,10 +99,14 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "scored     %s of %s rows in %.1fs (%s rows/s)\n", commas(res.Scored), commas(res.Rows), elapsed.Seconds(),
 		commas(int64(float64(res.Scored)/max(elapsed.Seconds(), 1e-9))))
 	if res.Unknown > 0 {
-		fmt.Fprintf(e.stdout, "unknown    %s rows have an input the model never saw in training (column unknown)\n", commas(res.Unknown))
+		verb := "have"
+		if res.Unknown == 1 {
+			verb = "has"
+		}
+		fmt.Fprintf(e.stdout, "unknown    %s %s an input the model never saw in training (column unknown)\n", plural(int(res.Unknown), "row"), verb)
 	}
 	if res.Rejected > 0 {
-		fmt.Fprintf(e.stdout, "rejected   %s rows, written with the reason to %s\n", commas(res.Rejected), res.Rejects)
+		fmt.Fprintf(e.stdout, "rejected   %s, written with the reason to %s\n", plural(int(res.Rejected), "row"), res.Rejects)
 	}
 	fmt.Fprintf(e.stdout, "wrote      %s (%s)\n", res.Out, strings.Join(res.Columns, ", "))
 	return nil
