@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Scanning: Load reads a whole source into one table; Scan reads it a
@@ -87,7 +89,11 @@ func Scan(ctx context.Context, src Source, schema Schema, opts *Options, fn func
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	c := &contract{schema: schema, target: target, mem: opts.allocator(), scan: true}
+	c, err := newContract(src, schema, target, opts.allocator())
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	c.scan = true
 	s := &scanner{c: c, files: files, size: make([]int64, len(files))}
 	for i, f := range files {
 		if info, err := os.Stat(f.path); err == nil {
@@ -149,8 +155,10 @@ func (s *scanner) next(ctx context.Context) (task, bool, error) {
 			s.next1, s.done, err = s.ipcFile(f.path)
 		case FormatArrowStream:
 			s.next1, s.done, err = s.ipcStream(f.path)
-		case FormatCSV, FormatJSONL:
+		case FormatCSV, FormatTSV, FormatJSONL:
 			s.next1, s.done, err = s.text(f)
+		case FormatJSON:
+			s.next1, s.done, err = s.whole(f)
 		default:
 			err = invalid(CodeRead, f.path, "", "unknown format %q", f.format)
 		}
@@ -322,58 +330,157 @@ func filePosition(f *os.File) float64 {
 	return float64(pos) / float64(info.Size())
 }
 
-// text scans a CSV or JSON Lines file by blocks of whole lines.
-func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error) {
-	f, err := os.Open(in.path)
+// whole scans a file of a format that cannot be cut into lines (a JSON
+// array) as one chunk, read by Load's reader; a bad row fails it.
+func (s *scanner) whole(in inputFile) (func() (task, bool, error), func(), error) {
+	done := false
+	return func() (task, bool, error) {
+		if done {
+			return nil, false, nil
+		}
+		done = true
+		at := s.progress(1)
+		return func(ctx context.Context) (*Chunk, error) {
+			p, err := readFile(ctx, in, s.c, 1)
+			if err != nil {
+				return nil, err
+			}
+			return &Chunk{Table: p.table, File: in.path, Format: in.format, Group: -1, Row: 1, Warnings: p.warnings, Progress: at}, nil
+		}, true, nil
+	}, func() {}, nil
+}
+
+// openText opens a text file for reading, through a decompressor when its
+// first bytes say gzip or zstd, as readText does.
+func openText(path, format string) (io.Reader, func(), error) {
+	f, err := openRegular(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", in.path, err)
+		return nil, nil, err
 	}
-	b := &blocks{r: f, size: scanBlock, csv: in.format == FormatCSV, line: 1}
+	var head [8]byte
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		f.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	switch kind := sniff(head[:n]); kind {
+	case "":
+		return f, func() { f.Close() }, nil
+	case "gzip":
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, nil, invalid(CodeRead, path, "", "the file starts as gzip but cannot be read: %v", err)
+		}
+		return zr, func() { f.Close() }, nil
+	case "zstd":
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			f.Close()
+			return nil, nil, invalid(CodeRead, path, "", "the file starts as zstd but cannot be read: %v", err)
+		}
+		return zr, func() { zr.Close(); f.Close() }, nil
+	default:
+		f.Close()
+		return nil, nil, notText(path, kind, format)
+	}
+}
+
+// text scans a CSV, TSV or JSON Lines file (or one compressed with gzip
+// or zstd) by blocks of whole lines, with the source's CSV settings
+// (delimiter, header, lines to skip).
+func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error) {
+	r, closeFile, err := openText(in.path, in.format)
+	if err != nil {
+		return nil, nil, err
+	}
+	isCSV := in.format == FormatCSV || in.format == FormatTSV
+	b := &blocks{r: r, size: scanBlock, csv: isCSV, line: 1}
 	path, c := in.path, s.c
-	var src []int // CSV: the header's field of each contract column
-	var nfields int
+	var src []int // CSV: the file's field of each contract column
+	var shape csvShape
 	var warnings []Issue
 	first := true
+	read := func() float64 { return 0 } // the share of the file read
+	if f, ok := r.(*os.File); ok {
+		read = func() float64 { return filePosition(f) }
+	}
 	next := func() (task, bool, error) {
 		data, line, err := b.next()
 		if err != nil {
 			return nil, false, fmt.Errorf("read %s: %w", path, err)
 		}
+		if first {
+			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+			if isCSV {
+				// Lines before the header (or the first row) are skipped whole.
+				for k := 0; k < c.csv.skip && len(data) > 0; k++ {
+					nl := bytes.IndexByte(data, '\n')
+					if nl < 0 {
+						data = nil
+						break
+					}
+					data, line = data[nl+1:], line+1
+				}
+			}
+		}
 		if first && len(bytes.TrimSpace(data)) == 0 {
-			if b.csv {
-				return nil, false, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line")
+			if isCSV && c.csv.noHeader {
+				return nil, false, nil
+			}
+			if isCSV {
+				return nil, false, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line (or set data.header: false)")
 			}
 			return nil, false, invalid(CodeEmpty, path, "", "the file is empty")
 		}
 		if data == nil {
 			return nil, false, nil
 		}
-		if first && b.csv {
-			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-			hr := csv.NewReader(bytes.NewReader(data))
-			header, err := hr.Read()
-			if err != nil {
-				return nil, false, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
+		if first && isCSV {
+			shape = csvShape{delim: c.csv.delim, noHeader: c.csv.noHeader}
+			if shape.delim == 0 {
+				shape.delim = ','
+				if in.format == FormatTSV {
+					shape.delim = '\t'
+				}
 			}
-			if src, warnings, err = c.plan(path, header, nil); err != nil {
-				return nil, false, err
+			if c.csv.noHeader {
+				src = make([]int, len(c.target.Fields()))
+				for j := range src {
+					src[j] = j
+				}
+				shape.nfields = len(src)
+			} else {
+				hr := csv.NewReader(bytes.NewReader(data))
+				hr.Comma = rune(shape.delim)
+				header, err := hr.Read()
+				if err != nil {
+					return nil, false, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
+				}
+				if src, warnings, err = c.plan(path, header, nil); err != nil {
+					return nil, false, err
+				}
+				shape.nfields = len(header)
+				head := data[:hr.InputOffset()]
+				line += int64(bytes.Count(head, []byte{'\n'}))
+				data = data[len(head):]
 			}
-			nfields = len(header)
-			head := data[:hr.InputOffset()]
-			line += int64(bytes.Count(head, []byte{'\n'}))
-			data = data[len(head):]
 		}
-		check, w, at := first && !b.csv, warnings, s.progress(filePosition(f))
+		check, w, at := first && !isCSV, warnings, s.progress(read())
 		first, warnings = false, nil
 		return func(ctx context.Context) (*Chunk, error) {
 			var ch *textChunk
-			if b.csv {
+			if isCSV {
 				parse := parsePlainCSVChunk
 				if bytes.IndexByte(data, '"') >= 0 {
 					parse = parseCSVChunk
 				}
 				var err error
-				if ch, err = parse(ctx, path, data, line, nfields, src, c); err != nil {
+				if ch, err = parse(ctx, path, data, line, shape, src, c); err != nil {
 					return nil, err
 				}
 			} else {
@@ -399,7 +506,7 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				Lines: ch.lines, Issues: ch.issues.kept, Warnings: w, Progress: at}, nil
 		}, true, nil
 	}
-	return next, func() { f.Close() }, nil
+	return next, closeFile, nil
 }
 
 // blocks cuts a text file into blocks of whole lines: each ends at a line

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/mlpipe/mlpipe/explain"
@@ -146,11 +147,16 @@ func (m *Model) predict(sc *scratch) {
 	sc.out = m.Bundle.Model.Predict(&sc.mat)
 }
 
-// checkOutputs makes sure every output is a probability, so that the
-// response is valid JSON; a model that gives NaN is a server bug.
+// checkOutputs makes sure every output is a probability (a finite
+// number, for a regression), so that the response is valid JSON; a model
+// that gives NaN is a server bug.
 func (m *Model) checkOutputs(sc *scratch) error {
 	for i, p := range sc.out[:sc.n*m.outputs] {
-		if !(p >= 0 && p <= 1) {
+		ok := p >= 0 && p <= 1
+		if m.regression {
+			ok = !math.IsNaN(p) && !math.IsInf(p, 0)
+		}
+		if !ok {
 			return fmt.Errorf("%w: the model gave %v for row %d", ErrInternal, p, i/m.outputs)
 		}
 	}

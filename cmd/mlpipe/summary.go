@@ -36,7 +36,11 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		if !v.OK() {
 			status = "FAILED"
 		}
-		line("validate", "%s: %s, %s", status, plural(v.Errors, "error"), plural(warnings, "warning"))
+		dropped := ""
+		if v.Dropped > 0 {
+			dropped = fmt.Sprintf(", %s rows dropped without a label", commas(v.Dropped))
+		}
+		line("validate", "%s: %s, %s%s", status, plural(v.Errors, "error"), plural(warnings, "warning"), dropped)
 		for _, is := range v.Issues {
 			line("", "%-7s  %s", is.Severity, is)
 		}
