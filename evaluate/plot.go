@@ -237,12 +237,17 @@ func xys(x, y []float64) plotter.XYs {
 
 // render draws p in format f.
 func render(p *plot.Plot, f Format) ([]byte, error) {
+	return renderSize(p, f, plotSize, plotSize)
+}
+
+// renderSize draws p in format f at the given width and height.
+func renderSize(p *plot.Plot, f Format, w, h vg.Length) ([]byte, error) {
 	var c vg.CanvasWriterTo
 	switch f {
 	case SVG:
-		c = vgsvg.New(plotSize, plotSize)
+		c = vgsvg.New(w, h)
 	case PNG:
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotSize, plotSize), vgimg.UseDPI(pngDPI))}
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI))}
 	default:
 		return nil, fmt.Errorf("plot: %w: unknown format %q", ErrInvalid, f)
 	}

@@ -244,10 +244,14 @@ func TestUIBrowser(t *testing.T) {
 	if n := count("main > section"); n != len(report.Sections) {
 		t.Errorf("report: %d sections, want %d", n, len(report.Sections))
 	}
-	// ROC, PR, calibration and a histogram per numeric column (date,
-	// delay, distance: testdata/flights-10k.yaml).
-	if n := count("svg"); n != 6 {
-		t.Errorf("report: %d SVG plots, want 6", n)
+	// ROC, PR, calibration, a histogram per numeric column (date,
+	// delay, distance: testdata/flights-10k.yaml) and the contributions
+	// of each of the 5 inputs.
+	if n := count("svg"); n != 11 {
+		t.Errorf("report: %d SVG plots, want 11", n)
+	}
+	if n := count("#explain-importance tbody tr"); n != 5 {
+		t.Errorf("report: %d inputs in the mean |contribution| chart, want 5", n)
 	}
 	if n := count("#importance-features tbody tr"); n == 0 {
 		t.Error("report of the gbdt run has no feature importance")

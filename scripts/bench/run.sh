@@ -20,7 +20,10 @@
 #   6b. runs scripts/bench/regression.sh: the regression on flights delay
 #      minutes (gbdt's objectives, XGBoost, sklearn HGB and Ridge, the
 #      training mean, and `mlpipe run` on configs/flights-delay-minutes.yaml)
-#   7. writes BENCHMARKS.md
+#   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
+#      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
+#      and the default backtest
+#   8. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
 # are passed to go test -count / -benchtime of ./ingest; PANDAS_PYTHON
@@ -285,6 +288,21 @@ else
 	SERVE_FAILED="serve.sh (exit status $?)"
 fi
 
+# predict.sh measures `mlpipe predict` and explanations against XGBoost on
+# the model the models step registered, and writes its section into
+# $TMP/predict.
+PREDICT_MET=0; PREDICT_JUDGED=0; PREDICT_TOTAL=1; PREDICT_FAILED=""
+PREDICT_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping batch scoring"
+elif GO="$GO" PANDAS_PYTHON="$PANDAS_PYTHON" "$ROOT/scripts/bench/predict.sh" "$TMP/models/registry" "$TMP/predict" "$CSV"; then
+	# shellcheck source=/dev/null
+	source "$TMP/predict/predict.env"
+	PREDICT_RAN=1
+else
+	PREDICT_FAILED="predict.sh (exit status $?)"
+fi
+
 # ui.sh measures the dashboard (runs list of 1,000 generated runs) and the
 # size of a real run's report, on the registry of the models step.
 UI_MET=0; UI_JUDGED=0; UI_TOTAL=0; UI_FAILED=""
@@ -327,7 +345,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + REGRESSION_TOTAL + SERVE_TOTAL + UI_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + REGRESSION_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -348,8 +366,8 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + REGRESSION_MET + SERVE_MET + UI_MET))
-JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SERVE_JUDGED + UI_JUDGED))
+MET=$((MET + MODELS_MET + REGRESSION_MET + SERVE_MET + PREDICT_MET + UI_MET))
+JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED))
 ST_SIM="not measured"
 if [ "$SIM_OK" -eq 1 ]; then
 	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
@@ -489,6 +507,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/serve.sh failed (see the log of \`make bench\`)")."
 		echo
 	fi
+	if [ "$PREDICT_RAN" -eq 1 ]; then
+		cat "$TMP/predict/predict.md"
+	else
+		echo "## Batch scoring and explanations"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/predict.sh failed (see the log of \`make bench\`)")."
+		echo
+	fi
 	[ "$UI_RAN" -eq 0 ] || cat "$TMP/ui/ui.md"
 	echo "## Backtest: \`mlpipe simulate\`"
 	echo
@@ -549,6 +575,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
 	[ "$REGRESSION_RAN" -eq 0 ] || cat "$TMP/regression/regression-raw.md"
 	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
+	[ "$PREDICT_RAN" -eq 0 ] || cat "$TMP/predict/predict-raw.md"
 } >"$TMP/BENCHMARKS.md"
 
 # Replace the old report only once the new one is complete.
@@ -558,6 +585,7 @@ log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
 [ -z "$REGRESSION_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$REGRESSION_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
+[ -z "$PREDICT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$PREDICT_FAILED"
 if [ -n "$MODELS_FAILED" ]; then
 	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
 	exit 1
