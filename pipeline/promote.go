@@ -11,6 +11,7 @@ import (
 	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Aliases the gate moves.
@@ -172,10 +173,11 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	if _, err := SaveTrained(tmp, s, files); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	// A seeded sample of the training rows and of the validation scores:
-	// what the monitor compares live traffic with (KS, Wasserstein).
+	// A seeded sample of the training rows and of the validation scores
+	// (a binary model's probabilities, a regression's predictions): what
+	// the monitor compares live traffic with (KS, Wasserstein).
 	var scores []float64
-	if s.TestSet.Classes == 2 {
+	if s.TestSet.Classes == 2 || s.TestSet.Task == train.Regression {
 		if s.validProba == nil {
 			if err := s.matrices(); err != nil {
 				return err

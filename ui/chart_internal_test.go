@@ -18,8 +18,8 @@ import (
 func TestCharts(t *testing.T) {
 	ptr := func(x float64) *float64 { return &x }
 	rep := &monitor.Report{To: time.Date(2001, 6, 8, 0, 0, 0, 0, time.UTC), Predictions: 1674,
-		Features: []monitor.Feature{{Name: "date:day_of_week", PSI: ptr(0.01)}, {Name: "destination", PSI: ptr(0.02)}},
-		Score:    &monitor.Feature{Name: "probability", PSI: ptr(0.005)},
+		Features:    []monitor.Feature{{Name: "date:day_of_week", PSI: ptr(0.01)}, {Name: "destination", PSI: ptr(0.02)}},
+		Score:       &monitor.Feature{Name: "probability", PSI: ptr(0.005)},
 		Performance: &monitor.Performance{ROCAUC: ptr(0.7), Test: &monitor.TestMetrics{ROCAUC: ptr(0.72)}}}
 	ws := []window{{Label: "Jun 8 00:00", Report: rep}}
 	drift, err := driftChart(ws, []string{"date:day_of_week", "destination", "probability"}, 0.2)

@@ -115,7 +115,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		return err
 	}
 	if data != "" {
-		cfg.Data.Path = data
+		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
 	}
 	if !f.changed("out") && name != "evaluate" {
 		out = filepath.Join("out", cfg.Name, name)
