@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 
 	"github.com/mlpipe/mlpipe/bundle"
@@ -170,9 +171,6 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	if s.Evaluation != nil {
 		files[bundle.EvaluationFile] = s.Evaluation
 	}
-	if _, err := SaveTrained(tmp, s, files); err != nil {
-		return fmt.Errorf("register: %w", err)
-	}
 	// A seeded sample of the training rows and of the validation scores
 	// (a binary model's probabilities, a regression's predictions): what
 	// the monitor compares live traffic with (KS, Wasserstein).
@@ -188,6 +186,14 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	inputs := make([]string, len(s.Features.Inputs))
 	for i, in := range s.Features.Inputs {
 		inputs[i] = in.Name
+	}
+	mfiles, err := monitorFiles(ctx, s, inputs, scores)
+	if err != nil {
+		return err
+	}
+	maps.Copy(files, mfiles)
+	if _, err := SaveTrained(tmp, s, files); err != nil {
+		return fmt.Errorf("register: %w", err)
 	}
 	if err := monitor.WriteReference(tmp, s.Splits.Train, inputs, scores, monitor.DefaultReferenceRows, cfg.Seed); err != nil {
 		return fmt.Errorf("register: %w", err)
