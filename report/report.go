@@ -16,6 +16,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Options tune WriteWith. The zero value gives the standalone report.
@@ -88,6 +89,9 @@ type view struct {
 
 	Importance, ImportanceByInput []Importance
 	ImportanceNote                string
+	// ImportanceKind is what the importance measures: "gain" (trees) or
+	// "coefficient" (linear models' standardised coefficients).
+	ImportanceKind string
 
 	Gate     *gateView
 	Stages   []stageRow
@@ -206,6 +210,11 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 	v.Headline = headline(sum, v.Duration)
 	v.Importance = Importances(b)
 	v.ImportanceByInput = byInput(v.Importance)
+	if b != nil {
+		if im, ok := b.Model.(train.Importancer); ok {
+			v.ImportanceKind = im.ImportanceKind()
+		}
+	}
 	switch {
 	case v.Importance != nil:
 	case b == nil:

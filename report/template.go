@@ -258,13 +258,14 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <section id="importance">
 <h2>Feature importance</h2>
 {{if $.Importance}}
-<p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
+{{if eq $.ImportanceKind "coefficient"}}<p>Standardised coefficients: the standard deviation of each feature's contribution to the model's score over the training rows (for a numeric feature, |coefficient| × its standard deviation), as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
+{{else}}<p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>{{end}}
 <div class="figs">
 <figure><h3>By input column</h3>
-<table class="bars" id="importance-inputs"><thead><tr><th>input</th><th>share of the gain</th></tr></thead>
+<table class="bars" id="importance-inputs"><thead><tr><th>input</th><th>share of the {{if eq $.ImportanceKind "coefficient"}}total{{else}}gain{{end}}</th></tr></thead>
 <tbody>{{$max := (index $.ImportanceByInput 0).Share}}{{range $.ImportanceByInput}}<tr><td>{{.Input}}</td><td><span class="bar" style="width:{{width .Share $max}}em"></span> {{pct .Share}}</td></tr>{{end}}</tbody></table></figure>
 <figure><h3>By feature column</h3>
-<table class="bars" id="importance-features"><thead><tr><th>feature</th><th>input</th><th class="num">gain</th><th>share</th></tr></thead>
+<table class="bars" id="importance-features"><thead><tr><th>feature</th><th>input</th><th class="num">{{if eq $.ImportanceKind "coefficient"}}std. coefficient{{else}}gain{{end}}</th><th>share</th></tr></thead>
 <tbody>{{$max := (index $.Importance 0).Share}}{{range $.Importance}}<tr><td class="mono">{{.Feature}}</td><td>{{.Input}}</td><td class="num">{{printf "%.4g" .Gain}}</td><td><span class="bar" style="width:{{width .Share $max}}em"></span> {{pct .Share}}</td></tr>{{end}}</tbody></table></figure>
 </div>
 {{else}}<p class="empty">{{$.ImportanceNote}}</p>{{end}}

@@ -158,5 +158,6 @@ func newModel(ds *train.Dataset, d *design, theta []float64, info FitInfo) *Mode
 		}
 		m.Columns[j] = col
 	}
+	m.ImportanceSD = d.ContributionSD(k, func(f, out int) float64 { return theta[f*k+out] })
 	return m
 }
