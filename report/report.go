@@ -129,7 +129,10 @@ type profileColumn struct {
 
 type leaderRow struct {
 	Model, Params, Metric, Valid, Fit, Heap, Note, Error string
-	Best                                                 bool
+	// CV is the cross-validated score, "0.8123 ± 0.0150", when selection
+	// cross-validated.
+	CV   string
+	Best bool
 }
 
 type confusionView struct {
@@ -345,6 +348,13 @@ func leaderboard(entries []map[string]any) []leaderRow {
 		row.Best, _ = e["best"].(bool)
 		if x, ok := num(e["valid"]); ok {
 			row.Valid = f4(x)
+		}
+		if x, ok := num(e["cv_mean"]); ok {
+			sd, _ := num(e["cv_sd"])
+			row.CV = f4(x) + " ± " + f4(sd)
+		}
+		if x, ok := num(e["trial"]); ok {
+			row.Model += fmt.Sprintf(" #%d", int(x))
 		}
 		if x, ok := num(e["fit_seconds"]); ok {
 			row.Fit = fmt.Sprintf("%.1f s", x)

@@ -172,9 +172,11 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <h2>Leaderboard</h2>
 {{if $.Leaderboard}}
 <table id="leaderboard-table">
-<thead><tr><th>model</th><th>parameters</th><th class="num">validation score</th><th class="num">fit time</th><th class="num">peak heap</th><th>note</th></tr></thead>
-<tbody>{{range $.Leaderboard}}<tr{{if .Best}} class="best"{{end}}><td>{{.Model}}{{if .Best}} <span class="pill good">selected</span>{{end}}</td><td class="mono">{{.Params}}</td><td class="num">{{if .Error}}<span class="bad">error</span>{{else}}{{.Metric}} {{.Valid}}{{end}}</td><td class="num">{{.Fit}}</td><td class="num">{{.Heap}}</td><td class="muted">{{.Error}}{{.Note}}</td></tr>{{end}}</tbody>
+<thead><tr><th>model</th><th>parameters</th>{{with $.S.Selection}}{{if .Folds}}<th class="num">{{.Folds}}-fold cross-validation</th>{{end}}{{end}}<th class="num">validation score</th><th class="num">fit time</th><th class="num">peak heap</th><th>note</th></tr></thead>
+<tbody>{{range $.Leaderboard}}<tr{{if .Best}} class="best"{{end}}><td>{{.Model}}{{if .Best}} <span class="pill good">selected</span>{{end}}</td><td class="mono">{{.Params}}</td>{{with $.S.Selection}}{{if .Folds}}<td class="num">{{end}}{{end}}{{if .CV}}{{.Metric}} {{.CV}}{{end}}{{with $.S.Selection}}{{if .Folds}}</td>{{end}}{{end}}<td class="num">{{if .Error}}<span class="bad">error</span>{{else if .Valid}}{{.Metric}} {{.Valid}}{{end}}</td><td class="num">{{.Fit}}</td><td class="num">{{.Heap}}</td><td class="muted">{{.Error}}{{.Note}}</td></tr>{{end}}</tbody>
 </table>
+{{with $.S.Selection}}{{if .Folds}}<p>Candidates ranked by the mean (± standard deviation) of their score on {{.Folds}} held-out folds of the training split; the selected one was then fitted on the whole training split and scored on validation.</p>{{end}}{{if .Skipped}}<p>{{.Skipped}} random-search trials were skipped: the time budget ran out.</p>{{end}}{{end}}
+{{with $.S.Model}}{{with .ClassWeights}}<p id="class-weights">The selected model was fitted with class weights: {{range $c, $w := .}}<span class="mono">{{$c}}</span> {{g4 $w}}&ensp;{{end}}(each row's loss counts its class's weight).</p>{{end}}{{end}}
 {{else}}<p class="empty">No models were trained.</p>{{end}}
 </section>
 

@@ -49,6 +49,14 @@ type RFParams struct {
 	Parallelism int `json:"parallelism,omitempty"`
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog); features is checked
+// against the columns at fit time.
+func (p RFParams) Check() error {
+	_, err := p.resolve(0)
+	return err
+}
+
 func (p RFParams) resolve(columns int) (RFParams, error) {
 	if p.Trees == 0 {
 		p.Trees = DefaultTrees

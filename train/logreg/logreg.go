@@ -70,6 +70,13 @@ func (p Params) resolve() (Params, error) {
 	return p, nil
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog).
+func (p Params) Check() error {
+	_, err := p.resolve()
+	return err
+}
+
 // Trainer fits logistic regression models. It implements train.Trainer.
 type Trainer struct {
 	params Params

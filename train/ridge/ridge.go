@@ -49,6 +49,13 @@ func (p Params) resolve() (Params, error) {
 	return p, nil
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog).
+func (p Params) Check() error {
+	_, err := p.resolve()
+	return err
+}
+
 // Trainer fits ridge regressions. It implements train.Trainer.
 type Trainer struct{ params Params }
 
