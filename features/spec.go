@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/internal/suggest"
 )
@@ -189,21 +190,38 @@ func ConstantParts(tbl arrow.Table, spec Spec) []string {
 		}
 		first := make([]float64, len(parts))
 		varies := make([]bool, len(parts))
+		left := len(parts) // parts not yet seen to vary
 		seen := false
-		eachMicros(column(tbl, t.Column), func(r int, us int64, ok bool) {
+	scan:
+		for _, ch := range column(tbl, t.Column).Chunks() {
+			a, ok := ch.(*array.Timestamp)
 			if !ok {
-				return
+				continue
 			}
-			for k, part := range parts {
-				v := timeValue(part, us, true)
-				if !seen {
-					first[k] = v
-				} else if v != first[k] {
-					varies[k] = true
+			unit := a.DataType().(*arrow.TimestampType).Unit
+			for i, v := range a.TimestampValues() {
+				if !a.IsValid(i) {
+					continue
+				}
+				us := toMicros(int64(v), unit)
+				for k, part := range parts {
+					if varies[k] {
+						continue
+					}
+					x := timeValue(part, us, true)
+					if !seen {
+						first[k] = x
+					} else if x != first[k] {
+						varies[k] = true
+						left--
+					}
+				}
+				seen = true
+				if left == 0 {
+					break scan // the usual case: every part varies within a few rows
 				}
 			}
-			seen = true
-		})
+		}
 		if !seen {
 			continue
 		}

@@ -162,6 +162,21 @@ type textChunk struct {
 	cols   []*column
 	rows   int64
 	issues rowIssues
+	lines  []int64 // the line of each row, when the contract asks (Scan)
+}
+
+// newTextChunk starts a chunk of the contract's columns for about est
+// rows.
+func newTextChunk(c *contract, est int) textChunk {
+	return textChunk{cols: c.newColumns(est), issues: rowIssues{all: c.scan}}
+}
+
+// row records that a row was read from line ln.
+func (ch *textChunk) row(c *contract, ln int64) {
+	ch.rows++
+	if c.scan {
+		ch.lines = append(ch.lines, ln)
+	}
 }
 
 // csvShape is what the chunk parsers need to know of a file's layout.
@@ -182,7 +197,7 @@ func (s csvShape) fieldCount(got int) string {
 func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, shape csvShape, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: c.newColumns(est)}
+	out := newTextChunk(c, est)
 	r := csv.NewReader(bytes.NewReader(chunk))
 	r.ReuseRecord = true
 	r.Comma = rune(shape.delim)
@@ -214,7 +229,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 				Message: shape.fieldCount(len(rec))})
 			continue
 		}
-		out.rows++
+		out.row(c, lineOf())
 		for j, k := range src {
 			if err := out.cols[j].appendText(rec[k]); err != nil {
 				out.cols[j].b.AppendNull()
@@ -224,7 +239,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // parsePlainCSVChunk parses a chunk of CSV that has no quotes: the fast
@@ -233,7 +248,7 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, shape csvShape, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: c.newColumns(est)}
+	out := newTextChunk(c, est)
 	// bounds[2k], bounds[2k+1] are the start and end of field k of a line.
 	bounds := make([]int, 0, 2*shape.nfields+2)
 	ln := firstLine - 1
@@ -268,7 +283,7 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 				Message: shape.fieldCount(got)})
 			continue
 		}
-		out.rows++
+		out.row(c, ln)
 		for j, k := range src {
 			field := line[bounds[2*k]:bounds[2*k+1]]
 			if err := out.cols[j].appendText(bytesView(field)); err != nil {
@@ -278,7 +293,7 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // bytesView returns b as a string without copying. The caller must not

@@ -11,6 +11,9 @@
 // Out:
 //   - Load: a *Dataset, one arrow.Table in the contract's column order and
 //     types, with the file and row each table row came from;
+//   - Scan: the same rows a chunk at a time (a Parquet row group, an Arrow
+//     record batch, a block of text lines), in order, for work whose
+//     memory must not grow with the data (scan.go);
 //   - Validate: a *Report of issues (errors fail the stage, warnings do
 //     not), each naming the file, column and row or line;
 //   - Fingerprint: a content hash that ignores file names and layout;

@@ -300,7 +300,7 @@ func TestNonRegularInDirectory(t *testing.T) {
 // where relative paths resolve, which is not the working directory.
 func TestRelativePathHint(t *testing.T) {
 	_, err := loadSource(t, ingest.Source{Path: "elsewhere/../data/weather.csv", ConfigDir: "elsewhere"}, weatherSchema)
-	want := "load: resolve elsewhere/../data/weather.csv: no input files: no such file or directory (data.path is relative, and relative paths resolve against the config file's directory, elsewhere, not the working directory: move the config back, or make the path absolute or relative to elsewhere)"
+	want := `load: resolve elsewhere/../data/weather.csv: no input files: no such file or directory (data.path "../data/weather.csv" is relative, and relative paths resolve against the config file's directory, elsewhere, not the working directory: move the config back, or make the path absolute or relative to elsewhere)`
 	if !errors.Is(err, ingest.ErrNoFiles) || err.Error() != want {
 		t.Errorf("error\n  %v\nwant\n  %s", err, want)
 	}

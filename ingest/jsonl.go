@@ -110,7 +110,7 @@ type jsonChunk struct {
 func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine int64, c *contract) (*jsonChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &jsonChunk{textChunk: textChunk{cols: c.newColumns(est)}}
+	out := &jsonChunk{textChunk: newTextChunk(c, est)}
 	seen := map[string]bool{}
 	ln := firstLine - 1
 	for len(chunk) > 0 {
@@ -128,7 +128,11 @@ func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine i
 		if ln&0xffff == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		rows := out.rows
 		out.object(path, text, ln, fields, seen)
+		if c.scan && out.rows > rows {
+			out.lines = append(out.lines, ln)
+		}
 	}
 	return out, nil
 }

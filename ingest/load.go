@@ -230,6 +230,9 @@ type contract struct {
 	mem    memory.Allocator
 	times  []*timeParser // per contract column: how its text is read (nil if not a timestamp)
 	csv    csvOptions
+	// scan: the text readers keep every row issue and the line of every
+	// row, for Scan.
+	scan bool
 }
 
 // csvOptions are a source's CSV settings.

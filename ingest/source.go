@@ -157,7 +157,11 @@ func (src Source) relativeHint() string {
 	if src.ConfigDir == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (data.path is relative, and relative paths resolve against the config file's directory, %s, not the working directory: move the config back, or make the path absolute or relative to %s)", src.ConfigDir, src.ConfigDir)
+	written := src.Path
+	if rel, err := filepath.Rel(src.ConfigDir, src.Path); err == nil {
+		written = rel // as the config wrote it
+	}
+	return fmt.Sprintf(" (data.path %q is relative, and relative paths resolve against the config file's directory, %s, not the working directory: move the config back, or make the path absolute or relative to %s)", written, src.ConfigDir, src.ConfigDir)
 }
 
 func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }

@@ -174,17 +174,19 @@ func daysIn(y, m int) int {
 }
 
 // rowIssues collects the per-row issues of one chunk of a text file,
-// keeping the first few and counting the rest.
+// keeping the first few and counting the rest (all of them when all is
+// set, as Scan asks).
 type rowIssues struct {
 	kept    []Issue
 	dropped int64
+	all     bool
 }
 
 // maxRowIssues is how many row issues a chunk keeps in full.
 const maxRowIssues = 20
 
 func (r *rowIssues) add(is Issue) {
-	if len(r.kept) < maxRowIssues {
+	if len(r.kept) < maxRowIssues || r.all {
 		r.kept = append(r.kept, is)
 		return
 	}

@@ -83,6 +83,10 @@ func (m *Model) appendUnknown(b []byte, sc *scratch, i int) []byte {
 		}
 		b = append(b, ']')
 	}
+	if sc.explain != 0 {
+		b = append(b, `,"explanation":`...)
+		b = m.appendExplanation(b, sc, i)
+	}
 	return b
 }
 

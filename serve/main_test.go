@@ -118,30 +118,8 @@ func buildFixtures(dir string) error {
 	if err := run(bin, "train", "--config", "configs/penguins.yaml", "--out", penguinsDir, "--log-level", "error"); err != nil {
 		return err
 	}
-	weighed, err := weighedPenguins(root, dir)
-	if err != nil {
-		return err
-	}
 	massReg = filepath.Join(dir, "mass-registry")
-	return run(bin, "run", "--config", "configs/penguins-body-mass.yaml", "--data", weighed, "--registry", massReg, "--out", "", "--log-level", "error")
-}
-
-// weighedPenguins writes data/penguins.csv without its two birds that
-// have no measurements (and so no body mass, the regression's target)
-// into dir, and returns the file's path.
-func weighedPenguins(root, dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "data", "penguins.csv"))
-	if err != nil {
-		return "", err
-	}
-	var keep []string
-	for line := range strings.Lines(string(b)) {
-		if !strings.Contains(line, ",,,,") {
-			keep = append(keep, line)
-		}
-	}
-	path := filepath.Join(dir, "penguins-weighed.csv")
-	return path, os.WriteFile(path, []byte(strings.Join(keep, "")), 0o644)
+	return run(bin, "run", "--config", "configs/penguins-body-mass.yaml", "--registry", massReg, "--out", "", "--log-level", "error")
 }
 
 func setAlias(store *registry.Store, alias string, v int) error {

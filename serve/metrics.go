@@ -24,6 +24,7 @@ type metrics struct {
 	rejected    prometheus.Counter
 	batch       *prometheus.HistogramVec // api
 	predictions *prometheus.CounterVec   // api
+	explained   *prometheus.CounterVec   // api
 	probability prometheus.Histogram
 	// prediction is a regression's histogram of predicted values, made
 	// when the first regression model is served (its buckets come from
@@ -50,6 +51,7 @@ type routeMetrics struct {
 type apiMetrics struct {
 	batch       prometheus.Observer
 	predictions prometheus.Counter
+	explained   prometheus.Counter
 }
 
 // Route labels of requests that match no route.
@@ -91,6 +93,10 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64)) *
 			Name: "mlserve_predictions_total",
 			Help: "Instances scored, by API (native, oip).",
 		}, []string{"api"}),
+		explained: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlserve_explained_predictions_total",
+			Help: "Instances scored and explained (requests with \"explain\"), by API (native, oip).",
+		}, []string{"api"}),
 		probability: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "mlserve_predicted_probability",
 			Help:    "Predicted probability of each instance: the positive class's for a binary model, the predicted class's otherwise.",
@@ -119,9 +125,10 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64)) *
 		m.routes[p] = &routeMetrics{duration: m.duration.WithLabelValues(p)}
 	}
 	for _, api := range []string{apiNative, apiOIP} {
-		m.apis[api] = apiMetrics{batch: m.batch.WithLabelValues(api), predictions: m.predictions.WithLabelValues(api)}
+		m.apis[api] = apiMetrics{batch: m.batch.WithLabelValues(api), predictions: m.predictions.WithLabelValues(api),
+			explained: m.explained.WithLabelValues(api)}
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.batch, m.predictions,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.batch, m.predictions, m.explained,
 		m.probability, m.unseen, m.labels, m.info, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reloads.WithLabelValues("success")
@@ -192,6 +199,9 @@ func (m *metrics) scored(mod *Model, sc *scratch, api string) {
 	a := m.apis[api]
 	a.batch.Observe(float64(sc.n))
 	a.predictions.Add(float64(sc.n))
+	if sc.explain != 0 {
+		a.explained.Add(float64(sc.n))
+	}
 	if mod.regression {
 		if h := m.prediction.Load(); h != nil {
 			for _, v := range sc.out[:sc.n] {

@@ -49,6 +49,7 @@ type Model struct {
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
+	explain   explainer
 }
 
 // input is one raw input as the request decoders check it.
@@ -187,6 +188,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		q, _ := json.Marshal(c)
 		m.classJSON = append(m.classJSON, q)
 	}
+	m.explain = newExplainer(m)
 	if m.regression {
 		m.buckets = predictionBuckets(prof[b.Target])
 	}

@@ -79,6 +79,10 @@ func (s *Server) predict(c call) {
 		s.fail(c, err)
 		return
 	}
+	if err := m.explainRows(sc, s.opts.MaxExplain); err != nil {
+		s.fail(c, err)
+		return
+	}
 	rid := c.id
 	sc.resp = m.appendNative(sc.resp[:0], sc, rid, batch)
 	writeRaw(c, http.StatusOK, sc.resp)
@@ -128,6 +132,7 @@ func (s *Server) modelInfo(c call) {
 		"example_output": b.Signature.ExampleOutput,
 		"metric":         b.Metric,
 		"valid":          b.Valid,
+		"explanations":   m.explainInfo(),
 		"lineage": map[string]any{
 			"run_id": b.RunID, "config_hash": b.ConfigHash, "data_fingerprint": b.Fingerprint,
 			"code_version": b.CodeVersion, "created_at": b.CreatedAt,

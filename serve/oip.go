@@ -16,10 +16,11 @@ import (
 // tensor per raw input, each a column of N values (shape [N], or [N, 1]);
 // the response carries the outputs "probability" (FP64, [N] for a binary
 // model or [N, K]) and "label" (BYTES: the class name) of a classifier,
-// or "prediction" (FP64, [N]) of a regression, and "unknown" (BYTES: the
+// or "prediction" (FP64, [N]) of a regression, "unknown" (BYTES: the
 // comma-separated inputs that fell into the unknown bucket, "" for
-// none). docs/serving.md lists where the spec leaves a choice and
-// what this server does.
+// none), and, when the request asks (the parameter "explain": true, or
+// the output named), "explanation" (explain.go). docs/serving.md lists
+// where the spec leaves a choice and what this server does.
 
 // The outputs, as bits of oipState.want. A regression's "prediction"
 // takes the bit of a classifier's "probability": the model's numbers.
@@ -27,23 +28,29 @@ const (
 	outProbability = 1 << iota
 	outLabel
 	outUnknown
-	outAll        = outProbability | outLabel | outUnknown
+	outExplanation
+	outAll        = outProbability | outLabel | outUnknown // what a request that names none gets
 	outPrediction = outProbability
 )
 
 // outputNames are the output names of a classifier and of a regression,
 // by bit.
 var (
-	outputNames           = []string{"probability", "label", "unknown"}
-	regressionOutputNames = []string{"prediction", "", "unknown"}
+	outputNames           = []string{"probability", "label", "unknown", "explanation"}
+	regressionOutputNames = []string{"prediction", "", "unknown", "explanation"}
 )
 
-// outputNames returns m's output names, by bit ("" for none).
+// outputNames returns m's output names, by bit ("" for none): no
+// "explanation" for a model that cannot explain.
 func (m *Model) outputNames() []string {
+	names := outputNames
 	if m.regression {
-		return regressionOutputNames
+		names = regressionOutputNames
 	}
-	return outputNames
+	if m.explain.ex == nil {
+		return names[:len(names)-1]
+	}
+	return names
 }
 
 // oipState is the part of a request's scratch that belongs to OIP.
@@ -93,7 +100,7 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 			}
 			sc.oip.id, sc.oip.hasID = id, true
 		case "parameters":
-			if err := skipParameters(rd, place{field: "parameters", i: -1}); err != nil {
+			if err := decodeParameters(sc); err != nil {
 				return err
 			}
 		case "inputs":
@@ -126,7 +133,58 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 	if sc.oip.want == 0 {
 		sc.oip.want = outAll
 	}
+	switch {
+	case sc.explain != 0:
+		sc.oip.want |= outExplanation
+	case sc.oip.want&outExplanation != 0:
+		sc.explain = explainAll
+	}
 	return nil
+}
+
+// decodeParameters reads the request's parameters: "explain" (a bool)
+// asks for the explanation output; the others are checked and ignored.
+func decodeParameters(sc *scratch) error {
+	rd := &sc.rd
+	at := place{field: "parameters", i: -1}
+	if err := expect(rd, jsonread.Object, at, "an object"); err != nil {
+		return err
+	}
+	if err := rd.BeginObject(); err != nil {
+		return syntaxErr(err)
+	}
+	for {
+		key, more, err := rd.Key()
+		if err != nil {
+			return syntaxErr(err)
+		}
+		if !more {
+			return nil
+		}
+		if string(key) == "explain" {
+			if err := expect(rd, jsonread.Bool, at.with(".explain"), "true or false"); err != nil {
+				return err
+			}
+			b, err := rd.Bool()
+			if err != nil {
+				return syntaxErr(err)
+			}
+			if b {
+				sc.explain = explainAll
+			}
+			continue
+		}
+		switch k := rd.Peek(); k {
+		case jsonread.String, jsonread.Number, jsonread.Bool:
+			if err := rd.Skip(); err != nil {
+				return syntaxErr(err)
+			}
+		case jsonread.Invalid:
+			return syntaxErr(rd.Skip())
+		default:
+			return badf("%s.%s: a parameter is a string, number or bool, got %s", at, key, k)
+		}
+	}
 }
 
 // skipParameters checks that a "parameters" value is an object of
@@ -560,6 +618,12 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 		}
 		b = append(b, "]}"...)
 	}
+	if sc.oip.want&outExplanation != 0 {
+		if !first {
+			b = append(b, ',')
+		}
+		b = m.appendOIPExplanation(b, sc)
+	}
 	return append(b, "]}\n"...)
 }
 
@@ -583,6 +647,10 @@ func (s *Server) oipInfer(c call) {
 	}
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := m.explainRows(sc, s.opts.MaxExplain); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -639,6 +707,13 @@ func (s *Server) oipModelMetadata(c call) {
 		Inputs:     ins,
 		Outputs:    outs,
 		Parameters: map[string]string{"task": string(m.Task())},
+	}
+	if ex := m.explain.ex; ex != nil {
+		shape := []int{-1, len(ex.Inputs()) + 1}
+		if m.outputs > 1 {
+			shape = []int{-1, m.outputs, len(ex.Inputs()) + 1}
+		}
+		resp.Outputs = append(resp.Outputs, tensorMeta{Name: "explanation", Datatype: "FP64", Shape: shape})
 	}
 	if m.Version > 0 {
 		resp.Versions = []string{m.versionS}

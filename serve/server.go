@@ -58,6 +58,10 @@ type Options struct {
 	// MaxInFlight limits the predict, infer and labels requests served
 	// at once (default 256); more get 503 with Retry-After.
 	MaxInFlight int
+	// MaxExplain limits the instances one request may explain (default
+	// 100; more: 413): one explanation of the default model costs
+	// thousands of predictions (BenchmarkExplainRow).
+	MaxExplain int
 
 	// AdminToken, if set, is the bearer token /admin/* requires. Without
 	// one, /admin/* is open if AdminOpen (the caller sets it when the
@@ -79,6 +83,7 @@ const (
 	DefaultMaxBodyBytes    = 8 << 20
 	DefaultMaxBatch        = 10_000
 	DefaultMaxInFlight     = 256
+	DefaultMaxExplain      = 100
 )
 
 func (o *Options) defaults() {
@@ -103,6 +108,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.MaxExplain <= 0 {
+		o.MaxExplain = DefaultMaxExplain
 	}
 	if o.ServerVersion == "" {
 		o.ServerVersion = "devel"

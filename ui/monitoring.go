@@ -251,26 +251,37 @@ func driftChart(windows []window, features []string, threshold float64) ([]byte,
 	return svgOf(p)
 }
 
-// perfChart draws the labelled ROC AUC per window beside the test
-// split's; nil when no window has one.
+// perfChart draws the labelled ROC AUC (a regression's RMSE) per window
+// beside the test split's; nil when no window has one.
 func perfChart(windows []window) ([]byte, error) {
 	var live, test plotter.XYs
+	name := "ROC AUC"
 	for k, w := range windows {
 		perf := w.Report.Performance
 		if perf == nil {
 			continue
 		}
-		if perf.ROCAUC != nil {
-			live = append(live, plotter.XY{X: float64(k), Y: *perf.ROCAUC})
+		liveV, testV := perf.ROCAUC, (*float64)(nil)
+		if perf.Test != nil {
+			testV = perf.Test.ROCAUC
 		}
-		if perf.Test != nil && perf.Test.ROCAUC != nil {
-			test = append(test, plotter.XY{X: float64(k), Y: *perf.Test.ROCAUC})
+		if perf.RMSE != nil {
+			name, liveV, testV = "RMSE", perf.RMSE, nil
+			if perf.Test != nil {
+				testV = perf.Test.RMSE
+			}
+		}
+		if liveV != nil {
+			live = append(live, plotter.XY{X: float64(k), Y: *liveV})
+		}
+		if testV != nil {
+			test = append(test, plotter.XY{X: float64(k), Y: *testV})
 		}
 	}
 	if len(live) == 0 {
 		return nil, nil
 	}
-	p := newChart("Performance: ROC AUC of the labelled predictions", "ROC AUC", windows)
+	p := newChart("Performance: "+name+" of the labelled predictions", name, windows)
 	if err := addLine(p, live, "live", seriesColors[0], false); err != nil {
 		return nil, err
 	}

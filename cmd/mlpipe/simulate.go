@@ -70,7 +70,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if data != "" {
-		cfg.Data.Path = data
+		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
 	}
 	ds, err := ingest.Load(ctx, cfg.Data, cfg.Schema, nil)
 	if err != nil {

@@ -120,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		maxBody     = fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body in bytes (413 above)")
 		maxBatch    = fs.Int("max-batch", serve.DefaultMaxBatch, "most instances in one request (413 above)")
 		maxInFlight = fs.Int("max-inflight", serve.DefaultMaxInFlight, "most predict, infer and labels requests served at once (503 with Retry-After above)")
+		maxExplain  = fs.Int("max-explain", serve.DefaultMaxExplain, "most instances one request may explain (413 above): explaining a row costs thousands of predictions")
 		readHeader  = fs.Duration("read-header-timeout", 5*time.Second, "time to read a request's headers")
 		readTimeout = fs.Duration("read-timeout", 30*time.Second, "time to read a whole request")
 		writeTO     = fs.Duration("write-timeout", 30*time.Second, "time to write a response")
@@ -193,8 +194,8 @@ Flags:
 		return &usageError{msg: "--model is required with --registry", hint: "for example --model flights-delay@production"}
 	case *bundleDir != "" && *ref != "":
 		return &usageError{msg: "--model applies to --registry, not to --bundle"}
-	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0:
-		return &usageError{msg: "--max-body, --max-batch and --max-inflight must be positive"}
+	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxExplain <= 0:
+		return &usageError{msg: "--max-body, --max-batch, --max-inflight and --max-explain must be positive"}
 	case *poll < 0:
 		return &usageError{msg: "--poll must be >= 0"}
 	}
@@ -218,6 +219,7 @@ Flags:
 		MaxBodyBytes:      *maxBody,
 		MaxBatch:          *maxBatch,
 		MaxInFlight:       *maxInFlight,
+		MaxExplain:        *maxExplain,
 		AdminToken:        *adminToken,
 		AdminOpen:         isLoopback(ln.Addr()),
 		ReadHeaderTimeout: *readHeader,
