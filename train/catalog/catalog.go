@@ -303,6 +303,38 @@ func decodeParams(model string, params map[string]any, dst any) error {
 	return nil
 }
 
+// Defaults returns the default value of each parameter of trainer name
+// that has a fixed one, by snake_case name: what a parameter left out
+// means. Parallelism (the machine's CPUs) and seed (the run's) are left
+// out, as are parameters whose default depends on the data (0 here).
+func Defaults(name string) map[string]any {
+	e, ok := entries[name]
+	if !ok {
+		return nil
+	}
+	r, ok := e.params().(interface{ Resolved() (any, error) })
+	if !ok {
+		return nil
+	}
+	p, err := r.Resolved()
+	if err != nil {
+		return nil
+	}
+	v := reflect.ValueOf(p)
+	out := map[string]any{}
+	for _, prm := range paramsOf(e.params()) {
+		if prm.Name == "parallelism" || prm.Name == "seed" {
+			continue
+		}
+		f := v.FieldByNameFunc(func(n string) bool { return snakeKey(n) == prm.Name || strings.EqualFold(n, strings.ReplaceAll(prm.Name, "_", "")) })
+		if !f.IsValid() || f.IsZero() && f.Kind() != reflect.Bool {
+			continue
+		}
+		out[prm.Name] = f.Interface()
+	}
+	return out
+}
+
 // Param is one parameter of a trainer family, as a config names it.
 type Param struct {
 	// Name is the snake_case name (learning_rate).

@@ -171,6 +171,10 @@ func (p Params) Check() error {
 	return err
 }
 
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p Params) Resolved() (any, error) { return p.resolve() }
+
 // CheckTask reports whether the objective fits task (for config
 // validation, through the catalog): log_loss fits a class label, the
 // others a regression.

@@ -57,6 +57,20 @@ func (p RFParams) Check() error {
 	return err
 }
 
+// Resolved returns p with every default filled in but Features, which
+// depends on the columns (for the config reference's test, through the
+// catalog).
+func (p RFParams) Resolved() (any, error) {
+	f := p.Features
+	r, err := p.resolve(0)
+	r.Features = f
+	return r, err
+}
+
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p ID3Params) Resolved() (any, error) { return p.resolve(), nil }
+
 func (p RFParams) resolve(columns int) (RFParams, error) {
 	if p.Trees == 0 {
 		p.Trees = DefaultTrees

@@ -56,6 +56,10 @@ func (p Params) Check() error {
 	return err
 }
 
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p Params) Resolved() (any, error) { return p.resolve() }
+
 // Trainer fits ridge regressions. It implements train.Trainer.
 type Trainer struct{ params Params }
 
