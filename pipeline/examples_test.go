@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/config"
@@ -13,11 +15,11 @@ import (
 // ships it wrote it, and checks the numbers the config's comments and
 // data/README.md state.
 func TestExampleConfigs(t *testing.T) {
-	for _, tc := range []struct {
+	tests := []struct {
 		config  string
 		rows    int64 // rows loaded
 		dropped int64 // rows without a label, dropped
-		classes int // 0 for a regression
+		classes int   // 0 for a regression
 	}{
 		{"breast-cancer", 569, 0, 2},
 		{"wine", 178, 0, 3},
@@ -30,7 +32,25 @@ func TestExampleConfigs(t *testing.T) {
 		{"cars-mpg", 406, 8, 0},
 		{"movies-rating", 3_201, 213, 0},
 		{"diabetes", 442, 0, 0},
-	} {
+		{"penguins-body-mass", 344, 2, 0},
+	}
+	// Every small example is in the table; the flights configs read the
+	// 3M-row file and are run by other tests.
+	listed := map[string]bool{}
+	for _, tc := range tests {
+		listed[tc.config] = true
+	}
+	all, err := filepath.Glob("../configs/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range all {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		if !listed[name] && !strings.HasPrefix(name, "flights") {
+			t.Errorf("configs/%s.yaml is not in TestExampleConfigs", name)
+		}
+	}
+	for _, tc := range tests {
 		t.Run(tc.config, func(t *testing.T) {
 			cfg, err := config.Load("../configs/" + tc.config + ".yaml")
 			if err != nil {

@@ -53,6 +53,7 @@ PEERS_PYTHON=${PEERS_PYTHON:-${PANDAS_PYTHON:-/usr/bin/python3}}
 PEERS_OMP_WAIT_POLICY=${PEERS_OMP_WAIT_POLICY:-PASSIVE}
 CONFIG=configs/flights-delay-minutes.yaml
 NPROC=$(nproc)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 
 # The issue's targets (the only numbers typed into this file): gbdt's test
 # RMSE no worse than XGBoost's, the huber objective's MAE no worse than
@@ -109,9 +110,9 @@ fi
 # gm OBJECTIVE METRIC: a metric of one objective's sub-benchmark.
 # (bench_metric compares units in lower case.)
 gm() { [ "$GBDT_OK" -eq 1 ] && bench_metric "FitFlightsRegression/objective=$1" "^$2\$" "$OUT/gbdt.txt" || true; }
-SQ_RMSE=$(gm squared_error test-rmse); SQ_MAE=$(gm squared_error test-mae)
+SQ_RMSE=$(gm squared_error test-rmse); SQ_MAE=$(gm squared_error test-mae); SQ_R2=$(gm squared_error test-r2)
 SQ_FIT=$(gm squared_error fit-s); SQ_ROUNDS=$(gm squared_error rounds)
-HU_RMSE=$(gm huber test-rmse); HU_MAE=$(gm huber test-mae)
+HU_RMSE=$(gm huber test-rmse); HU_MAE=$(gm huber test-mae); HU_R2=$(gm huber test-r2)
 HU_FIT=$(gm huber fit-s); HU_ROUNDS=$(gm huber rounds)
 GBDT_RSS_KIB=""
 [ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/gbdt-time.txt" ] && GBDT_RSS_KIB=$(time_field "$OUT/gbdt-time.txt" rss)
@@ -183,10 +184,12 @@ for s in "$ST_RMSE" "$ST_MAE" "$ST_FIT"; do
 done
 ratio() { [ -n "$1" ] && [ -n "$2" ] && echo " ($(num "$(calc "$1 / $2")" 2)×)" || true; }
 
-# row LABEL HOW RMSE MAE R2 FIT [ERR]
+# row LABEL HOW RMSE MAE R2 FIT [ERR]; FIT "-" for a model that is not fitted.
 row() {
 	if [ -n "${7:-}" ]; then echo "| $1 | $2 | $7 | | | |"; return 0; fi
-	echo "| $1 | $2 | $(n3 "$3") | $(n3 "$4") | $(n4 "$5") | $(or_na "$6" secs) |"
+	local fit="—"
+	[ "$6" = "-" ] || fit=$(or_na "$6" secs)
+	echo "| $1 | $2 | $(n3 "$3") | $(n3 "$4") | $(n4 "$5") | $fit |"
 }
 
 {
@@ -207,15 +210,16 @@ row() {
 	echo
 	echo "| model | how | test RMSE | test MAE | test R² | fit time |"
 	echo "|---|---|---|---|---|---|"
-	row "training mean" "predicts $(n2 "$(peer mean value)") minutes" "$(peer mean test_rmse)" "$(peer mean test_mae)" "$(peer mean test_r2)" "" "$(peer_err mean)"
-	row "mlpipe gbdt, squared_error" "$(or_na "$SQ_ROUNDS" num 0) rounds kept" "$SQ_RMSE" "$SQ_MAE" "" "$SQ_FIT" "$([ "$GBDT_OK" -eq 1 ] || echo "failed (see the raw output)")"
-	row "mlpipe gbdt, huber" "$(or_na "$HU_ROUNDS" num 0) rounds kept; delta: the 0.9-quantile of \|y − median\|" "$HU_RMSE" "$HU_MAE" "" "$HU_FIT" "$([ "$GBDT_OK" -eq 1 ] || echo "failed (see the raw output)")"
+	row "training mean" "predicts $(n2 "$(peer mean value)") minutes" "$(peer mean test_rmse)" "$(peer mean test_mae)" "$(peer mean test_r2)" - "$(peer_err mean)"
+	row "mlpipe gbdt, squared_error" "$(or_na "$SQ_ROUNDS" num 0) rounds kept" "$SQ_RMSE" "$SQ_MAE" "$SQ_R2" "$SQ_FIT" "$([ "$GBDT_OK" -eq 1 ] || echo "failed (see the raw output)")"
+	row "mlpipe gbdt, huber" "$(or_na "$HU_ROUNDS" num 0) rounds kept; delta: the 0.9-quantile of \|y − median\|" "$HU_RMSE" "$HU_MAE" "$HU_R2" "$HU_FIT" "$([ "$GBDT_OK" -eq 1 ] || echo "failed (see the raw output)")"
 	row "XGBoost $(peer xgboost version)" "reg:squarederror, hist, depth 8, lr 0.3, early stopping (20) on May: $(or_na "$(peer xgboost trees)" num 0) trees, n_jobs=$(or_na "$(peer xgboost threads)")" "$XGB_RMSE" "$XGB_MAE" "$(peer xgboost test_r2)" "$XGB_FIT" "$(peer_err xgboost)"
 	row "sklearn $(peer sklearn_hgb version) HistGradientBoostingRegressor" "max_iter=200, 31 leaves, categorical airports; $(or_na "$(peer sklearn_hgb iterations)" num 0) iterations" "$(peer sklearn_hgb test_rmse)" "$(peer sklearn_hgb test_mae)" "$(peer sklearn_hgb test_r2)" "$(peer sklearn_hgb fit_s)" "$(peer_err sklearn_hgb)"
 	row "sklearn $(peer sklearn_ridge version) Ridge" "alpha=1, one-hot inputs ($(or_na "$(peer sklearn_ridge weights)" num 0) weights)" "$(peer sklearn_ridge test_rmse)" "$(peer sklearn_ridge test_mae)" "$(peer sklearn_ridge test_r2)" "$(peer sklearn_ridge fit_s)" "$(peer_err sklearn_ridge)"
 	echo
-	echo "The gbdt rows' R² is not reported by the benchmark; the peak RSS of the gbdt benchmark process (loading, encoding,"
-	echo "both fits) was $(or_na "$GBDT_RSS_KIB" mb) MB$([ "$PEERS_OK" -eq 1 ] && echo ", of the peers' python process $(mb "$(jq -r .peak_rss_kib "$OUT/peers.json")") MB")."
+	echo "Peak RSS of the gbdt benchmark process (loading, encoding, both fits): $(or_na "$GBDT_RSS_KIB" mb) MB$([ "$PEERS_OK" -eq 1 ] && echo "; of the peers' python process: $(mb "$(jq -r .peak_rss_kib "$OUT/peers.json")") MB")."
+	echo "The 1-minute load average was $LOAD_START at the start of this section and $(cut -d' ' -f1 /proc/loadavg) at its end ($NPROC CPUs):"
+	echo "other work on the machine slows every figure; the ratios are of runs made one after the other."
 	echo
 	echo "### Regression targets"
 	echo

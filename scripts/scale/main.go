@@ -5,8 +5,8 @@
 //	go run ./scripts/scale -out /tmp/scale            # 6M, 12M and 30M
 //	go run ./scripts/scale -out /tmp/scale -sizes 6   # 6M only
 //
-// It writes -out/flights-{N}m.parquet (do not commit them: 30M rows are
-// about 130 MB). Tile k (k = 0, 1, ...) is the whole input with every date
+// It writes -out/flights-{N}m.parquet (do not commit them: 30, 61 and
+// 152 MB; 22 s for 12M rows, 89 s for 30M on this 2-core VM under load). Tile k (k = 0, 1, ...) is the whole input with every date
 // moved k whole years back (time.AddDate(-k, 0, 0)), so the newest tile is
 // the input itself: the default config's time split (train before May
 // 2001, validation May, test June 2001) keeps the same validation and
@@ -18,8 +18,13 @@
 // parallel, arrive.
 //
 // The output has the input's schema and ZSTD compression, and is made one
-// row group at a time (memory stays at about one input row group per
-// tile). It is deterministic: the same input gives the same bytes.
+// input row group at a time (memory stays at about one row group). It is
+// deterministic: the same input gives the same bytes.
+//
+// Measured with it (`mlpipe ingest --config configs/flights.yaml --data
+// /tmp/scale/flights-Nm.parquet`), the split stage of unsorted rows took
+// 0.56 s at 6M, 1.34 s at 12M and 3.19 s at 30M (wall, machine at load
+// 26), against issue 23's 168 s at 6M and 614 s at 12M before.
 package main
 
 import (
