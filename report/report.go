@@ -473,6 +473,10 @@ func f4(x float64) string {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
+// Thousands formats an integer with thousands separators ("1,674"), as
+// every page shows counts.
+func Thousands(n int64) string { return thousands(n) }
+
 // g4 formats a number in the target's units to 4 significant digits.
 func g4(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -282,7 +282,9 @@ func TestRunRegistry(t *testing.T) {
 		t.Fatalf("runs = %v, %v; want 2", ids, err)
 	}
 	stdout, _, code := runCLI(t, "runs", "compare", ids[0], ids[1], "--registry", reg)
-	if code != exitOK || !strings.Contains(stdout, "* gate") || !strings.Contains(stdout, "  test roc_auc") {
+	// Parameters as JSON, as the summary shows them, not a Go map.
+	if code != exitOK || !strings.Contains(stdout, "* gate") || !strings.Contains(stdout, "  test roc_auc") ||
+		!regexp.MustCompile(`params +\{`).MatchString(stdout) || strings.Contains(stdout, "map[") {
 		t.Errorf("runs compare: exit %d\n%s", code, stdout)
 	}
 	if stdout, _, code := runCLI(t, "runs", "list", "--registry", reg); code != exitOK || strings.Count(stdout, "\n") != 3 {

@@ -26,6 +26,7 @@
 #   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
 #      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
 #      and the default backtest
+#   7b. runs scripts/bench/build.sh: the cold build time of both binaries
 #   8. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
@@ -337,6 +338,15 @@ if [ "$BENCH_QUICK" != 1 ]; then
 	fi
 fi
 
+# build.sh times a cold build of each binary (empty build cache, modules
+# downloaded) and says where the compile time goes.
+BUILD_RAN=0; BUILD_FAILED=""
+if GO="$GO" "$ROOT/scripts/bench/build.sh" "$TMP/build" >/dev/null; then
+	BUILD_RAN=1
+else
+	BUILD_FAILED="build.sh (exit status $?)"
+fi
+
 # The default backtest: 4 policies, weekly steps over the whole history.
 SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$TMP/simulate --json --log-level warn"
 SIM_S="" SIM_OK=0
@@ -562,6 +572,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured$([ "$BENCH_QUICK" = 1 ] && echo " (BENCH_QUICK=1)" || echo ": mlpipe simulate failed ($(tail -n 1 "$TMP/simulate.err" 2>/dev/null))")."
 	fi
 	echo
+	if [ "$BUILD_RAN" -eq 1 ]; then
+		cat "$TMP/build/build.md"
+	else
+		echo "## Build time"
+		echo
+		echo "Not measured: scripts/bench/$BUILD_FAILED (see the log of \`make bench\`)."
+		echo
+	fi
 	echo "## Raw output"
 	echo
 	echo "<details><summary><code>$BENCH_CMD</code></summary>"
