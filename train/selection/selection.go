@@ -100,7 +100,8 @@ func (e *Entry) Score() float64 {
 type Options struct {
 	Metric Metric
 	// Folds >= 2 ranks the candidates by Folds-fold cross-validation on
-	// the training set; 0 or 1 by their validation score. Folds is
+	// the training set (unless there is only one candidate, which is
+	// fitted once); 0 or 1 by their validation score. Folds is
 	// lowered to the size of the smallest class when that is smaller (a
 	// stratified fold needs a row of every class), and cross-validation
 	// is then left out if fewer than 2 remain (Result.Folds says what
@@ -146,7 +147,8 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 	}
 	res := &Result{Best: -1}
 	var folds [][]int
-	if opts.Folds >= 2 {
+	// One candidate has nothing to be ranked against: it is fitted once.
+	if opts.Folds >= 2 && len(cands) > 1 {
 		folds = Folds(trainDS, opts.Folds, opts.Seed)
 		if len(folds) < 2 {
 			log.Warn("cross-validation left out: a class has fewer than 2 training rows", "folds", opts.Folds)

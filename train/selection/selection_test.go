@@ -232,6 +232,12 @@ func TestCrossValidate(t *testing.T) {
 	if b := res.Leaderboard[1]; !math.IsNaN(b.Valid) || b.CV == nil {
 		t.Errorf("b: valid %g, cv %+v; want no validation score and a cv", b.Valid, b.CV)
 	}
+	// One candidate has nothing to be ranked against: one fit, no folds.
+	fitsA = 0
+	res, err = selection.Select(context.Background(), cands[:1], tr, valid, selection.Options{Metric: meanLabel, Folds: 4, Seed: 3})
+	if err != nil || res.Folds != 0 || fitsA != 1 || res.Leaderboard[0].CV != nil {
+		t.Errorf("one candidate: folds %d, %d fits, cv %+v, %v; want one fit", res.Folds, fitsA, res.Leaderboard[0].CV, err)
+	}
 }
 
 // slowTrainer sleeps, then returns its model.
