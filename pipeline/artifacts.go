@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"github.com/mlpipe/mlpipe/bundle"
@@ -53,16 +54,25 @@ func SaveTrained(dir string, s *State, extra map[string]any) (*bundle.Bundle, er
 	return b, nil
 }
 
-// leaderboardJSON makes NaN scores (failed candidates) JSON-safe.
+// leaderboardJSON makes NaN scores (failed candidates, and with
+// cross-validation every candidate but the best) JSON-safe: "valid" is
+// left out where there is none.
 func leaderboardJSON(entries []selection.Entry) []map[string]any {
 	out := make([]map[string]any, len(entries))
 	for i, e := range entries {
 		m := map[string]any{"model": e.Model, "params": e.Params, "metric": e.Metric,
 			"fit_seconds": e.FitSeconds, "peak_heap_mb": e.PeakHeapMB, "best": e.Best}
-		if e.Error == "" {
+		if !math.IsNaN(e.Valid) {
 			m["valid"] = e.Valid
-		} else {
+		}
+		if e.Error != "" {
 			m["error"] = e.Error
+		}
+		if e.CV != nil {
+			m["cv_mean"], m["cv_sd"], m["cv_scores"] = e.CV.Mean, e.CV.SD, e.CV.Scores
+		}
+		if e.Trial > 0 {
+			m["trial"] = e.Trial
 		}
 		if e.Note != "" {
 			m["note"] = e.Note
