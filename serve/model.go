@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -142,7 +140,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 	if got, want := b.Features.Width(), enc.Width(); got != want {
 		return nil, fmt.Errorf("feature width %d, encoder width %d", got, want)
 	}
-	prof, err := readProfile(dir)
+	prof, err := readProfile(b)
 	if err != nil {
 		return nil, err
 	}
@@ -186,11 +184,12 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 }
 
 // readProfile reads the training profile of a bundle (profile.json),
-// if there is one, by column name. Without it, numbers are only checked
-// to be finite and null is accepted where the example has it. A profile
-// that is there but unreadable is an error: the bundle is damaged.
-func readProfile(dir string) (map[string]*ingest.ColumnProfile, error) {
-	data, err := os.ReadFile(filepath.Join(dir, bundle.ProfileFile))
+// if its manifest lists one, by column name. Without it, numbers are
+// only checked to be finite and null is accepted where the example has
+// it. A profile that is there but unreadable is an error: the bundle is
+// damaged.
+func readProfile(b *bundle.Bundle) (map[string]*ingest.ColumnProfile, error) {
+	data, err := b.ReadFile(bundle.ProfileFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

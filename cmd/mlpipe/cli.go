@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/version"
+	"github.com/mlpipe/mlpipe/registry"
 )
 
 // Exit codes. They are part of the interface for cron and CI; docs/cli.md
@@ -205,7 +206,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidName):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCancelled

@@ -120,24 +120,18 @@ func runModels(ctx context.Context, e *env, args []string) error {
 }
 
 // moveProduction points production at v and previous at the old
-// production version.
+// production version, once v has passed the check before every
+// promotion (pipeline.Promote).
 func moveProduction(e *env, store *registry.Store, name string, v int) error {
-	old, err := store.Alias(name, pipeline.AliasProduction)
-	if err == nil {
-		if old == v {
-			fmt.Fprintf(e.stdout, "%s@production is already version %d\n", name, v)
-			return nil
-		}
-		if err := store.SetAlias(name, pipeline.AliasPrevious, old); err != nil {
-			return err
-		}
-	}
-	if err := store.SetAlias(name, pipeline.AliasProduction, v); err != nil {
+	old, err := pipeline.Promote(store, name, v)
+	switch {
+	case err != nil:
 		return err
-	}
-	if err == nil {
+	case old == v:
+		fmt.Fprintf(e.stdout, "%s@production is already version %d\n", name, v)
+	case old > 0:
 		fmt.Fprintf(e.stdout, "%s@production: version %d → %d (previous: %d)\n", name, old, v, old)
-	} else {
+	default:
 		fmt.Fprintf(e.stdout, "%s@production: version %d\n", name, v)
 	}
 	return nil
@@ -227,23 +221,47 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 
 func runRegistry(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
-		return usageError("usage: mlpipe registry check [--repair] (--registry DIR | --config FILE)")
+		return usageError("usage: mlpipe registry check [--repair] [--all] (--registry DIR | --config FILE)")
 	}
-	f := newFlags(e, "registry check", "[--repair] (--registry DIR | --config FILE)",
-		"Verify the registry: report leftovers of interrupted writes (temporary files and\n"+
-			"directories) and aliases that point at missing versions. --repair removes the\n"+
-			"leftovers (under the writer lock). Exit 3 when problems remain.\n\n"+exitCodesHelp)
+	f := newFlags(e, "registry check", "[--repair] [--all] (--registry DIR | --config FILE)",
+		"Verify the registry:\n"+
+			"  - every version's files against its manifest (sha256 of each file);\n"+
+			"  - every version an alias points at (every version, with --all) loads and scores\n"+
+			"    its signature example as recorded, as mlserve checks before serving it;\n"+
+			"  - aliases point at versions that exist;\n"+
+			"  - run records agree with the versions: a run killed mid-way (its record says\n"+
+			"    running and no run is training), a version its run's record does not name;\n"+
+			"  - leftovers of interrupted writes (temporary files and directories).\n"+
+			"--repair (under the writer lock, while no run trains) removes the leftovers, marks\n"+
+			"killed runs interrupted with what they did to the registry (resume them with\n"+
+			"`mlpipe run --resume RUN_ID`), corrects run records from the registry, and writes\n"+
+			"the manifest of a version registered before manifests. A damaged version is\n"+
+			"reported, not repaired: point its aliases elsewhere (`mlpipe models promote`).\n"+
+			"Exit 3 when problems remain.\n\n"+exitCodesHelp)
 	var dir, cfgPath string
-	var repair bool
+	var repair, all bool
 	f.StringVar(&dir, "registry", "", "model registry directory")
 	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
-	f.BoolVar(&repair, "repair", false, "remove the leftovers of interrupted writes")
+	f.BoolVar(&repair, "repair", false, "repair what can be repaired (see above)")
+	f.BoolVar(&all, "all", false, "load every version, not only those an alias points at")
+	f.addJSON()
 	if err := f.parse(e, args[1:]); err != nil {
 		return err
 	}
 	store, err := openRegistry(f, dir, cfgPath)
 	if err != nil {
 		return err
+	}
+	// A repair waits for no one: it needs the writer lock, and no run
+	// training (a running record is then certainly a killed run's).
+	idle := false
+	if unlockTraining, ok, err := store.TrainingIdle(ctx); err != nil {
+		return err
+	} else if ok {
+		idle = true
+		defer unlockTraining()
+	} else if repair {
+		return fmt.Errorf("registry check --repair: %w: a run is training against this registry; repair when it is done", registry.ErrTraining)
 	}
 	if repair {
 		unlock, err := store.Lock(ctx, false)
@@ -252,27 +270,44 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 		}
 		defer unlock()
 	}
-	problems, err := store.Check(repair)
+	check := func(repair bool) ([]registry.Problem, error) {
+		problems, err := store.Check(registry.CheckOptions{Repair: repair, Load: pipeline.CheckVersion, All: all})
+		if err != nil {
+			return problems, err
+		}
+		runs, err := pipeline.CheckRuns(store, repair, idle)
+		return append(problems, runs...), err
+	}
+	problems, err := check(repair)
 	if err != nil {
 		return err
 	}
-	for _, p := range problems {
-		verb := "found"
-		if repair && strings.HasPrefix(p, "leftover") {
-			verb = "removed"
+	remaining := problems
+	if repair {
+		if remaining, err = check(false); err != nil {
+			return err
 		}
-		fmt.Fprintf(e.stdout, "%s: %s\n", verb, p)
 	}
-	if len(problems) == 0 {
-		fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+	if f.jsonOut {
+		if err := writeJSON(e, map[string]any{"registry": store.Root(), "problems": problems, "remaining": len(remaining)}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			verb := "found"
+			if p.Repaired {
+				verb = "repaired"
+			}
+			fmt.Fprintf(e.stdout, "%s: %s\n", verb, p.What)
+		}
+		if len(remaining) == 0 {
+			fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+		}
+	}
+	if len(remaining) == 0 {
 		return nil
 	}
-	if repair {
-		if left, _ := store.Check(false); len(left) == 0 {
-			return nil
-		}
-	}
-	return &reportedErr{fmt.Errorf("registry check: %w: %d", errRegistryProblems, len(problems))}
+	return &reportedErr{fmt.Errorf("registry check: %w: %d", errRegistryProblems, len(remaining))}
 }
 
 // errRegistryProblems means `registry check` found problems (exit 3).

@@ -71,7 +71,9 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if logDir == "" && store != nil {
-		logDir = store.PredictionLog(name) // where mlserve --registry logs
+		if logDir, err = store.PredictionLog(name); err != nil { // where mlserve --registry logs
+			return err
+		}
 	}
 	if logDir == "" {
 		return usageError("monitor: --log DIR is required with --bundle (the prediction log directory)")

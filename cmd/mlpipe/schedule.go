@@ -104,7 +104,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 				e.log.Info("schedule: run finished")
 			case errors.Is(err, registry.ErrTraining):
 				e.log.Warn("schedule: tick skipped: another process is training against this registry", "err", err)
-				return nil
+				return fmt.Errorf("%w: %w", pipeline.ErrSkipped, err)
 			case errors.Is(err, errRejected):
 				e.log.Warn("schedule: the gate rejected the candidate; production is unchanged", "err", err)
 				return nil
@@ -153,7 +153,10 @@ func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir string, 
 	if err != nil {
 		return false, "", err
 	}
-	logDir := store.PredictionLog(name)
+	logDir, err := store.PredictionLog(name)
+	if err != nil {
+		return false, "", err
+	}
 	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Sprintf("no prediction log at %s yet", logDir), nil

@@ -127,8 +127,8 @@ Flags:
 	if *showVersion {
 		if payload != nil {
 			m := payload.Meta
-			fmt.Fprintf(stdout, "%s v%d (data %s, config %s, code %s, run %s, exported %s), served by mlserve %s\n",
-				m.Model, m.Version, m.DataFingerprint, short(m.ConfigHash), m.CodeVersion, m.RunID, m.ExportedAt.Format(time.RFC3339), version.Get())
+			fmt.Fprintf(stdout, "%s v%d (bundle %s, data %s, config %s, code %s, run %s, exported %s), served by mlserve %s\n",
+				m.Model, m.Version, m.Digest, m.DataFingerprint, short(m.ConfigHash), m.CodeVersion, m.RunID, m.ExportedAt.Format(time.RFC3339), version.Get())
 			return nil
 		}
 		fmt.Fprintln(stdout, version.Get())
@@ -200,7 +200,9 @@ Flags:
 		opts.Registry, opts.Ref = store, *ref
 		if *logDir == "" {
 			name, _, _ := strings.Cut(*ref, "@")
-			*logDir = store.PredictionLog(name)
+			if *logDir, err = store.PredictionLog(name); err != nil {
+				return &usageError{fmt.Sprintf("--model %q: %v", *ref, err)}
+			}
 		}
 	}
 	var logs *logSink
