@@ -21,7 +21,7 @@ import (
 
 // benchModel loads the production model of the real registry or of the
 // fixture one.
-func benchModel(b *testing.B) *Model {
+func benchModel(b testing.TB) *Model {
 	b.Helper()
 	reg := "../out/registry"
 	if _, err := os.Stat(filepath.Join(reg, "models", "flights-delay", "aliases", "production")); err != nil {
@@ -43,7 +43,7 @@ func benchModel(b *testing.B) *Model {
 
 // benchRows returns the first n rows of the fixture as request
 // instances (without the label column).
-func benchRows(b *testing.B, n int) []map[string]json.RawMessage {
+func benchRows(b testing.TB, n int) []map[string]json.RawMessage {
 	f, err := os.Open("../testdata/flights-10k.jsonl")
 	if err != nil {
 		b.Fatal(err)
@@ -64,7 +64,7 @@ func benchRows(b *testing.B, n int) []map[string]json.RawMessage {
 
 // bodies returns the native and OIP request bodies of n fixture rows (a
 // single instance for n = 1).
-func bodies(b *testing.B, m *Model, n int) (native, oip []byte) {
+func bodies(b testing.TB, m *Model, n int) (native, oip []byte) {
 	rows := benchRows(b, n)
 	var err error
 	if n == 1 {

@@ -40,6 +40,9 @@ type Model struct {
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
+	// What a request's rows are charged to the budget (rowCost).
+	rowBytes          int64
+	minNative, minOIP int
 }
 
 // input is one raw input as the request decoders check it.
@@ -174,6 +177,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		q, _ := json.Marshal(c)
 		m.classJSON = append(m.classJSON, q)
 	}
+	m.rowBytes, m.minNative, m.minOIP = m.rowCost()
 	name, _ := json.Marshal(m.Name)
 	m.headJSON = append([]byte(`"model":`), name...)
 	if version > 0 {
