@@ -344,7 +344,7 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 		return nil, err
 	}
 	f.features, f.model, f.seconds = p, m, time.Since(start).Seconds()
-	if f.validAUC, err = evaluate.ROCAUC(f.validY, m.PredictProba(xValid)); err != nil {
+	if f.validAUC, err = evaluate.ROCAUC(f.validY, m.Predict(xValid)); err != nil {
 		release()
 		return nil, fmt.Errorf("validation window: %w", err)
 	}
@@ -357,7 +357,7 @@ func score(f *fitted, tbl arrow.Table) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
-	return f.model.PredictProba(x), nil
+	return f.model.Predict(x), nil
 }
 
 // labels derives a binary label vector; a null label is an error.

@@ -22,8 +22,30 @@ import (
 	"github.com/mlpipe/mlpipe/train/catalog"
 )
 
-// ErrInvalid is wrapped by every error about the content of a config file.
+// ErrInvalid is wrapped by every error about the content of a config
+// file. Their text is "config: FILE:LINE: KEY: what is wrong" (the line
+// and key where they are known); an unknown key, metric or model name
+// ends with the nearest known one: "(did you mean format?)".
 var ErrInvalid = errors.New("invalid config")
+
+// invalidError is an error about the content of a config file.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+func (e *invalidError) Unwrap() error { return ErrInvalid }
+
+// invalid returns the error of Parse for a problem at file:line (line 0:
+// unknown) and key path key ("" for none).
+func invalid(file string, line int, key, msg string) error {
+	at := file
+	if line > 0 {
+		at = fmt.Sprintf("%s:%d", file, line)
+	}
+	if key != "" {
+		at += ": " + key
+	}
+	return &invalidError{at + ": " + msg}
+}
 
 // Config is one pipeline: where the data is, what it must look like, what
 // to learn, and how to judge, store, serve and watch the result.
@@ -76,10 +98,11 @@ func Load(path string) (*Config, error) {
 func Parse(b []byte, name string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, cleanYAMLError(err))
+		line, msg := yamlLine(cleanYAMLError(err))
+		return nil, fmt.Errorf("config: %w", invalid(name, line, "", msg))
 	}
 	if len(root.Content) == 0 {
-		return nil, fmt.Errorf("config: %s: %w: the file is empty", name, ErrInvalid)
+		return nil, fmt.Errorf("config: %w", invalid(name, 0, "", "the file is empty"))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -92,10 +115,9 @@ func Parse(b []byte, name string) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		var ke *keyError
 		if errors.As(err, &ke) {
-			line := lineOf(&root, ke.path)
-			return nil, fmt.Errorf("config: %s:%d: %s: %w: %s", name, line, ke.path, ErrInvalid, ke.msg)
+			return nil, fmt.Errorf("config: %w", invalid(name, lineOf(&root, ke.path), ke.path, ke.msg))
 		}
-		return nil, fmt.Errorf("config: %s: %w: %v", name, ErrInvalid, err)
+		return nil, fmt.Errorf("config: %w", invalid(name, 0, "", err.Error()))
 	}
 	return cfg, nil
 }
@@ -170,7 +192,7 @@ func (c *Config) validate() error {
 	switch c.Data.Format {
 	case "", "auto", "parquet", "arrow", "arrows", "csv", "jsonl":
 	default:
-		return keyErr("data.format", "unknown format %q (want auto, parquet, arrow, arrows, csv or jsonl)", c.Data.Format)
+		return keyErr("data.format", "unknown format %q (%s)", c.Data.Format, didYouMean(c.Data.Format, []string{"auto", "parquet", "arrow", "arrows", "csv", "jsonl"}))
 	}
 	if err := c.validateSchema(); err != nil {
 		return err
@@ -222,7 +244,7 @@ func (c *Config) validateSchema() error {
 		}
 		seen[col.Name] = true
 		if !arrowTypes[col.Type] {
-			return keyErr(at+".type", "unknown type %q (want int64, float64, bool, string or timestamp[us])", col.Type)
+			return keyErr(at+".type", "unknown type %q (%s)", col.Type, didYouMean(col.Type, []string{"int64", "float64", "bool", "string", "timestamp[us]"}))
 		}
 		numeric := col.Type == "int64" || col.Type == "float64"
 		if (col.Min != nil || col.Max != nil) && !numeric {
@@ -280,8 +302,13 @@ func (c *Config) validateLabel() error {
 		if l.Positive != "" {
 			return keyErr("label.positive", "does not apply to a multiclass label")
 		}
+	case ingest.KindRegression:
+		return c.validateRegressionLabel(col)
 	default:
-		return keyErr("label.kind", "unknown kind %q (want binary or multiclass)", l.Kind)
+		return keyErr("label.kind", "unknown kind %q (want binary, multiclass or regression)", l.Kind)
+	}
+	if l.Transform != "" {
+		return keyErr("label.transform", "applies to a regression target, not a %s label", c.Task())
 	}
 	return nil
 }
@@ -330,7 +357,7 @@ func (c *Config) validateSplit() error {
 			return keyErr("split.test_fraction", "validation_fraction + test_fraction must leave rows to train on")
 		}
 	default:
-		return keyErr("split.method", "unknown method %q (want time or random)", s.Method)
+		return keyErr("split.method", "unknown method %q (%s)", s.Method, didYouMean(s.Method, []string{"time", "random"}))
 	}
 	return nil
 }
@@ -342,8 +369,9 @@ func (c *Config) validateSplit() error {
 
 // SelectionSpec is how model selection ranks candidates on validation.
 type SelectionSpec struct {
-	// Metric: roc_auc (binary default), pr_auc, log_loss (multiclass
-	// default), brier, accuracy or macro_f1.
+	// Metric: for a binary label roc_auc (default), pr_auc, log_loss or
+	// brier; for a multiclass one log_loss (default), accuracy or
+	// macro_f1; for a regression rmse (default), mae or r2 (see Metrics).
 	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
 }
 
@@ -425,8 +453,12 @@ type MonitorSpec struct {
 	WassersteinThreshold float64 `yaml:"wasserstein_threshold,omitempty" json:"wasserstein_threshold,omitempty"`
 	// AUCDrop: retraining is recommended when the ROC AUC of the labelled
 	// predictions is below the test split's by more than this (default
-	// 0.05).
+	// 0.05). Class labels only.
 	AUCDrop float64 `yaml:"auc_drop,omitempty" json:"auc_drop,omitempty"`
+	// RMSERise: for a regression, retraining is recommended when the RMSE
+	// of the labelled predictions exceeds the test split's by more than
+	// this share of it (default 0.2: 20% worse).
+	RMSERise float64 `yaml:"rmse_rise,omitempty" json:"rmse_rise,omitempty"`
 	// MinSamples is the fewest rows a feature (and labelled rows the
 	// performance) needs to be judged; fewer are reported as "not enough
 	// data", never as drift (default 1000).
@@ -471,9 +503,6 @@ func ParseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Metrics a gate or model selection can compare on.
-var gateMetrics = map[string]bool{"roc_auc": true, "pr_auc": true, "log_loss": true, "brier": true, "accuracy": true, "f1": true, "macro_f1": true}
-
 // featureKeyRE splits a features.Spec error into its key path and message.
 var featureKeyRE = regexp.MustCompile(`^(features\[\d+\](?:\.\w+)?): (.*)$`)
 
@@ -482,8 +511,8 @@ func (c *Config) validateFeatures() error {
 	for _, col := range c.Schema.Columns {
 		types[col.Name] = col.Type
 	}
-	binary := c.Label.Kind == "" || c.Label.Kind == "binary"
-	if err := c.Features.Check(types, binary); err != nil {
+	numeric := c.Task() != train.Multiclass
+	if err := c.Features.Check(types, numeric); err != nil {
 		if m := featureKeyRE.FindStringSubmatch(err.Error()); m != nil {
 			return keyErr(m[1], "%s", m[2])
 		}
@@ -503,13 +532,19 @@ func (c *Config) validateModels() error {
 	for i, m := range c.Models {
 		at := fmt.Sprintf("models[%d]", i)
 		if !catalog.Known(m.Name) {
-			return keyErr(at+".name", "unknown model %q (known: %s)", m.Name, strings.Join(catalog.Names(), ", "))
+			return keyErr(at+".name", "unknown model %q (%s)", m.Name, didYouMean(m.Name, catalog.Names()))
 		}
 		for _, params := range m.Candidates() {
 			if err := catalog.CheckParams(m.Name, params); err != nil {
 				return keyErr(at+".params", "%v", err)
 			}
+			if err := catalog.CheckTask(m.Name, params, c.Task()); err != nil {
+				return keyErr(at, "%v", err)
+			}
 		}
+	}
+	if c.Evaluate.CostRatio != 0 && c.Task() != train.Binary {
+		return keyErr("evaluate.cost_ratio", "applies to a binary label (it chooses the decision threshold), not a %s", c.Task())
 	}
 	if c.Evaluate.CostRatio < 0 {
 		return keyErr("evaluate.cost_ratio", "must be > 0, got %g", c.Evaluate.CostRatio)
@@ -524,8 +559,11 @@ func (c *Config) validateLater() error {
 	if err := c.validateModels(); err != nil {
 		return err
 	}
-	if m := c.Gate.Metric; m != "" && !gateMetrics[m] {
-		return keyErr("gate.metric", "unknown metric %q (want roc_auc, pr_auc, log_loss, brier, accuracy, f1 or macro_f1)", m)
+	if err := c.checkMetric("selection.metric", c.Selection.Metric); err != nil {
+		return err
+	}
+	if err := c.checkMetric("gate.metric", c.Gate.Metric); err != nil {
+		return err
 	}
 	if c.Gate.MinImprovement < 0 {
 		return keyErr("gate.min_improvement", "must be >= 0, got %g", c.Gate.MinImprovement)
@@ -541,7 +579,7 @@ func (c *Config) validateLater() error {
 	switch c.Schedule.Policy {
 	case "", "always", "drift":
 	default:
-		return keyErr("schedule.policy", "unknown policy %q (want always or drift)", c.Schedule.Policy)
+		return keyErr("schedule.policy", "unknown policy %q (%s)", c.Schedule.Policy, didYouMean(c.Schedule.Policy, []string{"always", "drift"}))
 	}
 	if c.Schedule.MaxAge < 0 {
 		return keyErr("schedule.max_age", "must be >= 0")
@@ -563,6 +601,7 @@ func (c *Config) validateMonitor() error {
 	}{
 		{"drift_share", m.DriftShare, 1}, {"psi_threshold", m.PSIThreshold, 0}, {"ks_threshold", m.KSThreshold, 1},
 		{"js_threshold", m.JSThreshold, 1}, {"wasserstein_threshold", m.WassersteinThreshold, 0}, {"auc_drop", m.AUCDrop, 1},
+		{"rmse_rise", m.RMSERise, 0},
 	} {
 		switch {
 		case r.max > 0 && (r.v < 0 || r.v > r.max):
@@ -573,6 +612,12 @@ func (c *Config) validateMonitor() error {
 	}
 	if m.MinSamples < 0 {
 		return keyErr("monitor.min_samples", "must be >= 0, got %d", m.MinSamples)
+	}
+	if m.AUCDrop != 0 && c.Task() == train.Regression {
+		return keyErr("monitor.auc_drop", "applies to a class label; a regression's retraining trigger is monitor.rmse_rise")
+	}
+	if m.RMSERise != 0 && c.Task() != train.Regression {
+		return keyErr("monitor.rmse_rise", "applies to a regression; a class label's retraining trigger is monitor.auc_drop")
 	}
 	if m.Window != "" {
 		if _, err := ParseWindow(m.Window); err != nil {

@@ -6,10 +6,11 @@
 // resolved against the file's directory and every value validated.
 //
 // Decoding is strict. An unknown key or an invalid value is an error that
-// names the file, the line and the key path, for example
+// wraps ErrInvalid and names the file, the line and the key path, with
+// the nearest known word for a mistyped key, metric or model name:
 //
-//	configs/flights.yaml:12: data.formatt: unknown key
-//	configs/flights.yaml:31: split.test_from: must be after validation_from
+//	config: configs/flights.yaml:12: data.formatt: unknown key (did you mean format?)
+//	config: configs/flights.yaml:31: split.test_from: must be after validation_from
 //
 // Defaults are applied by the owning packages (a zero field means "the
 // default"), and the default config documents each of them in comments.

@@ -3,16 +3,20 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mlpipe/mlpipe/internal/suggest"
 )
 
 // The YAML decoder reports problems as "line N: ..." without the key path.
 // These helpers put the path back, so that an error reads
-// "configs/flights.yaml:12: data.formatt: unknown key".
+// "configs/flights.yaml:12: data.formatt: unknown key (did you mean
+// format?)".
 
 var (
 	lineRE     = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -20,39 +24,145 @@ var (
 	cannotRE   = regexp.MustCompile(`^cannot unmarshal !!(\w+) ?(.*) into (\S+)$`)
 )
 
+// describeDecodeError returns the decoder's err as an invalid config
+// error: each of its problems as "FILE:LINE: KEY: what is wrong", joined
+// with "; ".
 func describeDecodeError(err error, name string, root *yaml.Node) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return fmt.Errorf("%s: %w: %v", name, ErrInvalid, cleanYAMLError(err))
+		line, msg := yamlLine(cleanYAMLError(err))
+		return invalid(name, line, "", msg)
 	}
 	msgs := make([]string, 0, len(te.Errors))
 	for _, e := range te.Errors {
-		m := lineRE.FindStringSubmatch(e)
-		if m == nil {
-			msgs = append(msgs, name+": "+e)
-			continue
-		}
-		line, _ := strconv.Atoi(m[1])
-		msg := m[2]
+		line, msg := yamlLine(e)
 		var path string
 		if f := notFoundRE.FindStringSubmatch(msg); f != nil {
 			msg = "unknown key"
 			if path = pathAtLine(root, line, f[1]); path == "" {
 				path = f[1]
 			}
+			if h := didYouMean(f[1], keysAt(reflect.TypeFor[Config](), parentOf(path))); h != "" {
+				msg += " (" + h + ")"
+			}
 		} else if c := cannotRE.FindStringSubmatch(msg); c != nil {
 			path = pathAtLine(root, line, "")
 			msg = strings.TrimSpace(fmt.Sprintf("cannot use %s %s", c[1], c[2])) + " as " + goTypeName(c[3])
-		} else {
+		} else if line > 0 {
 			path = pathAtLine(root, line, "")
 		}
-		if path != "" {
-			msgs = append(msgs, fmt.Sprintf("%s:%d: %s: %s", name, line, path, msg))
-		} else {
-			msgs = append(msgs, fmt.Sprintf("%s:%d: %s", name, line, msg))
+		msgs = append(msgs, invalid(name, line, path, msg).Error())
+	}
+	return &invalidError{strings.Join(msgs, "; ")}
+}
+
+// yamlLine splits the decoder's "line N: what" into N and what; N is 0
+// when the message has no line.
+func yamlLine(msg string) (int, string) {
+	m := lineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, msg
+	}
+	line, _ := strconv.Atoi(m[1])
+	return line, m[2]
+}
+
+// didYouMean is the hint for an unknown word among known ones: "did you
+// mean X?" if one is near, else the list of them ("want a, b"); "" if
+// none are known.
+func didYouMean(word string, known []string) string {
+	if len(known) == 0 {
+		return ""
+	}
+	if h := suggest.DidYouMean(word, known, nil); h != "" {
+		return h
+	}
+	return "want " + strings.Join(known, ", ")
+}
+
+// parentOf is the path of the mapping that holds the key at path:
+// "data" for "data.formatt", "schema.columns[2]" for
+// "schema.columns[2].nulable", "" for a top-level key.
+func parentOf(path string) string {
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// keysAt lists the YAML keys of the mapping at path in a value of type
+// t: the keys a config may have there, for the "did you mean" of an
+// unknown one. A path it cannot follow (into a map of parameters, say)
+// has none.
+func keysAt(t reflect.Type, path string) []string {
+	for _, part := range splitPath(path) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case part.index >= 0 && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+			t = t.Elem()
+		case part.index < 0 && t.Kind() == reflect.Struct:
+			f, ok := fieldByKey(t, part.key)
+			if !ok {
+				return nil
+			}
+			t = f.Type
+		default:
+			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	eachKey(t, func(key string, _ reflect.StructField) bool {
+		keys = append(keys, key)
+		return true
+	})
+	return keys
+}
+
+// fieldByKey finds the field of struct t that YAML key decodes into.
+func fieldByKey(t reflect.Type, key string) (found reflect.StructField, ok bool) {
+	eachKey(t, func(k string, f reflect.StructField) bool {
+		if k == key {
+			found, ok = f, true
+		}
+		return !ok
+	})
+	return found, ok
+}
+
+// eachKey calls fn with each YAML key of struct t and its field, those
+// of inlined structs included, until fn returns false.
+func eachKey(t reflect.Type, fn func(key string, f reflect.StructField) bool) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(","+opts+",", ",inline,") {
+			if ft := f.Type; ft.Kind() == reflect.Struct && !eachKey(ft, fn) {
+				return false
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name) // the decoder's default
+		}
+		if !fn(name, f) {
+			return false
+		}
+	}
+	return true
 }
 
 func goTypeName(t string) string {

@@ -1,12 +1,13 @@
-// Package evaluate measures how good a classifier's predictions are.
+// Package evaluate measures how good a model's predictions are.
 //
 // In: plain slices. A binary task gives a label per row, 0 or 1, and a
 // score per row, higher meaning "more likely positive"; for the metrics
 // that read scores as probabilities (log loss, Brier score, calibration)
 // the score is the probability of class 1, in [0, 1]. A K-class task gives
 // a class index per row, in [0, K), and an n×K row-major slice of class
-// probabilities, each row summing to 1 (as train.Model.PredictProba
-// returns). Labels are float64, like train.Dataset.Y.
+// probabilities, each row summing to 1 (as train.Model.Predict
+// returns). A regression gives a target and a prediction per row, both
+// finite. Labels are float64, like train.Dataset.Y.
 //
 // Out:
 //   - binary metrics: ROCAUC, AveragePrecision (PR AUC), LogLoss, Brier,
@@ -19,11 +20,17 @@
 //     reports;
 //   - multiclass metrics: MulticlassConfusion (with Accuracy, PerClass,
 //     MacroF1, WeightedF1) and MulticlassLogLoss;
+//   - regression metrics: RMSE, MAE, R2, MedianAE, MAPE;
 //   - sliced metrics: EvaluateSlices, the binary metrics of the largest
-//     slices and of the worst ones by ROC AUC;
-//   - a Report of one evaluation (EvaluateBinary, EvaluateMulticlass),
-//     which marshals to JSON;
-//   - plots: PlotROC, PlotPR and PlotCalibration draw SVG or PNG bytes.
+//     slices and of the worst ones by ROC AUC; EvaluateRegressionSlices,
+//     the largest slices and the worst by RMSE and by MAE;
+//   - a Report of one evaluation (EvaluateBinary, EvaluateMulticlass,
+//     EvaluateRegression, which adds the training mean and median as
+//     baselines, the residual histogram, a predicted-vs-actual grid and
+//     the deciles of the prediction), which marshals to JSON;
+//   - plots: PlotROC, PlotPR and PlotCalibration (binary), PlotResiduals,
+//     PlotPredictedVsActual and PlotDeciles (regression) draw SVG or PNG
+//     bytes.
 //
 // The definitions follow scikit-learn's, and the tests check them against
 // scikit-learn 1.2.1 (testdata/reference.py). Where a ratio would be 0/0

@@ -37,6 +37,7 @@ const (
 var (
 	curveColor    = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff} // blue
 	referenceGray = color.Gray{Y: 0x99}
+	dashes        = []vg.Length{vg.Points(4), vg.Points(3)} // of a reference line
 )
 
 // PlotROC draws an ROC curve, with the diagonal of a random scorer for
@@ -87,17 +88,39 @@ func PlotCalibration(bins []CalibrationBin, ece float64, f Format) ([]byte, erro
 	return render(p, f)
 }
 
-// Plots holds the images of a binary report.
+// Plots holds the images of a binary report (ROC, PR, Calibration) or
+// of a regression's (Residuals, PredictedVsActual, Deciles).
 type Plots struct {
-	ROC, PR, Calibration []byte
+	ROC, PR, Calibration                  []byte
+	Residuals, PredictedVsActual, Deciles []byte
 }
 
-// Plots draws the ROC, PR and calibration plots of a binary report. It
-// returns an error for a multiclass report or an unknown format.
+// Files names each image of p as a file: "roc.svg" and so on, for
+// format f. Images that p does not hold are left out.
+func (p *Plots) Files(f Format) map[string][]byte {
+	out := map[string][]byte{}
+	for name, b := range map[string][]byte{
+		"roc": p.ROC, "pr": p.PR, "calibration": p.Calibration,
+		"residuals": p.Residuals, "predicted-vs-actual": p.PredictedVsActual, "deciles": p.Deciles,
+	} {
+		if b != nil {
+			out[name+"."+string(f)] = b
+		}
+	}
+	return out
+}
+
+// Plots draws the ROC, PR and calibration plots of a binary report, or
+// the residual histogram, predicted-vs-actual grid and deciles of a
+// regression's. It returns an error for a multiclass report or an
+// unknown format.
 func (r *Report) Plots(f Format) (*Plots, error) {
+	if m := r.RegressionMetrics; m != nil {
+		return m.plots(f)
+	}
 	b := r.BinaryMetrics
 	if b == nil {
-		return nil, fmt.Errorf("plots: %w: a %s report has no binary curves", ErrInvalid, r.Task)
+		return nil, fmt.Errorf("plots: %w: a %s report has no plots", ErrInvalid, r.Task)
 	}
 	var out Plots
 	var err error
@@ -117,6 +140,22 @@ func (r *Report) Plots(f Format) (*Plots, error) {
 // every 0.2, a grid, sans-serif text and the legend in the corner
 // legendCorner names ("top right" or "bottom right").
 func newPlot(title, x, y, legendCorner string) *plot.Plot {
+	p := styledPlot(title, x, y, legendCorner)
+	p.X.Min, p.X.Max = 0, 1
+	p.Y.Min, p.Y.Max = 0, 1.02 // room above 1 for a curve along the top
+	var ticks plot.ConstantTicks
+	for i := 0; i <= 5; i++ {
+		v := float64(i) / 5
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 1, 64)})
+	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = ticks, ticks
+	return p
+}
+
+// styledPlot returns an empty plot with axes that fit the data added to
+// it, a grid, sans-serif text and the legend in the corner legendCorner
+// names.
+func styledPlot(title, x, y, legendCorner string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = x
@@ -128,14 +167,6 @@ func newPlot(title, x, y, legendCorner string) *plot.Plot {
 	} {
 		f.Variant = "Sans" // of plot's default Liberation typeface
 	}
-	p.X.Min, p.X.Max = 0, 1
-	p.Y.Min, p.Y.Max = 0, 1.02 // room above 1 for a curve along the top
-	var ticks plot.ConstantTicks
-	for i := 0; i <= 5; i++ {
-		v := float64(i) / 5
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 1, 64)})
-	}
-	p.X.Tick.Marker, p.Y.Tick.Marker = ticks, ticks
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = legendCorner == "top right"
 	p.Legend.XOffs = -vg.Points(8)
@@ -154,7 +185,7 @@ func addReference(p *plot.Plot, pts plotter.XYs, name string) error {
 		return err
 	}
 	l.Color = referenceGray
-	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	l.Dashes = dashes
 	p.Add(l)
 	p.Legend.Add(name, l)
 	return nil

@@ -61,3 +61,41 @@ func TestPlots(t *testing.T) {
 		t.Errorf("multiclass plots: error %v, want ErrInvalid", err)
 	}
 }
+
+// TestRegressionPlots draws the three plots of a regression report of
+// 500,000 rows (the size of the flights test split): the grid keeps the
+// scatter plot's size fixed.
+func TestRegressionPlots(t *testing.T) {
+	const n = 500_000
+	y, p := make([]float64, n), make([]float64, n)
+	for i := range y {
+		y[i] = float64(i%1000) / 10
+		p[i] = y[i] + float64(i%13) - 6
+	}
+	r, err := evaluate.EvaluateRegression(y, p, evaluate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []evaluate.Format{evaluate.SVG, evaluate.PNG} {
+		plots, err := r.Plots(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := plots.Files(f)
+		if len(files) != 3 {
+			t.Fatalf("%d files: %v", len(files), files)
+		}
+		for name, img := range files {
+			t.Logf("%s: %d bytes", name, len(img))
+			if len(img) > maxPlotBytes {
+				t.Errorf("%s: %d bytes, budget %d", name, len(img), maxPlotBytes)
+			}
+			if f == evaluate.SVG && !bytes.Contains(img, []byte("<svg")) {
+				t.Errorf("%s: not an SVG", name)
+			}
+			if f == evaluate.PNG && !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Errorf("%s: not a PNG", name)
+			}
+		}
+	}
+}

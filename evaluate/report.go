@@ -4,13 +4,14 @@ import (
 	"fmt"
 )
 
-// Task is the kind of classification a report evaluates.
+// Task is the kind of task a report evaluates.
 type Task string
 
 // The tasks.
 const (
 	BinaryTask     Task = "binary"
 	MulticlassTask Task = "multiclass"
+	RegressionTask Task = "regression"
 )
 
 // DefaultCurvePoints is the most points a curve keeps in a report when
@@ -50,24 +51,36 @@ type Options struct {
 
 	// ClassNames names the K classes of a multiclass report, if known.
 	ClassNames []string
+
+	// TrainTargets are a regression's training targets, for the mean
+	// and median baselines of EvaluateRegression (none when nil).
+	TrainTargets []float64
 }
 
 // Report is the evaluation of one model on one data set. It is plain
 // data and marshals to JSON with the keys shown on each field; exactly
-// one of BinaryMetrics and MulticlassMetrics is set, and its fields sit
-// at the top level of the JSON object, beside task and rows.
+// one of BinaryMetrics, MulticlassMetrics and RegressionMetrics is set
+// (ClassificationMetrics with either of the first two), and their fields
+// sit at the top level of the JSON object, beside task and rows.
 type Report struct {
 	Task Task `json:"task"`
 	Rows int  `json:"rows"`
+
+	*ClassificationMetrics
+	*BinaryMetrics
+	*MulticlassMetrics
+	*RegressionMetrics
+}
+
+// ClassificationMetrics is the part of a Report common to binary and
+// multiclass tasks.
+type ClassificationMetrics struct {
 	// Accuracy is the share of rows predicted correctly: at the
 	// threshold for a binary task, by the most probable class for a
 	// multiclass one.
 	Accuracy float64 `json:"accuracy"`
 	// LogLoss is LogLoss or MulticlassLogLoss.
 	LogLoss float64 `json:"log_loss"`
-
-	*BinaryMetrics
-	*MulticlassMetrics
 }
 
 // BinaryMetrics is the part of a Report particular to a binary task.
@@ -165,11 +178,10 @@ func EvaluateBinary(labels, probs []float64, opts Options) (*Report, error) {
 		}
 	}
 	return &Report{
-		Task:          BinaryTask,
-		Rows:          len(labels),
-		Accuracy:      c.Accuracy(),
-		LogLoss:       logLoss(labels, probs),
-		BinaryMetrics: b,
+		Task:                  BinaryTask,
+		Rows:                  len(labels),
+		ClassificationMetrics: &ClassificationMetrics{Accuracy: c.Accuracy(), LogLoss: logLoss(labels, probs)},
+		BinaryMetrics:         b,
 	}, nil
 }
 
@@ -251,10 +263,9 @@ func EvaluateMulticlass(labels, probs []float64, k int, opts Options) (*Report, 
 		}
 	}
 	return &Report{
-		Task:     MulticlassTask,
-		Rows:     len(labels),
-		Accuracy: m.Accuracy(),
-		LogLoss:  multiclassLogLoss(labels, probs, k),
+		Task:                  MulticlassTask,
+		Rows:                  len(labels),
+		ClassificationMetrics: &ClassificationMetrics{Accuracy: m.Accuracy(), LogLoss: multiclassLogLoss(labels, probs, k)},
 		MulticlassMetrics: &MulticlassMetrics{
 			Classes:         k,
 			MacroF1:         m.MacroF1(),

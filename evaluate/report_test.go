@@ -49,6 +49,14 @@ func TestReportGolden(t *testing.T) {
 				ClassNames: []string{"early", "on_time", "late"},
 			})
 		}},
+		{"regression", func() (*evaluate.Report, error) {
+			line := regressionCases[1]
+			return evaluate.EvaluateRegression(line.y, line.p, evaluate.Options{
+				TrainTargets: line.y[:15],
+				SliceKeys:    keys[:30],
+				Slices:       evaluate.SliceOptions{Largest: 2, Worst: 2, MinRows: 10},
+			})
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -101,8 +101,9 @@ const (
 )
 
 // Fit fits the spec's transforms on a training table and returns the
-// pipeline and the training matrix. y holds the binary label of each row
-// (needed only for target encodings; nil otherwise).
+// pipeline and the training matrix. y holds the label of each row, 0 or
+// 1 or a regression target (needed only for target encodings; nil
+// otherwise).
 //
 // The training matrix differs from Transform(train) in one way: its
 // target encodings are out of fold. Each row's encoding is fitted on the

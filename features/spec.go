@@ -38,8 +38,9 @@ type TransformSpec struct {
 	// Codes emits the category codes (default true for "categorical",
 	// false for "cross", whose cardinality is in the thousands).
 	Codes *bool `yaml:"codes,omitempty" json:"codes,omitempty"`
-	// TargetEncoding adds a smoothed mean of the (binary) label per
-	// category, fitted out of fold on the training rows.
+	// TargetEncoding adds a smoothed mean of the label per category (the
+	// positive rate of a binary label, the mean target of a regression),
+	// fitted out of fold on the training rows.
 	TargetEncoding bool `yaml:"target_encoding,omitempty" json:"target_encoding,omitempty"`
 	// Smoothing is the prior's weight in the target encoding, in rows
 	// (default 20).
@@ -65,7 +66,9 @@ var defaultParts = []string{"hour", "minute_of_day", "day_of_week", "day_of_mont
 // Check validates the spec against the raw column types (contract type
 // names: "int64", "float64", "bool", "string", "timestamp[us]", ...). It
 // returns an error naming the offending entry, e.g. "features[2].column".
-func (s Spec) Check(types map[string]string, binaryLabel bool) error {
+// numericLabel says whether the label is one number per row (a binary
+// class or a regression target), whose mean a target encoding takes.
+func (s Spec) Check(types map[string]string, numericLabel bool) error {
 	for i, t := range s {
 		at := fmt.Sprintf("features[%d]", i)
 		switch t.Transform {
@@ -105,8 +108,8 @@ func (s Spec) Check(types map[string]string, binaryLabel bool) error {
 		if t.MinFrequency < 0 || t.Smoothing < 0 {
 			return fmt.Errorf("%s: min_frequency and smoothing must be >= 0", at)
 		}
-		if t.TargetEncoding && !binaryLabel {
-			return fmt.Errorf("%s.target_encoding: needs a binary label", at)
+		if t.TargetEncoding && !numericLabel {
+			return fmt.Errorf("%s.target_encoding: needs a binary or regression label (it is the label's mean per category)", at)
 		}
 		if t.TargetEncoding && t.Transform != KindCategorical && t.Transform != KindCross {
 			return fmt.Errorf("%s.target_encoding: applies to categorical and cross transforms", at)

@@ -17,7 +17,19 @@ type Labels struct {
 	// classes "0" and "1" (1 is the positive rule holding).
 	Classes []string
 	// Y is the class of each row, or -1 where the source value is null.
+	// It is nil for a regression.
 	Y []int32
+	// Values is the target of each row of a regression (NaN where the
+	// source value is null); nil for a classification.
+	Values []float64
+}
+
+// Len is the number of rows.
+func (l *Labels) Len() int {
+	if l.Values != nil {
+		return len(l.Values)
+	}
+	return len(l.Y)
 }
 
 // Rate returns the share of labelled rows in class k.
@@ -41,7 +53,8 @@ var labelRule = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
 
 // Derive computes the labels of tbl. A binary label applies the Positive
 // rule ("> 15") to the column; a multiclass label takes the column's
-// distinct values, sorted, as the classes.
+// distinct values, sorted, as the classes; a regression takes the
+// column's values.
 func (l LabelSpec) Derive(tbl arrow.Table) (*Labels, error) {
 	return l.DeriveWith(tbl, nil)
 }
@@ -49,13 +62,17 @@ func (l LabelSpec) Derive(tbl arrow.Table) (*Labels, error) {
 // DeriveWith is Derive with the classes of a multiclass label fixed in
 // advance (those of the training split), so that every split uses the
 // same class indices; a value outside them gets -1. classes is ignored
-// for a binary label, and nil means "the table's own classes".
+// for a binary label or a regression, and nil means "the table's own
+// classes".
 func (l LabelSpec) DeriveWith(tbl arrow.Table, classes []string) (*Labels, error) {
 	j := tbl.Schema().FieldIndices(l.Column)
 	if len(j) != 1 {
 		return nil, fmt.Errorf("label: column %q is not in the data", l.Column)
 	}
 	col := tbl.Column(j[0]).Data()
+	if l.Regression() {
+		return l.target(col)
+	}
 	out := &Labels{Y: make([]int32, 0, col.Len())}
 	if l.Kind == "multiclass" {
 		return out, l.multiclass(col, out, classes)

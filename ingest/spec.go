@@ -60,13 +60,29 @@ type LabelSpec struct {
 	Name string `yaml:"name" json:"name"`
 	// Column the target is computed from ("delay").
 	Column string `yaml:"column" json:"column"`
-	// Kind is "binary" (the default) or "multiclass".
+	// Kind is "binary" (the default), "multiclass" or "regression" (the
+	// column's value itself, an int64 or float64 column, is the target).
 	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	// Positive is the rule for a binary label over a numeric column, as an
 	// operator and a number: "> 15", ">= 1", "== 1", "< 0". For a string or
 	// bool column it can also be a value: "== yes", "== true".
 	Positive string `yaml:"positive,omitempty" json:"positive,omitempty"`
+	// Transform, for a regression, is "log1p" to fit the models on
+	// log(1+y) (a target with a long right tail: prices, counts) while
+	// metrics and predictions stay on the original scale; empty means
+	// none. Every target must then be above -1.
+	Transform string `yaml:"transform,omitempty" json:"transform,omitempty"`
 }
+
+// Regression reports whether the label is a number to predict rather than
+// a class.
+func (l LabelSpec) Regression() bool { return l.Kind == KindRegression }
+
+// KindRegression is LabelSpec.Kind for a numeric target.
+const KindRegression = "regression"
+
+// TransformLog1p is LabelSpec.Transform for fitting on log(1+y).
+const TransformLog1p = "log1p"
 
 // SplitSpec says how rows are divided into train, validation and test:
 // the `split:` section of a pipeline config.

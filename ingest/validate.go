@@ -58,7 +58,8 @@ func ReportFromError(err error) *Report {
 // Validate checks the values of a loaded dataset against its contract
 // and the label: empty input, nulls in non-nullable columns, values out
 // of [min, max], NaN and ±Inf, categories outside the allowed set (a
-// warning), and a label column with no values. Each issue names the
+// warning), a label column with no values, and a regression target that
+// is constant or (with log1p) at or below -1. Each issue names the
 // first offending file, row and column, and counts the rows affected.
 //
 // Load has already checked the structure (columns, types, parsing), and
@@ -85,6 +86,9 @@ func Validate(ds *Dataset, schema Schema, label LabelSpec) *Report {
 		if spec.Name == label.Column && int64(col.NullN()) == r.Rows {
 			r.add(Issue{Severity: Error, Code: CodeLabel, Column: spec.Name, RowGroup: -1,
 				Message: fmt.Sprintf("the label %q is computed from this column, which has no values (every row is null)", label.Name)})
+		}
+		if spec.Name == label.Column && label.Regression() {
+			checkTarget(ds, j, label, r)
 		}
 	}
 	return r

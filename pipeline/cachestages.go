@@ -48,6 +48,7 @@ func (featuresStage) inputs(s *State) (map[string]any, error) {
 
 // datasetsFile describes the three stored datasets.
 type datasetsFile struct {
+	Task    train.Task            `json:"task,omitempty"`
 	Classes []string              `json:"classes"`
 	Columns []features.ColumnInfo `json:"columns"`
 }
@@ -66,7 +67,7 @@ func (featuresStage) save(dir string, s *State) error {
 	if err := fsx.WriteJSON(filepath.Join(dir, "features.json"), s.Features); err != nil {
 		return err
 	}
-	meta := datasetsFile{Classes: s.TrainSet.ClassNames, Columns: s.TrainSet.X.Cols}
+	meta := datasetsFile{Task: s.TrainSet.Task, Classes: s.TrainSet.ClassNames, Columns: s.TrainSet.X.Cols}
 	if err := fsx.WriteJSON(filepath.Join(dir, "datasets.json"), meta); err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (featuresStage) restore(dir string, s *State) error {
 			return err
 		}
 		x := &features.Matrix{Rows: len(y[0]), Cols: meta.Columns}
-		*f.ds(s) = &train.Dataset{X: x, Y: y[0], Classes: len(meta.Classes), ClassNames: meta.Classes}
+		*f.ds(s) = &train.Dataset{X: x, Y: y[0], Task: meta.Task, Classes: len(meta.Classes), ClassNames: meta.Classes}
 	}
 	s.Features = p
 	s.loadMatrices = func() error {

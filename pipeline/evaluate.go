@@ -9,6 +9,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // evaluateStage scores the model on the test split: every metric, the
@@ -26,7 +27,16 @@ func (evaluateStage) Run(ctx context.Context, s *State) error {
 	proba := s.testPredictions()
 	opts := evaluate.Options{ClassNames: test.ClassNames}
 	var err error
-	if test.Classes == 2 {
+	if test.Task == train.Regression {
+		if s.TrainSet != nil { // not when evaluating a saved model
+			opts.TrainTargets = s.TrainSet.Y
+		}
+		if col := s.Config.Evaluate.SliceBy; col != "" {
+			opts.SliceKeys = stringKeys(s.Splits.Test, col)
+			opts.Slices.Largest = s.Config.Evaluate.Slices
+		}
+		s.Evaluation, err = evaluate.EvaluateRegression(test.Y, proba, opts)
+	} else if test.Classes == 2 {
 		opts.ValidLabels, opts.ValidProbs = valid.Y, s.validPredictions()
 		opts.ThresholdMethod = evaluate.MaxF1
 		if cr := s.Config.Evaluate.CostRatio; cr > 0 {

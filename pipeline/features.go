@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -23,7 +24,7 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: the config has no features section")
 	}
 	trainLabels := s.Labels[ingest.SplitTrain]
-	y, err := labelVector(trainLabels, ingest.SplitTrain)
+	y, err := labelVector(trainLabels, ingest.SplitTrain, cfg.Label.Column)
 	if err != nil {
 		return err
 	}
@@ -35,8 +36,17 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
-	s.TrainSet = &train.Dataset{X: xTrain, Y: y, Classes: len(trainLabels.Classes), ClassNames: trainLabels.Classes}
+	s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
 	return evalDatasets(s, p, trainLabels.Classes)
+}
+
+// newDataset builds a split's dataset: a regression's (no classes) or a
+// classification's.
+func newDataset(x *features.Matrix, y []float64, classes []string, task train.Task) *train.Dataset {
+	if task == train.Regression {
+		return &train.Dataset{X: x, Y: y, Task: train.Regression}
+	}
+	return &train.Dataset{X: x, Y: y, Task: train.ClassTask(len(classes)), Classes: len(classes), ClassNames: classes}
 }
 
 // evalDatasets turns the validation and test splits into datasets with
@@ -55,7 +65,7 @@ func evalDatasets(s *State, p *features.Pipeline, classes []string) error {
 		if err != nil {
 			return fmt.Errorf("features: %s: %w", sp.name, err)
 		}
-		y, err := labelVector(l, sp.name)
+		y, err := labelVector(l, sp.name, s.Config.Label.Column)
 		if err != nil {
 			return err
 		}
@@ -63,15 +73,19 @@ func evalDatasets(s *State, p *features.Pipeline, classes []string) error {
 		if err != nil {
 			return fmt.Errorf("features: %s: %w", sp.name, err)
 		}
-		*sp.dst = &train.Dataset{X: x, Y: y, Classes: len(l.Classes), ClassNames: l.Classes}
+		*sp.dst = newDataset(x, y, l.Classes, s.Config.Task())
 	}
 	return nil
 }
 
 // labelVector converts class indices to the float64 labels trainers
-// take. A null label (or a class unseen in training) is an error: such
-// rows cannot be learned from or scored.
-func labelVector(l *ingest.Labels, split string) ([]float64, error) {
+// take, or returns a regression's targets. A null label (or a class
+// unseen in training) is an error: such rows cannot be learned from or
+// scored.
+func labelVector(l *ingest.Labels, split, column string) ([]float64, error) {
+	if l.Values != nil {
+		return targetVector(l.Values, split, column)
+	}
 	y := make([]float64, len(l.Y))
 	bad := 0
 	for i, c := range l.Y {
@@ -89,4 +103,23 @@ func labelVector(l *ingest.Labels, split string) ([]float64, error) {
 		return nil, fmt.Errorf("features: %s: %w", split, train.ErrOneClass)
 	}
 	return y, nil
+}
+
+// targetVector checks a regression's targets: a null target is an error
+// naming the column and the first such row of the split.
+func targetVector(v []float64, split, column string) ([]float64, error) {
+	bad, first := 0, -1
+	for i, y := range v {
+		if math.IsNaN(y) {
+			if bad++; first < 0 {
+				first = i
+			}
+		}
+	}
+	if bad > 0 {
+		return nil, fmt.Errorf("features: %s: %w", split, &ingest.InvalidError{Issues: []ingest.Issue{{
+			Severity: ingest.Error, Code: ingest.CodeLabel, Column: column, RowGroup: -1, Count: int64(bad),
+			Message: fmt.Sprintf("%d rows have no target (null); the first is row %d of the %s split", bad, first+1, split)}}})
+	}
+	return v, nil
 }

@@ -54,8 +54,9 @@ func (gateStage) Name() string { return "gate" }
 func (gateStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
 	// No gate.metric: the selection metric's default for the task
-	// (roc_auc for a binary one, log_loss for a multiclass one).
-	m, err := SelectionMetric(cfg.Gate.Metric, s.TestSet.Classes)
+	// (roc_auc for a binary one, log_loss for a multiclass one, rmse for
+	// a regression).
+	m, err := SelectionMetric(cfg.Gate.Metric, taskOf(s.TestSet))
 	if err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
@@ -102,7 +103,7 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 		if err != nil {
 			return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 		}
-		p, err := m.Score(s.TestSet.Y, prod.Model.PredictProba(x), s.TestSet.Classes)
+		p, err := m.Score(s.TestSet.Y, prod.Model.Predict(x), s.TestSet.Classes)
 		if err != nil {
 			return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 		}

@@ -96,7 +96,7 @@ func (s *State) testPredictions() []float64  { return s.cached(&s.testProba, s.T
 
 func (s *State) cached(dst *[]float64, ds *train.Dataset) []float64 {
 	if *dst == nil {
-		*dst = s.Model.PredictProba(ds.X)
+		*dst = s.Model.Predict(ds.X)
 	}
 	return *dst
 }

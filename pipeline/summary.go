@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"math"
+
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 )
@@ -47,7 +49,9 @@ type Summary struct {
 
 // ModelSummary names the selected model.
 type ModelSummary struct {
-	Kind      string  `json:"kind"`
+	Kind string `json:"kind"`
+	// Task is binary, multiclass or regression (Classes is then 0).
+	Task      string  `json:"task"`
 	Classes   int     `json:"classes"`
 	Features  int     `json:"features"`
 	Threshold float64 `json:"threshold"`
@@ -66,6 +70,10 @@ type SplitSummary struct {
 	// label PositiveRate is the share of class "1".
 	PositiveRate *float64           `json:"positive_rate,omitempty"`
 	Classes      map[string]float64 `json:"classes,omitempty"`
+	// MeanTarget and StdTarget are a regression's mean target and its
+	// standard deviation, over the rows that have one.
+	MeanTarget *float64 `json:"mean_target,omitempty"`
+	StdTarget  *float64 `json:"std_target,omitempty"`
 }
 
 // Summarize builds the summary of a state after the stages in results
@@ -86,7 +94,7 @@ func Summarize(s *State, results []StageResult) *Summary {
 		sum.Leaderboard = leaderboardJSON(s.Leaderboard, true)
 	}
 	if s.Model != nil {
-		sum.Model = &ModelSummary{Kind: s.Model.Kind(), Features: s.Features.Width(), Threshold: s.Threshold}
+		sum.Model = &ModelSummary{Kind: s.Model.Kind(), Task: string(s.Model.Task()), Features: s.Features.Width(), Threshold: s.Threshold}
 		if s.TestSet != nil {
 			sum.Model.Classes = s.TestSet.Classes
 		}
@@ -104,7 +112,9 @@ func Summarize(s *State, results []StageResult) *Summary {
 				ss.From, ss.To = timeRange(nt, s.Config.Split.Column)
 			}
 			if l := s.Labels[nt.Name]; l != nil {
-				if len(l.Classes) == 2 && l.Classes[1] == "1" {
+				if l.Values != nil {
+					ss.MeanTarget, ss.StdTarget = meanStd(l.Values)
+				} else if len(l.Classes) == 2 && l.Classes[1] == "1" {
 					r := l.Rate(1)
 					ss.PositiveRate = &r
 				} else {
@@ -118,6 +128,28 @@ func Summarize(s *State, results []StageResult) *Summary {
 		}
 	}
 	return sum
+}
+
+// meanStd returns the mean and the (population) standard deviation of
+// the values that are not NaN, or nils if there are none.
+func meanStd(v []float64) (mean, std *float64) {
+	var n, s, ss float64
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			n, s = n+1, s+x
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	m := s / n
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			ss += (x - m) * (x - m)
+		}
+	}
+	sd := math.Sqrt(ss / n)
+	return &m, &sd
 }
 
 // timeRange returns the first and last time of a split's time column,

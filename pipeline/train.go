@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -32,10 +35,13 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 			if err != nil {
 				return fmt.Errorf("train: %w", err)
 			}
+			if cfg.Label.Transform == ingest.TransformLog1p {
+				tr = train.Log1p(tr)
+			}
 			cands = append(cands, selection.Candidate{Name: spec.Name, Params: params, Trainer: tr, Note: catalog.Note(spec.Name)})
 		}
 	}
-	metric, err := SelectionMetric(cfg.Selection.Metric, s.TrainSet.Classes)
+	metric, err := SelectionMetric(cfg.Selection.Metric, taskOf(s.TrainSet))
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -95,17 +101,27 @@ func chooseThreshold(y, proba []float64, costRatio float64) (float64, error) {
 	return t, err
 }
 
-// SelectionMetric returns the model-selection metric called name ("" is
-// roc_auc for a binary task and log_loss for a multiclass one).
-func SelectionMetric(name string, classes int) (selection.Metric, error) {
-	binary := classes == 2
+// taskOf is a dataset's task: Regression, or the classification task
+// of its classes.
+func taskOf(d *train.Dataset) train.Task {
+	if d.Task == train.Regression {
+		return train.Regression
+	}
+	return train.ClassTask(d.Classes)
+}
+
+// SelectionMetric returns the model-selection metric called name for
+// task ("" is the task's default: config.Metrics lists them, the default
+// first).
+func SelectionMetric(name string, task train.Task) (selection.Metric, error) {
+	binary := task == train.Binary
 	if name == "" {
-		name = "roc_auc"
-		if !binary {
-			name = "log_loss"
-		}
+		name = config.Metrics(task)[0]
 	}
 	m := selection.Metric{Name: name, HigherIsBetter: true}
+	if task == train.Regression {
+		return regressionMetric(m)
+	}
 	switch {
 	case name == "roc_auc" && binary:
 		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.ROCAUC(y, p) }
@@ -137,11 +153,24 @@ func SelectionMetric(name string, classes int) (selection.Metric, error) {
 			return c.MacroF1(), nil
 		}
 	default:
-		kind := "binary"
-		if !binary {
-			kind = "multiclass"
-		}
-		return m, fmt.Errorf("metric %q does not apply to a %s task", name, kind)
+		return m, fmt.Errorf("metric %q does not apply to a %s task", name, task)
+	}
+	return m, nil
+}
+
+// regressionMetric fills in the score of a regression metric.
+func regressionMetric(m selection.Metric) (selection.Metric, error) {
+	switch m.Name {
+	case "rmse":
+		m.HigherIsBetter = false
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.RMSE(y, p) }
+	case "mae":
+		m.HigherIsBetter = false
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.MAE(y, p) }
+	case "r2":
+		m.Score = func(y, p []float64, _ int) (float64, error) { return evaluate.R2(y, p) }
+	default:
+		return m, fmt.Errorf("metric %q does not apply to a regression", m.Name)
 	}
 	return m, nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/jsonw"
+	"github.com/mlpipe/mlpipe/internal/lazytick"
 )
 
 // Sentinel errors.
@@ -281,6 +282,8 @@ type core[T any] struct {
 
 	written, dropped, failed atomic.Uint64
 
+	drainTick *lazytick.Ticker // every drainInterval while records come
+
 	lock *os.File // the flock on .KIND.lock
 
 	// Owned by the goroutine.
@@ -316,6 +319,8 @@ func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, 
 		done:     make(chan struct{}),
 		lock:     lock,
 		bw:       bufio.NewWriterSize(io.Discard, opts.bufSize),
+
+		drainTick: lazytick.New(drainInterval, drainIdleAfter),
 	}
 	go c.run()
 	return c, nil
@@ -359,6 +364,7 @@ func (c *core[T]) log(v T) {
 	}
 	select {
 	case c.ch <- v:
+		c.drainTick.Wake()
 	default:
 		c.queued.Add(-n)
 		c.dropped.Add(1)
@@ -415,19 +421,27 @@ func (c *core[T]) close(ctx context.Context) error {
 // (FlushInterval bounds the rest).
 const drainInterval = 5 * time.Millisecond
 
+// drainIdleAfter: after this many drains in a row with nothing queued
+// (a second), the drain ticker stops until the next Log, so that an idle
+// server does not wake 200 times a second per log (see package lazytick;
+// the flush tick checks the queue too, in case a wake-up raced with the
+// ticker stopping).
+const drainIdleAfter = 200
+
 // run is the writer goroutine: it alone touches the file.
 func (c *core[T]) run() {
 	defer close(c.done)
 	tick := time.NewTicker(c.opts.FlushInterval)
 	defer tick.Stop()
-	drain := time.NewTicker(drainInterval)
+	drain := c.drainTick
 	defer drain.Stop()
+	pending := func() bool { return len(c.ch) > 0 }
 	closing := c.closing
 	var queue chan T // nil (never ready) until Close; then the queue, record by record
 	for {
 		select {
 		case <-drain.C:
-			c.drain()
+			drain.Ticked(c.drain() > 0, pending)
 		case <-closing:
 			closing, queue = nil, c.ch
 		case v, ok := <-queue:
@@ -442,6 +456,9 @@ func (c *core[T]) run() {
 			reply <- c.flushBuf()
 		case <-tick.C:
 			c.tick()
+			if pending() {
+				drain.Wake()
+			}
 		case <-c.abandon:
 			// Close gave up on a stalled disk: count the rest as dropped
 			// and let go of the file without waiting on it again.
@@ -460,12 +477,15 @@ func (c *core[T]) run() {
 	}
 }
 
-// drain writes the records queued now. Only this goroutine receives, so
-// each of the len(c.ch) receives has a record, closed queue or not.
-func (c *core[T]) drain() {
-	for n := len(c.ch); n > 0; n-- {
+// drain writes the records queued now and returns how many. Only this
+// goroutine receives, so each of the len(c.ch) receives has a record,
+// closed queue or not.
+func (c *core[T]) drain() int {
+	n := len(c.ch)
+	for range n {
 		c.write(<-c.ch)
 	}
+	return n
 }
 
 // write encodes v and appends it to the current file, rotating or

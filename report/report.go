@@ -82,6 +82,7 @@ type view struct {
 	Metrics     []fact
 	Binary      *evaluate.BinaryMetrics
 	Multi       *evaluate.MulticlassMetrics
+	Regression  *evaluate.RegressionMetrics
 	Confusion   *confusionView
 	Plots       []figure
 
@@ -174,8 +175,20 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 	}
 	v.Leaderboard = leaderboard(sum.Leaderboard)
 	if r := sum.Evaluation; r != nil {
-		v.Binary, v.Multi = r.BinaryMetrics, r.MulticlassMetrics
+		v.Binary, v.Multi, v.Regression = r.BinaryMetrics, r.MulticlassMetrics, r.RegressionMetrics
 		v.Metrics = metrics(r)
+		if m := v.Regression; m != nil {
+			v.HasSlice = m.SliceErrors != nil
+			plots, err := r.Plots(evaluate.SVG)
+			if err != nil {
+				return nil, err
+			}
+			v.Plots = []figure{
+				{"Residuals (target − prediction) of the test rows; the dashed line is 0", InlineSVG(plots.Residuals)},
+				{"Predicted against actual: the shade of a cell is the log of its rows; the dashed line is a perfect prediction", InlineSVG(plots.PredictedVsActual)},
+				{"Deciles of the prediction: each tenth's mean target against its mean prediction", InlineSVG(plots.Deciles)},
+			}
+		}
 		if v.Binary != nil {
 			v.HasSlice = v.Binary.Slices != nil
 			plots, err := r.Plots(evaluate.SVG)
@@ -229,12 +242,16 @@ func headline(s *pipeline.Summary, d time.Duration) []fact {
 		out = append(out, fact{"model", s.Model.Kind, ""})
 	}
 	if r := s.Evaluation; r != nil {
-		if b := r.BinaryMetrics; b != nil {
-			out = append(out, fact{"test ROC AUC", f4(b.ROCAUC), ""}, fact{"test PR AUC", f4(b.PRAUC), ""})
-		} else if m := r.MulticlassMetrics; m != nil {
-			out = append(out, fact{"test macro F1", f4(m.MacroF1), ""})
+		switch {
+		case r.RegressionMetrics != nil:
+			m := r.RegressionMetrics
+			out = append(out, fact{"test RMSE", g4(m.RMSE), ""}, fact{"test MAE", g4(m.MAE), ""}, fact{"test R²", f4(m.R2), ""})
+		case r.BinaryMetrics != nil:
+			b := r.BinaryMetrics
+			out = append(out, fact{"test ROC AUC", f4(b.ROCAUC), ""}, fact{"test PR AUC", f4(b.PRAUC), ""}, fact{"test log loss", f4(r.LogLoss), ""})
+		case r.MulticlassMetrics != nil:
+			out = append(out, fact{"test macro F1", f4(r.MulticlassMetrics.MacroF1), ""}, fact{"test log loss", f4(r.LogLoss), ""})
 		}
-		out = append(out, fact{"test log loss", f4(r.LogLoss), ""})
 	}
 	if g := s.Gate; g != nil {
 		d, c := "kept out", "kept"
@@ -255,6 +272,17 @@ func headline(s *pipeline.Summary, d time.Duration) []fact {
 }
 
 func metrics(r *evaluate.Report) []fact {
+	if m := r.RegressionMetrics; m != nil {
+		mape := m.MAPENote
+		if m.MAPE != nil {
+			mape = pct(*m.MAPE)
+		}
+		return []fact{{"rows", thousands(r.Rows), ""},
+			{"RMSE (root mean squared error)", g4(m.RMSE), ""}, {"MAE (mean absolute error)", g4(m.MAE), ""},
+			{"R² (share of the variance explained)", f4(m.R2), ""}, {"median absolute error", g4(m.MedianAE), ""},
+			{"MAPE (mean absolute percentage error)", mape, ""},
+			{"mean target", g4(m.MeanTarget), ""}, {"mean prediction", g4(m.MeanPrediction), ""}}
+	}
 	out := []fact{{"rows", thousands(r.Rows), ""}, {"accuracy", f4(r.Accuracy), ""}, {"log loss", f4(r.LogLoss), ""}}
 	if b := r.BinaryMetrics; b != nil {
 		out = append(out,
@@ -413,6 +441,14 @@ func f4(x float64) string {
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// g4 formats a number in the target's units to 4 significant digits.
+func g4(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	return fmt.Sprintf("%.4g", x)
+}
 
 // thousands formats an integer with thousands separators.
 func thousands[T int | int64](n T) string {

@@ -56,6 +56,7 @@ input,select{font:inherit;padding:.15em .3em}
 
 var funcs = template.FuncMap{
 	"f4":    f4,
+	"g4":    g4,
 	"add":   func(a, b int) int { return a + b },
 	"pct":   pct,
 	"dur":   func(d time.Duration) string { return duration(d) },
@@ -108,7 +109,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <dt>label</dt><dd class="mono">{{.Label}}</dd>
 <dt>started</dt><dd>{{.StartedAt}}</dd>
 <dt>ended</dt><dd>{{.EndedAt}}</dd>
-{{with .Model}}<dt>model</dt><dd>{{.Kind}}: {{.Features}} feature columns, {{.Classes}} classes, threshold {{f4 .Threshold}}</dd>{{end}}
+{{with .Model}}<dt>model</dt><dd>{{.Kind}}: {{.Features}} feature columns, {{if eq .Task "regression"}}a regression of {{$.S.Label}}{{else}}{{.Classes}} classes, threshold {{f4 .Threshold}}{{end}}</dd>{{end}}
 </dl>
 </section>
 
@@ -129,8 +130,10 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 {{if .Splits}}
 <h3>Splits</h3>
 <table id="splits">
-<thead><tr><th>split</th><th class="num">rows</th><th>from</th><th>to</th><th class="num">positive rate</th></tr></thead>
-<tbody>{{range .Splits}}<tr><td>{{.Name}}</td><td class="num">{{n64 .Rows}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="num">{{rate .PositiveRate}}</td></tr>{{end}}</tbody>
+{{if $.Regression}}<thead><tr><th>split</th><th class="num">rows</th><th>from</th><th>to</th><th class="num">mean target</th><th class="num">standard deviation</th></tr></thead>
+<tbody>{{range .Splits}}<tr><td>{{.Name}}</td><td class="num">{{n64 .Rows}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="num">{{with .MeanTarget}}{{g4 .}}{{end}}</td><td class="num">{{with .StdTarget}}{{g4 .}}{{end}}</td></tr>{{end}}</tbody>
+{{else}}<thead><tr><th>split</th><th class="num">rows</th><th>from</th><th>to</th><th class="num">positive rate</th></tr></thead>
+<tbody>{{range .Splits}}<tr><td>{{.Name}}</td><td class="num">{{n64 .Rows}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="num">{{rate .PositiveRate}}</td></tr>{{end}}</tbody>{{end}}
 </table>
 {{else}}<p class="empty">No splits: the run stopped before splitting the data.</p>{{end}}
 </section>
@@ -182,6 +185,21 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <thead><tr><th>metric</th><th class="num">test split</th></tr></thead>
 <tbody>{{range $.Metrics}}<tr><td>{{.Name}}</td><td class="num">{{.Value}}</td></tr>{{end}}</tbody>
 </table>
+{{with $.Regression}}
+<h3>Against constant baselines</h3>
+<p>A model that does not beat predicting the training targets' mean or median has learned nothing.</p>
+<table id="baselines">
+<thead><tr><th>predictor</th><th class="num">RMSE</th><th class="num">MAE</th><th class="num">R²</th><th class="num">median absolute error</th></tr></thead>
+<tbody><tr class="best"><td>model</td><td class="num">{{g4 .RMSE}}</td><td class="num">{{g4 .MAE}}</td><td class="num">{{f4 .R2}}</td><td class="num">{{g4 .MedianAE}}</td></tr>
+{{range .Baselines}}<tr><td>{{.Name}} ({{g4 .Value}})</td><td class="num">{{g4 .RMSE}}</td><td class="num">{{g4 .MAE}}</td><td class="num">{{f4 .R2}}</td><td class="num">{{g4 .MedianAE}}</td></tr>{{end}}</tbody>
+</table>
+<h3>Deciles of the prediction</h3>
+<p>The test rows in ten equal parts by prediction: where the mean target departs from the mean prediction, the model is biased for that range.</p>
+<table id="deciles">
+<thead><tr><th class="num">decile</th><th class="num">rows</th><th class="num">predictions from</th><th class="num">to</th><th class="num">mean prediction</th><th class="num">mean target</th></tr></thead>
+<tbody>{{range $i, $d := .Deciles}}<tr><td class="num">{{add $i 1}}</td><td class="num">{{n .Rows}}</td><td class="num">{{g4 .MinPrediction}}</td><td class="num">{{g4 .MaxPrediction}}</td><td class="num">{{g4 .MeanPrediction}}</td><td class="num">{{g4 .MeanTarget}}</td></tr>{{end}}</tbody>
+</table>
+{{end}}
 {{with $.Multi}}
 <table id="per-class">
 <thead><tr><th>class</th><th class="num">precision</th><th class="num">recall</th><th class="num">F1</th><th class="num">support</th><th class="num">predicted</th></tr></thead>
@@ -194,7 +212,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <section id="curves">
 <h2>Curves</h2>
 {{if $.Plots}}<div class="figs">{{range $.Plots}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}</div>
-{{else}}<p class="empty">No curves: they are drawn for a binary model that was evaluated.</p>{{end}}
+{{else}}<p class="empty">No curves: they are drawn for a binary or regression model that was evaluated.</p>{{end}}
 </section>
 
 <section id="confusion">
@@ -215,18 +233,26 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <tr><th>rows</th><td>{{n .PredNeg}}</td><td>{{n .PredPos}}</td><td>{{n .Rows}}</td></tr>
 </tbody>
 </table>
-{{end}}{{else}}<p class="empty">The model was not evaluated.</p>{{end}}
+{{end}}{{else}}<p class="empty">{{if $.Regression}}A regression has no confusion matrix: the deciles under Test metrics show where its predictions go wrong.{{else}}The model was not evaluated.{{end}}</p>{{end}}
 </section>
 
 <section id="slices">
 <h2>Slices</h2>
-{{if $.HasSlice}}{{with $.Binary.Slices}}
+{{if $.HasSlice}}{{if $.Regression}}{{with $.Regression.SliceErrors}}
+<p>{{n .Slices}} slices of the test split. The worst are those with at least {{n .MinRows}} rows, by RMSE and by MAE.</p>
+<h3>Worst slices by RMSE</h3>
+{{template "regression-slices" .WorstRMSE}}
+<h3>Worst slices by MAE</h3>
+{{template "regression-slices" .WorstMAE}}
+<h3>Busiest slices</h3>
+{{template "regression-slices" .Largest}}
+{{end}}{{else}}{{with $.Binary.Slices}}
 <p>{{n .Slices}} slices of the test split. The worst are those with at least {{n .MinRows}} rows and both classes, by ROC AUC.</p>
 <h3>Worst slices</h3>
 {{template "slices" .Worst}}
 <h3>Busiest slices</h3>
 {{template "slices" .Largest}}
-{{end}}{{else}}<p class="empty">No slices: set evaluate.slice_by in the config to evaluate slices.</p>{{end}}
+{{end}}{{end}}{{else}}<p class="empty">No slices: set evaluate.slice_by in the config to evaluate slices.</p>{{end}}
 </section>
 
 <section id="importance">
@@ -279,5 +305,9 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 {{define "slices"}}{{if .}}<table class="slices">
 <thead><tr><th>slice</th><th class="num">rows</th><th class="num">positive rate</th><th class="num">ROC AUC</th><th class="num">PR AUC</th><th class="num">log loss</th><th class="num">precision</th><th class="num">recall</th><th class="num">F1</th></tr></thead>
 <tbody>{{range .}}<tr><td class="mono">{{.Key}}</td><td class="num">{{n .Rows}}</td><td class="num">{{pct .PositiveRate}}</td><td class="num">{{deref .ROCAUC}}</td><td class="num">{{deref .PRAUC}}</td><td class="num">{{f4 .LogLoss}}</td><td class="num">{{f4 .Precision}}</td><td class="num">{{f4 .Recall}}</td><td class="num">{{f4 .F1}}</td></tr>{{end}}</tbody>
+</table>{{else}}<p class="empty">None.</p>{{end}}{{end}}
+{{define "regression-slices"}}{{if .}}<table class="slices">
+<thead><tr><th>slice</th><th class="num">rows</th><th class="num">mean target</th><th class="num">mean prediction</th><th class="num">RMSE</th><th class="num">MAE</th></tr></thead>
+<tbody>{{range .}}<tr><td class="mono">{{.Key}}</td><td class="num">{{n .Rows}}</td><td class="num">{{g4 .MeanTarget}}</td><td class="num">{{g4 .MeanPrediction}}</td><td class="num">{{g4 .RMSE}}</td><td class="num">{{g4 .MAE}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p class="empty">None.</p>{{end}}{{end}}
 `))

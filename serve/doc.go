@@ -31,6 +31,7 @@
 // always a 4xx with {"error": "..."} naming the field, never a 5xx.
 //
 // Every prediction and label can go to a Sink (the prediction log);
-// its calls must not block. Options documents the limits (body size,
+// its calls must not block. LiveDrift (drift.go) turns the predictions a
+// Sink offers it into PSI gauges on /metrics (Options.Collectors). Options documents the limits (body size,
 // batch size, requests in flight), timeouts and the admin token.
 package serve

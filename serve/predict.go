@@ -127,7 +127,7 @@ func (m *Model) encodeFeatures(sc *scratch) {
 }
 
 // predict scores the encoded rows: one row through PredictRow, a batch
-// through PredictProba (which walks several rows through each tree at
+// through Predict (which walks several rows through each tree at
 // once); both give the same numbers.
 func (m *Model) predict(sc *scratch) {
 	if sc.n == 1 {
@@ -135,7 +135,7 @@ func (m *Model) predict(sc *scratch) {
 		m.Bundle.Model.PredictRow(sc.feat, sc.out)
 		return
 	}
-	sc.out = m.Bundle.Model.PredictProba(&sc.mat)
+	sc.out = m.Bundle.Model.Predict(&sc.mat)
 }
 
 // checkOutputs makes sure every output is a probability, so that the

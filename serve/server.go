@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mlpipe/mlpipe/internal/rawtcp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
@@ -684,11 +683,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		watching.Wait()
 	}()
 	errc := make(chan error, 1)
-	// Connections read and write with raw system calls, which spares the
-	// runtime's syscall bookkeeping (internal/rawtcp; a quarter of the
-	// CPU at 17,000 requests/s here, docs/serving.md).
 	// At most MaxConns connections (admission.go).
-	conns := newLimitListener(rawtcp.Listener(ln), s.opts.MaxConns, s.metrics.refusedConns.Inc)
+	conns := newLimitListener(ln, s.opts.MaxConns, s.metrics.refusedConns.Inc)
 	go func() { errc <- srv.Serve(conns) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	select {

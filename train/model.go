@@ -6,15 +6,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/mlpipe/mlpipe/features"
 )
 
-// Model is a fitted classifier. It is what every trainer returns, what
-// evaluation scores and what serving calls.
+// Task is what a model predicts: the kind of its label.
+type Task string
+
+// The tasks. A model's Task says what its outputs mean.
+const (
+	// Binary: one output per row, the probability of the positive class.
+	Binary Task = "binary"
+	// Multiclass: K outputs per row (K > 2), the probabilities of the K
+	// classes, summing to 1.
+	Multiclass Task = "multiclass"
+	// Regression: one output per row, the predicted value of the target
+	// on its original scale.
+	Regression Task = "regression"
+)
+
+// ClassTask is the task of a classifier of the given number of classes:
+// Binary for 2, Multiclass for more.
+func ClassTask(classes int) Task {
+	if classes == 2 {
+		return Binary
+	}
+	return Multiclass
+}
+
+// Model is a fitted classifier or regressor. It is what every trainer
+// returns, what evaluation scores and what serving calls.
 //
 // A binary model has one output per row: the probability of the positive
-// class. A K-class model (K > 2) has K outputs per row that sum to 1.
+// class. A K-class model (K > 2) has K outputs per row that sum to 1. A
+// regression model has one output per row: the predicted value.
 //
 // A Model is safe for concurrent use by multiple goroutines once fitted.
 // Every concrete model is a plain struct that encoding/json can marshal
@@ -22,14 +48,17 @@ import (
 type Model interface {
 	// Kind is the trainer name that produced the model ("gbdt", "logreg", ...).
 	Kind() string
-	// Outputs is 1 for a binary model and K for a K-class model.
+	// Task is what the model predicts, and so what its outputs mean.
+	Task() Task
+	// Outputs is 1 for a binary or regression model and K for a K-class
+	// model.
 	Outputs() int
-	// PredictProba scores every row of x and returns x.Rows*Outputs()
-	// probabilities, row-major.
-	PredictProba(x *features.Matrix) []float64
+	// Predict scores every row of x and returns x.Rows*Outputs() outputs,
+	// row-major: probabilities for a classifier, values for a regressor.
+	Predict(x *features.Matrix) []float64
 	// PredictRow scores one row vector (as returned by
 	// features.Pipeline.TransformRow) into out, which has length Outputs().
-	// It gives the same numbers as PredictProba on the same row, bit for bit.
+	// It gives the same numbers as Predict on the same row, bit for bit.
 	PredictRow(row []float64, out []float64)
 }
 
@@ -38,22 +67,35 @@ type Model interface {
 type Dataset struct {
 	X *features.Matrix
 	// Y is the label of each row: 0 or 1 for a binary task, the class
-	// index in [0, Classes) for a multiclass one.
+	// index in [0, Classes) for a multiclass one, the target value (finite)
+	// for a regression.
 	Y []float64
-	// Classes is 2 for a binary task, K for a K-class one.
+	// Task is Regression for a numeric target. For a classification task
+	// it may be left empty: Classes says whether it is binary.
+	Task Task
+	// Classes is 2 for a binary task, K for a K-class one, and 0 for a
+	// regression.
 	Classes int
 	// ClassNames names the classes, when known (len == Classes).
 	ClassNames []string
 }
 
-// Validate checks that d is well formed: Y matches X, labels are in
-// range, categorical codes are in range.
+// Validate checks that d is well formed: Y matches X, and each label is
+// a class in range (classification) or a finite number (regression).
 func (d *Dataset) Validate() error {
 	if d == nil || d.X == nil {
 		return errors.New("dataset: no data")
 	}
 	if len(d.Y) != d.X.Rows {
 		return fmt.Errorf("dataset: %d labels for %d rows", len(d.Y), d.X.Rows)
+	}
+	if d.Task == Regression {
+		for i, y := range d.Y {
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				return fmt.Errorf("dataset: row %d: target %g is not a finite number", i, y)
+			}
+		}
+		return nil
 	}
 	if d.Classes < 2 {
 		return fmt.Errorf("dataset: %w: %d classes", ErrOneClass, d.Classes)
@@ -91,22 +133,32 @@ const FormatVersion = 1
 // envelope is the saved form of a model: its kind and version beside the
 // model's own JSON.
 type envelope struct {
-	Format  string          `json:"format"`
-	Version int             `json:"version"`
-	Kind    string          `json:"kind"`
-	Model   json.RawMessage `json:"model"`
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Kind    string `json:"kind"`
+	// Target is the transform the model was fitted on the target with
+	// (TargetLog1p), empty for none.
+	Target string          `json:"target,omitempty"`
+	Model  json.RawMessage `json:"model"`
 }
 
 const formatName = "mlpipe-model"
 
-// Save writes m in the versioned saved-model format.
+// Save writes m in the versioned saved-model format. A *Log1pModel is
+// saved as its inner model with the envelope's target set.
 func Save(w io.Writer, m Model) error {
-	b, err := json.Marshal(m)
+	env := envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind()}
+	inner := m
+	if lm, ok := m.(*Log1pModel); ok {
+		inner, env.Target = lm.Inner, TargetLog1p
+	}
+	b, err := json.Marshal(inner)
 	if err != nil {
 		return fmt.Errorf("save %s model: %w", m.Kind(), err)
 	}
+	env.Model = b
 	enc := json.NewEncoder(w)
-	if err := enc.Encode(envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind(), Model: b}); err != nil {
+	if err := enc.Encode(env); err != nil {
 		return fmt.Errorf("save %s model: %w", m.Kind(), err)
 	}
 	return nil
@@ -133,9 +185,18 @@ func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("load model: %w %q", ErrUnknownModel, env.Kind)
 	}
+	if env.Target != "" && env.Target != TargetLog1p {
+		return nil, fmt.Errorf("load %s model: %w: unknown target transform %q", env.Kind, ErrFormat, env.Target)
+	}
 	m, err := decode(env.Model)
 	if err != nil {
 		return nil, fmt.Errorf("load %s model: %w", env.Kind, err)
+	}
+	if env.Target == TargetLog1p {
+		if m.Task() != Regression {
+			return nil, fmt.Errorf("load %s model: %w: a log1p target on a %s model", env.Kind, ErrFormat, m.Task())
+		}
+		return &Log1pModel{Inner: m}, nil
 	}
 	return m, nil
 }

@@ -6,11 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/flagerr"
+	"github.com/mlpipe/mlpipe/internal/progress"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -61,15 +68,26 @@ func commands() []command {
 	}
 }
 
-// env is what every command gets: its output streams and the logger built
-// from the global flags.
+// env is what every command gets: its output streams, the logger built
+// from the global flags, and its name for errors ("models list").
 type env struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	cmd            string
 }
 
-// run is main without the process: it parses args, runs one command and
-// returns its error. Tests call it directly.
+// execute is main without the process: it runs one command, prints its
+// error as one line on stderr (see errorLine), and returns the exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdout, stderr)
+	if err != nil && !isReported(err) {
+		fmt.Fprintln(stderr, errorLine(err))
+	}
+	return exitCode(err)
+}
+
+// run parses args, runs one command and returns its error, which names
+// the command (commandErr). Tests call it directly.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
@@ -77,18 +95,70 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		usage(stdout)
 		if len(args) == 0 {
-			return usageError("no command given")
+			return usageHint("no command given", "see mlpipe help")
 		}
 		return nil
 	}
+	var names []string
 	for _, c := range commands() {
 		if c.name == args[0] {
-			e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
-			return c.run(ctx, e, args[1:])
+			e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), cmd: c.name}
+			if err := c.run(ctx, e, args[1:]); err != nil && !errors.Is(err, errHelp) {
+				return &commandErr{name: e.cmd, err: err}
+			}
+			return nil
+		}
+		names = append(names, c.name)
+	}
+	return usageHint(fmt.Sprintf("unknown command %q", args[0]), hint(suggest.DidYouMean(args[0], names, nil), "see mlpipe help"))
+}
+
+// commandErr is a command's error with the command's name.
+type commandErr struct {
+	name string // "ingest", "models list"
+	err  error
+}
+
+func (e *commandErr) Error() string { return e.name + ": " + e.err.Error() }
+func (e *commandErr) Unwrap() error { return e.err }
+
+// errorLine is the one line printed for an error: "mlpipe COMMAND: what
+// went wrong (hint)". A message that begins with the command's own name
+// ("monitor: ...") does not repeat it.
+func errorLine(err error) string {
+	prefix := "mlpipe"
+	var ce *commandErr
+	if errors.As(err, &ce) {
+		prefix += " " + ce.name
+		err = ce.err
+	}
+	msg := err.Error()
+	if ce != nil {
+		first, _, _ := strings.Cut(ce.name, " ")
+		for _, p := range []string{ce.name + ": ", first + ": "} {
+			msg = strings.TrimPrefix(msg, p)
 		}
 	}
-	usage(stderr)
-	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+	return prefix + ": " + msg
+}
+
+// hint joins the non-empty parts of an error's hint: "did you mean
+// --registry? see mlpipe runs list --help".
+func hint(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		switch {
+		case p == "":
+			continue
+		case b.Len() == 0:
+		case strings.HasSuffix(b.String(), "?"):
+			b.WriteString(" ")
+		default:
+			b.WriteString("; ")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 func usage(w io.Writer) {
@@ -106,14 +176,17 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'mlpipe COMMAND --help' for a command's flags. Exit codes: docs/cli.md.")
 }
 
-// flagSet makes a command's flag set with the flags every command shares.
+// flags is a command's flag set with the flags every command shares.
 type flags struct {
 	*flag.FlagSet
 	logFormat, logLevel string
 	jsonOut             bool
 }
 
+// newFlags makes the flag set of command name ("models list"), which
+// also names the command in its errors.
 func newFlags(e *env, name, args, about string) *flags {
+	e.cmd = name
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	f := &flags{FlagSet: fs}
 	fs.SetOutput(e.stderr)
@@ -123,8 +196,15 @@ func newFlags(e *env, name, args, about string) *flags {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default: warn when stderr is a terminal, where the summary and a status line tell the story; info otherwise, for scripts and log collectors)")
 	return f
+}
+
+// isTerminal reports whether w is a terminal. A variable, so that tests
+// can pretend.
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && progress.IsTerminal(f)
 }
 
 // changed reports whether flag name was set on the command line.
@@ -143,6 +223,13 @@ func (f *flags) addJSON() {
 	f.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON document on stdout (logs stay on stderr)")
 }
 
+// addRegistry adds --registry and --config, for the commands that read a
+// registry (see openRegistry).
+func (f *flags) addRegistry(dir, cfgPath *string) {
+	f.StringVar(dir, "registry", "", "model registry directory (default: the registry.path of --config)")
+	f.StringVar(cfgPath, "config", "", "pipeline config whose registry.path is the registry (default "+defaultConfig+" when it exists, as in the repository)")
+}
+
 // parse parses args and sets up e.log from the logging flags.
 func (f *flags) parse(e *env, args []string) error {
 	for _, a := range args {
@@ -150,15 +237,29 @@ func (f *flags) parse(e *env, args []string) error {
 			f.SetOutput(e.stdout) // asked-for help goes to stdout
 		}
 	}
-	if err := f.Parse(args); err != nil {
+	out := f.Output()
+	if out != e.stdout {
+		// A flag error is one line (flagerr), not the error, the whole
+		// usage and the error again.
+		f.SetOutput(io.Discard)
+	}
+	err := f.Parse(args)
+	f.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
 		}
-		return usageError(err.Error())
+		msg, h := flagerr.Describe(f.FlagSet, err, "see mlpipe "+f.Name()+" --help")
+		return usageHint(msg, h)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return usageError(fmt.Sprintf("--log-level: %v", err))
+	level := slog.LevelInfo
+	switch {
+	case f.logLevel != "":
+		if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+			return usageError(fmt.Sprintf("--log-level: want debug, info, warn or error, got %q", f.logLevel))
+		}
+	case isTerminal(e.stderr):
+		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch f.logFormat {
@@ -175,18 +276,34 @@ func (f *flags) parse(e *env, args []string) error {
 // loadConfig reads --config, which every pipeline command takes.
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return nil, usageError("--config is required (for example --config configs/flights.yaml)")
+		return nil, usageHint("--config is required", "for example --config "+defaultConfig)
 	}
-	return config.Load(path)
+	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A mistyped name: suggest the configs beside it.
+		names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.yaml"))
+		return nil, &hinted{err, suggest.DidYouMean(path, names, nil)}
+	}
+	return cfg, err
 }
 
 var errHelp = errors.New("help requested")
 
-type usageErr struct{ msg string }
+// usageErr is a mistake in the command line (exit 2): what went wrong,
+// and a hint of what to do.
+type usageErr struct{ msg, hint string }
 
-func (e *usageErr) Error() string { return e.msg }
+func (e *usageErr) Error() string {
+	if e.hint == "" {
+		return e.msg
+	}
+	return e.msg + " (" + e.hint + ")"
+}
 
-func usageError(msg string) error { return &usageErr{msg} }
+func usageError(msg string) error { return &usageErr{msg: msg} }
+
+// usageHint is a usage error with a hint ("did you mean --registry?").
+func usageHint(msg, hint string) error { return &usageErr{msg: msg, hint: hint} }
 
 // reportedErr marks an error whose details the command already printed
 // (for example a validation report), so main prints only nothing more.

@@ -20,8 +20,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			"no Go toolchain: ./FILE --addr 127.0.0.1:8080; ./FILE --version prints the model,\n"+
 			"its version, data fingerprint and code version.\n\n"+exitCodesHelp)
 	var dir, cfgPath, ref, out, server string
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry (if --registry is not given)")
+	f.addRegistry(&dir, &cfgPath)
 	f.StringVar(&ref, "model", "", "the model to export: NAME, NAME@ALIAS or NAME@VERSION (default alias production)")
 	f.StringVar(&out, "o", "", "the executable to write (required), e.g. dist/flights-delay-server")
 	f.StringVar(&server, "server", "", "the mlserve binary to copy (default: mlserve next to this mlpipe binary)")
@@ -32,13 +31,13 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
 	}
 	if ref == "" || out == "" {
-		return usageError("--model and -o are required (for example --model flights-delay@production -o dist/flights-delay-server)")
+		return usageHint("--model and -o are required", "for example --model flights-delay@production -o dist/flights-delay-server")
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
-	name, version, err := store.Resolve(ref)
+	name, version, err := resolve(store, ref)
 	if err != nil {
 		return err
 	}
@@ -58,16 +57,16 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if server == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return fmt.Errorf("export: %w", err)
+			return err
 		}
 		server = filepath.Join(filepath.Dir(exe), "mlserve")
 	}
 	if _, err := os.Stat(server); err != nil {
-		return usageError(fmt.Sprintf("export: no mlserve binary at %s (run `make build`, or pass --server)", server))
+		return usageHint("no mlserve binary at "+server, "run make build, or pass --server")
 	}
 	if d := filepath.Dir(out); d != "" {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("export: %w", err)
+			return err
 		}
 	}
 	meta := export.Meta{
@@ -76,13 +75,13 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	if err := export.Write(ctx, out, server, vdir, meta); err != nil {
 		if errors.Is(err, export.ErrHasPayload) {
-			return usageError(fmt.Sprintf("export: %s is itself an exported server; pass the plain mlserve with --server", server))
+			return usageHint(server+" is itself an exported server", "pass the plain mlserve with --server")
 		}
 		return err
 	}
 	fi, err := os.Stat(out)
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return err
 	}
 	fmt.Fprintf(e.stdout, "exported   %s v%d (%s, data %s, bundle %s) to %s, %.1f MB\n", name, version, b.Kind, short(b.Fingerprint), short(b.Digest), out, float64(fi.Size())/1e6)
 	fmt.Fprintf(e.stdout, "serve it   %s --addr 127.0.0.1:8080\n", out)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,28 +13,71 @@ import (
 	"strings"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
 
+// defaultConfig is the config whose registry the commands that need one
+// use when given neither --registry nor --config: the one `make run`
+// runs, found when mlpipe runs in the repository.
+const defaultConfig = "configs/flights.yaml"
+
 // openRegistry opens the registry named by --registry, or else by the
-// registry.path of --config.
-func openRegistry(f *flags, dir, cfgPath string) (*registry.Store, error) {
-	if dir == "" && cfgPath != "" {
+// registry.path of --config, or else by that of defaultConfig if it is
+// there.
+func openRegistry(e *env, dir, cfgPath string) (*registry.Store, error) {
+	if dir == "" && cfgPath == "" {
+		if _, err := os.Stat(defaultConfig); err != nil {
+			return nil, usageHint("no registry given", "pass --registry DIR, or --config FILE to use its registry.path; "+
+				"in the repository "+defaultConfig+" is the default")
+		}
+		cfgPath = defaultConfig
+		e.log.Info("no --registry or --config: using the registry of the default config", "config", defaultConfig)
+	}
+	if dir == "" {
 		cfg, err := loadConfig(cfgPath)
 		if err != nil {
 			return nil, err
 		}
-		dir = cfg.Registry.Path
-	}
-	if dir == "" {
-		return nil, usageError("--registry DIR or --config FILE (with a registry.path) is required")
+		if dir = cfg.Registry.Path; dir == "" {
+			return nil, usageHint(cfgPath+" has no registry.path", "pass --registry DIR")
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "models")); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("registry %s: no such registry (`mlpipe run` with a registry.path makes it)", dir)
+		}
 		return nil, fmt.Errorf("registry %s: %w", dir, err)
 	}
 	return registry.Open(dir)
 }
+
+// resolve resolves a model reference; when it names nothing, the error
+// says what the registry holds (registry.Store.Hint).
+func resolve(store *registry.Store, ref string) (string, int, error) {
+	name, v, err := store.Resolve(ref)
+	if errors.Is(err, registry.ErrNotFound) {
+		return "", 0, &hinted{fmt.Errorf("model %s: %w in %s", ref, registry.ErrNotFound, store.Root()), store.Hint(ref)}
+	}
+	return name, v, err
+}
+
+// hinted is an error with a hint for its reader, printed after it in
+// parentheses.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (e *hinted) Error() string {
+	if e.hint == "" {
+		return e.err.Error()
+	}
+	return e.err.Error() + " (" + e.hint + ")"
+}
+
+func (e *hinted) Unwrap() error { return e.err }
 
 func runModels(ctx context.Context, e *env, args []string) error {
 	sub := ""
@@ -46,9 +90,10 @@ func runModels(ctx context.Context, e *env, args []string) error {
 		"promote":  "promote NAME@VERSION [flags]: point production at VERSION (previous keeps the old one)",
 		"rollback": "rollback NAME [flags]: point production back at previous",
 	}
+	subs := []string{"list", "show", "promote", "rollback"}
 	if _, ok := about[sub]; !ok {
 		var lines []string
-		for _, k := range []string{"list", "show", "promote", "rollback"} {
+		for _, k := range subs {
 			lines = append(lines, "  mlpipe models "+about[k])
 		}
 		if sub == "" || sub == "help" {
@@ -56,14 +101,13 @@ func runModels(ctx context.Context, e *env, args []string) error {
 			if sub == "help" {
 				return nil
 			}
-			return usageError("models: a subcommand is required")
+			return usageHint("a subcommand is required", "list, show, promote or rollback")
 		}
-		return usageError(fmt.Sprintf("models: unknown subcommand %q (want list, show, promote or rollback)", sub))
+		return usageHint(fmt.Sprintf("unknown subcommand %q", sub), hint(suggest.DidYouMean(sub, subs, nil), "want list, show, promote or rollback"))
 	}
 	f := newFlags(e, "models "+sub, "", "mlpipe models "+about[sub]+".\nAliases move by one atomic rename, under the registry's writer lock.\n\n"+exitCodesHelp)
 	var dir, cfgPath string
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry (if --registry is not given)")
+	f.addRegistry(&dir, &cfgPath)
 	f.addJSON()
 	// Flags may come before or after the model reference.
 	var refs []string
@@ -77,7 +121,7 @@ func runModels(ctx context.Context, e *env, args []string) error {
 		refs = append(refs, f.Arg(0))
 		args = f.Args()[1:]
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -86,7 +130,7 @@ func runModels(ctx context.Context, e *env, args []string) error {
 		arg = refs[0]
 	}
 	if sub != "list" && len(refs) != 1 {
-		return usageError(fmt.Sprintf("models %s: want one model reference, got %d", sub, len(refs)))
+		return usageHint(fmt.Sprintf("want one model reference, got %d", len(refs)), "for example flights-delay@production")
 	}
 	switch sub {
 	case "list":
@@ -101,19 +145,22 @@ func runModels(ctx context.Context, e *env, args []string) error {
 	defer unlock()
 	switch sub {
 	case "promote":
-		name, v, err := store.Resolve(arg)
+		if !strings.Contains(arg, "@") {
+			return usageHint("name the version", "for example "+arg+"@3")
+		}
+		name, v, err := resolve(store, arg)
 		if err != nil {
 			return err
-		}
-		if !strings.Contains(arg, "@") {
-			return usageError("models promote: name the version, e.g. flights-delay@3")
 		}
 		return moveProduction(e, store, name, v)
 	default: // rollback
 		name := arg
+		if _, _, err := resolve(store, name); err != nil {
+			return err
+		}
 		prev, err := store.Alias(name, pipeline.AliasPrevious)
 		if err != nil {
-			return fmt.Errorf("rollback %s: no previous version to roll back to: %w", name, err)
+			return fmt.Errorf("%s: no previous version to roll back to: %w", name, err)
 		}
 		return moveProduction(e, store, name, prev)
 	}
@@ -171,13 +218,25 @@ func modelsList(e *env, f *flags, store *registry.Store) error {
 		for _, k := range sortedKeys(m.Aliases) {
 			al = append(al, fmt.Sprintf("%s=v%d", k, m.Aliases[k]))
 		}
-		fmt.Fprintf(e.stdout, "%s\t%d versions (v%d..v%d)\t%s\n", m.Name, len(m.Versions), m.Versions[0], m.Versions[len(m.Versions)-1], strings.Join(al, " "))
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", m.Name, versionSpan(m.Versions), strings.Join(al, " "))
 	}
 	return nil
 }
 
+// versionSpan describes a model's versions: "1 version (v1)", "3
+// versions (v1..v3)".
+func versionSpan(vs []int) string {
+	switch len(vs) {
+	case 0:
+		return "no versions"
+	case 1:
+		return fmt.Sprintf("1 version (v%d)", vs[0])
+	}
+	return fmt.Sprintf("%d versions (v%d..v%d)", len(vs), vs[0], vs[len(vs)-1])
+}
+
 func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
-	name, v, err := store.Resolve(ref)
+	name, v, err := resolve(store, ref)
 	if err != nil {
 		return err
 	}
@@ -221,17 +280,24 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 
 func runRegistry(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
-		return usageError("usage: mlpipe registry check [--repair] [--all] (--registry DIR | --config FILE)")
+		if len(args) > 0 && args[0] == "help" {
+			fmt.Fprintln(e.stdout, "Usage: mlpipe registry check [--repair] [--all] [--registry DIR | --config FILE]")
+			return nil
+		}
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return usageHint("a subcommand is required", "mlpipe registry check [--repair] [--all]")
+		}
+		return usageHint(fmt.Sprintf("unknown subcommand %q", args[0]), hint(suggest.DidYouMean(args[0], []string{"check"}, nil), "want check"))
 	}
-	f := newFlags(e, "registry check", "[--repair] [--all] (--registry DIR | --config FILE)",
+	f := newFlags(e, "registry check", "[--repair] [--all] [--registry DIR | --config FILE]",
 		"Verify the registry:\n"+
-			"  - every version's files against its manifest (sha256 of each file);\n"+
-			"  - every version an alias points at (every version, with --all) loads and scores\n"+
+			"  * every version's files against its manifest (sha256 of each file);\n"+
+			"  * every version an alias points at (every version, with --all) loads and scores\n"+
 			"    its signature example as recorded, as mlserve checks before serving it;\n"+
-			"  - aliases point at versions that exist;\n"+
-			"  - run records agree with the versions: a run killed mid-way (its record says\n"+
+			"  * aliases point at versions that exist;\n"+
+			"  * run records agree with the versions: a run killed mid-way (its record says\n"+
 			"    running and no run is training), a version its run's record does not name;\n"+
-			"  - leftovers of interrupted writes (temporary files and directories).\n"+
+			"  * leftovers of interrupted writes (temporary files and directories).\n"+
 			"--repair (under the writer lock, while no run trains) removes the leftovers, marks\n"+
 			"killed runs interrupted with what they did to the registry (resume them with\n"+
 			"`mlpipe run --resume RUN_ID`), corrects run records from the registry, and writes\n"+
@@ -240,15 +306,17 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 			"Exit 3 when problems remain.\n\n"+exitCodesHelp)
 	var dir, cfgPath string
 	var repair, all bool
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
+	f.addRegistry(&dir, &cfgPath)
 	f.BoolVar(&repair, "repair", false, "repair what can be repaired (see above)")
 	f.BoolVar(&all, "all", false, "load every version, not only those an alias points at")
 	f.addJSON()
 	if err := f.parse(e, args[1:]); err != nil {
 		return err
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	if f.NArg() > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
+	}
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -307,7 +375,7 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 	if len(remaining) == 0 {
 		return nil
 	}
-	return &reportedErr{fmt.Errorf("registry check: %w: %d", errRegistryProblems, len(remaining))}
+	return &reportedErr{fmt.Errorf("%w: %d", errRegistryProblems, len(remaining))}
 }
 
 // errRegistryProblems means `registry check` found problems (exit 3).

@@ -29,7 +29,9 @@ const monitorAbout = "Compare a window of the prediction log with the production
 	"(drift) and, for predictions whose labels have arrived, its test metrics (decay);\n" +
 	"print a summary (--json: the report) and say whether to retrain. The model is\n" +
 	"--bundle DIR, or --model NAME[@ALIAS|@VERSION] (default the config's name@production)\n" +
-	"in --registry (default the config's registry.path). The window is [--from, --to),\n" +
+	"in --registry (default the config's registry.path); the config is --config, else\n" +
+	defaultConfig + " when it exists (in the repository). The prediction log is --log,\n" +
+	"else the registry's (where mlserve --registry writes it). The window is [--from, --to),\n" +
 	"or the --last DURATION before --to (default now), or the config's monitor.window\n" +
 	"(default 7d); times are RFC 3339, or 2006-01-02[T15:04:05] in UTC. Thresholds come\n" +
 	"from the config's monitor: section (docs/monitoring.md).\n\n" +
@@ -37,13 +39,13 @@ const monitorAbout = "Compare a window of the prediction log with the production
 	"monitor exits 6 when it recommends retraining; a window without enough data exits 0."
 
 func runMonitor(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "monitor", "--log DIR [--config FILE] [--registry DIR --model NAME@production | --bundle DIR] [--from T --to T | --last 7d]", monitorAbout)
+	f := newFlags(e, "monitor", "[--config FILE] [--registry DIR] [--model NAME@production | --bundle DIR --log DIR] [--from T --to T | --last 7d]", monitorAbout)
 	var cfgPath, regDir, ref, bundleDir, logDir, fromS, toS, lastS, out string
-	f.StringVar(&cfgPath, "config", "", "pipeline config: thresholds (monitor:), registry.path and the model name")
+	f.StringVar(&cfgPath, "config", "", "pipeline config: thresholds (monitor:), registry.path and the model name (default "+defaultConfig+" when it exists, unless --bundle)")
 	f.StringVar(&regDir, "registry", "", "model registry directory (default: the config's registry.path)")
 	f.StringVar(&ref, "model", "", "model in the registry: NAME, NAME@ALIAS or NAME@VERSION (default: the config's name@production)")
 	f.StringVar(&bundleDir, "bundle", "", "a model bundle directory to use instead of the registry")
-	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (default with a registry: REGISTRY/predictions/NAME, where mlserve --registry writes it)")
+	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (default with a registry: REGISTRY/predictions/NAME, where mlserve --registry writes it; required with --bundle)")
 	f.StringVar(&fromS, "from", "", "window start, inclusive")
 	f.StringVar(&toS, "to", "", "window end, exclusive (default now with --last)")
 	f.StringVar(&lastS, "last", "", "window length back from --to, e.g. 7d, 36h, 1d12h")
@@ -53,7 +55,13 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f.NArg() > 0 {
-		return usageError(fmt.Sprintf("monitor: unexpected argument %q", f.Arg(0)))
+		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
+	}
+	if cfgPath == "" && regDir == "" && bundleDir == "" {
+		if _, err := os.Stat(defaultConfig); err == nil {
+			cfgPath = defaultConfig
+			e.log.Info("no --config: using the default config", "config", defaultConfig)
+		}
 	}
 	var cfg *config.Config
 	if cfgPath != "" {
@@ -66,7 +74,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, name, version, dir, err := monitorBundle(f, cfg, cfgPath, regDir, ref, bundleDir)
+	store, name, version, dir, err := monitorBundle(e, cfg, cfgPath, regDir, ref, bundleDir)
 	if err != nil {
 		return err
 	}
@@ -76,7 +84,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if logDir == "" {
-		return usageError("monitor: --log DIR is required with --bundle (the prediction log directory)")
+		return usageHint("--log DIR is required with --bundle", "the prediction log directory mlserve writes")
 	}
 	b, err := monitor.LoadBaseline(dir)
 	if err != nil {
@@ -89,7 +97,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	}
 	if out != "" {
 		if err := fsx.WriteJSON(out, r); err != nil {
-			return fmt.Errorf("monitor: %w", err)
+			return err
 		}
 		e.log.Info("monitor: report written", "file", out)
 	}
@@ -98,10 +106,10 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		// REGISTRY/monitoring/NAME/TIME.json.
 		kept := filepath.Join(store.Root(), ui.MonitoringDir, name, time.Now().UTC().Format("20060102T150405.000000Z")+".json")
 		if err := os.MkdirAll(filepath.Dir(kept), 0o755); err != nil {
-			return fmt.Errorf("monitor: %w", err)
+			return err
 		}
 		if err := fsx.WriteJSON(kept, r); err != nil {
-			return fmt.Errorf("monitor: %w", err)
+			return err
 		}
 		e.log.Info("monitor: report kept in the registry", "file", kept)
 	}
@@ -111,7 +119,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		err = r.WriteText(e.stdout)
 	}
 	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
+		return err
 	}
 	if r.Retrain {
 		return &reportedErr{errRetrain}
@@ -123,21 +131,21 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 // open.
 func monitorWindow(cfg *config.Config, fromS, toS, lastS string, now time.Time) (from, to time.Time, err error) {
 	if lastS != "" && fromS != "" {
-		return from, to, usageError("monitor: give --from or --last, not both")
+		return from, to, usageError("give --from or --last, not both")
 	}
 	if fromS != "" {
 		if from, err = parseWhen(fromS); err != nil {
-			return from, to, usageError("monitor: --from: " + err.Error())
+			return from, to, usageError("--from: " + err.Error())
 		}
 	}
 	if toS != "" {
 		if to, err = parseWhen(toS); err != nil {
-			return from, to, usageError("monitor: --to: " + err.Error())
+			return from, to, usageError("--to: " + err.Error())
 		}
 	}
 	if fromS != "" || (toS != "" && lastS == "") {
 		if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-			return from, to, usageError("monitor: --to must be after --from")
+			return from, to, usageError("--to must be after --from")
 		}
 		return from, to, nil
 	}
@@ -152,7 +160,7 @@ func monitorWindow(cfg *config.Config, fromS, toS, lastS string, now time.Time) 
 	d, err := config.ParseWindow(window)
 	if err != nil {
 		if lastS != "" {
-			return from, to, usageError("monitor: --last: " + err.Error())
+			return from, to, usageError("--last: " + err.Error())
 		}
 		return from, to, err // the config was validated: unreachable
 	}
@@ -176,33 +184,33 @@ func parseWhen(s string) (time.Time, error) {
 // version of --model (default the config's name@production), with its
 // store and model name (nil and "" for a bundle directory; version is
 // then 0).
-func monitorBundle(f *flags, cfg *config.Config, cfgPath, regDir, ref, bundleDir string) (store *registry.Store, name string, version int, dir string, err error) {
+func monitorBundle(e *env, cfg *config.Config, cfgPath, regDir, ref, bundleDir string) (store *registry.Store, name string, version int, dir string, err error) {
 	if bundleDir != "" {
 		if ref != "" || regDir != "" {
-			return nil, "", 0, "", usageError("monitor: --bundle names the model itself; drop --model and --registry")
+			return nil, "", 0, "", usageHint("--bundle names the model itself", "drop --model and --registry")
 		}
 		return nil, "", 0, bundleDir, nil
 	}
 	if ref == "" {
 		if cfg == nil {
-			return nil, "", 0, "", usageError("monitor: name the model: --bundle DIR, or --model NAME@production with --registry, or --config")
+			return nil, "", 0, "", usageHint("no model given", "pass --model NAME@production with --registry, --config FILE for its name and registry, or --bundle DIR")
 		}
 		ref = cfg.Name + "@production"
 	}
 	if !strings.Contains(ref, "@") {
 		ref += "@production"
 	}
-	store, err = openRegistry(f, regDir, cfgPath)
+	store, err = openRegistry(e, regDir, cfgPath)
 	if err != nil {
 		return nil, "", 0, "", err
 	}
-	name, version, err = store.Resolve(ref)
+	name, version, err = resolve(store, ref)
 	if err != nil {
-		return nil, "", 0, "", fmt.Errorf("monitor: %s: %w", ref, err)
+		return nil, "", 0, "", err
 	}
 	dir, err = store.VersionDir(name, version)
 	if err != nil {
-		return nil, "", 0, "", fmt.Errorf("monitor: %w", err)
+		return nil, "", 0, "", err
 	}
 	return store, name, version, dir, nil
 }

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,21 +23,12 @@ import (
 	"github.com/mlpipe/mlpipe/registry"
 )
 
-// runMonitorCLI runs `mlpipe monitor args...` and returns its output and
-// exit code. It calls runMonitor directly and maps errRetrain itself:
-// the command is registered, and exitCode maps errRetrain, in cli.go.
+// runMonitorCLI runs `mlpipe monitor args...` as main does and returns
+// its output and exit code.
 func runMonitorCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.DiscardHandler)}
-	err := runMonitor(context.Background(), e, args)
-	code = exitCode(err)
-	if errors.Is(err, errRetrain) {
-		code = exitRetrain
-	}
-	if err != nil && !isReported(err) {
-		fmt.Fprintf(&errb, "mlpipe: %v\n", err)
-	}
+	code = execute(context.Background(), append([]string{"monitor"}, args...), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
@@ -115,7 +104,7 @@ func newMonitorFixture(t *testing.T) *monitorFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.Model.PredictProba(x)
+		return b.Model.Predict(x)
 	}
 	var names []string
 	for _, in := range b.Features.Inputs {
@@ -363,7 +352,7 @@ func TestMonitor(t *testing.T) {
 		output string // substring of stdout+stderr
 	}{
 		{"ErrNoLog", []string{"--bundle", fx.bundle}, exitUsage, "--log DIR is required"},
-		{"ErrNoModel", []string{"--log", missingLog}, exitUsage, "name the model"},
+		{"ErrNoModel", []string{"--log", missingLog}, exitUsage, "mlpipe monitor: no model given (pass --model"},
 		{"ErrFromAndLast", []string{"--bundle", fx.bundle, "--log", missingLog, "--from", "2026-11-01", "--last", "7d"}, exitUsage, "not both"},
 		{"ErrBadTime", []string{"--bundle", fx.bundle, "--log", missingLog, "--from", "yesterday"}, exitUsage, `"yesterday" is not a time`},
 		{"ErrBadLast", []string{"--bundle", fx.bundle, "--log", missingLog, "--last", "7x"}, exitUsage, "--last"},

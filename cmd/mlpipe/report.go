@@ -16,7 +16,7 @@ import (
 // (package report) from the run record and the bundle of the version the
 // run registered, and prints its path.
 func runReport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "report", "RUN_ID (--registry DIR | --config FILE) [flags]",
+	f := newFlags(e, "report", "RUN_ID [--registry DIR | --config FILE] [flags]",
 		"Write the HTML report of a run recorded by `mlpipe run`: data and validation, profile,\n"+
 			"leaderboard, test metrics and curves, confusion matrix, slices, feature importance,\n"+
 			"the gate's decision, stage timings and lineage. One self-contained file (no scripts,\n"+
@@ -24,8 +24,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			"the path is printed.\n\n"+exitCodesHelp)
 	var dir, cfgPath, out string
 	var open bool
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
+	f.addRegistry(&dir, &cfgPath)
 	f.StringVar(&out, "out", "", "write the report to this file instead of the run's directory")
 	f.BoolVar(&open, "open", false, "open the report with xdg-open, if installed")
 	f.addJSON()
@@ -42,13 +41,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		args = f.Args()[1:]
 	}
 	if len(ids) != 1 {
-		return usageError(fmt.Sprintf("report: want one run id, got %d", len(ids)))
+		return usageHint(fmt.Sprintf("want one run id, got %d", len(ids)), "mlpipe runs list lists them")
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
 	id := ids[0]
+	if _, err := runDir(store, id); err != nil {
+		return err
+	}
 	sum, b, err := report.Read(store, id)
 	if err != nil {
 		return err
@@ -69,12 +71,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		defer cancel()
 		unlock, err := store.Lock(lctx, true)
 		if err != nil {
-			return fmt.Errorf("report: %w", err)
+			return err
 		}
 		defer unlock()
 	}
 	if err := fsx.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
+		return err
 	}
 	if open {
 		if xdg, err := exec.LookPath("xdg-open"); err == nil {

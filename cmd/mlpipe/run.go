@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/progress"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
@@ -74,7 +77,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	var wait, noCache bool
 	var now timeFlag
 	if name == "evaluate" {
-		f.StringVar(&modelDir, "model", "", "directory written by `mlpipe train --out` (required)")
+		f.StringVar(&modelDir, "model", "", "directory written by mlpipe train --out (required)")
 	}
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required), e.g. configs/flights.yaml")
 	defaultOut := filepath.Join("out", name)
@@ -128,7 +131,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	var list []pipeline.Stage
 	if name == "evaluate" {
 		if modelDir == "" {
-			return usageError("--model is required (a directory written by `mlpipe train --out`)")
+			return usageHint("--model is required", "a directory written by mlpipe train --out")
 		}
 		trained, err := bundle.Load(modelDir)
 		if err != nil {
@@ -155,7 +158,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 			}
 			unlock, err := store.TrainingLock(ctx, wait)
 			if err != nil {
-				return fmt.Errorf("run: %w", err)
+				return err
 			}
 			defer unlock()
 			if resume != "" {
@@ -424,37 +427,37 @@ func resumeConfig(ctx context.Context, e *env, id, cfgPath, registryDir string) 
 	if err != nil {
 		return nil, err
 	}
-	dir, err := store.RunDir(id)
+	dir, err := runDir(store, id)
 	if err != nil {
-		return nil, fmt.Errorf("resume: %w", err)
+		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	sum, err := pipeline.ReadRun(store, id)
 	if err != nil {
-		return nil, fmt.Errorf("resume: %w", err)
+		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	switch sum.Status {
 	case pipeline.StatusOK:
-		return nil, usageError(fmt.Sprintf("--resume: run %s finished ok; there is nothing to resume (start a new run)", id))
+		return nil, usageHint(fmt.Sprintf("--resume: run %s finished ok; there is nothing to resume", id), "start a new run")
 	case pipeline.StatusRunning:
 		unlock, idle, err := store.TrainingIdle(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
+			return nil, fmt.Errorf("--resume: %w", err)
 		}
 		if !idle {
-			return nil, fmt.Errorf("resume: run %s: its record says running, and a run is training against this registry now: %w", id, registry.ErrTraining)
+			return nil, fmt.Errorf("--resume: run %s: its record says running, and a run is training against this registry now: %w", id, registry.ErrTraining)
 		}
 		unlock()
 	}
 	b, err := os.ReadFile(filepath.Join(dir, runConfigFile))
 	if err != nil {
-		return nil, fmt.Errorf("resume: run %s has no recorded %s: %w", id, runConfigFile, err)
+		return nil, fmt.Errorf("--resume: run %s has no recorded %s: %w", id, runConfigFile, err)
 	}
 	cfg, err := config.Parse(b, filepath.Join(dir, runConfigFile))
 	if err != nil {
-		return nil, fmt.Errorf("resume: %w", err)
+		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	if cfg.Cache.Path == "" {
-		return nil, usageError(fmt.Sprintf("--resume: run %s's config has no cache.path: without the step cache there is nothing to resume from", id))
+		return nil, usageHint(fmt.Sprintf("--resume: run %s's config has no cache.path: without the step cache there is nothing to resume from", id), "start a new run")
 	}
 	cfg.Registry.Path = registryDir
 	failed := ""
@@ -495,14 +498,17 @@ func keepModels(cfg *config.Config, list string) error {
 		want[strings.TrimSpace(n)] = true
 	}
 	var kept []train.ModelSpec
+	var names []string
 	for _, m := range cfg.Models {
+		names = append(names, m.Name)
 		if want[m.Name] {
 			kept = append(kept, m)
 			delete(want, m.Name)
 		}
 	}
-	for n := range want {
-		return usageError(fmt.Sprintf("--models: %q is not among the config's models", n))
+	for _, n := range slices.Sorted(maps.Keys(want)) {
+		return usageHint(fmt.Sprintf("--models: %q is not among the config's models", n),
+			hint(suggest.DidYouMean(n, names, nil), "the config's models: "+strings.Join(names, ", ")))
 	}
 	cfg.Models = kept
 	return nil
@@ -558,12 +564,16 @@ func writeArtifacts(dir string, s *pipeline.State, command string) (map[string]s
 		}
 		written["evaluation"] = p
 		if plots, err := r.Plots(evaluate.SVG); err == nil && plots != nil {
-			for name, b := range map[string][]byte{"roc.svg": plots.ROC, "pr.svg": plots.PR, "calibration.svg": plots.Calibration} {
+			files := plots.Files(evaluate.SVG)
+			var names []string
+			for name, b := range files {
 				if err := fsx.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 					return written, modelDir, err
 				}
+				names = append(names, strings.TrimSuffix(name, ".svg"))
 			}
-			written["plots"] = filepath.Join(dir, "{roc,pr,calibration}.svg")
+			slices.Sort(names)
+			written["plots"] = filepath.Join(dir, "{"+strings.Join(names, ",")+"}.svg")
 		}
 	}
 	if s.Report != nil {

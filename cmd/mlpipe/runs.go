@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -21,20 +22,21 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 	}
 	switch sub {
 	case "list", "show", "compare":
-	default:
+	case "", "help":
 		fmt.Fprintln(e.stdout, "Usage:\n  mlpipe runs list [flags]\n  mlpipe runs show RUN_ID [flags]\n  mlpipe runs compare RUN_ID RUN_ID... [flags]")
 		if sub == "help" {
 			return nil
 		}
-		return usageError(fmt.Sprintf("runs: want list, show or compare, got %q", sub))
+		return usageHint("a subcommand is required", "list, show or compare")
+	default:
+		return usageHint(fmt.Sprintf("unknown subcommand %q", sub), hint(suggest.DidYouMean(sub, []string{"list", "show", "compare"}, nil), "want list, show or compare"))
 	}
-	f := newFlags(e, "runs "+sub, "[RUN_ID...] (--registry DIR | --config FILE)",
+	f := newFlags(e, "runs "+sub, "[RUN_ID...] [--registry DIR | --config FILE]",
 		"List the runs recorded by `mlpipe run`, show one, or compare several side by side\n"+
 			"(status, duration, data fingerprint, selected model and parameters, test metrics,\n"+
 			"gate decision).\n\n"+exitCodesHelp)
 	var dir, cfgPath string
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
+	f.addRegistry(&dir, &cfgPath)
 	f.addJSON()
 	var ids []string
 	for {
@@ -47,7 +49,7 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 		ids = append(ids, f.Arg(0))
 		args = f.Args()[1:]
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -58,11 +60,11 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 		}
 	case "show":
 		if len(ids) != 1 {
-			return usageError("runs show: want one run id")
+			return usageHint("want one run id", "mlpipe runs list lists them")
 		}
 	case "compare":
 		if len(ids) < 2 {
-			return usageError("runs compare: want two or more run ids")
+			return usageHint("want two or more run ids", "mlpipe runs list lists them")
 		}
 	}
 	sums := make([]*pipeline.Summary, len(ids))
@@ -85,8 +87,18 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func readRun(store *registry.Store, id string) (*pipeline.Summary, error) {
+// runDir returns the directory of a run record; when there is none, the
+// error says where the ids are listed.
+func runDir(store *registry.Store, id string) (string, error) {
 	dir, err := store.RunDir(id)
+	if err != nil {
+		return "", &hinted{fmt.Errorf("%w in %s", err, store.Root()), "mlpipe runs list --registry " + store.Root() + " lists the runs"}
+	}
+	return dir, nil
+}
+
+func readRun(store *registry.Store, id string) (*pipeline.Summary, error) {
+	dir, err := runDir(store, id)
 	if err != nil {
 		return nil, err
 	}

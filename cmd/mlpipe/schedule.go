@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
@@ -50,7 +51,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 		spec = cfg.Schedule.Cron
 	}
 	if spec == "" {
-		return usageError("no schedule: pass --cron or set schedule.cron in the config")
+		return usageHint("no schedule", "pass --cron or set schedule.cron in the config")
 	}
 	if _, err := config.ParseCron(spec); err != nil {
 		return usageError(fmt.Sprintf("--cron %q: %v", spec, err))
@@ -70,13 +71,13 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 		policy = cmp.Or(cfg.Schedule.Policy, "always")
 	}
 	if policy != "always" && policy != "drift" {
-		return usageError(fmt.Sprintf("--policy: want always or drift, got %q", policy))
+		return usageHint(fmt.Sprintf("--policy: unknown policy %q", policy), hint(suggest.DidYouMean(policy, []string{"always", "drift"}, nil), "want always or drift"))
 	}
 	if !f.changed("max-age") {
 		maxAge = cfg.Schedule.MaxAge
 	}
 	if registryDir == "" {
-		return usageError("a schedule needs a registry: pass --registry or set registry.path in the config")
+		return usageHint("a schedule needs a registry", "pass --registry or set registry.path in the config")
 	}
 	runArgs := []string{"--config", cfgPath, "--registry", registryDir, "--out", out,
 		"--log-format", f.logFormat, "--log-level", f.logLevel}

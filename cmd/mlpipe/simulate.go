@@ -13,6 +13,7 @@ import (
 	"github.com/mlpipe/mlpipe/backtest"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/ui"
 )
 
@@ -52,12 +53,19 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	for _, p := range strings.Split(policies, ",") {
 		if !slices.Contains(backtest.Policies, p) {
-			return usageError(fmt.Sprintf("--policies: unknown policy %q (want some of %s)", p, strings.Join(backtest.Policies, ", ")))
+			return usageHint(fmt.Sprintf("--policies: unknown policy %q", p),
+				hint(suggest.DidYouMean(p, backtest.Policies, nil), "want some of "+strings.Join(backtest.Policies, ", ")))
 		}
 	}
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
+	}
+	if model != "" {
+		// Checked here, before the data is loaded, to say so at once.
+		if err := keepModels(cfg, model); err != nil {
+			return err
+		}
 	}
 	if data != "" {
 		cfg.Data.Path = data
@@ -91,7 +99,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		// REGISTRY/backtests/NAME/backtest.json.
 		dir := filepath.Join(cfg.Registry.Path, ui.BacktestsDir, cfg.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("simulate: %w", err)
+			return err
 		}
 		if err := fsx.WriteJSON(filepath.Join(dir, "backtest.json"), res); err != nil {
 			return err
@@ -114,7 +122,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 // writeBacktest saves the result, its chart and its HTML report.
 func writeBacktest(dir string, res *backtest.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("simulate: %w", err)
+		return fmt.Errorf("write backtest: %w", err)
 	}
 	if err := fsx.WriteJSON(filepath.Join(dir, "backtest.json"), res); err != nil {
 		return err

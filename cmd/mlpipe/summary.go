@@ -53,7 +53,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 			if sp.From != "" {
 				rng = sp.From + " .. " + sp.To
 			}
-			if sp.PositiveRate != nil {
+			if sp.MeanTarget != nil {
+				rate = fmt.Sprintf("%s mean %.4g, sd %.4g", s.Label, *sp.MeanTarget, *sp.StdTarget)
+			} else if sp.PositiveRate != nil {
 				rate = fmt.Sprintf("%s %.1f%%", s.Label, 100**sp.PositiveRate)
 			} else if len(sp.Classes) > 0 {
 				var parts []string
@@ -70,7 +72,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		line("models", "")
 		printLeaderboard(w, s.Leaderboard)
 	}
-	if m := s.Model; m != nil && m.Classes == 2 {
+	if m := s.Model; m != nil && m.Task == "regression" {
+		line("selected", "%s, %d features, predicts %s", m.Kind, m.Features, s.Label)
+	} else if m != nil && m.Classes == 2 {
 		line("selected", "%s, %d features, threshold %.4f (chosen on validation)", m.Kind, m.Features, m.Threshold)
 	} else if m != nil {
 		line("selected", "%s, %d features, %d classes", m.Kind, m.Features, m.Classes)
@@ -241,6 +245,10 @@ func printLeaderboard(w io.Writer, rows []map[string]any) {
 
 // printEvaluation prints the test-split metrics.
 func printEvaluation(w io.Writer, r *evaluate.Report) {
+	if m := r.RegressionMetrics; m != nil {
+		printRegression(w, r.Rows, m)
+		return
+	}
 	if b := r.BinaryMetrics; b != nil {
 		fmt.Fprintf(w, "%-10s %s rows, %.1f%% positive\n", "test", commas(int64(r.Rows)), 100*b.PositiveRate)
 		fmt.Fprintf(w, "  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  ece %.4f\n", b.ROCAUC, b.PRAUC, r.LogLoss, b.Brier, b.ECE)
@@ -262,6 +270,27 @@ func printEvaluation(w io.Writer, r *evaluate.Report) {
 	if m := r.MulticlassMetrics; m != nil {
 		fmt.Fprintf(w, "%-10s %s rows, %d classes\n", "test", commas(int64(r.Rows)), m.Classes)
 		fmt.Fprintf(w, "  accuracy %.4f  macro_f1 %.4f  weighted_f1 %.4f  log_loss %.4f\n", r.Accuracy, m.MacroF1, m.WeightedF1, r.LogLoss)
+	}
+}
+
+// printRegression prints a regression's test metrics beside its
+// baselines, and its worst slices.
+func printRegression(w io.Writer, rows int, m *evaluate.RegressionMetrics) {
+	fmt.Fprintf(w, "%-10s %s rows, mean target %.4g\n", "test", commas(int64(rows)), m.MeanTarget)
+	mape := m.MAPENote
+	if m.MAPE != nil {
+		mape = fmt.Sprintf("%.4f", *m.MAPE)
+	}
+	fmt.Fprintf(w, "  %-16s rmse %.4g  mae %.4g  r2 %.4f  median_ae %.4g  mape %s\n", "model", m.RMSE, m.MAE, m.R2, m.MedianAE, mape)
+	for _, b := range m.Baselines {
+		fmt.Fprintf(w, "  %-16s rmse %.4g  mae %.4g  r2 %.4f  median_ae %.4g  (predicts %.4g)\n", b.Name, b.RMSE, b.MAE, b.R2, b.MedianAE, b.Value)
+	}
+	if sl := m.SliceErrors; sl != nil && len(sl.WorstRMSE) > 0 {
+		var worst []string
+		for _, s := range sl.WorstRMSE {
+			worst = append(worst, fmt.Sprintf("%s %.4g", s.Key, s.RMSE))
+		}
+		fmt.Fprintf(w, "  worst slices by rmse: %s\n", strings.Join(worst, ", "))
 	}
 }
 

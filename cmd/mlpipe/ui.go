@@ -16,7 +16,7 @@ import (
 // runUI is `mlpipe ui`: the dashboard of a registry (package ui), served
 // until ctx is cancelled (Ctrl-C).
 func runUI(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "ui", "(--registry DIR | --config FILE) [--addr HOST:PORT] [flags]",
+	f := newFlags(e, "ui", "[--registry DIR | --config FILE] [--addr HOST:PORT] [flags]",
 		"Serve the dashboard of a registry: the runs (sortable, filterable, compared side by\n"+
 			"side), each run's report, the models with their versions and aliases, and\n"+
 			"monitoring (drift and performance over time, the latest backtest). Server-rendered\n"+
@@ -25,12 +25,11 @@ func runUI(ctx context.Context, e *env, args []string) error {
 			"--allow-remote. docs/ui.md describes the pages.\n\n"+exitCodesHelp)
 	var dir, cfgPath, addr, backtestPath string
 	var allowActions, allowRemote bool
-	f.StringVar(&dir, "registry", "", "model registry directory")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry")
+	f.addRegistry(&dir, &cfgPath)
 	f.StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on (host:port; port 0 picks a free one)")
 	f.BoolVar(&allowActions, "allow-actions", false, "enable the promote and rollback buttons (POST, with a CSRF token)")
 	f.BoolVar(&allowRemote, "allow-remote", false, "allow an address other than loopback (the dashboard has no authentication)")
-	f.StringVar(&backtestPath, "backtest", filepath.Join("out", "simulate", "backtest.json"), "a backtest.json of `mlpipe simulate` to show if no newer one is under REGISTRY/backtests/")
+	f.StringVar(&backtestPath, "backtest", filepath.Join("out", "simulate", "backtest.json"), "a backtest.json of mlpipe simulate to show if no newer one is under REGISTRY/backtests/")
 	if err := f.parse(e, args); err != nil {
 		return err
 	}
@@ -43,7 +42,7 @@ func runUI(ctx context.Context, e *env, args []string) error {
 		}
 		return usageError(fmt.Sprintf("--addr: %v", err))
 	}
-	store, err := openRegistry(f, dir, cfgPath)
+	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
 		return err
 	}
@@ -55,7 +54,7 @@ func runUI(ctx context.Context, e *env, args []string) error {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("ui: %w", err)
+		return err
 	}
 	srv := &http.Server{
 		Handler:           ui.Handler(store, opts),
@@ -75,13 +74,13 @@ func runUI(ctx context.Context, e *env, args []string) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("ui: %w", err)
+		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("ui: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }

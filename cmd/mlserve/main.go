@@ -17,8 +17,9 @@
 // /metrics, /openapi.json and /admin/reload) are listed in
 // docs/serving.md and in the package serve documentation.
 //
-// main only wires signals to cancellation; run does the work and is what
-// tests call.
+// main only wires signals to cancellation; execute prints an error as one
+// line ("mlserve: what went wrong (hint)") and picks the exit code; run
+// does the work and is what tests call.
 package main
 
 import (
@@ -39,6 +40,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/export"
+	"github.com/mlpipe/mlpipe/internal/flagerr"
 	"github.com/mlpipe/mlpipe/internal/redact"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/registry"
@@ -47,23 +49,50 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	os.Exit(code)
+}
+
+// execute runs mlserve, prints its error as one line and returns the exit
+// code: 0 ok, 1 error, 2 usage (docs/cli.md).
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdout, stderr, nil)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
+		return 0
 	case errors.As(err, new(*usageError)):
-		fmt.Fprintf(os.Stderr, "mlserve: %v\n", err)
-		os.Exit(2)
+		fmt.Fprintf(stderr, "mlserve: %v\n", err)
+		return 2
 	default:
-		fmt.Fprintf(os.Stderr, "mlserve: %v\n", err)
-		os.Exit(1)
+		fmt.Fprintf(stderr, "mlserve: %v\n", err)
+		return 1
 	}
 }
 
-type usageError struct{ msg string }
+// usageError is a mistake in the command line (exit 2), with a hint.
+type usageError struct{ msg, hint string }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string {
+	if e.hint == "" {
+		return e.msg
+	}
+	return e.msg + " (" + e.hint + ")"
+}
+
+// hintedError is an error with a hint for the reader.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string {
+	if e.hint == "" {
+		return e.err.Error()
+	}
+	return e.err.Error() + " (" + e.hint + ")"
+}
+func (e *hintedError) Unwrap() error { return e.err }
 
 // adminTokenEnv is the environment variable that can hold the admin
 // token instead of --admin-token (so it does not show in ps).
@@ -75,7 +104,14 @@ const adminTokenEnv = "MLSERVE_ADMIN_TOKEN"
 // --addr 127.0.0.1:0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("mlserve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Asked-for help goes to stdout; a flag error is one line (flagerr),
+	// not the error, the whole usage and the error again.
+	fs.SetOutput(io.Discard)
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+		}
+	}
 	var (
 		addr        = fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default; 0.0.0.0:8080 listens on every interface, and then /admin needs --admin-token)")
 		regDir      = fs.String("registry", "", "model registry directory; serve --model from it and follow its alias")
@@ -97,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		logFormat   = fs.String("log-format", "text", "log format on stderr: text or json")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		showVersion = fs.Bool("version", false, "print the code version (and an exported binary's model) and exit")
-		logDir      = fs.String("log-dir", "", "prediction log directory, read by `mlpipe monitor` (default with --registry: REGISTRY/predictions/NAME; else none)")
+		logDir      = fs.String("log-dir", "", "prediction log directory, read by mlpipe monitor (default with --registry: REGISTRY/predictions/NAME; else none)")
 		noLog       = fs.Bool("no-log", false, "do not log predictions")
 		driftWindow = fs.Int("drift-window", 10000, "live drift gauges on /metrics (mlserve_drift_psi) over this many recent requests; 0 disables them")
 	)
@@ -122,7 +158,8 @@ Flags:
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &usageError{err.Error()}
+		msg, hint := flagerr.Describe(fs, err, "see mlserve --help")
+		return &usageError{msg, hint}
 	}
 	// An exported binary (`mlpipe export`) carries its bundle.
 	payload, err := embedded()
@@ -152,23 +189,23 @@ Flags:
 		*bundleDir, embeddedVersion = dir, payload.Meta.Version
 	}
 	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "see mlserve --help"}
 	}
 	switch {
 	case payload == nil && (*regDir == "") == (*bundleDir == ""), *regDir != "" && *bundleDir != "":
-		return &usageError{"give --registry DIR with --model REF, or --bundle DIR"}
+		return &usageError{msg: "give --registry DIR with --model REF, or --bundle DIR", hint: "see mlserve --help"}
 	case *regDir != "" && *ref == "":
-		return &usageError{"--model is required with --registry (e.g. --model flights-delay@production)"}
+		return &usageError{msg: "--model is required with --registry", hint: "for example --model flights-delay@production"}
 	case *bundleDir != "" && *ref != "":
-		return &usageError{"--model applies to --registry, not to --bundle"}
+		return &usageError{msg: "--model applies to --registry, not to --bundle"}
 	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxConns <= 0 || *maxBytes <= 0:
-		return &usageError{"--max-body, --max-batch, --max-inflight, --max-conns and --max-bytes-in-flight must be positive"}
+		return &usageError{msg: "--max-body, --max-batch, --max-inflight, --max-conns and --max-bytes-in-flight must be positive"}
 	case *maxBytes < 2**maxBody:
-		return &usageError{fmt.Sprintf("--max-bytes-in-flight %d must be at least twice --max-body %d: one largest request must fit", *maxBytes, *maxBody)}
+		return &usageError{msg: fmt.Sprintf("--max-bytes-in-flight %d must be at least twice --max-body %d", *maxBytes, *maxBody), hint: "one largest request must fit"}
 	case *memLimit < 0:
-		return &usageError{"--memory-limit must be >= 0"}
+		return &usageError{msg: "--memory-limit must be >= 0"}
 	case *poll < 0:
-		return &usageError{"--poll must be >= 0"}
+		return &usageError{msg: "--poll must be >= 0"}
 	}
 	if *adminToken == "" {
 		*adminToken = os.Getenv(adminTokenEnv)
@@ -213,11 +250,15 @@ Flags:
 		if err != nil {
 			return err
 		}
+		if _, _, err := store.Resolve(*ref); errors.Is(err, registry.ErrNotFound) {
+			// Said once, with what there is, before anything starts.
+			return &hintedError{fmt.Errorf("model %s: %w in %s", *ref, registry.ErrNotFound, *regDir), store.Hint(*ref)}
+		}
 		opts.Registry, opts.Ref = store, *ref
 		if *logDir == "" {
 			name, _, _ := strings.Cut(*ref, "@")
 			if *logDir, err = store.PredictionLog(name); err != nil {
-				return &usageError{fmt.Sprintf("--model %q: %v", *ref, err)}
+				return &usageError{msg: fmt.Sprintf("--model %q: %v", *ref, err)}
 			}
 		}
 	}
@@ -237,9 +278,9 @@ Flags:
 		opts.Sink, opts.SinkStats = logs, logs.stats
 	}
 	var s *serve.Server
-	var drift *liveDrift
+	var drift *serve.LiveDrift
 	if *driftWindow > 0 {
-		drift = newLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
+		drift = serve.NewLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
 		opts.Sink, opts.Collectors = teeSink{log: logs, drift: drift}, append(opts.Collectors, drift)
 	}
 	predLog := *logDir
@@ -270,7 +311,7 @@ Flags:
 	if drift != nil {
 		dctx, stop := context.WithCancel(ctx)
 		defer stop()
-		go drift.run(dctx, time.Second)
+		go drift.Run(dctx, time.Second)
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()
@@ -284,7 +325,7 @@ Flags:
 func newLogger(w io.Writer, format, level string, secrets ...string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, &usageError{fmt.Sprintf("--log-level: want debug, info, warn or error, got %q", level)}
+		return nil, &usageError{msg: fmt.Sprintf("--log-level: want debug, info, warn or error, got %q", level)}
 	}
 	ho := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -293,7 +334,7 @@ func newLogger(w io.Writer, format, level string, secrets ...string) (*slog.Logg
 	case "json":
 		return slog.New(redact.Handler(slog.NewJSONHandler(w, ho), secrets...)), nil
 	}
-	return nil, &usageError{fmt.Sprintf("--log-format: want text or json, got %q", format)}
+	return nil, &usageError{msg: fmt.Sprintf("--log-format: want text or json, got %q", format)}
 }
 
 // defaultMemoryLimit is --memory-limit's default: 448 MiB, which leaves

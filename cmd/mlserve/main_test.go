@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -245,7 +246,9 @@ func TestUsage(t *testing.T) {
 		{"ErrBoth", []string{"--registry", "r", "--model", "m", "--bundle", "b"}, "or --bundle"},
 		{"ErrNoModel", []string{"--registry", "r"}, "--model is required"},
 		{"ErrModelWithBundle", []string{"--bundle", "b", "--model", "m"}, "--model applies to --registry"},
-		{"ErrFlag", []string{"--nope"}, "not defined"},
+		{"ErrFlag", []string{"--nope"}, "unknown flag --nope (see mlserve --help)"},
+		{"ErrFlagTypo", []string{"--regsitry", "r"}, "unknown flag --regsitry (did you mean --registry? see mlserve --help)"},
+		{"ErrFlagValue", []string{"--poll", "often"}, `--poll: invalid value "often": parse error (see mlserve --help)`},
 		{"ErrArg", []string{"--bundle", "b", "extra"}, `unexpected argument "extra"`},
 		{"ErrLimit", []string{"--bundle", "b", "--max-batch", "0"}, "must be positive"},
 		{"ErrPoll", []string{"--registry", "r", "--model", "m", "--poll", "-1s"}, "--poll"},
@@ -263,11 +266,19 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestHelp checks that --help documents every flag.
+// TestHelp checks that --help, on stdout, documents every flag, and
+// that each flag's argument is named by its type: package flag takes a
+// back-quoted word in a flag's usage for the argument's name
+// ("-log-dir mlpipe monitor").
 func TestHelp(t *testing.T) {
 	var stderr bytes.Buffer
-	if err := run(context.Background(), []string{"--help"}, io.Discard, &stderr, nil); !errors.Is(err, flag.ErrHelp) {
+	if err := run(context.Background(), []string{"--help"}, &stderr, io.Discard, nil); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 1 && !slices.Contains([]string{"string", "int", "int64", "duration", "value"}, f[1]) {
+			t.Errorf("--help names an argument %q: %s", f[1], line)
+		}
 	}
 	for _, f := range []string{"addr", "registry", "model", "bundle", "poll", "admin-token", "max-body", "max-batch", "max-inflight",
 		"read-header-timeout", "read-timeout", "write-timeout", "idle-timeout", "shutdown-timeout", "log-format", "log-level", "version"} {
@@ -281,8 +292,15 @@ func TestHelp(t *testing.T) {
 }
 
 // TestStartErrors checks that a model that cannot be loaded stops the
-// start (exit 1, not a usage error).
+// start (exit 1, not a usage error), and that a wrong model name is said
+// once, with the models there are.
 func TestStartErrors(t *testing.T) {
+	var stderr bytes.Buffer
+	code := execute(context.Background(), []string{"--addr", "127.0.0.1:0", "--registry", fixtureReg, "--model", "flights-dealy@production"}, io.Discard, &stderr)
+	want := "mlserve: model flights-dealy@production: not found in " + fixtureReg + " (did you mean " + model + "? models: " + model + ")\n"
+	if code != 1 || stderr.String() != want {
+		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, stderr.String(), want)
+	}
 	for _, args := range [][]string{
 		{"--registry", fixtureReg, "--model", "nope"},
 		{"--registry", fixtureReg, "--model", model + "@7"},

@@ -66,3 +66,23 @@ func (l *logSink) close(timeout time.Duration) error {
 	defer cancel()
 	return errors.Join(l.preds.Close(ctx), l.labels.Close(ctx))
 }
+
+// teeSink sends predictions to the prediction log (if any) and to the
+// live drift gauges.
+type teeSink struct {
+	log   *logSink // nil: no prediction log
+	drift *serve.LiveDrift
+}
+
+func (t teeSink) Prediction(ev serve.PredictionEvent) {
+	if t.log != nil {
+		t.log.Prediction(ev)
+	}
+	t.drift.Offer(ev)
+}
+
+func (t teeSink) Label(ev serve.LabelEvent) {
+	if t.log != nil {
+		t.log.Label(ev)
+	}
+}

@@ -26,9 +26,14 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    median_absolute_error,
     precision_recall_curve,
     precision_recall_fscore_support,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
     roc_curve,
@@ -185,3 +190,39 @@ for k in "abc":
     print(f"slice {k}: rows={m.sum()} positives={y[m].sum()} "
           f"roc_auc_score={r(roc_auc_score(y[m], p[m]))} "
           f"average_precision_score={r(average_precision_score(y[m], p[m]))}")
+
+# Regression cases: targets y, predictions p. MAPE is printed only when no
+# target is 0 (evaluate omits it otherwise).
+regression = {
+    # Mixed signs, an outlier (40 against 3.1), a target of 0.
+    "outlier": (
+        [3.0, -0.5, 2.0, 7.0, 0.0, 1.5, 4.2, 40.0],
+        [2.5, 0.0, 2.0, 8.0, -0.3, 1.0, 3.9, 3.1],
+    ),
+    # 30 rows of a noisy line, no zero target.
+    "line30": (
+        [round(2 + 0.5 * i + ((i * 7) % 5 - 2) * 0.9, 2) for i in range(30)],
+        [round(2.3 + 0.48 * i, 2) for i in range(30)],
+    ),
+    # Predictions worse than the mean of y: R2 below 0.
+    "negative_r2": ([1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]),
+}
+for name, (y, p) in regression.items():
+    y, p = np.array(y), np.array(p)
+    print(f"\n== regression {name}")
+    print("y =", r(y))
+    print("p =", r(p))
+    print("mean_squared_error(squared=False) =", r(mean_squared_error(y, p, squared=False)))
+    print("mean_absolute_error =", r(mean_absolute_error(y, p)))
+    print("r2_score =", r(r2_score(y, p)))
+    print("median_absolute_error =", r(median_absolute_error(y, p)))
+    if (y != 0).all():
+        print("mean_absolute_percentage_error =", r(mean_absolute_percentage_error(y, p)))
+    # The baselines: a constant prediction of the mean and the median of
+    # the first half of y (standing in for the training targets).
+    t = y[: len(y) // 2]
+    for bname, v in (("mean", t.mean()), ("median", np.median(t))):
+        c = np.full(len(y), v)
+        print(f"baseline {bname} {r(v)}: rmse={r(mean_squared_error(y, c, squared=False))} "
+              f"mae={r(mean_absolute_error(y, c))} r2={r(r2_score(y, c))} "
+              f"median_ae={r(median_absolute_error(y, c))}")

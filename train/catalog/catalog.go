@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/mlpipe/mlpipe/train/gbdt"
 	"github.com/mlpipe/mlpipe/train/golearn"
 	"github.com/mlpipe/mlpipe/train/logreg"
+	"github.com/mlpipe/mlpipe/train/ridge"
 )
 
 // entry is one trainer family: how to build it from decoded params.
@@ -33,28 +35,42 @@ type entry struct {
 	about string
 	// note is shown beside the family's rows of the leaderboard.
 	note string
+	// tasks are the tasks the family fits.
+	tasks []train.Task
 }
+
+var classification = []train.Task{train.Binary, train.Multiclass}
 
 var entries = map[string]entry{
 	"gbdt": {
 		params: func() any { return &gbdt.Params{} },
 		build:  func(p any) train.Trainer { return gbdt.New(*p.(*gbdt.Params)) },
 		about:  "histogram gradient-boosted trees (mlpipe's own)",
+		tasks:  []train.Task{train.Binary, train.Multiclass, train.Regression},
 	},
 	"logreg": {
 		params: func() any { return &logreg.Params{} },
 		build:  func(p any) train.Trainer { return logreg.New(*p.(*logreg.Params)) },
 		about:  "L2-regularised logistic regression on gonum",
+		tasks:  classification,
+	},
+	ridge.Name: {
+		params: func() any { return &ridge.Params{} },
+		build:  func(p any) train.Trainer { return ridge.New(*p.(*ridge.Params)) },
+		about:  "ridge regression (L2-penalised least squares) on gonum",
+		tasks:  []train.Task{train.Regression},
 	},
 	golearn.NameRF: {
 		params: func() any { return &golearn.RFParams{} },
 		build:  func(p any) train.Trainer { return golearn.NewRF(*p.(*golearn.RFParams)) },
 		about:  "golearn's RandomForest (ID3 trees), a baseline",
+		tasks:  classification,
 	},
 	golearn.NameID3: {
 		params: func() any { return &golearn.ID3Params{} },
 		build:  func(p any) train.Trainer { return golearn.NewID3(*p.(*golearn.ID3Params)) },
 		about:  "golearn's ID3 decision tree, a baseline",
+		tasks:  classification,
 	},
 }
 
@@ -124,6 +140,41 @@ func CheckParams(name string, params map[string]any) error {
 	return decodeParams(name, params, e.params())
 }
 
+// CheckTask reports whether trainer name, with params, fits task: the
+// family must fit it (logreg fits no regression, ridge no classifier), and
+// so must its parameters (a gbdt regression objective fits no
+// classifier). Config validation calls it for every candidate.
+func CheckTask(name string, params map[string]any, task train.Task) error {
+	e, ok := entries[name]
+	if !ok {
+		return fmt.Errorf("%w %q (known: %s)", train.ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	if !slices.Contains(e.tasks, task) {
+		return fmt.Errorf("%s does not fit a %s task (for a %s, use %s)", name, task, task, strings.Join(For(task), ", "))
+	}
+	p := e.params()
+	if err := decodeParams(name, params, p); err != nil {
+		return err
+	}
+	if c, ok := p.(interface{ CheckTask(train.Task) error }); ok {
+		if err := c.CheckTask(task); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// For lists the trainers that fit task, sorted.
+func For(task train.Task) []string {
+	var names []string
+	for _, n := range Names() {
+		if slices.Contains(entries[n].tasks, task) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // decodeParams fills dst (a pointer to a Params struct) from snake_case
 // params. An unknown name is an error that lists the known ones.
 func decodeParams(model string, params map[string]any, dst any) error {
@@ -184,8 +235,9 @@ func snake(s string) string {
 // Decoders maps every saved model kind to its decoder, for train.Load.
 func Decoders() map[string]train.Decoder {
 	d := map[string]train.Decoder{
-		"gbdt":   gbdt.Decode,
-		"logreg": logreg.Decode,
+		"gbdt":     gbdt.Decode,
+		"logreg":   logreg.Decode,
+		ridge.Name: ridge.Decode,
 	}
 	for kind, dec := range golearn.Decoders() {
 		d[kind] = dec

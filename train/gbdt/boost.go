@@ -12,6 +12,7 @@ import (
 // booster runs the boosting rounds.
 type booster struct {
 	p       Params
+	obj     objective
 	k       int // outputs: trees per round
 	maps    []binMapper
 	x, vx   binnedMatrix // training and validation bins
@@ -38,6 +39,7 @@ type booster struct {
 func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	b := &booster{
 		p:      p,
+		obj:    p.objective(),
 		k:      outputs(tr.Classes),
 		y:      tr.Y,
 		rowRNG: rand.New(rand.NewPCG(p.Seed, seedRows)),
@@ -48,7 +50,11 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	b.x = binMatrix(tr.X, b.maps, p.Parallelism)
 	b.x.addColumns(p.Parallelism)
 	b.grower = newGrower(&b.x, b.maps, p)
-	b.base = baseMargins(tr.Y, tr.Classes)
+	if b.obj.regression() {
+		b.base = []float64{b.obj.baseScore(tr.Y)}
+	} else {
+		b.base = baseMargins(tr.Y, tr.Classes)
+	}
 	b.scores = startMargins(tr.X.Rows, b.base)
 	b.grads = make([][]gradPair, b.k)
 	for c := range b.grads {
@@ -71,8 +77,10 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	return b
 }
 
+// outputs is the trees per round: one for a binary model or a
+// regression (0 classes), one per class otherwise.
 func outputs(classes int) int {
-	if classes == 2 {
+	if classes <= 2 {
 		return 1
 	}
 	return classes
@@ -91,7 +99,7 @@ func startMargins(n int, base []float64) []float64 {
 func (b *booster) run(ctx context.Context) error {
 	for round := range b.p.Rounds {
 		rows := b.sampleRows()
-		gradients(b.scores, b.y, rows, b.grads, b.p.Parallelism)
+		gradients(b.obj, b.scores, b.y, rows, b.grads, b.p.Parallelism)
 		for c := range b.k {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -110,10 +118,10 @@ func (b *booster) run(ctx context.Context) error {
 func (b *booster) endRound(round int) (stop bool) {
 	validLoss := math.NaN()
 	if b.hasValid {
-		validLoss = meanLoss(b.vscores, b.vy, b.k, b.p.Parallelism)
+		validLoss = meanLoss(b.obj, b.vscores, b.vy, b.k, b.p.Parallelism)
 	}
 	if b.p.Progress != nil {
-		b.p.Progress(round, meanLoss(b.scores, b.y, b.k, b.p.Parallelism), validLoss)
+		b.p.Progress(round, meanLoss(b.obj, b.scores, b.y, b.k, b.p.Parallelism), validLoss)
 	}
 	if !b.hasValid || round == 0 || validLoss < b.bestLoss {
 		b.bestRound, b.bestLoss = round, validLoss
@@ -167,6 +175,9 @@ func (b *booster) sampleCols() []int {
 // subsampled) and the validation rows are run down the tree in bins.
 func (b *booster) addTree(t *grownTree, c int, sample []int32) {
 	k, workers := b.k, b.p.Parallelism
+	if b.obj.renews() {
+		b.renewLeaves(t)
+	}
 	forEach(workers, len(t.nodes), func(i int) {
 		if nd := &t.nodes[i]; !nd.isSplit {
 			for _, r := range b.grower.rowsOf(nd) {
@@ -192,6 +203,28 @@ func (b *booster) addTree(t *grownTree, c int, sample []int32) {
 		}
 	}
 	b.trees = append(b.trees, t.export(b.maps))
+}
+
+// renewLeaves sets each leaf of t to the learning rate times the
+// quantile of its rows' residuals y - s that the objective predicts (see
+// loss.go).
+func (b *booster) renewLeaves(t *grownTree) {
+	q := b.obj.quantile()
+	forEach(b.p.Parallelism, len(t.nodes), func(i int) {
+		nd := &t.nodes[i]
+		if nd.isSplit {
+			return
+		}
+		rows := b.grower.rowsOf(nd)
+		if len(rows) == 0 {
+			return
+		}
+		res := make([]float64, len(rows))
+		for j, r := range rows {
+			res[j] = b.y[r] - b.scores[r]
+		}
+		nd.value = b.p.LearningRate * quantileOf(res, q)
+	})
 }
 
 // outOfBag returns, ascending, the training rows not in sample.

@@ -4,14 +4,16 @@
 //
 // In: a train.Dataset (a features.Matrix, whose columns are Numeric, NaN
 // meaning missing, or Categorical codes in [0, Card), and a class label
-// per row) to learn from, and optionally a validation Dataset for early
-// stopping. Out: a *Model (train.Model, kind "gbdt") holding flat trees,
-// which predicts class probabilities for a batch (PredictProba) or one
-// row (PredictRow) with bit-identical results, reports gain importance per
-// input column (Importance), and is saved and loaded as JSON through
-// train.Save and train.Load with Decode. Binary tasks use the log loss (one
-// tree per round); K-class tasks use softmax cross-entropy (K trees per
-// round).
+// or a regression target per row) to learn from, and optionally a
+// validation Dataset for early stopping. Out: a *Model (train.Model, kind
+// "gbdt") holding flat trees, which predicts class probabilities or the
+// target for a batch (Predict) or one row (PredictRow) with bit-identical
+// results, reports gain importance per input column (Importance), and is
+// saved and loaded as JSON through train.Save and train.Load with Decode.
+// Binary tasks use the log loss (one tree per round); K-class tasks use
+// softmax cross-entropy (K trees per round); a regression uses
+// Params.Objective: squared_error (default), huber, absolute_error or
+// quantile (one tree per round; loss.go has the formulas).
 //
 // # Algorithm
 //
@@ -19,7 +21,8 @@
 // quantiles of a seeded sample of up to 200,000 rows, with NaN in a bin
 // of its own; categorical columns one bin per code seen in training, with
 // unseen codes in an "other" bin. Training starts every row at the
-// log-odds of the class rates, then each round computes every row's
+// log-odds of the class rates (a regression: at the mean, median or
+// quantile of the targets that the objective predicts), then each round computes every row's
 // gradient and hessian of the loss and grows a tree on them. A tree grows
 // leaf-wise (best-first): the leaf whose best split lowers the loss most
 // is split next, until MaxLeaves, MaxDepth, MinSamplesLeaf or

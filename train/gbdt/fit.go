@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mlpipe/mlpipe/train"
 )
@@ -47,11 +48,31 @@ func (t *Trainer) fit(ctx context.Context, tr, valid *train.Dataset) (*Model, er
 	if err := checkData(tr, valid); err != nil {
 		return nil, err
 	}
+	if p.Objective, err = p.objectiveFor(tr.Task); err != nil {
+		return nil, err
+	}
+	if p.Objective == Huber && p.Delta == 0 {
+		p.Delta = defaultDelta(tr.Y)
+	}
 	b := newBooster(tr, valid, p)
 	if err := b.run(ctx); err != nil {
 		return nil, err
 	}
 	return b.model(tr), nil
+}
+
+// defaultDelta is huber's default Delta for targets y: the 0.9-quantile
+// of their absolute deviations from their median (or 1 if that is 0).
+func defaultDelta(y []float64) float64 {
+	med := quantileOf(slices.Clone(y), 0.5)
+	dev := make([]float64, len(y))
+	for i, v := range y {
+		dev[i] = math.Abs(v - med)
+	}
+	if d := quantileOf(dev, 0.9); d > 0 {
+		return d
+	}
+	return 1
 }
 
 // checkData validates both datasets and that they agree.
@@ -70,6 +91,9 @@ func checkData(tr, valid *train.Dataset) error {
 	}
 	if len(seen) < 2 {
 		return fmt.Errorf("training set: %w: every label is the same", train.ErrOneClass)
+	}
+	if valid != nil && valid.Task != tr.Task && (valid.Task == train.Regression || tr.Task == train.Regression) {
+		return fmt.Errorf("validation set: task %q, training set %q", valid.Task, tr.Task)
 	}
 	if valid == nil {
 		return nil

@@ -175,7 +175,7 @@ func BenchmarkFitFlights(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "fit-s")
 	}
-	b.ReportMetric(flightstest.AUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
+	b.ReportMetric(flightstest.AUC(m.Predict(sp.test.X), sp.test.Y), "test-AUC")
 	b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
 	full.Lock()
 	full.model = m
@@ -201,17 +201,17 @@ func BenchmarkFitFlightsPipeline(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "fit-s")
 	}
-	b.ReportMetric(flightstest.AUC(m.PredictProba(sp.test.X), sp.test.Y), "test-AUC")
+	b.ReportMetric(flightstest.AUC(m.Predict(sp.test.X), sp.test.Y), "test-AUC")
 	b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
 }
 
 // BenchmarkPredict scores the flights test split (502,228 rows) in one
-// PredictProba call with the full-data model, and reports rows per second.
+// Predict call with the full-data model, and reports rows per second.
 func BenchmarkPredict(b *testing.B) {
 	m, sp := fullModel(b)
 	n, start := 0, time.Now()
 	for b.Loop() {
-		m.PredictProba(sp.test.X)
+		m.Predict(sp.test.X)
 		n++
 	}
 	b.ReportMetric(float64(n*sp.test.X.Rows)/time.Since(start).Seconds(), "rows/s")

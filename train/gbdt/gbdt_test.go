@@ -133,7 +133,7 @@ func TestCategoricalSplit(t *testing.T) {
 	test, _ := categoricalTask(2000, card, 2)
 	m := fit(t, gbdt.Params{Rounds: 20, Seed: 3}, tr, nil)
 
-	if auc := flightstest.AUC(m.PredictProba(test.X), test.Y); auc != 1 {
+	if auc := flightstest.AUC(m.Predict(test.X), test.Y); auc != 1 {
 		t.Errorf("test AUC = %g, want 1 on a noiseless categorical rule", auc)
 	}
 	if tr := m.Trees[0]; len(tr.Col) == 0 || tr.Col[0] != 1 || tr.Cat[0] < 0 {
@@ -239,7 +239,7 @@ func TestMulticlass(t *testing.T) {
 	if m.Outputs() != 3 || len(m.Trees) != 3*(m.BestRound+1) {
 		t.Fatalf("outputs %d, %d trees for best round %d: want 3 trees per round", m.Outputs(), len(m.Trees), m.BestRound)
 	}
-	p := m.PredictProba(test.X)
+	p := m.Predict(test.X)
 	correct := 0
 	for i := range test.X.Rows {
 		row := p[3*i : 3*i+3]
@@ -288,7 +288,7 @@ func TestFlights10k(t *testing.T) {
 	// 0.55: the sample is too small for much skill (the full data reaches
 	// ~0.75), but well above chance; measured 0.575 when this test was
 	// written.
-	if auc := flightstest.AUC(m.PredictProba(sp.test.X), sp.test.Y); auc < 0.55 {
+	if auc := flightstest.AUC(m.Predict(sp.test.X), sp.test.Y); auc < 0.55 {
 		t.Errorf("test AUC %g < 0.55", auc)
 	}
 }
@@ -316,7 +316,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestPredictRowMatchesBatch: PredictRow and PredictProba agree bit for
+// TestPredictRowMatchesBatch: PredictRow and Predict agree bit for
 // bit, for binary and multiclass models, on rows with missing values and
 // unseen codes too.
 func TestPredictRowMatchesBatch(t *testing.T) {
@@ -338,7 +338,7 @@ func TestPredictRowMatchesBatch(t *testing.T) {
 		{"multiclass", fit(t, gbdt.Params{Rounds: 10}, multi, nil), multi.X},
 	}
 	for _, c := range cases {
-		batch := c.m.PredictProba(c.x)
+		batch := c.m.Predict(c.x)
 		k := c.m.Outputs()
 		rows := make([]float64, 0, len(batch))
 		out := make([]float64, k)
@@ -347,7 +347,7 @@ func TestPredictRowMatchesBatch(t *testing.T) {
 			rows = append(rows, out...)
 		}
 		if i := sameBits(batch, rows); i >= 0 {
-			t.Errorf("%s: output %d: PredictProba and PredictRow differ", c.name, i)
+			t.Errorf("%s: output %d: Predict and PredictRow differ", c.name, i)
 		}
 	}
 }
@@ -374,7 +374,7 @@ func TestSaveLoad(t *testing.T) {
 		if loaded.Kind() != "gbdt" {
 			t.Errorf("kind %q", loaded.Kind())
 		}
-		if j := sameBits(m.PredictProba(xs[i]), loaded.PredictProba(xs[i])); j >= 0 {
+		if j := sameBits(m.Predict(xs[i]), loaded.Predict(xs[i])); j >= 0 {
 			t.Errorf("model %d: output %d differs after save and load", i, j)
 		}
 		if a, b := m.Importance(), loaded.(*gbdt.Model).Importance(); sameBits(a, b) >= 0 {

@@ -215,7 +215,7 @@ func TestBinnedTreeMatchesSavedTree(t *testing.T) {
 	}
 	b := newBooster(&train.Dataset{X: tr, Y: y, Classes: 2}, nil, p)
 	vx := binMatrix(valid, b.maps, 1)
-	gradients(b.scores, b.y, b.all, b.grads, 1)
+	gradients(b.obj, b.scores, b.y, b.all, b.grads, 1)
 	grown := b.grower.grow(b.grads[0], b.all, b.sampleCols())
 	bt := grown.binTree()
 	saved := grown.export(b.maps)
@@ -377,9 +377,9 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	}
 	checkCompiled(t, trees, x)
 
-	// PredictRow and PredictProba add the same leaves in the same order.
+	// PredictRow and Predict add the same leaves in the same order.
 	m := &Model{Classes: 2, Columns: []string{"a", "b", "c", "d", "e"}, Base: []float64{0.1}, Trees: trees}
-	probs := m.PredictProba(x)
+	probs := m.Predict(x)
 	out := make([]float64, 1)
 	for i := range x.Rows {
 		m.PredictRow(x.Row(i, nil), out)
@@ -388,7 +388,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 			want += savedLeaf(&trees[tr], x.Row(i, nil))
 		}
 		if out[0] != probs[i] || out[0] != sigmoid(want) {
-			t.Fatalf("row %d: PredictRow %v, PredictProba %v, the saved trees %v", i, out[0], probs[i], sigmoid(want))
+			t.Fatalf("row %d: PredictRow %v, Predict %v, the saved trees %v", i, out[0], probs[i], sigmoid(want))
 		}
 	}
 }

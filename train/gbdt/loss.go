@@ -1,6 +1,9 @@
 package gbdt
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Losses.
 //
@@ -10,6 +13,129 @@ import "math"
 // softmax; its loss is the cross-entropy -log p_y. Each round fits one
 // tree per margin to the gradient and hessian of the loss with respect to
 // that margin.
+//
+// A regression model has one output, the prediction s itself, and the
+// loss of its residual r = s - y is the objective's (Params.Objective):
+//
+//	squared_error   ½r²                                     g = r          h = 1
+//	huber           ½r² if |r| <= δ, else δ(|r| - ½δ)        g = clamp(r, ±δ) h = 1
+//	absolute_error  |r|                                     g = sign(r)    h = 1
+//	quantile        α·(-r) if r < 0, else (1-α)·r            g = 1-α or -α  h = 1
+//
+// Huber's true second derivative is 0 beyond δ, which would make the
+// Newton leaf value -G/(H+λ) blow up; a hessian of 1 everywhere (as
+// LightGBM's huber objective uses, src/objective/regression_objective.hpp)
+// makes each leaf the mean clipped residual instead. For absolute_error
+// and quantile the gradient only says which way to go, so after a tree is
+// grown each leaf's value is replaced by the median (α-quantile) of its
+// rows' residuals y - s, as LightGBM does for these objectives
+// (RenewTreeOutput) and scikit-learn's HistGradientBoostingRegressor
+// (_update_terminal_regions).
+
+// The objectives, by their Params.Objective names.
+const (
+	LogLoss       = "log_loss" // classification (the default for a class label)
+	SquaredError  = "squared_error"
+	Huber         = "huber"
+	AbsoluteError = "absolute_error"
+	Quantile      = "quantile"
+)
+
+// objective is the loss boosting minimises. Its zero value is the log
+// loss of a classifier.
+type objective struct {
+	name  string  // one of the names above
+	delta float64 // huber: where the loss turns from squared to linear
+	alpha float64 // quantile: the quantile predicted
+}
+
+// regression reports whether the objective is a regression's.
+func (o objective) regression() bool { return o.name != "" && o.name != LogLoss }
+
+// renews reports whether leaf values are replaced by a quantile of the
+// leaf's residuals after a tree is grown.
+func (o objective) renews() bool { return o.name == AbsoluteError || o.name == Quantile }
+
+// quantile is the quantile of the residuals a renewed leaf takes: the
+// median for absolute_error.
+func (o objective) quantile() float64 {
+	if o.name == Quantile {
+		return o.alpha
+	}
+	return 0.5
+}
+
+// baseScore is where a regression's predictions start: the value that
+// minimises the loss over the training targets alone (the mean for
+// squared_error, the median for huber and absolute_error, the α-quantile
+// for quantile).
+func (o objective) baseScore(y []float64) float64 {
+	switch o.name {
+	case SquaredError:
+		var sum float64
+		for _, v := range y {
+			sum += v
+		}
+		return sum / float64(len(y))
+	case Huber:
+		return quantileOf(slices.Clone(y), 0.5)
+	}
+	return quantileOf(slices.Clone(y), o.quantile())
+}
+
+// quantileOf returns the q-quantile of v by linear interpolation between
+// order statistics (numpy's default, "linear"); it reorders v. v must not
+// be empty.
+func quantileOf(v []float64, q float64) float64 {
+	slices.Sort(v)
+	pos := q * float64(len(v)-1)
+	lo := int(pos)
+	if lo >= len(v)-1 {
+		return v[len(v)-1]
+	}
+	return v[lo] + (pos-float64(lo))*(v[lo+1]-v[lo])
+}
+
+// residualGrad is the gradient of the loss of residual r = s - y.
+func (o objective) residualGrad(r float64) float64 {
+	switch o.name {
+	case Huber:
+		return max(-o.delta, min(o.delta, r))
+	case AbsoluteError:
+		switch {
+		case r > 0:
+			return 1
+		case r < 0:
+			return -1
+		}
+		return 0
+	case Quantile:
+		if r < 0 { // s below y: the α-quantile is higher
+			return -o.alpha
+		}
+		return 1 - o.alpha
+	}
+	return r
+}
+
+// residualLoss is the loss of residual r = s - y.
+func (o objective) residualLoss(r float64) float64 {
+	switch o.name {
+	case Huber:
+		if a := math.Abs(r); a > o.delta {
+			return o.delta * (a - o.delta/2)
+		}
+		return r * r / 2
+	case AbsoluteError:
+		return math.Abs(r)
+	case Quantile:
+		if r < 0 {
+			return -o.alpha * r
+		}
+		return (1 - o.alpha) * r
+	}
+	return r * r / 2
+}
 
 // minHessian keeps hessians positive where probabilities saturate (p(1-p)
 // underflows to 0 for |s| > ~37), so leaf values stay finite when
@@ -75,9 +201,16 @@ func baseMargins(y []float64, classes int) []float64 {
 // gradients writes, for each output k, the gradient and hessian of the
 // loss of each row in rows with respect to its margin k into grads[k].
 // scores holds the margins, row-major (n × K).
-func gradients(scores, y []float64, rows []int32, grads [][]gradPair, workers int) {
+func gradients(o objective, scores, y []float64, rows []int32, grads [][]gradPair, workers int) {
 	k := len(grads)
 	forChunks(workers, len(rows), lossChunk, func(_, lo, hi int) {
+		if o.regression() {
+			g := grads[0]
+			for _, i := range rows[lo:hi] {
+				g[i] = gradPair{float32(o.residualGrad(scores[i] - y[i])), 1}
+			}
+			return
+		}
 		if k == 1 {
 			g := grads[0]
 			for _, i := range rows[lo:hi] {
@@ -105,9 +238,11 @@ func gradients(scores, y []float64, rows []int32, grads [][]gradPair, workers in
 }
 
 // meanLoss is the mean log loss (binary, k == 1) or cross-entropy (k > 1)
-// of the margins scores (n × k) for labels y. Per-chunk sums are added in
-// chunk order, so the result does not depend on scheduling.
-func meanLoss(scores, y []float64, k, workers int) float64 {
+// of the margins scores (n × k) for labels y, or a regression's mean loss
+// of its predictions scores (twice it for squared_error: the mean squared
+// error). Per-chunk sums are added in chunk order, so the result does not
+// depend on scheduling.
+func meanLoss(o objective, scores, y []float64, k, workers int) float64 {
 	n := len(y)
 	if n == 0 {
 		return math.NaN()
@@ -116,6 +251,10 @@ func meanLoss(scores, y []float64, k, workers int) float64 {
 	forChunks(workers, n, lossChunk, func(c, lo, hi int) {
 		var s float64
 		for i := lo; i < hi; i++ {
+			if o.regression() {
+				s += o.residualLoss(scores[i] - y[i])
+				continue
+			}
 			if k == 1 {
 				// -[y log p + (1-y) log(1-p)] = log(1+e^s) - y·s.
 				s += softplus(scores[i]) - y[i]*scores[i]
@@ -138,6 +277,9 @@ func meanLoss(scores, y []float64, k, workers int) float64 {
 	var total float64
 	for _, s := range part {
 		total += s
+	}
+	if o.name == SquaredError {
+		total *= 2
 	}
 	return total / float64(n)
 }

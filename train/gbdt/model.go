@@ -15,9 +15,11 @@ import (
 // A row's margins start at Base and each tree adds its leaf's value to
 // margin t % Outputs() (tree t). A binary model turns its one margin into
 // the probability of class 1 with the logistic function; a K-class model
-// turns its K margins into probabilities with softmax.
+// turns its K margins into probabilities with softmax; a regression's one
+// margin is its prediction.
 type Model struct {
-	// Classes is the number of classes: 2 for a binary model.
+	// Classes is the number of classes: 2 for a binary model, 0 for a
+	// regression (Params.Objective says which loss it was fitted with).
 	Classes int `json:"classes"`
 	// ClassNames names the classes, when the training set did.
 	ClassNames []string `json:"class_names,omitempty"`
@@ -74,13 +76,19 @@ type Tree struct {
 // Kind returns "gbdt".
 func (m *Model) Kind() string { return Name }
 
-// Outputs is 1 for a binary model and Classes otherwise.
-func (m *Model) Outputs() int {
-	if m.Classes == 2 {
-		return 1
+// Task is Regression for a model of a regression objective, else Binary
+// for a 2-class model and Multiclass for more.
+func (m *Model) Task() train.Task {
+	if m.regression() {
+		return train.Regression
 	}
-	return m.Classes
+	return train.ClassTask(m.Classes)
 }
+
+func (m *Model) regression() bool { return m.Params.objective().regression() }
+
+// Outputs is 1 for a binary or regression model and Classes otherwise.
+func (m *Model) Outputs() int { return outputs(m.Classes) }
 
 // Importance returns the gain importance of each input column: the sum,
 // over every split on the column in the model's trees, of the split's
@@ -105,8 +113,8 @@ func Decode(data []byte) (train.Model, error) {
 // check verifies that every index in the model is in range, so that a
 // corrupt file fails to load rather than panics at prediction time.
 func (m *Model) check() error {
-	if m.Classes < 2 {
-		return fmt.Errorf("%d classes", m.Classes)
+	if m.regression() != (m.Classes == 0) || m.Classes == 1 || m.Classes < 0 {
+		return fmt.Errorf("%d classes for objective %q", m.Classes, m.Params.Objective)
 	}
 	k := m.Outputs()
 	if len(m.Base) != k {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Params are the training settings. The zero value of every field means
@@ -60,6 +62,20 @@ type Params struct {
 	// Parallelism is the most goroutines Fit uses. Default
 	// runtime.GOMAXPROCS(0). It changes speed only, never the model.
 	Parallelism int `json:"parallelism,omitempty"`
+	// Objective is the loss boosting minimises: log_loss for a class
+	// label (the only choice), and for a regression squared_error (the
+	// default), huber (squared near the target and linear beyond Delta:
+	// for heavy tails such as delay minutes), absolute_error (predicts
+	// the median) or quantile (predicts the Alpha-quantile). See loss.go.
+	Objective string `json:"objective,omitempty"`
+	// Delta is where huber's loss turns linear, in the target's units.
+	// Default: the 0.9-quantile of |y - median(y)| over the training
+	// targets (scikit-learn's GradientBoostingRegressor takes the same
+	// quantile of its current residuals at every stage).
+	Delta float64 `json:"delta,omitempty"`
+	// Alpha is the quantile that the quantile objective predicts, in
+	// (0, 1). Default 0.5.
+	Alpha float64 `json:"alpha,omitempty"`
 	// Progress, if not nil, is called after every round with the 0-based
 	// round, the training loss and the validation loss (NaN without a
 	// validation set). Computing the training loss costs a pass over the
@@ -131,8 +147,57 @@ func (p Params) resolve() (Params, error) {
 		return p, fmt.Errorf("max bins %d is not in [2, 255]", p.MaxBins)
 	case p.Parallelism < 0:
 		return p, fmt.Errorf("parallelism %d < 0", p.Parallelism)
+	case !finite(p.Delta) || p.Delta < 0:
+		return p, fmt.Errorf("delta %g is not a positive number", p.Delta)
+	case p.Alpha != 0 && !(p.Alpha > 0 && p.Alpha < 1):
+		return p, fmt.Errorf("alpha %g is not in (0, 1)", p.Alpha)
+	}
+	switch p.Objective {
+	case "", LogLoss, SquaredError, Huber, AbsoluteError, Quantile:
+	default:
+		return p, fmt.Errorf("unknown objective %q (want %s for a class label; %s, %s, %s or %s for a regression)",
+			p.Objective, LogLoss, SquaredError, Huber, AbsoluteError, Quantile)
+	}
+	if p.Objective == Quantile && p.Alpha == 0 {
+		p.Alpha = 0.5
 	}
 	return p, nil
+}
+
+// CheckTask reports whether the objective fits task (for config
+// validation, through the catalog): log_loss fits a class label, the
+// others a regression.
+func (p Params) CheckTask(task train.Task) error {
+	p, err := p.resolve()
+	if err != nil {
+		return err
+	}
+	_, err = p.objectiveFor(task)
+	return err
+}
+
+// objectiveFor returns the objective of p for task, "" taking the task's
+// default (log_loss or squared_error).
+func (p *Params) objectiveFor(task train.Task) (string, error) {
+	o := p.Objective
+	if task == train.Regression {
+		switch o {
+		case "":
+			return SquaredError, nil
+		case LogLoss:
+			return "", fmt.Errorf("objective %s is for a class label; a regression takes %s (default), %s, %s or %s", o, SquaredError, Huber, AbsoluteError, Quantile)
+		}
+		return o, nil
+	}
+	if o != "" && o != LogLoss {
+		return "", fmt.Errorf("objective %s is for a regression; a %s label takes %s", o, task, LogLoss)
+	}
+	return o, nil
+}
+
+// objective is the loss of a resolved p.
+func (p *Params) objective() objective {
+	return objective{name: p.Objective, delta: p.Delta, alpha: p.Alpha}
 }
 
 // maxDepth is MaxDepth, with "no limit" as the largest int.

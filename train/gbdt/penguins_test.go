@@ -70,7 +70,7 @@ func loadPenguins(t *testing.T) (tr, test *train.Dataset) {
 func TestPenguins(t *testing.T) {
 	tr, test := loadPenguins(t)
 	m := fit(t, gbdt.Params{}, tr, nil)
-	p := m.PredictProba(test.X)
+	p := m.Predict(test.X)
 	correct := 0
 	for i := range test.X.Rows {
 		row := p[3*i : 3*i+3]

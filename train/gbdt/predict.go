@@ -38,7 +38,7 @@ import (
 // Every walk is a chain of dependent loads (node, input, bitset word,
 // next node), and in a big model most of them miss the cache, so both
 // ways of predicting run several independent walks side by side, which
-// the CPU overlaps: PredictProba walks sixteen rows through a tree (a
+// the CPU overlaps: Predict walks sixteen rows through a tree (a
 // block of rows through one tree after another), and PredictRow walks
 // one row through up to sixteen trees at once. Both end at the same
 // leaves and add the leaf values in tree order, so they agree bit for
@@ -267,8 +267,8 @@ const rowLanes = 16
 const maxStackSlots = 32
 
 // PredictRow scores one row into out (len Outputs()). The row holds at
-// least the model's columns (len(m.Columns)), as PredictProba's matrix
-// does. It gives exactly the numbers PredictProba gives for the same row.
+// least the model's columns (len(m.Columns)), as Predict's matrix
+// does. It gives exactly the numbers Predict gives for the same row.
 func (m *Model) PredictRow(row []float64, out []float64) {
 	c, k := m.compiled(), m.Outputs()
 	var buf [maxStackSlots]int32
@@ -302,8 +302,12 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 	m.link(out[:k])
 }
 
-// link turns margins into probabilities in place.
+// link turns margins into probabilities in place; a regression's margin
+// is its prediction.
 func (m *Model) link(out []float64) {
+	if m.Classes == 0 {
+		return
+	}
 	if m.Outputs() == 1 {
 		out[0] = sigmoid(out[0])
 		return
@@ -311,7 +315,7 @@ func (m *Model) link(out []float64) {
 	softmax(out, out)
 }
 
-// predictBlock is the rows PredictProba scores together. It runs a block
+// predictBlock is the rows Predict scores together. It runs a block
 // through one tree after another, so a tree's nodes stay in cache while
 // every row of the block visits them, and the block's inputs stay in
 // cache across trees.
@@ -320,10 +324,10 @@ const predictBlock = 4096
 // predictLanes is how many rows walk a tree side by side.
 const predictLanes = 16
 
-// PredictProba scores every row of x and returns x.Rows·Outputs()
+// Predict scores every row of x and returns x.Rows·Outputs()
 // probabilities, row-major. Blocks of rows are scored on GOMAXPROCS
 // goroutines.
-func (m *Model) PredictProba(x *features.Matrix) []float64 {
+func (m *Model) Predict(x *features.Matrix) []float64 {
 	if len(x.Cols) < len(m.Columns) {
 		panic(fmt.Sprintf("gbdt: predict: the matrix has %d columns, the model reads %d", len(x.Cols), len(m.Columns)))
 	}

@@ -57,7 +57,7 @@ func BenchmarkFitFlights(b *testing.B) {
 			}
 			b.StopTimer()
 			gm := m.(*golearn.Model)
-			b.ReportMetric(flightstest.AUC(m.PredictProba(fs.test.X), fs.test.Y), "test-auc")
+			b.ReportMetric(flightstest.AUC(m.Predict(fs.test.X), fs.test.Y), "test-auc")
 			b.ReportMetric(float64(gm.Nodes()), "nodes")
 			fmt.Println(gm.Note())
 		})

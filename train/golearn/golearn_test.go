@@ -67,7 +67,7 @@ func TestFlights(t *testing.T) {
 			if m.Kind() != name || m.Outputs() != 1 {
 				t.Fatalf("Kind %q, Outputs %d; want %q, 1", m.Kind(), m.Outputs(), name)
 			}
-			p := m.PredictProba(fs.test.X)
+			p := m.Predict(fs.test.X)
 			if len(p) != fs.test.X.Rows {
 				t.Fatalf("%d scores for %d rows", len(p), fs.test.X.Rows)
 			}
@@ -88,7 +88,7 @@ func TestFlights(t *testing.T) {
 	}
 }
 
-// checkPredictRow checks that PredictRow gives PredictProba's scores p,
+// checkPredictRow checks that PredictRow gives Predict's scores p,
 // bit for bit.
 func checkPredictRow(t *testing.T, m train.Model, x *features.Matrix, p []float64) {
 	t.Helper()
@@ -100,7 +100,7 @@ func checkPredictRow(t *testing.T, m train.Model, x *features.Matrix, p []float6
 		m.PredictRow(row, out)
 		for c := range out {
 			if math.Float64bits(out[c]) != math.Float64bits(p[i*k+c]) {
-				t.Fatalf("row %d, output %d: PredictRow %v, PredictProba %v", i, c, out[c], p[i*k+c])
+				t.Fatalf("row %d, output %d: PredictRow %v, Predict %v", i, c, out[c], p[i*k+c])
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func checkRoundTrip(t *testing.T, m train.Model, x *features.Matrix, p []float64
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, v := range loaded.PredictProba(x) {
+	for i, v := range loaded.Predict(x) {
 		if math.Float64bits(v) != math.Float64bits(p[i]) {
 			t.Fatalf("score %d: %v after loading, %v before", i, v, p[i])
 		}
@@ -214,7 +214,7 @@ func TestMulticlass(t *testing.T) {
 			if m.Outputs() != 3 {
 				t.Fatalf("Outputs() = %d, want 3", m.Outputs())
 			}
-			p := m.PredictProba(test.X)
+			p := m.Predict(test.X)
 			correct := 0
 			for i := 0; i < test.X.Rows; i++ {
 				row := p[i*3 : i*3+3]
@@ -298,7 +298,7 @@ func TestNativeCategorical(t *testing.T) {
 			if !strings.Contains(gm.Note(), "NOT repeatable") {
 				t.Errorf("Note() = %q, want it to say NOT repeatable", gm.Note())
 			}
-			p := m.PredictProba(trainSet.X)
+			p := m.Predict(trainSet.X)
 			checkPredictRow(t, m, trainSet.X, p)
 			checkRoundTrip(t, m, trainSet.X, p)
 		})

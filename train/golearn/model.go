@@ -97,6 +97,10 @@ type FitInfo struct {
 // Kind implements train.Model.
 func (m *Model) Kind() string { return m.Name }
 
+// Task implements train.Model: Binary for a 2-class model, Multiclass
+// otherwise.
+func (m *Model) Task() train.Task { return train.ClassTask(m.Classes) }
+
 // Outputs implements train.Model: 1 for a binary model, Classes otherwise.
 func (m *Model) Outputs() int {
 	if m.Classes == 2 {
@@ -140,10 +144,10 @@ func (m *Model) Note() string {
 	return what + "; repeatable for a fixed seed"
 }
 
-// PredictProba implements train.Model. It scores each row with
+// Predict implements train.Model. It scores each row with
 // PredictRow, so both give the same numbers bit for bit. It panics if x
 // does not have the model's columns.
-func (m *Model) PredictProba(x *features.Matrix) []float64 {
+func (m *Model) Predict(x *features.Matrix) []float64 {
 	if len(x.Data) != len(m.Columns) {
 		panic(fmt.Sprintf("golearn: predict: matrix has %d columns, the model %d", len(x.Data), len(m.Columns)))
 	}

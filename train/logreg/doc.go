@@ -68,8 +68,8 @@
 //
 // # Prediction
 //
-// PredictRow and PredictProba give the same numbers bit for bit
-// (PredictProba calls PredictRow on each row). A NaN numeric value counts
+// PredictRow and Predict give the same numbers bit for bit
+// (Predict calls PredictRow on each row). A NaN numeric value counts
 // as 0. A categorical value that is not a code of its column (out of
 // range, not an integer, NaN) counts as code 0, the unknown level.
 //

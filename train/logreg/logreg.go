@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/internal/onehot"
 )
 
 // Name is the trainer's name and its models' Kind.
@@ -108,7 +109,7 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valid *train.Dataset) (trai
 		return nil, fmt.Errorf("logreg: fit: %w", err)
 	}
 	if d.classesPresent() < 2 {
-		return nil, fmt.Errorf("logreg: fit: %w: the %d training rows have %d distinct labels", train.ErrOneClass, d.rows, d.classesPresent())
+		return nil, fmt.Errorf("logreg: fit: %w: the %d training rows have %d distinct labels", train.ErrOneClass, d.Rows, d.classesPresent())
 	}
 	theta, info, err := solve(ctx, d, p)
 	if err != nil {
@@ -149,9 +150,9 @@ func newModel(ds *train.Dataset, d *design, theta []float64, info FitInfo) *Mode
 			col.Levels = c.Levels
 		}
 		for out := range col.Weights {
-			w := make([]float64, width(c))
+			w := make([]float64, onehot.Width(c))
 			for code := range w {
-				w[code] = theta[(d.first[j]+code)*k+out]
+				w[code] = theta[(d.First[j]+code)*k+out]
 			}
 			col.Weights[out] = w
 		}

@@ -46,7 +46,7 @@ func TestEmpiricalRates(t *testing.T) {
 		t.Run(info.Kind.String(), func(t *testing.T) {
 			ds := &train.Dataset{X: features.FromRows(oneValueRows(x), []features.ColumnInfo{info}), Y: y, Classes: 2}
 			m := fit(t, logreg.Params{C: math.Inf(1), Tol: 1e-10}, ds)
-			p := m.PredictProba(ds.X)
+			p := m.Predict(ds.X)
 			for i, v := range x {
 				if math.Abs(p[i]-want[v]) > tol {
 					t.Errorf("row %d (x = %g): P(y=1) = %.9f, want %g", i, v, p[i], want[v])
@@ -65,7 +65,7 @@ func oneValueRows(v []float64) [][]float64 {
 	return rows
 }
 
-// TestPredictRow checks that PredictRow gives PredictProba's numbers bit
+// TestPredictRow checks that PredictRow gives Predict's numbers bit
 // for bit, on rows with NaN numeric values, and that a categorical value
 // that is not a code of its column scores as code 0 (unknown).
 func TestPredictRow(t *testing.T) {
@@ -73,13 +73,13 @@ func TestPredictRow(t *testing.T) {
 		ds := logreg.Synthetic(7, 2000, 2, []int{5, 3}, classes, 0.1)
 		m := fit(t, logreg.Params{}, ds)
 		k := m.Outputs()
-		probs := m.PredictProba(ds.X)
+		probs := m.Predict(ds.X)
 		row, out := make([]float64, len(ds.X.Cols)), make([]float64, k)
 		for i := 0; i < ds.X.Rows; i++ {
 			m.PredictRow(ds.X.Row(i, row), out)
 			for c := range out {
 				if math.Float64bits(out[c]) != math.Float64bits(probs[i*k+c]) {
-					t.Fatalf("%d classes: row %d output %d: PredictRow %v, PredictProba %v", classes, i, c, out[c], probs[i*k+c])
+					t.Fatalf("%d classes: row %d output %d: PredictRow %v, Predict %v", classes, i, c, out[c], probs[i*k+c])
 				}
 			}
 		}
@@ -139,7 +139,7 @@ func TestSaveLoad(t *testing.T) {
 		if loaded.Kind() != "logreg" || loaded.Outputs() != m.Outputs() {
 			t.Fatalf("loaded %s model with %d outputs", loaded.Kind(), loaded.Outputs())
 		}
-		want, got := m.PredictProba(ds.X), loaded.PredictProba(ds.X)
+		want, got := m.Predict(ds.X), loaded.Predict(ds.X)
 		if !slices.Equal(got, want) {
 			t.Errorf("%d classes: loaded model predicts differently", classes)
 		}
@@ -319,7 +319,7 @@ func TestCoefficients(t *testing.T) {
 func TestFlightsSample(t *testing.T) {
 	sets := loadFlights(t, "../../testdata/flights-10k.parquet")
 	m := fit(t, logreg.Params{}, sets.train)
-	auc := flightstest.AUC(m.PredictProba(sets.test.X), sets.test.Y)
+	auc := flightstest.AUC(m.Predict(sets.test.X), sets.test.Y)
 	// The full data gives about 0.66 (see BenchmarkFitFlights); this
 	// sample, 6,597 training rows, gave 0.6325 when this test was written.
 	// The bar only catches a broken fit: a constant model gives 0.5.

@@ -71,13 +71,17 @@ type FitInfo struct {
 // Kind implements train.Model.
 func (m *Model) Kind() string { return Name }
 
+// Task implements train.Model: Binary for a 2-class model, Multiclass
+// otherwise.
+func (m *Model) Task() train.Task { return train.ClassTask(m.Classes) }
+
 // Outputs implements train.Model: 1 for a binary model, Classes otherwise.
 func (m *Model) Outputs() int { return len(m.Intercept) }
 
-// PredictProba implements train.Model. It scores each row with
+// Predict implements train.Model. It scores each row with
 // PredictRow, so both give the same numbers bit for bit. It panics if x
 // does not have the model's columns.
-func (m *Model) PredictProba(x *features.Matrix) []float64 {
+func (m *Model) Predict(x *features.Matrix) []float64 {
 	if len(x.Data) != len(m.Columns) {
 		panic(fmt.Sprintf("logreg: predict: matrix has %d columns, the model %d", len(x.Data), len(m.Columns)))
 	}

@@ -39,7 +39,7 @@ type objective struct {
 }
 
 func newObjective(d *design, c float64, parallelism int) *objective {
-	n := d.rows
+	n := d.Rows
 	blocks := min(max((n+minBlockRows-1)/minBlockRows, 1), maxBlocks)
 	o := &objective{d: d, invC: 1 / c, workers: min(max(parallelism, 1), blocks)}
 	o.bounds = make([]int, blocks+1)
@@ -49,7 +49,7 @@ func newObjective(d *design, c float64, parallelism int) *objective {
 	o.losses = make([]float64, blocks)
 	o.grads = make([][]float64, blocks)
 	for b := range o.grads {
-		o.grads[b] = make([]float64, d.features*d.outputs)
+		o.grads[b] = make([]float64, d.Features*d.outputs)
 	}
 	o.scratch = make([][]float64, o.workers)
 	for w := range o.scratch {
@@ -59,7 +59,7 @@ func newObjective(d *design, c float64, parallelism int) *objective {
 }
 
 // dim is the length of the parameter vector.
-func (o *objective) dim() int { return o.d.features * o.d.outputs }
+func (o *objective) dim() int { return o.d.Features * o.d.outputs }
 
 // eval returns F(theta) and stores its gradient in grad.
 func (o *objective) eval(theta, grad []float64) float64 {
@@ -94,7 +94,7 @@ func (o *objective) eval(theta, grad []float64) float64 {
 		}
 		loss += o.invC * sq / 2
 	}
-	scale := 1 / float64(o.d.rows)
+	scale := 1 / float64(o.d.Rows)
 	for f := range grad {
 		grad[f] *= scale
 	}
@@ -129,15 +129,15 @@ func (o *objective) scores(theta []float64, s, e int, z []float64) {
 		for i := range z {
 			z[i] = theta[0]
 		}
-		for _, c := range d.numeric {
-			w := theta[c.feature]
-			for i, v := range c.x[s:e] {
+		for _, c := range d.Numeric {
+			w := theta[c.Feature]
+			for i, v := range c.X[s:e] {
 				z[i] += v * w
 			}
 		}
-		for _, c := range d.categorical {
-			w := theta[c.first : c.first+c.card]
-			for i, code := range c.codes[s:e] {
+		for _, c := range d.Categorical {
+			w := theta[c.First : c.First+c.Card]
+			for i, code := range c.Codes[s:e] {
 				z[i] += w[code]
 			}
 		}
@@ -146,18 +146,18 @@ func (o *objective) scores(theta []float64, s, e int, z []float64) {
 	for i := 0; i < e-s; i++ {
 		copy(z[i*k:(i+1)*k], theta[:k])
 	}
-	for _, c := range d.numeric {
-		w := theta[c.feature*k : (c.feature+1)*k]
-		for i, v := range c.x[s:e] {
+	for _, c := range d.Numeric {
+		w := theta[c.Feature*k : (c.Feature+1)*k]
+		for i, v := range c.X[s:e] {
 			zi := z[i*k : (i+1)*k]
 			for j := range zi {
 				zi[j] += v * w[j]
 			}
 		}
 	}
-	for _, c := range d.categorical {
-		for i, code := range c.codes[s:e] {
-			f := (c.first + int(code)) * k
+	for _, c := range d.Categorical {
+		for i, code := range c.Codes[s:e] {
+			f := (c.First + int(code)) * k
 			w := theta[f : f+k]
 			zi := z[i*k : (i+1)*k]
 			for j := range zi {
@@ -177,16 +177,16 @@ func (o *objective) addGradient(g []float64, s, e int, r []float64) {
 			sum += ri
 		}
 		g[0] += sum
-		for _, c := range d.numeric {
+		for _, c := range d.Numeric {
 			var dot float64
-			for i, v := range c.x[s:e] {
+			for i, v := range c.X[s:e] {
 				dot += v * r[i]
 			}
-			g[c.feature] += dot
+			g[c.Feature] += dot
 		}
-		for _, c := range d.categorical {
-			gc := g[c.first : c.first+c.card]
-			for i, code := range c.codes[s:e] {
+		for _, c := range d.Categorical {
+			gc := g[c.First : c.First+c.Card]
+			for i, code := range c.Codes[s:e] {
 				gc[code] += r[i]
 			}
 		}
@@ -198,18 +198,18 @@ func (o *objective) addGradient(g []float64, s, e int, r []float64) {
 			g[j] += v
 		}
 	}
-	for _, c := range d.numeric {
-		gf := g[c.feature*k : (c.feature+1)*k]
-		for i, v := range c.x[s:e] {
+	for _, c := range d.Numeric {
+		gf := g[c.Feature*k : (c.Feature+1)*k]
+		for i, v := range c.X[s:e] {
 			ri := r[i*k : (i+1)*k]
 			for j := range gf {
 				gf[j] += v * ri[j]
 			}
 		}
 	}
-	for _, c := range d.categorical {
-		for i, code := range c.codes[s:e] {
-			f := (c.first + int(code)) * k
+	for _, c := range d.Categorical {
+		for i, code := range c.Codes[s:e] {
+			f := (c.First + int(code)) * k
 			gf := g[f : f+k]
 			ri := r[i*k : (i+1)*k]
 			for j := range gf {

@@ -68,7 +68,7 @@ func solve(ctx context.Context, d *design, p Params) ([]float64, FitInfo, error)
 	if ctx.Err() != nil {
 		return nil, FitInfo{}, ctx.Err()
 	}
-	info := FitInfo{Rows: d.rows, Evaluations: evals, L2: obj.invC}
+	info := FitInfo{Rows: d.Rows, Evaluations: evals, L2: obj.invC}
 	switch {
 	case err == nil:
 	case errors.Is(err, optimize.ErrLinesearcherFailure),
@@ -118,21 +118,21 @@ func solve(ctx context.Context, d *design, p Params) ([]float64, FitInfo, error)
 // needs many iterations to work that out. A code with no rows and no
 // penalty (s_f = 0) keeps s_f = 1; its gradient is 0.
 func preconditioner(d *design, l2 float64) []float64 {
-	sq := make([]float64, d.features) // Σ_i x_if² per feature
-	for _, c := range d.numeric {
-		for _, v := range c.x {
-			sq[c.feature] += v * v
+	sq := make([]float64, d.Features) // Σ_i x_if² per feature
+	for _, c := range d.Numeric {
+		for _, v := range c.X {
+			sq[c.Feature] += v * v
 		}
 	}
-	for _, c := range d.categorical {
-		for _, code := range c.codes {
-			sq[c.first+int(code)]++
+	for _, c := range d.Categorical {
+		for _, code := range c.Codes {
+			sq[c.First+int(code)]++
 		}
 	}
 	k := d.outputs
-	s := make([]float64, d.features*k)
+	s := make([]float64, d.Features*k)
 	for f, v := range sq {
-		sf := math.Sqrt((v + l2) / float64(d.rows))
+		sf := math.Sqrt((v + l2) / float64(d.Rows))
 		if f == 0 || sf == 0 {
 			sf = 1
 		}
@@ -168,7 +168,7 @@ func (c gradientTest) Converged(loc *optimize.Location) optimize.Status {
 // centred to sum to 0, and stay so: softmax is unchanged by a common
 // shift of the scores, so every gradient's intercepts sum to 0.
 func initialTheta(d *design) []float64 {
-	theta := make([]float64, d.features*d.outputs)
+	theta := make([]float64, d.Features*d.outputs)
 	if d.outputs == 1 {
 		theta[0] = math.Log((float64(d.counts[1]) + 0.5) / (float64(d.counts[0]) + 0.5))
 		return theta

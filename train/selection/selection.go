@@ -90,7 +90,7 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 			if n, ok := m.(interface{ Note() string }); ok {
 				e.Note = n.Note() // the fitted model knows its limits best
 			}
-			proba := m.PredictProba(validDS.X)
+			proba := m.Predict(validDS.X)
 			e.Valid, err = metric.Score(validDS.Y, proba, validDS.Classes)
 		}
 		if err != nil {

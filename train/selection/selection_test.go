@@ -13,9 +13,10 @@ import (
 // constModel predicts the same probability for every row.
 type constModel struct{ p float64 }
 
-func (m constModel) Kind() string { return "const" }
-func (m constModel) Outputs() int { return 1 }
-func (m constModel) PredictProba(x *features.Matrix) []float64 {
+func (m constModel) Kind() string     { return "const" }
+func (m constModel) Outputs() int     { return 1 }
+func (m constModel) Task() train.Task { return train.Binary }
+func (m constModel) Predict(x *features.Matrix) []float64 {
 	out := make([]float64, x.Rows)
 	for i := range out {
 		out[i] = m.p

@@ -1,6 +1,5 @@
 // Command floor is the yardstick for mlserve's tail latency: a server on
-// mlserve's own HTTP stack (fasthttp over internal/rawtcp, the same
-// timeouts) that reads nothing of the request body and answers a fixed
+// mlserve's own HTTP stack (fasthttp, the same timeouts) that reads nothing of the request body and answers a fixed
 // body. No Go server on this stack does less per request, so its latency
 // at a given rate, measured in the same run with the same load generator,
 // is the floor the machine and the stack allow; what mlserve adds above
@@ -26,8 +25,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/mlpipe/mlpipe/internal/rawtcp"
 )
 
 // single is the fixed answer, shaped like mlserve's.
@@ -71,7 +68,7 @@ func main() {
 		srv.ShutdownWithContext(sctx)
 	}()
 	log.Printf("floor: serving on %s", ln.Addr())
-	if err := srv.Serve(rawtcp.Listener(ln)); err != nil {
+	if err := srv.Serve(ln); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}

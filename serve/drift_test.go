@@ -1,7 +1,8 @@
-package main
+package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +19,6 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
 	"github.com/mlpipe/mlpipe/monitor"
-	"github.com/mlpipe/mlpipe/serve"
 )
 
 var driftInputs = []features.Input{
@@ -66,16 +66,16 @@ func newDriftLive(window int) *monitor.Live {
 }
 
 // driftEvents returns n prediction events as serve emits them.
-func driftEvents(n int, seed uint64) []serve.PredictionEvent {
+func driftEvents(n int, seed uint64) []PredictionEvent {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	start := time.Date(2001, 6, 1, 0, 0, 0, 0, time.UTC)
-	out := make([]serve.PredictionEvent, n)
+	out := make([]PredictionEvent, n)
 	for i := range out {
 		date := start.Add(time.Duration(rng.IntN(30*24*60)) * time.Minute).Format("2006-01-02T15:04:05")
 		in := fmt.Sprintf(`{"date":%q,"distance":%d,"origin":%q,"destination":%q,"cancelled":%t}`,
 			date, 100+rng.IntN(2600), driftAirports[rng.IntN(len(driftAirports))],
 			driftAirports[rng.IntN(len(driftAirports))], rng.IntN(50) == 0)
-		out[i] = serve.PredictionEvent{Version: 1, Input: []byte(in), Probabilities: []float64{rng.Float64()}}
+		out[i] = PredictionEvent{Version: 1, Input: []byte(in), Probabilities: []float64{rng.Float64()}}
 	}
 	return out
 }
@@ -266,7 +266,7 @@ func TestRowReaderAllocs(t *testing.T) {
 // the same, to the bit.
 func TestLiveDriftPSI(t *testing.T) {
 	const window = 1000
-	d := newLiveDrift(func() *serve.Model { return nil }, window, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := NewLiveDrift(func() *Model { return nil }, window, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	d.live, d.version = newDriftLive(window), 1
 	d.rows.reset(driftInputs)
 	old := newDriftLive(window)
@@ -292,10 +292,41 @@ func TestLiveDriftPSI(t *testing.T) {
 	}
 }
 
+// TestLiveDriftSleepsWhenIdle: with no predictions for a second the
+// gauges' drain ticker stops (an idle mlserve sleeps), an Offer starts
+// it again and the prediction is observed, and the PSIs are refreshed
+// only when something new was observed.
+func TestLiveDriftSleepsWhenIdle(t *testing.T) {
+	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
+	d.live, d.version = newDriftLive(1000), 1
+	d.rows.reset(driftInputs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.Run(ctx, 20*time.Millisecond)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after 10 s: %s", what)
+			}
+		}
+	}
+	waitFor("the drain ticker still runs without predictions", d.drain.Asleep)
+	for _, ev := range driftEvents(10, 5) {
+		d.Offer(ev)
+	}
+	if d.drain.Asleep() {
+		t.Error("Offer did not wake the drain ticker")
+	}
+	waitFor("the predictions are still queued", func() bool { return len(d.events) == 0 })
+	waitFor("the 10 predictions did not reach the refreshed window", func() bool { return d.live.Rows() == 10 })
+	waitFor("the drain ticker did not go back to sleep", d.drain.Asleep)
+}
+
 // BenchmarkLiveDriftObserve is the gauges' cost per prediction: reading
 // its input and binning it.
 func BenchmarkLiveDriftObserve(b *testing.B) {
-	d := newLiveDrift(func() *serve.Model { return nil }, 10_000, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := NewLiveDrift(func() *Model { return nil }, 10_000, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	d.live, d.version = newDriftLive(10_000), 1
 	d.rows.reset(driftInputs)
 	evs := driftEvents(4096, 1)

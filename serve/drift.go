@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"context"
@@ -11,37 +11,45 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/lazytick"
 	"github.com/mlpipe/mlpipe/monitor"
-	"github.com/mlpipe/mlpipe/serve"
 )
 
-// liveDrift keeps PSI gauges of the recent requests against the served
+// LiveDrift keeps PSI gauges of the recent requests against the served
 // model's training data (monitor.Live) and exports them on /metrics as
-// mlserve_drift_psi{series}. Requests reach it through a bounded queue
-// that drops when full; a background goroutine takes up to 20,000 a
-// second from it (driftPerDrain), reads each one's input
-// (a rowReader: no encoding/json) and observes it, and recomputes the
-// PSIs every refresh. A new model version (a hot reload) gets a new
-// baseline. Nothing here runs on the request path beyond a non-blocking
-// channel send.
-type liveDrift struct {
-	model   func() *serve.Model
+// mlserve_drift_psi{series}: a prometheus.Collector for
+// Options.Collectors, fed by a Sink that passes each prediction to Offer.
+// Requests reach it through a bounded queue that drops when full; Run, a
+// background goroutine, takes up to 20,000 a second from it
+// (driftPerDrain), reads each one's input (a rowReader: no
+// encoding/json) and observes it, and recomputes the PSIs every refresh
+// when something new was observed. A new model version (a hot reload)
+// gets a new baseline. Nothing here runs on the request path beyond a
+// non-blocking channel send, and an idle server's gauges sleep (package
+// lazytick).
+type LiveDrift struct {
+	model   func() *Model
 	window  int
 	log     *slog.Logger
-	events  chan serve.PredictionEvent
+	events  chan PredictionEvent
 	dropped prometheus.Counter
+	drain   *lazytick.Ticker // every driftDrainInterval while predictions come
 
 	mu      sync.Mutex
 	live    *monitor.Live
 	version int
 	dir     string
 	rows    rowReader // reads the inputs for live, under mu
+	stale   bool      // observed since the last refresh, under mu
 }
 
-func newLiveDrift(model func() *serve.Model, window int, log *slog.Logger) *liveDrift {
-	return &liveDrift{
+// NewLiveDrift returns gauges over the last window requests of the model
+// that model returns (the one being served). Run them with Run.
+func NewLiveDrift(model func() *Model, window int, log *slog.Logger) *LiveDrift {
+	return &LiveDrift{
 		model: model, window: window, log: log,
-		events: make(chan serve.PredictionEvent, 4096),
+		events: make(chan PredictionEvent, 4096),
+		drain:  lazytick.New(driftDrainInterval, driftIdleAfter),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mlserve_drift_dropped_total",
 			Help: "Predictions the live drift gauges skipped because their queue was full.",
@@ -49,10 +57,12 @@ func newLiveDrift(model func() *serve.Model, window int, log *slog.Logger) *live
 	}
 }
 
-// offer queues a prediction for the gauges, or drops it.
-func (d *liveDrift) offer(ev serve.PredictionEvent) {
+// Offer queues a prediction for the gauges, or drops it; it never
+// blocks.
+func (d *LiveDrift) Offer(ev PredictionEvent) {
 	select {
 	case d.events <- ev:
+		d.drain.Wake()
 	default:
 		d.dropped.Inc()
 	}
@@ -62,6 +72,10 @@ func (d *liveDrift) offer(ev serve.PredictionEvent) {
 // does not wait on the queue, so that offer, on the request path, never
 // wakes a goroutine (see predlog's drainInterval).
 const driftDrainInterval = 5 * time.Millisecond
+
+// driftIdleAfter: after this many drains in a row with nothing queued (a
+// second) the drain ticker stops until the next Offer.
+const driftIdleAfter = 200
 
 // driftPerDrain caps the predictions observed at each drain: 100 every
 // 5 ms, 20,000 a second. The gauges describe the distribution of the
@@ -73,32 +87,38 @@ const driftDrainInterval = 5 * time.Millisecond
 // rows observed are spread evenly over time.
 const driftPerDrain = 100
 
-// run observes queued predictions and refreshes the PSIs every refresh
-// until ctx is done.
-func (d *liveDrift) run(ctx context.Context, refresh time.Duration) {
+// Run observes queued predictions and refreshes the PSIs every refresh
+// (if anything was observed since the last) until ctx is done.
+func (d *LiveDrift) Run(ctx context.Context, refresh time.Duration) {
 	t := time.NewTicker(refresh)
 	defer t.Stop()
-	drain := time.NewTicker(driftDrainInterval)
-	defer drain.Stop()
+	defer d.drain.Stop()
+	pending := func() bool { return len(d.events) > 0 }
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-drain.C:
-			for n := min(len(d.events), driftPerDrain); n > 0; n-- {
+		case <-d.drain.C:
+			n := min(len(d.events), driftPerDrain)
+			for range n {
 				d.observe(<-d.events)
 			}
+			d.drain.Ticked(n > 0, pending)
 		case <-t.C:
 			d.mu.Lock()
-			if d.live != nil {
+			if d.live != nil && d.stale {
 				d.live.Refresh()
+				d.stale = false
 			}
 			d.mu.Unlock()
+			if pending() {
+				d.drain.Wake() // in case a wake-up raced with the ticker stopping
+			}
 		}
 	}
 }
 
-func (d *liveDrift) observe(ev serve.PredictionEvent) {
+func (d *LiveDrift) observe(ev PredictionEvent) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.live == nil || ev.Version != d.version {
@@ -128,6 +148,7 @@ func (d *liveDrift) observe(ev serve.PredictionEvent) {
 		p = ev.Probabilities[0]
 	}
 	d.live.Observe(row, p)
+	d.stale = true
 }
 
 // rowReader reads a prediction's input, a JSON object, into the row
@@ -283,14 +304,14 @@ var psiDesc = prometheus.NewDesc("mlserve_drift_psi",
 	"PSI of the recent requests (a sliding window) against the served model's training data, per input series; see docs/monitoring.md.",
 	[]string{"series"}, nil)
 
-// Describe and Collect make liveDrift a prometheus.Collector: the PSIs
+// Describe and Collect make LiveDrift a prometheus.Collector: the PSIs
 // are read at scrape time.
-func (d *liveDrift) Describe(ch chan<- *prometheus.Desc) {
+func (d *LiveDrift) Describe(ch chan<- *prometheus.Desc) {
 	ch <- psiDesc
 	d.dropped.Describe(ch)
 }
 
-func (d *liveDrift) Collect(ch chan<- prometheus.Metric) {
+func (d *LiveDrift) Collect(ch chan<- prometheus.Metric) {
 	d.mu.Lock()
 	live := d.live
 	d.mu.Unlock()
@@ -300,24 +321,4 @@ func (d *liveDrift) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	d.dropped.Collect(ch)
-}
-
-// teeSink sends predictions to the prediction log (if any) and to the
-// live drift gauges.
-type teeSink struct {
-	log   *logSink // nil: no prediction log
-	drift *liveDrift
-}
-
-func (t teeSink) Prediction(ev serve.PredictionEvent) {
-	if t.log != nil {
-		t.log.Prediction(ev)
-	}
-	t.drift.offer(ev)
-}
-
-func (t teeSink) Label(ev serve.LabelEvent) {
-	if t.log != nil {
-		t.log.Label(ev)
-	}
 }

@@ -1,0 +1,147 @@
+// Package onehot lays a feature matrix out as a linear model reads it:
+// the sparse one-hot design that logistic regression (train/logreg) and
+// ridge regression (train/ridge) share.
+//
+// In: a features.Matrix. Out: a Design of Features features: feature 0
+// is the intercept (1 on every row); each numeric column of the matrix
+// takes one feature (its value, NaN read as 0, the mean of a
+// standardised column); each categorical column takes Card features, the
+// indicators of its codes, kept as the codes themselves and never
+// expanded.
+package onehot
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mlpipe/mlpipe/features"
+)
+
+// Design is a matrix in the form a linear model reads.
+type Design struct {
+	Rows int
+	// Features is 1 (the intercept) + the widths of all columns.
+	Features int
+	// First[j] is the first feature of matrix column j.
+	First       []int
+	Numeric     []Numeric
+	Categorical []Categorical
+}
+
+// Numeric is a numeric column with NaN replaced by 0.
+type Numeric struct {
+	Feature int
+	X       []float64
+}
+
+// Categorical is a categorical column as codes; code c is feature
+// First+c.
+type Categorical struct {
+	First int
+	Card  int
+	Codes []int32
+}
+
+// Width is the number of features a column takes.
+func Width(c features.ColumnInfo) int {
+	if c.Kind == features.Categorical {
+		return c.Card
+	}
+	return 1
+}
+
+// CheckColumns reports whether cols can be read by a linear model: every
+// column numeric or categorical with at least one code.
+func CheckColumns(cols []features.ColumnInfo) error {
+	for j, c := range cols {
+		switch c.Kind {
+		case features.Numeric:
+		case features.Categorical:
+			if c.Card < 1 {
+				return fmt.Errorf("column %d (%s): categorical with %d codes", j, c.Name, c.Card)
+			}
+		default:
+			return fmt.Errorf("column %d (%s): unsupported kind %v", j, c.Name, c.Kind)
+		}
+	}
+	return nil
+}
+
+// New checks x and lays it out. It copies a numeric column only when it
+// holds NaN, and never expands a categorical column. An infinite value or
+// a categorical value that is not a code is an error naming the column
+// and row.
+func New(x *features.Matrix) (*Design, error) {
+	if err := CheckColumns(x.Cols); err != nil {
+		return nil, err
+	}
+	if len(x.Data) != len(x.Cols) {
+		return nil, fmt.Errorf("matrix has %d data columns for %d column infos", len(x.Data), len(x.Cols))
+	}
+	out := &Design{Rows: x.Rows, First: make([]int, len(x.Cols))}
+	f := 1 // feature 0 is the intercept
+	for j, info := range x.Cols {
+		col := x.Data[j]
+		if len(col) != x.Rows {
+			return nil, fmt.Errorf("column %d (%s): %d values for %d rows", j, info.Name, len(col), x.Rows)
+		}
+		out.First[j] = f
+		if info.Kind == features.Numeric {
+			clean, err := zeroNaN(col)
+			if err != nil {
+				return nil, fmt.Errorf("column %d (%s): %w", j, info.Name, err)
+			}
+			out.Numeric = append(out.Numeric, Numeric{Feature: f, X: clean})
+		} else {
+			codes, err := toCodes(col, info.Card)
+			if err != nil {
+				return nil, fmt.Errorf("column %d (%s): %w", j, info.Name, err)
+			}
+			out.Categorical = append(out.Categorical, Categorical{First: f, Card: info.Card, Codes: codes})
+		}
+		f += Width(info)
+	}
+	out.Features = f
+	return out, nil
+}
+
+// zeroNaN returns col with NaN (missing) replaced by 0, copying it only if
+// needed. Infinite values are an error: no linear model has a finite
+// loss on them.
+func zeroNaN(col []float64) ([]float64, error) {
+	out, copied := col, false
+	for i, v := range col {
+		if math.IsInf(v, 0) {
+			return nil, fmt.Errorf("row %d: infinite value", i)
+		}
+		if math.IsNaN(v) {
+			if !copied {
+				out, copied = append([]float64(nil), col...), true
+			}
+			out[i] = 0
+		}
+	}
+	return out, nil
+}
+
+// toCodes converts a categorical column to codes, checking that each
+// value is an integer in [0, card).
+func toCodes(col []float64, card int) ([]int32, error) {
+	codes := make([]int32, len(col))
+	for i, v := range col {
+		if !(v >= 0 && v < float64(card)) || v != math.Trunc(v) {
+			return nil, fmt.Errorf("row %d: code %g is not an integer in [0, %d)", i, v, card)
+		}
+		codes[i] = int32(v)
+	}
+	return codes, nil
+}
+
+// Code maps a categorical value to a code in [0, card): itself if it is
+// one, 0 (unknown) otherwise. Prediction reads categorical values with it.
+func Code(v float64, card int) int {
+	if v >= 0 && v < float64(card) && v == math.Trunc(v) {
+		return int(v)
+	}
+	return 0
+}

@@ -1,0 +1,117 @@
+package ridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/internal/onehot"
+)
+
+// Model is a fitted ridge regression. It is plain data: its JSON is its
+// saved form. It predicts
+//
+//	Intercept + Σ_j contribution_j(x)
+//
+// where the contribution of a numeric column j is Weights[0]·x_j (0 when
+// x_j is NaN) and that of a categorical column is Weights[code], the
+// weight of the row's code (code 0, the unknown level, for a value that
+// is not a code).
+type Model struct {
+	Intercept float64  `json:"intercept"`
+	Columns   []Column `json:"columns"`
+	Fit       Info     `json:"fit"`
+}
+
+// Column holds the weights of one matrix column.
+type Column struct {
+	Name string        `json:"name"`
+	Kind features.Kind `json:"kind"`
+	// Levels names the codes of a categorical column, when the matrix did.
+	Levels []string `json:"levels,omitempty"`
+	// Weights has one weight for a numeric column and Card (one per
+	// code) for a categorical one.
+	Weights []float64 `json:"weights"`
+}
+
+// newModel lays the weights (one per design feature after the intercept)
+// out by column.
+func newModel(cols []features.ColumnInfo, d *onehot.Design, w []float64, b float64, info Info) *Model {
+	m := &Model{Intercept: b, Columns: make([]Column, len(cols)), Fit: info}
+	for j, c := range cols {
+		col := Column{Name: c.Name, Kind: c.Kind, Weights: make([]float64, onehot.Width(c))}
+		if c.Kind == features.Categorical {
+			col.Levels = c.Levels
+		}
+		copy(col.Weights, w[d.First[j]-1:])
+		m.Columns[j] = col
+	}
+	return m
+}
+
+// Kind implements train.Model.
+func (m *Model) Kind() string { return Name }
+
+// Task implements train.Model: always Regression.
+func (m *Model) Task() train.Task { return train.Regression }
+
+// Outputs implements train.Model: 1, the predicted target.
+func (m *Model) Outputs() int { return 1 }
+
+// Predict implements train.Model with PredictRow on each row, so both
+// give the same numbers bit for bit. It panics if x does not have the
+// model's columns.
+func (m *Model) Predict(x *features.Matrix) []float64 {
+	if len(x.Data) != len(m.Columns) {
+		panic(fmt.Sprintf("ridge: predict: matrix has %d columns, the model %d", len(x.Data), len(m.Columns)))
+	}
+	out := make([]float64, x.Rows)
+	row := make([]float64, len(m.Columns))
+	for i := range x.Rows {
+		m.PredictRow(x.Row(i, row), out[i:i+1])
+	}
+	return out
+}
+
+// PredictRow implements train.Model. It panics if row or out has the
+// wrong length.
+func (m *Model) PredictRow(row []float64, out []float64) {
+	if len(row) != len(m.Columns) || len(out) != 1 {
+		panic(fmt.Sprintf("ridge: predict: row of %d values and %d outputs, want %d and 1", len(row), len(out), len(m.Columns)))
+	}
+	z := m.Intercept
+	for j, col := range m.Columns {
+		v := row[j]
+		if col.Kind == features.Categorical {
+			z += col.Weights[onehot.Code(v, len(col.Weights))]
+			continue
+		}
+		if !math.IsNaN(v) {
+			// The conversion rounds the product, so that no platform
+			// fuses it into a multiply-add and changes the last bit.
+			z += float64(v * col.Weights[0])
+		}
+	}
+	out[0] = z
+}
+
+// Decode is the train.Decoder of ridge models.
+func Decode(data []byte) (train.Model, error) {
+	m := &Model{}
+	if err := json.Unmarshal(data, m); err != nil {
+		return nil, fmt.Errorf("ridge: decode: %w: %v", train.ErrFormat, err)
+	}
+	for j, c := range m.Columns {
+		switch {
+		case c.Kind == features.Numeric && len(c.Weights) != 1:
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): numeric with %d weights", train.ErrFormat, j, c.Name, len(c.Weights))
+		case c.Kind == features.Categorical && len(c.Weights) < 1:
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): categorical with no weights", train.ErrFormat, j, c.Name)
+		case c.Kind != features.Numeric && c.Kind != features.Categorical:
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): unknown kind %v", train.ErrFormat, j, c.Name, c.Kind)
+		}
+	}
+	return m, nil
+}
