@@ -263,7 +263,7 @@ func interrupted(store *registry.Store, sum *Summary, repair bool) (registry.Pro
 	if n := len(sum.Stages); n > 0 {
 		at = "after stage " + sum.Stages[n-1].Name
 	}
-	p := registry.Problem{What: fmt.Sprintf("run %s was interrupted %s (its record says running, and no run is training)", sum.RunID, at)}
+	p := registry.Problem{What: fmt.Sprintf("run %s was interrupted %s (its record says running, and no run is training: it was killed, or could not finish its record)", sum.RunID, at)}
 	var found string
 	if o := sum.Registry; o != nil && o.Pending != "" {
 		switch o.Pending {
@@ -296,7 +296,7 @@ func interrupted(store *registry.Store, sum *Summary, repair bool) (registry.Pro
 	}
 	if repair {
 		sum.Status = StatusInterrupted
-		sum.Error = "the run was killed " + at + " (found by `mlpipe registry check`; resume it with `mlpipe run --resume " + sum.RunID + "`)"
+		sum.Error = joinNote(sum.Error, "the run stopped "+at+" without finishing its record: it was killed, or could not write it (a full disk); found by `mlpipe registry check`, resume it with `mlpipe run --resume "+sum.RunID+"`")
 		if err := store.SaveRun(sum.RunID, map[string]any{SummaryFile: sum}); err != nil {
 			return p, fmt.Errorf("repair: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -473,12 +474,14 @@ func (s *Server) limit(c call, api string, h func(call)) {
 		}
 	}
 	if err != nil {
-		if c.Request.IsBodyStream() {
-			c.SetConnectionClose() // the rest of the body is not read
-		}
 		if errors.Is(err, ErrOverloaded) {
 			s.metrics.rejected.Inc()
 			c.Response.Header.Set("Retry-After", "1")
+			// Read the rest of the body, without keeping it, so that the
+			// client gets its 503 rather than a reset connection.
+			if c.Request.IsBodyStream() {
+				_, _ = io.Copy(io.Discard, io.LimitReader(c.RequestBodyStream(), s.opts.MaxBodyBytes))
+			}
 		}
 		s.fail(c, err)
 		return
