@@ -319,7 +319,7 @@ func TestRunRegistry(t *testing.T) {
 	if stdout, _, code := runCLI(t, "models", "list", "--registry", reg); code != exitOK || !strings.Contains(stdout, "production=v1") {
 		t.Errorf("models list: exit %d\n%s", code, stdout)
 	}
-	if stdout, _, code := runCLI(t, "models", "show", "flights-delay@2", "--registry", reg, "--json"); code != exitOK || !strings.Contains(stdout, `"roc_auc"`) {
+	if stdout, _, code := runCLI(t, "models", "show", "flights-delay@2", "--registry", reg, "--json"); code != exitOK || !strings.Contains(stdout, `"roc_auc"`) || !strings.Contains(stdout, `"digest": "sha256:`) || !strings.Contains(stdout, `"run_id": "`+ids[2]+`"`) {
 		t.Errorf("models show: exit %d\n%s", code, stdout)
 	}
 	if _, _, code := runCLI(t, "models", "promote", "flights-delay@9", "--registry", reg); code == exitOK {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/pipeline"
@@ -245,7 +246,18 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 		return err
 	}
 	show := map[string]any{"name": name, "version": v, "dir": dir}
-	for _, part := range []string{"training", "gate", "evaluation"} {
+	if digest, err := store.Digest(name, v); err == nil {
+		show["digest"] = digest
+	}
+	// The record: which run made the version, when, and the gate's decision.
+	if rec, err := bundle.ReadRecord(dir); err == nil {
+		var gate map[string]any
+		if json.Unmarshal(rec.Gate, &gate) == nil {
+			show["gate"] = gate
+		}
+		show["record"] = map[string]any{"run_id": rec.RunID, "created_at": rec.CreatedAt}
+	}
+	for _, part := range []string{"training", "evaluation"} {
 		var doc map[string]any
 		if err := fsx.ReadJSON(filepath.Join(dir, part+".json"), &doc); err == nil {
 			if part == "evaluation" {
@@ -265,7 +277,10 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 		return writeJSON(e, show)
 	}
 	fmt.Fprintf(e.stdout, "%s version %d (%s)\n", name, v, dir)
-	for _, part := range []string{"training", "evaluation", "gate"} {
+	if d, ok := show["digest"].(string); ok {
+		fmt.Fprintf(e.stdout, "digest: %s\n", d)
+	}
+	for _, part := range []string{"training", "record", "evaluation", "gate"} {
 		doc, ok := show[part].(map[string]any)
 		if !ok {
 			continue

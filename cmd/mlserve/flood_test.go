@@ -51,11 +51,18 @@ func procMemory(t *testing.T, pid int) (rss, peak int64) {
 // resident memory must stay under rssCeiling; the requests it cannot
 // take get 503 with Retry-After, not a crash; and once the burst is over
 // the memory goes back to the operating system. The load runs for about
-// 8 s (40 s under `make soak`).
+// 8 s (40 s under `make soak`). MLSERVE_FLOOD_REGISTRY=out/registry
+// floods the default model instead of the fixture's.
 func TestFloodRSS(t *testing.T) {
 	began := time.Now()
 	mlpipe, mlserve := binaries(t)
-	reg := fixtureRegistry(t, mlpipe)
+	// MLSERVE_FLOOD_REGISTRY names another registry to flood the
+	// production model of (out/registry after `make run`: the default
+	// model), else the fixture's.
+	reg := os.Getenv("MLSERVE_FLOOD_REGISTRY")
+	if reg == "" {
+		reg = fixtureRegistry(t, mlpipe)
+	}
 	t.Logf("%s: the registry", time.Since(began))
 	srv := start(t, mlserve, "--registry", reg, "--model", "flights-delay", "--no-log")
 	pid := srv.cmd.Process.Pid
