@@ -62,7 +62,9 @@ type budget struct {
 }
 
 // take charges n bytes, or refuses when they would take the total past
-// the maximum.
+// the maximum. Charges of at least burstUnit also count towards a burst
+// (releaseMemory); the small ones of single-row requests, which cost one
+// atomic add, do not.
 func (b *budget) take(n int64) bool {
 	if n <= 0 {
 		return true
@@ -71,9 +73,14 @@ func (b *budget) take(n int64) bool {
 		b.used.Add(-n)
 		return false
 	}
-	b.charged.Add(n)
+	if n >= burstUnit {
+		b.charged.Add(n)
+	}
 	return true
 }
+
+// burstUnit is the smallest charge that counts towards a burst.
+const burstUnit = 64 << 10
 
 func (b *budget) give(n int64) { b.used.Add(-n) }
 
@@ -130,73 +137,103 @@ func (s *Server) workBytes(n int, api string) int64 {
 	return int64(rows)*m.rowBytes + int64(n) // and the events' copy of the rows' text
 }
 
-// bodyPool holds body buffers of up to pooledBody bytes.
+// bodyPool holds the buffers that a body starts in (a body that outgrows
+// one gets a buffer of its own, not pooled).
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, eagerBodyBytes); return &b }}
 
-const pooledBody = 256 << 10
+const pooledBody = eagerBodyBytes
 
-// readBody reads the body of a work request into a buffer charged to the
-// budget (charged says how much; the caller gives it back), refusing a
+// admitted is what limit holds for a work request: its body, the bytes
+// charged to the budget for it, and the pooled buffer the body is in.
+type admitted struct {
+	body    []byte
+	charged int64
+	buf     *[]byte // from bodyPool; nil when the body is fasthttp's
+}
+
+// charge takes n more bytes from the budget for the request.
+func (s *Server) charge(a *admitted, n int64) bool {
+	if !s.budget.take(n) {
+		return false
+	}
+	a.charged += n
+	return true
+}
+
+// release gives back what a request was charged, and its buffer.
+func (s *Server) release(a *admitted) {
+	s.budget.give(a.charged)
+	if a.buf != nil && cap(*a.buf) <= pooledBody {
+		*a.buf = (*a.buf)[:0]
+		bodyPool.Put(a.buf)
+	}
+}
+
+// readBody reads the body of a work request into a.body, in a buffer
+// charged to the budget as it grows (release gives it back), refusing a
 // body over MaxBodyBytes (ErrTooLarge) or one the budget cannot hold
 // (ErrBudget). A Content-Encoding is refused (ErrMediaType): the decoders
-// read JSON only. put returns the buffer to its pool.
-func (s *Server) readBody(c *call) (body []byte, charged int64, put func(), err error) {
-	put = func() {}
+// read JSON only.
+func (s *Server) readBody(c *call, a *admitted) error {
 	if err := checkEncoding(c); err != nil {
-		return nil, 0, put, err
+		return err
 	}
 	if !c.Request.IsBodyStream() {
 		// A handler called directly (tests): fasthttp has the body.
-		b := c.PostBody()
-		if int64(len(b)) > s.opts.MaxBodyBytes {
-			return nil, 0, put, fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, len(b), s.opts.MaxBodyBytes)
+		a.body = c.PostBody()
+		if int64(len(a.body)) > s.opts.MaxBodyBytes {
+			return fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, len(a.body), s.opts.MaxBodyBytes)
 		}
-		return b, 0, put, nil
+		return nil
 	}
 	declared := c.Request.Header.ContentLength() // -1: chunked
 	if int64(declared) > s.opts.MaxBodyBytes {
-		return nil, 0, put, fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, declared, s.opts.MaxBodyBytes)
+		return fmt.Errorf("%w: the body is %d bytes, the limit is %d", ErrTooLarge, declared, s.opts.MaxBodyBytes)
 	}
-	bp := bodyPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	put = func() {
-		if cap(buf) <= pooledBody {
-			*bp = buf[:0]
-			bodyPool.Put(bp)
-		}
+	a.buf = bodyPool.Get().(*[]byte)
+	buf := (*a.buf)[:0]
+	if !s.charge(a, int64(cap(buf))) {
+		return ErrBudget
 	}
-	if !s.budget.take(int64(cap(buf))) {
-		return nil, 0, put, ErrBudget
-	}
-	charged = int64(cap(buf))
 	r := c.RequestBodyStream()
 	for {
 		if len(buf) == cap(buf) {
 			// Grow by doubling, to the declared length if known, charging
-			// the new buffer before it is allocated.
+			// the new buffer before it is allocated; the pooled one goes
+			// back to the pool.
 			want := min(2*cap(buf), int(s.opts.MaxBodyBytes)+1)
 			if declared >= 0 {
 				want = min(want, declared+1)
 			}
-			if !s.budget.take(int64(want)) {
-				return nil, charged, put, ErrBudget
+			old := int64(cap(buf))
+			if !s.charge(a, int64(want)) {
+				return ErrBudget
 			}
-			s.budget.give(charged)
-			charged = int64(want)
 			grown := make([]byte, len(buf), want)
 			copy(grown, buf)
 			buf = grown
+			s.budget.give(old)
+			a.charged -= old
+			if a.buf != nil {
+				*a.buf = (*a.buf)[:0]
+				bodyPool.Put(a.buf)
+				a.buf = nil
+			}
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > s.opts.MaxBodyBytes {
-			return nil, charged, put, fmt.Errorf("%w: the body is over the limit of %d bytes", ErrTooLarge, s.opts.MaxBodyBytes)
+			return fmt.Errorf("%w: the body is over the limit of %d bytes", ErrTooLarge, s.opts.MaxBodyBytes)
 		}
 		if err == io.EOF {
-			return buf, charged, put, nil
+			a.body = buf
+			if a.buf != nil {
+				*a.buf = buf
+			}
+			return nil
 		}
 		if err != nil {
-			return nil, charged, put, fmt.Errorf("%w: the body cannot be read: %v", ErrBadRequest, safeError(err))
+			return fmt.Errorf("%w: the body cannot be read: %v", ErrBadRequest, safeError(err))
 		}
 	}
 }

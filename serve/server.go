@@ -460,18 +460,11 @@ func (s *Server) unrouted(c call, allow []string) {
 // a client told to retry does better than one held waiting while the
 // server is saturated.
 func (s *Server) limit(c call, api string, h func(call)) {
-	body, charged, put, err := s.readBody(&c)
-	defer func() {
-		put()
-		s.budget.give(charged)
-	}()
-	if err == nil {
-		work := s.workBytes(len(body), api)
-		if s.budget.take(work) {
-			charged += work
-		} else {
-			err = ErrBudget
-		}
+	var a admitted
+	defer s.release(&a)
+	err := s.readBody(&c, &a)
+	if err == nil && !s.charge(&a, s.workBytes(len(a.body), api)) {
+		err = ErrBudget
 	}
 	if err != nil {
 		if errors.Is(err, ErrOverloaded) {
@@ -486,7 +479,7 @@ func (s *Server) limit(c call, api string, h func(call)) {
 		s.fail(c, err)
 		return
 	}
-	c.body, c.hasBody = body, true
+	c.body, c.hasBody = a.body, true
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
