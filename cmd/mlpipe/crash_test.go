@@ -239,6 +239,10 @@ func TestKilledRuns(t *testing.T) {
 		last := ids[len(ids)-1]
 		sum, _ := pipeline.ReadRun(store, last)
 		if sum.Status == pipeline.StatusInterrupted {
+			// The repair wrote the report the killed run never did.
+			if dir, _ := store.RunDir(last); !fileExists(filepath.Join(dir, "report.html")) {
+				t.Errorf("kill at %s: the interrupted run has no report after the repair", p.at)
+			}
 			r := runChild(t, bin, "", 0, "run", "--resume", last, "--registry", reg, "--out", "", "--log-level", "error")
 			if r.code != 0 && r.code != exitRejected {
 				t.Fatalf("resume after a kill at %s: exit %d\n%s", p.at, r.code, r.out)
@@ -312,3 +316,5 @@ func TestKilledRunsRandom(t *testing.T) {
 	}
 	t.Logf("%d rounds, %d killed", rounds, kills)
 }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

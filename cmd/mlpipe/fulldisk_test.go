@@ -80,7 +80,7 @@ func TestFullDisk(t *testing.T) {
 			case c.code == 0:
 			case promoted && !strings.Contains(c.out, "production is v1"):
 				t.Errorf("exit %d, production is v1, and the summary does not say so:\n%s", c.code, c.out)
-			case !promoted && strings.Contains(c.out, "production is v1"):
+			case !promoted && (strings.Contains(c.out, "production is v1") || strings.Contains(c.out, "promoted to production")):
 				t.Errorf("exit %d, the summary says production is v1, and it is not:\n%s", c.code, c.out)
 			case c.code != 0 && !strings.Contains(c.out, "status     failed") && !strings.Contains(c.out, "no space left") && !strings.Contains(c.out, "nothing was done"):
 				t.Errorf("exit %d without a word about the disk:\n%s", c.code, c.out)
@@ -88,6 +88,11 @@ func TestFullDisk(t *testing.T) {
 			t.Logf("exit %d, promoted %v", c.code, promoted)
 			resize(t, reg, 8<<20)
 			checkAndRepair(t, bin, reg, fmt.Sprintf("a %d KB disk", size>>10))
+			// runs list says what the registry holds (it said "failed …
+			// promoted (v0)" when registration had failed).
+			if l := runChild(t, bin, "", 0, "runs", "list", "--registry", reg); !promoted && strings.Contains(l.out, "  promoted (") {
+				t.Errorf("runs list says promoted, production is not v1:\n%s", l.out)
+			}
 		})
 	}
 

@@ -418,8 +418,15 @@ func TestGateRejects(t *testing.T) {
 	}
 
 	// The fixture's models score about 0.65 (see TestTrainEvaluate), below
-	// a value threshold of 0.9: rejected even with no production model.
+	// a value threshold of 0.9: rejected, and the summary names the
+	// production model it was not compared with (it said "vs production
+	// none" while v1 was production).
 	strict := variantConfig(t, "", "gate: {min_value: 0.9}\n")
+	stdout, _, code = runCLI(t, "run", "--config", strict, "--out", "", "--registry", reg, "--log-level", "error")
+	if code != exitRejected || !strings.Contains(stdout, "vs production v1 0.6") {
+		t.Errorf("value threshold with v1 in production: exit %d, want %d naming production v1\n%s", code, exitRejected, stdout)
+	}
+	// Rejected even with no production model.
 	fresh := t.TempDir()
 	if _, _, code := runCLI(t, "run", "--config", strict, "--out", "", "--registry", fresh, "--log-level", "error"); code != exitRejected {
 		t.Errorf("value threshold: exit %d, want %d", code, exitRejected)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/report"
 )
 
 // defaultConfig is the config whose registry the commands that need one
@@ -365,6 +367,10 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if repair {
+		// A killed run never wrote its report: write it from its record.
+		problems = append(problems, writeMissingReports(store)...)
+	}
 	remaining := problems
 	if repair {
 		if remaining, err = check(false); err != nil {
@@ -391,6 +397,33 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return &reportedErr{fmt.Errorf("%w: %d", errRegistryProblems, len(remaining))}
+}
+
+// writeMissingReports writes the HTML report of every interrupted run
+// that has none (a killed run stops before it writes one), and returns
+// what it did as repaired problems. The caller holds the writer lock.
+func writeMissingReports(store *registry.Store) []registry.Problem {
+	ids, _ := store.Runs()
+	var done []registry.Problem
+	for _, id := range ids {
+		dir, err := store.RunDir(id)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, report.File)); err == nil {
+			continue
+		}
+		sum, b, err := report.Read(store, id)
+		if err != nil || sum.Status != pipeline.StatusInterrupted {
+			continue
+		}
+		var page bytes.Buffer
+		if report.Write(&page, sum, b) != nil || fsx.WriteFile(filepath.Join(dir, report.File), page.Bytes(), 0o644) != nil {
+			continue
+		}
+		done = append(done, registry.Problem{What: fmt.Sprintf("run %s had no report: %s written from its record", id, report.File), Repaired: true})
+	}
+	return done
 }
 
 // errRegistryProblems means `registry check` found problems (exit 3).

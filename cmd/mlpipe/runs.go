@@ -140,7 +140,8 @@ func runFacts(s *pipeline.Summary) [][2]string {
 		// The gate's decision, and what became of it in the registry.
 		d := "kept"
 		switch {
-		case g.Promote && (s.Registry == nil || s.Registry.Promoted):
+		case g.Promote && s.Registry != nil && s.Registry.Promoted,
+			g.Promote && s.Registry == nil && s.Status == pipeline.StatusOK: // a record from before RegistryOutcome
 			d = "promoted"
 		case g.Promote:
 			d = "not promoted"
