@@ -37,7 +37,7 @@ soak: ## the reliability suite, long: random kills, full disks, corrupted bundle
 
 FUZZ_PKGS := ./ingest/ ./serve/ ./internal/jsonread/
 
-fuzz: ## run each fuzz target (CSV, JSON Lines, the request decoders) for FUZZTIME (default 30s)
+fuzz: ## run each fuzz target (CSV and its options, JSON Lines, JSON arrays, compressed files, time formats, the request decoders) for FUZZTIME (default 30s)
 	@for p in $(FUZZ_PKGS); do \
 		for t in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
 			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$p || exit 1; done; done

@@ -59,25 +59,31 @@ type Options struct {
 	// below its AUC on the first period it served that triggers the
 	// performance policy (default 0.02). (Its validation AUC is a poor
 	// baseline: the validation week can be easier or harder than the
-	// weeks served, by several points on this data.)
+	// weeks served, by several points on this data.) For a regression,
+	// RMSERise is the share by which its RMSE must exceed its first
+	// period's instead (default 0.2: 20% worse).
 	PerformanceDrop float64
+	RMSERise        float64
 	Log             *slog.Logger
 }
 
-// Period is one step of the simulated clock.
+// Period is one step of the simulated clock. PositiveRate is a binary
+// label's share of positive rows, MeanTarget a regression's mean target.
 type Period struct {
 	From         time.Time `json:"from"`
 	To           time.Time `json:"to"`
 	Rows         int       `json:"rows"`
-	PositiveRate float64   `json:"positive_rate"`
+	PositiveRate *float64  `json:"positive_rate,omitempty"`
+	MeanTarget   *float64  `json:"mean_target,omitempty"`
 }
 
 // PolicyResult is one policy's run through the periods.
 type PolicyResult struct {
 	Name string `json:"name"`
-	// AUC is the production model's ROC AUC on each period (NaN written
-	// as null when a period has one class only).
-	AUC []float64 `json:"auc"`
+	// Score is the production model's score on each period: its ROC AUC
+	// for a binary label (NaN, written as null, when a period has one
+	// class only), its RMSE for a regression (Result.Metric says which).
+	Score []float64 `json:"score"`
 	// Version is the production model's version in each period (1 is the
 	// first model; each promotion adds one).
 	Version []int `json:"version"`
@@ -91,14 +97,18 @@ type PolicyResult struct {
 	// as each would have paid for its own).
 	Retrains     int     `json:"retrains"`
 	TrainSeconds float64 `json:"train_seconds"`
-	MeanAUC      float64 `json:"mean_auc"`
+	MeanScore    float64 `json:"mean_score"`
 }
 
 // Result is a whole backtest.
 type Result struct {
-	Model    string         `json:"model"`
-	Periods  []Period       `json:"periods"`
-	Policies []PolicyResult `json:"policies"`
+	Model string `json:"model"`
+	// Metric is what Score holds: "roc_auc" (higher is better) or, for a
+	// regression, "rmse" (lower is better).
+	Metric         string         `json:"metric"`
+	HigherIsBetter bool           `json:"higher_is_better"`
+	Periods        []Period       `json:"periods"`
+	Policies       []PolicyResult `json:"policies"`
 	// Fits is the number of distinct trainings, FitSeconds their time.
 	Fits       int     `json:"fits"`
 	FitSeconds float64 `json:"fit_seconds"`
@@ -107,13 +117,37 @@ type Result struct {
 
 // fitted is a model trained at the start of a period.
 type fitted struct {
-	features *features.Pipeline
-	model    train.Model
-	train    arrow.Table // its training rows (the drift baseline)
-	valid    arrow.Table // its validation rows
-	validY   []float64
-	validAUC float64
-	seconds  float64
+	features   *features.Pipeline
+	model      train.Model
+	train      arrow.Table // its training rows (the drift baseline)
+	valid      arrow.Table // its validation rows
+	validY     []float64
+	validScore float64 // the metric on its validation rows
+	seconds    float64
+}
+
+// metric is how the backtest scores a model on labelled rows.
+type metric struct {
+	name           string
+	higherIsBetter bool
+	score          func(y, pred []float64) (float64, error)
+}
+
+// metricFor is the backtest's metric for the config's task: ROC AUC for
+// a binary label, RMSE for a regression.
+func metricFor(task train.Task) metric {
+	if task == train.Regression {
+		return metric{"rmse", false, evaluate.RMSE}
+	}
+	return metric{"roc_auc", true, evaluate.ROCAUC}
+}
+
+// better reports whether score a beats b by at least margin.
+func (m metric) better(a, b, margin float64) bool {
+	if m.higherIsBetter {
+		return a >= b+margin && a > b
+	}
+	return a <= b-margin && a < b
 }
 
 // Run runs the backtest on data, which it does not release.
@@ -124,7 +158,8 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	}
 	cfg := o.Config
 	col := cfg.Split.Column
-	res := &Result{Model: o.Model}
+	met := metricFor(cfg.Task())
+	res := &Result{Model: o.Model, Metric: met.name, HigherIsBetter: met.higherIsBetter}
 	// The periods.
 	_, last, _ := ingest.TimeBounds(data, col)
 	for from := o.Start; from.Before(last) && (o.Steps == 0 || len(res.Periods) < o.Steps); from = from.Add(o.Period) {
@@ -159,7 +194,12 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		}
 		windows[k] = window{tbl, y}
 		p.Rows = int(tbl.NumRows())
-		p.PositiveRate = mean(y)
+		m := mean(y)
+		if cfg.Task() == train.Regression {
+			p.MeanTarget = &m
+		} else {
+			p.PositiveRate = &m
+		}
 	}
 
 	// The trainings, shared by the policies: the model trained at the
@@ -182,7 +222,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		fits[k] = f
 		res.Fits++
 		res.FitSeconds += f.seconds
-		o.Log.Info("backtest: trained", "at", res.Periods[k].From.Format(time.DateOnly), "valid_auc", fmt.Sprintf("%.4f", f.validAUC), "seconds", fmt.Sprintf("%.1f", f.seconds))
+		o.Log.Info("backtest: trained", "at", res.Periods[k].From.Format(time.DateOnly), "valid_"+met.name, fmt.Sprintf("%.4f", f.validScore), "seconds", fmt.Sprintf("%.1f", f.seconds))
 		return f, nil
 	}
 
@@ -191,9 +231,9 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		var prod *fitted
 		version := 0
 		var lastProba []float64
-		// launchAUC is the production model's AUC on the first period it
+		// launch is the production model's score on the first period it
 		// served: the performance policy's baseline.
-		launchAUC := math.NaN()
+		launch := math.NaN()
 		for k := range res.Periods {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("backtest: %w", err)
@@ -201,7 +241,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			retrain, why := k == 0, "first model"
 			if k > 0 {
 				var err error
-				retrain, why, err = o.decide(ctx, name, prod, windows[k-1].tbl, lastProba, launchAUC, pr.AUC[k-1])
+				retrain, why, err = o.decide(ctx, name, met, prod, windows[k-1].tbl, lastProba, launch, pr.Score[k-1])
 				if err != nil {
 					return nil, fmt.Errorf("backtest: %s at %s: %w", name, res.Periods[k].From.Format(time.DateOnly), err)
 				}
@@ -223,57 +263,63 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 					if err != nil {
 						return nil, err
 					}
-					prodAUC, _ := evaluate.ROCAUC(cand.validY, p)
-					promoted = cand.validAUC >= prodAUC+cfg.Gate.MinImprovement && cand.validAUC > prodAUC
-					why += fmt.Sprintf("; gate: candidate %.4f vs production %.4f", cand.validAUC, prodAUC)
+					prodScore, _ := met.score(cand.validY, p)
+					promoted = met.better(cand.validScore, prodScore, cfg.Gate.MinImprovement)
+					why += fmt.Sprintf("; gate: candidate %.4f vs production %.4f", cand.validScore, prodScore)
 				}
 				if promoted {
 					prod = cand
 					version++
-					launchAUC = math.NaN()
+					launch = math.NaN()
 				}
 			}
 			proba, err := score(prod, windows[k].tbl)
 			if err != nil {
 				return nil, err
 			}
-			auc, err := evaluate.ROCAUC(windows[k].y, proba)
+			score, err := met.score(windows[k].y, proba)
 			if err != nil {
-				auc = math.NaN()
+				score = math.NaN()
 			}
 			lastProba = proba
-			if math.IsNaN(launchAUC) {
-				launchAUC = auc
+			if math.IsNaN(launch) {
+				launch = score
 			}
-			pr.AUC = append(pr.AUC, auc)
+			pr.Score = append(pr.Score, score)
 			pr.Version = append(pr.Version, version)
 			pr.Retrained = append(pr.Retrained, retrain)
 			pr.Promoted = append(pr.Promoted, promoted)
 			pr.Why = append(pr.Why, why)
 		}
-		pr.MeanAUC = nanMean(pr.AUC)
+		pr.MeanScore = nanMean(pr.Score)
 		res.Policies = append(res.Policies, pr)
-		o.Log.Info("backtest: policy done", "policy", name, "retrains", pr.Retrains, "mean_auc", fmt.Sprintf("%.4f", pr.MeanAUC))
+		o.Log.Info("backtest: policy done", "policy", name, "retrains", pr.Retrains, "mean_"+met.name, fmt.Sprintf("%.4f", pr.MeanScore))
 	}
 	res.Seconds = time.Since(started).Seconds()
 	return res, nil
 }
 
 // decide applies a policy at the start of a period, from the previous
-// period's traffic, scores and AUC, and the AUC the production model had
-// on the first period it served.
-func (o *Options) decide(ctx context.Context, policy string, prod *fitted, prev arrow.Table, prevProba []float64, launchAUC, prevAUC float64) (bool, string, error) {
+// period's traffic, predictions and score, and the score the production
+// model had on the first period it served.
+func (o *Options) decide(ctx context.Context, policy string, met metric, prod *fitted, prev arrow.Table, prevProba []float64, launch, prevScore float64) (bool, string, error) {
 	switch policy {
 	case Never:
 		return false, "", nil
 	case Scheduled:
 		return true, "scheduled", nil
 	case Performance:
-		if math.IsNaN(prevAUC) || math.IsNaN(launchAUC) {
+		if math.IsNaN(prevScore) || math.IsNaN(launch) {
 			return false, "", nil
 		}
-		if drop := launchAUC - prevAUC; drop > o.PerformanceDrop {
-			return true, fmt.Sprintf("AUC %.4f last period, %.4f below its first period's %.4f", prevAUC, drop, launchAUC), nil
+		if !met.higherIsBetter {
+			if rise := prevScore/launch - 1; rise > o.RMSERise {
+				return true, fmt.Sprintf("%s %.4g last period, %.0f%% above its first period's %.4g", met.name, prevScore, 100*rise, launch), nil
+			}
+			return false, "", nil
+		}
+		if drop := launch - prevScore; drop > o.PerformanceDrop {
+			return true, fmt.Sprintf("AUC %.4f last period, %.4f below its first period's %.4f", prevScore, drop, launch), nil
 		}
 		return false, "", nil
 	case Drift:
@@ -336,15 +382,22 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 		release()
 		return nil, err
 	}
-	classes := []string{"0", "1"}
-	m, err := tr.Fit(ctx, &train.Dataset{X: xTrain, Y: ty, Classes: 2, ClassNames: classes},
-		&train.Dataset{X: xValid, Y: f.validY, Classes: 2, ClassNames: classes})
+	trainDS := &train.Dataset{X: xTrain, Y: ty, Classes: 2, ClassNames: []string{"0", "1"}}
+	validDS := &train.Dataset{X: xValid, Y: f.validY, Classes: 2, ClassNames: trainDS.ClassNames}
+	if cfg.Task() == train.Regression {
+		trainDS = &train.Dataset{X: xTrain, Y: ty, Task: train.Regression}
+		validDS = &train.Dataset{X: xValid, Y: f.validY, Task: train.Regression}
+		if cfg.Label.Transform == ingest.TransformLog1p {
+			tr = train.Log1p(tr)
+		}
+	}
+	m, err := tr.Fit(ctx, trainDS, validDS)
 	if err != nil {
 		release()
 		return nil, err
 	}
 	f.features, f.model, f.seconds = p, m, time.Since(start).Seconds()
-	if f.validAUC, err = evaluate.ROCAUC(f.validY, m.Predict(xValid)); err != nil {
+	if f.validScore, err = metricFor(cfg.Task()).score(f.validY, m.Predict(xValid)); err != nil {
 		release()
 		return nil, fmt.Errorf("validation window: %w", err)
 	}
@@ -360,14 +413,23 @@ func score(f *fitted, tbl arrow.Table) ([]float64, error) {
 	return f.model.Predict(x), nil
 }
 
-// labels derives a binary label vector; a null label is an error.
+// labels derives a binary label vector, or a regression's targets; a
+// null label is an error.
 func labels(cfg *config.Config, tbl arrow.Table) ([]float64, error) {
 	l, err := cfg.Label.Derive(tbl)
 	if err != nil {
 		return nil, err
 	}
+	if l.Values != nil {
+		for i, v := range l.Values {
+			if math.IsNaN(v) {
+				return nil, fmt.Errorf("row %d has no target (column %q is null)", i+1, cfg.Label.Column)
+			}
+		}
+		return l.Values, nil
+	}
 	if len(l.Classes) != 2 {
-		return nil, errors.New("the backtest needs a binary label")
+		return nil, errors.New("the backtest needs a binary label or a regression target")
 	}
 	y := make([]float64, len(l.Y))
 	for i, c := range l.Y {
@@ -415,6 +477,9 @@ func (o *Options) defaults(data arrow.Table) error {
 	}
 	if o.PerformanceDrop <= 0 {
 		o.PerformanceDrop = 0.02
+	}
+	if o.RMSERise <= 0 {
+		o.RMSERise = 0.2
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -14,6 +14,7 @@ import (
 	"github.com/mlpipe/mlpipe/backtest"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 func fixture(t *testing.T) (*config.Config, *ingest.Dataset) {
@@ -60,7 +61,7 @@ func TestRun(t *testing.T) {
 	byName := map[string]backtest.PolicyResult{}
 	for _, p := range res.Policies {
 		byName[p.Name] = p
-		for k, auc := range p.AUC {
+		for k, auc := range p.Score {
 			if math.IsNaN(auc) || auc < 0.5 || auc > 1 {
 				t.Errorf("%s period %d: AUC %v", p.Name, k, auc)
 			}
@@ -75,15 +76,15 @@ func TestRun(t *testing.T) {
 	// Same decisions, same scores: an always-drifting monitor makes the
 	// drift policy the scheduled one.
 	s, d := byName[backtest.Scheduled], byName[backtest.Drift]
-	for k := range s.AUC {
-		if s.AUC[k] != d.AUC[k] || s.Version[k] != d.Version[k] {
-			t.Errorf("period %d: scheduled %v v%d, drift %v v%d", k, s.AUC[k], s.Version[k], d.AUC[k], d.Version[k])
+	for k := range s.Score {
+		if s.Score[k] != d.Score[k] || s.Version[k] != d.Version[k] {
+			t.Errorf("period %d: scheduled %v v%d, drift %v v%d", k, s.Score[k], s.Version[k], d.Score[k], d.Version[k])
 		}
 	}
 	// The first period is scored by the same first model under every policy.
 	for _, p := range res.Policies {
-		if p.AUC[0] != s.AUC[0] {
-			t.Errorf("%s: first period AUC %v, scheduled %v", p.Name, p.AUC[0], s.AUC[0])
+		if p.Score[0] != s.Score[0] {
+			t.Errorf("%s: first period AUC %v, scheduled %v", p.Name, p.Score[0], s.Score[0])
 		}
 	}
 }
@@ -115,7 +116,7 @@ func TestReport(t *testing.T) {
 	if err := res.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"period", "2001-02-05", "2001-02-12", "never", "scheduled", "mean AUC"} {
+	for _, want := range []string{"period", "2001-02-05", "2001-02-12", "never", "scheduled", "mean ROC AUC"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -164,21 +165,86 @@ func TestPerformancePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := res.Policies[0]
-	launch := p.AUC[0]
+	launch := p.Score[0]
 	triggered := 0
-	for k := 1; k < len(p.AUC); k++ {
-		want := launch-p.AUC[k-1] > drop
+	for k := 1; k < len(p.Score); k++ {
+		want := launch-p.Score[k-1] > drop
 		if p.Retrained[k] != want {
-			t.Errorf("period %d: retrained %v, want %v (launch %.4f, last %.4f)", k, p.Retrained[k], want, launch, p.AUC[k-1])
+			t.Errorf("period %d: retrained %v, want %v (launch %.4f, last %.4f)", k, p.Retrained[k], want, launch, p.Score[k-1])
 		}
 		if want {
 			triggered++
 		}
 		if p.Promoted[k] {
-			launch = p.AUC[k]
+			launch = p.Score[k]
 		}
 	}
 	if triggered == 0 {
 		t.Error("the rule never triggered: the test checks nothing")
+	}
+}
+
+// TestRegression backtests a regression of the fixture's delay in
+// minutes: each period is judged by RMSE (lower is better), the gate
+// promotes a candidate with a lower validation RMSE, the performance
+// policy watches the RMSE rise, and the table speaks of the target, not
+// of a label's rate.
+func TestRegression(t *testing.T) {
+	cfg, ds := fixture(t)
+	cfg.Label = ingest.LabelSpec{Name: "delay_minutes", Column: "delay", Kind: ingest.KindRegression}
+	cfg.Models = []train.ModelSpec{{Name: "ridge"}}
+	res, err := backtest.Run(context.Background(), ds.Table, backtest.Options{
+		Config: cfg, Steps: 3, TrainDays: 28, RMSERise: 0.05,
+		Policies: []string{backtest.Never, backtest.Scheduled, backtest.Performance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metric != "rmse" || res.HigherIsBetter {
+		t.Fatalf("metric %q, higher is better %v", res.Metric, res.HigherIsBetter)
+	}
+	for _, per := range res.Periods {
+		if per.MeanTarget == nil || per.PositiveRate != nil {
+			t.Errorf("period %s: mean target %v, positive rate %v", per.From, per.MeanTarget, per.PositiveRate)
+		}
+	}
+	for _, p := range res.Policies {
+		for k, s := range p.Score {
+			// Delays have a standard deviation of about 30 minutes.
+			if !(s > 5 && s < 200) {
+				t.Errorf("%s period %d: RMSE %v", p.Name, k, s)
+			}
+		}
+		if p.Name != backtest.Performance {
+			continue
+		}
+		// The performance policy retrains when RMSE rose more than 5%
+		// above the first period's.
+		launch := p.Score[0]
+		for k := 1; k < len(p.Score); k++ {
+			if want := p.Score[k-1]/launch-1 > 0.05; p.Retrained[k] != want {
+				t.Errorf("period %d: retrained %v, want %v (launch %.3f, last %.3f)", k, p.Retrained[k], want, launch, p.Score[k-1])
+			}
+			if p.Promoted[k] {
+				launch = p.Score[k]
+			}
+		}
+	}
+	var table bytes.Buffer
+	if err := res.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"mean target", "mean RMSE"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	for _, not := range []string{"flights", "delayed", "AUC"} {
+		if strings.Contains(table.String(), not) {
+			t.Errorf("table says %q:\n%s", not, table.String())
+		}
+	}
+	var page bytes.Buffer
+	if err := res.HTML(&page); err != nil || !strings.Contains(page.String(), "RMSE per period") {
+		t.Errorf("HTML: %v", err)
 	}
 }

@@ -3,9 +3,10 @@
 //
 // In: the whole dataset as an Arrow table, a config (label, features, the
 // model to train, the gate), a start date and a period. Out: for each
-// policy, the ROC AUC of the production model on each period's flights
-// (scored as serving would, with the true labels), where it retrained and
-// why, its retrains, training time and mean AUC; a chart and a small
+// policy, the score of the production model on each period's rows
+// (scored as serving would, with the true labels): its ROC AUC for a
+// binary label, its RMSE for a regression target; where it retrained and
+// why, its retrains, training time and mean score; a chart and a small
 // self-contained HTML report.
 //
 // The simulated clock steps by the period. At the start of each period
@@ -13,8 +14,8 @@
 // window (TrainDays of training data, then ValidDays of validation data,
 // ending at the period's start), and the gate promotes the candidate only
 // if it beats the production model on those validation days by
-// gate.min_improvement. Then the period's flights are scored by whichever
-// model is in production.
+// gate.min_improvement (on the backtest's metric). Then the period's rows
+// are scored by whichever model is in production.
 //
 // Policies:
 //
@@ -25,7 +26,8 @@
 //	             data, recommends it
 //	performance  retrain when the production model's labelled AUC on the
 //	             previous period fell more than PerformanceDrop below its
-//	             AUC on the first period it served
+//	             AUC on the first period it served (a regression: when
+//	             its RMSE rose more than RMSERise above that period's)
 //
 // A retrain depends only on the period it starts, so the policies share
 // them: each training window is fitted once and reused by every policy

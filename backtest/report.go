@@ -21,18 +21,19 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// WriteTable prints the comparison: the AUC of each policy per period
-// (* where it retrained, + where the candidate was promoted), then one
-// line per policy with its retrains, training time and mean AUC.
+// WriteTable prints the comparison: the score (ROC AUC or RMSE) of each
+// policy per period (* where it retrained, + where the candidate was
+// promoted), then one line per policy with its retrains, training time
+// and mean score.
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "period\trows\tdelayed")
+	fmt.Fprintf(tw, "period\trows\t%s", r.labelHeading())
 	for _, p := range r.Policies {
 		fmt.Fprintf(tw, "\t%s", p.Name)
 	}
 	fmt.Fprintln(tw)
 	for k, per := range r.Periods {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%", per.From.Format(time.DateOnly), per.Rows, 100*per.PositiveRate)
+		fmt.Fprintf(tw, "%s\t%d\t%s", per.From.Format(time.DateOnly), per.Rows, per.LabelStat())
 		for _, p := range r.Policies {
 			mark := ""
 			switch {
@@ -41,14 +42,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 			case p.Retrained[k]:
 				mark = "*"
 			}
-			fmt.Fprintf(tw, "\t%s%s", auc(p.AUC[k]), mark)
+			fmt.Fprintf(tw, "\t%s%s", fmtScore(p.Score[k]), mark)
 		}
 		fmt.Fprintln(tw)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "policy\tretrains\ttraining\tmean AUC")
+	fmt.Fprintf(tw, "policy\tretrains\ttraining\tmean %s\n", r.metricName())
 	for _, p := range r.Policies {
-		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s\n", p.Name, p.Retrains, p.TrainSeconds, auc(p.MeanAUC))
+		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s\n", p.Name, p.Retrains, p.TrainSeconds, fmtScore(p.MeanScore))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -58,31 +59,59 @@ func (r *Result) WriteTable(w io.Writer) error {
 	return err
 }
 
-func auc(v float64) string {
+func fmtScore(v float64) string {
 	if math.IsNaN(v) {
 		return "—"
 	}
 	return fmt.Sprintf("%.4f", v)
 }
 
-// MarshalJSON writes NaN AUCs (a period with one class) as null.
+// metricName names Metric for people: "ROC AUC" or "RMSE".
+func (r *Result) metricName() string {
+	if r.Metric == "rmse" {
+		return "RMSE"
+	}
+	return "ROC AUC"
+}
+
+// labelHeading heads the column of the periods' label statistic.
+func (r *Result) labelHeading() string {
+	if r.Metric == "rmse" {
+		return "mean target"
+	}
+	return "label rate"
+}
+
+// LabelStat is the period's positive rate or mean target, formatted.
+func (p Period) LabelStat() string {
+	switch {
+	case p.MeanTarget != nil:
+		return fmt.Sprintf("%.4g", *p.MeanTarget)
+	case p.PositiveRate != nil:
+		return fmt.Sprintf("%.1f%%", 100**p.PositiveRate)
+	}
+	return "—"
+}
+
+// MarshalJSON writes NaN scores (an AUC of a period with one class) as
+// null.
 func (p PolicyResult) MarshalJSON() ([]byte, error) {
 	type plain PolicyResult
-	aucs := make([]*float64, len(p.AUC))
-	for i, v := range p.AUC {
+	scores := make([]*float64, len(p.Score))
+	for i, v := range p.Score {
 		if !math.IsNaN(v) {
-			aucs[i] = &p.AUC[i]
+			scores[i] = &p.Score[i]
 		}
 	}
 	var mean *float64
-	if !math.IsNaN(p.MeanAUC) {
-		mean = &p.MeanAUC
+	if !math.IsNaN(p.MeanScore) {
+		mean = &p.MeanScore
 	}
 	return json.Marshal(struct {
 		plain
-		AUC     []*float64 `json:"auc"`
-		MeanAUC *float64   `json:"mean_auc"`
-	}{plain(p), aucs, mean})
+		Score     []*float64 `json:"score"`
+		MeanScore *float64   `json:"mean_score"`
+	}{plain(p), scores, mean})
 }
 
 // policyColors are the lines of the chart, in Policies order
@@ -94,13 +123,13 @@ var policyColors = []color.RGBA{
 	{0x00, 0x9e, 0x73, 0xff}, // performance: green
 }
 
-// Chart draws the AUC per period, one line per policy, with a ring at
+// Chart draws the score per period, one line per policy, with a ring at
 // each promotion. format is "svg" or "png".
 func (r *Result) Chart(format string) ([]byte, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Backtest: ROC AUC per %s period (%s)", periodName(r), r.Model)
+	p.Title.Text = fmt.Sprintf("Backtest: %s per %s period (%s)", r.metricName(), periodName(r), r.Model)
 	p.X.Label.Text = "period start"
-	p.Y.Label.Text = "ROC AUC of the production model"
+	p.Y.Label.Text = r.metricName() + " of the production model"
 	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.Legend.TextStyle.Font, &p.X.Label.TextStyle.Font,
 		&p.Y.Label.TextStyle.Font, &p.X.Tick.Label.Font, &p.Y.Tick.Label.Font} {
 		f.Variant = "Sans"
@@ -112,10 +141,10 @@ func (r *Result) Chart(format string) ([]byte, error) {
 	for i, pol := range r.Policies {
 		var line, promoted plotter.XYs
 		for k, per := range r.Periods {
-			if math.IsNaN(pol.AUC[k]) {
+			if math.IsNaN(pol.Score[k]) {
 				continue
 			}
-			pt := plotter.XY{X: float64(per.From.Unix()), Y: pol.AUC[k]}
+			pt := plotter.XY{X: float64(per.From.Unix()), Y: pol.Score[k]}
 			line = append(line, pt)
 			if pol.Promoted[k] && k > 0 {
 				promoted = append(promoted, pt)
@@ -184,14 +213,14 @@ func (r *Result) HTML(w io.Writer) error {
 	}
 	return reportTmpl.Execute(w, map[string]any{
 		"R": r, "Chart": template.HTML(svg), "Generated": time.Now().UTC().Format(time.RFC3339),
+		"Metric": r.metricName(), "LabelHeading": r.labelHeading(),
 	})
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"auc":  auc,
-	"date": func(t time.Time) string { return t.Format(time.DateOnly) },
-	"pct":  func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
-	"at":   func(xs []float64, k int) float64 { return xs[k] },
+	"score": fmtScore,
+	"date":  func(t time.Time) string { return t.Format(time.DateOnly) },
+	"at":    func(xs []float64, k int) float64 { return xs[k] },
 	"mark": func(p PolicyResult, k int) string {
 		switch {
 		case p.Promoted[k]:
@@ -212,16 +241,16 @@ th:first-child,td:first-child{text-align:left}.promoted{font-weight:bold}.retrai
 </style></head><body>
 <h1>Backtest of retraining policies</h1>
 <p>Model <code>{{.R.Model}}</code>, {{len .R.Periods}} periods from {{date (index .R.Periods 0).From}}.
-Each period's flights are scored by the policy's production model and judged with their true labels.
+Each period's rows are scored by the policy's production model and judged with their true labels.
 {{.R.Fits}} distinct fits, {{printf "%.1f" .R.FitSeconds}} s of training, {{printf "%.1f" .R.Seconds}} s in all.</p>
 {{.Chart}}
 <h2>Policies</h2>
-<table><tr><th>policy</th><th>retrains</th><th>training</th><th>mean AUC</th></tr>
-{{range .R.Policies}}<tr><td>{{.Name}}</td><td>{{.Retrains}}</td><td>{{printf "%.1f" .TrainSeconds}} s</td><td>{{auc .MeanAUC}}</td></tr>
+<table><tr><th>policy</th><th>retrains</th><th>training</th><th>mean {{.Metric}}</th></tr>
+{{range .R.Policies}}<tr><td>{{.Name}}</td><td>{{.Retrains}}</td><td>{{printf "%.1f" .TrainSeconds}} s</td><td>{{score .MeanScore}}</td></tr>
 {{end}}</table>
-<h2>AUC per period</h2>
-<table><tr><th>period</th><th>flights</th><th>delayed</th>{{range .R.Policies}}<th>{{.Name}}</th>{{end}}</tr>
-{{range $k, $p := .R.Periods}}<tr><td>{{date $p.From}}</td><td>{{$p.Rows}}</td><td>{{pct $p.PositiveRate}}</td>{{range $.R.Policies}}<td class="{{mark . $k}}" title="{{index .Why $k}}">{{auc (at .AUC $k)}}</td>{{end}}</tr>
+<h2>{{.Metric}} per period</h2>
+<table><tr><th>period</th><th>rows</th><th>{{.LabelHeading}}</th>{{range .R.Policies}}<th>{{.Name}}</th>{{end}}</tr>
+{{range $k, $p := .R.Periods}}<tr><td>{{date $p.From}}</td><td>{{$p.Rows}}</td><td>{{$p.LabelStat}}</td>{{range $.R.Policies}}<td class="{{mark . $k}}" title="{{index .Why $k}}">{{score (at .Score $k)}}</td>{{end}}</tr>
 {{end}}</table>
 <p class="note">Bold: retrained and promoted at the start of the period; grey: retrained, kept out by the gate. Hover a cell for the reason. Generated {{.Generated}} by <code>mlpipe simulate</code>.</p>
 </body></html>

@@ -51,8 +51,13 @@ var (
 // Info describes a fitted model: what serving and evaluation need beside
 // the feature pipeline and the model themselves.
 type Info struct {
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Task is the model's task (binary, multiclass or regression); empty
+	// in bundles written before regression, which are classifiers.
+	Task train.Task `json:"task,omitempty"`
+	// Target names what a regression predicts: the label column.
+	Target    string   `json:"target,omitempty"`
 	Classes   []string `json:"classes"`
 	Threshold float64  `json:"threshold"`
 	// Metric and Valid are the selection metric and the model's score on
@@ -311,7 +316,8 @@ type Signature struct {
 	Inputs  []features.Input `json:"inputs"`
 	Example features.Row     `json:"example"`
 	// ExampleOutput is the model's output for Example (one probability
-	// for a binary model, one per class otherwise).
+	// for a binary model, one per class for a multiclass one, the
+	// predicted value for a regression).
 	ExampleOutput []float64 `json:"example_output"`
 }
 

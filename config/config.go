@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,9 @@ func Parse(b []byte, name string) (*Config, error) {
 
 // resolvePaths makes relative paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
+	if c.Data.Path != "" && !filepath.IsAbs(c.Data.Path) {
+		c.Data.ConfigDir = dir
+	}
 	for _, p := range []*string{&c.Data.Path, &c.Registry.Path, &c.Cache.Path} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -189,10 +193,14 @@ func (c *Config) validate() error {
 	if c.Data.Path == "" {
 		return keyErr("data.path", "is required")
 	}
-	switch c.Data.Format {
-	case "", "auto", "parquet", "arrow", "arrows", "csv", "jsonl":
-	default:
-		return keyErr("data.format", "unknown format %q (%s)", c.Data.Format, didYouMean(c.Data.Format, []string{"auto", "parquet", "arrow", "arrows", "csv", "jsonl"}))
+	if f := c.Data.Format; f != "" && f != "auto" && !slices.Contains(ingest.Formats, f) {
+		return keyErr("data.format", "unknown format %q (%s)", f, didYouMean(f, append([]string{"auto"}, ingest.Formats...)))
+	}
+	if _, err := ingest.Delimiter(c.Data.Delimiter); err != nil {
+		return keyErr("data.delimiter", "%v", err)
+	}
+	if c.Data.SkipRows < 0 {
+		return keyErr("data.skip_rows", "must be >= 0, got %d", c.Data.SkipRows)
 	}
 	if err := c.validateSchema(); err != nil {
 		return err
@@ -256,6 +264,18 @@ func (c *Config) validateSchema() error {
 		if len(col.Categories) > 0 && col.Type != "string" {
 			return keyErr(at+".categories", "apply to string columns, not %s", col.Type)
 		}
+		if col.Format != "" || col.Timezone != "" {
+			key := at + ".format"
+			if col.Format == "" {
+				key = at + ".timezone"
+			}
+			if !strings.HasPrefix(col.Type, "timestamp") {
+				return keyErr(key, "applies to timestamp columns, not %s", col.Type)
+			}
+			if err := ingest.CheckTimeFormat(col.Format, col.Timezone); err != nil {
+				return keyErr(key, "%v", err)
+			}
+		}
 	}
 	return nil
 }
@@ -271,8 +291,6 @@ func (c *Config) column(name string) *ingest.ColumnSpec {
 	return nil
 }
 
-var ruleRE = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
-
 func (c *Config) validateLabel() error {
 	l := c.Label
 	if l.Column == "" {
@@ -282,20 +300,25 @@ func (c *Config) validateLabel() error {
 	if col == nil {
 		return keyErr("label.column", "%q is not a column of the schema", l.Column)
 	}
+	switch l.Missing {
+	case "", ingest.MissingError, ingest.MissingDrop:
+	default:
+		return keyErr("label.missing", "unknown policy %q (want error or drop)", l.Missing)
+	}
 	switch l.Kind {
 	case "", "binary":
 		if l.Positive == "" {
 			return keyErr("label.positive", `is required for a binary label (for example "> 15")`)
 		}
-		m := ruleRE.FindStringSubmatch(l.Positive)
-		if m == nil {
-			return keyErr("label.positive", "%q: want an operator (> >= < <= == !=) and a value", l.Positive)
+		op, value, err := ingest.ParseRule(l.Positive)
+		if err != nil {
+			return keyErr("label.positive", "%v: want a value (rain), or an operator (> >= < <= == !=) and a value (> 15)", err)
 		}
 		if col.Type == "int64" || col.Type == "float64" {
-			if _, err := strconv.ParseFloat(m[2], 64); err != nil {
-				return keyErr("label.positive", "%q: %q is not a number, and column %q is %s", l.Positive, m[2], l.Column, col.Type)
+			if _, err := strconv.ParseFloat(value, 64); err != nil {
+				return keyErr("label.positive", "%q: %q is not a number, and column %q is %s", l.Positive, value, l.Column, col.Type)
 			}
-		} else if m[1] != "==" && m[1] != "!=" {
+		} else if op != "==" && op != "!=" {
 			return keyErr("label.positive", "%q: only == and != apply to a %s column", l.Positive, col.Type)
 		}
 	case "multiclass":

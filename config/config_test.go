@@ -22,6 +22,9 @@ func TestLoadDefault(t *testing.T) {
 	if want := filepath.Join("..", "configs", "..", "data", "flights-3m.parquet"); cfg.Data.Path != filepath.Clean(want) && cfg.Data.Path != want {
 		t.Errorf("data.path = %q, want %q", cfg.Data.Path, want)
 	}
+	if cfg.Data.ConfigDir != filepath.Join("..", "configs") {
+		t.Errorf("data's config dir = %q, want ../configs (named when the path does not resolve)", cfg.Data.ConfigDir)
+	}
 	if got := cfg.Split.ValidFrom.Format("2006-01-02"); got != "2001-05-01" {
 		t.Errorf("split.validation_from = %s", got)
 	}
@@ -99,6 +102,16 @@ func TestParseErrors(t *testing.T) {
 		{"ErrModelTypo", "name: m", "name: m\nmodels: [{name: gdbt}]", `models[0].name: unknown model "gdbt" (did you mean gbdt?)`},
 		{"ErrFormatTypo", "  path: x.parquet", "  path: x.parquet\n  format: parqet", `data.format: unknown format "parqet" (did you mean parquet?)`},
 		{"ErrPolicyTypo", "name: m", "name: m\nschedule: {policy: drfit}", `schedule.policy: unknown policy "drfit" (did you mean drift?)`},
+		{"OK/text-options", "  path: x.parquet", "  path: x.csv.gz\n  format: tsv\n  delimiter: \";\"\n  header: false\n  skip_rows: 1", ""},
+		{"ErrDelimiter", "  path: x.parquet", "  path: x.parquet\n  delimiter: \"::\"", `cfg.yaml:4: data.delimiter: delimiter "::": want one ASCII character other than a quote, CR or LF`},
+		{"ErrSkipRows", "  path: x.parquet", "  path: x.parquet\n  skip_rows: -1", `data.skip_rows: must be >= 0, got -1`},
+		{"OK/time-format", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", format: "%b %d %Y", timezone: Europe/Paris}`, ""},
+		{"ErrTimeFormat", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", format: "%b %Q"}`, `cfg.yaml:6: schema.columns[0].format: format "%b %Q": unknown directive %Q`},
+		{"ErrTimeZone", `{name: t, type: "timestamp[us]"}`, `{name: t, type: "timestamp[us]", timezone: Mars/Olympus}`, `schema.columns[0].timezone: time zone "Mars/Olympus"`},
+		{"ErrFormatNotTimestamp", `{name: c, type: string}`, `{name: c, type: string, format: "%Y"}`, `schema.columns[2].format: applies to timestamp columns, not string`},
+		{"OK/bare-positive", `positive: "> 1"`, `positive: 1`, ""},
+		{"OK/label-missing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: drop", ""},
+		{"ErrLabelMissing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: skip", `label.missing: unknown policy "skip" (want error or drop)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

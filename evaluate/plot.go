@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -154,7 +155,7 @@ func newPlot(title, x, y, legendCorner string) *plot.Plot {
 
 // styledPlot returns an empty plot with axes that fit the data added to
 // it, a grid, sans-serif text and the legend in the corner legendCorner
-// names.
+// names ("top right", "bottom right" or "top left").
 func styledPlot(title, x, y, legendCorner string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
@@ -168,8 +169,12 @@ func styledPlot(title, x, y, legendCorner string) *plot.Plot {
 		f.Variant = "Sans" // of plot's default Liberation typeface
 	}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = legendCorner == "top right"
+	p.Legend.Top = strings.HasPrefix(legendCorner, "top")
+	p.Legend.Left = strings.HasSuffix(legendCorner, "left")
 	p.Legend.XOffs = -vg.Points(8)
+	if p.Legend.Left {
+		p.Legend.XOffs = vg.Points(8)
+	}
 	if p.Legend.Top {
 		p.Legend.YOffs = -vg.Points(8)
 	} else {
@@ -232,12 +237,17 @@ func xys(x, y []float64) plotter.XYs {
 
 // render draws p in format f.
 func render(p *plot.Plot, f Format) ([]byte, error) {
+	return renderSize(p, f, plotSize, plotSize)
+}
+
+// renderSize draws p in format f at the given width and height.
+func renderSize(p *plot.Plot, f Format, w, h vg.Length) ([]byte, error) {
 	var c vg.CanvasWriterTo
 	switch f {
 	case SVG:
-		c = vgsvg.New(plotSize, plotSize)
+		c = vgsvg.New(w, h)
 	case PNG:
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotSize, plotSize), vgimg.UseDPI(pngDPI))}
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI))}
 	default:
 		return nil, fmt.Errorf("plot: %w: unknown format %q", ErrInvalid, f)
 	}

@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -14,11 +15,11 @@ import (
 // PlotResiduals draws the residual histogram, target - prediction, with
 // the rows outside its range counted in the title.
 func PlotResiduals(h Histogram, f Format) ([]byte, error) {
-	x := "target - prediction"
+	title := "Residuals"
 	if out := h.Below + h.Above; out > 0 {
-		x += fmt.Sprintf(" (%d rows below, %d above)", h.Below, h.Above)
+		title += fmt.Sprintf(" (%d outside the range)", out)
 	}
-	p := styledPlot("Residuals", x, "rows", "top right")
+	p := styledPlot(title, "target − prediction", "rows", "top right")
 	if len(h.Counts) == 0 {
 		return render(p, f)
 	}
@@ -59,7 +60,13 @@ func PlotPredictedVsActual(g Grid, f Format) ([]byte, error) {
 	if err := addReference(p, plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, "prediction = target"); err != nil {
 		return nil, fmt.Errorf("plot predicted vs actual: %w", err)
 	}
-	return render(p, f)
+	b, err := render(p, f)
+	if err != nil || f != SVG {
+		return b, err
+	}
+	// The cells are pixels of one embedded image: a browser would smooth
+	// them into blurs when it scales the image up.
+	return bytes.ReplaceAll(b, []byte("<image "), []byte(`<image style="image-rendering:pixelated" `)), nil
 }
 
 // logGrid is a Grid as plotter.GridXYZ: columns are target bins, rows
@@ -80,7 +87,7 @@ func (l logGrid) Y(r int) float64 { return (l.g.Edges[r] + l.g.Edges[r+1]) / 2 }
 // prediction, with the diagonal of a model whose predictions are right
 // on average.
 func PlotDeciles(d []Decile, f Format) ([]byte, error) {
-	p := styledPlot("Deciles of the prediction", "mean prediction", "mean target", "bottom right")
+	p := styledPlot("Deciles of the prediction", "mean prediction", "mean target", "top left")
 	pts := make(plotter.XYs, len(d))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, b := range d {
@@ -120,4 +127,3 @@ func maxOf(v []int) int {
 	}
 	return m
 }
-

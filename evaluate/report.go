@@ -70,6 +70,10 @@ type Report struct {
 	*BinaryMetrics
 	*MulticlassMetrics
 	*RegressionMetrics
+
+	// Explanations is set by the pipeline for a model that explains
+	// itself (explanations.go).
+	Explanations *Explanations `json:"explanations,omitempty"`
 }
 
 // ClassificationMetrics is the part of a Report common to binary and

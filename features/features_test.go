@@ -11,6 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
@@ -196,5 +201,30 @@ func TestJSONRoundTrip(t *testing.T) {
 				t.Fatalf("column %d row %d differs after a JSON round trip", j, i)
 			}
 		}
+	}
+}
+
+// TestConstantParts: on date-only days of one year, hour, minute_of_day
+// and year never change; the other parts do.
+func TestConstantParts(t *testing.T) {
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, &arrow.TimestampType{Unit: arrow.Microsecond})
+	defer b.Release()
+	for d := 0; d < 60; d++ { // 2012-01-01 .. 2012-02-29, midnights
+		b.Append(arrow.Timestamp(time.Date(2012, 1, 1+d, 0, 0, 0, 0, time.UTC).UnixMicro()))
+	}
+	b.AppendNull()
+	a := b.NewArray()
+	defer a.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "date", Type: a.DataType(), Nullable: true}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{a}, int64(a.Len()))
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
+	defer tbl.Release()
+	spec := features.Spec{{Column: "date", Transform: features.KindTime,
+		Parts: []string{"hour", "minute_of_day", "day_of_week", "month", "year", "quarter", "is_weekend"}}}
+	got := features.ConstantParts(tbl, spec)
+	want := []string{"date: hour", "date: minute_of_day", "date: year", "date: quarter"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("ConstantParts = %q, want %q", got, want)
 	}
 }

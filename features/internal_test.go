@@ -23,6 +23,9 @@ func TestTimeValue(t *testing.T) {
 			"day_of_month":  float64(tm.Day()),
 			"month":         float64(tm.Month()),
 			"day_of_year":   float64(tm.YearDay()),
+			"year":          float64(tm.Year()),
+			"quarter":       float64((int(tm.Month())-1)/3 + 1),
+			"is_weekend":    map[bool]float64{true: 1, false: 0}[tm.Weekday() == time.Saturday || tm.Weekday() == time.Sunday],
 		}
 		for part, w := range want {
 			if got := timeValue(part, us, true); got != w {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -415,6 +416,23 @@ func (p *Pipeline) outputColumns() []ColumnInfo {
 		}
 	}
 	return cols
+}
+
+// ColumnInputs names, for each output column, the raw input it is
+// computed from: the input column's name, or "a × b" for a cross of a
+// and b. Explanations and importances are summed by these names.
+func (p *Pipeline) ColumnInputs() []string {
+	out := make([]string, 0, len(p.Columns))
+	for i, st := range p.Steps {
+		in := st.Column
+		if in == "" {
+			in = strings.Join(st.Columns, " × ")
+		}
+		for range p.stepWidth(i) {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // stepWidth is the number of output columns of step i.

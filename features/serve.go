@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
 )
 
 // This file holds a third path through a fitted pipeline, for serving:
@@ -291,6 +293,60 @@ func (p *Pipeline) Unseen(row Row) ([]string, error) {
 		if bad[in.Name] {
 			out = append(out, in.Name)
 		}
+	}
+	return out, nil
+}
+
+// UnseenTable is Unseen for every row of a table, as Encode reports it
+// row by row: flag r·len(Inputs)+i is set when input i is read by a
+// one-column categorical transform and row r's value is present but
+// falls into the unknown bucket. m is Transform(tbl).
+func (p *Pipeline) UnseenTable(tbl arrow.Table, m *Matrix) ([]bool, error) {
+	p.prepare()
+	n, nIn := int(tbl.NumRows()), len(p.Inputs)
+	if m.Rows != n || len(m.Data) != len(p.Columns) {
+		return nil, fmt.Errorf("unseen: %w: a matrix of %d rows and %d columns for %d rows and %d columns", ErrInput, m.Rows, len(m.Data), n, len(p.Columns))
+	}
+	pos := make(map[string]int, nIn)
+	for i, in := range p.Inputs {
+		pos[in.Name] = i
+	}
+	out := make([]bool, n*nIn)
+	col := 0
+	for s := range p.Steps {
+		st := &p.Steps[s]
+		w := p.stepWidth(s)
+		if (st.Transform == KindCategorical || st.Transform == KindCross) && st.Column != "" {
+			if j := tbl.Schema().FieldIndices(st.Column); len(j) != 1 {
+				return nil, fmt.Errorf("unseen: %w: column %q is not in the table", ErrInput, st.Column)
+			}
+			in := pos[st.Column]
+			var keys []string
+			if !st.Codes && st.TE != nil {
+				keys = categoryKeys(tbl, []string{st.Column})
+			}
+			r := 0
+			for _, ch := range column(tbl, st.Column).Chunks() {
+				for i := range ch.Len() {
+					if ch.IsNull(i) {
+						continue
+					}
+					unseen := false
+					switch {
+					case st.Codes:
+						unseen = m.Data[col][r+i] == 0
+					case st.TE != nil:
+						_, fitted := st.TE.Values[keys[r+i]]
+						unseen = !fitted
+					}
+					if unseen {
+						out[(r+i)*nIn+in] = true
+					}
+				}
+				r += ch.Len()
+			}
+		}
+		col += w
 	}
 	return out, nil
 }

@@ -56,7 +56,8 @@ func values(t testing.TB, e *features.Encoder, row features.Row) []features.Valu
 // TestEncoderParity checks the serving path against TransformRow, bit
 // for bit, on the 10,000 fixture rows with missing values and unseen
 // airports mixed in (the rows of TestParity), and checks that the unseen
-// inputs it reports are those Pipeline.Unseen finds.
+// inputs it reports are those Pipeline.Unseen finds, and those
+// UnseenTable finds for the same rows as a table.
 func TestEncoderParity(t *testing.T) {
 	cfg, err := config.Load("../testdata/flights-10k.yaml")
 	if err != nil {
@@ -76,7 +77,21 @@ func TestEncoderParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rows := corrupt(t, "../testdata/flights-10k.csv", 42)
+	path, rows := corrupt(t, "../testdata/flights-10k.csv", 42)
+	// The batch path's flags (UnseenTable on the same rows as a table).
+	ds, err := ingest.Load(context.Background(), ingest.Source{Path: path}, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Release()
+	mat, err := p.Transform(ds.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := p.UnseenTable(ds.Table, mat)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want, got []float64
 	unseen := make([]bool, len(e.Inputs()))
 	nUnseen, nMissing := 0, 0
@@ -104,6 +119,9 @@ func TestEncoderParity(t *testing.T) {
 		}
 		if !slices.Equal(names, fromEncode) {
 			t.Fatalf("row %d: Encode reports unseen %v, Unseen %v", i, fromEncode, names)
+		}
+		if b := batch[i*len(unseen) : (i+1)*len(unseen)]; !slices.Equal(b, unseen) {
+			t.Fatalf("row %d: UnseenTable %v, Encode %v", i, b, unseen)
 		}
 		nUnseen += len(names)
 		for _, v := range vals {

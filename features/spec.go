@@ -3,6 +3,9 @@ package features
 import (
 	"fmt"
 	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // Spec is the `features:` section of a pipeline config: the transforms to
@@ -20,11 +23,14 @@ type TransformSpec struct {
 	Transform string `yaml:"transform" json:"transform"`
 
 	// Parts of a "time" transform: hour, minute_of_day, day_of_week,
-	// day_of_month, month, day_of_year. Default: hour, minute_of_day,
+	// day_of_month, month, day_of_year, year, quarter (1-4), is_weekend
+	// (1 on Saturday and Sunday, else 0). Default: hour, minute_of_day,
 	// day_of_week, day_of_month (month is left out by default: a model
 	// trained on January–April has never seen June, so a month feature
 	// cannot generalise to a later period). hour and day_of_week are
-	// categorical (one-hot for linear models), the others numeric.
+	// categorical (one-hot for linear models), the others numeric. A part
+	// that is constant on the training split (hour on date-only data) is
+	// reported as a warning (ConstantParts).
 	Parts []string `yaml:"parts,omitempty" json:"parts,omitempty"`
 
 	// Log applies log1p before standardising a "numeric" column (for
@@ -59,6 +65,7 @@ const (
 var timeParts = map[string]Kind{
 	"hour": Categorical, "minute_of_day": Numeric, "day_of_week": Categorical,
 	"day_of_month": Numeric, "month": Numeric, "day_of_year": Numeric,
+	"year": Numeric, "quarter": Numeric, "is_weekend": Numeric,
 }
 
 var defaultParts = []string{"hour", "minute_of_day", "day_of_week", "day_of_month"}
@@ -102,7 +109,7 @@ func (s Spec) Check(types map[string]string, numericLabel bool) error {
 		}
 		for _, p := range t.Parts {
 			if _, ok := timeParts[p]; !ok || t.Transform != KindTime {
-				return fmt.Errorf("%s.parts: %q is not a time part (hour, minute_of_day, day_of_week, day_of_month, month, day_of_year)", at, p)
+				return fmt.Errorf("%s.parts: %q is not a time part (hour, minute_of_day, day_of_week, day_of_month, month, day_of_year, year, quarter, is_weekend)", at, p)
 			}
 		}
 		if t.MinFrequency < 0 || t.Smoothing < 0 {
@@ -116,4 +123,69 @@ func (s Spec) Check(types map[string]string, numericLabel bool) error {
 		}
 	}
 	return nil
+}
+
+// ConstantParts lists the time parts of spec whose value is the same on
+// every row of tbl, the training split, as "column: part" (hour and
+// minute_of_day on date-only data, year on a single year): such a part
+// carries no information, and a config that asks for it most likely
+// expects data it does not have. Rows with a missing time are skipped; a
+// part of a column with no times at all is not listed.
+func ConstantParts(tbl arrow.Table, spec Spec) []string {
+	var out []string
+	for _, t := range spec {
+		if t.Transform != KindTime {
+			continue
+		}
+		if j := tbl.Schema().FieldIndices(t.Column); len(j) != 1 {
+			continue
+		}
+		parts := t.Parts
+		if len(parts) == 0 {
+			parts = defaultParts
+		}
+		first := make([]float64, len(parts))
+		varies := make([]bool, len(parts))
+		left := len(parts) // parts not yet seen to vary
+		seen := false
+	scan:
+		for _, ch := range column(tbl, t.Column).Chunks() {
+			a, ok := ch.(*array.Timestamp)
+			if !ok {
+				continue
+			}
+			unit := a.DataType().(*arrow.TimestampType).Unit
+			for i, v := range a.TimestampValues() {
+				if !a.IsValid(i) {
+					continue
+				}
+				us := toMicros(int64(v), unit)
+				for k, part := range parts {
+					if varies[k] {
+						continue
+					}
+					x := timeValue(part, us, true)
+					if !seen {
+						first[k] = x
+					} else if x != first[k] {
+						varies[k] = true
+						left--
+					}
+				}
+				seen = true
+				if left == 0 {
+					break scan // the usual case: every part varies within a few rows
+				}
+			}
+		}
+		if !seen {
+			continue
+		}
+		for k, part := range parts {
+			if !varies[k] {
+				out = append(out, t.Column+": "+part)
+			}
+		}
+	}
+	return out
 }

@@ -167,6 +167,11 @@ func timeValue(part string, us int64, ok bool) float64 {
 	case "day_of_week":
 		// 1970-01-01 was a Thursday; Monday is 0.
 		return float64(((days+3)%7+7)%7) + 1
+	case "is_weekend":
+		if ((days+3)%7+7)%7 >= 5 { // Saturday 5, Sunday 6
+			return 1
+		}
+		return 0
 	}
 	y, m, d := civil(days)
 	switch part {
@@ -176,6 +181,10 @@ func timeValue(part string, us int64, ok bool) float64 {
 		return float64(m)
 	case "day_of_year":
 		return float64(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).YearDay())
+	case "year":
+		return float64(y)
+	case "quarter":
+		return float64((m-1)/3 + 1)
 	}
 	return math.NaN()
 }

@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -136,5 +138,49 @@ func BenchmarkLoadCSV(b *testing.B) {
 			b.Fatalf("rows = %d", ds.Table.NumRows())
 		}
 		ds.Release()
+	}
+}
+
+// BenchmarkLoadText reads the 10,000-row fixture from each text format,
+// and the JSON array and gzip forms made from it in a temp dir, so that a
+// new reader is compared with its peer in the same run: json with jsonl
+// (the same per-object decoding after one scan for the elements), csv.gz
+// with csv (the cost of decompressing).
+func BenchmarkLoadText(b *testing.B) {
+	cfg := flightsConfig(b)
+	dir := b.TempDir()
+	lines, err := os.ReadFile("../testdata/flights-10k.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	array := append([]byte("[\n"), bytes.ReplaceAll(bytes.TrimSpace(lines), []byte("\n"), []byte(",\n"))...)
+	array = append(array, "\n]\n"...)
+	if err := os.WriteFile(filepath.Join(dir, "flights.json"), array, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	csv, err := os.ReadFile("../testdata/flights-10k.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(csv)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "flights.csv.gz"), gz.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []string{"../testdata/flights-10k.jsonl", filepath.Join(dir, "flights.json"), "../testdata/flights-10k.csv", filepath.Join(dir, "flights.csv.gz")} {
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			for b.Loop() {
+				ds, err := ingest.Load(context.Background(), ingest.Source{Path: p}, cfg.Schema, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ds.Table.NumRows() != sampleRows {
+					b.Fatalf("%d rows", ds.Table.NumRows())
+				}
+				ds.Release()
+			}
+		})
 	}
 }

@@ -83,12 +83,9 @@ func castable(from, to arrow.DataType) (ok bool, why string) {
 			return true, ""
 		}
 	case arrow.TIMESTAMP:
-		switch f := from.(type) {
+		switch from.(type) {
 		case *arrow.TimestampType:
-			if f.TimeZone != "" {
-				return false, fmt.Sprintf("it is %s, with a time zone; the contract wants naive local time (%s)", from, to)
-			}
-			return true, ""
+			return true, "" // a zone is converted to wall-clock time (contract.wallClock)
 		case *arrow.Date32Type, *arrow.Date64Type:
 			return true, ""
 		}

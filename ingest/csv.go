@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"sync/atomic"
 	"unsafe"
@@ -16,35 +15,69 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// readCSV reads a CSV file with a header line. The header names the
-// columns (matched to the contract by name, in any order); every value is
-// parsed into its contract type, and an empty field is null.
+// readCSV reads a CSV (or TSV) file. By default its first line (after
+// the source's skip_rows lines) is a header naming the columns, matched
+// to the contract by name, in any order; with header: false the fields
+// are the contract's columns in order. Every value is parsed into its
+// contract type, and an empty field is null.
 //
 // The file is read whole and cut into chunks at line ends, which are
 // parsed in parallel. A cut never falls inside a quoted field, so quoted
-// line breaks are safe. Errors give the file line (the header is line 1).
-func readCSV(ctx context.Context, path string, c *contract, parallelism int) (*piece, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line")
-	}
-	hr := csv.NewReader(bytes.NewReader(data))
-	header, err := hr.Read()
-	if err != nil {
-		return nil, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
-	}
-	header = append([]string(nil), header...)
-	src, warnings, err := c.plan(path, header, nil)
+// line breaks are safe. Errors give the file line (the first line of the
+// file is line 1).
+func readCSV(ctx context.Context, path, format string, c *contract, parallelism int) (*piece, error) {
+	data, err := readText(path, format)
 	if err != nil {
 		return nil, err
 	}
-	body := data[hr.InputOffset():]
+	delim := c.csv.delim
+	if delim == 0 {
+		delim = ','
+		if format == FormatTSV {
+			delim = '\t'
+		}
+	}
+	// Lines before the header (or the first row) are skipped whole.
+	skipped := 0
+	for ; skipped < c.csv.skip && len(data) > 0; skipped++ {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			data = nil
+			break
+		}
+		data = data[nl+1:]
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if c.csv.noHeader {
+			return joinChunks(path, nil, nil, c)
+		}
+		return nil, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line (or set data.header: false)")
+	}
+	var header []string
+	headerEnd := 0 // bytes of data before the first row
+	var warnings []Issue
+	src := make([]int, len(c.target.Fields()))
+	if c.csv.noHeader {
+		for j, f := range c.target.Fields() {
+			header = append(header, f.Name)
+			src[j] = j
+		}
+	} else {
+		hr := csv.NewReader(bytes.NewReader(data))
+		hr.Comma = rune(delim)
+		h, err := hr.Read()
+		if err != nil {
+			return nil, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
+		}
+		header = append([]string(nil), h...)
+		headerEnd = int(hr.InputOffset())
+		if src, warnings, err = c.plan(path, header, nil); err != nil {
+			return nil, err
+		}
+	}
+	body := data[headerEnd:]
 	n := max(parallelism, 1) * 4
-	// Without a quote anywhere, every comma separates fields and every
+	// Without a quote anywhere, every delimiter separates fields and every
 	// line end ends a row: cut anywhere at a line end, and let a byte scan
 	// stand in for encoding/csv. The chunks are checked for quotes in
 	// parallel; if any has one, cut again, minding quoted line breaks.
@@ -54,11 +87,12 @@ func readCSV(ctx context.Context, path string, c *contract, parallelism int) (*p
 	if quoted {
 		chunks, parse = splitLines(body, n), parseCSVChunk
 	}
+	shape := csvShape{nfields: len(header), delim: delim, noHeader: c.csv.noHeader}
 
 	// Line number of each chunk's first line: the header is line 1.
 	starts := make([]int64, len(chunks))
-	line := int64(1 + bytes.Count(data[:hr.InputOffset()], []byte{'\n'}))
-	if !bytes.HasSuffix(data[:hr.InputOffset()], []byte{'\n'}) {
+	line := int64(1 + skipped + bytes.Count(data[:headerEnd], []byte{'\n'}))
+	if headerEnd > 0 && !bytes.HasSuffix(data[:headerEnd], []byte{'\n'}) {
 		line++ // the header ended at EOF (header-only file without a newline)
 	}
 	for k, ch := range chunks {
@@ -71,7 +105,7 @@ func readCSV(ctx context.Context, path string, c *contract, parallelism int) (*p
 	g.SetLimit(max(parallelism, 1))
 	for k, ch := range chunks {
 		g.Go(func() error {
-			r, err := parse(gctx, path, ch, starts[k], len(header), src, c)
+			r, err := parse(gctx, path, ch, starts[k], shape, src, c)
 			results[k] = r
 			return err
 		})
@@ -128,17 +162,45 @@ type textChunk struct {
 	cols   []*column
 	rows   int64
 	issues rowIssues
+	lines  []int64 // the line of each row, when the contract asks (Scan)
 }
 
-func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, nfields int, src []int, c *contract) (*textChunk, error) {
+// newTextChunk starts a chunk of the contract's columns for about est
+// rows.
+func newTextChunk(c *contract, est int) textChunk {
+	return textChunk{cols: c.newColumns(est), issues: rowIssues{all: c.scan}}
+}
+
+// row records that a row was read from line ln.
+func (ch *textChunk) row(c *contract, ln int64) {
+	ch.rows++
+	if c.scan {
+		ch.lines = append(ch.lines, ln)
+	}
+}
+
+// csvShape is what the chunk parsers need to know of a file's layout.
+type csvShape struct {
+	nfields  int
+	delim    byte
+	noHeader bool
+}
+
+// fieldCount is the message for a row with got fields.
+func (s csvShape) fieldCount(got int) string {
+	if s.noHeader {
+		return fmt.Sprintf("the row has %d fields, the schema has %d columns (with header: false, the fields are the schema's columns in order)", got, s.nfields)
+	}
+	return fmt.Sprintf("the row has %d fields, the header has %d", got, s.nfields)
+}
+
+func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, shape csvShape, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: make([]*column, len(fields))}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := newTextChunk(c, est)
 	r := csv.NewReader(bytes.NewReader(chunk))
 	r.ReuseRecord = true
+	r.Comma = rune(shape.delim)
 	r.FieldsPerRecord = -1 // we check the count ourselves, for a better message
 	for {
 		if out.rows&0xffff == 0 && ctx.Err() != nil {
@@ -159,15 +221,15 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 			continue
 		}
 		lineOf := func() int64 { l, _ := r.FieldPos(0); return firstLine + int64(l) - 1 }
-		if len(rec) != nfields {
+		if len(rec) != shape.nfields {
 			if len(rec) == 1 && rec[0] == "" {
 				continue // a blank line
 			}
 			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: lineOf(), RowGroup: -1,
-				Message: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), nfields)})
+				Message: shape.fieldCount(len(rec))})
 			continue
 		}
-		out.rows++
+		out.row(c, lineOf())
 		for j, k := range src {
 			if err := out.cols[j].appendText(rec[k]); err != nil {
 				out.cols[j].b.AppendNull()
@@ -177,21 +239,18 @@ func parseCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // parsePlainCSVChunk parses a chunk of CSV that has no quotes: the fast
 // path for the common machine-written file. It gives the same result and
 // the same errors as parseCSVChunk.
-func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, nfields int, src []int, c *contract) (*textChunk, error) {
+func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLine int64, shape csvShape, src []int, c *contract) (*textChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &textChunk{cols: make([]*column, len(fields))}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := newTextChunk(c, est)
 	// bounds[2k], bounds[2k+1] are the start and end of field k of a line.
-	bounds := make([]int, 0, 2*nfields+2)
+	bounds := make([]int, 0, 2*shape.nfields+2)
 	ln := firstLine - 1
 	for len(chunk) > 0 {
 		ln++
@@ -213,18 +272,18 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 		bounds = bounds[:0]
 		start := 0
 		for i, b := range line {
-			if b == ',' {
+			if b == shape.delim {
 				bounds = append(bounds, start, i)
 				start = i + 1
 			}
 		}
 		bounds = append(bounds, start, len(line))
-		if got := len(bounds) / 2; got != nfields {
+		if got := len(bounds) / 2; got != shape.nfields {
 			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: ln, RowGroup: -1,
-				Message: fmt.Sprintf("the row has %d fields, the header has %d", got, nfields)})
+				Message: shape.fieldCount(got)})
 			continue
 		}
-		out.rows++
+		out.row(c, ln)
 		for j, k := range src {
 			field := line[bounds[2*k]:bounds[2*k+1]]
 			if err := out.cols[j].appendText(bytesView(field)); err != nil {
@@ -234,7 +293,7 @@ func parsePlainCSVChunk(ctx context.Context, path string, chunk []byte, firstLin
 			}
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // bytesView returns b as a string without copying. The caller must not

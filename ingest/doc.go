@@ -2,20 +2,27 @@
 // a validated, profiled and split Arrow table.
 //
 // In: a Source (a file, a glob or a directory of partition files in
-// Parquet, Arrow IPC file or stream, CSV or JSON Lines; optionally a time
-// window) and a Schema (the data contract: column names, types,
-// nullability, ranges, allowed categories).
+// Parquet, Arrow IPC file or stream, CSV or TSV (any one-byte delimiter,
+// with or without a header), JSON Lines or a JSON array; the text formats
+// gzip- or zstd-compressed or not; optionally a time window) and a Schema
+// (the data contract: column names, types, nullability, ranges, allowed
+// categories, and how a text timestamp is written and in which zone).
 //
 // Out:
 //   - Load: a *Dataset, one arrow.Table in the contract's column order and
 //     types, with the file and row each table row came from;
+//   - Scan: the same rows a chunk at a time (a Parquet row group, an Arrow
+//     record batch, a block of text lines), in order, for work whose
+//     memory must not grow with the data (scan.go);
 //   - Validate: a *Report of issues (errors fail the stage, warnings do
 //     not), each naming the file, column and row or line;
 //   - Fingerprint: a content hash that ignores file names and layout;
 //   - ProfileTable: per-column statistics, saved as JSON, which are the
 //     drift monitor's baseline;
-//   - Split: train, validation and test tables, by time or at random;
-//   - LabelSpec.Derive: the training target of each row.
+//   - Split: train, validation and test tables, by time or at random, in
+//     one pass whatever the row order (TimeSlice cuts one time window);
+//   - LabelSpec.Derive: the training target of each row, and
+//     DropUnlabelled: the rows without one left out (label.missing: drop).
 //
 // Load checks structure (files, columns, types, parsing) and Validate
 // checks values. Both report bad data as an *InvalidError wrapping
@@ -23,6 +30,8 @@
 // a source that matches no file wraps ErrNoFiles.
 //
 // Reading is parallel: row groups of one Parquet file, chunks of one
-// CSV or JSON Lines file, or whole files when there are several. Each
-// long loop checks its context.
+// CSV or JSON Lines file, batches of a JSON array's elements, or whole
+// files when there are several. Each long loop checks its context. A file
+// that is not what its name says (compressed, binary, UTF-16, Latin-1,
+// CR-only line ends, a FIFO) gets one error saying so.
 package ingest

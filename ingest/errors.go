@@ -63,7 +63,8 @@ const (
 	CodeRange         = "range"          // a value outside [min, max]
 	CodeNaN           = "nan"            // NaN or ±Inf in a float column
 	CodeCategory      = "category"       // a string outside the allowed categories
-	CodeLabel         = "label"          // the label cannot be derived
+	CodeLabel         = "label"          // the label cannot be derived, or is null
+	CodeConstant      = "constant"       // a feature that never changes on the training split
 )
 
 func (is Issue) String() string {

@@ -5,21 +5,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"golang.org/x/sync/errgroup"
 )
 
 // readJSONL reads JSON Lines: one JSON object per line, keys naming the
-// columns. A missing key or a JSON null is null. Types are strict: a
-// number is not read into a string column, nor a string into a number
-// column (timestamps are strings such as "2001-06-15T08:30:00").
+// columns. A missing key or a JSON null is null. Types are strict but
+// for strings: a string is not read into a number column, but a number
+// or bool is read into a string column as its text (a film titled 1776).
+// Timestamps are strings such as "2001-06-15T08:30:00", or numbers for
+// a column whose format is epoch_s or epoch_ms.
 func readJSONL(ctx context.Context, path string, c *contract, parallelism int) (*piece, error) {
-	data, err := os.ReadFile(path)
+	data, err := readText(path, FormatJSONL)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, invalid(CodeEmpty, path, "", "the file is empty")
@@ -47,7 +49,13 @@ func readJSONL(ctx context.Context, path string, c *contract, parallelism int) (
 		return nil, err
 	}
 
-	// The columns of the file are the keys seen, in order of appearance.
+	return joinJSON(path, results, c)
+}
+
+// joinJSON checks the keys seen in a JSON file's chunks against the
+// contract and joins the chunks. The columns of the file are the keys
+// seen, in order of appearance.
+func joinJSON(path string, results []*jsonChunk, c *contract) (*piece, error) {
 	var names []string
 	seen := map[string]bool{}
 	texts := make([]*textChunk, len(results))
@@ -102,10 +110,7 @@ type jsonChunk struct {
 func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine int64, c *contract) (*jsonChunk, error) {
 	fields := c.target.Fields()
 	est := bytes.Count(chunk, []byte{'\n'}) + 1
-	out := &jsonChunk{textChunk: textChunk{cols: make([]*column, len(fields))}}
-	for j, f := range fields {
-		out.cols[j] = newColumn(f.Type, c.mem, est)
-	}
+	out := &jsonChunk{textChunk: newTextChunk(c, est)}
 	seen := map[string]bool{}
 	ln := firstLine - 1
 	for len(chunk) > 0 {
@@ -123,28 +128,38 @@ func parseJSONLChunk(ctx context.Context, path string, chunk []byte, firstLine i
 		if ln&0xffff == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(text, &obj); err != nil {
-			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: ln, RowGroup: -1,
-				Message: "not a JSON object: " + jsonErr(err)})
-			continue
-		}
-		for k := range obj {
-			if !seen[k] {
-				seen[k] = true
-				out.keys = append(out.keys, k)
-			}
-		}
-		out.rows++
-		for j, f := range fields {
-			if err := out.cols[j].appendJSON(obj[f.Name]); err != nil {
-				out.cols[j].b.AppendNull()
-				out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Column: f.Name, Line: ln, RowGroup: -1,
-					Message: err.Error()})
-			}
+		rows := out.rows
+		out.object(path, text, ln, fields, seen)
+		if c.scan && out.rows > rows {
+			out.lines = append(out.lines, ln)
 		}
 	}
 	return out, nil
+}
+
+// object adds one JSON object (a line of JSON Lines, an element of a JSON
+// array) that starts on line ln as a row.
+func (out *jsonChunk) object(path string, text []byte, ln int64, fields []arrow.Field, seen map[string]bool) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(text, &obj); err != nil {
+		out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Line: ln, RowGroup: -1,
+			Message: "not a JSON object: " + jsonErr(err)})
+		return
+	}
+	for k := range obj {
+		if !seen[k] {
+			seen[k] = true
+			out.keys = append(out.keys, k)
+		}
+	}
+	out.rows++
+	for j, f := range fields {
+		if err := out.cols[j].appendJSON(obj[f.Name]); err != nil {
+			out.cols[j].b.AppendNull()
+			out.issues.add(Issue{Severity: Error, Code: CodeParse, File: path, Column: f.Name, Line: ln, RowGroup: -1,
+				Message: err.Error()})
+		}
+	}
 }
 
 func jsonErr(err error) string {
@@ -178,8 +193,12 @@ func (c *column) appendJSON(raw json.RawMessage) error {
 		}
 		return fmt.Errorf("%s is a string, not %s", clip(raw), c.dt)
 	case 't', 'f':
-		if b, ok := c.b.(*array.BooleanBuilder); ok {
+		switch b := c.b.(type) {
+		case *array.BooleanBuilder:
 			b.Append(raw[0] == 't')
+			return nil
+		case *array.StringBuilder:
+			b.Append(string(raw)) // a string column keeps the bool's text
 			return nil
 		}
 		return fmt.Errorf("%s is a bool, not %s", raw, c.dt)
@@ -202,6 +221,15 @@ func (c *column) appendJSON(raw json.RawMessage) error {
 		}
 		b.Append(v)
 		return nil
+	case *array.StringBuilder:
+		// A string column keeps a number's text: a film titled 1776.
+		b.Append(string(raw))
+		return nil
+	case *array.TimestampBuilder:
+		if c.tp.epoch != 0 {
+			return c.appendText(string(raw))
+		}
+		return fmt.Errorf("%s is a number, not a timestamp (for seconds or milliseconds since 1970, set the column's format to %s or %s)", clip(raw), EpochSeconds, EpochMilliseconds)
 	}
 	return fmt.Errorf("%s is a number, not %s", clip(raw), c.dt)
 }

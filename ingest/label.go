@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -49,7 +50,24 @@ func (l *Labels) Rate(k int32) float64 {
 	return float64(hit) / float64(n)
 }
 
-var labelRule = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$`)
+var labelRule = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$`)
+
+// ParseRule reads a binary label's positive rule: an operator (> >= < <=
+// == !=) and a value ("> 15", "== yes"), or a bare value, which means
+// equality ("rain" is "== rain").
+func ParseRule(rule string) (op, value string, err error) {
+	if m := labelRule.FindStringSubmatch(rule); m != nil {
+		if m[2] == "" {
+			return "", "", fmt.Errorf("rule %q has an operator but no value", rule)
+		}
+		return m[1], m[2], nil
+	}
+	v := strings.TrimSpace(rule)
+	if v == "" {
+		return "", "", fmt.Errorf("the rule is empty")
+	}
+	return "==", v, nil
+}
 
 // Derive computes the labels of tbl. A binary label applies the Positive
 // rule ("> 15") to the column; a multiclass label takes the column's
@@ -77,11 +95,10 @@ func (l LabelSpec) DeriveWith(tbl arrow.Table, classes []string) (*Labels, error
 	if l.Kind == "multiclass" {
 		return out, l.multiclass(col, out, classes)
 	}
-	m := labelRule.FindStringSubmatch(l.Positive)
-	if m == nil {
-		return nil, fmt.Errorf("label: bad rule %q", l.Positive)
+	op, arg, err := ParseRule(l.Positive)
+	if err != nil {
+		return nil, fmt.Errorf("label: %w", err)
 	}
-	op, arg := m[1], m[2]
 	out.Classes = []string{"0", "1"}
 	cmp := func(c int) bool {
 		switch op {
@@ -100,7 +117,6 @@ func (l LabelSpec) DeriveWith(tbl arrow.Table, classes []string) (*Labels, error
 	}
 	var num float64
 	if col.DataType().ID() == arrow.INT64 || col.DataType().ID() == arrow.FLOAT64 {
-		var err error
 		if num, err = strconv.ParseFloat(arg, 64); err != nil {
 			return nil, fmt.Errorf("label: %q is not a number", arg)
 		}
@@ -178,4 +194,67 @@ func (l LabelSpec) multiclass(col *arrow.Chunked, out *Labels, classes []string)
 		}
 	}
 	return nil
+}
+
+// Label policies for rows whose label column is null (LabelSpec.Missing).
+const (
+	MissingError = "error"
+	MissingDrop  = "drop"
+)
+
+// DropUnlabelled leaves out the rows of ds whose label column is null,
+// when the label's policy is "drop", and returns how many it dropped. The
+// parts' provenance follows, so that later issues still name the file
+// row. With any other policy it does nothing.
+func DropUnlabelled(ctx context.Context, ds *Dataset, label LabelSpec) (int64, error) {
+	if label.Missing != MissingDrop {
+		return 0, nil
+	}
+	j := ds.Table.Schema().FieldIndices(label.Column)
+	if len(j) != 1 {
+		return 0, fmt.Errorf("drop unlabelled: column %q is not in the data", label.Column)
+	}
+	col := ds.Table.Column(j[0]).Data()
+	if col.NullN() == 0 {
+		return 0, nil
+	}
+	assign := make([]int8, 0, ds.Table.NumRows())
+	for _, ch := range col.Chunks() {
+		for i := 0; i < ch.Len(); i++ {
+			if ch.IsNull(i) {
+				assign = append(assign, -1)
+			} else {
+				assign = append(assign, 0)
+			}
+		}
+	}
+	kept, err := gather(ctx, ds.Table, assign, 1)
+	if err != nil {
+		return 0, fmt.Errorf("drop unlabelled: %w", err)
+	}
+	// Each part keeps the file rows of its kept table rows.
+	var row, offset int64
+	for k := range ds.Parts {
+		p := &ds.Parts[k]
+		var rows []int64
+		for r := int64(0); r < p.Rows; r++ {
+			if assign[row+r] == 0 {
+				fileRow := r
+				if p.kept != nil {
+					fileRow = p.kept[r]
+				}
+				rows = append(rows, fileRow)
+			}
+		}
+		row += p.Rows
+		if int64(len(rows)) != p.Rows {
+			p.kept = rows
+		}
+		p.Offset, p.Rows = offset, int64(len(rows))
+		offset += p.Rows
+	}
+	dropped := ds.Table.NumRows() - kept[0].NumRows()
+	ds.Table.Release()
+	ds.Table = kept[0]
+	return dropped, nil
 }

@@ -143,7 +143,10 @@ func Load(ctx context.Context, src Source, schema Schema, opts *Options) (*Datas
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	c := &contract{schema: schema, target: target, mem: opts.allocator()}
+	c, err := newContract(src, schema, target, opts.allocator())
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 
 	pieces := make([]*piece, len(files))
 	errs := make([]error, len(files))
@@ -225,6 +228,60 @@ type contract struct {
 	schema Schema
 	target *arrow.Schema
 	mem    memory.Allocator
+	times  []*timeParser // per contract column: how its text is read (nil if not a timestamp)
+	csv    csvOptions
+	// scan: the text readers keep every row issue and the line of every
+	// row, for Scan.
+	scan bool
+}
+
+// csvOptions are a source's CSV settings.
+type csvOptions struct {
+	delim    byte // 0: by format ("," or a tab)
+	noHeader bool
+	skip     int
+}
+
+func newContract(src Source, schema Schema, target *arrow.Schema, mem memory.Allocator) (*contract, error) {
+	c := &contract{schema: schema, target: target, mem: mem, times: make([]*timeParser, len(schema.Columns))}
+	for j, col := range schema.Columns {
+		if _, ok := target.Field(j).Type.(*arrow.TimestampType); !ok {
+			if col.Format != "" || col.Timezone != "" {
+				return nil, fmt.Errorf("schema: column %q: format and timezone apply to timestamp columns", col.Name)
+			}
+			continue
+		}
+		tp, err := newTimeParser(col.Format, col.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("schema: column %q: %w", col.Name, err)
+		}
+		c.times[j] = tp
+	}
+	d, err := Delimiter(src.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	c.csv = csvOptions{delim: d, noHeader: src.Header != nil && !*src.Header, skip: src.SkipRows}
+	if c.csv.skip < 0 {
+		return nil, fmt.Errorf("skip_rows must be >= 0, got %d", c.csv.skip)
+	}
+	return c, nil
+}
+
+// Delimiter checks a CSV delimiter setting and returns its byte (0 for
+// the format's default). It must be one ASCII byte other than a quote,
+// CR or LF; "\t" written out (a backslash and a t) also means a tab.
+func Delimiter(s string) (byte, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case `\t`, "tab":
+		return '\t', nil
+	}
+	if len(s) != 1 || s[0] >= 0x80 || s[0] == '"' || s[0] == '\r' || s[0] == '\n' {
+		return 0, fmt.Errorf("delimiter %q: want one ASCII character other than a quote, CR or LF (such as \",\", \";\", \"|\", \" \" or \"\\t\")", s)
+	}
+	return s[0], nil
 }
 
 // readFile reads one file with the reader for its format.
@@ -236,10 +293,12 @@ func readFile(ctx context.Context, f inputFile, c *contract, parallelism int) (*
 		return readIPCFile(ctx, f.path, c)
 	case FormatArrowStream:
 		return readIPCStream(ctx, f.path, c)
-	case FormatCSV:
-		return readCSV(ctx, f.path, c, parallelism)
+	case FormatCSV, FormatTSV:
+		return readCSV(ctx, f.path, f.format, c, parallelism)
 	case FormatJSONL:
 		return readJSONL(ctx, f.path, c, parallelism)
+	case FormatJSON:
+		return readJSON(ctx, f.path, c, parallelism)
 	}
 	return nil, invalid(CodeRead, f.path, "", "unknown format %q", f.format)
 }
@@ -306,6 +365,33 @@ func (c *contract) plan(file string, names []string, types []arrow.DataType) (sr
 	return src, warnings, nil
 }
 
+// wallClock turns a zoned Arrow timestamp column (UTC instants and a zone
+// name) into contract column j's naive timestamps: the wall-clock time in
+// the column's timezone if it has one, else in the data's own zone (the
+// time as the writer saw it, as text timestamps keep theirs).
+func (c *contract) wallClock(a *array.Timestamp, j int) (arrow.Array, error) {
+	ts := a.DataType().(*arrow.TimestampType)
+	loc := c.times[j].loc
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation(ts.TimeZone); err != nil {
+			return nil, fmt.Errorf("the data's time zone %q is unknown (%v); set the column's timezone", ts.TimeZone, err)
+		}
+	}
+	unit := c.target.Field(j).Type.(*arrow.TimestampType).Unit
+	b := array.NewTimestampBuilder(c.mem, c.target.Field(j).Type.(*arrow.TimestampType))
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i, v := range a.TimestampValues() {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(arrow.Timestamp(toUnit(naive(fromUnit(int64(v), ts.Unit).In(loc)), unit)))
+	}
+	return b.NewArray(), nil
+}
+
 // conform turns a table with the file's schema into one with the
 // contract's, selecting and casting columns by plan. group names the row
 // group or batch in errors (-1 for none).
@@ -326,6 +412,18 @@ func (c *contract) conform(ctx context.Context, file string, tbl arrow.Table, pl
 			if arrow.TypeEqual(a.DataType(), want.Type) {
 				a.Retain()
 				chunks = append(chunks, a)
+				continue
+			}
+			if ts, ok := a.DataType().(*arrow.TimestampType); ok && ts.TimeZone != "" {
+				out, err := c.wallClock(a.(*array.Timestamp), j)
+				if err != nil {
+					for _, ch := range chunks {
+						ch.Release()
+					}
+					return nil, &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeType, File: file, Column: want.Name, RowGroup: group,
+						Message: err.Error()}}}
+				}
+				chunks = append(chunks, out)
 				continue
 			}
 			out, err := compute.CastArray(ctx, a, compute.SafeCastOptions(want.Type))

@@ -132,7 +132,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"ErrNotParquet", "../testdata/bad/not-parquet.parquet", ingest.ErrInvalid, "not a Parquet file", ingest.CodeRead, 0, ""},
 		{"ErrRaggedCSV", "../testdata/bad/ragged.csv", ingest.ErrInvalid, "line 5: the row has 4 fields, the header has 5", ingest.CodeParse, 5, ""},
 		{"ErrNonNumeric", "../testdata/bad/nonnumeric.csv", ingest.ErrInvalid, `line 7, column "delay": "abc" is not an int64`, ingest.CodeParse, 7, "delay"},
-		{"ErrBadDate", "../testdata/bad/bad-date.csv", ingest.ErrInvalid, `line 9, column "date": "2001-13-45T99:00:00" is not a timestamp`, ingest.CodeParse, 9, "date"},
+		{"ErrBadDate", "../testdata/bad/bad-date.csv", ingest.ErrInvalid, `line 9, column "date": "2001-13-45T99:00:00" is not an ISO 8601 timestamp`, ingest.CodeParse, 9, "date"},
 		{"ErrMissingColumn", "../testdata/bad/missing-column.csv", ingest.ErrInvalid, `column "distance": missing column`, ingest.CodeMissingColumn, 0, "distance"},
 		{"ErrExtraColumn", "../testdata/bad/extra-column.csv", ingest.ErrInvalid, `column "carrier": unexpected column`, ingest.CodeExtraColumn, 0, "carrier"},
 		{"ErrEmptyFile", "../testdata/bad/empty.csv", ingest.ErrInvalid, "the file is empty", ingest.CodeEmpty, 0, ""},

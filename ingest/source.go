@@ -16,12 +16,33 @@ const (
 	FormatArrowFile   = "arrow"  // Arrow IPC file (.arrow, .feather, .ipc)
 	FormatArrowStream = "arrows" // Arrow IPC stream (.arrows)
 	FormatCSV         = "csv"
+	FormatTSV         = "tsv"   // CSV with a tab delimiter (.tsv, .tab)
 	FormatJSONL       = "jsonl" // JSON Lines (.jsonl, .ndjson)
+	FormatJSON        = "json"  // a JSON array of objects (.json)
 )
 
-// formatOf picks a format from a file's extension.
+// Formats lists the formats a source can name, besides "auto".
+var Formats = []string{FormatParquet, FormatArrowFile, FormatArrowStream, FormatCSV, FormatTSV, FormatJSONL, FormatJSON}
+
+// compressionExts are the file name endings of compressed text files;
+// the format comes from the extension before them.
+var compressionExts = []string{".gz", ".gzip", ".zst", ".zstd"}
+
+// formatOf picks a format from a file's extension, looking through a
+// compression extension (".csv.gz" is CSV).
 func formatOf(path string) (string, bool) {
-	switch strings.ToLower(filepath.Ext(path)) {
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, c := range compressionExts {
+		if ext == c {
+			ext = strings.ToLower(filepath.Ext(strings.TrimSuffix(path, filepath.Ext(path))))
+			switch ext {
+			case ".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json":
+			default:
+				return "", false // compressed Parquet or Arrow: they compress inside
+			}
+		}
+	}
+	switch ext {
 	case ".parquet", ".pq":
 		return FormatParquet, true
 	case ".arrow", ".feather", ".ipc":
@@ -30,8 +51,12 @@ func formatOf(path string) (string, bool) {
 		return FormatArrowStream, true
 	case ".csv":
 		return FormatCSV, true
+	case ".tsv", ".tab":
+		return FormatTSV, true
 	case ".jsonl", ".ndjson":
 		return FormatJSONL, true
+	case ".json":
+		return FormatJSON, true
 	}
 	return "", false
 }
@@ -93,29 +118,50 @@ func resolve(src Source) ([]inputFile, error) {
 			}
 		}
 		if len(paths) == 0 {
-			return nil, fmt.Errorf("resolve %s: %w: the glob matches no files", src.Path, ErrNoFiles)
+			return nil, fmt.Errorf("resolve %s: %w: the glob matches no files%s", src.Path, ErrNoFiles, src.relativeHint())
 		}
 		sort.Strings(paths)
 		explicit = true
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("resolve %s: %w: no such file or directory", src.Path, ErrNoFiles)
+		return nil, fmt.Errorf("resolve %s: %w: no such file or directory%s", src.Path, ErrNoFiles, src.relativeHint())
 	default:
 		return nil, fmt.Errorf("resolve %s: %w", src.Path, err)
 	}
 
 	files := make([]inputFile, len(paths))
 	for i, p := range paths {
+		// A FIFO or a device is refused before it is opened (opening a
+		// FIFO blocks until a writer comes).
+		if info, err := os.Stat(p); err == nil {
+			if err := regular(p, info); err != nil {
+				return nil, err
+			}
+		}
 		format := src.Format
 		if format == "" || format == "auto" {
 			f, ok := formatOf(p)
 			if !ok && explicit {
-				return nil, invalid(CodeRead, p, "", "cannot tell the format from the extension %q; set data.format (parquet, arrow, arrows, csv or jsonl)", filepath.Ext(p))
+				return nil, invalid(CodeRead, p, "", "cannot tell the format from the extension %q; set data.format (%s)", filepath.Ext(p), strings.Join(Formats, ", "))
 			}
 			format = f
 		}
 		files[i] = inputFile{path: p, format: format}
 	}
 	return files, nil
+}
+
+// relativeHint explains, for a path that does not resolve, that a
+// relative path in a config resolves against the config file's
+// directory, not the working directory.
+func (src Source) relativeHint() string {
+	if src.ConfigDir == "" {
+		return ""
+	}
+	written := src.Path
+	if rel, err := filepath.Rel(src.ConfigDir, src.Path); err == nil {
+		written = rel // as the config wrote it
+	}
+	return fmt.Sprintf(" (data.path %q is relative, and relative paths resolve against the config file's directory, %s, not the working directory: move the config back, or make the path absolute or relative to %s)", written, src.ConfigDir, src.ConfigDir)
 }
 
 func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }

@@ -10,10 +10,29 @@ type Source struct {
 	// files are partitions of one dataset (read in name order).
 	Path string `yaml:"path" json:"path"`
 	// Format is "auto" (by file extension; the default), "parquet",
-	// "arrow" (IPC file), "arrows" (IPC stream), "csv" or "jsonl".
+	// "arrow" (IPC file), "arrows" (IPC stream), "csv", "tsv" (CSV with
+	// a tab delimiter), "jsonl" (JSON Lines) or "json" (a JSON array of
+	// objects). CSV, TSV, JSON Lines and JSON files may be gzip- or
+	// zstd-compressed (".csv.gz", ".jsonl.zst"): compression is detected
+	// from the file's first bytes, whatever its name.
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Delimiter separates the fields of a CSV file: one byte, such as
+	// ";", "|", " " or "\t" (default "," and a tab for TSV).
+	Delimiter string `yaml:"delimiter,omitempty" json:"delimiter,omitempty"`
+	// Header says whether the first line of a CSV file (after SkipRows)
+	// names the columns (default true). When false, the fields of each
+	// row are the schema's columns, in schema order.
+	Header *bool `yaml:"header,omitempty" json:"header,omitempty"`
+	// SkipRows is how many lines at the top of a CSV file come before
+	// the header (or the first row): a title, or a line of counts such as
+	// scikit-learn's "569,30,malignant,benign" (default 0).
+	SkipRows int `yaml:"skip_rows,omitempty" json:"skip_rows,omitempty"`
 	// Window keeps only the rows whose time column falls inside it.
 	Window Window `yaml:"window,omitempty" json:"window,omitzero"`
+	// ConfigDir is the directory of the config file that relative paths
+	// were resolved against (set by the config loader, not a YAML key);
+	// an error about a path that does not resolve names it.
+	ConfigDir string `yaml:"-" json:"-"`
 }
 
 // Window is a half-open time interval [Since, Until) over Column. Zero
@@ -51,6 +70,22 @@ type ColumnSpec struct {
 	// Categories, when set, is the allowed set of a string column. A value
 	// outside it is a validation warning (a new category), not an error.
 	Categories []string `yaml:"categories,omitempty" json:"categories,omitempty"`
+	// Format says how a timestamp column is written in a text source
+	// (CSV, TSV, JSON Lines, JSON): a strftime pattern such as
+	// "%b %d %Y" (for "Jun 12 1998"; ParseFormat lists the directives),
+	// or "epoch_s" / "epoch_ms" for seconds / milliseconds since
+	// 1970-01-01 UTC. Empty: ISO 8601 (2001-06-15, 2001-06-15 08:30,
+	// 2001-06-15T08:30:00, with a fraction, "Z" or an offset allowed).
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Timezone is an IANA zone name ("Europe/Paris", "UTC") for a
+	// timestamp column: values that name an instant (with "Z" or an
+	// offset, epoch numbers, or a Parquet or Arrow timestamp with a zone)
+	// are converted to its wall-clock time; values without an offset are
+	// taken as already in it. Empty: naive time, values keep the
+	// wall-clock time they are written with (the offset is dropped; a
+	// zoned Parquet or Arrow column is read in its own zone), and epoch
+	// numbers are read as UTC.
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
 }
 
 // LabelSpec says how the training target is derived from a column: the
@@ -65,8 +100,14 @@ type LabelSpec struct {
 	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	// Positive is the rule for a binary label over a numeric column, as an
 	// operator and a number: "> 15", ">= 1", "== 1", "< 0". For a string or
-	// bool column it can also be a value: "== yes", "== true".
+	// bool column it can also be a value: "== yes", "== true". A bare
+	// value means equality: "rain" is "== rain", "1" is "== 1".
 	Positive string `yaml:"positive,omitempty" json:"positive,omitempty"`
+	// Missing is what a row whose label column is null becomes: "error"
+	// (the default; validation fails and names the first such row) or
+	// "drop" (the row is left out before the split, and the count is
+	// reported).
+	Missing string `yaml:"missing,omitempty" json:"missing,omitempty"`
 	// Transform, for a regression, is "log1p" to fit the models on
 	// log(1+y) (a target with a long right tail: prices, counts) while
 	// metrics and predictions stay on the original scale; empty means

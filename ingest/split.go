@@ -8,8 +8,6 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/compute"
-	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
 // Split names.
@@ -52,7 +50,8 @@ type NamedTable struct {
 // t < TestUntil if set; later rows are dropped). This is how a model is
 // judged in production, on a period after the one it learned from. When
 // the rows are already in time order (as the flights data is), the splits
-// are zero-copy slices.
+// are zero-copy slices; otherwise each split is copied in one pass over
+// the table's chunks, so any row order costs the same (see gather).
 //
 // Method "random" assigns each row by a seeded draw.
 //
@@ -83,29 +82,11 @@ func Split(ctx context.Context, tbl arrow.Table, spec SplitSpec) (*Splits, error
 				Message: fmt.Sprintf("the %s split is empty (%s)", name, spec.describe(k))}}})
 		}
 	}
-	var out Splits
-	if sorted(assign) {
-		out.Train = sliceTable(tbl, 0, counts[0])
-		out.Valid = sliceTable(tbl, counts[0], counts[0]+counts[1])
-		out.Test = sliceTable(tbl, counts[0]+counts[1], counts[0]+counts[1]+counts[2])
-		return &out, nil
+	tables, err := gather(ctx, tbl, assign, 3)
+	if err != nil {
+		return nil, fmt.Errorf("split: %w", err)
 	}
-	dst := []*arrow.Table{&out.Train, &out.Valid, &out.Test}
-	for k := range dst {
-		idx := make([]int64, 0, counts[k])
-		for i, a := range assign {
-			if int(a) == k {
-				idx = append(idx, int64(i))
-			}
-		}
-		t, err := takeRows(ctx, tbl, idx)
-		if err != nil {
-			out.Release()
-			return nil, fmt.Errorf("split: %w", err)
-		}
-		*dst[k] = t
-	}
-	return &out, nil
+	return &Splits{Train: tables[0], Valid: tables[1], Test: tables[2]}, nil
 }
 
 func (s SplitSpec) describe(k int) string {
@@ -190,51 +171,6 @@ func randomAssign(n int64, spec SplitSpec) []int8 {
 	return assign
 }
 
-// sorted reports whether assign is train rows, then validation, then
-// test, then dropped rows, so that slices can stand for the splits.
-func sorted(assign []int8) bool {
-	prev := int8(0)
-	for _, a := range assign {
-		if a == -1 {
-			a = 3
-		}
-		if a < prev {
-			return false
-		}
-		prev = a
-	}
-	return true
-}
-
-// takeRows returns a new table with the rows at idx.
-func takeRows(ctx context.Context, tbl arrow.Table, idx []int64) (arrow.Table, error) {
-	b := array.NewInt64Builder(memory.DefaultAllocator)
-	b.AppendValues(idx, nil)
-	ia := b.NewArray()
-	b.Release()
-	defer ia.Release()
-	out, err := compute.Take(ctx, *compute.DefaultTakeOptions(), compute.NewDatum(tbl), compute.NewDatum(ia))
-	if err != nil {
-		return nil, err
-	}
-	return out.(*compute.TableDatum).Value, nil
-}
-
-// sliceTable returns rows [i, j) of tbl without copying.
-func sliceTable(tbl arrow.Table, i, j int64) arrow.Table {
-	cols := make([]arrow.Column, tbl.NumCols())
-	for k := range cols {
-		ch := array.NewChunkedSlice(tbl.Column(k).Data(), i, j)
-		cols[k] = *arrow.NewColumn(tbl.Schema().Field(k), ch)
-		ch.Release()
-	}
-	t := array.NewTable(tbl.Schema(), cols, j-i)
-	for k := range cols {
-		cols[k].Release()
-	}
-	return t
-}
-
 // TimeBounds returns the earliest and latest non-null time in a timestamp
 // column of tbl, as wall-clock times in UTC; ok is false if the column is
 // missing, not a timestamp, or has no values.
@@ -281,9 +217,10 @@ func fromUnit(v int64, unit arrow.TimeUnit) time.Time {
 	return time.Unix(0, v).UTC()
 }
 
-// TimeSlice returns the rows of tbl whose time column lies in [from, to):
-// a zero-copy slice when those rows are contiguous (data in time order),
-// else a copy of them in table order. A backtest cuts its weekly windows
+// TimeSlice returns the rows of tbl whose time column lies in [from, to),
+// in table order: zero-copy slices of the chunks where those rows are
+// contiguous (data in time order), else a copy of them, in one pass
+// whatever the row order (see gather). A backtest cuts its weekly windows
 // with it. The caller releases the result.
 func TimeSlice(ctx context.Context, tbl arrow.Table, column string, from, to time.Time) (arrow.Table, error) {
 	j := tbl.Schema().FieldIndices(column)
@@ -295,27 +232,20 @@ func TimeSlice(ctx context.Context, tbl arrow.Table, column string, from, to tim
 		return nil, fmt.Errorf("time slice: column %q is %s, not a timestamp", column, tbl.Schema().Field(j[0]).Type)
 	}
 	lo, hi := toUnit(from, ts.Unit), toUnit(to, ts.Unit)
-	var idx []int64
-	var row int64
+	assign := make([]int8, 0, tbl.NumRows())
 	for _, chunk := range tbl.Column(j[0]).Data().Chunks() {
 		a := chunk.(*array.Timestamp)
 		for i, v := range a.TimestampValues() {
 			if !a.IsNull(i) && int64(v) >= lo && int64(v) < hi {
-				idx = append(idx, row+int64(i))
+				assign = append(assign, 0)
+			} else {
+				assign = append(assign, -1)
 			}
 		}
-		row += int64(a.Len())
 	}
-	if n := len(idx); n == 0 || idx[n-1]-idx[0] == int64(n-1) {
-		first := int64(0)
-		if n > 0 {
-			first = idx[0]
-		}
-		return sliceTable(tbl, first, first+int64(n)), nil
-	}
-	t, err := takeRows(ctx, tbl, idx)
+	t, err := gather(ctx, tbl, assign, 1)
 	if err != nil {
 		return nil, fmt.Errorf("time slice: %w", err)
 	}
-	return t, nil
+	return t[0], nil
 }

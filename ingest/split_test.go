@@ -162,7 +162,7 @@ func TestLabels(t *testing.T) {
 }
 
 // concat joins tables with one schema, in order.
-func concat(t *testing.T, tables ...arrow.Table) arrow.Table {
+func concat(t testing.TB, tables ...arrow.Table) arrow.Table {
 	t.Helper()
 	var recs []arrow.Record
 	for _, tbl := range tables {

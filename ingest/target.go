@@ -37,10 +37,11 @@ func nullOr(a arrow.Array, i int, v float64) float64 {
 }
 
 // checkTarget adds the issues of a regression's label column that the
-// column checks do not see: a null target (in a nullable column), a
-// target that never varies (nothing to learn), and, with the log1p
-// transform, a target at or below -1 (whose log(1+y) is undefined). NaN, ±Inf and values outside the schema's
-// range are the column checks' errors.
+// column checks do not see: a target that never varies (nothing to
+// learn), and, with the log1p transform, a target at or below -1 (whose
+// log(1+y) is undefined). NaN, ±Inf and values outside the schema's
+// range are the column checks' errors; a null target is the label
+// policy's (label.missing, in Validate), as for any label.
 func checkTarget(ds *Dataset, j int, label LabelSpec, r *Report) {
 	col := ds.Table.Column(j).Data()
 	lab, err := label.target(col)
@@ -49,13 +50,10 @@ func checkTarget(ds *Dataset, j int, label LabelSpec, r *Report) {
 		return
 	}
 	first, varies := math.NaN(), false
-	var low, null counter
+	var low counter
 	for i, y := range lab.Values {
 		if math.IsNaN(y) {
-			if col.NullN() > 0 { // NaN itself is the column checks' error
-				null.hit(int64(i), nil)
-			}
-			continue
+			continue // a null is the label policy's (Validate), NaN the column checks'
 		}
 		if first != first {
 			first = y
@@ -67,9 +65,6 @@ func checkTarget(ds *Dataset, j int, label LabelSpec, r *Report) {
 		}
 	}
 	v := &columnCheck{ds: ds, spec: ColumnSpec{Name: label.Column}, report: r}
-	if null.n < int64(len(lab.Values)) { // all null is the "no values" error
-		v.emit(&null, Error, CodeLabel, "the regression target is null: every row needs one to be learned from or scored")
-	}
 	v.emit(&low, Error, CodeLabel, "target %s is at or below -1: label.transform log1p needs every target above -1")
 	if first == first && !varies {
 		r.add(Issue{Severity: Error, Code: CodeLabel, Column: label.Column, RowGroup: -1,

@@ -28,7 +28,7 @@ func TestValidateTarget(t *testing.T) {
 		{"ErrConstant", "x,y\n1,7\n2,7\n3,7\n", "int64", nil, "", []string{"error label y 0 0"}, `the regression target "y" is constant (every row is 7): there is nothing to learn`},
 		{"ErrNaN", "x,y\n1,2\n2,NaN\n3,Inf\n", "float64", nil, "", []string{"error nan y 2 2"}, "NaN or infinite value NaN (2 rows; this is the first)"},
 		{"ErrOutOfRange", "x,y\n1,2\n2,3\n3,400\n", "int64", ptr(100), "", []string{"error range y 3 1"}, "value 400 is above the maximum 100"},
-		{"ErrNull", "x,y\n1,2\n2,\n3,4\n4,\n", "float64", nil, "", []string{"error label y 2 2"}, "the regression target is null: every row needs one to be learned from or scored (2 rows; this is the first)"},
+		{"ErrNull", "x,y\n1,2\n2,\n3,4\n4,\n", "float64", nil, "", []string{"error label y 2 2"}, "no label (the column is null): set label.missing: drop to leave such rows out (2 rows; this is the first)"},
 		{"ErrLog1pDomain", "x,y\n1,2\n2,0\n3,-1\n4,-5\n", "float64", nil, "log1p", []string{"error label y 3 2"}, "target -1 is at or below -1: label.transform log1p needs every target above -1 (2 rows; this is the first)"},
 	}
 	for _, tt := range tests {

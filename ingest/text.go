@@ -7,26 +7,31 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
-// This file holds what the two text readers (CSV and JSON Lines) share:
+// This file holds what the text readers (CSV, JSON Lines and JSON) share:
 // turning text values into typed Arrow columns of the contract.
 
 // column builds one contract column from text values.
 type column struct {
 	dt   arrow.DataType
 	unit arrow.TimeUnit // for timestamps
+	tp   *timeParser    // for timestamps
 	b    array.Builder
 }
 
-func newColumn(dt arrow.DataType, mem memory.Allocator, capacity int) *column {
-	c := &column{dt: dt, b: array.NewBuilder(mem, dt)}
-	if ts, ok := dt.(*arrow.TimestampType); ok {
-		c.unit = ts.Unit
+// newColumns returns a builder for each contract column.
+func (c *contract) newColumns(capacity int) []*column {
+	cols := make([]*column, len(c.target.Fields()))
+	for j, f := range c.target.Fields() {
+		col := &column{dt: f.Type, b: array.NewBuilder(c.mem, f.Type), tp: c.times[j]}
+		if ts, ok := f.Type.(*arrow.TimestampType); ok {
+			col.unit = ts.Unit
+		}
+		col.b.Reserve(capacity)
+		cols[j] = col
 	}
-	c.b.Reserve(capacity)
-	return c
+	return cols
 }
 
 // appendText parses s as the column's type and appends it. An empty
@@ -61,7 +66,7 @@ func (c *column) appendText(s string) error {
 	case *array.StringBuilder:
 		b.Append(s)
 	case *array.TimestampBuilder:
-		t, err := parseTime(s)
+		t, err := c.tp.parse(s)
 		if err != nil {
 			return err
 		}
@@ -169,17 +174,19 @@ func daysIn(y, m int) int {
 }
 
 // rowIssues collects the per-row issues of one chunk of a text file,
-// keeping the first few and counting the rest.
+// keeping the first few and counting the rest (all of them when all is
+// set, as Scan asks).
 type rowIssues struct {
 	kept    []Issue
 	dropped int64
+	all     bool
 }
 
 // maxRowIssues is how many row issues a chunk keeps in full.
 const maxRowIssues = 20
 
 func (r *rowIssues) add(is Issue) {
-	if len(r.kept) < maxRowIssues {
+	if len(r.kept) < maxRowIssues || r.all {
 		r.kept = append(r.kept, is)
 		return
 	}

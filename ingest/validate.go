@@ -11,7 +11,10 @@ import (
 
 // Report is the result of validating a dataset against its contract.
 type Report struct {
-	Rows    int64   `json:"rows"`
+	Rows int64 `json:"rows"`
+	// Dropped is how many rows were left out because their label is
+	// null (label.missing: drop); Rows counts them.
+	Dropped int64   `json:"dropped_rows,omitempty"`
 	Columns int     `json:"columns"`
 	Files   int     `json:"files"`
 	Errors  int     `json:"errors"`
@@ -58,8 +61,10 @@ func ReportFromError(err error) *Report {
 // Validate checks the values of a loaded dataset against its contract
 // and the label: empty input, nulls in non-nullable columns, values out
 // of [min, max], NaN and ±Inf, categories outside the allowed set (a
-// warning), a label column with no values, and a regression target that
-// is constant or (with log1p) at or below -1. Each issue names the
+// warning), a label column with no values, rows with a null label (an
+// error, or a warning and a count in Dropped under label.missing: drop;
+// DropUnlabelled then leaves them out), and a regression target that is
+// constant or (with log1p) at or below -1. Each issue names the
 // first offending file, row and column, and counts the rows affected.
 //
 // Load has already checked the structure (columns, types, parsing), and
@@ -81,14 +86,41 @@ func Validate(ds *Dataset, schema Schema, label LabelSpec) *Report {
 	}
 	for j, spec := range schema.Columns {
 		col := ds.Table.Column(j).Data()
+		isLabel := spec.Name == label.Column
+		if isLabel {
+			spec.Nullable = true // the label policy judges its nulls, below
+		}
 		v := &columnCheck{ds: ds, spec: spec, report: r}
 		v.run(col)
-		if spec.Name == label.Column && int64(col.NullN()) == r.Rows {
+		if !isLabel {
+			continue
+		}
+		if label.Regression() {
+			checkTarget(ds, j, label, r)
+		}
+		if col.NullN() == 0 {
+			continue
+		}
+		if int64(col.NullN()) == r.Rows {
 			r.add(Issue{Severity: Error, Code: CodeLabel, Column: spec.Name, RowGroup: -1,
 				Message: fmt.Sprintf("the label %q is computed from this column, which has no values (every row is null)", label.Name)})
+			continue
 		}
-		if spec.Name == label.Column && label.Regression() {
-			checkTarget(ds, j, label, r)
+		nulls := &columnCheck{ds: ds, spec: spec, report: r}
+		for i, row := 0, int64(0); i < len(col.Chunks()); i++ {
+			ch := col.Chunk(i)
+			for k := 0; k < ch.Len(); k++ {
+				if ch.IsNull(k) {
+					nulls.nulls.hit(row+int64(k), nil)
+				}
+			}
+			row += int64(ch.Len())
+		}
+		if label.Missing == MissingDrop {
+			r.Dropped = nulls.nulls.n
+			nulls.emit(&nulls.nulls, Warning, CodeLabel, fmt.Sprintf("no label (the column is null): the row is dropped (label.missing: drop); %d of %d rows", nulls.nulls.n, r.Rows))
+		} else {
+			nulls.emit(&nulls.nulls, Error, CodeLabel, "no label (the column is null): set label.missing: drop to leave such rows out")
 		}
 	}
 	return r

@@ -73,6 +73,7 @@ func (w timeWindow) apply(ctx context.Context, p *piece, c *contract) error {
 		hi = toUnit(w.until, ts.Unit)
 	}
 	var kept []int64
+	assign := make([]int8, 0, p.table.NumRows())
 	var row int64
 	for _, chunk := range p.table.Column(j[0]).Data().Chunks() {
 		a := chunk.(*array.Timestamp)
@@ -80,6 +81,9 @@ func (w timeWindow) apply(ctx context.Context, p *piece, c *contract) error {
 		for i, v := range vals {
 			if a.IsNull(i) || (int64(v) >= lo && int64(v) < hi) {
 				kept = append(kept, row)
+				assign = append(assign, 0)
+			} else {
+				assign = append(assign, -1)
 			}
 			row++
 		}
@@ -87,17 +91,12 @@ func (w timeWindow) apply(ctx context.Context, p *piece, c *contract) error {
 	if int64(len(kept)) == p.table.NumRows() {
 		return nil // nothing to drop
 	}
-	b := array.NewInt64Builder(c.mem)
-	b.AppendValues(kept, nil)
-	idx := b.NewArray()
-	b.Release()
-	defer idx.Release()
-	out, err := compute.Take(ctx, *compute.DefaultTakeOptions(), compute.NewDatum(p.table), compute.NewDatum(idx))
+	out, err := gather(compute.WithAllocator(ctx, c.mem), p.table, assign, 1)
 	if err != nil {
 		return fmt.Errorf("window: %w", err)
 	}
 	p.table.Release()
-	p.table = out.(*compute.TableDatum).Value
+	p.table = out[0]
 	p.kept = kept
 	return nil
 }

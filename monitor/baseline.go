@@ -10,6 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Baseline is what a window of traffic is compared with: one model
@@ -48,6 +49,9 @@ type TestMetrics struct {
 	LogLoss  *float64 `json:"log_loss,omitempty"`
 	ECE      *float64 `json:"ece,omitempty"`
 	Accuracy *float64 `json:"accuracy,omitempty"`
+	// A regression's.
+	RMSE *float64 `json:"rmse,omitempty"`
+	MAE  *float64 `json:"mae,omitempty"`
 }
 
 // LoadBaseline reads the baseline of the bundle directory dir. It needs
@@ -92,8 +96,11 @@ func LoadBaseline(dir string) (*Baseline, error) {
 	switch ref, err := ReadReference(dir); {
 	case err == nil:
 		b.Reference = ref
+		if b.regression() {
+			ref.Output = "prediction"
+		}
 		if ref.Scores == nil {
-			b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: the predicted probability is not compared", dir, ReferenceScoresFile))
+			b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: the model's output is not compared", dir, ReferenceScoresFile))
 		}
 	case errors.Is(err, ErrNoReference):
 		b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: PSI from the training profile only; no KS test, Wasserstein distance, time-of-day or probability drift", dir, ReferenceFile))
@@ -113,4 +120,7 @@ func LoadBaseline(dir string) (*Baseline, error) {
 }
 
 // binary reports whether the model is a binary classifier.
-func (b *Baseline) binary() bool { return len(b.Info.Classes) <= 2 }
+func (b *Baseline) binary() bool { return !b.regression() && len(b.Info.Classes) <= 2 }
+
+// regression reports whether the model is a regression.
+func (b *Baseline) regression() bool { return b.Info.Task == train.Regression }

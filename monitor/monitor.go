@@ -43,6 +43,10 @@ type Thresholds struct {
 	// AUCDrop: retraining is recommended when the window's ROC AUC is
 	// below the test split's by more than this (with enough labels).
 	AUCDrop float64 `json:"auc_drop"`
+	// RMSERise: for a regression, retraining is recommended when the
+	// window's RMSE exceeds the test split's by more than this share of
+	// it (with enough labels).
+	RMSERise float64 `json:"rmse_rise"`
 	// MinSamples is the fewest window rows a feature (and labelled rows
 	// the performance) needs to be judged at all; fewer give "not enough
 	// data", never "drift".
@@ -57,7 +61,10 @@ const (
 	DefaultWasserstein = 0.46
 	DefaultDriftShare  = 0.5
 	DefaultAUCDrop     = 0.05
-	DefaultMinSamples  = 1000
+	// DefaultRMSERise is 20%: a regression's error growing by a fifth is
+	// as clear a sign of decay as a classifier's AUC falling by 0.05.
+	DefaultRMSERise   = 0.2
+	DefaultMinSamples = 1000
 )
 
 // WithDefaults returns t with every zero field set to its default.
@@ -73,6 +80,7 @@ func (t Thresholds) WithDefaults() Thresholds {
 	def(&t.Wasserstein, DefaultWasserstein)
 	def(&t.DriftShare, DefaultDriftShare)
 	def(&t.AUCDrop, DefaultAUCDrop)
+	def(&t.RMSERise, DefaultRMSERise)
 	if t.MinSamples == 0 {
 		t.MinSamples = DefaultMinSamples
 	}
@@ -87,7 +95,8 @@ func (t Thresholds) Validate() error {
 		v    float64
 		max  float64
 	}{{"psi_threshold", t.PSI, 0}, {"ks_threshold", t.KS, 1}, {"js_threshold", t.JS, 1},
-		{"wasserstein_threshold", t.Wasserstein, 0}, {"drift_share", t.DriftShare, 1}, {"auc_drop", t.AUCDrop, 1}} {
+		{"wasserstein_threshold", t.Wasserstein, 0}, {"drift_share", t.DriftShare, 1}, {"auc_drop", t.AUCDrop, 1},
+		{"rmse_rise", t.RMSERise, 0}} {
 		if !(c.v >= 0) || (c.max > 0 && c.v > c.max) {
 			return fmt.Errorf("%w: %s is %g", ErrInvalid, c.name, c.v)
 		}
@@ -140,7 +149,7 @@ func Compute(b *Baseline, preds []predlog.Record, labels []predlog.Label, t Thre
 	compare(b, r, t, window{
 		rows:   len(mine),
 		inputs: func(name string) iter.Seq[any] { return inputs(mine, name) },
-		scores: scores(mine, b.Version),
+		scores: scores(mine, b.Version, b.regression()),
 	})
 	if r.Score != nil && b.Version > 0 && len(r.Versions) > 1 {
 		r.Score.Notes = append(r.Score.Notes, fmt.Sprintf("only the predictions of version %d", b.Version))
@@ -183,7 +192,7 @@ func compare(b *Baseline, r *Report, t Thresholds, w window) {
 	r.Notes = append(r.Notes, notes...)
 	sp := scorePlan(b.Reference)
 	jobs := append([]*plan(nil), ps...)
-	if sp != nil && b.binary() && w.scores != nil {
+	if sp != nil && (b.binary() || b.regression()) && w.scores != nil {
 		jobs = append(jobs, sp)
 	}
 	results := make([]Feature, len(jobs))
@@ -217,15 +226,20 @@ func inputs(preds []predlog.Record, name string) iter.Seq[any] {
 }
 
 // scores yields the predicted probability of each prediction of a
-// binary model (of version, if it is not 0).
-func scores(preds []predlog.Record, version int) iter.Seq[float64] {
+// binary model, or the predicted value of a regression's (of version, if
+// it is not 0).
+func scores(preds []predlog.Record, version int, regression bool) iter.Seq[float64] {
 	return func(yield func(float64) bool) {
 		for i := range preds {
 			r := &preds[i]
-			if r.Probabilities != nil || (version > 0 && r.Version != version) {
+			if (version > 0 && r.Version != version) || (regression && r.Prediction == nil) || (!regression && r.Probabilities != nil) {
 				continue
 			}
-			if !yield(r.Probability) {
+			v := r.Probability
+			if regression {
+				v = *r.Prediction
+			}
+			if !yield(v) {
 				return
 			}
 		}
@@ -263,6 +277,14 @@ func decide(r *Report, t Thresholds) {
 		r.Reasons = append(r.Reasons, reason)
 	}
 	judged := r.Evaluated > 0
+	if p := r.Performance; p != nil && p.Status == StatusOK && p.RMSERise != nil {
+		judged = true
+		rise := fmt.Sprintf("RMSE %.4g is %+.1f%% from the test split's %.4g (rmse_rise %g%%)", *p.RMSE, 100**p.RMSERise, *p.Test.RMSE, 100*t.RMSERise)
+		if *p.RMSERise > t.RMSERise {
+			retrain = true
+		}
+		r.Reasons = append(r.Reasons, rise)
+	}
 	if p := r.Performance; p != nil && p.Status == StatusOK && p.AUCDrop != nil {
 		judged = true
 		if *p.AUCDrop > t.AUCDrop {
@@ -273,7 +295,11 @@ func decide(r *Report, t Thresholds) {
 		}
 	}
 	if s := r.Score; s != nil && s.Status == StatusDrift {
-		r.Reasons = append(r.Reasons, "the predicted probability drifts ("+s.Reason+"); it does not decide alone")
+		what := "predicted probability"
+		if s.Name == "prediction" {
+			what = "prediction"
+		}
+		r.Reasons = append(r.Reasons, "the "+what+" drifts ("+s.Reason+"); it does not decide alone")
 	}
 	switch {
 	case retrain:

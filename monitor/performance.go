@@ -14,6 +14,9 @@ import (
 // the joined predictions that have a label, and compares them with the
 // bundle's test metrics. It returns nil when no prediction is labelled.
 func performance(b *Baseline, joined []predlog.Joined, t Thresholds) *Performance {
+	if b.regression() {
+		return regressionPerformance(b, joined, t)
+	}
 	p := &Performance{Test: b.Test}
 	k := len(b.Info.Classes)
 	binary := b.binary()
@@ -73,6 +76,52 @@ func performance(b *Baseline, joined []predlog.Joined, t Thresholds) *Performanc
 	if p.ROCAUC != nil && b.Test != nil && b.Test.ROCAUC != nil {
 		drop := *b.Test.ROCAUC - *p.ROCAUC
 		p.AUCDrop = &drop
+	}
+	return p
+}
+
+// regressionPerformance is performance for a regression: RMSE and MAE
+// of the labelled predictions (each label the true value, a number),
+// and the rise of RMSE over the test split's, as a share of it.
+func regressionPerformance(b *Baseline, joined []predlog.Joined, t Thresholds) *Performance {
+	p := &Performance{Test: b.Test}
+	var y, pred []float64
+	for i := range joined {
+		j := &joined[i]
+		if !j.Labeled {
+			continue
+		}
+		if b.Version > 0 && j.Version != b.Version {
+			p.OtherVersions++
+			continue
+		}
+		v, ok := j.Label.(float64)
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) || j.Prediction == nil {
+			p.BadLabels++ // not a number, or a prediction that is no value: nothing to score
+			continue
+		}
+		y, pred = append(y, v), append(pred, *j.Prediction)
+	}
+	p.Labelled = len(y)
+	if p.Labelled == 0 && p.BadLabels == 0 && p.OtherVersions == 0 {
+		return nil
+	}
+	if p.Labelled == 0 {
+		p.Status, p.Reason = StatusNotEnoughData, "no usable labels (a regression's label is a number)"
+		return p
+	}
+	rmse, _ := evaluate.RMSE(y, pred) // both finite and non-empty: no error
+	mae, _ := evaluate.MAE(y, pred)
+	p.RMSE, p.MAE = &rmse, &mae
+	if p.Labelled < t.MinSamples {
+		p.Status = StatusNotEnoughData
+		p.Reason = fmt.Sprintf("%s labelled predictions; min_samples is %s", thousands(p.Labelled), thousands(t.MinSamples))
+	} else {
+		p.Status = StatusOK
+	}
+	if b.Test != nil && b.Test.RMSE != nil && *b.Test.RMSE > 0 {
+		rise := rmse / *b.Test.RMSE - 1
+		p.RMSERise = &rise
 	}
 	return p
 }

@@ -238,11 +238,15 @@ func timePlan(in features.Input, part string, refVals []any, haveRef bool) *plan
 	return p
 }
 
-// scorePlan bins the predicted probability by the deciles of the
-// reference scores (the validation sample), which are also its
-// baseline. It is nil when there are no reference scores.
+// scorePlan bins the predicted probability (a regression's predicted
+// value) by the deciles of the reference scores (the validation sample),
+// which are also its baseline. It is nil when there are no reference
+// scores.
 func scorePlan(ref *Reference) *plan {
 	p := &plan{name: "probability", typ: "float64", kind: KindNumeric}
+	if ref != nil && ref.Output != "" {
+		p.name = ref.Output
+	}
 	if ref == nil || len(ref.Scores) == 0 {
 		return nil
 	}

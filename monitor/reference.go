@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -27,9 +28,10 @@ const (
 	// KS test and the Wasserstein distance, which need values and not
 	// only quantiles, and of a timestamp's hour and day of the week.
 	ReferenceFile = "reference.arrow"
-	// ReferenceScoresFile holds the model's probabilities on a seeded
-	// random sample of the validation split, in one float64 column named
-	// ScoreColumn: the baseline of the predicted probability. Not the
+	// ReferenceScoresFile holds the model's probabilities (a
+	// regression's predictions) on a seeded random sample of the
+	// validation split, in one float64 column named ScoreColumn: the
+	// baseline of the predicted probability (value). Not the
 	// training rows' scores: the model has fitted those rows, so their
 	// scores are more confident (further from the base rate) than any
 	// new row's will be, and live scores would look drifted from day one.
@@ -70,6 +72,10 @@ type Reference struct {
 	// when the bundle has no ReferenceScoresFile.
 	Scores    []float64
 	ValidRows int64
+	// Output names the model output Scores are: "probability" (a binary
+	// model's, the default when empty) or "prediction" (a regression's).
+	// LoadBaseline sets it from the bundle's task.
+	Output string
 	// Seed is the seed the sample was drawn with.
 	Seed uint64
 }
@@ -86,7 +92,7 @@ type Reference struct {
 //
 // inputs must be columns of train of a contract type (int64, float64,
 // string, bool or a timestamp); an error names the one that is not. A
-// validation score that is NaN or outside [0, 1] is an error too.
+// validation score that is NaN or infinite is an error too.
 func WriteReference(dir string, train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) error {
 	const op = "write reference"
 	d, err := drawReference(train, inputs, validScores, n, seed)
@@ -157,8 +163,8 @@ func drawReference(train arrow.Table, inputs []string, validScores []float64, n 
 		cols[k] = train.Column(j[0]).Data()
 	}
 	for i, p := range validScores {
-		if !(p >= 0 && p <= 1) {
-			return nil, fmt.Errorf("validation score %d is %v, not a probability", i, p)
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			return nil, fmt.Errorf("validation score %d is %v, not a finite number", i, p)
 		}
 	}
 	idx := sampleIndices(train.NumRows(), n, rand.New(rand.NewPCG(seed, 0x6d6f6e69746f72))) // "monitor"
@@ -320,7 +326,7 @@ func ReadReference(dir string) (*Reference, error) {
 	}
 	ref.Scores = make([]float64, 0, a.Len())
 	for i := 0; i < a.Len(); i++ {
-		if p := a.Value(i); a.IsValid(i) && p >= 0 && p <= 1 {
+		if p := a.Value(i); a.IsValid(i) && !math.IsNaN(p) && !math.IsInf(p, 0) {
 			ref.Scores = append(ref.Scores, p)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -131,7 +132,7 @@ func TestReferenceErrors(t *testing.T) {
 		want   string
 	}{
 		{"ErrNoColumn", []string{"date", "nope"}, nil, `input "nope" is not a column`},
-		{"ErrBadScore", []string{"date"}, []float64{0.5, 1.5}, "validation score 1 is 1.5"},
+		{"ErrBadScore", []string{"date"}, []float64{0.5, math.Inf(1)}, "validation score 1 is +Inf, not a finite number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -177,10 +177,15 @@ type Performance struct {
 	LogLoss  *float64 `json:"log_loss,omitempty"`
 	ECE      *float64 `json:"ece,omitempty"`
 	Accuracy *float64 `json:"accuracy,omitempty"`
+	// A regression's root mean squared and mean absolute errors.
+	RMSE *float64 `json:"rmse,omitempty"`
+	MAE  *float64 `json:"mae,omitempty"`
 
-	// Test are the bundle's test metrics; AUCDrop is Test.ROCAUC − ROCAUC.
-	Test    *TestMetrics `json:"test,omitempty"`
-	AUCDrop *float64     `json:"auc_drop,omitempty"`
+	// Test are the bundle's test metrics; AUCDrop is Test.ROCAUC − ROCAUC
+	// and RMSERise is RMSE / Test.RMSE − 1 (0.25: 25% worse).
+	Test     *TestMetrics `json:"test,omitempty"`
+	AUCDrop  *float64     `json:"auc_drop,omitempty"`
+	RMSERise *float64     `json:"rmse_rise,omitempty"`
 }
 
 // WriteText writes the report as a readable summary: the decision
@@ -258,6 +263,12 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(&b, " (%s test %.4f; retrain below %.4f)", signed(*p.ROCAUC-*p.Test.ROCAUC), *p.Test.ROCAUC, *p.Test.ROCAUC-r.Thresholds.AUCDrop)
 			}
 		}
+		if p.RMSE != nil {
+			fmt.Fprintf(&b, ": rmse %.4g, mae %.4g", *p.RMSE, *p.MAE)
+			if p.RMSERise != nil {
+				fmt.Fprintf(&b, " (test rmse %.4g, mae %s; retrain above rmse %.4g)", *p.Test.RMSE, optional(p.Test.MAE), *p.Test.RMSE*(1+r.Thresholds.RMSERise))
+			}
+		}
 		if p.Accuracy != nil {
 			fmt.Fprintf(&b, ", accuracy %.4f", *p.Accuracy)
 		}
@@ -280,6 +291,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// optional formats a metric that may be missing.
+func optional(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", *v)
 }
 
 func timeOrOpen(t time.Time) string {

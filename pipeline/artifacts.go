@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/internal/version"
+	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
 
@@ -30,12 +31,15 @@ func SaveTrained(dir string, s *State, extra map[string]any, also ...string) (*b
 	}
 	b := &bundle.Bundle{
 		Info: bundle.Info{
-			Name: s.Config.Name, Kind: s.Model.Kind(), Classes: s.TrainSet.ClassNames, Threshold: s.Threshold,
+			Name: s.Config.Name, Kind: s.Model.Kind(), Task: s.Model.Task(), Classes: s.TrainSet.ClassNames, Threshold: s.Threshold,
 			Metric: best.Metric, Valid: best.Valid,
 			RunID: s.RunID, ConfigHash: s.Config.Hash, Fingerprint: s.Fingerprint, CodeVersion: version.Get(), CreatedAt: time.Now().UTC(),
 			InputsKey: s.keys["train"],
 		},
 		Features: s.Features, Model: s.Model, Files: also,
+	}
+	if b.Task == train.Regression {
+		b.Target = s.Config.Label.Column
 	}
 	if s.Splits != nil && s.Splits.Test != nil {
 		sig, err := bundle.NewSignature(s.Features, s.Model, s.Splits.Test)

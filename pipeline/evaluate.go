@@ -13,8 +13,9 @@ import (
 )
 
 // evaluateStage scores the model on the test split: every metric, the
-// threshold chosen on validation, calibration, curves and, if the config
-// names a column, metrics per slice.
+// threshold chosen on validation, calibration, curves, if the config
+// names a column, metrics per slice, and, for a model that explains
+// itself, the global importance of each input (explain.go).
 type evaluateStage struct{}
 
 func (evaluateStage) Name() string { return "evaluate" }
@@ -51,6 +52,9 @@ func (evaluateStage) Run(ctx context.Context, s *State) error {
 		s.Evaluation, err = evaluate.EvaluateMulticlass(test.Y, proba, test.Classes, opts)
 	}
 	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	if err := explainTest(ctx, s); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Aliases the gate moves.
@@ -181,11 +182,12 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	if s.Evaluation != nil {
 		files[bundle.EvaluationFile] = s.Evaluation
 	}
-	// A seeded sample of the training rows and of the validation scores:
-	// what the monitor compares live traffic with (KS, Wasserstein),
-	// written before SaveTrained writes the manifest over every file.
+	// A seeded sample of the training rows and of the validation scores
+	// (a binary model's probabilities, a regression's predictions): what
+	// the monitor compares live traffic with (KS, Wasserstein), written
+	// before SaveTrained writes the manifest over every file.
 	var scores []float64
-	if s.TestSet.Classes == 2 {
+	if s.TestSet.Classes == 2 || s.TestSet.Task == train.Regression {
 		if s.validProba == nil {
 			if err := s.matrices(); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mlpipe/mlpipe/bundle"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 )
 
@@ -75,6 +76,11 @@ func (validateStage) Run(ctx context.Context, s *State) error {
 	if err := s.Report.Err(); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
+	// Under label.missing: drop, rows without a label leave now (the
+	// report counts them).
+	if _, err := ingest.DropUnlabelled(ctx, s.Data, s.Config.Label); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
 	return nil
 }
 
@@ -100,6 +106,15 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Splits = sp
+	// A time part that never changes on the training split (hour on
+	// date-only data) is a warning in the validation report.
+	for _, part := range features.ConstantParts(sp.Train, s.Config.Features) {
+		if s.Report == nil {
+			s.Report = &ingest.Report{}
+		}
+		s.Report.Issues = append(s.Report.Issues, ingest.Issue{Severity: ingest.Warning, Code: ingest.CodeConstant, RowGroup: -1,
+			Message: fmt.Sprintf("time part %s is the same on every training row: it carries no information (remove it from the transform's parts)", part)})
+	}
 	s.Labels = map[string]*ingest.Labels{}
 	for _, nt := range sp.Tables() {
 		l, err := s.Config.Label.Derive(nt.Table)

@@ -53,7 +53,10 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	s.Leaderboard, s.Model = res.Leaderboard, res.Model
-	s.Threshold = 0.5
+	s.Threshold = 0.5 // the argmax for a multiclass model; a regression has none (0)
+	if s.TrainSet.Task == train.Regression {
+		s.Threshold = 0
+	}
 	if s.TrainSet.Classes == 2 {
 		proba := s.validPredictions()
 		t, err := chooseThreshold(s.ValidSet.Y, proba, cfg.Evaluate.CostRatio)

@@ -51,6 +51,11 @@ func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 	} else if b, err = e.appendMap(b, r.Inputs, 0); err != nil {
 		return b, err
 	}
+	if r.Prediction != nil {
+		b = append(b, `,"prediction":`...)
+		b = appendFloat(b, *r.Prediction, 64)
+		return append(b, "}\n"...), nil
+	}
 	if r.Probabilities != nil {
 		b = append(b, `,"probabilities":[`...)
 		for i, p := range r.Probabilities {

@@ -108,3 +108,21 @@ func TestRawInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressionRecord: a regression's record has its prediction and
+// neither a probability nor a predicted label, and reads back.
+func TestRegressionRecord(t *testing.T) {
+	v := 4321.5
+	line, err := predlog.RecordEncoder()(nil, &predlog.Record{ID: "r", Time: time.Unix(0, 0), Model: "m", Version: 2, Inputs: map[string]any{"x": 1.0}, Prediction: &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"r","time":"1970-01-01T00:00:00Z","model":"m","version":2,"inputs":{"x":1},"prediction":4321.5}` + "\n"
+	if string(line) != want {
+		t.Errorf("got  %s\nwant %s", line, want)
+	}
+	var back predlog.Record
+	if err := json.Unmarshal(line, &back); err != nil || back.Prediction == nil || *back.Prediction != v {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+}

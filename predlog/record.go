@@ -32,6 +32,10 @@ type Record struct {
 	Probabilities []float64 `json:"probabilities,omitempty"`
 	// Predicted is the predicted label.
 	Predicted string `json:"predicted"`
+	// Prediction is a regression's predicted value. When it is set, the
+	// record is written with it instead of a probability and a
+	// predicted label.
+	Prediction *float64 `json:"prediction,omitempty"`
 }
 
 // Label is the ground truth for one request, known some time after the
@@ -42,8 +46,8 @@ type Label struct {
 	// Time is when the label was logged (LabelWriter.Log fills in a zero
 	// Time), not when the labelled event happened.
 	Time time.Time `json:"time"`
-	// Label is a bool, a number or a string. Read back, numbers are
-	// float64.
+	// Label is a bool, a number or a string (a regression's true value
+	// is a number). Read back, numbers are float64.
 	Label any `json:"label"`
 }
 

@@ -11,9 +11,12 @@
 // (warnings and errors), profile (a histogram per numeric column, the
 // top categories of the others), leaderboard, metrics (test split),
 // curves (ROC, precision–recall, calibration), confusion (the matrix at
-// the chosen threshold), slices (worst and busiest), importance (gain
-// per feature, mapped to the raw input columns; only for models with an
-// Importance method, such as gbdt), gate (the promotion decision and its
+// the chosen threshold), slices (worst and busiest), importance (for a
+// model that explains itself, the mean |SHAP contribution| of each raw
+// input on a sample of the test split as a bar chart, and a panel per
+// input of contribution against value; for a model with an Importance
+// method, such as gbdt, the gain per feature, mapped to the raw input
+// columns), gate (the promotion decision and its
 // reason), stages (timings and step-cache decisions) and lineage. A
 // section with nothing to show says so rather than disappearing, so the
 // page has the same outline for every run.

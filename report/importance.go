@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/features"
@@ -92,35 +91,8 @@ func byInput(imps []Importance) []Importance {
 // columnInputs names, for each output column of p, the raw inputs of the
 // step that produced it, or returns nil if the steps' widths do not add
 // up to the columns (a pipeline format this code does not know).
-//
-// The widths follow features.Pipeline's layout: a time step gives one
-// column per part, a numeric step one, and a categorical or cross step
-// one for its codes and one for its target encoding, each if fitted.
 func columnInputs(p *features.Pipeline) []string {
-	var out []string
-	for _, st := range p.Steps {
-		in := st.Column
-		if in == "" {
-			in = strings.Join(st.Columns, " × ")
-		}
-		w := 0
-		switch st.Transform {
-		case features.KindTime:
-			w = len(st.Parts)
-		case features.KindNumeric:
-			w = 1
-		default:
-			if st.Codes {
-				w++
-			}
-			if st.TE != nil {
-				w++
-			}
-		}
-		for range w {
-			out = append(out, in)
-		}
-	}
+	out := p.ColumnInputs()
 	if len(out) != len(p.Columns) {
 		return nil
 	}

@@ -88,6 +88,8 @@ type view struct {
 
 	Importance, ImportanceByInput []Importance
 	ImportanceNote                string
+	Explain                       *evaluate.Explanations
+	ExplainPlots                  []figure
 
 	Gate     *gateView
 	Stages   []stageRow
@@ -204,6 +206,16 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 		v.Confusion = confusion(r, b)
 	}
 	v.Headline = headline(sum, v.Duration)
+	if r := sum.Evaluation; r != nil && r.Explanations != nil {
+		v.Explain = r.Explanations
+		for _, p := range r.Explanations.Inputs {
+			svg, err := evaluate.PlotContributions(p, r.Explanations.Margin, evaluate.SVG)
+			if err != nil {
+				return nil, err
+			}
+			v.ExplainPlots = append(v.ExplainPlots, figure{Caption: p.Input, SVG: InlineSVG(svg)})
+		}
+	}
 	v.Importance = Importances(b)
 	v.ImportanceByInput = byInput(v.Importance)
 	switch {

@@ -257,7 +257,19 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 
 <section id="importance">
 <h2>Feature importance</h2>
+{{with $.Explain}}
+<p>Mean magnitude of each input's contribution to {{.Margin}} ({{.Method}}, exact SHAP values; docs/architecture.md), over {{n .Rows}} of the {{n .Of}} test rows drawn at random. A cross of two inputs is an input of its own.</p>
+<div class="figs">
+<figure><h3>Mean |contribution| by input</h3>
+<table class="bars" id="explain-importance"><thead><tr><th>input</th><th class="num">mean |contribution|</th><th>share</th></tr></thead>
+<tbody>{{$max := (index .Importance 0).Share}}{{range .Importance}}<tr><td>{{.Input}}</td><td class="num">{{printf "%.4g" .MeanAbs}}</td><td><span class="bar" style="width:{{width .Share $max}}em"></span> {{pct .Share}}</td></tr>{{end}}</tbody></table></figure>
+</div>
+<h3>Contribution against value</h3>
+<p>Each dot is one explained test row (every {{.Step}}th of the sample): the input's contribution against its value; categories are ordered by their mean contribution.</p>
+<div class="figs" id="explain-summary">{{range $.ExplainPlots}}<figure>{{.SVG}}</figure>{{end}}</div>
+{{end}}
 {{if $.Importance}}
+<h3>Split gain</h3>
 <p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
 <div class="figs">
 <figure><h3>By input column</h3>

@@ -66,16 +66,25 @@ func (m *Model) decodeNative(sc *scratch, body []byte, maxBatch int, keepRaw boo
 	if err != nil {
 		return false, syntaxErr(err)
 	}
+	if more && string(key) == "explain" && !m.isInput(key) {
+		// The request asks for explanations before its instances.
+		if key, more, err = m.decodeExplain(sc); err != nil {
+			return false, err
+		}
+	}
 	if more && string(key) == "instances" {
 		if err := m.decodeInstances(sc, maxBatch, keepRaw); err != nil {
 			return true, err
 		}
 		key, more, err := rd.Key()
+		for err == nil && more && string(key) == "explain" {
+			key, more, err = m.decodeExplain(sc)
+		}
 		if err != nil {
 			return true, syntaxErr(err)
 		}
 		if more {
-			return true, badf("unknown field %q: a batch request has only \"instances\"", key)
+			return true, badf("unknown field %q: a batch request has only \"instances\" and \"explain\"", key)
 		}
 		if err := rd.Finish(); err != nil {
 			return true, syntaxErr(err)
@@ -162,9 +171,19 @@ func (m *Model) decodeFields(sc *scratch, row int, batch bool, key []byte, more 
 		if !ok {
 			j, ok = m.byName[string(key)]
 		}
+		if !ok && !batch && string(key) == "explain" {
+			var err error
+			if key, more, err = m.decodeExplain(sc); err != nil {
+				return err
+			}
+			continue
+		}
 		if !ok {
 			if !batch && string(key) == "instances" {
 				return badf("\"instances\" cannot be mixed with an instance's fields: send one instance, or {\"instances\": [...]}")
+			}
+			if string(key) == "explain" {
+				return badf("%s\"explain\" goes beside \"instances\", not in an instance", where(batch, row))
 			}
 			return badf("%sunknown field %q (the model's inputs are %s)", where(batch, row), key, m.inputList())
 		}
@@ -187,6 +206,23 @@ func (m *Model) decodeFields(sc *scratch, row int, batch bool, key []byte, more 
 		}
 	}
 	return nil
+}
+
+// decodeExplain reads the value of an "explain" member, whose name has
+// been read, and then the next member's name.
+func (m *Model) decodeExplain(sc *scratch) (next []byte, more bool, err error) {
+	if sc.explainSet {
+		return nil, false, badf("duplicate field \"explain\"")
+	}
+	sc.explainSet = true
+	if sc.explain, err = readExplain(&sc.rd); err != nil {
+		return nil, false, err
+	}
+	next, more, err = sc.rd.Key()
+	if err != nil {
+		return nil, false, syntaxErr(err)
+	}
+	return next, more, nil
 }
 
 // fieldErr places a value error at its row and field.
@@ -289,21 +325,33 @@ func (in *input) number(txt []byte) (float64, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, fmt.Errorf("%.40s is out of the range of a float64", txt)
 	}
+	return f, in.check(f, txt)
+}
+
+// check applies the input's rules to a finite number, shown in messages
+// as txt (as f itself when txt is nil).
+func (in *input) check(f float64, txt []byte) error {
+	show := func() []byte {
+		if txt == nil {
+			return strconv.AppendFloat(nil, f, 'g', -1, 64)
+		}
+		return txt
+	}
 	if in.integer {
 		if f != math.Trunc(f) {
-			return 0, fmt.Errorf("%.40s is not a whole number (the input is an int64)", txt)
+			return fmt.Errorf("%.40s is not a whole number (the input is an int64)", show())
 		}
 		if math.Abs(f) > maxExactInt {
-			return 0, fmt.Errorf("%.40s is too large: an int64 input is read exactly up to 2^53", txt)
+			return fmt.Errorf("%.40s is too large: an int64 input is read exactly up to 2^53", show())
 		}
 	}
 	if in.nonNegative && f < 0 {
-		return 0, fmt.Errorf("%.40s is negative; the training data has no negative value", txt)
+		return fmt.Errorf("%.40s is negative; the training data has no negative value", show())
 	}
 	if in.maxAbs > 0 && math.Abs(f) > in.maxAbs {
-		return 0, fmt.Errorf("%.40s is out of range: more than %d times the largest magnitude in the training data (limit %g)", txt, boundFactor, in.maxAbs)
+		return fmt.Errorf("%.40s is out of range: more than %d times the largest magnitude in the training data (limit %g)", show(), boundFactor, in.maxAbs)
 	}
-	return f, nil
+	return nil
 }
 
 func trimSpace(b []byte) []byte {

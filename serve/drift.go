@@ -146,6 +146,8 @@ func (d *LiveDrift) observe(ev PredictionEvent) {
 	p := 0.0
 	if len(ev.Probabilities) == 1 {
 		p = ev.Probabilities[0]
+	} else if ev.Prediction != nil {
+		p = *ev.Prediction // a regression's value, compared with its reference predictions
 	}
 	d.live.Observe(row, p)
 	d.stale = true

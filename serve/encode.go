@@ -35,11 +35,17 @@ func (m *Model) appendNative(b []byte, sc *scratch, requestID string, batch bool
 	return append(b, ']', '}', '\n')
 }
 
-// appendPrediction writes one prediction's members: "probability" (a
-// binary model: the positive class's) or "probabilities" (by class),
-// "label", and "unknown" when an input fell into the unknown bucket.
+// appendPrediction writes one prediction's members: "prediction" (a
+// regression's value), or "probability" (a binary model: the positive
+// class's) or "probabilities" (by class) and "label"; then "unknown"
+// when an input fell into the unknown bucket.
 func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 	out := sc.outputs(m, i)
+	if m.regression {
+		b = append(b, `"prediction":`...)
+		b = jsonw.AppendFloat(b, out[0], 64)
+		return m.appendUnknown(b, sc, i)
+	}
 	if m.outputs == 1 {
 		b = append(b, `"probability":`...)
 		b = jsonw.AppendFloat(b, out[0], 64)
@@ -57,6 +63,12 @@ func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 	}
 	b = append(b, `,"label":`...)
 	b = append(b, m.classJSON[m.Label(out)]...)
+	return m.appendUnknown(b, sc, i)
+}
+
+// appendUnknown writes row i's "unknown" member, if an input fell into
+// the unknown bucket.
+func (m *Model) appendUnknown(b []byte, sc *scratch, i int) []byte {
 	if sc.anyUnseen(i) {
 		b = append(b, `,"unknown":[`...)
 		first := true
@@ -70,6 +82,10 @@ func (m *Model) appendPrediction(b []byte, sc *scratch, i int) []byte {
 			}
 		}
 		b = append(b, ']')
+	}
+	if sc.explain != 0 {
+		b = append(b, `,"explanation":`...)
+		b = m.appendExplanation(b, sc, i)
 	}
 	return b
 }

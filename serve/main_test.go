@@ -27,11 +27,17 @@ import (
 //     testdata/flights-10k.yaml: v1 (production) and v2 (the same task
 //     with a smaller gbdt, so its probabilities differ);
 //   - penguinsDir: a bundle directory of the three-class penguins model
-//     (configs/penguins.yaml), for the multiclass paths.
+//     (configs/penguins.yaml), for the multiclass paths;
+//   - massReg: a registry with the penguins body-mass regression
+//     (configs/penguins-body-mass.yaml), for the regression paths.
 var (
 	fixtureReg  string
 	penguinsDir string
+	massReg     string
 )
+
+// massModel is the regression fixture's model.
+const massModel = "penguins-body-mass"
 
 // modelName is the fixture's model (testdata/flights-10k.yaml).
 const modelName = "flights-delay"
@@ -111,7 +117,11 @@ func buildFixtures(dir string) error {
 		return err
 	}
 	penguinsDir = filepath.Join(dir, "penguins")
-	return run(bin, "train", "--config", "configs/penguins.yaml", "--out", penguinsDir, "--log-level", "error")
+	if err := run(bin, "train", "--config", "configs/penguins.yaml", "--out", penguinsDir, "--log-level", "error"); err != nil {
+		return err
+	}
+	massReg = filepath.Join(dir, "mass-registry")
+	return run(bin, "run", "--config", "configs/penguins-body-mass.yaml", "--registry", massReg, "--out", "", "--log-level", "error")
 }
 
 func setAlias(store *registry.Store, alias string, v int) error {

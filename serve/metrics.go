@@ -25,11 +25,16 @@ type metrics struct {
 	refusedConns prometheus.Counter
 	batch        *prometheus.HistogramVec // api
 	predictions  *prometheus.CounterVec   // api
+	explained    *prometheus.CounterVec   // api
 	probability  prometheus.Histogram
-	unseen       *prometheus.CounterVec // input
-	labels       prometheus.Counter
-	info         *prometheus.GaugeVec   // name, version, loaded_at
-	reloads      *prometheus.CounterVec // result
+	// prediction is a regression's histogram of predicted values, made
+	// when the first regression model is served (its buckets come from
+	// that model's training targets; see predictionBuckets).
+	prediction atomic.Pointer[prometheus.Histogram]
+	unseen     *prometheus.CounterVec // input
+	labels     prometheus.Counter
+	info       *prometheus.GaugeVec   // name, version, loaded_at
+	reloads    *prometheus.CounterVec // result
 
 	// routes caches each route's observers, so that a request does not
 	// hash its labels. It is filled by newMetrics and only read after.
@@ -47,6 +52,7 @@ type routeMetrics struct {
 type apiMetrics struct {
 	batch       prometheus.Observer
 	predictions prometheus.Counter
+	explained   prometheus.Counter
 }
 
 // Route labels of requests that match no route.
@@ -93,6 +99,10 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64), b
 			Name: "mlserve_predictions_total",
 			Help: "Instances scored, by API (native, oip).",
 		}, []string{"api"}),
+		explained: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mlserve_explained_predictions_total",
+			Help: "Instances scored and explained (requests with \"explain\"), by API (native, oip).",
+		}, []string{"api"}),
 		probability: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "mlserve_predicted_probability",
 			Help:    "Predicted probability of each instance: the positive class's for a binary model, the predicted class's otherwise.",
@@ -121,9 +131,10 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64), b
 		m.routes[p] = &routeMetrics{duration: m.duration.WithLabelValues(p)}
 	}
 	for _, api := range []string{apiNative, apiOIP} {
-		m.apis[api] = apiMetrics{batch: m.batch.WithLabelValues(api), predictions: m.predictions.WithLabelValues(api)}
+		m.apis[api] = apiMetrics{batch: m.batch.WithLabelValues(api), predictions: m.predictions.WithLabelValues(api),
+			explained: m.explained.WithLabelValues(api)}
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.refusedConns, m.batch, m.predictions,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.refusedConns, m.batch, m.predictions, m.explained,
 		m.probability, m.unseen, m.labels, m.info, m.reloads,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mlserve_request_bytes_in_flight",
@@ -174,10 +185,23 @@ func (m *metrics) observe(pattern string, code int, elapsed time.Duration) {
 	(*c).Inc()
 }
 
-// setModel points the info gauge at m.
+// setModel points the info gauge at m, and registers the prediction
+// histogram when the first regression model is served. A later model
+// keeps the first one's buckets: a histogram's buckets cannot change
+// while Prometheus scrapes it.
 func (m *metrics) setModel(mod *Model) {
 	m.info.Reset()
 	m.info.WithLabelValues(mod.Name, strconv.Itoa(mod.Version), mod.LoadedAt.UTC().Format(time.RFC3339)).Set(1)
+	if mod.regression && m.prediction.Load() == nil {
+		h := prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mlserve_predicted_value",
+			Help:    "Predicted value of each instance of a regression model; the buckets are the training target's quantiles at every 5%.",
+			Buckets: mod.buckets,
+		})
+		if m.reg.Register(h) == nil {
+			m.prediction.Store(&h)
+		}
+	}
 }
 
 // scored records a predict request's rows.
@@ -185,8 +209,19 @@ func (m *metrics) scored(mod *Model, sc *scratch, api string) {
 	a := m.apis[api]
 	a.batch.Observe(float64(sc.n))
 	a.predictions.Add(float64(sc.n))
-	for i := range sc.n {
-		m.probability.Observe(mod.headline(sc.outputs(mod, i)))
+	if sc.explain != 0 {
+		a.explained.Add(float64(sc.n))
+	}
+	if mod.regression {
+		if h := m.prediction.Load(); h != nil {
+			for _, v := range sc.out[:sc.n] {
+				(*h).Observe(v)
+			}
+		}
+	} else {
+		for i := range sc.n {
+			m.probability.Observe(mod.headline(sc.outputs(mod, i)))
+		}
 	}
 	for i, u := range sc.unseen[:sc.n*sc.nIn] {
 		if u {

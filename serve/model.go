@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Model is a loaded bundle that passed its checks, with the lookups the
@@ -30,16 +31,23 @@ type Model struct {
 	// Bundle is the loaded bundle.
 	Bundle *bundle.Bundle
 
-	enc       *features.Encoder
-	inputs    []input
-	byName    map[string]int
-	outputs   int      // the model's outputs per row: 1 (binary) or K
-	classes   []string // class names: 2 for a binary model, K otherwise
-	threshold float64
-	versionS  string // Version as text ("" when 0)
+	enc        *features.Encoder
+	inputs     []input
+	byName     map[string]int
+	regression bool     // the one output is the predicted value, not a probability
+	outputs    int      // the model's outputs per row: 1 (binary, regression) or K
+	classes    []string // class names: 2 for a binary model, K for a multiclass one, none for a regression
+	threshold  float64
+	// buckets are the bounds of the prediction histogram of a regression
+	// (see predictionBuckets).
+	buckets []float64
+	// openapi is /openapi.json for this model (withModel).
+	openapi  []byte
+	versionS string // Version as text ("" when 0)
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
+	explain   explainer
 	// What a request's rows are charged to the budget (rowCost).
 	rowBytes          int64
 	minNative, minOIP int
@@ -121,7 +129,8 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 	m := &Model{
 		Name: b.Name, Version: version, Dir: dir, LoadedAt: time.Now(), Bundle: b,
 		enc: enc, byName: map[string]int{}, outputs: b.Model.Outputs(),
-		classes: b.Classes, threshold: b.Threshold,
+		regression: b.Model.Task() == train.Regression,
+		classes:    b.Classes, threshold: b.Threshold,
 	}
 	if m.Name == "" {
 		return nil, errors.New("the bundle has no model name")
@@ -130,6 +139,9 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		m.versionS = strconv.Itoa(version)
 	}
 	switch {
+	case m.regression && m.outputs != 1:
+		return nil, fmt.Errorf("a regression model with %d outputs", m.outputs)
+	case m.regression:
 	case m.outputs == 1 && len(m.classes) != 2:
 		return nil, fmt.Errorf("a binary model needs 2 class names, the bundle has %d", len(m.classes))
 	case m.outputs > 1 && len(m.classes) != m.outputs:
@@ -137,7 +149,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 	case m.outputs < 1:
 		return nil, fmt.Errorf("the model has %d outputs", m.outputs)
 	}
-	if m.outputs == 1 && !(m.threshold >= 0 && m.threshold <= 1) {
+	if !m.regression && m.outputs == 1 && !(m.threshold >= 0 && m.threshold <= 1) {
 		return nil, fmt.Errorf("threshold %v is not a probability", m.threshold)
 	}
 	if got, want := b.Features.Width(), enc.Width(); got != want {
@@ -178,6 +190,11 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		m.classJSON = append(m.classJSON, q)
 	}
 	m.rowBytes, m.minNative, m.minOIP = m.rowCost()
+	m.explain = newExplainer(m)
+	if m.regression {
+		m.buckets = predictionBuckets(prof[b.Target])
+	}
+	m.openapi = m.withModel()
 	name, _ := json.Marshal(m.Name)
 	m.headJSON = append([]byte(`"model":`), name...)
 	if version > 0 {
@@ -244,6 +261,36 @@ func (m *Model) check() error {
 
 // Inputs returns the model's raw inputs (from the signature).
 func (m *Model) Inputs() []features.Input { return m.enc.Inputs() }
+
+// Task is what the model predicts: binary, multiclass or regression.
+func (m *Model) Task() train.Task {
+	if m.regression {
+		return train.Regression
+	}
+	return train.ClassTask(len(m.classes))
+}
+
+// predictionBuckets are the upper bounds of the prediction histogram of
+// a regression on /metrics: the training target's quantiles at every 5%
+// (from profile.json), so that each bucket holds about a twentieth of
+// the predictions while they look like the training targets. Without the
+// target's profile (a bundle written without it), none: the histogram
+// then has Prometheus's default buckets.
+func predictionBuckets(c *ingest.ColumnProfile) []float64 {
+	if c == nil || c.Numeric == nil {
+		return nil
+	}
+	var out []float64
+	for _, q := range c.Numeric.Quantiles {
+		if q.P <= 0 || q.P >= 1 || math.Mod(math.Round(q.P*1000), 50) != 0 {
+			continue // the 1% tails and the ends
+		}
+		if len(out) == 0 || q.Value > out[len(out)-1] {
+			out = append(out, q.Value)
+		}
+	}
+	return out
+}
 
 // Label returns the predicted class for one row's outputs: for a binary
 // model, the positive class (the second class name) when its probability

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -32,8 +33,27 @@ func (s *Server) readyz(c call) {
 //go:embed openapi.json
 var openapiDoc []byte
 
+// openapi serves the API's document; once a model is loaded, with the
+// served model's name, version, task and outputs as "x-mlpipe-model" at
+// the top (an OpenAPI extension field).
 func (s *Server) openapi(c call) {
-	writeRaw(c, http.StatusOK, openapiDoc)
+	m := s.model.Load()
+	if m == nil {
+		writeRaw(c, http.StatusOK, openapiDoc)
+		return
+	}
+	writeRaw(c, http.StatusOK, m.openapi)
+}
+
+// withModel returns openapiDoc with m's "x-mlpipe-model" member first.
+func (m *Model) withModel() []byte {
+	x, _ := json.Marshal(map[string]any{"name": m.Name, "version": m.Version, "task": m.Task(), "outputs": m.nativeOutputs()})
+	i := bytes.IndexByte(openapiDoc, '{') + 1
+	out := append([]byte(nil), openapiDoc[:i]...)
+	out = append(out, "\n  \"x-mlpipe-model\": "...)
+	out = append(out, x...)
+	out = append(out, ',')
+	return append(out, openapiDoc[i:]...)
 }
 
 // predict is POST /v1/models/{name}/predict.
@@ -57,6 +77,10 @@ func (s *Server) predict(c call) {
 	}
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := m.explainRows(sc, s.opts.MaxExplain); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -98,23 +122,41 @@ func (s *Server) modelInfo(c call) {
 		ins = append(ins, ii)
 	}
 	b := m.Bundle
-	writeJSON(c, http.StatusOK, map[string]any{
+	info := map[string]any{
 		"name":           m.Name,
 		"version":        m.Version,
 		"kind":           b.Kind,
-		"classes":        m.classes,
-		"threshold":      m.threshold,
+		"task":           m.Task(),
+		"outputs":        m.nativeOutputs(),
 		"inputs":         ins,
 		"example":        b.Signature.Example,
 		"example_output": b.Signature.ExampleOutput,
 		"metric":         b.Metric,
 		"valid":          b.Valid,
+		"explanations":   m.explainInfo(),
 		"lineage": map[string]any{
 			"run_id": b.RunID, "config_hash": b.ConfigHash, "data_fingerprint": b.Fingerprint,
 			"code_version": b.CodeVersion, "created_at": b.CreatedAt,
 		},
 		"loaded_at": m.LoadedAt.UTC().Format(time.RFC3339Nano),
-	})
+	}
+	if m.regression {
+		info["target"] = b.Target
+	} else {
+		info["classes"], info["threshold"] = m.classes, m.threshold
+	}
+	writeJSON(c, http.StatusOK, info)
+}
+
+// nativeOutputs names the members of a native prediction.
+func (m *Model) nativeOutputs() []string {
+	switch {
+	case m.regression:
+		return []string{"prediction", "unknown"}
+	case m.outputs == 1:
+		return []string{"probability", "label", "unknown"}
+	}
+	return []string{"probabilities", "label", "unknown"}
 }
 
 // maxFloat is the largest magnitude an input accepts.

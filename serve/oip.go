@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/mlpipe/mlpipe/internal/jsonread"
 	"github.com/mlpipe/mlpipe/internal/jsonw"
@@ -14,20 +15,43 @@ import (
 // specification/protocol/inference_rest.md. A request carries one
 // tensor per raw input, each a column of N values (shape [N], or [N, 1]);
 // the response carries the outputs "probability" (FP64, [N] for a binary
-// model or [N, K]), "label" (BYTES: the class name) and "unknown"
-// (BYTES: the comma-separated inputs that fell into the unknown bucket,
-// "" for none). docs/serving.md lists where the spec leaves a choice and
-// what this server does.
+// model or [N, K]) and "label" (BYTES: the class name) of a classifier,
+// or "prediction" (FP64, [N]) of a regression, "unknown" (BYTES: the
+// comma-separated inputs that fell into the unknown bucket, "" for
+// none), and, when the request asks (the parameter "explain": true, or
+// the output named), "explanation" (explain.go). docs/serving.md lists
+// where the spec leaves a choice and what this server does.
 
-// The outputs, as bits of oipState.want.
+// The outputs, as bits of oipState.want. A regression's "prediction"
+// takes the bit of a classifier's "probability": the model's numbers.
 const (
 	outProbability = 1 << iota
 	outLabel
 	outUnknown
-	outAll = outProbability | outLabel | outUnknown
+	outExplanation
+	outAll        = outProbability | outLabel | outUnknown // what a request that names none gets
+	outPrediction = outProbability
 )
 
-var outputNames = []string{"probability", "label", "unknown"}
+// outputNames are the output names of a classifier and of a regression,
+// by bit.
+var (
+	outputNames           = []string{"probability", "label", "unknown", "explanation"}
+	regressionOutputNames = []string{"prediction", "", "unknown", "explanation"}
+)
+
+// outputNames returns m's output names, by bit ("" for none): no
+// "explanation" for a model that cannot explain.
+func (m *Model) outputNames() []string {
+	names := outputNames
+	if m.regression {
+		names = regressionOutputNames
+	}
+	if m.explain.ex == nil {
+		return names[:len(names)-1]
+	}
+	return names
+}
 
 // oipState is the part of a request's scratch that belongs to OIP.
 type oipState struct {
@@ -76,7 +100,7 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 			}
 			sc.oip.id, sc.oip.hasID = id, true
 		case "parameters":
-			if err := skipParameters(rd, place{field: "parameters", i: -1}); err != nil {
+			if err := decodeParameters(sc); err != nil {
 				return err
 			}
 		case "inputs":
@@ -88,7 +112,7 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 				return err
 			}
 		case "outputs":
-			if err := decodeOutputs(sc); err != nil {
+			if err := m.decodeOutputs(sc); err != nil {
 				return err
 			}
 		default:
@@ -109,7 +133,58 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 	if sc.oip.want == 0 {
 		sc.oip.want = outAll
 	}
+	switch {
+	case sc.explain != 0:
+		sc.oip.want |= outExplanation
+	case sc.oip.want&outExplanation != 0:
+		sc.explain = explainAll
+	}
 	return nil
+}
+
+// decodeParameters reads the request's parameters: "explain" (a bool)
+// asks for the explanation output; the others are checked and ignored.
+func decodeParameters(sc *scratch) error {
+	rd := &sc.rd
+	at := place{field: "parameters", i: -1}
+	if err := expect(rd, jsonread.Object, at, "an object"); err != nil {
+		return err
+	}
+	if err := rd.BeginObject(); err != nil {
+		return syntaxErr(err)
+	}
+	for {
+		key, more, err := rd.Key()
+		if err != nil {
+			return syntaxErr(err)
+		}
+		if !more {
+			return nil
+		}
+		if string(key) == "explain" {
+			if err := expect(rd, jsonread.Bool, at.with(".explain"), "true or false"); err != nil {
+				return err
+			}
+			b, err := rd.Bool()
+			if err != nil {
+				return syntaxErr(err)
+			}
+			if b {
+				sc.explain = explainAll
+			}
+			continue
+		}
+		switch k := rd.Peek(); k {
+		case jsonread.String, jsonread.Number, jsonread.Bool:
+			if err := rd.Skip(); err != nil {
+				return syntaxErr(err)
+			}
+		case jsonread.Invalid:
+			return syntaxErr(rd.Skip())
+		default:
+			return badf("%s.%s: a parameter is a string, number or bool, got %s", at, key, k)
+		}
+	}
 }
 
 // skipParameters checks that a "parameters" value is an object of
@@ -175,7 +250,7 @@ func expect(rd *jsonread.Reader, want jsonread.Kind, at place, what string) erro
 }
 
 // decodeOutputs reads the requested outputs.
-func decodeOutputs(sc *scratch) error {
+func (m *Model) decodeOutputs(sc *scratch) error {
 	rd := &sc.rd
 	if err := expect(rd, jsonread.Array, place{field: `field "outputs"`, i: -1}, `an array of {"name": ...}`); err != nil {
 		return err
@@ -217,13 +292,18 @@ func decodeOutputs(sc *scratch) error {
 					return syntaxErr(err)
 				}
 				bit := 0
-				for k, n := range outputNames {
+				var known []string
+				for k, n := range m.outputNames() {
+					if n == "" {
+						continue
+					}
+					known = append(known, n)
 					if string(name) == n {
 						bit = 1 << k
 					}
 				}
 				if bit == 0 {
-					return badf("%s: unknown output %q (the outputs are probability, label and unknown)", at, name)
+					return badf("%s: unknown output %q (the outputs of this %s model are %s)", at, name, m.Task(), strings.Join(known, ", "))
 				}
 				sc.oip.want |= bit
 				named = true
@@ -479,7 +559,9 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, `{"name":"probability","datatype":"FP64","shape":[`...)
+		b = append(b, `{"name":"`...)
+		b = append(b, m.outputNames()[0]...)
+		b = append(b, `","datatype":"FP64","shape":[`...)
 		b = strconv.AppendInt(b, int64(n), 10)
 		if k > 1 {
 			b = append(b, ',')
@@ -494,7 +576,7 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 		}
 		b = append(b, "]}"...)
 	}
-	if sc.oip.want&outLabel != 0 {
+	if sc.oip.want&outLabel != 0 && !m.regression {
 		if !first {
 			b = append(b, ',')
 		}
@@ -536,6 +618,12 @@ func (m *Model) appendOIP(b []byte, sc *scratch, requestID string) []byte {
 		}
 		b = append(b, "]}"...)
 	}
+	if sc.oip.want&outExplanation != 0 {
+		if !first {
+			b = append(b, ',')
+		}
+		b = m.appendOIPExplanation(b, sc)
+	}
 	return append(b, "]}\n"...)
 }
 
@@ -559,6 +647,10 @@ func (s *Server) oipInfer(c call) {
 	}
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := m.explainRows(sc, s.opts.MaxExplain); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -593,21 +685,35 @@ func (s *Server) oipModelMetadata(c call) {
 	if m.outputs > 1 {
 		probShape = []int{-1, m.outputs}
 	}
+	outs := []tensorMeta{
+		{Name: "probability", Datatype: "FP64", Shape: probShape},
+		{Name: "label", Datatype: "BYTES", Shape: []int{-1}},
+		{Name: "unknown", Datatype: "BYTES", Shape: []int{-1}},
+	}
+	if m.regression {
+		outs = []tensorMeta{{Name: "prediction", Datatype: "FP64", Shape: []int{-1}}, outs[2]}
+	}
 	resp := struct {
 		Name     string       `json:"name"`
 		Versions []string     `json:"versions,omitempty"`
 		Platform string       `json:"platform"`
 		Inputs   []tensorMeta `json:"inputs"`
 		Outputs  []tensorMeta `json:"outputs"`
+		// Parameters carry what the protocol has no field for: the task.
+		Parameters map[string]string `json:"parameters"`
 	}{
-		Name:     m.Name,
-		Platform: "mlpipe_" + m.Bundle.Kind,
-		Inputs:   ins,
-		Outputs: []tensorMeta{
-			{Name: "probability", Datatype: "FP64", Shape: probShape},
-			{Name: "label", Datatype: "BYTES", Shape: []int{-1}},
-			{Name: "unknown", Datatype: "BYTES", Shape: []int{-1}},
-		},
+		Name:       m.Name,
+		Platform:   "mlpipe_" + m.Bundle.Kind,
+		Inputs:     ins,
+		Outputs:    outs,
+		Parameters: map[string]string{"task": string(m.Task())},
+	}
+	if ex := m.explain.ex; ex != nil {
+		shape := []int{-1, len(ex.Inputs()) + 1}
+		if m.outputs > 1 {
+			shape = []int{-1, m.outputs, len(ex.Inputs()) + 1}
+		}
+		resp.Outputs = append(resp.Outputs, tensorMeta{Name: "explanation", Datatype: "FP64", Shape: shape})
 	}
 	if m.Version > 0 {
 		resp.Versions = []string{m.versionS}

@@ -2,8 +2,10 @@ package serve
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
+	"github.com/mlpipe/mlpipe/explain"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
@@ -31,6 +33,11 @@ type scratch struct {
 
 	resp []byte
 	oip  oipState
+
+	explain    int                   // 0: no explanations; explainAll; or the k largest contributions
+	explainSet bool                  // the request had an "explain" member
+	xs         []explain.Explanation // each row's explanation
+	top        []int                 // the contributions shown, largest first
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -43,8 +50,9 @@ const maxPooledBytes = 4 << 20
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 func putScratch(sc *scratch) {
-	const valueBytes = 64 // the size of a features.Value, roughly
-	if cap(sc.buf)+cap(sc.resp)+8*(cap(sc.slab)+cap(sc.out))+valueBytes*cap(sc.vals) > maxPooledBytes {
+	const valueBytes = 64        // the size of a features.Value, roughly
+	const explanationBytes = 256 // an Explanation of a few inputs, roughly
+	if cap(sc.buf)+cap(sc.resp)+8*(cap(sc.slab)+cap(sc.out))+valueBytes*cap(sc.vals)+explanationBytes*cap(sc.xs) > maxPooledBytes {
 		return
 	}
 	sc.doc = nil
@@ -64,6 +72,7 @@ func (sc *scratch) reset(m *Model) {
 	sc.got = grow(sc.got, sc.nIn)
 	clear(sc.got)
 	sc.oip = oipState{rd: sc.oip.rd}
+	sc.explain, sc.explainSet = 0, false
 }
 
 // addRow appends a row of zero values and returns its index.
@@ -138,11 +147,16 @@ func (m *Model) predict(sc *scratch) {
 	sc.out = m.Bundle.Model.Predict(&sc.mat)
 }
 
-// checkOutputs makes sure every output is a probability, so that the
-// response is valid JSON; a model that gives NaN is a server bug.
+// checkOutputs makes sure every output is a probability (a finite
+// number, for a regression), so that the response is valid JSON; a model
+// that gives NaN is a server bug.
 func (m *Model) checkOutputs(sc *scratch) error {
 	for i, p := range sc.out[:sc.n*m.outputs] {
-		if !(p >= 0 && p <= 1) {
+		ok := p >= 0 && p <= 1
+		if m.regression {
+			ok = !math.IsNaN(p) && !math.IsInf(p, 0)
+		}
+		if !ok {
 			return fmt.Errorf("%w: the model gave %v for row %d", ErrInternal, p, i/m.outputs)
 		}
 	}

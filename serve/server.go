@@ -76,6 +76,10 @@ type Options struct {
 	// system (default 2s; negative: never, the runtime's scavenger does
 	// it in its own time).
 	ReleaseAfter time.Duration
+	// MaxExplain limits the instances one request may explain (default
+	// 100; more: 413): one explanation of the default model costs
+	// thousands of predictions (BenchmarkExplainRow).
+	MaxExplain int
 
 	// AdminToken, if set, is the bearer token /admin/* requires. Without
 	// one, /admin/* is open if AdminOpen (the caller sets it when the
@@ -97,6 +101,7 @@ const (
 	DefaultMaxBodyBytes    = 8 << 20
 	DefaultMaxBatch        = 10_000
 	DefaultMaxInFlight     = 256
+	DefaultMaxExplain      = 100
 	DefaultMaxConns        = 1024
 	// DefaultMaxBytesInFlight with the other defaults keeps mlserve's
 	// resident memory under 512 MB (docs/operations.md).
@@ -129,6 +134,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.MaxExplain <= 0 {
+		o.MaxExplain = DefaultMaxExplain
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns

@@ -38,11 +38,15 @@ type PredictionEvent struct {
 	// native API it is the client's own text; for OIP it is built from
 	// the row of the columns (numbers and timestamps keep their text).
 	Input json.RawMessage `json:"input"`
-	// Probabilities are the model's outputs: one (the positive class's)
-	// for a binary model, one per class otherwise.
+	// Probabilities are a classifier's outputs: one (the positive
+	// class's) for a binary model, one per class otherwise; nil for a
+	// regression.
 	Probabilities []float64 `json:"probabilities"`
-	// Label is the predicted class.
+	// Label is the predicted class ("" for a regression).
 	Label string `json:"label"`
+	// Prediction is a regression's predicted value; nil for a
+	// classifier.
+	Prediction *float64 `json:"prediction,omitempty"`
 	// Unknown names the categorical inputs whose value fell into the
 	// unknown bucket.
 	Unknown []string `json:"unknown,omitempty"`
@@ -92,13 +96,17 @@ func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, b
 		}
 		ev := PredictionEvent{
 			ID: requestID, RequestID: requestID, Time: now, Model: m.Name, Version: m.Version, API: api,
-			Input:         text[start:len(text):len(text)],
-			Probabilities: probs[i*k : (i+1)*k : (i+1)*k],
+			Input: text[start:len(text):len(text)],
 		}
 		if batch {
 			ev.ID = requestID + "#" + strconv.Itoa(i)
 		}
-		ev.Label = m.classes[m.Label(ev.Probabilities)]
+		if m.regression {
+			ev.Prediction = &probs[i]
+		} else {
+			ev.Probabilities = probs[i*k : (i+1)*k : (i+1)*k]
+			ev.Label = m.classes[m.Label(ev.Probabilities)]
+		}
 		for j, u := range sc.unseen[i*sc.nIn : (i+1)*sc.nIn] {
 			if u {
 				ev.Unknown = append(ev.Unknown, m.inputs[j].name)

@@ -31,6 +31,7 @@ type versionRow struct {
 	Err     string // why the version could not be read
 	// Test metrics from evaluation.json.
 	AUC, LogLoss, Accuracy *float64
+	RMSE                   *float64 // a regression's
 	Gate                   *pipeline.GateDecision
 	Decision               string
 	Aliases                []string
@@ -67,9 +68,10 @@ func (s *Server) version(name string, v int) *versionRow {
 		ROCAUC   *float64 `json:"roc_auc"`
 		LogLoss  *float64 `json:"log_loss"`
 		Accuracy *float64 `json:"accuracy"`
+		RMSE     *float64 `json:"rmse"`
 	}
 	if fsx.ReadJSON(filepath.Join(dir, bundle.EvaluationFile), &ev) == nil {
-		row.AUC, row.LogLoss, row.Accuracy = ev.ROCAUC, ev.LogLoss, ev.Accuracy
+		row.AUC, row.LogLoss, row.Accuracy, row.RMSE = ev.ROCAUC, ev.LogLoss, ev.Accuracy, ev.RMSE
 	}
 	var g pipeline.GateDecision
 	if rec, err := bundle.ReadRecord(dir); err == nil && rec.Gate != nil && json.Unmarshal(rec.Gate, &g) == nil {

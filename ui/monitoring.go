@@ -251,26 +251,37 @@ func driftChart(windows []window, features []string, threshold float64) ([]byte,
 	return svgOf(p)
 }
 
-// perfChart draws the labelled ROC AUC per window beside the test
-// split's; nil when no window has one.
+// perfChart draws the labelled ROC AUC (a regression's RMSE) per window
+// beside the test split's; nil when no window has one.
 func perfChart(windows []window) ([]byte, error) {
 	var live, test plotter.XYs
+	name := "ROC AUC"
 	for k, w := range windows {
 		perf := w.Report.Performance
 		if perf == nil {
 			continue
 		}
-		if perf.ROCAUC != nil {
-			live = append(live, plotter.XY{X: float64(k), Y: *perf.ROCAUC})
+		liveV, testV := perf.ROCAUC, (*float64)(nil)
+		if perf.Test != nil {
+			testV = perf.Test.ROCAUC
 		}
-		if perf.Test != nil && perf.Test.ROCAUC != nil {
-			test = append(test, plotter.XY{X: float64(k), Y: *perf.Test.ROCAUC})
+		if perf.RMSE != nil {
+			name, liveV, testV = "RMSE", perf.RMSE, nil
+			if perf.Test != nil {
+				testV = perf.Test.RMSE
+			}
+		}
+		if liveV != nil {
+			live = append(live, plotter.XY{X: float64(k), Y: *liveV})
+		}
+		if testV != nil {
+			test = append(test, plotter.XY{X: float64(k), Y: *testV})
 		}
 	}
 	if len(live) == 0 {
 		return nil, nil
 	}
-	p := newChart("Performance: ROC AUC of the labelled predictions", "ROC AUC", windows)
+	p := newChart("Performance: "+name+" of the labelled predictions", name, windows)
 	if err := addLine(p, live, "live", seriesColors[0], false); err != nil {
 		return nil, err
 	}
@@ -347,7 +358,8 @@ func (s *Server) latestBacktest() (*backtestView, error) {
 }
 
 // ReadBacktest reads a backtest.json as `mlpipe simulate` writes it. Its
-// AUCs of periods with one class are null, read back as NaN.
+// scores that are null (an AUC of a period with one class) read back as
+// NaN.
 func ReadBacktest(path string) (*backtest.Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -360,8 +372,8 @@ func ReadBacktest(path string) (*backtest.Result, error) {
 	// encoding/json leaves a float at 0 for null: find the nulls again.
 	var nulls struct {
 		Policies []struct {
-			AUC     []*float64 `json:"auc"`
-			MeanAUC *float64   `json:"mean_auc"`
+			Score     []*float64 `json:"score"`
+			MeanScore *float64   `json:"mean_score"`
 		} `json:"policies"`
 	}
 	if err := json.Unmarshal(data, &nulls); err != nil {
@@ -371,19 +383,19 @@ func ReadBacktest(path string) (*backtest.Result, error) {
 		if i >= len(res.Policies) {
 			break
 		}
-		for k, v := range p.AUC {
-			if v == nil && k < len(res.Policies[i].AUC) {
-				res.Policies[i].AUC[k] = math.NaN()
+		for k, v := range p.Score {
+			if v == nil && k < len(res.Policies[i].Score) {
+				res.Policies[i].Score[k] = math.NaN()
 			}
 		}
-		if p.MeanAUC == nil {
-			res.Policies[i].MeanAUC = math.NaN()
+		if p.MeanScore == nil {
+			res.Policies[i].MeanScore = math.NaN()
 		}
 	}
 	for _, p := range res.Policies {
 		n := len(res.Periods)
-		if len(p.AUC) != n || len(p.Retrained) != n || len(p.Promoted) != n {
-			return nil, fmt.Errorf("read backtest %s: policy %q has %d AUCs for %d periods", path, p.Name, len(p.AUC), n)
+		if len(p.Score) != n || len(p.Retrained) != n || len(p.Promoted) != n {
+			return nil, fmt.Errorf("read backtest %s: policy %q has %d scores for %d periods (a backtest.json from before mlpipe wrote scores: run mlpipe simulate again)", path, p.Name, len(p.Score), n)
 		}
 	}
 	return &res, nil

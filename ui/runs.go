@@ -37,8 +37,10 @@ type runRow struct {
 	ValidMetric                                                          string
 	Valid                                                                *float64
 	// Test metrics; nil when not computed (a binary metric of a
-	// multiclass run, a run that failed).
+	// multiclass run, a classification metric of a regression, a run
+	// that failed).
 	AUC, PRAUC, LogLoss, Accuracy, Brier, ECE, F1, MacroF1 *float64
+	RMSE, MAE, R2                                          *float64
 	Gate                                                   string // promoted, kept, rejected, identical or ""
 	GateReason                                             string
 	Version                                                int
@@ -71,6 +73,9 @@ type lightSummary struct {
 		ECE      *float64 `json:"ece"`
 		F1       *float64 `json:"f1"`
 		MacroF1  *float64 `json:"macro_f1"`
+		RMSE     *float64 `json:"rmse"`
+		MAE      *float64 `json:"mae"`
+		R2       *float64 `json:"r2"`
 	} `json:"evaluation"`
 }
 
@@ -111,6 +116,7 @@ func newRunRow(id string, data []byte) *runRow {
 	if e := s.Evaluation; e != nil {
 		r.AUC, r.PRAUC, r.LogLoss, r.Accuracy = e.ROCAUC, e.PRAUC, e.LogLoss, e.Accuracy
 		r.Brier, r.ECE, r.F1, r.MacroF1 = e.Brier, e.ECE, e.F1, e.MacroF1
+		r.RMSE, r.MAE, r.R2 = e.RMSE, e.MAE, e.R2
 	}
 	if g := s.Gate; g != nil {
 		r.Gate, r.GateReason, r.Version = gateDecision(g), g.Reason, g.Version
@@ -222,6 +228,7 @@ var sortKeys = map[string]func(a, b *runRow) int{
 	"model":    func(a, b *runRow) int { return strings.Compare(a.Model, b.Model) },
 	"auc":      func(a, b *runRow) int { return cmpPtr(a.AUC, b.AUC) },
 	"logloss":  func(a, b *runRow) int { return cmpPtr(a.LogLoss, b.LogLoss) },
+	"rmse":     func(a, b *runRow) int { return cmpPtr(a.RMSE, b.RMSE) },
 	"gate":     func(a, b *runRow) int { return strings.Compare(a.Gate, b.Gate) },
 }
 
@@ -382,7 +389,7 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		{Title: "run", Key: "id"}, {Title: "started", Key: "started"}, {Title: "status", Key: "status"},
 		{Title: "duration", Key: "duration", Num: true}, {Title: "model", Key: "model"},
 		{Title: "test ROC AUC", Key: "auc", Num: true}, {Title: "test log loss", Key: "logloss", Num: true},
-		{Title: "gate", Key: "gate"},
+		{Title: "test RMSE", Key: "rmse", Num: true}, {Title: "gate", Key: "gate"},
 	} {
 		order := "asc"
 		if c.Key == q.Sort {
@@ -393,7 +400,7 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 			}
 		} else if c.Num || c.Key == "started" {
 			order = "desc"
-			if c.Key == "logloss" {
+			if c.Key == "logloss" || c.Key == "rmse" {
 				order = "asc"
 			}
 		}
@@ -505,6 +512,9 @@ func compareFacts(runs []*runRow) []compareRow {
 	add("test ECE", func(r *runRow) string { return metric(r.ECE) })
 	add("test F1", func(r *runRow) string { return metric(r.F1) })
 	add("test macro F1", func(r *runRow) string { return metric(r.MacroF1) })
+	add("test RMSE", func(r *runRow) string { return metric(r.RMSE) })
+	add("test MAE", func(r *runRow) string { return metric(r.MAE) })
+	add("test R²", func(r *runRow) string { return metric(r.R2) })
 	add("gate", func(r *runRow) string {
 		if r.Gate == "" {
 			return "—"

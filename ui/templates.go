@@ -107,9 +107,10 @@ var runsTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 <td>{{.Model}}</td>
 <td class="num">{{f4 .AUC}}</td>
 <td class="num">{{f4 .LogLoss}}</td>
+<td class="num">{{f4 .RMSE}}</td>
 <td>{{if .Gate}}<span class="{{if eq .Gate "promoted"}}good{{else if eq .Gate "rejected"}}bad{{else}}kept{{end}}">{{.Gate}}</span>{{if .Version}} v{{.Version}}{{end}}{{else}}—{{end}}</td>
 </tr>
-{{else}}<tr><td colspan="9" class="empty">No runs{{if .Total}} match the filters{{else}} yet: <code>mlpipe run --config FILE --registry DIR</code> records one{{end}}.</td></tr>{{end}}
+{{else}}<tr><td colspan="10" class="empty">No runs{{if .Total}} match the filters{{else}} yet: <code>mlpipe run --config FILE --registry DIR</code> records one{{end}}.</td></tr>{{end}}
 </tbody>
 </table>
 </form>
@@ -126,11 +127,11 @@ var compareTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 
 var modelsTmpl = pageTemplate(`{{define "content"}}
 {{if .D}}<table id="models">
-<thead><tr><th>model</th><th class="num">versions</th><th>aliases</th><th>production</th><th class="num">test ROC AUC</th><th class="num">test log loss</th></tr></thead>
+<thead><tr><th>model</th><th class="num">versions</th><th>aliases</th><th>production</th><th class="num">test ROC AUC</th><th class="num">test log loss</th><th class="num">test RMSE</th></tr></thead>
 <tbody>{{range .D}}<tr><td><a href="{{$.P}}/models/{{.Name}}">{{.Name}}</a></td><td class="num">{{.Versions}}</td>
 <td>{{range .Aliases}}<span class="pill">{{.Alias}} → v{{.Version}}</span> {{end}}</td>
 <td>{{with .Production}}v{{.Version}}{{with .Info}} ({{.Kind}}){{end}}{{else}}—{{end}}</td>
-<td class="num">{{with .Production}}{{f4 .AUC}}{{else}}—{{end}}</td><td class="num">{{with .Production}}{{f4 .LogLoss}}{{else}}—{{end}}</td></tr>{{end}}</tbody>
+<td class="num">{{with .Production}}{{f4 .AUC}}{{else}}—{{end}}</td><td class="num">{{with .Production}}{{f4 .LogLoss}}{{else}}—{{end}}</td><td class="num">{{with .Production}}{{f4 .RMSE}}{{else}}—{{end}}</td></tr>{{end}}</tbody>
 </table>
 {{else}}<p class="empty">No models registered yet.</p>{{end}}
 {{end}}`)
@@ -144,11 +145,11 @@ var modelTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 {{if and $.Actions .Previous}}<form class="inline" method="post" action="{{$.P}}/models/{{.Name}}/rollback" id="rollback"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit">Roll back production to v{{.Previous}}</button></form>{{end}}
 <h2>Versions</h2>
 <table id="versions">
-<thead><tr><th>version</th><th>aliases</th><th>created</th><th>model</th><th class="num">validation</th><th class="num">test ROC AUC</th><th class="num">test log loss</th><th>gate</th><th>run</th><th>config</th><th>data</th><th>code</th>{{if $.Actions}}<th></th>{{end}}</tr></thead>
+<thead><tr><th>version</th><th>aliases</th><th>created</th><th>model</th><th class="num">validation</th><th class="num">test ROC AUC</th><th class="num">test log loss</th><th class="num">test RMSE</th><th>gate</th><th>run</th><th>config</th><th>data</th><th>code</th>{{if $.Actions}}<th></th>{{end}}</tr></thead>
 <tbody>{{range .Versions}}{{$row := .}}<tr id="v{{.Version}}"><td>v{{.Version}}</td>
 <td>{{range .Aliases}}<span class="pill{{if eq . "production"}} good{{end}}">{{.}}</span> {{end}}</td>
 {{with .Info}}<td title="{{when .CreatedAt}}">{{date .CreatedAt}}</td><td>{{.Kind}}</td><td class="num">{{.Metric}} {{printf "%.4f" .Valid}}</td>{{else}}<td colspan="3" class="bad">{{.Err}}</td>{{end}}
-<td class="num">{{f4 .AUC}}</td><td class="num">{{f4 .LogLoss}}</td>
+<td class="num">{{f4 .AUC}}</td><td class="num">{{f4 .LogLoss}}</td><td class="num">{{f4 .RMSE}}</td>
 <td>{{with .Gate}}<span class="{{if .Promote}}good{{else if .Rejected}}bad{{else}}kept{{end}}" title="{{.Reason}}">{{$row.Decision}}</span>{{else}}—{{end}}</td>
 {{with .Info}}<td class="mono">{{if $row.RunExists}}<a href="{{$.P}}/runs/{{.RunID}}" title="{{.RunID}}">{{short .RunID 15}}</a>{{else}}{{short .RunID 15}}{{end}}</td><td class="mono" title="{{.ConfigHash}}">{{short .ConfigHash 8}}</td><td class="mono" title="{{.Fingerprint}}">{{short .Fingerprint 15}}</td><td class="mono">{{.CodeVersion}}</td>{{else}}<td></td><td></td><td></td><td></td>{{end}}
 {{if $.Actions}}<td>{{if not (has $row.Aliases "production")}}<form class="inline" method="post" action="{{$.P}}/models/{{$.D.Name}}/promote"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="version" value="{{.Version}}"><button type="submit" id="promote-v{{.Version}}">Promote</button></form>{{end}}</td>{{end}}
@@ -177,10 +178,10 @@ var monitoringTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 <section id="backtest">
 <h2>Backtest</h2>
 {{with .Backtest}}
-<p class="muted">From <code>{{.Path}}</code> (<code>mlpipe simulate</code>): the production model's ROC AUC on each period's flights under each retraining policy; rings mark promotions.</p>
+<p class="muted">From <code>{{.Path}}</code> (<code>mlpipe simulate</code>): the production model's {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}} on each period's rows under each retraining policy; rings mark promotions.</p>
 <figure>{{.Chart}}</figure>
-<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean ROC AUC</th></tr></thead>
-<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanAUC}}</td></tr>{{end}}</tbody></table>
+<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}}</th></tr></thead>
+<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanScore}}</td></tr>{{end}}</tbody></table>
 {{else}}<p class="empty">No backtest yet: <code>mlpipe simulate</code> writes one.</p>{{end}}
 </section>
 {{end}}{{end}}`)

@@ -490,13 +490,13 @@ func TestMonitoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	bt := &backtest.Result{
-		Model: "gbdt",
+		Model: "gbdt", Metric: "roc_auc", HigherIsBetter: true,
 		Periods: []backtest.Period{
 			{From: day, To: day.AddDate(0, 0, 7), Rows: 100}, {From: day.AddDate(0, 0, 7), To: day.AddDate(0, 0, 14), Rows: 100},
 		},
 		Policies: []backtest.PolicyResult{{
-			Name: "never", AUC: []float64{0.71, math.NaN()}, Version: []int{1, 1},
-			Retrained: []bool{true, false}, Promoted: []bool{true, false}, Why: []string{"first", ""}, MeanAUC: 0.71,
+			Name: "never", Score: []float64{0.71, math.NaN()}, Version: []int{1, 1},
+			Retrained: []bool{true, false}, Promoted: []bool{true, false}, Why: []string{"first", ""}, MeanScore: 0.71,
 		}},
 	}
 	bdir := filepath.Join(dir, ui.BacktestsDir, "2001-06")
@@ -514,8 +514,8 @@ func TestMonitoring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsNaN(res.Policies[0].AUC[1]) {
-		t.Errorf("a null AUC reads back as %v, want NaN", res.Policies[0].AUC[1])
+	if !math.IsNaN(res.Policies[0].Score[1]) {
+		t.Errorf("a null AUC reads back as %v, want NaN", res.Policies[0].Score[1])
 	}
 	mstore, err := registry.Open(dir)
 	if err != nil {

@@ -55,6 +55,7 @@ func commands() []command {
 		{"run", "run the whole pipeline: ingest, features, train, evaluate", runPipeline},
 		{"train", "fit features and every candidate model; save the best", runTrain},
 		{"evaluate", "evaluate a saved model on the test split", runEvaluate},
+		{"predict", "score files in batch with a model; optionally explain each prediction", runPredict},
 		{"models", "list, show, promote or roll back registered models", runModels},
 		{"runs", "list, show or compare the runs recorded in the registry", runRuns},
 		{"registry", "check (and repair) the model registry after a crash", runRegistry},

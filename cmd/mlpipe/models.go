@@ -265,7 +265,7 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 			if part == "evaluation" {
 				// The headline metrics; the curves stay in the file.
 				keep := map[string]any{}
-				for _, k := range []string{"roc_auc", "pr_auc", "log_loss", "brier", "accuracy", "f1", "ece", "macro_f1", "rows"} {
+				for _, k := range []string{"roc_auc", "pr_auc", "log_loss", "brier", "accuracy", "f1", "ece", "macro_f1", "rmse", "mae", "r2", "median_ae", "rows"} {
 					if x, ok := doc[k]; ok {
 						keep[k] = x
 					}

@@ -20,7 +20,7 @@ func thresholds(cfg *config.Config) monitor.Thresholds {
 	}
 	m := cfg.Monitor
 	return monitor.Thresholds{PSI: m.PSIThreshold, KS: m.KSThreshold, JS: m.JSThreshold, Wasserstein: m.WassersteinThreshold,
-		DriftShare: m.DriftShare, AUCDrop: m.AUCDrop, MinSamples: m.MinSamples}
+		DriftShare: m.DriftShare, AUCDrop: m.AUCDrop, RMSERise: m.RMSERise, MinSamples: m.MinSamples}
 }
 
 // driftCheck is the backtest's drift policy: the monitor compares a

@@ -116,7 +116,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		return err
 	}
 	if data != "" {
-		cfg.Data.Path = data
+		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
 	}
 	if cacheDir != "" {
 		cfg.Cache.Path = cacheDir

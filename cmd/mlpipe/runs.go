@@ -130,7 +130,11 @@ func runFacts(s *pipeline.Summary) [][2]string {
 			facts = append(facts, [2]string{"params", fmt.Sprint(l["params"])}, [2]string{"valid " + fmt.Sprint(l["metric"]), fmt.Sprintf("%.4f", l["valid"])})
 		}
 	}
-	if r := s.Evaluation; r != nil {
+	if r := s.Evaluation; r != nil && r.RegressionMetrics != nil {
+		m := r.RegressionMetrics
+		facts = append(facts, [2]string{"test rmse", fmt.Sprintf("%.4g", m.RMSE)}, [2]string{"test mae", fmt.Sprintf("%.4g", m.MAE)},
+			[2]string{"test r2", fmt.Sprintf("%.4f", m.R2)})
+	} else if r != nil {
 		facts = append(facts, [2]string{"test log_loss", fmt.Sprintf("%.4f", r.LogLoss)}, [2]string{"test accuracy", fmt.Sprintf("%.4f", r.Accuracy)})
 		if b := r.BinaryMetrics; b != nil {
 			facts = append(facts, [2]string{"test roc_auc", fmt.Sprintf("%.4f", b.ROCAUC)}, [2]string{"test pr_auc", fmt.Sprintf("%.4f", b.PRAUC)})
@@ -171,7 +175,11 @@ func printRunTable(e *env, sums []*pipeline.Summary, compare bool) {
 			for _, kv := range runFacts(s) {
 				f[kv[0]] = kv[1]
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.RunID, f["status"], f["seconds"], f["model"], f["test roc_auc"], f["gate"])
+			score := f["test roc_auc"]
+			if rmse, ok := f["test rmse"]; ok { // a regression's
+				score = "rmse " + rmse
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.RunID, f["status"], f["seconds"], f["model"], score, f["gate"])
 		}
 		return
 	}

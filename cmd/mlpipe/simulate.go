@@ -22,17 +22,18 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		"Backtest retraining policies on the real history of the config's data: step a simulated\n"+
 			"clock by --period; at each step the policy decides whether to retrain on the trailing\n"+
 			"window (--train-days, then --valid-days for validation and the gate), and the period's\n"+
-			"flights are scored by the production model and judged with their true labels.\n"+
+			"rows are scored by the production model and judged with their true labels: ROC AUC\n"+
+			"for a binary label, RMSE for a regression target.\n"+
 			"Policies: never, scheduled (every period), drift (the monitor recommends it),\n"+
-			"performance (labelled AUC fell more than --performance-drop below the model's first\n"+
-			"period in service).\n\n"+
+			"performance (the labelled AUC fell more than --performance-drop below the model's\n"+
+			"first period in service; for a regression, its RMSE rose more than --rmse-rise).\n\n"+
 			"Prints the comparison and writes backtest.json, backtest.svg, backtest.png and\n"+
 			"backtest.html under --out.\n\n"+exitCodesHelp)
 	var cfgPath, model, policies, out, data string
 	var start timeFlag
 	var period time.Duration
 	var steps, trainDays, validDays int
-	var drop float64
+	var drop, rise float64
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required)")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
 	f.StringVar(&model, "model", "", "which of the config's models to train (default: the first)")
@@ -43,6 +44,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	f.IntVar(&trainDays, "train-days", 42, "days of training data in a retrain's trailing window")
 	f.IntVar(&validDays, "valid-days", 7, "days of validation data after them (early stopping, threshold, gate)")
 	f.Float64Var(&drop, "performance-drop", 0.02, "performance policy: retrain when the last period's AUC is this far below the AUC of the first period the model served")
+	f.Float64Var(&rise, "rmse-rise", 0.2, "performance policy of a regression: retrain when the last period's RMSE is this share above the RMSE of the first period the model served")
 	f.StringVar(&out, "out", filepath.Join("out", "simulate"), `output directory ("" to write nothing)`)
 	f.addJSON()
 	if err := f.parse(e, args); err != nil {
@@ -68,7 +70,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if data != "" {
-		cfg.Data.Path = data
+		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
 	}
 	ds, err := ingest.Load(ctx, cfg.Data, cfg.Schema, nil)
 	if err != nil {
@@ -78,7 +80,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	opts := backtest.Options{
 		Config: cfg, Model: model, Start: time.Time(start), Period: period, Steps: steps,
 		TrainDays: trainDays, ValidDays: validDays, Policies: strings.Split(policies, ","),
-		PerformanceDrop: drop, Log: e.log,
+		PerformanceDrop: drop, RMSERise: rise, Log: e.log,
 	}
 	opts.Drift, err = driftCheck(cfg)
 	if err != nil {

@@ -20,7 +20,7 @@ func TestSimulate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"never", "scheduled", "drift", "performance", "2001-02-19", "mean AUC"} {
+	for _, want := range []string{"never", "scheduled", "drift", "performance", "2001-02-19", "mean ROC AUC"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}

@@ -36,7 +36,11 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		if !v.OK() {
 			status = "FAILED"
 		}
-		line("validate", "%s: %s, %s", status, plural(v.Errors, "error"), plural(warnings, "warning"))
+		dropped := ""
+		if v.Dropped > 0 {
+			dropped = fmt.Sprintf(", %s rows dropped without a label", commas(v.Dropped))
+		}
+		line("validate", "%s: %s, %s%s", status, plural(v.Errors, "error"), plural(warnings, "warning"), dropped)
 		for _, is := range v.Issues {
 			line("", "%-7s  %s", is.Severity, is)
 		}
@@ -81,6 +85,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	if r := s.Evaluation; r != nil {
 		printEvaluation(w, r)
+		printExplanations(w, r.Explanations)
 	}
 	if g := s.Gate; g != nil {
 		verdict := "kept production"
@@ -337,4 +342,18 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%s %ss", commas(int64(n)), word)
+}
+
+// printExplanations prints the global importance of each input: the mean
+// magnitude of its contributions on the explained test rows.
+func printExplanations(w io.Writer, x *evaluate.Explanations) {
+	if x == nil {
+		return
+	}
+	var parts []string
+	for _, imp := range x.Importance {
+		parts = append(parts, fmt.Sprintf("%s %.3g (%.0f%%)", imp.Input, imp.MeanAbs, 100*imp.Share))
+	}
+	fmt.Fprintf(w, "%-10s %s\n", "importance", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "  mean |contribution| to %s over %s test rows (%s)\n", x.Margin, commas(int64(x.Rows)), x.Method)
 }

@@ -102,8 +102,9 @@ func startUI(t *testing.T, args ...string) string {
 }
 
 // TestUIBrowser drives the dashboard in headless Chromium against a
-// registry of two real runs of the fixture (gbdt, then logreg): the runs
-// list, a run's report, the comparison of the two, the model page and a
+// registry of two real runs of the fixture (gbdt, then logreg) and one
+// of the penguins body-mass regression: the runs list, a run's report
+// and the regression's, the comparison of the two, the model page and a
 // promotion, the monitoring page. Every page must show its elements and
 // leave no error in the console (a blocked script or resource, a failed
 // request, an exception). Screenshots go to -screenshots DIR or a
@@ -119,13 +120,17 @@ func TestUIBrowser(t *testing.T) {
 			t.Fatalf("run --models %s: exit %d\n%s", model, code, stderr)
 		}
 	}
+	if _, stderr, code := runCLI(t, "run", "--config", "../../configs/penguins-body-mass.yaml",
+		"--out", "", "--registry", reg, "--log-level", "error"); code != exitOK {
+		t.Fatalf("run the regression: exit %d\n%s", code, stderr)
+	}
 	store, err := registry.Open(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids, err := store.Runs()
-	if err != nil || len(ids) != 2 {
-		t.Fatalf("runs %v, %v; want 2", ids, err)
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("runs %v, %v; want 3", ids, err)
 	}
 	prod, err := store.Alias("flights-delay", pipeline.AliasProduction)
 	if err != nil {
@@ -227,10 +232,10 @@ func TestUIBrowser(t *testing.T) {
 		return u
 	}
 
-	// 1. The runs list: both runs, newest first.
+	// 1. The runs list: the three runs, newest first.
 	step("runs", chromedp.Navigate(base+"/runs"), chromedp.WaitVisible(chromedp.ID("runs")))
-	if n := count("#runs tbody tr[id^=run-]"); n != 2 {
-		t.Errorf("runs list: %d rows, want 2", n)
+	if n := count("#runs tbody tr[id^=run-]"); n != 3 {
+		t.Errorf("runs list: %d rows, want 3", n)
 	}
 	runsPNG := shot("ui-runs", false)
 
@@ -239,10 +244,14 @@ func TestUIBrowser(t *testing.T) {
 	if n := count("main > section"); n != len(report.Sections) {
 		t.Errorf("report: %d sections, want %d", n, len(report.Sections))
 	}
-	// ROC, PR, calibration and a histogram per numeric column (date,
-	// delay, distance: testdata/flights-10k.yaml).
-	if n := count("svg"); n != 6 {
-		t.Errorf("report: %d SVG plots, want 6", n)
+	// ROC, PR, calibration, a histogram per numeric column (date,
+	// delay, distance: testdata/flights-10k.yaml) and the contributions
+	// of each of the 5 inputs.
+	if n := count("svg"); n != 11 {
+		t.Errorf("report: %d SVG plots, want 11", n)
+	}
+	if n := count("#explain-importance tbody tr"); n != 5 {
+		t.Errorf("report: %d inputs in the mean |contribution| chart, want 5", n)
 	}
 	if n := count("#importance-features tbody tr"); n == 0 {
 		t.Error("report of the gbdt run has no feature importance")
@@ -253,7 +262,26 @@ func TestUIBrowser(t *testing.T) {
 	reportPNG := shot("report", false)
 	step("viewport", chromedp.EmulateViewport(1280, 860))
 
-	// 3. Back to the list; tick both runs and compare them.
+	// 2b. The regression's report: every section, its metrics beside the
+	// baselines, its deciles, and its plots.
+	step("regression report", chromedp.Navigate(base+"/runs/"+ids[2]), chromedp.WaitVisible(chromedp.ID("lineage")))
+	if n := count("main > section"); n != len(report.Sections) {
+		t.Errorf("regression report: %d sections, want %d", n, len(report.Sections))
+	}
+	// Residuals, predicted against actual, deciles, and a histogram per
+	// numeric column (beak length and depth, flipper length, body mass).
+	if n := count("svg"); n != 7 {
+		t.Errorf("regression report: %d SVG plots, want 7", n)
+	}
+	if n := count("#baselines tbody tr"); n != 3 {
+		t.Errorf("regression report: %d rows against the baselines, want 3 (model, mean, median)", n)
+	}
+	if n := count("#deciles tbody tr"); n != 10 {
+		t.Errorf("regression report: %d deciles, want 10", n)
+	}
+	shot("report-regression", true)
+
+	// 3. Back to the list; tick both flights runs and compare them.
 	step("back", chromedp.Click(chromedp.CSS(`nav.top a[href="/runs"]`)), chromedp.WaitVisible(chromedp.ID("runs")))
 	step("compare",
 		chromedp.Click(chromedp.CSS(`input[value="`+ids[0]+`"]`)),
@@ -288,6 +316,9 @@ func TestUIBrowser(t *testing.T) {
 	step("monitoring", chromedp.Click(chromedp.CSS(`nav.top a[href="/monitoring"]`)), chromedp.WaitVisible(chromedp.ID("backtest")))
 	if n := count("#model-flights-delay"); n != 1 {
 		t.Errorf("monitoring: %d sections of flights-delay, want 1", n)
+	}
+	if n := count("#model-penguins-body-mass"); n != 1 {
+		t.Errorf("monitoring: %d sections of penguins-body-mass, want 1", n)
 	}
 	shot("ui-monitoring", true)
 

@@ -125,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		maxConns    = fs.Int("max-conns", serve.DefaultMaxConns, "most open connections (a connection above gets 503 with Retry-After and is closed)")
 		maxBytes    = fs.Int64("max-bytes-in-flight", serve.DefaultMaxBytesInFlight, "budget of memory for the requests being read or served: their bodies and their rows' working memory, in bytes (503 with Retry-After above; at least twice --max-body)")
 		memLimit    = fs.Int64("memory-limit", defaultMemoryLimit, "soft limit of the Go runtime's memory in bytes (GOMEMLIMIT; the environment variable wins; 0: none). With the other defaults, resident memory stays under 512 MB: docs/operations.md")
+		maxExplain  = fs.Int("max-explain", serve.DefaultMaxExplain, "most instances one request may explain (413 above): explaining a row costs thousands of predictions")
 		readHeader  = fs.Duration("read-header-timeout", 5*time.Second, "time to read a request's headers")
 		readTimeout = fs.Duration("read-timeout", 30*time.Second, "time to read a whole request")
 		writeTO     = fs.Duration("write-timeout", 30*time.Second, "time to write a response")
@@ -198,8 +199,8 @@ Flags:
 		return &usageError{msg: "--model is required with --registry", hint: "for example --model flights-delay@production"}
 	case *bundleDir != "" && *ref != "":
 		return &usageError{msg: "--model applies to --registry, not to --bundle"}
-	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxConns <= 0 || *maxBytes <= 0:
-		return &usageError{msg: "--max-body, --max-batch, --max-inflight, --max-conns and --max-bytes-in-flight must be positive"}
+	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxExplain <= 0 || *maxConns <= 0 || *maxBytes <= 0:
+		return &usageError{msg: "--max-body, --max-batch, --max-inflight, --max-explain, --max-conns and --max-bytes-in-flight must be positive"}
 	case *maxBytes < 2**maxBody:
 		return &usageError{msg: fmt.Sprintf("--max-bytes-in-flight %d must be at least twice --max-body %d", *maxBytes, *maxBody), hint: "one largest request must fit"}
 	case *memLimit < 0:
@@ -234,6 +235,7 @@ Flags:
 		MaxInFlight:       *maxInFlight,
 		MaxConns:          *maxConns,
 		MaxBytesInFlight:  *maxBytes,
+		MaxExplain:        *maxExplain,
 		AdminToken:        *adminToken,
 		AdminOpen:         isLoopback(ln.Addr()),
 		ReadHeaderTimeout: *readHeader,

@@ -280,7 +280,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("--help names an argument %q: %s", f[1], line)
 		}
 	}
-	for _, f := range []string{"addr", "registry", "model", "bundle", "poll", "admin-token", "max-body", "max-batch", "max-inflight",
+	for _, f := range []string{"addr", "registry", "model", "bundle", "poll", "admin-token", "max-body", "max-batch", "max-inflight", "max-explain",
 		"read-header-timeout", "read-timeout", "write-timeout", "idle-timeout", "shutdown-timeout", "log-format", "log-level", "version"} {
 		if !strings.Contains(stderr.String(), "-"+f+" ") && !strings.Contains(stderr.String(), "-"+f+"\n") {
 			t.Errorf("--help does not document -%s", f)

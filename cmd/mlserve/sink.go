@@ -36,10 +36,12 @@ func openLogSink(dir string, log *slog.Logger) (*logSink, error) {
 // Prediction logs one prediction with the request's own JSON as inputs.
 func (l *logSink) Prediction(ev serve.PredictionEvent) {
 	r := predlog.Record{ID: ev.ID, Time: ev.Time, Model: ev.Model, Version: ev.Version,
-		RawInputs: ev.Input, Predicted: ev.Label}
-	if len(ev.Probabilities) == 1 {
+		RawInputs: ev.Input, Predicted: ev.Label, Prediction: ev.Prediction}
+	switch {
+	case ev.Prediction != nil: // a regression: the value alone
+	case len(ev.Probabilities) == 1:
 		r.Probability = ev.Probabilities[0]
-	} else {
+	default:
 		r.Probabilities = ev.Probabilities
 	}
 	l.preds.Log(r)

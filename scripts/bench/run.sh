@@ -17,7 +17,13 @@
 #   6. runs scripts/bench/models.sh: the gbdt and logreg fit benchmarks, the
 #      features benchmarks, XGBoost and scikit-learn on the same task
 #      (scripts/bench/peers.py) and the whole `mlpipe run` (see models.sh)
-#   7. writes BENCHMARKS.md
+#   6b. runs scripts/bench/regression.sh: the regression on flights delay
+#      minutes (gbdt's objectives, XGBoost, sklearn HGB and Ridge, the
+#      training mean, and `mlpipe run` on configs/flights-delay-minutes.yaml)
+#   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
+#      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
+#      and the default backtest
+#   8. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
 # are passed to go test -count / -benchtime of ./ingest; PANDAS_PYTHON
@@ -251,6 +257,21 @@ else
 	PEER_VERSIONS="not measured (models.sh failed)"
 fi
 
+# --- 6b. The regression (scripts/bench/regression.sh) -----------------------------
+
+REGRESSION_MET=0; REGRESSION_JUDGED=0; REGRESSION_TOTAL=3; REGRESSION_FAILED=""
+REGRESSION_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping the regression"
+elif PANDAS_PYTHON="$PANDAS_PYTHON" GO="$GO" TIME_BIN="$TIME_BIN" \
+	"$ROOT/scripts/bench/regression.sh" "$CSV" "$TMP/regression"; then
+	# shellcheck source=/dev/null
+	source "$TMP/regression/regression.env"
+	REGRESSION_RAN=1
+else
+	REGRESSION_FAILED="regression.sh (exit status $?)"
+fi
+
 # --- 7. Serving (scripts/bench/serve.sh) and the backtest ----------------------
 
 # serve.sh serves the model the models step registered (or trains one) and
@@ -265,6 +286,21 @@ elif GO="$GO" "$ROOT/scripts/bench/serve.sh" "$TMP/models/registry" "$TMP/serve"
 	SERVE_RAN=1
 else
 	SERVE_FAILED="serve.sh (exit status $?)"
+fi
+
+# predict.sh measures `mlpipe predict` and explanations against XGBoost on
+# the model the models step registered, and writes its section into
+# $TMP/predict.
+PREDICT_MET=0; PREDICT_JUDGED=0; PREDICT_TOTAL=1; PREDICT_FAILED=""
+PREDICT_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping batch scoring"
+elif GO="$GO" PANDAS_PYTHON="$PANDAS_PYTHON" "$ROOT/scripts/bench/predict.sh" "$TMP/models/registry" "$TMP/predict" "$CSV"; then
+	# shellcheck source=/dev/null
+	source "$TMP/predict/predict.env"
+	PREDICT_RAN=1
+else
+	PREDICT_FAILED="predict.sh (exit status $?)"
 fi
 
 # ui.sh measures the dashboard (runs list of 1,000 generated runs) and the
@@ -309,7 +345,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + SERVE_TOTAL + UI_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + REGRESSION_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -330,7 +366,8 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + SERVE_MET + UI_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + SERVE_JUDGED + UI_JUDGED))
+MET=$((MET + MODELS_MET + REGRESSION_MET + SERVE_MET + PREDICT_MET + UI_MET))
+JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED))
 ST_SIM="not measured"
 if [ "$SIM_OK" -eq 1 ]; then
 	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
@@ -454,12 +491,28 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		fi
 		echo
 	fi
+	if [ "$REGRESSION_RAN" -eq 1 ]; then
+		cat "$TMP/regression/regression.md"
+	else
+		echo "## Regression: flights delay minutes"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/regression.sh failed (see the log of \`make bench\`)")."
+		echo
+	fi
 	if [ "$SERVE_RAN" -eq 1 ]; then
 		cat "$TMP/serve/serve.md"
 	else
 		echo "## Serving"
 		echo
 		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/serve.sh failed (see the log of \`make bench\`)")."
+		echo
+	fi
+	if [ "$PREDICT_RAN" -eq 1 ]; then
+		cat "$TMP/predict/predict.md"
+	else
+		echo "## Batch scoring and explanations"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/predict.sh failed (see the log of \`make bench\`)")."
 		echo
 	fi
 	[ "$UI_RAN" -eq 0 ] || cat "$TMP/ui/ui.md"
@@ -520,7 +573,9 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo
 	echo "</details>"
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
+	[ "$REGRESSION_RAN" -eq 0 ] || cat "$TMP/regression/regression-raw.md"
 	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
+	[ "$PREDICT_RAN" -eq 0 ] || cat "$TMP/predict/predict-raw.md"
 } >"$TMP/BENCHMARKS.md"
 
 # Replace the old report only once the new one is complete.
@@ -528,7 +583,9 @@ mv "$TMP/BENCHMARKS.md" "$OUT_DOC"
 log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
 [ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
+[ -z "$REGRESSION_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$REGRESSION_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
+[ -z "$PREDICT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$PREDICT_FAILED"
 if [ -n "$MODELS_FAILED" ]; then
 	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
 	exit 1

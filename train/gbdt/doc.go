@@ -8,8 +8,9 @@
 // validation Dataset for early stopping. Out: a *Model (train.Model, kind
 // "gbdt") holding flat trees, which predicts class probabilities or the
 // target for a batch (Predict) or one row (PredictRow) with bit-identical
-// results, reports gain importance per input column (Importance), and is
-// saved and loaded as JSON through train.Save and train.Load with Decode.
+// results, reports gain importance per input column (Importance),
+// explains a row with exact TreeSHAP (Explainer, shap.go), and is saved
+// and loaded as JSON through train.Save and train.Load with Decode.
 // Binary tasks use the log loss (one tree per round); K-class tasks use
 // softmax cross-entropy (K trees per round); a regression uses
 // Params.Objective: squared_error (default), huber, absolute_error or

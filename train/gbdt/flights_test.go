@@ -235,3 +235,43 @@ func BenchmarkPredictRow(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s")
 }
+
+// BenchmarkExplainRow explains test rows one ExplainRow call at a time
+// with the full-data model (exact TreeSHAP, shap.go), as mlserve does for
+// an explained request, and reports rows per second and the cost of one
+// explanation as a multiple of one PredictRow on the same rows, timed
+// alternately in the same benchmark.
+func BenchmarkExplainRow(b *testing.B) {
+	m, sp := fullModel(b)
+	ex, err := train.Explain(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := make([][]float64, 200)
+	for i := range rows {
+		rows[i] = sp.test.X.Row(i, nil)
+	}
+	k, cols := m.Outputs(), len(sp.test.X.Cols)
+	phi, margin, out := make([]float64, k*cols), make([]float64, k), make([]float64, k)
+	var explain, predict time.Duration
+	n := 0
+	for b.Loop() {
+		start := time.Now()
+		for _, r := range rows {
+			ex.ExplainRow(r, phi, margin)
+		}
+		explain += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		for range 50 { // PredictRow is ~1000x faster: repeat it for a measurable time
+			for _, r := range rows {
+				m.PredictRow(r, out)
+			}
+		}
+		predict += time.Since(start) / 50
+		b.StartTimer()
+		n += len(rows)
+	}
+	b.ReportMetric(float64(n)/explain.Seconds(), "rows/s")
+	b.ReportMetric(explain.Seconds()/predict.Seconds(), "x-PredictRow")
+}

@@ -257,25 +257,31 @@ func savedLeaf(tr *Tree, row []float64) float64 {
 	}
 	i := int32(0)
 	for {
-		x := row[tr.Col[i]]
-		left := tr.DefaultLeft[i]
-		if s := tr.Cat[i]; s < 0 {
-			if !math.IsNaN(x) {
-				left = x <= tr.Threshold[i]
-			}
-		} else if set := tr.CatSets[s]; x >= 0 && x < float64(32*len(set)) && x == math.Trunc(x) {
-			code := int(x)
-			left = set[code/32]&(1<<(code%32)) != 0
-		}
-		next := tr.Right[i]
-		if left {
-			next = tr.Left[i]
-		}
+		next := savedNext(tr, i, row)
 		if next < 0 {
 			return tr.Leaf[^next]
 		}
 		i = next
 	}
+}
+
+// savedNext returns the child (a saved id) a raw row goes to from split
+// node i of a saved tree, by the rule Tree's documentation states.
+func savedNext(tr *Tree, i int32, row []float64) int32 {
+	x := row[tr.Col[i]]
+	left := tr.DefaultLeft[i]
+	if s := tr.Cat[i]; s < 0 {
+		if !math.IsNaN(x) {
+			left = x <= tr.Threshold[i]
+		}
+	} else if set := tr.CatSets[s]; x >= 0 && x < float64(32*len(set)) && x == math.Trunc(x) {
+		code := int(x)
+		left = set[code/32]&(1<<(code%32)) != 0
+	}
+	if left {
+		return tr.Left[i]
+	}
+	return tr.Right[i]
 }
 
 // checkCompiled checks that the compiled trees reach, for every row of x,

@@ -42,6 +42,10 @@ type Model struct {
 
 	once sync.Once
 	flat *compiled // the trees in the form prediction walks (see compile)
+
+	shapOnce sync.Once
+	shap     *shapForm // the trees in the form explanation walks (shap.go)
+	shapErr  error
 }
 
 // Tree is one regression tree in flat arrays: the compact saved form. A
@@ -62,6 +66,11 @@ type Model struct {
 //     not seen in training.
 //
 // The default side is left when DefaultLeft[i] is true.
+//
+// Cover[i] is the number of training rows (of the round's sample) that
+// reached split node i, and LeafCover[l] those that reached leaf l: the
+// weights with which explanations average over a column they leave out
+// (shap.go). Both are empty in a model saved before explanations.
 type Tree struct {
 	Col         []int32    `json:"col"`
 	Threshold   []float64  `json:"threshold"`
@@ -71,6 +80,8 @@ type Tree struct {
 	Right       []int32    `json:"right"`
 	Leaf        []float64  `json:"leaf"` // leaf values, learning rate applied
 	CatSets     [][]uint32 `json:"cat_sets,omitempty"`
+	Cover       []float64  `json:"cover,omitempty"`
+	LeafCover   []float64  `json:"leaf_cover,omitempty"`
 }
 
 // Kind returns "gbdt".
@@ -138,6 +149,9 @@ func (t *Tree) check(cols int) error {
 	}
 	if len(t.Leaf) != n+1 {
 		return fmt.Errorf("%d leaves for %d splits", len(t.Leaf), n)
+	}
+	if (len(t.Cover) > 0 || len(t.LeafCover) > 0) && (len(t.Cover) != n || len(t.LeafCover) != n+1) {
+		return fmt.Errorf("%d split covers and %d leaf covers for %d splits", len(t.Cover), len(t.LeafCover), n)
 	}
 	child := func(c int32, parent int) bool {
 		if c < 0 {

@@ -54,6 +54,7 @@ type compiled struct {
 	words []uint32   // bitsets: the all-zero one, the NaN one, then each categorical split's
 	slots []slot     // the walk's inputs, computed from a raw row
 	nan   int32      // the input value of a NaN numeric value
+	saved []int32    // each node's id in its saved Tree (split i: i; leaf l: ^l)
 }
 
 // walkNode is one node of a compiled tree: go to child when in <= k or bit
@@ -203,6 +204,7 @@ func compile(trees []Tree) *compiled {
 				self := base + int32(k)
 				c.nodes = append(c.nodes, walkNode{k: math.MaxInt32, child: self})
 				c.value = append(c.value, tr.Leaf[^id])
+				c.saved = append(c.saved, id)
 				continue
 			}
 			cat := tr.Cat[id] >= 0
@@ -222,6 +224,7 @@ func compile(trees []Tree) *compiled {
 			}
 			c.nodes = append(c.nodes, nd)
 			c.value = append(c.value, 0)
+			c.saved = append(c.saved, id)
 		}
 		c.roots = append(c.roots, base)
 		c.depth = append(c.depth, treeDepth(tr))
@@ -270,6 +273,13 @@ const maxStackSlots = 32
 // least the model's columns (len(m.Columns)), as Predict's matrix
 // does. It gives exactly the numbers Predict gives for the same row.
 func (m *Model) PredictRow(row []float64, out []float64) {
+	m.marginRow(row, out)
+	m.link(out[:m.Outputs()])
+}
+
+// marginRow writes one row's margins into out (len Outputs()): PredictRow
+// before the link.
+func (m *Model) marginRow(row []float64, out []float64) {
 	c, k := m.compiled(), m.Outputs()
 	var buf [maxStackSlots]int32
 	in := buf[:]
@@ -299,7 +309,6 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 			out[(lo+l)%k] += c.value[at[l]]
 		}
 	}
-	m.link(out[:k])
 }
 
 // link turns margins into probabilities in place; a regression's margin

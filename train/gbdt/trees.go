@@ -87,15 +87,18 @@ func (t *grownTree) numbering() []int32 {
 
 // export turns a tree grown in bins into its saved form in raw values:
 // a numeric split "bins 1..b go left" becomes x <= upper[b-1], a
-// categorical split's set of bins becomes a set of codes.
+// categorical split's set of bins becomes a set of codes. Each node's
+// cover is the number of rows it was grown on.
 func (t *grownTree) export(maps []binMapper) Tree {
 	index := t.numbering()
 	var out Tree
 	for _, nd := range t.nodes {
 		if !nd.isSplit {
 			out.Leaf = append(out.Leaf, nd.value)
+			out.LeafCover = append(out.LeafCover, float64(nd.sum.N))
 			continue
 		}
+		out.Cover = append(out.Cover, float64(nd.sum.N))
 		s := &nd.split
 		m := &maps[s.col]
 		out.Col = append(out.Col, int32(s.col))

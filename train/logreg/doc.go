@@ -12,7 +12,8 @@
 // Out: a *Model (a train.Model): per output, an intercept, a weight per
 // numeric column and a weight per code of each categorical column. A
 // binary model has one output (the logit of class 1), a K-class model K.
-// It is plain data, saved as JSON by train.Save and rebuilt by Decode.
+// It is plain data, saved as JSON by train.Save and rebuilt by Decode,
+// and explains a row with exact linear SHAP (Explainer, shap.go).
 //
 // # Objective
 //

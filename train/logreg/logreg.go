@@ -156,7 +156,35 @@ func newModel(ds *train.Dataset, d *design, theta []float64, info FitInfo) *Mode
 			}
 			col.Weights[out] = w
 		}
+		col.Mean = featureMeans(ds.X.Data[j], c)
 		m.Columns[j] = col
 	}
 	return m
+}
+
+// featureMeans returns the training mean of what each weight of a column
+// multiplies (Column.Mean): the value, NaN read as 0, of a numeric
+// column; the share of rows with each code of a categorical one (the
+// codes were checked by newDesign).
+func featureMeans(x []float64, c features.ColumnInfo) []float64 {
+	if len(x) == 0 {
+		return make([]float64, onehot.Width(c))
+	}
+	if c.Kind == features.Numeric {
+		var sum float64
+		for _, v := range x {
+			if v == v {
+				sum += v
+			}
+		}
+		return []float64{sum / float64(len(x))}
+	}
+	share := make([]float64, c.Card)
+	for _, v := range x {
+		share[int(v)]++
+	}
+	for code := range share {
+		share[code] /= float64(len(x))
+	}
+	return share
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/train"
@@ -33,6 +34,10 @@ type Model struct {
 	Columns []Column `json:"columns"`
 	// Fit says how the fit went.
 	Fit FitInfo `json:"fit"`
+
+	shapOnce sync.Once
+	shap     *linearSHAP // the explainer (shap.go), built on first use
+	shapErr  error
 }
 
 // Column holds the weights of one design matrix column.
@@ -45,6 +50,12 @@ type Column struct {
 	// Weights[k] holds the column's weights for output k: one weight for
 	// a numeric column, Card weights (one per code) for a categorical one.
 	Weights [][]float64 `json:"weights"`
+	// Mean is the mean over the training rows of what each weight
+	// multiplies: the column's value (NaN read as 0) for a numeric
+	// column, the share of rows with each code for a categorical one. It
+	// is what explanations measure contributions from (shap.go); a model
+	// saved before explanations has none.
+	Mean []float64 `json:"mean,omitempty"`
 }
 
 // FitInfo records the solver's run.
@@ -101,6 +112,17 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 // gives probabilities of 0 and 1, or NaN where its weight is 0. It panics
 // if row or out has the wrong length.
 func (m *Model) PredictRow(row []float64, out []float64) {
+	m.marginRow(row, out)
+	if len(out) == 1 {
+		out[0] = sigmoid(out[0])
+	} else {
+		softmax(out)
+	}
+}
+
+// marginRow writes one row's margins (the logits) into out: PredictRow
+// before the link.
+func (m *Model) marginRow(row []float64, out []float64) {
 	if len(row) != len(m.Columns) || len(out) != m.Outputs() {
 		panic(fmt.Sprintf("logreg: predict: row of %d values and %d outputs, want %d and %d",
 			len(row), len(out), len(m.Columns), m.Outputs()))
@@ -123,11 +145,6 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 			// fuses it into a multiply-add and changes the last bit.
 			out[k] += float64(v * col.Weights[k][0])
 		}
-	}
-	if len(out) == 1 {
-		out[0] = sigmoid(out[0])
-	} else {
-		softmax(out)
 	}
 }
 
@@ -248,6 +265,9 @@ func (m *Model) check() error {
 			if len(w) != want {
 				return fmt.Errorf("column %d (%s): output %d has %d weights, output 0 has %d", j, col.Name, k, len(w), want)
 			}
+		}
+		if len(col.Mean) != 0 && len(col.Mean) != want {
+			return fmt.Errorf("column %d (%s): %d means for %d weights", j, col.Name, len(col.Mean), want)
 		}
 	}
 	return nil
