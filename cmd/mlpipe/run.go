@@ -550,8 +550,22 @@ func writeArtifacts(dir string, s *pipeline.State, command string) (map[string]s
 	}
 	written := map[string]string{}
 	modelDir := ""
+	// The data's profile first: the model saved beside it lists it in its
+	// manifest, and serving it (mlserve --bundle, mlpipe predict) bounds
+	// the inputs by it.
+	if s.Profile != nil {
+		p := filepath.Join(dir, bundle.ProfileFile)
+		if err := fsx.WriteJSON(p, s.Profile); err != nil {
+			return written, modelDir, err
+		}
+		written["profile"] = p
+	}
 	if s.Model != nil && command != "evaluate" {
-		if _, err := pipeline.SaveTrained(dir, s, nil); err != nil {
+		var also []string
+		if s.Profile != nil {
+			also = append(also, bundle.ProfileFile)
+		}
+		if _, err := pipeline.SaveTrained(dir, s, nil, also...); err != nil {
 			return written, "", err
 		}
 		written["model"] = filepath.Join(dir, bundle.ModelFile)
@@ -582,13 +596,6 @@ func writeArtifacts(dir string, s *pipeline.State, command string) (map[string]s
 			return written, modelDir, err
 		}
 		written["validation"] = p
-	}
-	if s.Profile != nil {
-		p := filepath.Join(dir, "profile.json")
-		if err := fsx.WriteJSON(p, s.Profile); err != nil {
-			return written, modelDir, err
-		}
-		written["profile"] = p
 	}
 	return written, modelDir, nil
 }
