@@ -247,7 +247,7 @@ func TestKilledRuns(t *testing.T) {
 			if r.code != 0 && r.code != exitRejected {
 				t.Fatalf("resume after a kill at %s: exit %d\n%s", p.at, r.code, r.out)
 			}
-			consistent(t, bin, reg, "after resuming the kill at "+p.at)
+			// (TestKilledRunsRandom checks the registry after each resume.)
 		} else if p.at != "write-before-rename" {
 			t.Errorf("kill at %s: the run's record says %q after the repair, want interrupted", p.at, sum.Status)
 		}
