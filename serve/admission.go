@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -122,9 +123,12 @@ func (m *Model) rowCost() (rowBytes int64, minNative, minOIP int) {
 	return rowBytes, minNative, max(2*len(m.inputs), 2)
 }
 
-// workBytes is what a request of an API with a body of n bytes is
-// charged for its rows: as many as the body can hold, up to MaxBatch.
-func (s *Server) workBytes(n int, api string) int64 {
+// workBytes is what a request of an API with body is charged for its
+// rows: as many as the body can hold, up to MaxBatch; and, when it may
+// ask for explanations (it says "explain"), as much again for up to
+// MaxExplain rows (an explanation's contributions and its response
+// allocate about what a row's prediction does: TestRowBytes).
+func (s *Server) workBytes(body []byte, api string) int64 {
 	m := s.model.Load()
 	if m == nil {
 		return 0
@@ -133,9 +137,15 @@ func (s *Server) workBytes(n int, api string) int64 {
 	if api == apiOIP {
 		minRow = m.minOIP
 	}
-	rows := min(n/minRow+1, s.opts.MaxBatch)
-	return int64(rows)*m.rowBytes + int64(n) // and the events' copy of the rows' text
+	rows := min(len(body)/minRow+1, s.opts.MaxBatch)
+	charge := int64(rows)*m.rowBytes + int64(len(body)) // and the events' copy of the rows' text
+	if bytes.Contains(body, explainKey) {
+		charge += int64(min(rows, s.opts.MaxExplain)) * m.rowBytes
+	}
+	return charge
 }
+
+var explainKey = []byte("explain")
 
 // bodyPool holds the buffers that a body starts in (a body that outgrows
 // one gets a buffer of its own, not pooled).

@@ -471,7 +471,7 @@ func (s *Server) limit(c call, api string, h func(call)) {
 	var a admitted
 	defer s.release(&a)
 	err := s.readBody(&c, &a)
-	if err == nil && !s.charge(&a, s.workBytes(len(a.body), api)) {
+	if err == nil && !s.charge(&a, s.workBytes(a.body, api)) {
 		err = ErrBudget
 	}
 	if err != nil {
