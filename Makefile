@@ -30,9 +30,9 @@ test: ## unit, fuzz-corpus, end-to-end, process and browser tests, then the race
 # The reliability suite (docs/operations.md). `make test` runs it short;
 # soak runs it long: 60 random kills of a run, a full disk at every 32 KB
 # step, 5,000 corrupted bundles, a 40 s connection flood.
-SOAK_TESTS := TestKilledRuns|TestFullDisk|TestCorruptedBundles|TestFloodRSS
+SOAK_TESTS := TestKilledRuns|TestKilledRunsRandom|TestFullDisk|TestCorruptedBundles|TestFloodRSS
 
-soak: ## the reliability suite, long: random kills, full disks, corrupted bundles, a connection flood (about 15 min)
+soak: ## the reliability suite, long: random kills, full disks, corrupted bundles, a connection flood (about 10 min)
 	MLPIPE_SOAK=1 $(GO) test -count=1 -timeout 60m -v -run '^($(SOAK_TESTS))$$' ./cmd/mlpipe/ ./cmd/mlserve/
 
 FUZZ_PKGS := ./ingest/ ./serve/ ./internal/jsonread/

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -241,6 +242,10 @@ func (s *Server) readBody(c *call, a *admitted) error {
 				*a.buf = buf
 			}
 			return nil
+		}
+		var timeout interface{ Timeout() bool }
+		if errors.As(err, &timeout) && timeout.Timeout() {
+			return fmt.Errorf("%w: the body did not arrive within the read timeout (%d bytes of it did)", ErrTimeout, len(buf))
 		}
 		if err != nil {
 			return fmt.Errorf("%w: the body cannot be read: %v", ErrBadRequest, safeError(err))

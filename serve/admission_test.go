@@ -235,3 +235,16 @@ func TestEventFieldCap(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowStreamedBody: a body over 16 KiB, read by the handler, that
+// stops arriving gets 408 at the read timeout (not 400), and gives its
+// bytes back to the budget.
+func TestSlowStreamedBody(t *testing.T) {
+	addr, _ := running(t, serve.Options{MaxBodyBytes: 64 << 10, ReadTimeout: 500 * time.Millisecond})
+	head := "POST " + predictPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	resp, body := exchange(t, addr, head+"Content-Length: 40000\r\n\r\n"+strings.Repeat(" ", 20000))
+	if resp == nil || resp.StatusCode != 408 || !strings.Contains(body, "read timeout") {
+		t.Fatalf("a stalled streamed body: %v %s; want 408", resp, body)
+	}
+	waitFor(t, "the budget back", func() bool { return metricValue(t, "http://"+addr, "mlserve_request_bytes_in_flight") == 0 })
+}
