@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/mlpipe/mlpipe/backtest"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/svgtest"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -128,6 +131,25 @@ func TestReport(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(b, &back); err != nil || len(back["policies"].([]any)) != 2 {
 		t.Errorf("JSON round trip: %v\n%s", err, b)
+	}
+	// Lines that coincide stay visible: each policy's line is thinner
+	// than the one drawn before it ("never" hid under "drift").
+	svg, err := res.Chart("svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var widths []float64
+	for _, m := range regexp.MustCompile(`stroke:#(000000|0072B2);stroke-width:([0-9.]+)"`).FindAllStringSubmatch(string(svg), -1) {
+		w, _ := strconv.ParseFloat(m[2], 64)
+		if w > 1 && (len(widths) == 0 || w != widths[len(widths)-1]) { // not an axis (0.5)
+			widths = append(widths, w)
+		}
+	}
+	if len(widths) < 2 || widths[0] <= widths[1] {
+		t.Errorf("line widths in drawing order %v: never's must be wider than scheduled's", widths)
+	}
+	if out, err := svgtest.Overflows(svg); err != nil || len(out) > 0 {
+		t.Errorf("chart: text past the edge in a wider font: %v %v", out, err)
 	}
 	png, err := res.Chart("png")
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {

@@ -158,7 +158,11 @@ func (r *Result) Chart(format string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, l.Width = c, vg.Points(1.5)
+		// Policies that never retrain have the same line (never and
+		// drift, when nothing drifts): each is drawn thinner than the
+		// one before, so that the earlier shows around the later
+		// instead of hiding under it.
+		l.Color, l.Width = c, vg.Points(1.5+1.25*float64(len(r.Policies)-1-i))
 		p.Add(l)
 		p.Legend.Add(pol.Name, l)
 		if len(promoted) > 0 {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -396,7 +397,45 @@ type SelectionSpec struct {
 	// brier; for a multiclass one log_loss (default), accuracy or
 	// macro_f1; for a regression rmse (default), mae or r2 (see Metrics).
 	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
+	// CVFolds ranks the candidates by k-fold cross-validation on the
+	// training split instead of by their score on the validation split:
+	// 0 (default) means DefaultCVFolds folds when the training split has
+	// fewer than CVBelowRows rows and none otherwise, 1 means none, k >= 2
+	// means k folds (at most MaxCVFolds). Folds are seeded (seed) and,
+	// for a class label, stratified. The best candidate is then fitted
+	// again on the whole training split (see train/selection).
+	CVFolds int `yaml:"cv_folds,omitempty" json:"cv_folds,omitempty"`
+	// Trials is the number of random-search trials, shared in turn among
+	// the models that have a `search:` (default DefaultTrials when one
+	// has; it is an error without one).
+	Trials int `yaml:"trials,omitempty" json:"trials,omitempty"`
+	// TimeBudget stops random search from starting a trial once this
+	// much time has passed since selection began ("10m"; default none).
+	// The trials already fitted stay on the leaderboard.
+	TimeBudget time.Duration `yaml:"time_budget,omitempty" json:"time_budget,omitempty"`
 }
+
+// Defaults and limits of SelectionSpec.
+const (
+	// DefaultCVFolds is the number of folds of automatic cross-validation,
+	// scikit-learn's default (cv=5).
+	DefaultCVFolds = 5
+	// CVBelowRows: below this many training rows selection cross-validates
+	// by default. At the usual 60/20/20 split, 5,000 training rows come
+	// with a validation split of about 1,700, where the standard error of
+	// a ROC AUC near 0.8 is about 0.011 (Hanley and McNeil, Radiology 143,
+	// 1982) and of an accuracy near 0.9 about 0.007: as large as the
+	// differences between candidates, so one split's ranking is mostly
+	// noise. Every example dataset but flights is below it; so few rows
+	// fit in well under a second per candidate, and k+1 fits cost little.
+	CVBelowRows = 5_000
+	// MaxCVFolds bounds cv_folds: beyond 20 folds each held-out fold is
+	// 5% of the rows or less, and the fits cost more than they tell.
+	MaxCVFolds = 20
+	// DefaultTrials is the number of random-search trials when a model
+	// has a search and selection.trials is not set.
+	DefaultTrials = 20
+)
 
 // EvaluateSpec tunes the evaluation on the test split.
 type EvaluateSpec struct {
@@ -552,11 +591,22 @@ func (c *Config) validateFeatures() error {
 }
 
 func (c *Config) validateModels() error {
-	for i, m := range c.Models {
+	searched := false
+	for i := range c.Models {
+		m := &c.Models[i]
 		at := fmt.Sprintf("models[%d]", i)
 		if !catalog.Known(m.Name) {
 			return keyErr(at+".name", "unknown model %q (%s)", m.Name, didYouMean(m.Name, catalog.Names()))
 		}
+		// YAML gives mappings with non-text keys ({1: 5}) as
+		// map[any]any, which neither JSON nor the trainers read.
+		for k, v := range m.Params {
+			m.Params[k] = textKeys(v)
+		}
+		for _, vs := range m.Grid {
+			textKeys(vs)
+		}
+		m.Search = textKeys(m.Search)
 		for _, params := range m.Candidates() {
 			if err := catalog.CheckParams(m.Name, params); err != nil {
 				return keyErr(at+".params", "%v", err)
@@ -564,10 +614,32 @@ func (c *Config) validateModels() error {
 			if err := catalog.CheckTask(m.Name, params, c.Task()); err != nil {
 				return keyErr(at, "%v", err)
 			}
+			if err := c.checkClassWeight(params[catalog.ClassWeightParam]); err != nil {
+				return keyErr(at+".params.class_weight", "%v", err)
+			}
+		}
+		if m.Search == nil {
+			continue
+		}
+		searched = true
+		sp, err := catalog.ParseSpace(m.Name, m.Search)
+		if err != nil {
+			return keyErr(at+".search", "%v", err)
+		}
+		for _, param := range slices.Sorted(maps.Keys(sp)) {
+			if _, ok := m.Grid[param]; ok {
+				return keyErr(at+".search", "%s is both in the grid and searched: keep one", param)
+			}
+			if _, ok := m.Params[param]; ok {
+				return keyErr(at+".search", "%s is both fixed in params and searched: keep one", param)
+			}
+			if param == catalog.ClassWeightParam && c.Task() == train.Regression {
+				return keyErr(at+".search", "class_weight applies to a class label, not a regression")
+			}
 		}
 	}
 	if c.Evaluate.CostRatio != 0 && c.Task() != train.Binary {
-		return keyErr("evaluate.cost_ratio", "applies to a binary label (it chooses the decision threshold), not a %s", c.Task())
+		return keyErr("evaluate.cost_ratio", "applies to a binary label (it chooses the decision threshold), not a %s; to weigh classes, give the models class_weight", c.Task())
 	}
 	if c.Evaluate.CostRatio < 0 {
 		return keyErr("evaluate.cost_ratio", "must be > 0, got %g", c.Evaluate.CostRatio)
@@ -575,7 +647,67 @@ func (c *Config) validateModels() error {
 	if s := c.Evaluate.SliceBy; s != "" && !c.hasColumn(s) {
 		return keyErr("evaluate.slice_by", "%q is not a column of the schema", s)
 	}
+	if c.Evaluate.Slices < 0 {
+		return keyErr("evaluate.slices", "must be >= 0, got %d", c.Evaluate.Slices)
+	}
+	sel := c.Selection
+	switch {
+	case sel.CVFolds < 0 || sel.CVFolds > MaxCVFolds:
+		return keyErr("selection.cv_folds", "must be in [0, %d] (0: automatic, 1: none), got %d", MaxCVFolds, sel.CVFolds)
+	case sel.Trials < 0:
+		return keyErr("selection.trials", "must be >= 0, got %d", sel.Trials)
+	case sel.Trials > 0 && !searched:
+		return keyErr("selection.trials", "no model has a search: add search: default (or ranges) to a model")
+	case sel.TimeBudget < 0:
+		return keyErr("selection.time_budget", "must be >= 0, got %s", sel.TimeBudget)
+	case sel.TimeBudget > 0 && !searched:
+		return keyErr("selection.time_budget", "no model has a search: the budget bounds random search")
+	}
 	return nil
+}
+
+// checkClassWeight checks the class names of an explicit class_weight
+// against what the config knows of the label's classes before any data
+// is read: a binary label's (1, 0, positive, negative) and a multiclass
+// label's schema categories, when the schema lists them.
+func (c *Config) checkClassWeight(v any) error {
+	cw, err := train.ParseClassWeight(v)
+	if err != nil || cw.Weights == nil {
+		return err
+	}
+	switch c.Task() {
+	case train.Binary:
+		return cw.CheckClasses([]string{"0", "1"})
+	case train.Multiclass:
+		if col := c.column(c.Label.Column); col != nil && len(col.Categories) > 0 {
+			return cw.CheckClasses(col.Categories)
+		}
+	}
+	return nil
+}
+
+// textKeys returns v with every mapping inside it keyed by text: YAML
+// decodes a mapping with a non-text key ({1: 5}) as map[any]any.
+func textKeys(v any) any {
+	switch v := v.(type) {
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[fmt.Sprint(k)] = textKeys(x)
+		}
+		return out
+	case map[string]any:
+		for k, x := range v {
+			v[k] = textKeys(x)
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = textKeys(x)
+		}
+		return v
+	}
+	return v
 }
 
 func (c *Config) validateLater() error {

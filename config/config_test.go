@@ -112,6 +112,34 @@ func TestParseErrors(t *testing.T) {
 		{"OK/bare-positive", `positive: "> 1"`, `positive: 1`, ""},
 		{"OK/label-missing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: drop", ""},
 		{"ErrLabelMissing", `positive: "> 1"`, "positive: \"> 1\"\n  missing: skip", `label.missing: unknown policy "skip" (want error or drop)`},
+		// Trainer parameters: names, types and ranges, before any data.
+		{"ErrParamTypo", "name: m", "name: m\nmodels: [{name: logreg, params: {max_iters: 5}}]", `cfg.yaml:2: models[0].params: logreg: unknown parameter "max_iters" (did you mean max_iter?)`},
+		{"ErrParamType", "name: m", "name: m\nmodels: [{name: gbdt, params: {rounds: fifty}}]", `models[0].params: gbdt: rounds: want a whole number, got "fifty"`},
+		{"ErrParamRange", "name: m", "name: m\nmodels: [{name: logreg, params: {c: -1}}]", `models[0].params: logreg: c is -1, want > 0`},
+		{"ErrGridRange", "name: m", "name: m\nmodels: [{name: gbdt, grid: {subsample: [0.5, 1.5]}}]", `models[0].params: gbdt: subsample 1.5 is not in (0, 1]`},
+		{"ErrGridTypo", "name: m", "name: m\nmodels: [{name: gbdt, grid: {max_leafs: [4, 8]}}]", `models[0].params: gbdt: unknown parameter "max_leafs" (did you mean max_leaves?)`},
+		// Class weights.
+		{"OK/class-weight", "name: m", "name: m\nmodels: [{name: gbdt, params: {class_weight: balanced}}, {name: logreg, params: {class_weight: {1: 5}}}]", ""},
+		{"OK/class-weight-positive", "name: m", "name: m\nmodels: [{name: logreg, params: {class_weight: {positive: 5, negative: 1}}}]", ""},
+		{"ErrClassWeightClass", "name: m", "name: m\nmodels: [{name: logreg, params: {class_weight: {yes: 5}}}]", `models[0].params.class_weight: class_weight names class "yes", which the label does not have (its classes: 0, 1)`},
+		{"ErrClassWeightFamily", "name: m", "name: m\nmodels: [{name: golearn-rf, params: {class_weight: balanced}}]", `models[0].params: golearn-rf does not take class_weight (gbdt and logreg do)`},
+		{"ErrCostRatioMulticlass", "column: y\n  positive: \"> 1\"", "column: y\n  kind: multiclass\nevaluate: {cost_ratio: 3}", `evaluate.cost_ratio: applies to a binary label (it chooses the decision threshold), not a multiclass; to weigh classes, give the models class_weight`},
+		// Random search and cross-validation.
+		{"OK/search", "name: m", "name: m\nmodels: [{name: gbdt, search: default}, {name: logreg, search: {c: {min: 0.01, max: 100, log: true}}}]\nselection: {trials: 8, time_budget: 5m, cv_folds: 3}", ""},
+		{"ErrSearchParam", "name: m", "name: m\nmodels: [{name: gbdt, search: {learnig_rate: default}}]", `models[0].search: learnig_rate: unknown parameter of gbdt (did you mean learning_rate?)`},
+		{"ErrSearchRange", "name: m", "name: m\nmodels: [{name: gbdt, search: {subsample: {min: -1, max: 1}}}]", `models[0].search: subsample: -1 is not a valid value: gbdt: subsample -1 is not in (0, 1]`},
+		{"ErrSearchAndParams", "name: m", "name: m\nmodels: [{name: logreg, params: {c: 2}, search: default}]", `models[0].search: c is both fixed in params and searched: keep one`},
+		{"ErrSearchNothing", "name: m", "name: m\nmodels: [{name: golearn-id3, search: default}]", `models[0].search: golearn-id3 has no parameter to search`},
+		{"ErrTrialsNoSearch", "name: m", "name: m\nmodels: [{name: gbdt}]\nselection: {trials: 5}", `selection.trials: no model has a search`},
+		{"ErrCVFolds", "name: m", "name: m\nselection: {cv_folds: 50}", `selection.cv_folds: must be in [0, 20] (0: automatic, 1: none), got 50`},
+		{"ErrTimeBudget", "name: m", "name: m\nmodels: [{name: gbdt, search: default}]\nselection: {time_budget: -1m}", `selection.time_budget: must be >= 0, got -1m0s`},
+		// Features: each option where its transform reads it.
+		{"ErrFeatureTransformTypo", "name: m", "name: m\nfeatures: [{column: c, transform: categorial}]", `features[0].transform: unknown transform "categorial" (did you mean categorical?)`},
+		{"ErrTimePartTypo", "name: m", "name: m\nfeatures: [{column: t, transform: time, parts: [hour, day_of_weak]}]", `features[0].parts: "day_of_weak" is not a time part (did you mean day_of_week?)`},
+		{"ErrPartsNotTime", "name: m", "name: m\nfeatures: [{column: c, transform: categorical, parts: [hour]}]", `features[0].parts: apply to a time transform, not categorical`},
+		{"ErrLogNotNumeric", "name: m", "name: m\nfeatures: [{column: c, transform: categorical, log: true}]", `features[0].log: applies to a numeric transform, not categorical`},
+		{"ErrMinFrequencyNumeric", "name: m", "name: m\nfeatures: [{column: y, transform: numeric, min_frequency: 5}]", `features[0].min_frequency: applies to categorical and cross transforms, not numeric`},
+		{"ErrSmoothingWithoutTE", "name: m", "name: m\nfeatures: [{column: c, transform: categorical, smoothing: 5}]", `features[0].smoothing: is the target encoding's prior weight: it needs target_encoding: true`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,6 +167,20 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error\n  %v\nwant it to contain\n  %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestExamplesLoad loads every example config: none may fall foul of a
+// check (TestExampleConfigs in pipeline runs them).
+func TestExamplesLoad(t *testing.T) {
+	files, err := filepath.Glob("../configs/*.yaml")
+	if err != nil || len(files) < 7 {
+		t.Fatalf("%d example configs (%v)", len(files), err)
+	}
+	for _, f := range files {
+		if _, err := config.Load(f); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

@@ -33,6 +33,11 @@ const (
 const (
 	plotSize = 4 * vg.Inch // width and height of every plot
 	pngDPI   = 150
+	// rightMargin keeps the last x tick label ("1.0"), which the layout
+	// centres on the axis's end, inside the image in a viewer whose
+	// sans-serif is wider than Liberation Sans: flush with the edge, it
+	// was cut to "1.(".
+	rightMargin = vg.Length(10) // points
 )
 
 var (
@@ -251,7 +256,7 @@ func renderSize(p *plot.Plot, f Format, w, h vg.Length) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("plot: %w: unknown format %q", ErrInvalid, f)
 	}
-	p.Draw(draw.New(c))
+	p.Draw(draw.Crop(draw.New(c), 0, -rightMargin, 0, 0))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("plot: %w", err)

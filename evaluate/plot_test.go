@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/internal/svgtest"
 )
 
 // maxPlotBytes is the size budget of one plot in a report.
@@ -42,6 +43,11 @@ func TestPlots(t *testing.T) {
 			case evaluate.SVG:
 				if !bytes.Contains(img, []byte("<svg")) || bytes.Contains(img, []byte("@font-face")) {
 					t.Errorf("%s: not an SVG without embedded fonts: %.200s", name, img)
+				}
+				// The last x tick, "1.0", was cut to "1.(" in a browser
+				// whose sans-serif is wider than Liberation Sans.
+				if out, err := svgtest.Overflows(img); err != nil || len(out) > 0 {
+					t.Errorf("%s: text past the image's edge in a wider font: %v %v", name, out, err)
 				}
 			case evaluate.PNG:
 				if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {

@@ -2,10 +2,13 @@ package features
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/mlpipe/mlpipe/internal/suggest"
 )
 
 // Spec is the `features:` section of a pipeline config: the transforms to
@@ -70,6 +73,18 @@ var timeParts = map[string]Kind{
 
 var defaultParts = []string{"hour", "minute_of_day", "day_of_week", "day_of_month"}
 
+// TimeParts lists the parts a time transform can emit, in the order the
+// docs give them.
+func TimeParts() []string {
+	return []string{"hour", "minute_of_day", "day_of_week", "day_of_month", "month", "day_of_year", "year", "quarter", "is_weekend"}
+}
+
+// DefaultTimeParts are the parts of a time transform that lists none.
+func DefaultTimeParts() []string { return slices.Clone(defaultParts) }
+
+// Kinds lists the transforms of a Spec.
+func Kinds() []string { return []string{KindTime, KindNumeric, KindCategorical, KindCross} }
+
 // Check validates the spec against the raw column types (contract type
 // names: "int64", "float64", "bool", "string", "timestamp[us]", ...). It
 // returns an error naming the offending entry, e.g. "features[2].column".
@@ -105,15 +120,44 @@ func (s Spec) Check(types map[string]string, numericLabel bool) error {
 				}
 			}
 		default:
-			return fmt.Errorf("%s.transform: unknown transform %q (want time, numeric, categorical or cross)", at, t.Transform)
-		}
-		for _, p := range t.Parts {
-			if _, ok := timeParts[p]; !ok || t.Transform != KindTime {
-				return fmt.Errorf("%s.parts: %q is not a time part (hour, minute_of_day, day_of_week, day_of_month, month, day_of_year, year, quarter, is_weekend)", at, p)
+			want := "want time, numeric, categorical or cross"
+			if h := suggest.DidYouMean(t.Transform, []string{KindTime, KindNumeric, KindCategorical, KindCross}, nil); h != "" {
+				want = h
 			}
+			return fmt.Errorf("%s.transform: unknown transform %q (%s)", at, t.Transform, want)
+		}
+		if len(t.Parts) > 0 && t.Transform != KindTime {
+			return fmt.Errorf("%s.parts: apply to a time transform, not %s", at, t.Transform)
+		}
+		seen := map[string]bool{}
+		for _, p := range t.Parts {
+			if _, ok := timeParts[p]; !ok {
+				want := "want " + strings.Join(TimeParts(), ", ")
+				if h := suggest.DidYouMean(p, TimeParts(), nil); h != "" {
+					want = h
+				}
+				return fmt.Errorf("%s.parts: %q is not a time part (%s)", at, p, want)
+			}
+			if seen[p] {
+				return fmt.Errorf("%s.parts: %q is listed twice", at, p)
+			}
+			seen[p] = true
 		}
 		if t.MinFrequency < 0 || t.Smoothing < 0 {
 			return fmt.Errorf("%s: min_frequency and smoothing must be >= 0", at)
+		}
+		coded := t.Transform == KindCategorical || t.Transform == KindCross
+		switch {
+		case t.Log && t.Transform != KindNumeric:
+			return fmt.Errorf("%s.log: applies to a numeric transform, not %s", at, t.Transform)
+		case t.MinFrequency != 0 && !coded:
+			return fmt.Errorf("%s.min_frequency: applies to categorical and cross transforms, not %s", at, t.Transform)
+		case t.Codes != nil && !coded:
+			return fmt.Errorf("%s.codes: applies to categorical and cross transforms, not %s", at, t.Transform)
+		case t.Smoothing != 0 && !t.TargetEncoding:
+			return fmt.Errorf("%s.smoothing: is the target encoding's prior weight: it needs target_encoding: true", at)
+		case t.Codes != nil && !*t.Codes && !t.TargetEncoding:
+			return fmt.Errorf("%s.codes: false with no target encoding leaves the transform with no output", at)
 		}
 		if t.TargetEncoding && !numericLabel {
 			return fmt.Errorf("%s.target_encoding: needs a binary or regression label (it is the label's mean per category)", at)

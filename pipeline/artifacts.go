@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/mlpipe/mlpipe/bundle"
@@ -70,8 +71,10 @@ func SaveTrained(dir string, s *State, extra map[string]any, also ...string) (*b
 	return b, nil
 }
 
-// leaderboardJSON makes NaN scores (failed candidates) JSON-safe. With
-// timings, each entry has its fit time and peak heap.
+// leaderboardJSON makes NaN scores (failed candidates, and with
+// cross-validation every candidate but the best) JSON-safe: "valid" is
+// left out where there is none. With timings, each entry has its fit
+// time and peak heap.
 func leaderboardJSON(entries []selection.Entry, timings bool) []map[string]any {
 	out := make([]map[string]any, len(entries))
 	for i, e := range entries {
@@ -79,10 +82,17 @@ func leaderboardJSON(entries []selection.Entry, timings bool) []map[string]any {
 		if timings {
 			m["fit_seconds"], m["peak_heap_mb"] = e.FitSeconds, e.PeakHeapMB
 		}
-		if e.Error == "" {
+		if !math.IsNaN(e.Valid) {
 			m["valid"] = e.Valid
-		} else {
+		}
+		if e.Error != "" {
 			m["error"] = e.Error
+		}
+		if e.CV != nil {
+			m["cv_mean"], m["cv_sd"], m["cv_scores"] = e.CV.Mean, e.CV.SD, e.CV.Scores
+		}
+		if e.Trial > 0 {
+			m["trial"] = e.Trial
 		}
 		if e.Note != "" {
 			m["note"] = e.Note

@@ -134,8 +134,10 @@ func (trainStage) inputs(s *State) (map[string]any, error) {
 
 // trainFile is the train stage's stored result beside the model.
 type trainFile struct {
-	Threshold   float64       `json:"threshold"`
-	Leaderboard []cachedEntry `json:"leaderboard"`
+	Threshold    float64            `json:"threshold"`
+	Leaderboard  []cachedEntry      `json:"leaderboard"`
+	Selection    *SelectionSummary  `json:"selection,omitempty"`
+	ClassWeights map[string]float64 `json:"class_weights,omitempty"`
 }
 
 // cachedEntry is a leaderboard entry whose NaN score (a failed
@@ -157,7 +159,7 @@ func (trainStage) save(dir string, s *State) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	tf := trainFile{Threshold: s.Threshold}
+	tf := trainFile{Threshold: s.Threshold, Selection: s.Selection, ClassWeights: s.ClassWeights}
 	for _, e := range s.Leaderboard {
 		ce := cachedEntry{Entry: e}
 		if !math.IsNaN(e.Valid) {
@@ -191,6 +193,7 @@ func (trainStage) restore(dir string, s *State) error {
 		return err
 	}
 	s.Model, s.Threshold, s.validProba = m, tf.Threshold, proba[0]
+	s.Selection, s.ClassWeights = tf.Selection, tf.ClassWeights
 	s.Leaderboard = nil
 	for _, ce := range tf.Leaderboard {
 		e := ce.Entry

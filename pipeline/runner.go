@@ -51,6 +51,12 @@ type State struct {
 	Leaderboard []selection.Entry
 	Model       train.Model
 	Threshold   float64
+	// Selection says how the selection ran: candidates, folds, trials
+	// the time budget skipped.
+	Selection *SelectionSummary
+	// ClassWeights are the class weights the selected model was fitted
+	// with, by class name (nil: none).
+	ClassWeights map[string]float64
 
 	// The model's probabilities on validation and test, computed once
 	// (by the stage that first needs them) and

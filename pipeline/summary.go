@@ -5,6 +5,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Summary is what `mlpipe ingest` and `mlpipe run` report: the data, its
@@ -28,6 +29,7 @@ type Summary struct {
 	Label       string            `json:"label"`
 	Splits      []SplitSummary    `json:"splits,omitempty"`
 	Leaderboard []map[string]any  `json:"leaderboard,omitempty"`
+	Selection   *SelectionSummary `json:"selection,omitempty"`
 	Model       *ModelSummary     `json:"model,omitempty"`
 	Evaluation  *evaluate.Report  `json:"evaluation,omitempty"` // on the test split
 	Gate        *GateDecision     `json:"gate,omitempty"`
@@ -56,6 +58,26 @@ type ModelSummary struct {
 	Features  int     `json:"features"`
 	Threshold float64 `json:"threshold"`
 	Dir       string  `json:"dir,omitempty"` // where it was saved
+	// ClassWeights are the weights of the classes in the training loss,
+	// by class name, when the model was fitted with a class_weight.
+	ClassWeights map[string]float64 `json:"class_weights,omitempty"`
+	// Importance is the model's own importance of its inputs: gbdt's
+	// split gain, logreg's and ridge's standardised coefficients (nil for
+	// a model that reports none).
+	Importance *train.Importance `json:"importance,omitempty"`
+}
+
+// SelectionSummary says how model selection ran.
+type SelectionSummary struct {
+	// Candidates is the number of candidates: the config's models and
+	// grids, and the random-search trials.
+	Candidates int `json:"candidates"`
+	// Folds is the number of cross-validation folds the candidates were
+	// ranked by (0: ranked by their validation score).
+	Folds int `json:"folds,omitempty"`
+	// Skipped is the number of random-search trials that the time
+	// budget left out.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // SplitSummary is one split's size, time range and label balance.
@@ -93,8 +115,10 @@ func Summarize(s *State, results []StageResult) *Summary {
 	if len(s.Leaderboard) > 0 {
 		sum.Leaderboard = leaderboardJSON(s.Leaderboard, true)
 	}
+	sum.Selection = s.Selection
 	if s.Model != nil {
-		sum.Model = &ModelSummary{Kind: s.Model.Kind(), Task: string(s.Model.Task()), Features: s.Features.Width(), Threshold: s.Threshold}
+		sum.Model = &ModelSummary{Kind: s.Model.Kind(), Task: string(s.Model.Task()), Features: s.Features.Width(), Threshold: s.Threshold,
+			ClassWeights: s.ClassWeights, Importance: train.Importances(s.Model, s.Features)}
 		if s.TestSet != nil {
 			sum.Model.Classes = s.TestSet.Classes
 		}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
@@ -28,31 +29,29 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	if err := s.matrices(); err != nil {
 		return err
 	}
-	var cands []selection.Candidate
-	for _, spec := range cfg.Models {
-		for _, params := range spec.Candidates() {
-			tr, err := catalog.WithProgress(spec.Name, params, cfg.Seed, progressReporter(s, spec.Name))
-			if err != nil {
-				return fmt.Errorf("train: %w", err)
-			}
-			if cfg.Label.Transform == ingest.TransformLog1p {
-				tr = train.Log1p(tr)
-			}
-			cands = append(cands, selection.Candidate{Name: spec.Name, Params: params, Trainer: tr, Note: catalog.Note(spec.Name)})
-		}
+	cands, err := candidates(cfg, s)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	metric, err := SelectionMetric(cfg.Selection.Metric, taskOf(s.TrainSet))
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	res, err := selection.Select(ctx, cands, s.TrainSet, s.ValidSet, metric, s.log)
+	opts := selection.Options{
+		Metric: metric, Folds: CVFolds(cfg.Selection.CVFolds, s.TrainSet.X.Rows), Seed: cfg.Seed,
+		Budget: cfg.Selection.TimeBudget, Progress: selectionReporter(s), Log: s.log,
+	}
+	res, err := selection.Select(ctx, cands, s.TrainSet, s.ValidSet, opts)
+	if res != nil {
+		s.Leaderboard, s.Selection = res.Leaderboard, &SelectionSummary{Candidates: len(cands), Folds: res.Folds, Skipped: res.Skipped}
+	}
 	if err != nil {
-		if res != nil {
-			s.Leaderboard = res.Leaderboard
-		}
 		return fmt.Errorf("train: %w", err)
 	}
-	s.Leaderboard, s.Model = res.Leaderboard, res.Model
+	s.Model = res.Model
+	if s.ClassWeights, err = classWeights(res.Leaderboard[res.Best].Params, s.TrainSet); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	s.Threshold = 0.5 // the argmax for a multiclass model; a regression has none (0)
 	if s.TrainSet.Task == train.Regression {
 		s.Threshold = 0
@@ -66,6 +65,121 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		s.Threshold = t
 	}
 	return nil
+}
+
+// candidates are the models selection fits: every combination of each
+// model's grid, then the random-search trials, drawn in turn for the
+// models that have a search (selection.trials of them, seeded by the
+// config's seed).
+func candidates(cfg *config.Config, s *State) ([]selection.Candidate, error) {
+	var cands []selection.Candidate
+	add := func(name string, params map[string]any, trial int) error {
+		tr, err := catalog.WithProgress(name, params, cfg.Seed, progressReporter(s, name))
+		if err != nil {
+			return err
+		}
+		if cfg.Label.Transform == ingest.TransformLog1p {
+			tr = train.Log1p(tr)
+		}
+		cands = append(cands, selection.Candidate{Name: name, Params: params, Trainer: tr, Note: catalog.Note(name), Trial: trial})
+		return nil
+	}
+	type searched struct {
+		spec  train.ModelSpec
+		space catalog.Space
+	}
+	var search []searched
+	for _, spec := range cfg.Models {
+		for _, params := range spec.Candidates() {
+			if err := add(spec.Name, params, 0); err != nil {
+				return nil, err
+			}
+		}
+		if spec.Search != nil {
+			sp, err := catalog.ParseSpace(spec.Name, spec.Search)
+			if err != nil {
+				return nil, fmt.Errorf("%s: search: %w", spec.Name, err)
+			}
+			search = append(search, searched{spec, sp})
+		}
+	}
+	if len(search) == 0 {
+		return cands, nil
+	}
+	trials := cfg.Selection.Trials
+	if trials == 0 {
+		trials = config.DefaultTrials
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x736561726368)) // "search"
+	for t := range trials {
+		m := search[t%len(search)]
+		if err := add(m.spec.Name, catalog.Draw(m.spec.Name, m.space, m.spec.Params, rng), t+1); err != nil {
+			return nil, err
+		}
+	}
+	return cands, nil
+}
+
+// CVFolds is the number of cross-validation folds of a selection over
+// rows training rows, given the config's selection.cv_folds: as set, or
+// (0) config.DefaultCVFolds below config.CVBelowRows rows and none above.
+// 0 and 1 both mean none.
+func CVFolds(configured, rows int) int {
+	switch {
+	case configured > 0:
+		return configured
+	case rows < config.CVBelowRows:
+		return config.DefaultCVFolds
+	}
+	return 0
+}
+
+// classWeights returns the weight of each class that the selected model's
+// class_weight gave, by class name, or nil.
+func classWeights(params map[string]any, d *train.Dataset) (map[string]float64, error) {
+	cw, err := train.ParseClassWeight(params[catalog.ClassWeightParam])
+	if err != nil || cw.IsZero() {
+		return nil, err
+	}
+	w, err := cw.For(d)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(w))
+	for k, v := range w {
+		name := fmt.Sprint(k)
+		if k < len(d.ClassNames) {
+			name = d.ClassNames[k]
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// selectionReporter reports model selection's progress after each
+// candidate: on the live view, or in the log when there are many
+// candidates (a random search), at most every progressEvery.
+func selectionReporter(s *State) func(done, total int, e, best *selection.Entry) {
+	var last time.Time
+	return func(done, total int, e, best *selection.Entry) {
+		msg := fmt.Sprintf("selection %d/%d", done, total)
+		if best != nil {
+			msg += fmt.Sprintf("  best %s %s %.5g", best.Model, best.Metric, best.Score())
+		}
+		if s.progress != nil {
+			s.progress.Set(msg)
+			return
+		}
+		if total < 10 || (done < total && time.Since(last) < progressEvery) {
+			return
+		}
+		last = time.Now()
+		args := []any{"done", done, "of", total}
+		if best != nil {
+			args = append(args, "best", best.Model, best.Metric, best.Score())
+		}
+		s.log.Info("selection progress", args...)
+	}
 }
 
 // progressReporter returns a progress callback for a long fit. With a

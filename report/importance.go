@@ -17,13 +17,15 @@ type Importance struct {
 	// ("origin"; "origin × destination" for a cross).
 	Input string `json:"input"`
 	// Gain is the model's importance of the column (for gbdt, the total
-	// split gain); Share is Gain over the sum of all columns' gains.
+	// split gain; for a linear model, its standardised coefficient);
+	// Share is Gain over the sum of all columns' values.
 	Gain  float64 `json:"gain"`
 	Share float64 `json:"share"`
 }
 
 // importancer is what a model offers when it can say how much each
-// input column matters (gbdt.Model does; logreg and golearn do not).
+// input column matters (gbdt's gain, logreg's and ridge's standardised
+// coefficients; golearn's models do not).
 type importancer interface {
 	Importance() []float64
 }

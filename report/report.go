@@ -16,6 +16,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // Options tune WriteWith. The zero value gives the standalone report.
@@ -88,8 +89,11 @@ type view struct {
 
 	Importance, ImportanceByInput []Importance
 	ImportanceNote                string
-	Explain                       *evaluate.Explanations
-	ExplainPlots                  []figure
+	// ImportanceKind is what the importance measures: "gain" (trees) or
+	// "coefficient" (linear models' standardised coefficients).
+	ImportanceKind string
+	Explain        *evaluate.Explanations
+	ExplainPlots   []figure
 
 	Gate     *gateView
 	Stages   []stageRow
@@ -127,7 +131,10 @@ type profileColumn struct {
 
 type leaderRow struct {
 	Model, Params, Metric, Valid, Fit, Heap, Note, Error string
-	Best                                                 bool
+	// CV is the cross-validated score, "0.8123 ± 0.0150", when selection
+	// cross-validated.
+	CV   string
+	Best bool
 }
 
 type confusionView struct {
@@ -218,6 +225,11 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 	}
 	v.Importance = Importances(b)
 	v.ImportanceByInput = byInput(v.Importance)
+	if b != nil {
+		if im, ok := b.Model.(train.Importancer); ok {
+			v.ImportanceKind = im.ImportanceKind()
+		}
+	}
 	switch {
 	case v.Importance != nil:
 	case b == nil:
@@ -349,6 +361,13 @@ func leaderboard(entries []map[string]any) []leaderRow {
 		if x, ok := num(e["valid"]); ok {
 			row.Valid = f4(x)
 		}
+		if x, ok := num(e["cv_mean"]); ok {
+			sd, _ := num(e["cv_sd"])
+			row.CV = f4(x) + " ± " + f4(sd)
+		}
+		if x, ok := num(e["trial"]); ok {
+			row.Model += fmt.Sprintf(" #%d", int(x))
+		}
 		if x, ok := num(e["fit_seconds"]); ok {
 			row.Fit = fmt.Sprintf("%.1f s", x)
 		}
@@ -453,6 +472,10 @@ func f4(x float64) string {
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// Thousands formats an integer with thousands separators ("1,674"), as
+// every page shows counts.
+func Thousands(n int64) string { return thousands(n) }
 
 // g4 formats a number in the target's units to 4 significant digits.
 func g4(x float64) string {

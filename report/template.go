@@ -172,9 +172,11 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <h2>Leaderboard</h2>
 {{if $.Leaderboard}}
 <table id="leaderboard-table">
-<thead><tr><th>model</th><th>parameters</th><th class="num">validation score</th><th class="num">fit time</th><th class="num">peak heap</th><th>note</th></tr></thead>
-<tbody>{{range $.Leaderboard}}<tr{{if .Best}} class="best"{{end}}><td>{{.Model}}{{if .Best}} <span class="pill good">selected</span>{{end}}</td><td class="mono">{{.Params}}</td><td class="num">{{if .Error}}<span class="bad">error</span>{{else}}{{.Metric}} {{.Valid}}{{end}}</td><td class="num">{{.Fit}}</td><td class="num">{{.Heap}}</td><td class="muted">{{.Error}}{{.Note}}</td></tr>{{end}}</tbody>
+<thead><tr><th>model</th><th>parameters</th>{{with $.S.Selection}}{{if .Folds}}<th class="num">{{.Folds}}-fold cross-validation</th>{{end}}{{end}}<th class="num">validation score</th><th class="num">fit time</th><th class="num">peak heap</th><th>note</th></tr></thead>
+<tbody>{{range $.Leaderboard}}<tr{{if .Best}} class="best"{{end}}><td>{{.Model}}{{if .Best}} <span class="pill good">selected</span>{{end}}</td><td class="mono">{{.Params}}</td>{{with $.S.Selection}}{{if .Folds}}<td class="num">{{end}}{{end}}{{if .CV}}{{.Metric}} {{.CV}}{{end}}{{with $.S.Selection}}{{if .Folds}}</td>{{end}}{{end}}<td class="num">{{if .Error}}<span class="bad">error</span>{{else if .Valid}}{{.Metric}} {{.Valid}}{{end}}</td><td class="num">{{.Fit}}</td><td class="num">{{.Heap}}</td><td class="muted">{{.Error}}{{.Note}}</td></tr>{{end}}</tbody>
 </table>
+{{with $.S.Selection}}{{if .Folds}}<p>Candidates ranked by the mean (± standard deviation) of their score on {{.Folds}} held-out folds of the training split; the selected one was then fitted on the whole training split and scored on validation.</p>{{end}}{{if .Skipped}}<p>{{.Skipped}} random-search trials were skipped: the time budget ran out.</p>{{end}}{{end}}
+{{with $.S.Model}}{{with .ClassWeights}}<p id="class-weights">The selected model was fitted with class weights: {{range $c, $w := .}}<span class="mono">{{$c}}</span> {{g4 $w}}&ensp;{{end}}(each row's loss counts its class's weight).</p>{{end}}{{end}}
 {{else}}<p class="empty">No models were trained.</p>{{end}}
 </section>
 
@@ -269,14 +271,16 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 <div class="figs" id="explain-summary">{{range $.ExplainPlots}}<figure>{{.SVG}}</figure>{{end}}</div>
 {{end}}
 {{if $.Importance}}
-<h3>Split gain</h3>
-<p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
+{{if eq $.ImportanceKind "coefficient"}}<h3>Standardised coefficients</h3>
+<p>The standard deviation of each feature's contribution to the model's score over the training rows (for a numeric feature, |coefficient| × its standard deviation), as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
+{{else}}<h3>Split gain</h3>
+<p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>{{end}}
 <div class="figs">
 <figure><h3>By input column</h3>
-<table class="bars" id="importance-inputs"><thead><tr><th>input</th><th>share of the gain</th></tr></thead>
+<table class="bars" id="importance-inputs"><thead><tr><th>input</th><th>share of the {{if eq $.ImportanceKind "coefficient"}}total{{else}}gain{{end}}</th></tr></thead>
 <tbody>{{$max := (index $.ImportanceByInput 0).Share}}{{range $.ImportanceByInput}}<tr><td>{{.Input}}</td><td><span class="bar" style="width:{{width .Share $max}}em"></span> {{pct .Share}}</td></tr>{{end}}</tbody></table></figure>
 <figure><h3>By feature column</h3>
-<table class="bars" id="importance-features"><thead><tr><th>feature</th><th>input</th><th class="num">gain</th><th>share</th></tr></thead>
+<table class="bars" id="importance-features"><thead><tr><th>feature</th><th>input</th><th class="num">{{if eq $.ImportanceKind "coefficient"}}std. coefficient{{else}}gain{{end}}</th><th>share</th></tr></thead>
 <tbody>{{$max := (index $.Importance 0).Share}}{{range $.Importance}}<tr><td class="mono">{{.Feature}}</td><td>{{.Input}}</td><td class="num">{{printf "%.4g" .Gain}}</td><td><span class="bar" style="width:{{width .Share $max}}em"></span> {{pct .Share}}</td></tr>{{end}}</tbody></table></figure>
 </div>
 {{else}}<p class="empty">{{$.ImportanceNote}}</p>{{end}}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/valyala/fasthttp"
 
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/score"
 	"github.com/mlpipe/mlpipe/serve"
@@ -88,7 +90,11 @@ func buildBundles(dir string) error {
 		}
 	}
 	bundles["penguins"] = filepath.Join(dir, "penguins")
-	return run(bin, "train", "--config", "configs/penguins.yaml", "--out", bundles["penguins"], "--log-level", "error")
+	if err := run(bin, "train", "--config", "configs/penguins.yaml", "--out", bundles["penguins"], "--log-level", "error"); err != nil {
+		return err
+	}
+	bundles["mass"] = filepath.Join(dir, "mass")
+	return run(bin, "train", "--config", "configs/penguins-body-mass.yaml", "--models", "gbdt", "--out", bundles["mass"], "--log-level", "error")
 }
 
 func loadModel(t *testing.T, name string) *serve.Model {
@@ -502,5 +508,88 @@ func TestKeep(t *testing.T) {
 	}
 	if _, err := score.Run(context.Background(), m, ingest.Source{Path: in}, score.Options{Out: out, Keep: []string{"label"}}); !errors.Is(err, score.ErrUsage) {
 		t.Errorf("keeping a column named label: %v, want ErrUsage", err)
+	}
+}
+
+// TestRegression: a regression model writes its prediction (no label),
+// the number TransformRow and PredictRow give for the row, bit for bit,
+// and its explanation adds up to the prediction.
+func TestRegression(t *testing.T) {
+	m := loadModel(t, "mass")
+	out := filepath.Join(t.TempDir(), "mass.parquet")
+	res, err := score.Run(context.Background(), m, ingest.Source{Path: "../data/penguins.csv"}, score.Options{Out: out, Explain: true, Skip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scored == 0 || slices.Contains(res.Columns, "label") || !slices.Contains(res.Columns, "prediction") {
+		t.Fatalf("result %+v", res)
+	}
+	tbl := readParquet(t, out)
+	pred, base := column(t, tbl, "prediction"), column(t, tbl, "base_value")
+	var contribs [][]string
+	for _, f := range tbl.Schema().Fields() {
+		if strings.HasPrefix(f.Name, "contribution_") {
+			contribs = append(contribs, column(t, tbl, f.Name))
+		}
+	}
+	// The same rows, one at a time, through the single-row path.
+	schema := ingest.Schema{}
+	for _, in := range m.Inputs() {
+		schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: in.Name, Type: in.Type, Nullable: true})
+	}
+	schema.AllowExtra = true
+	ds, err := ingest.Load(context.Background(), ingest.Source{Path: "../data/penguins.csv"}, schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Release()
+	rules := m.Rules()
+	cols := make([]arrow.Array, len(rules))
+	for j := range rules {
+		if cols[j], err = array.Concatenate(ds.Table.Column(j).Data().Chunks(), memory.DefaultAllocator); err != nil {
+			t.Fatal(err)
+		}
+		defer cols[j].Release()
+	}
+	k, row, vec := 0, make([]float64, 1), []float64(nil)
+	for i := range int(ds.Table.NumRows()) {
+		r := features.Row{}
+		skip := false
+		for j, rule := range rules {
+			ch := cols[j]
+			switch {
+			case ch.IsNull(i):
+				r[rule.Name] = nil
+				skip = skip || !rule.Nullable
+			case ch.DataType().ID() == arrow.FLOAT64:
+				r[rule.Name] = ch.(*array.Float64).Value(i)
+			case ch.DataType().ID() == arrow.INT64:
+				r[rule.Name] = ch.(*array.Int64).Value(i)
+			default:
+				r[rule.Name] = ch.ValueStr(i)
+			}
+		}
+		if skip {
+			continue // a rejected row
+		}
+		if vec, err = m.Bundle.Features.TransformRow(r, vec); err != nil {
+			t.Fatal(err)
+		}
+		m.Bundle.Model.PredictRow(vec, row)
+		if want := strconv.FormatFloat(row[0], 'g', -1, 64); pred[k] != want {
+			t.Fatalf("row %d: predict wrote %s, PredictRow gives %s", i, pred[k], want)
+		}
+		sum, _ := strconv.ParseFloat(base[k], 64)
+		for _, c := range contribs {
+			v, _ := strconv.ParseFloat(c[k], 64)
+			sum += v
+		}
+		if math.Abs(sum-row[0]) > 1e-9 {
+			t.Fatalf("row %d: base + contributions %v, prediction %v", i, sum, row[0])
+		}
+		k++
+	}
+	if int64(k) != res.Scored {
+		t.Errorf("%d rows checked, %d scored", k, res.Scored)
 	}
 }

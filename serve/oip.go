@@ -145,52 +145,36 @@ func (m *Model) decodeOIP(sc *scratch, body []byte, maxBatch int) error {
 // decodeParameters reads the request's parameters: "explain" (a bool)
 // asks for the explanation output; the others are checked and ignored.
 func decodeParameters(sc *scratch) error {
-	rd := &sc.rd
 	at := place{field: "parameters", i: -1}
-	if err := expect(rd, jsonread.Object, at, "an object"); err != nil {
-		return err
-	}
-	if err := rd.BeginObject(); err != nil {
-		return syntaxErr(err)
-	}
-	for {
-		key, more, err := rd.Key()
+	return readParameters(&sc.rd, at, func(key []byte) (bool, error) {
+		if string(key) != "explain" {
+			return false, nil
+		}
+		if err := expect(&sc.rd, jsonread.Bool, at.with(".explain"), "true or false"); err != nil {
+			return true, err
+		}
+		b, err := sc.rd.Bool()
 		if err != nil {
-			return syntaxErr(err)
+			return true, syntaxErr(err)
 		}
-		if !more {
-			return nil
+		if b {
+			sc.explain = explainAll
 		}
-		if string(key) == "explain" {
-			if err := expect(rd, jsonread.Bool, at.with(".explain"), "true or false"); err != nil {
-				return err
-			}
-			b, err := rd.Bool()
-			if err != nil {
-				return syntaxErr(err)
-			}
-			if b {
-				sc.explain = explainAll
-			}
-			continue
-		}
-		switch k := rd.Peek(); k {
-		case jsonread.String, jsonread.Number, jsonread.Bool:
-			if err := rd.Skip(); err != nil {
-				return syntaxErr(err)
-			}
-		case jsonread.Invalid:
-			return syntaxErr(rd.Skip())
-		default:
-			return badf("%s.%s: a parameter is a string, number or bool, got %s", at, key, k)
-		}
-	}
+		return true, nil
+	})
 }
 
 // skipParameters checks that a "parameters" value is an object of
 // strings, numbers and bools, and discards it: no parameter changes what
 // this server does.
 func skipParameters(rd *jsonread.Reader, at place) error {
+	return readParameters(rd, at, nil)
+}
+
+// readParameters checks that a "parameters" value is an object of
+// strings, numbers and bools. read, if not nil, is offered each member
+// first: it reads the value of one it knows and returns true.
+func readParameters(rd *jsonread.Reader, at place, read func(key []byte) (bool, error)) error {
 	if err := expect(rd, jsonread.Object, at, "an object"); err != nil {
 		return err
 	}
@@ -204,6 +188,15 @@ func skipParameters(rd *jsonread.Reader, at place) error {
 		}
 		if !more {
 			return nil
+		}
+		if read != nil {
+			done, err := read(key)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
 		}
 		switch k := rd.Peek(); k {
 		case jsonread.String, jsonread.Number, jsonread.Bool:

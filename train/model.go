@@ -78,6 +78,10 @@ type Dataset struct {
 	Classes int
 	// ClassNames names the classes, when known (len == Classes).
 	ClassNames []string
+	// ClassWeights, when not nil, weights each row's loss by the weight
+	// of its class (len == Classes; see WithClassWeight). Trainers that
+	// honour it: gbdt and logreg. nil: every row weighs 1.
+	ClassWeights []float64
 }
 
 // Validate checks that d is well formed: Y matches X, and each label is
@@ -90,6 +94,9 @@ func (d *Dataset) Validate() error {
 		return fmt.Errorf("dataset: %d labels for %d rows", len(d.Y), d.X.Rows)
 	}
 	if d.Task == Regression {
+		if d.ClassWeights != nil {
+			return errors.New("dataset: class weights on a regression")
+		}
 		for i, y := range d.Y {
 			if math.IsNaN(y) || math.IsInf(y, 0) {
 				return fmt.Errorf("dataset: row %d: target %g is not a finite number", i, y)
@@ -103,6 +110,16 @@ func (d *Dataset) Validate() error {
 	for i, y := range d.Y {
 		if y != float64(int(y)) || y < 0 || int(y) >= d.Classes {
 			return fmt.Errorf("dataset: row %d: label %g is not a class in [0, %d)", i, y, d.Classes)
+		}
+	}
+	if d.ClassWeights != nil {
+		if len(d.ClassWeights) != d.Classes {
+			return fmt.Errorf("dataset: %d class weights for %d classes", len(d.ClassWeights), d.Classes)
+		}
+		for k, w := range d.ClassWeights {
+			if !(w > 0) || math.IsInf(w, 0) {
+				return fmt.Errorf("dataset: class %d: weight %g is not a positive number", k, w)
+			}
 		}
 	}
 	return nil

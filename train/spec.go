@@ -6,8 +6,8 @@ import (
 )
 
 // ModelSpec is one entry of the `models:` section of a pipeline config:
-// a trainer by name, its hyper-parameters, and an optional grid of values
-// to try (every combination is a candidate).
+// a trainer by name, its hyper-parameters, an optional grid of values to
+// try (every combination is a candidate) and an optional random search.
 type ModelSpec struct {
 	// Name is the trainer: "gbdt", "logreg", "golearn-rf", "golearn-id3", ...
 	Name string `yaml:"name" json:"name"`
@@ -16,6 +16,11 @@ type ModelSpec struct {
 	Params map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
 	// Grid lists values to try per parameter.
 	Grid map[string][]any `yaml:"grid,omitempty" json:"grid,omitempty"`
+	// Search is what random search draws for this model: "default" (the
+	// trainer's documented ranges) or a range per parameter ({min, max,
+	// log}, a list of values, or "default"). train/catalog parses it
+	// (ParseSpace); the config's selection.trials says how many trials.
+	Search any `yaml:"search,omitempty" json:"search,omitempty"`
 }
 
 // Candidates expands the grid: one parameter set per combination, in a

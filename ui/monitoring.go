@@ -219,21 +219,39 @@ func newChart(title, y string, windows []window) *plot.Plot {
 	p.X.Tick.Marker = ticks
 	p.X.Min, p.X.Max = -0.2, float64(len(windows))-0.8
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	p.Legend.Left = true
 	return p
+}
+
+// drawLegendBeside draws p on c with its legend in a column to the right
+// of the plot, where it covers no line: inside, it hid the drift
+// threshold whenever the PSIs were small.
+func drawLegendBeside(p *plot.Plot, c draw.Canvas) {
+	legend := p.Legend
+	p.Legend = plot.NewLegend() // no entries: p.Draw draws no legend
+	p.Legend.TextStyle = legend.TextStyle
+	const gap = vg.Length(12)
+	r := legend.Rectangle(c)
+	// The text is measured in Liberation Sans; a quarter more leaves room
+	// for a wider sans-serif in the viewer.
+	width := 1.25*(r.Max.X-r.Min.X) + 2*gap
+	p.Draw(draw.Crop(c, 0, -width, 0, 0))
+	legend.Top, legend.Left = true, true
+	legend.YOffs = -p.Title.TextStyle.Height(p.Title.Text) - gap // level with the plot's top
+	legend.Draw(draw.Crop(c, c.Max.X-c.Min.X-width+gap, 0, 0, 0))
 }
 
 // driftChart draws the PSI of each series per window, with the drift
 // threshold dashed.
 func driftChart(windows []window, features []string, threshold float64) ([]byte, error) {
 	p := newChart("Drift: PSI per feature", "PSI", windows)
+	top := threshold
 	for i, name := range features {
 		var pts plotter.XYs
 		for k, w := range windows {
 			for _, f := range allSeries(w.Report) {
 				if f.Name == name && f.PSI != nil && !math.IsNaN(*f.PSI) {
 					pts = append(pts, plotter.XY{X: float64(k), Y: *f.PSI})
+					top = max(top, *f.PSI)
 				}
 			}
 		}
@@ -248,6 +266,9 @@ func driftChart(windows []window, features []string, threshold float64) ([]byte,
 		}
 	}
 	p.Y.Min = 0
+	if top > 0 {
+		p.Y.Max = 1.15 * top // the threshold below the top edge, not on it
+	}
 	return svgOf(p)
 }
 
@@ -275,7 +296,11 @@ func perfChart(windows []window) ([]byte, error) {
 			live = append(live, plotter.XY{X: float64(k), Y: *liveV})
 		}
 		if testV != nil {
-			test = append(test, plotter.XY{X: float64(k), Y: *testV})
+			// A step across the window's column, so that the reference
+			// shows with a single window too (a dashed line of one
+			// point is invisible).
+			x, y := float64(k), *testV
+			test = append(test, plotter.XY{X: max(x-0.5, -0.2), Y: y}, plotter.XY{X: min(x+0.5, float64(len(windows))-0.8), Y: y})
 		}
 	}
 	if len(live) == 0 {
@@ -288,6 +313,14 @@ func perfChart(windows []window) ([]byte, error) {
 	if err := addLine(p, test, "test split", color.RGBA{0x99, 0x99, 0x99, 0xff}, true); err != nil {
 		return nil, err
 	}
+	// A margin above and below the lines, so that none runs along the
+	// plot's edge.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, pt := range append(slices.Clip(live), test...) {
+		lo, hi = min(lo, pt.Y), max(hi, pt.Y)
+	}
+	pad := max(0.15*(hi-lo), 0.02*max(math.Abs(lo), math.Abs(hi)), 1e-3)
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	return svgOf(p)
 }
 
@@ -312,7 +345,7 @@ func addLine(p *plot.Plot, pts plotter.XYs, name string, c color.Color, dashed b
 
 func svgOf(p *plot.Plot) ([]byte, error) {
 	c := vgsvg.New(8*vg.Inch, 3.5*vg.Inch)
-	p.Draw(draw.New(c))
+	drawLegendBeside(p, draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("chart: %w", err)

@@ -483,7 +483,7 @@ func compareFacts(runs []*runRow) []compareRow {
 	add("config", func(r *runRow) string { return r.Config })
 	add("data", func(r *runRow) string { return r.Source })
 	add("data fingerprint", func(r *runRow) string { return short(r.Fingerprint, 19) })
-	add("rows", func(r *runRow) string { return strconv.FormatInt(r.Rows, 10) })
+	add("rows", func(r *runRow) string { return report.Thousands(r.Rows) })
 	add("model", func(r *runRow) string { return r.Model })
 	var params []string
 	for _, r := range runs {

@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04")
 	},
 	"secs": func(x float64) string { return fmt.Sprintf("%.1f s", x) },
+	"n":    func(n int) string { return report.Thousands(int64(n)) },
 	"has":  func(xs []string, x string) bool { return slices.Contains(xs, x) },
 }
 
@@ -95,7 +96,7 @@ var runsTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 <button type="submit">Filter</button> <a href="{{$.P}}/runs">reset</a>
 </form>
 <form method="get" action="{{$.P}}/compare" id="compare">
-<p><span id="count">{{len .Rows}} of {{.Total}} runs</span>. Tick two or more to <button type="submit">Compare</button></p>
+<p><span id="count">{{n (len .Rows)}} of {{n .Total}} runs</span>. Tick two or more to <button type="submit">Compare</button></p>
 <table class="runs" id="runs">
 <thead><tr><th></th>{{range .Columns}}<th{{if .Num}} class="num"{{end}}><a href="{{.Href}}">{{.Title}}{{.Arrow}}</a></th>{{end}}</tr></thead>
 <tbody>
@@ -163,7 +164,7 @@ var monitoringTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 <section id="model-{{.Name}}">
 <h2>{{.Name}}</h2>
 {{if .Windows}}
-{{with .Latest}}<p>Latest window: <strong class="{{if .Retrain}}bad{{else}}good{{end}}">{{.Status}}</strong>{{if .Evaluated}}, {{.Drifted}} of {{.Evaluated}} features drift{{end}}, {{.Predictions}} predictions{{if .Version}} of v{{.Version}}{{end}}.{{range .Reasons}} {{.}}.{{end}}</p>{{end}}
+{{$name := .Name}}{{with .Latest}}<p id="headline-{{$name}}">Latest window: <strong class="{{if .Retrain}}bad{{else}}good{{end}}">{{.Status}}</strong>, {{n .Predictions}} predictions{{if .Version}} of v{{.Version}}{{end}}.{{range .Reasons}} {{.}}.{{end}}</p>{{end}}
 <div class="figs">{{if .DriftChart}}<figure>{{.DriftChart}}</figure>{{end}}{{if .PerfChart}}<figure>{{.PerfChart}}</figure>{{end}}</div>
 <h3>PSI per feature and window</h3>
 <table class="heat" id="drift-{{.Name}}">

@@ -470,6 +470,7 @@ func TestMonitoring(t *testing.T) {
 		rep := monitor.Report{
 			Model: "flights-delay", Version: 1, From: day.AddDate(0, 0, 7*i), To: day.AddDate(0, 0, 7*(i+1)),
 			Predictions: 1000, Status: status, Retrain: status == monitor.StatusDrift,
+			Drifted: i, Evaluated: 2, Reasons: []string{fmt.Sprintf("%d of 2 features drift", i)},
 			Features: []monitor.Feature{
 				{Name: "distance", Kind: "numeric", Status: status, PSI: ptr(psi)},
 				{Name: "origin", Kind: "categorical", Status: monitor.StatusOK, PSI: ptr(0.02)},
@@ -532,6 +533,12 @@ func TestMonitoring(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("monitoring page lacks %q", want)
 		}
+	}
+	// The headline says how many features drift once, and counts with
+	// thousands separators.
+	headline := regexp.MustCompile(`<p id="headline-flights-delay">.*</p>`).FindString(body)
+	if strings.Count(headline, "features drift") != 1 || !strings.Contains(headline, "1,000 predictions") {
+		t.Errorf("headline: %s", headline)
 	}
 	// Two charts of the monitor reports and the backtest's.
 	if n := strings.Count(body, "<svg"); n != 3 {

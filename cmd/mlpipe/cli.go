@@ -224,6 +224,16 @@ func (f *flags) addJSON() {
 	f.BoolVar(&f.jsonOut, "json", false, "print the summary as one JSON document on stdout (logs stay on stderr)")
 }
 
+// askedHelp reports whether args ask for help (-h, -help, --help).
+func askedHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
 // addRegistry adds --registry and --config, for the commands that read a
 // registry (see openRegistry).
 func (f *flags) addRegistry(dir, cfgPath *string) {
@@ -233,10 +243,8 @@ func (f *flags) addRegistry(dir, cfgPath *string) {
 
 // parse parses args and sets up e.log from the logging flags.
 func (f *flags) parse(e *env, args []string) error {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			f.SetOutput(e.stdout) // asked-for help goes to stdout
-		}
+	if askedHelp(args) {
+		f.SetOutput(e.stdout) // asked-for help goes to stdout
 	}
 	out := f.Output()
 	if out != e.stdout {

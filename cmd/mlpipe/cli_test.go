@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -162,6 +163,12 @@ func TestHelp(t *testing.T) {
 			all = append(all, []string{c.name, "--help"})
 		}
 	}
+	// A command with subcommands lists them.
+	for _, args := range [][]string{{"models", "--help"}, {"runs", "--help"}, {"registry", "--help"}, {"help", "models"}} {
+		if stdout, stderr, code := executeCLI(t, args...); code != exitOK || !strings.Contains(stdout, "Usage:") || stderr != "" {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
 	types := []string{"string", "int", "int64", "float", "duration", "value"}
 	for _, args := range all {
 		stdout, stderr, code := executeCLI(t, args...)
@@ -205,5 +212,45 @@ func TestLogLevelDefault(t *testing.T) {
 				t.Errorf("INFO logs on stderr: %v, want %v\n%s", got, tt.logs, stderr)
 			}
 		})
+	}
+}
+
+// TestDefaultOut: without --out, a command writes under out/NAME/COMMAND,
+// NAME the config's name, so that the penguins example does not
+// overwrite the outputs of flights.
+func TestDefaultOut(t *testing.T) {
+	penguins, flights := abs(t, "../../configs/penguins.yaml"), abs(t, fixtureConfig)
+	t.Chdir(t.TempDir())
+	for _, cfg := range []string{penguins, flights} {
+		if _, stderr, code := executeCLI(t, "ingest", "--config", cfg, "--log-level", "error"); code != exitOK {
+			t.Fatalf("ingest %s: exit %d\n%s", cfg, code, stderr)
+		}
+	}
+	for _, f := range []string{"out/penguins-species/ingest/summary.json", "out/flights-delay/ingest/summary.json"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestDocsListCommands: docs/cli.md has a line for every command, and
+// docs/architecture.md's row of cmd/mlpipe names each one.
+func TestDocsListCommands(t *testing.T) {
+	cli, err := os.ReadFile(cwdOf(t, "../../docs/cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, err := os.ReadFile(cwdOf(t, "../../docs/architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `cmd/mlpipe` \\|.*$").Find(arch)
+	for _, c := range commands() {
+		if !bytes.Contains(cli, []byte("`mlpipe "+c.name)) {
+			t.Errorf("docs/cli.md has no `mlpipe %s ...` line", c.name)
+		}
+		if !bytes.Contains(row, []byte("`"+c.name+"`")) {
+			t.Errorf("docs/architecture.md's cmd/mlpipe row does not list %s: %s", c.name, row)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -291,7 +292,9 @@ func TestRunRegistry(t *testing.T) {
 		t.Fatalf("runs = %v, %v; want 3", ids, err)
 	}
 	stdout, _, code := runCLI(t, "runs", "compare", ids[0], ids[2], "--registry", reg)
-	if code != exitOK || !strings.Contains(stdout, "* gate") || !strings.Contains(stdout, "  test roc_auc") {
+	// Parameters as JSON, as the summary shows them, not a Go map.
+	if code != exitOK || !strings.Contains(stdout, "* gate") || !strings.Contains(stdout, "  test roc_auc") ||
+		!regexp.MustCompile(`params +\{`).MatchString(stdout) || strings.Contains(stdout, "map[") {
 		t.Errorf("runs compare: exit %d\n%s", code, stdout)
 	}
 	if stdout, _, code := runCLI(t, "runs", "list", "--registry", reg); code != exitOK || strings.Count(stdout, "\n") != 4 {
@@ -436,5 +439,46 @@ func TestGateRejects(t *testing.T) {
 		return s.Alias("flights-delay", pipeline.AliasProduction)
 	})(); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("a rejected first model became production: %v", err)
+	}
+}
+
+// TestConfigCheckedBeforeData runs `mlpipe run` with a registry on
+// configs whose mistakes only a trained model used to reveal: a metric
+// of another task, a mistyped or out-of-range trainer parameter, a time
+// part of a non-time column. Each must exit 3 (invalid config) naming
+// the key, before any data is read (the data path does not exist) and
+// without a run record in the registry.
+func TestConfigCheckedBeforeData(t *testing.T) {
+	for _, tc := range []struct {
+		name, models, extra, want string
+	}{
+		{"selection metric", "", "selection: {metric: accuracy}\n",
+			`selection.metric: "accuracy" does not apply to a binary label (want roc_auc, pr_auc, log_loss, brier)`},
+		{"selection metric typo", "", "selection: {metric: roc_acu}\n", `selection.metric: unknown metric "roc_acu" (did you mean roc_auc?)`},
+		{"gate metric", "", "gate: {metric: rmse}\n", `gate.metric: "rmse" is a regression metric; a binary label is judged by roc_auc, pr_auc, log_loss, brier`},
+		{"param typo", "models:\n  - {name: gbdt, params: {learning_rat: 0.1}}", "", `models[0].params: gbdt: unknown parameter "learning_rat" (did you mean learning_rate?)`},
+		{"param range", "models:\n  - {name: logreg, params: {c: 0.0001, tol: -1}}", "", `models[0].params: logreg: tol is -1, want > 0`},
+		{"param type", "models:\n  - {name: gbdt, params: {max_leaves: many}}", "", `models[0].params: gbdt: max_leaves: want a whole number, got "many"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := variantConfig(t, tc.models, tc.extra)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// No such data: any read would fail with another error.
+			src := regexp.MustCompile(`path: .*flights-10k\.parquet`).ReplaceAllString(string(b), "path: /nonexistent/flights.parquet")
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			reg := t.TempDir()
+			stdout, stderr, code := executeCLI(t, "run", "--config", path, "--out", "", "--registry", reg)
+			if code != exitInvalid || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d; stderr:\n%s\nwant it to contain %q\nstdout:\n%s", code, exitInvalid, stderr, tc.want, stdout)
+			}
+			if runs, _ := filepath.Glob(filepath.Join(reg, "runs", "*")); len(runs) > 0 {
+				t.Errorf("the registry records a run: %v", runs)
+			}
+		})
 	}
 }

@@ -101,7 +101,7 @@ func runModels(ctx context.Context, e *env, args []string) error {
 		}
 		if sub == "" || sub == "help" {
 			fmt.Fprintf(e.stdout, "Usage:\n%s\n", strings.Join(lines, "\n"))
-			if sub == "help" {
+			if sub == "help" || askedHelp(args) {
 				return nil
 			}
 			return usageHint("a subcommand is required", "list, show, promote or rollback")
@@ -297,7 +297,7 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 
 func runRegistry(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && args[0] == "help" {
+		if len(args) > 0 && (args[0] == "help" || askedHelp(args)) {
 			fmt.Fprintln(e.stdout, "Usage: mlpipe registry check [--repair] [--all] [--registry DIR | --config FILE]")
 			return nil
 		}

@@ -27,9 +27,7 @@ import (
 // its output and exit code.
 func runMonitorCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = execute(context.Background(), append([]string{"monitor"}, args...), &out, &errb)
-	return out.String(), errb.String(), code
+	return executeCLI(t, append([]string{"monitor"}, args...)...)
 }
 
 // monitorFixture is a registry with the fixture's model in production,

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -79,13 +80,19 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if open {
-		if xdg, err := exec.LookPath("xdg-open"); err == nil {
+		// Said on stderr as an error line is, but the report is written:
+		// the command succeeds.
+		xdg, err := exec.LookPath("xdg-open")
+		if err == nil {
 			cmd := exec.Command(xdg, path)
-			if err := cmd.Start(); err != nil {
-				e.log.Warn("xdg-open failed", "err", err)
-			} else {
+			if err = cmd.Start(); err == nil {
 				go cmd.Wait() // reap it; xdg-open hands the file to a viewer and exits
 			}
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			fmt.Fprintf(e.stderr, "mlpipe report: --open: xdg-open is not installed (open %s in a browser)\n", path)
+		} else if err != nil {
+			fmt.Fprintf(e.stderr, "mlpipe report: --open: %v (open %s in a browser)\n", err, path)
 		}
 	}
 	if f.jsonOut {

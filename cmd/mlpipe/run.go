@@ -80,11 +80,10 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 		f.StringVar(&modelDir, "model", "", "directory written by mlpipe train --out (required)")
 	}
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required), e.g. configs/flights.yaml")
-	defaultOut := filepath.Join("out", name)
-	if name == "evaluate" {
-		defaultOut = "" // the model directory, set below
-	}
-	f.StringVar(&out, "out", defaultOut, "output directory (\"\" to write nothing; evaluate: default MODEL/evaluation)")
+	// The default output directory is the config's own, so that two
+	// configs (flights, penguins) do not overwrite each other's outputs;
+	// it is set once the config is read.
+	f.StringVar(&out, "out", "", "output directory (default out/NAME/"+name+", NAME the config's name; evaluate: MODEL/evaluation); --out \"\" writes nothing")
 	f.StringVar(&data, "data", "", "read this file, glob or directory instead of the config's data.path")
 	if name == "run" {
 		f.BoolVar(&wait, "wait", false, "if another process is writing to the registry, wait for it instead of failing")
@@ -117,6 +116,9 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if data != "" {
 		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
+	}
+	if !f.changed("out") && name != "evaluate" {
+		out = filepath.Join("out", cfg.Name, name)
 	}
 	if cacheDir != "" {
 		cfg.Cache.Path = cacheDir

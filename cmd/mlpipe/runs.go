@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 	case "list", "show", "compare":
 	case "", "help":
 		fmt.Fprintln(e.stdout, "Usage:\n  mlpipe runs list [flags]\n  mlpipe runs show RUN_ID [flags]\n  mlpipe runs compare RUN_ID RUN_ID... [flags]")
-		if sub == "help" {
+		if sub == "help" || askedHelp(args) {
 			return nil
 		}
 		return usageHint("a subcommand is required", "list, show or compare")
@@ -127,7 +128,7 @@ func runFacts(s *pipeline.Summary) [][2]string {
 	}
 	for _, l := range s.Leaderboard {
 		if b, _ := l["best"].(bool); b {
-			facts = append(facts, [2]string{"params", fmt.Sprint(l["params"])}, [2]string{"valid " + fmt.Sprint(l["metric"]), fmt.Sprintf("%.4f", l["valid"])})
+			facts = append(facts, [2]string{"params", paramsText(l["params"])}, [2]string{"valid " + fmt.Sprint(l["metric"]), fmt.Sprintf("%.4f", l["valid"])})
 		}
 	}
 	if r := s.Evaluation; r != nil && r.RegressionMetrics != nil {
@@ -161,6 +162,19 @@ func runFacts(s *pipeline.Summary) [][2]string {
 		facts = append(facts, [2]string{"gate", fmt.Sprintf("%s (%s)", d, v)})
 	}
 	return facts
+}
+
+// paramsText shows a model's parameters as the summary does: JSON with
+// sorted keys, "{}" for the defaults (fmt printed a Go map, "map[]").
+func paramsText(params any) string {
+	if params == nil {
+		return "{}"
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Sprint(params)
+	}
+	return string(b)
 }
 
 // printRunTable prints one row per run (list) or one column per run

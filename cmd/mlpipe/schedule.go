@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,9 +27,13 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 			"the next tick runs as usual. SIGTERM or Ctrl-C cancels a running job at its next safe\n"+
 			"point (it is recorded as cancelled), waits up to --grace for it, and exits 0.\n\n"+
 			"Times are UTC unless --timezone (or schedule.timezone) says otherwise: in local time\n"+
-			"a 02:30 job does not run on the spring-forward day.\n\n"+exitCodesHelp)
+			"a 02:30 job does not run on the spring-forward day.\n\n"+
+			"Each run prints one line (tick, run id, status, gate decision); the whole summary of\n"+
+			"mlpipe run follows when the run fails, or always with --full-summary. The run records\n"+
+			"in the registry keep every summary (mlpipe runs show RUN_ID).\n\n"+exitCodesHelp)
 	var cfgPath, spec, tz, registryDir, cacheDir, out, policy string
 	var grace, maxAge time.Duration
+	var fullSummary bool
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required)")
 	f.StringVar(&spec, "cron", "", `schedule: a 5-field cron spec ("0 3 * * *") or a descriptor ("@daily", "@every 6h"); default the config's schedule.cron`)
 	f.StringVar(&tz, "timezone", "", "IANA time zone of the schedule (default the config's schedule.timezone, else UTC)")
@@ -37,6 +43,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&policy, "policy", "", "always: retrain at every tick; drift: run the monitor on the prediction log first and retrain only if it recommends it (default the config's schedule.policy, else always)")
 	f.DurationVar(&maxAge, "max-age", 0, "drift policy: retrain anyway once the production model is this old (default the config's schedule.max_age; 0: no limit)")
 	f.DurationVar(&grace, "grace", time.Minute, "on SIGTERM, how long to wait for a running job to reach a safe point")
+	f.BoolVar(&fullSummary, "full-summary", false, "print each run's whole summary, not only its line")
 	if err := f.parse(e, args); err != nil {
 		return err
 	}
@@ -98,8 +105,16 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 				}
 				e.log.Info("schedule: retrain", "policy", policy, "why", why)
 			}
-			args := append(append([]string(nil), runArgs...), "--now", tick.UTC().Format(time.RFC3339))
-			err := runPipeline(jctx, e, args)
+			args := append(append([]string(nil), runArgs...), "--now", tick.UTC().Format(time.RFC3339), "--json")
+			var out bytes.Buffer
+			err := runPipeline(jctx, &env{stdout: &out, stderr: e.stderr, log: e.log, cmd: "run"}, args)
+			var sum pipeline.Summary
+			if json.Unmarshal(out.Bytes(), &sum) == nil && sum.Status != "" {
+				fmt.Fprintln(e.stdout, tickLine(tick, &sum))
+				if fullSummary || sum.Status != "ok" {
+					printSummary(e.stdout, &sum)
+				}
+			}
 			switch {
 			case err == nil:
 				e.log.Info("schedule: run finished")
@@ -120,6 +135,43 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	ran, skipped, panicked := s.Stats()
 	e.log.Info("schedule: stopped", "ran", ran, "skipped", skipped, "panicked", panicked)
 	return nil
+}
+
+// tickLine is what the scheduler prints for a run: when, which run, how
+// it ended, and the gate's decision, on one line.
+func tickLine(tick time.Time, s *pipeline.Summary) string {
+	var secs float64
+	for _, st := range s.Stages {
+		secs += st.Duration.Seconds()
+	}
+	line := fmt.Sprintf("%s  run %s  %s in %.1fs", tick.UTC().Format(time.RFC3339), cmp.Or(s.RunID, "(not recorded)"), s.Status, secs)
+	if s.Model != nil {
+		line += ", " + s.Model.Kind
+	}
+	if g := s.Gate; g != nil {
+		line += fmt.Sprintf(", %s %.4f", g.Metric, g.Candidate)
+		// What the registry holds (the outcome), not only what the gate
+		// decided: a promotion can fail after the gate said yes.
+		o := s.Registry
+		switch {
+		case g.Identical:
+			line += fmt.Sprintf(": unchanged, it is production v%d", g.ProductionVersion)
+		case o != nil && o.Promoted:
+			line += fmt.Sprintf(": promoted, production is v%d", o.Version)
+		case g.Promote:
+			line += ": not promoted: " + registryLine(s)
+		case o != nil && o.Existing:
+			line += fmt.Sprintf(": unchanged, it is v%d, production stays v%d", o.Version, g.ProductionVersion)
+		case g.Rejected:
+			line += fmt.Sprintf(": rejected as v%d, production stays v%d", g.Version, g.ProductionVersion)
+		default:
+			line += fmt.Sprintf(": kept out as v%d, production stays v%d", g.Version, g.ProductionVersion)
+		}
+	}
+	if s.Error != "" {
+		line += ": " + s.Error
+	}
+	return line
 }
 
 // shouldRetrain is the drift policy's decision at a tick: retrain when

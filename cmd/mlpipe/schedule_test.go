@@ -83,6 +83,13 @@ func TestSchedule(t *testing.T) {
 	if v, err := store.Alias("flights-delay", "production"); err != nil || v != 1 {
 		t.Errorf("production = %d, %v after the scheduled run; want 1", v, err)
 	}
+	// One line per run, not the 35-line summary of mlpipe run.
+	ids, _ := store.Runs()
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(ids) == 0 || len(lines) != len(ids) || !strings.Contains(lines[0], "  run "+ids[0]+"  ok in ") ||
+		!strings.Contains(lines[0], ": promoted, production is v1") {
+		t.Errorf("%d runs; stdout:\n%s", len(ids), stdout.String())
+	}
 	// The ticks lost to the other process count as skipped, not as run.
 	m := regexp.MustCompile(`schedule: stopped.* ran=(\d+) skipped=(\d+)`).FindStringSubmatch(stderr.String())
 	if m == nil || m[1] == "0" || m[2] == "0" {

@@ -11,6 +11,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // printSummary writes the human-readable summary: a line or a block per
@@ -73,7 +74,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		tw.Flush()
 	}
 	if len(s.Leaderboard) > 0 {
-		line("models", "")
+		line("models", "%s", selectionLine(s.Selection))
 		printLeaderboard(w, s.Leaderboard)
 	}
 	if m := s.Model; m != nil && m.Task == "regression" {
@@ -82,6 +83,16 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		line("selected", "%s, %d features, threshold %.4f (chosen on validation)", m.Kind, m.Features, m.Threshold)
 	} else if m != nil {
 		line("selected", "%s, %d features, %d classes", m.Kind, m.Features, m.Classes)
+	}
+	if m := s.Model; m != nil && len(m.ClassWeights) > 0 {
+		var parts []string
+		for _, c := range sortedKeys(m.ClassWeights) {
+			parts = append(parts, fmt.Sprintf("%s %.4g", c, m.ClassWeights[c]))
+		}
+		line("", "class weights: %s", strings.Join(parts, ", "))
+	}
+	if m := s.Model; m != nil && m.Importance != nil {
+		line("", "%s", importanceLine(m.Importance))
 	}
 	if r := s.Evaluation; r != nil {
 		printEvaluation(w, r)
@@ -224,26 +235,94 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 	tw.Flush()
 }
 
-// printLeaderboard prints one line per candidate: its validation score,
-// fit time and peak heap, the selected one marked with '*'.
+// importanceMax is the most inputs the summary's importance line names.
+const importanceMax = 6
+
+// importanceLine is the model's importance by input, largest first:
+// "gain by input: distance 41%, origin 22%, ... (3 more)".
+func importanceLine(im *train.Importance) string {
+	what := "gain"
+	if im.Kind == train.ImportanceCoefficient {
+		what = "standardised coefficients"
+	}
+	var parts []string
+	for i, c := range im.Inputs {
+		if i == importanceMax {
+			parts = append(parts, fmt.Sprintf("(%d more)", len(im.Inputs)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", c.Input, 100*c.Share))
+	}
+	return what + " by input: " + strings.Join(parts, ", ")
+}
+
+// selectionLine says how the candidates were ranked: on validation or
+// by cross-validation, and how many random-search trials the time
+// budget skipped.
+func selectionLine(sel *pipeline.SelectionSummary) string {
+	if sel == nil {
+		return ""
+	}
+	how := "ranked on the validation split"
+	if sel.Folds > 0 {
+		how = fmt.Sprintf("ranked by %d-fold cross-validation on the training split (mean ± sd), the best refitted on all of it", sel.Folds)
+	}
+	if sel.Skipped > 0 {
+		how += fmt.Sprintf("; %s skipped: the time budget ran out", plural(sel.Skipped, "random-search trial"))
+	}
+	return how
+}
+
+// printLeaderboard prints one line per candidate: its cross-validated
+// score (mean ± sd) when selection cross-validated, its validation
+// score, fit time and peak heap, the selected one marked with '*'.
 func printLeaderboard(w io.Writer, rows []map[string]any) {
+	cv := false
+	for _, r := range rows {
+		if _, ok := r["cv_mean"]; ok {
+			cv = true
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "    model\tvalid\tfit\theap\tparams\n")
+	if cv {
+		fmt.Fprintf(tw, "    model\tcv\tvalid\tfit\theap\tparams\n")
+	} else {
+		fmt.Fprintf(tw, "    model\tvalid\tfit\theap\tparams\n")
+	}
 	for _, r := range rows {
 		mark := " "
 		if b, _ := r["best"].(bool); b {
 			mark = "*"
 		}
-		score := fmt.Sprint(r["error"])
+		name := fmt.Sprint(r["model"])
+		if t, ok := r["trial"].(int); ok {
+			name += fmt.Sprintf(" #%d", t)
+		} else if t, ok := r["trial"].(float64); ok {
+			name += fmt.Sprintf(" #%d", int(t))
+		}
+		score := ""
 		if v, ok := r["valid"].(float64); ok {
 			score = fmt.Sprintf("%s %.4f", r["metric"], v)
+		}
+		if e, ok := r["error"]; ok {
+			score = fmt.Sprint(e)
+		}
+		if cv {
+			cvs := ""
+			if m, ok := r["cv_mean"].(float64); ok {
+				cvs = fmt.Sprintf("%s %.4f ± %.4f", r["metric"], m, r["cv_sd"])
+			}
+			if score == "" {
+				score = "-"
+			}
+			score = cvs + "\t" + score
 		}
 		params, _ := json.Marshal(r["params"])
 		note := ""
 		if n, ok := r["note"].(string); ok {
 			note = "  (" + n + ")"
 		}
-		fmt.Fprintf(tw, "  %s %s\t%s\t%.1fs\t%.0f MB\t%s%s\n", mark, r["model"], score, r["fit_seconds"], r["peak_heap_mb"], params, note)
+		fmt.Fprintf(tw, "  %s %s\t%s\t%.1fs\t%.0f MB\t%s%s\n", mark, name, score, r["fit_seconds"], r["peak_heap_mb"], params, note)
 	}
 	tw.Flush()
 }

@@ -21,9 +21,12 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/report"
+	"github.com/mlpipe/mlpipe/ui"
 )
 
 var (
@@ -137,6 +140,7 @@ func TestUIBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := 3 - prod // the version that is not in production (of 1 and 2)
+	writeMonitorReport(t, reg)
 	base := startUI(t, "--registry", reg, "--allow-actions", "--log-level", "warn")
 
 	shots := *screenshotDir
@@ -312,10 +316,14 @@ func TestUIBrowser(t *testing.T) {
 		t.Errorf("after the promote button: previous = %d, want %d", v, prod)
 	}
 
-	// 5. Monitoring: no monitor reports or backtest in this registry yet.
+	// 5. Monitoring: one monitor report (its drift and performance
+	// charts), no backtest.
 	step("monitoring", chromedp.Click(chromedp.CSS(`nav.top a[href="/monitoring"]`)), chromedp.WaitVisible(chromedp.ID("backtest")))
 	if n := count("#model-flights-delay"); n != 1 {
 		t.Errorf("monitoring: %d sections of flights-delay, want 1", n)
+	}
+	if n := count("#model-flights-delay svg"); n != 2 {
+		t.Errorf("monitoring: %d charts, want 2 (drift and performance)", n)
 	}
 	if n := count("#model-penguins-body-mass"); n != 1 {
 		t.Errorf("monitoring: %d sections of penguins-body-mass, want 1", n)
@@ -346,6 +354,32 @@ func TestUIBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// writeMonitorReport keeps a monitor report of one window in the
+// registry, as `mlpipe monitor` does, for the monitoring page's charts.
+func writeMonitorReport(t *testing.T, reg string) {
+	t.Helper()
+	ptr := func(x float64) *float64 { return &x }
+	r := monitor.Report{Model: "flights-delay", Version: 1, Predictions: 1674, Status: monitor.StatusOK,
+		From: time.Date(2001, 6, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2001, 6, 8, 0, 0, 0, 0, time.UTC),
+		Drifted: 0, Evaluated: 3, Reasons: []string{"0 of 3 features drift (0% < drift_share 50%)"},
+		Features: []monitor.Feature{
+			{Name: "date:hour", Status: monitor.StatusOK, PSI: ptr(0.012)},
+			{Name: "date:day_of_week", Status: monitor.StatusOK, PSI: ptr(0.004)},
+			{Name: "distance", Status: monitor.StatusOK, PSI: ptr(0.021)},
+		},
+		Score:       &monitor.Feature{Name: "probability", Status: monitor.StatusOK, PSI: ptr(0.007)},
+		Performance: &monitor.Performance{Status: monitor.StatusOK, Labelled: 1674, ROCAUC: ptr(0.65), Test: &monitor.TestMetrics{ROCAUC: ptr(0.66)}},
+		Thresholds:  monitor.Thresholds{PSI: 0.2},
+	}
+	dir := filepath.Join(reg, ui.MonitoringDir, "flights-delay")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsx.WriteJSON(filepath.Join(dir, "20010608T000000.000000Z.json"), r); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -437,6 +471,9 @@ func TestReport(t *testing.T) {
 			err := runReport(context.Background(), &env{stdout: &out, stderr: &errb}, tt.args)
 			if code := exitCode(err); code != tt.code {
 				t.Fatalf("exit %d (%v), want %d", code, err, tt.code)
+			}
+			if tt.name == "OK/open" && !strings.Contains(errb.String(), "--open: xdg-open is not installed (open "+tt.path+" in a browser)") {
+				t.Errorf("--open without xdg-open says nothing: %q", errb.String())
 			}
 			if tt.path == "" {
 				return

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -332,6 +333,23 @@ func TestIsLoopback(t *testing.T) {
 		}
 		if got := isLoopback(a); got != tt.want {
 			t.Errorf("isLoopback(%s) = %v", tt.addr, got)
+		}
+	}
+}
+
+// TestDocsListFlags: docs/serving.md's table has a row for every flag.
+func TestDocsListFlags(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, &help, io.Discard, nil); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	doc, err := os.ReadFile("../../docs/serving.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1) {
+		if !bytes.Contains(doc, []byte("| `--"+m[1])) {
+			t.Errorf("docs/serving.md's flag table has no row for --%s", m[1])
 		}
 	}
 }

@@ -20,9 +20,13 @@
 #   6b. runs scripts/bench/regression.sh: the regression on flights delay
 #      minutes (gbdt's objectives, XGBoost, sklearn HGB and Ridge, the
 #      training mean, and `mlpipe run` on configs/flights-delay-minutes.yaml)
+#   6c. runs scripts/bench/suite.sh: every example dataset's default config
+#      against XGBoost (early stopping) and sklearn HistGradientBoosting on
+#      the same split (suite.sh --gbdt tries a gbdt parameter set on all)
 #   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
 #      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
 #      and the default backtest
+#   7b. runs scripts/bench/build.sh: the cold build time of both binaries
 #   8. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
@@ -272,6 +276,23 @@ else
 	REGRESSION_FAILED="regression.sh (exit status $?)"
 fi
 
+# --- 6c. The example datasets (scripts/bench/suite.sh) ---------------------------
+
+# No targets of its own: the table compares, and issue 17's count is its
+# last line. SUITE_REPEATS (default 1) is passed as --repeats.
+SUITE_FAILED=""
+SUITE_RAN=0
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "BENCH_QUICK=1: skipping the example datasets"
+elif PANDAS_PYTHON="$PANDAS_PYTHON" GO="$GO" \
+	"$ROOT/scripts/bench/suite.sh" --repeats "${SUITE_REPEATS:-1}" "$TMP/suite"; then
+	# shellcheck source=/dev/null
+	source "$TMP/suite/suite.env"
+	SUITE_RAN=1
+else
+	SUITE_FAILED="suite.sh (exit status $?)"
+fi
+
 # --- 7. Serving (scripts/bench/serve.sh) and the backtest ----------------------
 
 # serve.sh serves the model the models step registered (or trains one) and
@@ -315,6 +336,15 @@ if [ "$BENCH_QUICK" != 1 ]; then
 	else
 		UI_FAILED="ui.sh (exit status $?)"
 	fi
+fi
+
+# build.sh times a cold build of each binary (empty build cache, modules
+# downloaded) and says where the compile time goes.
+BUILD_RAN=0; BUILD_FAILED=""
+if GO="$GO" "$ROOT/scripts/bench/build.sh" "$TMP/build" >/dev/null; then
+	BUILD_RAN=1
+else
+	BUILD_FAILED="build.sh (exit status $?)"
 fi
 
 # The default backtest: 4 policies, weekly steps over the whole history.
@@ -499,6 +529,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/regression.sh failed (see the log of \`make bench\`)")."
 		echo
 	fi
+	if [ "$SUITE_RAN" -eq 1 ]; then
+		cat "$TMP/suite/suite.md"
+	else
+		echo "## Example datasets: mlpipe against XGBoost and scikit-learn"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/suite.sh failed (see the log of \`make bench\`)")."
+		echo
+	fi
 	if [ "$SERVE_RAN" -eq 1 ]; then
 		cat "$TMP/serve/serve.md"
 	else
@@ -534,6 +572,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured$([ "$BENCH_QUICK" = 1 ] && echo " (BENCH_QUICK=1)" || echo ": mlpipe simulate failed ($(tail -n 1 "$TMP/simulate.err" 2>/dev/null))")."
 	fi
 	echo
+	if [ "$BUILD_RAN" -eq 1 ]; then
+		cat "$TMP/build/build.md"
+	else
+		echo "## Build time"
+		echo
+		echo "Not measured: scripts/bench/$BUILD_FAILED (see the log of \`make bench\`)."
+		echo
+	fi
 	echo "## Raw output"
 	echo
 	echo "<details><summary><code>$BENCH_CMD</code></summary>"
@@ -574,6 +620,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo "</details>"
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
 	[ "$REGRESSION_RAN" -eq 0 ] || cat "$TMP/regression/regression-raw.md"
+	[ "$SUITE_RAN" -eq 0 ] || cat "$TMP/suite/suite-raw.md"
 	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
 	[ "$PREDICT_RAN" -eq 0 ] || cat "$TMP/predict/predict-raw.md"
 } >"$TMP/BENCHMARKS.md"
@@ -584,6 +631,7 @@ log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
 [ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
 [ -z "$REGRESSION_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$REGRESSION_FAILED"
+[ -z "$SUITE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SUITE_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
 [ -z "$PREDICT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$PREDICT_FAILED"
 if [ -n "$MODELS_FAILED" ]; then

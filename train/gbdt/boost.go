@@ -17,6 +17,7 @@ type booster struct {
 	maps    []binMapper
 	x, vx   binnedMatrix // training and validation bins
 	y, vy   []float64
+	w, vw   []float64 // training and validation row weights (nil: 1 each)
 	scores  []float64 // training margins, n × k
 	vscores []float64 // validation margins
 	grads   [][]gradPair
@@ -42,6 +43,7 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 		obj:    p.objective(),
 		k:      outputs(tr.Classes),
 		y:      tr.Y,
+		w:      tr.RowWeights(),
 		rowRNG: rand.New(rand.NewPCG(p.Seed, seedRows)),
 		colRNG: rand.New(rand.NewPCG(p.Seed, seedCols)),
 		gain:   make([]float64, len(tr.X.Cols)),
@@ -53,7 +55,7 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	if b.obj.regression() {
 		b.base = []float64{b.obj.baseScore(tr.Y)}
 	} else {
-		b.base = baseMargins(tr.Y, tr.Classes)
+		b.base = baseMargins(tr.Y, b.w, tr.Classes)
 	}
 	b.scores = startMargins(tr.X.Rows, b.base)
 	b.grads = make([][]gradPair, b.k)
@@ -68,6 +70,7 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 		b.hasValid = true
 		b.vx = binMatrix(valid.X, b.maps, p.Parallelism)
 		b.vy = valid.Y
+		b.vw = valid.RowWeights()
 		b.vscores = startMargins(valid.X.Rows, b.base)
 		b.vall = make([]int32, valid.X.Rows)
 		for i := range b.vall {
@@ -100,6 +103,9 @@ func (b *booster) run(ctx context.Context) error {
 	for round := range b.p.Rounds {
 		rows := b.sampleRows()
 		gradients(b.obj, b.scores, b.y, rows, b.grads, b.p.Parallelism)
+		if b.w != nil {
+			weigh(b.grads, rows, b.w, b.p.Parallelism)
+		}
 		for c := range b.k {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -118,10 +124,10 @@ func (b *booster) run(ctx context.Context) error {
 func (b *booster) endRound(round int) (stop bool) {
 	validLoss := math.NaN()
 	if b.hasValid {
-		validLoss = meanLoss(b.obj, b.vscores, b.vy, b.k, b.p.Parallelism)
+		validLoss = meanLoss(b.obj, b.vscores, b.vy, b.vw, b.k, b.p.Parallelism)
 	}
 	if b.p.Progress != nil {
-		b.p.Progress(round, meanLoss(b.obj, b.scores, b.y, b.k, b.p.Parallelism), validLoss)
+		b.p.Progress(round, meanLoss(b.obj, b.scores, b.y, b.w, b.k, b.p.Parallelism), validLoss)
 	}
 	if !b.hasValid || round == 0 || validLoss < b.bestLoss {
 		b.bestRound, b.bestLoss = round, validLoss

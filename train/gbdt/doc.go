@@ -14,7 +14,10 @@
 // Binary tasks use the log loss (one tree per round); K-class tasks use
 // softmax cross-entropy (K trees per round); a regression uses
 // Params.Objective: squared_error (default), huber, absolute_error or
-// quantile (one tree per round; loss.go has the formulas).
+// quantile (one tree per round; loss.go has the formulas). A classifier
+// honours the training set's ClassWeights: each row's gradient and
+// hessian, its share of the starting class rates and of the validation
+// loss that early stopping watches are multiplied by its class's weight.
 //
 // # Algorithm
 //

@@ -179,14 +179,21 @@ func softplus(s float64) float64 {
 // baseMargins are the margins every row starts from: the log-odds of the
 // training rate of class 1 for a binary model, the log of each class's
 // training rate for a K-class one (so the first tree fits what the class
-// balance does not explain). A class absent from training gets rate
-// 1e-15 instead of 0, which keeps its margin finite (and savable as JSON).
-func baseMargins(y []float64, classes int) []float64 {
+// balance does not explain). The rates count each row with its weight w[i]
+// (nil: 1). A class absent from training gets rate 1e-15 instead of 0,
+// which keeps its margin finite (and savable as JSON).
+func baseMargins(y, w []float64, classes int) []float64 {
 	counts := make([]float64, classes)
-	for _, v := range y {
-		counts[int(v)]++
+	var total float64
+	for i, v := range y {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		counts[int(v)] += wi
+		total += wi
 	}
-	rate := func(k int) float64 { return max(counts[k]/float64(len(y)), 1e-15) }
+	rate := func(k int) float64 { return max(counts[k]/total, 1e-15) }
 	if classes == 2 {
 		p := rate(1)
 		return []float64{math.Log(p / max(1-p, 1e-15))}
@@ -237,12 +244,27 @@ func gradients(o objective, scores, y []float64, rows []int32, grads [][]gradPai
 	})
 }
 
+// weigh multiplies the gradient and hessian of each row in rows by its
+// weight w[i]: a class-weighted loss (see train.Dataset.ClassWeights).
+func weigh(grads [][]gradPair, rows []int32, w []float64, workers int) {
+	forChunks(workers, len(rows), lossChunk, func(_, lo, hi int) {
+		for _, g := range grads {
+			for _, i := range rows[lo:hi] {
+				wi := float32(w[i])
+				g[i].g *= wi
+				g[i].h *= wi
+			}
+		}
+	})
+}
+
 // meanLoss is the mean log loss (binary, k == 1) or cross-entropy (k > 1)
 // of the margins scores (n × k) for labels y, or a regression's mean loss
 // of its predictions scores (twice it for squared_error: the mean squared
-// error). Per-chunk sums are added in chunk order, so the result does not
-// depend on scheduling.
-func meanLoss(o objective, scores, y []float64, k, workers int) float64 {
+// error). With row weights w (nil: 1 each) it is the weighted mean. Per-chunk
+// sums are added in chunk order, so the result does not depend on
+// scheduling.
+func meanLoss(o objective, scores, y, w []float64, k, workers int) float64 {
 	n := len(y)
 	if n == 0 {
 		return math.NaN()
@@ -251,6 +273,10 @@ func meanLoss(o objective, scores, y []float64, k, workers int) float64 {
 	forChunks(workers, n, lossChunk, func(c, lo, hi int) {
 		var s float64
 		for i := lo; i < hi; i++ {
+			if w != nil {
+				s += w[i] * rowLoss(o, scores, y, k, i)
+				continue
+			}
 			if o.regression() {
 				s += o.residualLoss(scores[i] - y[i])
 				continue
@@ -281,5 +307,30 @@ func meanLoss(o objective, scores, y []float64, k, workers int) float64 {
 	if o.name == SquaredError {
 		total *= 2
 	}
+	if w != nil {
+		var sum float64
+		for _, v := range w {
+			sum += v
+		}
+		return total / sum
+	}
 	return total / float64(n)
+}
+
+// rowLoss is the loss of row i of a classifier's margins scores (n × k),
+// as meanLoss sums it.
+func rowLoss(o objective, scores, y []float64, k, i int) float64 {
+	if k == 1 {
+		return softplus(scores[i]) - y[i]*scores[i]
+	}
+	m := scores[i*k : (i+1)*k]
+	top := math.Inf(-1)
+	for _, v := range m {
+		top = max(top, v)
+	}
+	var z float64
+	for _, v := range m {
+		z += math.Exp(v - top)
+	}
+	return top + math.Log(z) - m[int(y[i])]
 }

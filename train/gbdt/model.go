@@ -109,6 +109,9 @@ func (m *Model) Importance() []float64 {
 	return append([]float64(nil), m.Gain...)
 }
 
+// ImportanceKind implements train.Importancer.
+func (m *Model) ImportanceKind() string { return train.ImportanceGain }
+
 // Decode rebuilds a Model from its JSON, for train.Load.
 func Decode(data []byte) (train.Model, error) {
 	var m Model

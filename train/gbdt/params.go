@@ -164,6 +164,17 @@ func (p Params) resolve() (Params, error) {
 	return p, nil
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog).
+func (p Params) Check() error {
+	_, err := p.resolve()
+	return err
+}
+
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p Params) Resolved() (any, error) { return p.resolve() }
+
 // CheckTask reports whether the objective fits task (for config
 // validation, through the catalog): log_loss fits a class label, the
 // others a regression.

@@ -49,6 +49,28 @@ type RFParams struct {
 	Parallelism int `json:"parallelism,omitempty"`
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog); features is checked
+// against the columns at fit time.
+func (p RFParams) Check() error {
+	_, err := p.resolve(0)
+	return err
+}
+
+// Resolved returns p with every default filled in but Features, which
+// depends on the columns (for the config reference's test, through the
+// catalog).
+func (p RFParams) Resolved() (any, error) {
+	f := p.Features
+	r, err := p.resolve(0)
+	r.Features = f
+	return r, err
+}
+
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p ID3Params) Resolved() (any, error) { return p.resolve(), nil }
+
 func (p RFParams) resolve(columns int) (RFParams, error) {
 	if p.Trees == 0 {
 		p.Trees = DefaultTrees

@@ -16,6 +16,17 @@ type design struct {
 	y       []int32
 	// counts[c] is the number of rows of class c.
 	counts []int
+	// weights[c] is the weight of each row of class c in the loss
+	// (Dataset.ClassWeights), nil when every row weighs 1.
+	weights []float64
+}
+
+// weight is the loss weight of class c.
+func (d *design) weight(c int32) float64 {
+	if d.weights == nil {
+		return 1
+	}
+	return d.weights[c]
 }
 
 // newDesign checks d (already validated by Dataset.Validate) and converts
@@ -25,7 +36,7 @@ func newDesign(d *train.Dataset) (*design, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &design{Design: od, outputs: d.Classes}
+	out := &design{Design: od, outputs: d.Classes, weights: d.ClassWeights}
 	if d.Classes == 2 {
 		out.outputs = 1
 	}

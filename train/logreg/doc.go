@@ -26,7 +26,10 @@
 // LogisticRegression(penalty="l2", C=C); with the same C the two agree on
 // the weights (see testdata/reference.py and TestReference). A K-class
 // model has K weight vectors, like scikit-learn's multinomial model; the
-// penalty makes them unique, and the intercepts sum to 0.
+// penalty makes them unique, and the intercepts sum to 0. With the
+// training set's ClassWeights, each row's log loss is multiplied by its
+// class's weight, as scikit-learn's class_weight does (TestReference
+// checks balanced and explicit weights).
 //
 // # Solver
 //

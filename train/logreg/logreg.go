@@ -70,6 +70,17 @@ func (p Params) resolve() (Params, error) {
 	return p, nil
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog).
+func (p Params) Check() error {
+	_, err := p.resolve()
+	return err
+}
+
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p Params) Resolved() (any, error) { return p.resolve() }
+
 // Trainer fits logistic regression models. It implements train.Trainer.
 type Trainer struct {
 	params Params
@@ -159,6 +170,7 @@ func newModel(ds *train.Dataset, d *design, theta []float64, info FitInfo) *Mode
 		col.Mean = featureMeans(ds.X.Data[j], c)
 		m.Columns[j] = col
 	}
+	m.ImportanceSD = d.ContributionSD(k, func(f, out int) float64 { return theta[f*k+out] })
 	return m
 }
 

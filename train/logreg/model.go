@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/mlpipe/mlpipe/features"
@@ -34,6 +35,10 @@ type Model struct {
 	Columns []Column `json:"columns"`
 	// Fit says how the fit went.
 	Fit FitInfo `json:"fit"`
+	// ImportanceSD is the importance of each column: the standard
+	// deviation of its contribution to the logits over the training rows
+	// (onehot.Design.ContributionSD). Models saved before it have none.
+	ImportanceSD []float64 `json:"importance,omitempty"`
 
 	shapOnce sync.Once
 	shap     *linearSHAP // the explainer (shap.go), built on first use
@@ -81,6 +86,16 @@ type FitInfo struct {
 
 // Kind implements train.Model.
 func (m *Model) Kind() string { return Name }
+
+// Importance implements train.Importancer: per column, the standard
+// deviation over the training rows of the column's contribution to the
+// logit (for a numeric column |w|·sd(x), the standardised coefficient;
+// for K classes, the root of the sum of the K variances). nil for a
+// model saved without it.
+func (m *Model) Importance() []float64 { return slices.Clone(m.ImportanceSD) }
+
+// ImportanceKind implements train.Importancer.
+func (m *Model) ImportanceKind() string { return train.ImportanceCoefficient }
 
 // Task implements train.Model: Binary for a 2-class model, Multiclass
 // otherwise.

@@ -24,9 +24,11 @@ const (
 // objective is the penalised log loss of a design, divided by its number
 // of rows:
 //
-//	F(θ) = (Σ_i loss_i(θ) + ‖w‖²/(2C)) / n
+//	F(θ) = (Σ_i c_i·loss_i(θ) + ‖w‖²/(2C)) / n
 //
-// where w is θ without the intercepts. Dividing by n does not move the
+// where w is θ without the intercepts and c_i the weight of row i's class
+// (1 without class weights), as scikit-learn's LogisticRegression with
+// class_weight minimises it. Dividing by n does not move the
 // minimum; it makes the gradient norm (and so Tol) independent of n.
 type objective struct {
 	d       *design
@@ -111,9 +113,12 @@ func (o *objective) block(theta []float64, lo, hi int, g, z []float64) float64 {
 		e := min(s+chunkRows, hi)
 		r := z[:(e-s)*k]
 		o.scores(theta, s, e, r)
-		if k == 1 {
+		switch {
+		case o.d.weights != nil:
+			loss += weightedResiduals(r, o.d.y[s:e], k, o.d.weights)
+		case k == 1:
 			loss += binaryResiduals(r, o.d.y[s:e])
-		} else {
+		default:
 			loss += softmaxResiduals(r, o.d.y[s:e], k)
 		}
 		o.addGradient(g, s, e, r)
@@ -217,6 +222,28 @@ func (o *objective) addGradient(g []float64, s, e int, r []float64) {
 			}
 		}
 	}
+}
+
+// weightedResiduals is binaryResiduals (k == 1) or softmaxResiduals with
+// each row's residuals and loss multiplied by the weight of its class,
+// w[y]: the class-weighted log loss.
+func weightedResiduals(z []float64, y []int32, k int, w []float64) float64 {
+	var loss float64
+	for i, yi := range y {
+		zi := z[i*k : (i+1)*k]
+		var l float64
+		if k == 1 {
+			l = binaryResiduals(zi, y[i:i+1])
+		} else {
+			l = softmaxResiduals(zi, y[i:i+1], k)
+		}
+		wi := w[yi]
+		loss += wi * l
+		for j := range zi {
+			zi[j] *= wi
+		}
+	}
+	return loss
 }
 
 // binaryResiduals turns the logits z of rows labelled y (0 or 1) into the

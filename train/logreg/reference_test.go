@@ -60,8 +60,8 @@ func readReference(t *testing.T) (x *features.Matrix, y2, y3 []float64) {
 
 // TestReference compares the fitted weights with scikit-learn 1.2.1's
 // LogisticRegression(C=0.5, tol=1e-12, max_iter=10000) (lbfgs; for y3
-// also multi_class="multinomial") on the one-hot encoded data, as printed
-// by testdata/reference.py. sklearn's coef_ columns are x1, x2, then
+// also multi_class="multinomial"; with and without class_weight) on the
+// one-hot encoded data, as printed by testdata/reference.py. sklearn's coef_ columns are x1, x2, then
 // cat = 0, 1, 2, 3.
 func TestReference(t *testing.T) {
 	x, y2, y3 := readReference(t)
@@ -69,6 +69,7 @@ func TestReference(t *testing.T) {
 		name      string
 		y         []float64
 		classes   int
+		weights   []float64   // class weights (sklearn's class_weight)
 		intercept []float64   // sklearn intercept_
 		coef      [][]float64 // sklearn coef_, one row per output
 	}{
@@ -88,9 +89,29 @@ func TestReference(t *testing.T) {
 				{0.115433935436661, 0.56804988776504, -0.23108720181140927, -0.22436422643883416, 0.8259707628166141, -0.3705804000003074},
 			},
 		},
+		{
+			// class_weight="balanced": 300/(2·177) and 300/(2·123).
+			name: "balanced binary", y: y2, classes: 2, weights: []float64{300.0 / (2 * 177), 300.0 / (2 * 123)},
+			intercept: []float64{0.08870354821047206},
+			coef: [][]float64{
+				{1.4260513800176584, -0.6372471700780679, 0.41796736172095433, -0.8404863708160776, -0.21130106551947472, 0.6337032562667104},
+			},
+		},
+		{
+			// class_weight={0: 2, 1: 1, 2: 0.5}. scikit-learn stops 2e-4
+			// from this minimum; reference.py refines its weights with
+			// scipy to a gradient of 6e-7, and these are the refined ones.
+			name: "weighted multinomial", y: y3, classes: 3, weights: []float64{2, 1, 0.5},
+			intercept: []float64{0.8604735768883129, 0.34375230879787594, -1.2042258856861887},
+			coef: [][]float64{
+				{0.6084111705318854, -0.8358895829567912, 0.08457946741482092, 0.6030396559137696, -0.4150752943293614, -0.27254352445219526},
+				{-0.716175131168485, 0.3161926750542467, 0.12405216964592701, -0.36845176017986114, -0.33617044455887485, 0.5805701820495978},
+				{0.10776396063659864, 0.5196969079025435, -0.208631637060748, -0.23458789573390926, 0.7512457388882363, -0.30802665759740266},
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := &train.Dataset{X: x, Y: tc.y, Classes: tc.classes}
+			ds := &train.Dataset{X: x, Y: tc.y, Classes: tc.classes, ClassWeights: tc.weights}
 			fitted, err := logreg.New(logreg.Params{C: referenceC, Tol: 1e-9, MaxIter: 1000}).Fit(context.Background(), ds, nil)
 			if err != nil {
 				t.Fatal(err)

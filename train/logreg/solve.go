@@ -164,18 +164,20 @@ func (c gradientTest) Converged(loc *optimize.Location) optimize.Status {
 // initialTheta is the starting point: all weights 0 and the intercepts at
 // the log class frequencies, the best fit of a model without features.
 // Half a row is added to each count so that a class absent from the
-// training set starts finite. The intercepts of a K-class model are
+// training set starts finite; with class weights, each class's rows count
+// with its weight. The intercepts of a K-class model are
 // centred to sum to 0, and stay so: softmax is unchanged by a common
 // shift of the scores, so every gradient's intercepts sum to 0.
 func initialTheta(d *design) []float64 {
 	theta := make([]float64, d.Features*d.outputs)
+	count := func(k int) float64 { return float64(d.counts[k]) * d.weight(int32(k)) }
 	if d.outputs == 1 {
-		theta[0] = math.Log((float64(d.counts[1]) + 0.5) / (float64(d.counts[0]) + 0.5))
+		theta[0] = math.Log((count(1) + 0.5) / (count(0) + 0.5))
 		return theta
 	}
 	var mean float64
-	for k, n := range d.counts {
-		theta[k] = math.Log(float64(n) + 0.5)
+	for k := range d.counts {
+		theta[k] = math.Log(count(k) + 0.5)
 		mean += theta[k] / float64(d.outputs)
 	}
 	for k := range d.counts {

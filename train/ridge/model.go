@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/train"
@@ -23,6 +24,11 @@ type Model struct {
 	Intercept float64  `json:"intercept"`
 	Columns   []Column `json:"columns"`
 	Fit       Info     `json:"fit"`
+	// ImportanceSD is the importance of each column: the standard
+	// deviation of its contribution to the prediction over the training
+	// rows, in the target's units (onehot.Design.ContributionSD). Models
+	// saved before it have none.
+	ImportanceSD []float64 `json:"importance,omitempty"`
 }
 
 // Column holds the weights of one matrix column.
@@ -48,11 +54,21 @@ func newModel(cols []features.ColumnInfo, d *onehot.Design, w []float64, b float
 		copy(col.Weights, w[d.First[j]-1:])
 		m.Columns[j] = col
 	}
+	m.ImportanceSD = d.ContributionSD(1, func(f, _ int) float64 { return w[f-1] })
 	return m
 }
 
 // Kind implements train.Model.
 func (m *Model) Kind() string { return Name }
+
+// Importance implements train.Importancer: per column, the standard
+// deviation over the training rows of the column's contribution to the
+// prediction (for a numeric column |w|·sd(x), the standardised
+// coefficient), in the target's units. nil for a model saved without it.
+func (m *Model) Importance() []float64 { return slices.Clone(m.ImportanceSD) }
+
+// ImportanceKind implements train.Importancer.
+func (m *Model) ImportanceKind() string { return train.ImportanceCoefficient }
 
 // Task implements train.Model: always Regression.
 func (m *Model) Task() train.Task { return train.Regression }

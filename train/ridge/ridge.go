@@ -49,6 +49,17 @@ func (p Params) resolve() (Params, error) {
 	return p, nil
 }
 
+// Check reports whether every parameter is in range, without training
+// (for config validation, through the catalog).
+func (p Params) Check() error {
+	_, err := p.resolve()
+	return err
+}
+
+// Resolved returns p with every default filled in (for the config
+// reference's test, through the catalog).
+func (p Params) Resolved() (any, error) { return p.resolve() }
+
 // Trainer fits ridge regressions. It implements train.Trainer.
 type Trainer struct{ params Params }
 

@@ -145,3 +145,58 @@ func Code(v float64, card int) int {
 	}
 	return 0
 }
+
+// ContributionSD returns, for each matrix column, the standard deviation
+// over the design's rows of the column's contribution to a linear model's
+// score: w·x for a numeric column (x read as the model reads it, NaN as
+// 0), so |w|·sd(x), the standardised coefficient; the weight of the row's
+// code for a categorical one. With several outputs (a K-class model) it
+// is the root of the sum of the outputs' variances. weight(f, k) is the
+// weight of feature f for output k. It is the importance the linear
+// models report: in the units of the score, comparable across columns
+// whatever their scale.
+func (d *Design) ContributionSD(outputs int, weight func(f, k int) float64) []float64 {
+	out := make([]float64, len(d.First))
+	column := make(map[int]int, len(d.First)) // first feature → matrix column
+	for j, f := range d.First {
+		column[f] = j
+	}
+	n := float64(d.Rows)
+	if d.Rows == 0 {
+		return out
+	}
+	for _, c := range d.Numeric {
+		var s, ss float64
+		for _, x := range c.X {
+			s += x
+			ss += x * x
+		}
+		mean := s / n
+		v := max(ss/n-mean*mean, 0)
+		var w2 float64
+		for k := range outputs {
+			w := weight(c.Feature, k)
+			w2 += w * w
+		}
+		out[column[c.Feature]] = math.Sqrt(v * w2)
+	}
+	for _, c := range d.Categorical {
+		counts := make([]float64, c.Card)
+		for _, code := range c.Codes {
+			counts[code]++
+		}
+		var v float64
+		for k := range outputs {
+			var s, ss float64
+			for code, m := range counts {
+				w := weight(c.First+code, k)
+				s += m * w
+				ss += m * w * w
+			}
+			mean := s / n
+			v += max(ss/n-mean*mean, 0)
+		}
+		out[column[c.First]] = math.Sqrt(v)
+	}
+	return out
+}
