@@ -97,6 +97,9 @@ func qualityParams(tb testing.TB) (map[string]any, uint64) {
 //	MLPIPE_BENCH_TRACE=FILE  (as JSON) to FILE
 //	MLPIPE_BENCH_PARAMS=JSON parameters to set over the config's, to try
 //	                         other settings (BenchmarkRound255 too)
+//	MLPIPE_BENCH_AT_ROUNDS=N1,N2,..  log the training time and test ROC
+//	                         AUC after each of these rounds (up to the
+//	                         round kept)
 func BenchmarkFlightsQuality(b *testing.B) {
 	sp := pipelineSplits(b)
 	params, seed := qualityParams(b)
@@ -130,6 +133,19 @@ func BenchmarkFlightsQuality(b *testing.B) {
 	b.ReportMetric(float64(len(elapsed)), "rounds-run")
 	if err := writeTrace(m, elapsed, sp.test); err != nil {
 		b.Fatal(err)
+	}
+	if at := os.Getenv("MLPIPE_BENCH_AT_ROUNDS"); at != "" {
+		for _, f := range strings.Split(at, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				b.Fatalf("MLPIPE_BENCH_AT_ROUNDS: %q is not a number of rounds", f)
+			}
+			if n > len(elapsed) {
+				break
+			}
+			tm := &gbdt.Model{Classes: m.Classes, Columns: m.Columns, Base: m.Base, Trees: m.Trees[:min(n, m.BestRound+1)*m.Outputs()], Params: m.Params}
+			b.Logf("round %d: %.1f s, test ROC AUC %.5f", n, elapsed[n-1], flightstest.AUC(tm.Predict(sp.test.X), sp.test.Y))
+		}
 	}
 }
 
