@@ -16,7 +16,9 @@
 #   5. times pandas read_csv of the same CSV, the peer for our CSV loader
 #   6. runs scripts/bench/models.sh: the gbdt and logreg fit benchmarks, the
 #      features benchmarks, XGBoost and scikit-learn on the same task
-#      (scripts/bench/peers.py) and the whole `mlpipe run` (see models.sh)
+#      (scripts/bench/peers.py) and the whole `mlpipe run` (see models.sh);
+#      then scripts/bench/gbdt.sh: gbdt against XGBoost at the frontier of
+#      the flights task and on a suite of example datasets (see gbdt.sh)
 #   7. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
@@ -236,7 +238,7 @@ fi
 # $TMP/models; a step of it that fails is listed in MODELS_FAILED (and makes
 # this script exit non-zero once BENCHMARKS.md is written), it does not stop
 # the run.
-MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=8; MODELS_FAILED=""
+MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=9; MODELS_FAILED=""
 PEER_VERSIONS="not measured (BENCH_QUICK=1)"
 MODELS_RAN=0
 if [ "$BENCH_QUICK" = 1 ]; then
@@ -249,6 +251,20 @@ elif PANDAS_PYTHON="$PANDAS_PYTHON" GO="$GO" TIME_BIN="$TIME_BIN" \
 else
 	MODELS_FAILED="models.sh (exit status $?)"
 	PEER_VERSIONS="not measured (models.sh failed)"
+fi
+
+# gbdt.sh: the gradient boosting frontier (flights quality, time per round,
+# memory) and the suite of example datasets, each against XGBoost.
+GBDT_MET=0; GBDT_JUDGED=0; GBDT_TOTAL=5; GBDT_FAILED=""
+GBDT_RAN=0
+if [ "$BENCH_QUICK" != 1 ]; then
+	if GO="$GO" PEERS_PYTHON="$PANDAS_PYTHON" TIME_BIN="$TIME_BIN" "$ROOT/scripts/bench/gbdt.sh" "$TMP/gbdt"; then
+		# shellcheck source=/dev/null
+		source "$TMP/gbdt/gbdt.env"
+		GBDT_RAN=1
+	else
+		GBDT_FAILED="gbdt.sh (exit status $?)"
+	fi
 fi
 
 # --- 7. Serving (scripts/bench/serve.sh) and the backtest ----------------------
@@ -309,7 +325,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + SERVE_TOTAL + UI_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + GBDT_TOTAL + SERVE_TOTAL + UI_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -330,7 +346,7 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + SERVE_MET + UI_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + SERVE_JUDGED + UI_JUDGED))
+MET=$((MET + MODELS_MET + GBDT_MET + SERVE_MET + UI_MET)); JUDGED=$((JUDGED + MODELS_JUDGED + GBDT_JUDGED + SERVE_JUDGED + UI_JUDGED))
 ST_SIM="not measured"
 if [ "$SIM_OK" -eq 1 ]; then
 	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
@@ -454,6 +470,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		fi
 		echo
 	fi
+	if [ "$GBDT_RAN" -eq 1 ]; then
+		cat "$TMP/gbdt/gbdt.md"
+	elif [ "$BENCH_QUICK" != 1 ]; then
+		echo "## Gradient boosting: flights frontier"
+		echo
+		echo "Not measured: scripts/bench/gbdt.sh failed (see the log of \`make bench\`)."
+		echo
+	fi
 	if [ "$SERVE_RAN" -eq 1 ]; then
 		cat "$TMP/serve/serve.md"
 	else
@@ -520,6 +544,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	echo
 	echo "</details>"
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
+	[ "$GBDT_RAN" -eq 0 ] || cat "$TMP/gbdt/gbdt-raw.md"
 	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
 } >"$TMP/BENCHMARKS.md"
 
@@ -528,6 +553,7 @@ mv "$TMP/BENCHMARKS.md" "$OUT_DOC"
 log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ "${#APT_INSTALLED[@]}" -eq 0 ] || log "installed with apt-get: ${APT_INSTALLED[*]}"
 [ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
+[ -z "$GBDT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$GBDT_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
 if [ -n "$MODELS_FAILED" ]; then
 	echo "BENCHMARKS.md was written, but these steps failed: $MODELS_FAILED (their output is in BENCHMARKS.md)" >&2
