@@ -27,7 +27,7 @@ func loadFullFlights(b *testing.B) *flightsSets {
 }
 
 // BenchmarkFitFlights fits each trainer on the full flights training
-// split (1,978,941 rows; the default MaxRows samples 200,000 of them) and
+// split (1,978,941 rows; the default MaxRows samples 50,000 of them) and
 // reports the test ROC AUC (502,228 rows) and the model's node count.
 // Loading and encoding are not timed. Run it with -benchtime=1x:
 //
