@@ -7,9 +7,9 @@ CONFIG    ?= configs/flights.yaml
 REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo devel)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
 LDFLAGS   := -X github.com/mlpipe/mlpipe/internal/version.Revision=$(REVISION)
 # Packages whose code runs goroutines; they also run under the race detector.
-RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/...
+RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/... ./score/... ./explain/...
 
-.PHONY: help build run test test-race fuzz bench suite lint clean
+.PHONY: help build run test soak test-race fuzz bench suite lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,14 @@ test: ## unit, fuzz-corpus, end-to-end, process and browser tests, then the race
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
+
+# The reliability suite (docs/operations.md). `make test` runs it short;
+# soak runs it long: 60 random kills of a run, a full disk at every 32 KB
+# step, 5,000 corrupted bundles, a 40 s connection flood.
+SOAK_TESTS := TestKilledRuns|TestKilledRunsRandom|TestFullDisk|TestCorruptedBundles|TestFloodRSS
+
+soak: ## the reliability suite, long: random kills, full disks, corrupted bundles, a connection flood (about 10 min)
+	MLPIPE_SOAK=1 $(GO) test -count=1 -timeout 60m -v -run '^($(SOAK_TESTS))$$' ./cmd/mlpipe/ ./cmd/mlserve/
 
 FUZZ_PKGS := ./ingest/ ./serve/ ./internal/jsonread/
 

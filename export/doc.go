@@ -19,8 +19,15 @@
 //	                             directories only
 //	[ trailer: 64 bytes ]        offset  uint64, little endian: where the payload starts
 //	                             length  uint64, little endian: payload bytes
-//	                             sha256  [32]byte of the payload
-//	                             magic   "MLPIPE-EXPORT-01" (the version is in it)
+//	                             sha256  [32]byte of meta.json
+//	                             magic   "MLPIPE-EXPORT-02" (the version is in it)
+//
+// The payload is verified as a chain, with the bundle's own mechanism for
+// the bundle: the trailer holds the sha256 of meta.json; meta.json holds
+// the bundle's digest (the sha256 of its manifest.json); the manifest
+// holds the sha256 of every file of the bundle (internal/manifest, the
+// check bundle.Load makes on a directory). Write refuses a bundle that
+// does not verify against its manifest.
 //
 // The trailer is the last 64 bytes of the file, so Open finds it with
 // one read. An ELF loader maps only the segments its headers name and
@@ -33,8 +40,9 @@
 //
 // A file without the magic is a plain executable: Open returns
 // ErrNoPayload, and mlserve falls back to its flags. A trailer that does
-// not fit the file, a checksum mismatch or an unreadable archive is
-// ErrCorrupt, with the file's name. A copy cut short loses its trailer;
+// not fit the file, a checksum mismatch, an unreadable archive or a
+// bundle file that does not match the manifest is ErrCorrupt, with the
+// file's name (and the bundle file's). A copy cut short loses its trailer;
 // Open still reports it as ErrCorrupt, not ErrNoPayload, when the file
 // is an ELF executable with the start of a payload after its last
 // segment. ExtractTo refuses (ErrUnsafeName) entries that would land

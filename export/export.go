@@ -22,6 +22,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/manifest"
 )
 
 // Sentinel errors.
@@ -49,10 +50,14 @@ type Meta struct {
 	CodeVersion     string    `json:"code_version,omitempty"`
 	RunID           string    `json:"run_id,omitempty"`
 	ExportedAt      time.Time `json:"exported_at"`
+	// Digest is the bundle's digest: the sha256 of its manifest.json
+	// (internal/manifest), which lists every file of the bundle with its
+	// sha256. Write sets it; Open checks the bundle against it.
+	Digest string `json:"digest"`
 }
 
 const (
-	magic       = "MLPIPE-EXPORT-01"
+	magic       = "MLPIPE-EXPORT-02"
 	trailerSize = 8 + 8 + sha256.Size + len(magic) // 64
 	metaName    = "meta.json"
 	bundleDir   = "bundle/"
@@ -141,6 +146,15 @@ func write(ctx context.Context, dst, serverExe, bundle string, meta Meta) error 
 	if err != nil {
 		return err
 	}
+	// What is shipped is what the bundle's manifest says.
+	_, digest, err := manifest.Verify(os.DirFS(bundle))
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	if meta.Digest != "" && meta.Digest != digest {
+		return fmt.Errorf("bundle %s has digest %s, the meta says %s", bundle, digest, meta.Digest)
+	}
+	meta.Digest = digest
 
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -165,13 +179,12 @@ func write(ctx context.Context, dst, serverExe, bundle string, meta Meta) error 
 	if n != info.Size() {
 		return fmt.Errorf("copy %s: read %d bytes, want %d (it changed while being read)", serverExe, n, info.Size())
 	}
-	sum := sha256.New()
-	payload := &countWriter{w: io.MultiWriter(out, sum)}
-	if err := writePayload(ctx, payload, bundle, entries, meta); err != nil {
+	payload := &countWriter{w: out}
+	metaSum, err := writePayload(ctx, payload, bundle, entries, meta)
+	if err != nil {
 		return err
 	}
-	t := trailer{offset: n, length: payload.n}
-	sum.Sum(t.sum[:0])
+	t := trailer{offset: n, length: payload.n, sum: metaSum}
 	if _, err := out.Write(t.encode()); err != nil {
 		return err
 	}
@@ -254,40 +267,40 @@ func listBundle(root string) ([]entry, error) {
 	return out, nil
 }
 
-// writePayload writes the tar archive: meta.json, then the bundle. Every
-// header is fixed but for names, sizes and meta.ExportedAt, so the output
-// depends on the inputs only.
-func writePayload(ctx context.Context, w io.Writer, root string, entries []entry, meta Meta) error {
+// writePayload writes the tar archive: meta.json, then the bundle, and
+// returns the sha256 of meta.json. Every header is fixed but for names,
+// sizes and meta.ExportedAt, so the output depends on the inputs only.
+func writePayload(ctx context.Context, w io.Writer, root string, entries []entry, meta Meta) ([sha256.Size]byte, error) {
 	tw := tar.NewWriter(w)
 	hdr := func(name string, mode int64, typ byte, size int64) *tar.Header {
 		return &tar.Header{Name: name, Mode: mode, Typeflag: typ, Size: size, ModTime: meta.ExportedAt, Format: tar.FormatPAX}
 	}
 	mj, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
-		return err
+		return [sha256.Size]byte{}, err
 	}
 	mj = append(mj, '\n')
 	if err := tw.WriteHeader(hdr(metaName, 0o644, tar.TypeReg, int64(len(mj)))); err != nil {
-		return err
+		return [sha256.Size]byte{}, err
 	}
 	if _, err := tw.Write(mj); err != nil {
-		return err
+		return [sha256.Size]byte{}, err
 	}
 	for _, e := range entries {
 		if e.dir {
 			if err := tw.WriteHeader(hdr(bundleDir+e.rel+"/", 0o755, tar.TypeDir, 0)); err != nil {
-				return err
+				return [sha256.Size]byte{}, err
 			}
 			continue
 		}
 		if err := tw.WriteHeader(hdr(bundleDir+e.rel, 0o644, tar.TypeReg, e.size)); err != nil {
-			return err
+			return [sha256.Size]byte{}, err
 		}
 		if err := copyFile(ctx, tw, filepath.Join(root, filepath.FromSlash(e.rel)), e.size); err != nil {
-			return err
+			return [sha256.Size]byte{}, err
 		}
 	}
-	return tw.Close()
+	return sha256.Sum256(mj), tw.Close()
 }
 
 func copyFile(ctx context.Context, w io.Writer, p string, size int64) error {
@@ -335,15 +348,18 @@ type Payload struct {
 	Meta Meta
 
 	exe     string
-	data    []byte // the tar archive, checksum verified
+	data    []byte // the tar archive, verified
 	entries []string
 }
 
 // Open reads the payload of the executable exe (normally
-// os.Executable()) and verifies its checksum. It returns an error
-// wrapping ErrNoPayload for a plain executable and ErrCorrupt, naming
-// exe, for a damaged one. The payload is held in memory until the
-// Payload is dropped.
+// os.Executable()) and verifies it: meta.json against the sha256 in the
+// trailer, and the bundle against its manifest (internal/manifest, as
+// bundle.Load verifies a bundle directory) and the manifest against
+// meta's digest. It returns an error wrapping ErrNoPayload for a plain
+// executable and ErrCorrupt, naming exe (and the damaged file), for a
+// damaged one. The payload is held in memory until the Payload is
+// dropped.
 func Open(exe string) (*Payload, error) {
 	p, err := open(exe)
 	if err != nil {
@@ -376,11 +392,8 @@ func open(exe string) (*Payload, error) {
 	if _, err := f.ReadAt(data, t.offset); err != nil {
 		return nil, err
 	}
-	if got := sha256.Sum256(data); got != t.sum {
-		return nil, fmt.Errorf("%w: checksum mismatch: the trailer says sha256 %s, the %d payload bytes hash to %s",
-			ErrCorrupt, hex.EncodeToString(t.sum[:]), t.length, hex.EncodeToString(got[:]))
-	}
 	p := &Payload{exe: exe, data: data}
+	files := memFS{}
 	tr := tar.NewReader(bytes.NewReader(data))
 	for i := 0; ; i++ {
 		hdr, err := tr.Next()
@@ -394,18 +407,68 @@ func open(exe string) (*Payload, error) {
 			if hdr.Name != metaName {
 				return nil, fmt.Errorf("%w: the archive starts with %q, not %s", ErrCorrupt, hdr.Name, metaName)
 			}
-			if err := json.NewDecoder(tr).Decode(&p.Meta); err != nil {
+			mj, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, metaName, err)
+			}
+			if got := sha256.Sum256(mj); got != t.sum {
+				return nil, fmt.Errorf("%w: checksum mismatch: the trailer says %s has sha256 %s, it hashes to %s",
+					ErrCorrupt, metaName, hex.EncodeToString(t.sum[:]), hex.EncodeToString(got[:]))
+			}
+			if err := json.Unmarshal(mj, &p.Meta); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, metaName, err)
 			}
 			continue
 		}
 		p.entries = append(p.entries, hdr.Name)
+		if rel, ok := strings.CutPrefix(hdr.Name, bundleDir); ok && hdr.Typeflag == tar.TypeReg && fs.ValidPath(rel) {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, hdr.Name, err)
+			}
+			files[rel] = b
+		}
 	}
 	if len(p.entries) == 0 {
 		return nil, fmt.Errorf("%w: the archive holds no bundle files", ErrCorrupt)
 	}
+	// The bundle, as bundle.Load checks a directory.
+	_, digest, err := manifest.Verify(files)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bundle: %w", ErrCorrupt, err)
+	}
+	if digest != p.Meta.Digest {
+		return nil, fmt.Errorf("%w: the bundle's manifest has digest %s, %s says %s", ErrCorrupt, digest, metaName, p.Meta.Digest)
+	}
 	return p, nil
 }
+
+// memFS is the bundle files of a payload as an fs.FS, for
+// manifest.Verify: a regular file by its slash-separated path.
+type memFS map[string][]byte
+
+func (m memFS) Open(name string) (fs.File, error) {
+	b, ok := m[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return &memFile{name: path.Base(name), Reader: bytes.NewReader(b), size: int64(len(b))}, nil
+}
+
+type memFile struct {
+	name string
+	*bytes.Reader
+	size int64
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f *memFile) Close() error               { return nil }
+func (f *memFile) Name() string               { return f.name }
+func (f *memFile) Size() int64                { return f.size }
+func (f *memFile) Mode() fs.FileMode          { return 0o444 }
+func (f *memFile) ModTime() time.Time         { return time.Time{} }
+func (f *memFile) IsDir() bool                { return false }
+func (f *memFile) Sys() any                   { return nil }
 
 // cutPayload reports whether f is an ELF executable followed by the start
 // of a payload with its trailer missing: an export that was cut short.

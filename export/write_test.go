@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/export"
+	"github.com/mlpipe/mlpipe/internal/manifest"
 )
 
 // meta is the lineage of a made-up flights model.
@@ -47,7 +48,20 @@ func makeBundle(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := manifest.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
 	return dir
+}
+
+// bundleDigest is the digest of makeBundle's manifest.
+func bundleDigest(t *testing.T) string {
+	t.Helper()
+	_, d, err := manifest.Read(os.DirFS(makeBundle(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // serverExe is a real ELF executable to export: the test binary itself.
@@ -109,18 +123,25 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(p.Meta, meta) {
-		t.Errorf("meta %+v, want %+v", p.Meta, meta)
+	want := meta
+	want.Digest = bundleDigest(t)
+	if !reflect.DeepEqual(p.Meta, want) {
+		t.Errorf("meta %+v, want %+v", p.Meta, want)
 	}
-	if want := []string{"features.json", "model.json", "sub/", "sub/notes.txt"}; !reflect.DeepEqual(p.Files(), want) {
+	if want := []string{"features.json", "manifest.json", "model.json", "sub/", "sub/notes.txt"}; !reflect.DeepEqual(p.Files(), want) {
 		t.Errorf("files %v, want %v", p.Files(), want)
 	}
 	dir := filepath.Join(t.TempDir(), "bundle")
 	if err := p.ExtractTo(dir); err != nil {
 		t.Fatal(err)
 	}
-	if files := dirFiles(t, dir); !reflect.DeepEqual(files, bundleFiles) {
+	files := dirFiles(t, dir)
+	delete(files, manifest.File)
+	if !reflect.DeepEqual(files, bundleFiles) {
 		t.Errorf("extracted %v, want %v", files, bundleFiles)
+	}
+	if _, d, err := manifest.Verify(os.DirFS(dir)); err != nil || d != want.Digest {
+		t.Errorf("the extracted bundle: digest %s, %v; want %s", d, err, want.Digest)
 	}
 	// Extracting again into the same directory does not overwrite.
 	if err := p.ExtractTo(dir); !errors.Is(err, fs.ErrExist) {
@@ -160,6 +181,15 @@ func TestOpenNoPayload(t *testing.T) {
 	}
 }
 
+// flip changes one bit of the first occurrence of s in b (the payload).
+func flip(b []byte, s string) {
+	i := bytes.Index(b, []byte(s))
+	if i < 0 {
+		panic("flip: " + s + " not found")
+	}
+	b[i+len(s)/2] ^= 1
+}
+
 // TestOpenCorrupt damages an export in the ways a disk, a network copy
 // or an editor can.
 func TestOpenCorrupt(t *testing.T) {
@@ -175,7 +205,11 @@ func TestOpenCorrupt(t *testing.T) {
 		want   error
 		msg    string
 	}{
-		{"FlippedPayloadByte", func(b []byte) []byte { b[len(server)+700] ^= 1; return b }, export.ErrCorrupt, "checksum mismatch"},
+		// One bit of a bundle file: the manifest names it.
+		{"FlippedModelByte", func(b []byte) []byte { flip(b[len(server):], bundleFiles["model.json"]); return b }, export.ErrCorrupt, "model.json has sha256"},
+		{"FlippedSubdirByte", func(b []byte) []byte { flip(b[len(server):], bundleFiles["sub/notes.txt"]); return b }, export.ErrCorrupt, "sub/notes.txt has sha256"},
+		{"FlippedMetaByte", func(b []byte) []byte { flip(b[len(server):], `"model": "flights-delay"`); return b }, export.ErrCorrupt, "checksum mismatch"},
+		{"FlippedManifestByte", func(b []byte) []byte { flip(b[len(server):], `"format": 1`); return b }, export.ErrCorrupt, "bundle"},
 		{"FlippedChecksumByte", func(b []byte) []byte { b[len(b)-trailer+16] ^= 1; return b }, export.ErrCorrupt, "checksum mismatch"},
 		{"LastByteCut", func(b []byte) []byte { return b[:len(b)-1] }, export.ErrCorrupt, "cut short"},
 		{"HalfThePayloadCut", func(b []byte) []byte { return b[:len(server)+(len(b)-len(server))/2] }, export.ErrCorrupt, "cut short"},
@@ -207,6 +241,10 @@ func TestWriteFailsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	alreadyExported := exported(t)
+	noManifest := makeBundle(t)
+	os.Remove(filepath.Join(noManifest, manifest.File))
+	damaged := makeBundle(t)
+	os.WriteFile(filepath.Join(damaged, "model.json"), []byte("{}"), 0o644)
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	noName := meta
@@ -223,6 +261,8 @@ func TestWriteFailsCleanly(t *testing.T) {
 		{"ServerAlreadyExported", ctx, alreadyExported, bundle, meta, export.ErrHasPayload, alreadyExported},
 		{"SymlinkInBundle", ctx, serverExe(t), withLink, meta, nil, "passwd is not a regular file"},
 		{"EmptyBundle", ctx, serverExe(t), t.TempDir(), meta, nil, "has no files"},
+		{"NoManifest", ctx, serverExe(t), noManifest, meta, manifest.ErrNoManifest, ""},
+		{"BundleDamaged", ctx, serverExe(t), damaged, meta, manifest.ErrMismatch, "model.json has"},
 		{"MissingBundle", ctx, serverExe(t), filepath.Join(t.TempDir(), "nope"), meta, fs.ErrNotExist, ""},
 		{"MissingServer", ctx, filepath.Join(t.TempDir(), "nope"), bundle, meta, fs.ErrNotExist, ""},
 		{"NoModelName", ctx, serverExe(t), bundle, noName, nil, "no model name"},
@@ -260,18 +300,29 @@ func TestWriteFailsCleanly(t *testing.T) {
 }
 
 // withPayload makes a small file with a hand-made payload: meta.json,
-// then the given entries.
+// an empty manifest (so that Open passes), then the given entries, each
+// regular file holding "{}".
 func withPayload(t *testing.T, entries []*tar.Header) string {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	all := append([]*tar.Header{{Name: "meta.json", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2}}, entries...)
+	empty := (&manifest.Manifest{Format: 1, Files: []manifest.Entry{}}).Encode()
+	mj := []byte(`{"model": "m", "digest": "` + manifest.Digest(empty) + `"}`)
+	contents := map[string][]byte{"meta.json": mj, "bundle/manifest.json": empty}
+	all := append([]*tar.Header{
+		{Name: "meta.json", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(mj))},
+		{Name: "bundle/manifest.json", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(empty))},
+	}, entries...)
 	for _, h := range all {
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
 		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(bytes.Repeat([]byte("{}"), int(h.Size/2))); err != nil {
+			content, ok := contents[h.Name]
+			if !ok {
+				content = bytes.Repeat([]byte("{}"), int(h.Size/2))
+			}
+			if _, err := tw.Write(content); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -336,7 +387,9 @@ func TestExtractRejectsUnsafeNames(t *testing.T) {
 	if err := p.ExtractTo(dir); err != nil {
 		t.Fatal(err)
 	}
-	if files := dirFiles(t, dir); !reflect.DeepEqual(files, map[string]string{"model.json": "{}", "a/b.json": "{}"}) {
+	files := dirFiles(t, dir)
+	delete(files, manifest.File)
+	if !reflect.DeepEqual(files, map[string]string{"model.json": "{}", "a/b.json": "{}"}) {
 		t.Errorf("extracted %v", files)
 	}
 }
@@ -376,7 +429,7 @@ func TestExportedExecutableRuns(t *testing.T) {
 		t.Fatalf("exported run: %v\n%s", err, out)
 	}
 	want := "model=flights-delay version=3 run=20261125T101500Z-1a2b data=sha256:9f2c config=sha256:41ab code=3f9c2a1d0b7e exported_at=2026-11-25T10:15:00Z\n" +
-		"files=features.json,model.json,sub/,sub/notes.txt\n" +
+		"files=features.json,manifest.json,model.json,sub/,sub/notes.txt\n" +
 		`model.json={"kind":"logreg","weights":[0.5,-1.25]}` + "\n" +
 		"sub/notes.txt=hello from a subdirectory\n"
 	if string(out) != want {

@@ -9,8 +9,11 @@
 // logging each one, and stops at the first error or when ctx is
 // cancelled (between stages, and inside the long ones, which take ctx).
 //
-// Today the stages are the ingest half of the pipeline: load, validate,
-// profile and split. Features, training, evaluation, the promotion gate
-// and the registry are added here as they are built (see the open
-// issues).
+// With a registry, a run ends with the promotion gate and registration
+// (promote.go). Its record in the registry (record.go: Recorder) is
+// created before the first stage, saved after every stage and before and
+// after every registry write, and finished by the caller, so that the
+// record and the registry agree whatever point the run stops at;
+// CheckRuns finds and repairs what a killed run left. Every promotion
+// goes through Promote, which first loads the version as mlserve would.
 package pipeline

@@ -68,6 +68,13 @@ type State struct {
 	// Set by the gate stage, completed by register: whether the model
 	// was promoted, and the version it was stored as.
 	Gate *GateDecision
+	// Set by the register stage: what the run did to the registry.
+	Registry *RegistryOutcome
+
+	// Recorder, if set, keeps the run's record in the registry: the
+	// runner saves it after every stage, the register stage around every
+	// registry write.
+	Recorder *Recorder
 
 	log      *slog.Logger      // the runner's logger, for stages that report progress
 	progress Progress          // the runner's live view, or nil
@@ -169,10 +176,22 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 			res.Error = err.Error()
 			results = append(results, res)
 			log.Error("stage failed", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond), "err", err)
+			if s.Recorder != nil {
+				if rerr := s.Recorder.stage(s, res); rerr != nil {
+					log.Error("run record not saved", "err", rerr)
+				}
+			}
 			return results, err
 		}
 		results = append(results, res)
 		log.Info("stage done", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond))
+		if s.Recorder != nil {
+			// A run that cannot keep its record stops here, before it
+			// writes anything else to the registry.
+			if err := s.Recorder.stage(s, res); err != nil {
+				return results, fmt.Errorf("%s: %w", st.Name(), err)
+			}
+		}
 	}
 	return results, nil
 }

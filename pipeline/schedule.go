@@ -41,6 +41,11 @@ type Scheduler struct {
 // ErrGrace means a running job did not stop within the grace period.
 var ErrGrace = errors.New("the running job did not stop within the grace period")
 
+// ErrSkipped is what a job returns (wrapped, with the reason) when it
+// did not run after all: another process was training, say. The tick
+// counts as skipped, not as run.
+var ErrSkipped = errors.New("tick skipped")
+
 // Run schedules the job and blocks until ctx is done; then it cancels the
 // running job, if any, and waits up to Grace for it.
 func (s *Scheduler) Run(ctx context.Context) error {
@@ -66,7 +71,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c.Schedule(sched, cron.FuncJob(func() {
 		tick := time.Now().In(loc)
 		log.Info("schedule: tick", "time", tick.Format(time.RFC3339))
-		if err := s.Job(jobCtx, tick); err != nil {
+		err := s.Job(jobCtx, tick)
+		if errors.Is(err, ErrSkipped) {
+			s.skipped.Add(1)
+			log.Warn("schedule: tick skipped", "reason", err)
+			return
+		}
+		s.ran.Add(1)
+		if err != nil {
 			log.Error("schedule: run failed", "err", err)
 		}
 	}))
@@ -84,8 +96,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// Stats returns how many ticks ran the job, were skipped because the
-// previous job was still running, and panicked.
+// Stats returns how many ticks ran the job (panicked ones included),
+// were skipped (the previous job was still running, or the job returned
+// ErrSkipped), and panicked.
 func (s *Scheduler) Stats() (ran, skipped, panicked int64) {
 	return s.ran.Load(), s.skipped.Load(), s.panicked.Load()
 }
@@ -104,11 +117,11 @@ func (s *Scheduler) guard(log *slog.Logger) cron.JobWrapper {
 			defer running.Store(false) // runs after the recover below, panic or not
 			defer func() {
 				if r := recover(); r != nil {
+					s.ran.Add(1)
 					s.panicked.Add(1)
 					log.Error("schedule: the job panicked; the next tick runs as usual", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				}
 			}()
-			s.ran.Add(1)
 			j.Run()
 		})
 	}

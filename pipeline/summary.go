@@ -34,9 +34,12 @@ type Summary struct {
 	Evaluation  *evaluate.Report  `json:"evaluation,omitempty"` // on the test split
 	Gate        *GateDecision     `json:"gate,omitempty"`
 	Stages      []StageResult     `json:"stages"`
-	Status      string            `json:"status"` // "ok", "invalid", "failed" or "cancelled"
+	Status      string            `json:"status"` // "running", "ok", "invalid", "failed", "cancelled" or "interrupted" (pipeline/record.go)
 	Error       string            `json:"error,omitempty"`
 	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+	// Registry is what the run did to the registry (a run with a
+	// registry that reached its register stage).
+	Registry *RegistryOutcome `json:"registry,omitempty"`
 	// Report is the run's HTML report (a run with a registry).
 	Report string `json:"report,omitempty"`
 	// Dashboard is the command that serves the registry's dashboard.
@@ -110,7 +113,7 @@ func Summarize(s *State, results []StageResult) *Summary {
 		sum.Columns = int(s.Data.Table.NumCols())
 	}
 	if len(s.Leaderboard) > 0 {
-		sum.Leaderboard = leaderboardJSON(s.Leaderboard)
+		sum.Leaderboard = leaderboardJSON(s.Leaderboard, true)
 	}
 	sum.Selection = s.Selection
 	if s.Model != nil {
@@ -122,6 +125,7 @@ func Summarize(s *State, results []StageResult) *Summary {
 	}
 	sum.Evaluation = s.Evaluation
 	sum.Gate = s.Gate
+	sum.Registry = s.Registry
 	sum.Validation = s.Report
 	sum.Fingerprint = s.Fingerprint
 	sum.Profile = s.Profile

@@ -62,6 +62,11 @@
 // channel, a NaN inside a []float64), or a label that is not a scalar,
 // is not written and counts as Failed.
 //
+// A string longer than Options.MaxFieldBytes (1 KiB) in the inputs, or
+// as a label, is logged cut and marked with its length:
+// "AAAA…(8388608 bytes)". A category, a class or an id is far shorter; a
+// client's 8 MB string is not copied into the log.
+//
 // # What a reader must tolerate
 //
 //   - A last line without its "\n" that is not valid JSON: the process
@@ -76,7 +81,8 @@
 // # Writing never blocks the request path
 //
 // Log copies the record into a bounded queue and returns; when the queue
-// is full (the disk is slower than the traffic) or the writer is closed,
+// is full (Options.Buffer records, or Options.MaxQueueBytes of inputs and
+// labels: the disk is slower than the traffic) or the writer is closed,
 // the record is dropped and counted instead. One goroutine per writer
 // takes the queued records every 5 ms (it does not wait on the queue, so
 // Log never wakes it: on a busy server a wake-up per record costs the

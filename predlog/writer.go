@@ -8,15 +8,19 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 	"github.com/mlpipe/mlpipe/internal/lazytick"
 )
 
@@ -34,6 +38,13 @@ const (
 	DefaultMaxFileAge    = time.Hour
 	DefaultBuffer        = 65536
 	DefaultFlushInterval = time.Second
+	// DefaultMaxFieldBytes caps a logged string (an input's value, a
+	// label): a category, a class name or an id is far shorter.
+	DefaultMaxFieldBytes = 1024
+	// DefaultMaxQueueBytes caps the bytes of inputs and labels waiting for
+	// the disk: with DefaultMaxFieldBytes, 65,536 records of five long
+	// fields would otherwise hold 330 MB.
+	DefaultMaxQueueBytes = 16 << 20
 )
 
 const (
@@ -62,6 +73,13 @@ type Options struct {
 	// FlushInterval bounds how long a written record may sit in the
 	// write buffer (default 1s).
 	FlushInterval time.Duration
+	// MaxFieldBytes caps each string logged (default 1 KiB): a longer
+	// input value or label is cut and marked with its length,
+	// "AAAA…(8388608 bytes)".
+	MaxFieldBytes int
+	// MaxQueueBytes caps the bytes of inputs and labels queued (default
+	// 16 MiB); past it Log drops, as when the queue is full.
+	MaxQueueBytes int64
 	// Log receives write errors (at most about one a second) and
 	// rotations (debug). Nil means no logging.
 	Log *slog.Logger
@@ -87,6 +105,12 @@ func (o Options) withDefaults() Options {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
+	if o.MaxFieldBytes <= 0 {
+		o.MaxFieldBytes = DefaultMaxFieldBytes
+	}
+	if o.MaxQueueBytes <= 0 {
+		o.MaxQueueBytes = DefaultMaxQueueBytes
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +132,7 @@ type Writer struct{ c *core[Record] }
 // another) has dir open. Close must be called to write what is queued
 // and release the directory.
 func NewWriter(dir string, opts Options) (*Writer, error) {
-	c, err := start(dir, kindPredictions, opts, (*encoder).appendRecord)
+	c, err := start(dir, kindPredictions, opts, (*encoder).appendRecord, recordBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -116,15 +140,60 @@ func NewWriter(dir string, opts Options) (*Writer, error) {
 }
 
 // Log queues r to be written and returns at once; it never blocks on
-// I/O. If the queue is full or the writer is closed, r is dropped and
-// counted (Dropped). A zero r.Time is set to now. The writer keeps
-// r.Inputs and r.Probabilities until r is written: the caller must not
-// change them after Log.
+// I/O. If the queue is full (in records or bytes) or the writer is
+// closed, r is dropped and counted (Dropped). A zero r.Time is set to
+// now. A string of r's inputs longer than MaxFieldBytes is cut (into a
+// copy). The writer keeps r.Inputs and r.Probabilities until r is
+// written: the caller must not change them after Log.
 func (w *Writer) Log(r Record) {
 	if r.Time.IsZero() {
 		r.Time = w.c.opts.Now()
 	}
+	max := w.c.opts.MaxFieldBytes
+	if len(r.RawInputs) > max {
+		r.RawInputs, _ = jsonw.AppendCapped(nil, r.RawInputs, max)
+	}
+	cloned := false
+	for k, v := range r.Inputs {
+		if s, ok := v.(string); ok && len(s) > max {
+			if !cloned {
+				r.Inputs, cloned = maps.Clone(r.Inputs), true // the caller's map is the caller's
+			}
+			r.Inputs[k] = capString(s, max)
+		}
+	}
 	w.c.log(r)
+}
+
+// capString cuts s to at most max bytes, before a UTF-8 sequence it would
+// split, and marks it as AppendCapped does.
+func capString(s string, max int) string {
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// recordBytes is what a queued prediction holds beyond its slot.
+func recordBytes(r *Record) int64 {
+	n := int64(len(r.RawInputs) + 8*len(r.Probabilities) + len(r.ID) + len(r.Predicted))
+	for k, v := range r.Inputs {
+		n += int64(len(k))
+		if s, ok := v.(string); ok {
+			n += int64(len(s))
+		}
+	}
+	return n
+}
+
+// labelBytes is what a queued label holds beyond its slot.
+func labelBytes(l *Label) int64 {
+	n := int64(len(l.ID))
+	if s, ok := l.Label.(string); ok {
+		n += int64(len(s))
+	}
+	return n
 }
 
 // Flush writes every record logged before the call to the file (without
@@ -155,7 +224,7 @@ type LabelWriter struct{ c *core[Label] }
 
 // NewLabelWriter starts a label writer on dir; see NewWriter.
 func NewLabelWriter(dir string, opts Options) (*LabelWriter, error) {
-	c, err := start(dir, kindLabels, opts, (*encoder).appendLabel)
+	c, err := start(dir, kindLabels, opts, (*encoder).appendLabel, labelBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -163,10 +232,14 @@ func NewLabelWriter(dir string, opts Options) (*LabelWriter, error) {
 }
 
 // Log queues l without blocking; see Writer.Log. A label that is not a
-// bool, number or string is not written and counts as Failed.
+// bool, number or string is not written and counts as Failed; a string
+// longer than MaxFieldBytes is cut.
 func (w *LabelWriter) Log(l Label) {
 	if l.Time.IsZero() {
 		l.Time = w.c.opts.Now()
+	}
+	if s, ok := l.Label.(string); ok && len(s) > w.c.opts.MaxFieldBytes {
+		l.Label = capString(s, w.c.opts.MaxFieldBytes)
 	}
 	w.c.log(l)
 }
@@ -192,6 +265,8 @@ type core[T any] struct {
 	dir, kind string
 	opts      Options
 	encode    func(*encoder, []byte, *T) ([]byte, error)
+	weigh     func(*T) int64 // the bytes a queued record holds
+	queued    atomic.Int64   // what the records in ch weigh
 
 	mu     sync.RWMutex // Log holds it shared; close holds it to close ch
 	closed bool
@@ -226,7 +301,7 @@ type core[T any] struct {
 	badErr   error
 }
 
-func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, *T) ([]byte, error)) (*core[T], error) {
+func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, *T) ([]byte, error), weigh func(*T) int64) (*core[T], error) {
 	opts = opts.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open %s log: %w", kind, err)
@@ -236,7 +311,7 @@ func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, 
 		return nil, fmt.Errorf("open %s log: %w", kind, err)
 	}
 	c := &core[T]{
-		dir: dir, kind: kind, opts: opts, encode: encode,
+		dir: dir, kind: kind, opts: opts, encode: encode, weigh: weigh,
 		ch:       make(chan T, opts.Buffer),
 		flushReq: make(chan chan error),
 		closing:  make(chan struct{}),
@@ -274,9 +349,16 @@ func lockDir(dir, kind string) (*os.File, error) {
 
 // log queues v, or counts it as dropped; it never blocks.
 func (c *core[T]) log(v T) {
+	n := c.weigh(&v)
+	if c.queued.Add(n) > c.opts.MaxQueueBytes {
+		c.queued.Add(-n)
+		c.dropped.Add(1)
+		return
+	}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
+		c.queued.Add(-n)
 		c.dropped.Add(1)
 		return
 	}
@@ -284,6 +366,7 @@ func (c *core[T]) log(v T) {
 	case c.ch <- v:
 		c.drainTick.Wake()
 	default:
+		c.queued.Add(-n)
 		c.dropped.Add(1)
 	}
 	c.mu.RUnlock()
@@ -408,6 +491,7 @@ func (c *core[T]) drain() int {
 // write encodes v and appends it to the current file, rotating or
 // opening one first if needed.
 func (c *core[T]) write(v T) {
+	c.queued.Add(-c.weigh(&v))
 	// Encode from a field: a pointer to a local would escape through the
 	// encode func and cost an allocation per record.
 	c.cur = v

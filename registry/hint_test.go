@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/registry"
@@ -9,8 +10,9 @@ import (
 func TestHint(t *testing.T) {
 	empty, _ := registry.Open(t.TempDir())
 	s, _ := registry.Open(t.TempDir())
-	for _, m := range []string{"flights-delay", "flights-delay", "penguins-species"} {
-		if _, err := s.Register(m, modelDir(t, m)); err != nil {
+	for i, m := range []string{"flights-delay", "flights-delay", "penguins-species"} {
+		// Distinct contents: the same bytes would be one version.
+		if _, err := s.Register(m, modelDir(t, m+strconv.Itoa(i))); err != nil {
 			t.Fatal(err)
 		}
 	}

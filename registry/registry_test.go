@@ -3,12 +3,14 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mlpipe/mlpipe/internal/manifest"
 	"github.com/mlpipe/mlpipe/registry"
 )
 
@@ -21,7 +23,20 @@ func modelDir(t *testing.T, content string) string {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := manifest.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
 	return dir
+}
+
+// register registers a bundle and returns its version.
+func register(t *testing.T, s *registry.Store, name, content string) int {
+	t.Helper()
+	r, err := s.Register(name, modelDir(t, content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Version
 }
 
 func TestRegisterAndAliases(t *testing.T) {
@@ -30,11 +45,7 @@ func TestRegisterAndAliases(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, content := range []string{"one", "two", "three"} {
-		v, err := s.Register("flights-delay", modelDir(t, content))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v != i+1 {
+		if v := register(t, s, "flights-delay", content); v != i+1 {
 			t.Fatalf("version = %d, want %d", v, i+1)
 		}
 	}
@@ -64,6 +75,12 @@ func TestRegisterAndAliases(t *testing.T) {
 		{"ErrAliasToMissingVersion", s.SetAlias("flights-delay", "production", 9), registry.ErrNotFound},
 		{"ErrBadAliasName", s.SetAlias("flights-delay", "../x", 1), registry.ErrInvalidName},
 		{"ErrBadModelName", func() error { _, err := s.Register("a/b", modelDir(t, "x")); return err }(), registry.ErrInvalidName},
+		{"ErrNoManifest", func() error {
+			d := modelDir(t, "x")
+			os.Remove(filepath.Join(d, manifest.File))
+			_, err := s.Register("flights-delay", d)
+			return err
+		}(), manifest.ErrMismatch},
 		{"ErrUnknownAlias", func() error { _, err := s.Alias("flights-delay", "candidate"); return err }(), registry.ErrNotFound},
 		{"ErrUnknownModel", func() error { _, err := s.Versions("nope"); return err }(), registry.ErrNotFound},
 	}
@@ -83,9 +100,7 @@ func TestRegisterAndAliases(t *testing.T) {
 func TestCrashLeftovers(t *testing.T) {
 	root := t.TempDir()
 	s, _ := registry.Open(root)
-	if _, err := s.Register("m", modelDir(t, "x")); err != nil {
-		t.Fatal(err)
-	}
+	register(t, s, "m", "x")
 	if err := s.SetAlias("m", "production", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +114,17 @@ func TestCrashLeftovers(t *testing.T) {
 	if vs, _ := s.Versions("m"); len(vs) != 1 {
 		t.Errorf("versions = %v: a half-written version is visible", vs)
 	}
-	problems, err := s.Check(false)
+	problems, err := s.Check(registry.CheckOptions{})
 	if err != nil || len(problems) != 2 {
 		t.Fatalf("check = %v, %v; want 2 leftovers", problems, err)
 	}
-	if _, err := s.Check(true); err != nil {
+	if _, err := s.Check(registry.CheckOptions{Repair: true}); err != nil {
 		t.Fatal(err)
 	}
-	if problems, _ := s.Check(false); len(problems) != 0 {
+	if problems, _ := s.Check(registry.CheckOptions{}); len(problems) != 0 {
 		t.Errorf("after repair: %v", problems)
 	}
-	if v, _ := s.Register("m", modelDir(t, "y")); v != 2 {
+	if v := register(t, s, "m", "y"); v != 2 {
 		t.Errorf("next version = %d, want 2", v)
 	}
 }
@@ -159,9 +174,7 @@ func TestLock(t *testing.T) {
 func TestResolve(t *testing.T) {
 	s, _ := registry.Open(t.TempDir())
 	for _, c := range []string{"a", "b"} {
-		if _, err := s.Register("m", modelDir(t, c)); err != nil {
-			t.Fatal(err)
-		}
+		register(t, s, "m", c)
 	}
 	if err := s.SetAlias("m", "production", 1); err != nil {
 		t.Fatal(err)
@@ -210,4 +223,128 @@ func TestTrainingLock(t *testing.T) {
 		t.Fatalf("the writer lock is taken by the training lock: %v", err)
 	}
 	w()
+}
+
+// TestNamesStayInside: no method takes a model or alias name that would
+// reach outside the registry, even where the path it names exists
+// (`mlpipe models promote '../../evil@1'` once wrote outside it).
+func TestNamesStayInside(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "a", "registry")
+	s, _ := registry.Open(root)
+	register(t, s, "m", "x")
+	// What "../../evil" names from models/: base/a/evil, made to look
+	// like a model with a version.
+	evil := filepath.Join(root, "models", "..", "..", "evil")
+	if err := os.MkdirAll(filepath.Join(evil, "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"../../evil", "..", "m/../../../evil", "", ".hidden", "a b"} {
+		checks := map[string]error{
+			"Resolve":       func() error { _, _, err := s.Resolve(name + "@1"); return err }(),
+			"VersionDir":    func() error { _, err := s.VersionDir(name, 1); return err }(),
+			"Versions":      func() error { _, err := s.Versions(name); return err }(),
+			"SetAlias":      s.SetAlias(name, "production", 1),
+			"Alias":         func() error { _, err := s.Alias(name, "production"); return err }(),
+			"Aliases":       func() error { _, err := s.Aliases(name); return err }(),
+			"Register":      func() error { _, err := s.Register(name, modelDir(t, "y")); return err }(),
+			"PredictionLog": func() error { _, err := s.PredictionLog(name); return err }(),
+		}
+		for op, err := range checks {
+			if !errors.Is(err, registry.ErrInvalidName) {
+				t.Errorf("%s(%q): err = %v, want ErrInvalidName", op, name, err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(evil, "aliases")); err == nil {
+		t.Error("an alias was written outside the registry")
+	}
+	if _, err := s.Alias("m", "../production"); !errors.Is(err, registry.ErrInvalidName) {
+		t.Errorf("alias name with '..': %v", err)
+	}
+}
+
+// TestRegisterIdentical: a bundle with the same bytes as a version is not
+// stored again; Register names the version it is.
+func TestRegisterIdentical(t *testing.T) {
+	s, _ := registry.Open(t.TempDir())
+	first, err := s.Register("m", modelDir(t, "x"))
+	if err != nil || first.Existing || first.Version != 1 || len(first.Digest) != 71 {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	register(t, s, "m", "y")
+	// Another directory with the same files, and a record of its own
+	// (outside the manifest).
+	again := modelDir(t, "x")
+	if err := os.WriteFile(filepath.Join(again, "record.json"), []byte(`{"run_id":"other"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Register("m", again)
+	if err != nil || !r.Existing || r.Version != 1 || r.Digest != first.Digest {
+		t.Errorf("identical bundle: %+v, %v; want version 1, existing", r, err)
+	}
+	if vs, _ := s.Versions("m"); len(vs) != 2 {
+		t.Errorf("versions %v: the identical bundle was stored again", vs)
+	}
+	// A damaged copy does not count as the same: the bundle is stored again.
+	d, _ := s.VersionDir("m", 1)
+	os.Chmod(filepath.Join(d, "model.json"), 0o644)
+	if err := os.WriteFile(filepath.Join(d, "model.json"), []byte("X"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Register("m", again); err != nil || r.Existing || r.Version != 3 {
+		t.Errorf("identical to a damaged version: %+v, %v; want a new version 3", r, err)
+	}
+}
+
+// TestCheckVersions: Check verifies every version against its manifest,
+// reports damage naming the file, adopts a version without a manifest
+// on repair, and loads the versions aliases point at.
+func TestCheckVersions(t *testing.T) {
+	s, _ := registry.Open(t.TempDir())
+	for _, c := range []string{"a", "b", "c"} {
+		register(t, s, "m", c)
+	}
+	if err := s.SetAlias("m", "production", 3); err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := s.VersionDir("m", 1)
+	os.Chmod(filepath.Join(d1, "features.json"), 0o644)
+	if err := os.WriteFile(filepath.Join(d1, "features.json"), []byte("A"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d2, _ := s.VersionDir("m", 2)
+	os.Remove(filepath.Join(d2, manifest.File))
+	var loaded []int
+	load := func(dir, name string, v int) error {
+		loaded = append(loaded, v)
+		if v == 3 {
+			return errors.New("scores its example 0.3, recorded 0.2")
+		}
+		return nil
+	}
+	problems, err := s.Check(registry.CheckOptions{Load: load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprint(problems)
+	for _, want := range []string{"m@1: ", "features.json has sha256", "m@2: ", "no manifest.json", "m@3 does not load: scores its example"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("problems lack %q: %s", want, text)
+		}
+	}
+	if len(problems) != 3 || fmt.Sprint(loaded) != "[3]" {
+		t.Errorf("problems %v, loaded %v; want 3 problems, v3 loaded", problems, loaded)
+	}
+	loaded = nil
+	problems, _ = s.Check(registry.CheckOptions{Repair: true, Load: load, All: true})
+	if fmt.Sprint(loaded) != "[2 3]" {
+		t.Errorf("with All, loaded %v; want [2 3] (v1 is damaged, v2 adopted)", loaded)
+	}
+	if _, err := s.VerifyVersion("m", 2); err != nil {
+		t.Errorf("v2 after repair: %v", err)
+	}
+	if _, err := s.VerifyVersion("m", 1); !errors.Is(err, manifest.ErrMismatch) {
+		t.Errorf("v1 after repair: %v, want still damaged", err)
+	}
 }

@@ -110,6 +110,7 @@ var badRequests = []struct {
 	{"WrongMethod", "GET", predictPath, "", nil, 405, "method GET is not allowed"},
 	{"UnknownPath", "GET", "/v1/nope", "", nil, 404, "no route"},
 	{"LabelsUnknownModel", "POST", "/v1/models/nope/labels", `{"id":"a","label":true}`, nil, 404, `model "nope"`},
+	{"GzipBody", "POST", predictPath, "\x1f\x8b\x08\x00", []string{"Content-Encoding", "gzip"}, 415, `Content-Encoding "gzip" is not supported`},
 	// The Open Inference Protocol.
 	{"OIPShapeMismatch", "POST", inferPath, oipWith("", `{"name":"distance","shape":[2],"datatype":"INT64","data":[1250,100]}`, ""), nil, 400, `input "distance": shape [2], but an earlier input has 1 rows`},
 	{"OIPDataShortOfShape", "POST", inferPath, oipWith("", `{"name":"distance","shape":[1],"datatype":"INT64","data":[]}`, ""), nil, 400, `input "distance": 0 values, but the shape says 1`},

@@ -2,8 +2,9 @@
 // serves one model bundle, swaps in new versions without dropping a
 // request, and reports what it does.
 //
-// In: a model bundle (LoadModel checks it: it must score its own
-// signature example as recorded), or a Registry and a reference
+// In: a model bundle (LoadModel checks it: its files must match its
+// manifest, and it must score its own signature example as recorded), or
+// a Registry and a reference
 // ("NAME@production") that Reload resolves and Run polls. Out: a
 // fasthttp.RequestHandler (Run serves it with fasthttp; see Server for
 // why not net/http) with these routes (docs/serving.md has examples):
@@ -32,6 +33,14 @@
 //
 // Every prediction and label can go to a Sink (the prediction log);
 // its calls must not block. LiveDrift (drift.go) turns the predictions a
-// Sink offers it into PSI gauges on /metrics (Options.Collectors). Options documents the limits (body size,
-// batch size, requests in flight), timeouts and the admin token.
+// Sink offers it into PSI gauges on /metrics (Options.Collectors); the
+// strings of an instance are cut to Options.MaxEventField first.
+//
+// Options documents the limits (body size, batch size, requests in
+// flight), timeouts and the admin token. admission.go bounds the memory
+// under any load: a cap on connections, and a budget of request bytes in
+// flight (bodies, read by the work routes as they arrive, and what their
+// rows can allocate); past either, 503 with Retry-After. A malformed
+// request's answer and log line never quote the request (its
+// Authorization header).
 package serve

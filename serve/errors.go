@@ -19,6 +19,9 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrMediaType means the body is not application/json (415).
 	ErrMediaType = errors.New("unsupported media type")
+	// ErrTimeout means the request's body did not arrive within the read
+	// timeout (408).
+	ErrTimeout = errors.New("the request was not read in time")
 	// ErrNotReady means no model is loaded yet (503).
 	ErrNotReady = errors.New("no model is loaded")
 	// ErrOverloaded means too many requests are in flight (503, with
@@ -48,6 +51,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrMediaType):
 		return http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrTimeout):
+		return http.StatusRequestTimeout
 	case errors.Is(err, ErrNotReady), errors.Is(err, ErrOverloaded):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrUnauthorized):

@@ -183,6 +183,7 @@ func TestExplainErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(vdir, "model.json"), old, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	remanifest(vdir) // an older model, as written then: it verifies
 	m, err := serve.LoadModel(vdir, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlpipe/mlpipe/bundle"
+	"github.com/mlpipe/mlpipe/internal/manifest"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
 	"github.com/valyala/fasthttp"
@@ -248,4 +250,13 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// remanifest writes a new manifest for a bundle a test edited: a bundle
+// that verifies but is wrong in another way, to reach the checks behind
+// the manifest's.
+func remanifest(dir string) {
+	if _, _, err := manifest.WriteAll(dir, bundle.RecordFile); err != nil {
+		panic(err)
+	}
 }

@@ -17,15 +17,16 @@ import (
 // tests, do not collide). Routes are labelled by their pattern, never by
 // the raw path, so a client cannot grow the label set.
 type metrics struct {
-	reg         *prometheus.Registry
-	requests    *prometheus.CounterVec   // route, code
-	duration    *prometheus.HistogramVec // route
-	inFlight    prometheus.Gauge
-	rejected    prometheus.Counter
-	batch       *prometheus.HistogramVec // api
-	predictions *prometheus.CounterVec   // api
-	explained   *prometheus.CounterVec   // api
-	probability prometheus.Histogram
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec   // route, code
+	duration     *prometheus.HistogramVec // route
+	inFlight     prometheus.Gauge
+	rejected     prometheus.Counter
+	refusedConns prometheus.Counter
+	batch        *prometheus.HistogramVec // api
+	predictions  *prometheus.CounterVec   // api
+	explained    *prometheus.CounterVec   // api
+	probability  prometheus.Histogram
 	// prediction is a regression's histogram of predicted values, made
 	// when the first regression model is served (its buckets come from
 	// that model's training targets; see predictionBuckets).
@@ -62,8 +63,9 @@ const (
 )
 
 // newMetrics makes the metrics of a server with the given route
-// patterns. sinkStats, if not nil, reports the prediction log's counts.
-func newMetrics(patterns []string, sinkStats func() (written, dropped uint64)) *metrics {
+// patterns. sinkStats, if not nil, reports the prediction log's counts;
+// bytesInFlight the budget's use.
+func newMetrics(patterns []string, sinkStats func() (written, dropped uint64), bytesInFlight func() int64) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		reg: reg,
@@ -82,7 +84,11 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64)) *
 		}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mlserve_http_requests_rejected_total",
-			Help: "Requests refused with 503 because too many were in flight.",
+			Help: "Requests refused with 503 because too many, or too many bytes, were in flight.",
+		}),
+		refusedConns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mlserve_connections_refused_total",
+			Help: "Connections refused with 503 because the server was at its connection cap (--max-conns).",
 		}),
 		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "mlserve_batch_size",
@@ -128,8 +134,12 @@ func newMetrics(patterns []string, sinkStats func() (written, dropped uint64)) *
 		m.apis[api] = apiMetrics{batch: m.batch.WithLabelValues(api), predictions: m.predictions.WithLabelValues(api),
 			explained: m.explained.WithLabelValues(api)}
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.batch, m.predictions, m.explained,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.refusedConns, m.batch, m.predictions, m.explained,
 		m.probability, m.unseen, m.labels, m.info, m.reloads,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mlserve_request_bytes_in_flight",
+			Help: "Bytes of the budget (--max-bytes-in-flight) charged to the requests being read or served: bodies and the working memory of their rows.",
+		}, func() float64 { return float64(bytesInFlight()) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -50,6 +48,9 @@ type Model struct {
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
 	explain   explainer
+	// What a request's rows are charged to the budget (rowCost).
+	rowBytes          int64
+	minNative, minOIP int
 }
 
 // input is one raw input as the request decoders check it.
@@ -154,7 +155,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 	if got, want := b.Features.Width(), enc.Width(); got != want {
 		return nil, fmt.Errorf("feature width %d, encoder width %d", got, want)
 	}
-	prof, err := readProfile(dir)
+	prof, err := readProfile(b)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +189,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		q, _ := json.Marshal(c)
 		m.classJSON = append(m.classJSON, q)
 	}
+	m.rowBytes, m.minNative, m.minOIP = m.rowCost()
 	m.explain = newExplainer(m)
 	if m.regression {
 		m.buckets = predictionBuckets(prof[b.Target])
@@ -203,11 +205,12 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 }
 
 // readProfile reads the training profile of a bundle (profile.json),
-// if there is one, by column name. Without it, numbers are only checked
-// to be finite and null is accepted where the example has it. A profile
-// that is there but unreadable is an error: the bundle is damaged.
-func readProfile(dir string) (map[string]*ingest.ColumnProfile, error) {
-	data, err := os.ReadFile(filepath.Join(dir, bundle.ProfileFile))
+// if its manifest lists one, by column name. Without it, numbers are
+// only checked to be finite and null is accepted where the example has
+// it. A profile that is there but unreadable is an error: the bundle is
+// damaged.
+func readProfile(b *bundle.Bundle) (map[string]*ingest.ColumnProfile, error) {
+	data, err := b.ReadFile(bundle.ProfileFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

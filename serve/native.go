@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -328,6 +329,13 @@ func decodeLabel(rd *jsonread.Reader, at string, key []byte, more bool) (LabelEv
 				raw, err := rd.Raw()
 				if err != nil {
 					return ev, syntaxErr(err)
+				}
+				// A number must be a float64, as predict requires of its
+				// inputs: 1e400 would be logged as text.
+				if k == jsonread.Number {
+					if x, err := strconv.ParseFloat(string(raw), 64); err != nil || math.IsInf(x, 0) {
+						return ev, badf("%sfield \"label\": %s is out of the range of a float64", at, raw)
+					}
 				}
 				ev.Label = append(json.RawMessage(nil), raw...)
 			case jsonread.Invalid:

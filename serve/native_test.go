@@ -267,6 +267,10 @@ func TestLabels(t *testing.T) {
 		{"ErrEmptyList", `{"labels":[]}`, 400, `empty`},
 		{"ErrOverLimit", `{"labels":[{"id":"a","label":1},{"id":"b","label":1},{"id":"c","label":1}]}`, 413, `more than 2`},
 		{"ErrNestedBad", `{"labels":[{"id":"a","label":1},{"id":"b"}]}`, 400, `labels[1]: missing field`},
+		// A number predict would refuse is refused here too, rather than
+		// logged as the string "1e400".
+		{"ErrHugeLabel", `{"id":"a","label":1e400}`, 400, `1e400 is out of the range of a float64`},
+		{"ErrHugeLabelInList", `{"labels":[{"id":"a","label":1},{"id":"b","label":-1e309}]}`, 400, `labels[1]: field "label": -1e309`},
 		{"ErrJSON", `{"id":"a",`, 400, `invalid JSON`},
 	}
 	for _, tt := range tests {

@@ -210,6 +210,7 @@ func TestReload(t *testing.T) {
 		if err := os.WriteFile(p, []byte(mustJSON(t, sig)), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		remanifest(dir) // a bundle that verifies, but scores otherwise
 	})
 	failuresMetric := `mlserve_model_reloads_total{result="failure"}`
 	for k, v := range []int{3, 4} {
@@ -282,13 +283,25 @@ func TestLoadModelErrors(t *testing.T) {
 		edit func(dir string)
 		want string
 	}{
-		{"ErrNoSignature", func(dir string) { os.Remove(filepath.Join(dir, "signature.json")) }, "no signature.json"},
-		{"ErrNotBundle", func(dir string) { os.Remove(filepath.Join(dir, "training.json")) }, "not a model bundle"},
-		{"ErrProfile", func(dir string) { os.WriteFile(filepath.Join(dir, "profile.json"), []byte("{"), 0o644) }, "profile.json"},
+		// "ORD" becomes "ORE" in features.json: one bit, caught by the
+		// manifest (the issue's example), so the tests below write a new
+		// manifest after their edit, to reach the checks behind it.
+		{"ErrOneBit", func(dir string) {
+			p := filepath.Join(dir, "features.json")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, []byte(strings.Replace(string(b), `"ORD"`, `"ORE"`, 1)), 0o644)
+		}, "features.json has sha256"},
+		{"ErrNoSignature", func(dir string) { os.Remove(filepath.Join(dir, "signature.json")); remanifest(dir) }, "no signature.json"},
+		{"ErrNotBundle", func(dir string) { os.Remove(filepath.Join(dir, "training.json")); remanifest(dir) }, "not a model bundle"},
+		{"ErrProfile", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "profile.json"), []byte("{"), 0o644)
+			remanifest(dir)
+		}, "profile.json"},
 		{"ErrClasses", func(dir string) {
 			p := filepath.Join(dir, "training.json")
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, []byte(strings.Replace(string(b), `"classes": [`, `"classes": ["x", `, 1)), 0o644)
+			remanifest(dir)
 		}, "2 class names"},
 	}
 	for _, tt := range tests {

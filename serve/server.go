@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -42,6 +42,11 @@ type Options struct {
 	// 2s; negative disables polling, leaving POST /admin/reload).
 	PollInterval time.Duration
 
+	// MaxEventField caps each string of an instance given to the Sink
+	// (default 1024 bytes): a longer one is cut and marked with its
+	// length, so a client's 8 MB string is not queued for the log.
+	MaxEventField int
+
 	// Sink receives every prediction and label (nil: none). SinkStats,
 	// if set, reports the sink's written and dropped counts for /metrics.
 	Sink      Sink
@@ -58,6 +63,19 @@ type Options struct {
 	// MaxInFlight limits the predict, infer and labels requests served
 	// at once (default 256); more get 503 with Retry-After.
 	MaxInFlight int
+	// MaxConns limits open connections (default 1024); a connection past
+	// it gets 503 with Retry-After and is closed.
+	MaxConns int
+	// MaxBytesInFlight is the budget of memory for the work requests
+	// being read or served: their bodies and the working memory of their
+	// rows (default 128 MiB; at least MaxBodyBytes). A request that would
+	// go past it gets 503 with Retry-After. See admission.go.
+	MaxBytesInFlight int64
+	// ReleaseAfter: after a burst, once no request has been charged to
+	// the budget for this long, free memory goes back to the operating
+	// system (default 2s; negative: never, the runtime's scavenger does
+	// it in its own time).
+	ReleaseAfter time.Duration
 	// MaxExplain limits the instances one request may explain (default
 	// 100; more: 413): one explanation of the default model costs
 	// thousands of predictions (BenchmarkExplainRow).
@@ -84,6 +102,14 @@ const (
 	DefaultMaxBatch        = 10_000
 	DefaultMaxInFlight     = 256
 	DefaultMaxExplain      = 100
+	DefaultMaxConns        = 1024
+	// DefaultMaxBytesInFlight with the other defaults keeps mlserve's
+	// resident memory under 512 MB (docs/operations.md).
+	DefaultMaxBytesInFlight = 128 << 20
+	DefaultReleaseAfter     = 2 * time.Second
+	// DefaultMaxEventField is the cap of a logged field, as
+	// predlog.DefaultMaxFieldBytes.
+	DefaultMaxEventField = 1024
 )
 
 func (o *Options) defaults() {
@@ -112,6 +138,20 @@ func (o *Options) defaults() {
 	if o.MaxExplain <= 0 {
 		o.MaxExplain = DefaultMaxExplain
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxEventField <= 0 {
+		o.MaxEventField = DefaultMaxEventField
+	}
+	if o.MaxBytesInFlight <= 0 {
+		o.MaxBytesInFlight = DefaultMaxBytesInFlight
+	}
+	// One body of the largest size must fit, with its rows.
+	o.MaxBytesInFlight = max(o.MaxBytesInFlight, 2*o.MaxBodyBytes)
+	if o.ReleaseAfter == 0 {
+		o.ReleaseAfter = DefaultReleaseAfter
+	}
 	if o.ServerVersion == "" {
 		o.ServerVersion = "devel"
 	}
@@ -139,6 +179,7 @@ type Server struct {
 	metrics *metrics
 	scrape  fasthttp.RequestHandler // GET /metrics
 	sem     chan struct{}           // one token per work request in flight
+	budget  budget                  // request bytes in flight (admission.go)
 
 	model    atomic.Pointer[Model]
 	notReady atomic.Pointer[string] // set while draining; nil otherwise
@@ -158,6 +199,8 @@ type call struct {
 	*fasthttp.RequestCtx
 	name, version string // {name} and {version}, if the route has them
 	id            string // X-Request-Id of the response
+	body          []byte // a work request's body, read by limit
+	hasBody       bool
 }
 
 // A route is one pattern and its handler.
@@ -202,6 +245,7 @@ func New(opts Options) *Server {
 	opts.defaults()
 	s := &Server{opts: opts, log: opts.Log, sink: opts.Sink}
 	s.sem = make(chan struct{}, opts.MaxInFlight)
+	s.budget.max = opts.MaxBytesInFlight
 	var seed [6]byte
 	_, _ = rand.Read(seed[:])
 	s.idPrefix = hex.EncodeToString(seed[:]) + "-"
@@ -240,7 +284,7 @@ func New(opts Options) *Server {
 			r.segs = append(r.segs, seg)
 		}
 	}
-	s.metrics = newMetrics(patterns, opts.SinkStats)
+	s.metrics = newMetrics(patterns, opts.SinkStats, s.budget.used.Load)
 	for _, c := range opts.Collectors {
 		s.metrics.reg.MustRegister(c)
 	}
@@ -318,7 +362,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	case r.api == "admin":
 		s.admin(c, r.h)
 	case r.work:
-		s.limit(c, r.h)
+		s.limit(c, r.api, r.h)
 	default:
 		r.h(c)
 	}
@@ -417,10 +461,33 @@ func (s *Server) unrouted(c call, allow []string) {
 	writeError(c, fasthttp.StatusNotFound, fmt.Sprintf("no route %s %s (see GET /openapi.json)", c.Method(), path))
 }
 
-// limit refuses a request with 503 when MaxInFlight work requests are
-// being served already. It does not queue: a client told to retry does
-// better than one held waiting while the server is saturated.
-func (s *Server) limit(c call, h func(call)) {
+// limit admits a work request (admission.go): it reads the body within
+// the budget of bytes in flight, charges the working memory of the rows
+// the body can hold, and takes one of the MaxInFlight slots, refusing
+// with 503 and Retry-After when any of them is spent. It does not queue:
+// a client told to retry does better than one held waiting while the
+// server is saturated.
+func (s *Server) limit(c call, api string, h func(call)) {
+	var a admitted
+	defer s.release(&a)
+	err := s.readBody(&c, &a)
+	if err == nil && !s.charge(&a, s.workBytes(a.body, api)) {
+		err = ErrBudget
+	}
+	if err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			s.metrics.rejected.Inc()
+			c.Response.Header.Set("Retry-After", "1")
+			// Read the rest of the body, without keeping it, so that the
+			// client gets its 503 rather than a reset connection.
+			if c.Request.IsBodyStream() {
+				_, _ = io.Copy(io.Discard, io.LimitReader(c.RequestBodyStream(), s.opts.MaxBodyBytes))
+			}
+		}
+		s.fail(c, err)
+		return
+	}
+	c.body, c.hasBody = a.body, true
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
@@ -494,9 +561,11 @@ func (s *Server) fail(c call, err error) {
 // unreadable is fasthttp's ErrorHandler: it answers a request the server
 // could not read (malformed, over the body limit, headers over
 // maxHeaderBytes, too slow) before any route sees it, in JSON like the
-// rest.
+// rest. The answer and the log line never carry the library's error
+// text, which can quote the raw request with its Authorization header.
 func (s *Server) unreadable(ctx *fasthttp.RequestCtx, err error) {
-	code, msg := fasthttp.StatusBadRequest, "the request cannot be read: "+err.Error()
+	s.log.Debug("request unreadable", "remote", ctx.RemoteAddr().String(), "err", safeError(err))
+	code, msg := fasthttp.StatusBadRequest, "the request cannot be read: malformed HTTP (request line, headers or framing)"
 	var small *fasthttp.ErrSmallBuffer
 	var timeout interface{ Timeout() bool }
 	switch {
@@ -513,12 +582,19 @@ func (s *Server) unreadable(ctx *fasthttp.RequestCtx, err error) {
 
 // --- Request bodies ------------------------------------------------------
 
-// body returns a JSON request body, checking the content type and
-// MaxBodyBytes. The server has read the body already (and refused one
-// over the limit); the check here holds for a handler called directly.
+// body returns a JSON request body, checking the content type, the
+// content encoding and MaxBodyBytes. A work route's body was read by
+// limit (within the budget, refused over the limit); the checks here
+// hold for a handler called directly.
 func (s *Server) body(c call) ([]byte, error) {
 	if ct := c.Request.Header.ContentType(); len(ct) > 0 && !isJSON(ct) {
 		return nil, fmt.Errorf("%w: Content-Type %q; send application/json", ErrMediaType, ct)
+	}
+	if c.hasBody {
+		return c.body, nil
+	}
+	if err := checkEncoding(&c); err != nil {
+		return nil, err
 	}
 	b := c.PostBody()
 	if int64(len(b)) > s.opts.MaxBodyBytes {
@@ -583,25 +659,37 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: s.opts.ReadTimeout}
 		},
-		WriteTimeout:          s.opts.WriteTimeout,
-		IdleTimeout:           s.opts.IdleTimeout,
-		MaxRequestBodySize:    int(min(s.opts.MaxBodyBytes, math.MaxInt32)),
+		WriteTimeout: s.opts.WriteTimeout,
+		IdleTimeout:  s.opts.IdleTimeout,
+		// Bodies over eagerBodyBytes are streamed: the work routes read
+		// them within the budget (limit); the others take none.
+		StreamRequestBody:     true,
+		MaxRequestBodySize:    int(min(eagerBodyBytes, s.opts.MaxBodyBytes)),
 		ReadBufferSize:        maxHeaderBytes,
 		NoDefaultServerHeader: true,
 		CloseOnShutdown:       true,
-		Logger:                printfLogger{s.log},
+		// fasthttp's errors then carry no dump of the request (its
+		// headers, with an Authorization); safeError cuts one anyway.
+		SecureErrorLogMessage:        true,
+		DisablePreParseMultipartForm: true,
+		Logger:                       printfLogger{s.log},
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	var watching sync.WaitGroup
 	if s.opts.Registry != nil && s.opts.PollInterval > 0 {
 		watching.Go(func() { s.watch(wctx) })
 	}
+	if s.opts.ReleaseAfter > 0 {
+		watching.Go(func() { s.releaseMemory(wctx, s.opts.ReleaseAfter, s.log) })
+	}
 	defer func() {
 		stopWatch()
 		watching.Wait()
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// At most MaxConns connections (admission.go).
+	conns := newLimitListener(ln, s.opts.MaxConns, s.metrics.refusedConns.Inc)
+	go func() { errc <- srv.Serve(conns) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
@@ -622,9 +710,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // printfLogger passes fasthttp's log lines (connections it gave up on)
-// to the server's logger.
+// to the server's logger, cut before any dump of a request.
 type printfLogger struct{ log *slog.Logger }
 
 func (l printfLogger) Printf(format string, args ...any) {
-	l.log.Warn(fmt.Sprintf(format, args...))
+	l.log.Warn(safeText(fmt.Sprintf(format, args...)))
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/mlpipe/mlpipe/internal/jsonw"
 )
 
 // Sink receives every prediction and every delayed label, for a
@@ -64,7 +66,9 @@ type LabelEvent struct {
 }
 
 // emitPredictions sends sc's rows to the sink. raw, if not nil, gives
-// each row's JSON text; otherwise it is built from the values. Every
+// each row's JSON text; otherwise it is built from the values. A string
+// longer than MaxEventField is cut (jsonw.AppendCapped): what the sinks
+// queue stays small whatever a client sends. Every
 // row's probabilities share one new array and every row's input text
 // another, so a batch costs two allocations for them rather than two a
 // row; each event gets a capped slice, so a sink that appends to one
@@ -81,12 +85,14 @@ func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, b
 		size += 128 * (sc.n - len(sc.raw)) // a guess at a built instance's length
 	}
 	text := make([]byte, 0, size)
+	limit := s.opts.MaxEventField
 	for i := range sc.n {
 		start := len(text)
 		if i < len(sc.raw) {
-			text = append(text, sc.raw[i]...)
-		} else {
-			text = m.appendInstance(text, sc, i)
+			text, _ = jsonw.AppendCapped(text, sc.raw[i], limit)
+		} else if text = m.appendInstance(text, sc, i); len(text)-start > limit {
+			built := append([]byte(nil), text[start:]...)
+			text, _ = jsonw.AppendCapped(text[:start], built, limit)
 		}
 		ev := PredictionEvent{
 			ID: requestID, RequestID: requestID, Time: now, Model: m.Name, Version: m.Version, API: api,

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -73,7 +74,7 @@ func (s *Server) version(name string, v int) *versionRow {
 		row.AUC, row.LogLoss, row.Accuracy, row.RMSE = ev.ROCAUC, ev.LogLoss, ev.Accuracy, ev.RMSE
 	}
 	var g pipeline.GateDecision
-	if fsx.ReadJSON(filepath.Join(dir, bundle.GateFile), &g) == nil {
+	if rec, err := bundle.ReadRecord(dir); err == nil && rec.Gate != nil && json.Unmarshal(rec.Gate, &g) == nil {
 		row.Gate, row.Decision = &g, gateDecision(&g)
 	}
 	s.models.mu.Lock()
@@ -273,6 +274,10 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		target = prev
 	}
 	old, err := moveProduction(s.store, name, target)
+	if errors.Is(err, pipeline.ErrRefused) {
+		s.fail(w, r, http.StatusConflict, err.Error()+"; production is unchanged")
+		return
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -282,19 +287,9 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 }
 
 // moveProduction points production at v and previous at the old
-// production version (as `mlpipe models promote` does); it returns the
-// old version (0 if none). The caller holds the lock.
+// production version, after checking that v loads (pipeline.Promote, as
+// `mlpipe models promote` does); it returns the old version (0 if none).
+// The caller holds the lock.
 func moveProduction(store *registry.Store, name string, v int) (int, error) {
-	old, err := store.Alias(name, pipeline.AliasProduction)
-	switch {
-	case err == nil && old == v:
-		return old, nil
-	case err == nil:
-		if err := store.SetAlias(name, pipeline.AliasPrevious, old); err != nil {
-			return old, err
-		}
-	case !errors.Is(err, registry.ErrNotFound):
-		return 0, err
-	}
-	return old, store.SetAlias(name, pipeline.AliasProduction, v)
+	return pipeline.Promote(store, name, v)
 }

@@ -215,6 +215,25 @@ func TestActions(t *testing.T) {
 			t.Errorf("%d, want 409 naming the lock\n%.300s", code, body)
 		}
 	})
+	t.Run("ErrVersionDoesNotLoad", func(t *testing.T) {
+		// v2's model.json damaged: the promotion check refuses it (409,
+		// naming the file) and production stays at v1.
+		v2, _ := store.VersionDir("flights-delay", 2)
+		p := filepath.Join(v2, "model.json")
+		good, _ := os.ReadFile(p)
+		os.Chmod(p, 0o644)
+		if err := os.WriteFile(p, append([]byte(" "), good...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(p, good, 0o644)
+		code, body := post("promote", url.Values{"version": {"2"}, "csrf": {token}})
+		if code != http.StatusConflict || !strings.Contains(body, "model.json") {
+			t.Errorf("%d, want 409 naming model.json\n%.300s", code, body)
+		}
+		if p, q := prod(); p != 1 || q != 0 {
+			t.Errorf("aliases moved: production %d, previous %d", p, q)
+		}
+	})
 	t.Run("OK/promote", func(t *testing.T) {
 		code, _ := post("promote", url.Values{"version": {"2"}, "csrf": {token}})
 		if code != http.StatusSeeOther {

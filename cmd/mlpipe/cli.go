@@ -19,6 +19,7 @@ import (
 	"github.com/mlpipe/mlpipe/internal/progress"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/internal/version"
+	"github.com/mlpipe/mlpipe/registry"
 )
 
 // Exit codes. They are part of the interface for cron and CI; docs/cli.md
@@ -331,7 +332,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidName):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCancelled

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/export"
+	"github.com/mlpipe/mlpipe/pipeline"
 )
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -44,10 +45,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Check the bundle loads before shipping it.
+	// Check the bundle before shipping it: its files against its
+	// manifest, and that it loads and scores its example as mlserve will.
 	b, err := bundle.Load(vdir)
 	if err != nil {
 		return err
+	}
+	if err := pipeline.CheckVersion(vdir, name, version); err != nil {
+		return fmt.Errorf("export %s@%d: %w", name, version, err)
 	}
 	if server == "" {
 		exe, err := os.Executable()
@@ -66,7 +71,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	meta := export.Meta{
 		Model: name, Version: version, DataFingerprint: b.Fingerprint, ConfigHash: b.ConfigHash,
-		CodeVersion: b.CodeVersion, RunID: b.RunID, ExportedAt: time.Now().UTC(),
+		CodeVersion: b.CodeVersion, RunID: b.RunID, ExportedAt: time.Now().UTC(), Digest: b.Digest,
 	}
 	if err := export.Write(ctx, out, server, vdir, meta); err != nil {
 		if errors.Is(err, export.ErrHasPayload) {
@@ -78,7 +83,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "exported   %s v%d (%s, data %s) to %s, %.1f MB\n", name, version, b.Kind, short(b.Fingerprint), out, float64(fi.Size())/1e6)
+	fmt.Fprintf(e.stdout, "exported   %s v%d (%s, data %s, bundle %s) to %s, %.1f MB\n", name, version, b.Kind, short(b.Fingerprint), short(b.Digest), out, float64(fi.Size())/1e6)
 	fmt.Fprintf(e.stdout, "serve it   %s --addr 127.0.0.1:8080\n", out)
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,10 +13,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/report"
 )
 
 // defaultConfig is the config whose registry the commands that need one
@@ -167,24 +170,18 @@ func runModels(ctx context.Context, e *env, args []string) error {
 }
 
 // moveProduction points production at v and previous at the old
-// production version.
+// production version, once v has passed the check before every
+// promotion (pipeline.Promote).
 func moveProduction(e *env, store *registry.Store, name string, v int) error {
-	old, err := store.Alias(name, pipeline.AliasProduction)
-	if err == nil {
-		if old == v {
-			fmt.Fprintf(e.stdout, "%s@production is already version %d\n", name, v)
-			return nil
-		}
-		if err := store.SetAlias(name, pipeline.AliasPrevious, old); err != nil {
-			return err
-		}
-	}
-	if err := store.SetAlias(name, pipeline.AliasProduction, v); err != nil {
+	old, err := pipeline.Promote(store, name, v)
+	switch {
+	case err != nil:
 		return err
-	}
-	if err == nil {
+	case old == v:
+		fmt.Fprintf(e.stdout, "%s@production is already version %d\n", name, v)
+	case old > 0:
 		fmt.Fprintf(e.stdout, "%s@production: version %d → %d (previous: %d)\n", name, old, v, old)
-	} else {
+	default:
 		fmt.Fprintf(e.stdout, "%s@production: version %d\n", name, v)
 	}
 	return nil
@@ -251,7 +248,18 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 		return err
 	}
 	show := map[string]any{"name": name, "version": v, "dir": dir}
-	for _, part := range []string{"training", "gate", "evaluation"} {
+	if digest, err := store.Digest(name, v); err == nil {
+		show["digest"] = digest
+	}
+	// The record: which run made the version, when, and the gate's decision.
+	if rec, err := bundle.ReadRecord(dir); err == nil {
+		var gate map[string]any
+		if json.Unmarshal(rec.Gate, &gate) == nil {
+			show["gate"] = gate
+		}
+		show["record"] = map[string]any{"run_id": rec.RunID, "created_at": rec.CreatedAt}
+	}
+	for _, part := range []string{"training", "evaluation"} {
 		var doc map[string]any
 		if err := fsx.ReadJSON(filepath.Join(dir, part+".json"), &doc); err == nil {
 			if part == "evaluation" {
@@ -271,7 +279,10 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 		return writeJSON(e, show)
 	}
 	fmt.Fprintf(e.stdout, "%s version %d (%s)\n", name, v, dir)
-	for _, part := range []string{"training", "evaluation", "gate"} {
+	if d, ok := show["digest"].(string); ok {
+		fmt.Fprintf(e.stdout, "digest: %s\n", d)
+	}
+	for _, part := range []string{"training", "record", "evaluation", "gate"} {
 		doc, ok := show[part].(map[string]any)
 		if !ok {
 			continue
@@ -287,22 +298,35 @@ func modelsShow(e *env, f *flags, store *registry.Store, ref string) error {
 func runRegistry(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "help" || askedHelp(args)) {
-			fmt.Fprintln(e.stdout, "Usage: mlpipe registry check [--repair] [--registry DIR | --config FILE]")
+			fmt.Fprintln(e.stdout, "Usage: mlpipe registry check [--repair] [--all] [--registry DIR | --config FILE]")
 			return nil
 		}
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-			return usageHint("a subcommand is required", "mlpipe registry check [--repair]")
+			return usageHint("a subcommand is required", "mlpipe registry check [--repair] [--all]")
 		}
 		return usageHint(fmt.Sprintf("unknown subcommand %q", args[0]), hint(suggest.DidYouMean(args[0], []string{"check"}, nil), "want check"))
 	}
-	f := newFlags(e, "registry check", "[--repair] [--registry DIR | --config FILE]",
-		"Verify the registry: report leftovers of interrupted writes (temporary files and\n"+
-			"directories) and aliases that point at missing versions. --repair removes the\n"+
-			"leftovers (under the writer lock). Exit 3 when problems remain.\n\n"+exitCodesHelp)
+	f := newFlags(e, "registry check", "[--repair] [--all] [--registry DIR | --config FILE]",
+		"Verify the registry:\n"+
+			"  * every version's files against its manifest (sha256 of each file);\n"+
+			"  * every version an alias points at (every version, with --all) loads and scores\n"+
+			"    its signature example as recorded, as mlserve checks before serving it;\n"+
+			"  * aliases point at versions that exist;\n"+
+			"  * run records agree with the versions: a run killed mid-way (its record says\n"+
+			"    running and no run is training), a version its run's record does not name;\n"+
+			"  * leftovers of interrupted writes (temporary files and directories).\n"+
+			"--repair (under the writer lock, while no run trains) removes the leftovers, marks\n"+
+			"killed runs interrupted with what they did to the registry (resume them with\n"+
+			"`mlpipe run --resume RUN_ID`), corrects run records from the registry, and writes\n"+
+			"the manifest of a version registered before manifests. A damaged version is\n"+
+			"reported, not repaired: point its aliases elsewhere (`mlpipe models promote`).\n"+
+			"Exit 3 when problems remain.\n\n"+exitCodesHelp)
 	var dir, cfgPath string
-	var repair bool
+	var repair, all bool
 	f.addRegistry(&dir, &cfgPath)
-	f.BoolVar(&repair, "repair", false, "remove the leftovers of interrupted writes")
+	f.BoolVar(&repair, "repair", false, "repair what can be repaired (see above)")
+	f.BoolVar(&all, "all", false, "load every version, not only those an alias points at")
+	f.addJSON()
 	if err := f.parse(e, args[1:]); err != nil {
 		return err
 	}
@@ -313,6 +337,17 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A repair waits for no one: it needs the writer lock, and no run
+	// training (a running record is then certainly a killed run's).
+	idle := false
+	if unlockTraining, ok, err := store.TrainingIdle(ctx); err != nil {
+		return err
+	} else if ok {
+		idle = true
+		defer unlockTraining()
+	} else if repair {
+		return fmt.Errorf("registry check --repair: %w: a run is training against this registry; repair when it is done", registry.ErrTraining)
+	}
 	if repair {
 		unlock, err := store.Lock(ctx, false)
 		if err != nil {
@@ -320,27 +355,75 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 		}
 		defer unlock()
 	}
-	problems, err := store.Check(repair)
+	check := func(repair bool) ([]registry.Problem, error) {
+		problems, err := store.Check(registry.CheckOptions{Repair: repair, Load: pipeline.CheckVersion, All: all})
+		if err != nil {
+			return problems, err
+		}
+		runs, err := pipeline.CheckRuns(store, repair, idle)
+		return append(problems, runs...), err
+	}
+	problems, err := check(repair)
 	if err != nil {
 		return err
 	}
-	for _, p := range problems {
-		verb := "found"
-		if repair && strings.HasPrefix(p, "leftover") {
-			verb = "removed"
-		}
-		fmt.Fprintf(e.stdout, "%s: %s\n", verb, p)
+	if repair {
+		// A killed run never wrote its report: write it from its record.
+		problems = append(problems, writeMissingReports(store)...)
 	}
-	if len(problems) == 0 {
-		fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+	remaining := problems
+	if repair {
+		if remaining, err = check(false); err != nil {
+			return err
+		}
+	}
+	if f.jsonOut {
+		if err := writeJSON(e, map[string]any{"registry": store.Root(), "problems": problems, "remaining": len(remaining)}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			verb := "found"
+			if p.Repaired {
+				verb = "repaired"
+			}
+			fmt.Fprintf(e.stdout, "%s: %s\n", verb, p.What)
+		}
+		if len(remaining) == 0 {
+			fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+		}
+	}
+	if len(remaining) == 0 {
 		return nil
 	}
-	if repair {
-		if left, _ := store.Check(false); len(left) == 0 {
-			return nil
+	return &reportedErr{fmt.Errorf("%w: %d", errRegistryProblems, len(remaining))}
+}
+
+// writeMissingReports writes the HTML report of every interrupted run
+// that has none (a killed run stops before it writes one), and returns
+// what it did as repaired problems. The caller holds the writer lock.
+func writeMissingReports(store *registry.Store) []registry.Problem {
+	ids, _ := store.Runs()
+	var done []registry.Problem
+	for _, id := range ids {
+		dir, err := store.RunDir(id)
+		if err != nil {
+			continue
 		}
+		if _, err := os.Stat(filepath.Join(dir, report.File)); err == nil {
+			continue
+		}
+		sum, b, err := report.Read(store, id)
+		if err != nil || sum.Status != pipeline.StatusInterrupted {
+			continue
+		}
+		var page bytes.Buffer
+		if report.Write(&page, sum, b) != nil || fsx.WriteFile(filepath.Join(dir, report.File), page.Bytes(), 0o644) != nil {
+			continue
+		}
+		done = append(done, registry.Problem{What: fmt.Sprintf("run %s had no report: %s written from its record", id, report.File), Repaired: true})
 	}
-	return &reportedErr{fmt.Errorf("%w: %d", errRegistryProblems, len(problems))}
+	return done
 }
 
 // errRegistryProblems means `registry check` found problems (exit 3).

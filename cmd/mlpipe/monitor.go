@@ -89,7 +89,9 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if logDir == "" && store != nil {
-		logDir = store.PredictionLog(name) // where mlserve --registry logs
+		if logDir, err = store.PredictionLog(name); err != nil { // where mlserve --registry logs
+			return err
+		}
 	}
 	if logDir == "" {
 		return usageHint("--log DIR is required with --bundle", "the prediction log directory mlserve writes")

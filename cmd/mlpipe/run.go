@@ -52,9 +52,11 @@ func runPipeline(ctx context.Context, e *env, args []string) error {
 
 func runTrain(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "train", "--config FILE --out DIR [flags]",
-		"Fit the features on the training split, fit every candidate model of the config,\n"+
-			"pick the best on the validation split, and save it under --out: features.json,\n"+
-			"model.json, leaderboard.json and training.json. Prints the leaderboard.\n\n"+
+		"Fit the features on the training split, fit every candidate model of the config\n"+
+			"(grids and random-search trials included), pick the best on the validation split\n"+
+			"(or by k-fold cross-validation below 5,000 training rows: selection.cv_folds), and\n"+
+			"save it under --out: features.json, model.json, leaderboard.json and training.json.\n"+
+			"Prints the leaderboard. Every config key: docs/config.md.\n\n"+
 			exitCodesHelp)
 	return runStages(ctx, e, f, args, "train", pipeline.TrainStages)
 }
@@ -107,7 +109,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	var cfg *config.Config
 	var err error
 	if resume != "" {
-		cfg, err = resumeConfig(e, resume, cfgPath, registryDir)
+		cfg, err = resumeConfig(ctx, e, resume, cfgPath, registryDir)
 	} else {
 		cfg, err = loadConfig(cfgPath)
 	}
@@ -146,6 +148,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	} else {
 		list = stages(opts)
 	}
+	var store *registry.Store
 	if name == "run" {
 		if registryDir != "" {
 			cfg.Registry.Path = registryDir
@@ -154,8 +157,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 			list = pipeline.PromoteStages(opts, wait)
 			// One training run per registry at a time, whoever starts it
 			// (a person, the scheduler, a crontab line).
-			store, err := registry.Open(cfg.Registry.Path)
-			if err != nil {
+			if store, err = registry.Open(cfg.Registry.Path); err != nil {
 				return err
 			}
 			unlock, err := store.TrainingLock(ctx, wait)
@@ -163,16 +165,42 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 				return err
 			}
 			defer unlock()
+			if resume != "" {
+				// A killed run's record still says running: it is
+				// finished now, as interrupted, with what it did to the
+				// registry (pipeline.CheckRuns).
+				if err := pipeline.MarkInterrupted(store, resume); err != nil {
+					return fmt.Errorf("resume: %w", err)
+				}
+			}
 		}
 	}
 	started := time.Now().UTC()
 	state := &pipeline.State{Config: cfg}
 	defer state.Release()
-	recorded := name == "run" && cfg.Registry.Path != ""
+	recorded := store != nil
+	// With a registry, the --out files are written before the gate, so
+	// that a full disk there fails the run before the registry changes;
+	// summary.json follows at the end.
+	var outputs *outputsStage
+	if recorded && out != "" {
+		outputs = &outputsStage{dir: out, command: name}
+		list = insertBefore(list, "gate", outputs)
+	}
 	if recorded {
-		// Every run is recorded, whatever its outcome, cancelled included.
-		// Ids sort by start time (to the microsecond), then a random part.
+		// Every run is recorded, whatever its outcome, cancelled and
+		// killed included: the record is created now, as running, and
+		// saved after every stage. Ids sort by start time (to the
+		// microsecond), then a random part.
 		state.RunID = fmt.Sprintf("%s%06d-%s", started.Format("20060102T150405"), started.Nanosecond()/1000, fsx.RandomID(3))
+		files, err := runConfigFiles(cfg)
+		if err != nil {
+			return err
+		}
+		base := pipeline.Summary{RunID: state.RunID, ResumedFrom: resume, StartedAt: started.Format(time.RFC3339), CodeVersion: version.Get()}
+		if state.Recorder, err = pipeline.NewRecorder(store, state, base, files); err != nil {
+			return fmt.Errorf("run: nothing was done: %w", err)
+		}
 	}
 	runner := &pipeline.Runner{Stages: list, Log: e.log}
 	if tty, ok := e.stdout.(*os.File); ok && progress.IsTerminal(tty) && !f.jsonOut {
@@ -193,36 +221,45 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	sum := pipeline.Summarize(state, results)
 	sum.StartedAt, sum.EndedAt = started.Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339)
 	sum.CodeVersion = version.Get()
-	switch {
-	case runErr == nil:
-		sum.Status = "ok"
-	case errors.Is(runErr, context.Canceled):
-		sum.Status = "cancelled"
-	case errors.Is(runErr, ingest.ErrInvalid):
-		sum.Status = "invalid"
-	default:
-		sum.Status = "failed"
-	}
-	if runErr != nil {
-		sum.Error = runErr.Error()
-	}
 	if recorded {
+		sum.RunID, sum.ResumedFrom = state.RunID, resume
 		sum.Dashboard = dashboardCommand(cfg)
 	}
+	if out != "" && !errors.Is(runErr, context.Canceled) {
+		var err error
+		if outputs != nil {
+			sum.Outputs, sum.Model = outputs.written, outputs.model(sum.Model)
+			err = writeSummary(out, sum)
+		} else {
+			err = writeOutputs(out, state, sum, name)
+		}
+		switch {
+		case err != nil && !recorded:
+			return err
+		case err != nil && runErr == nil:
+			// After the registry changed: the run fails, and its summary
+			// and record say what the registry holds (the registry line).
+			runErr = fmt.Errorf("outputs: %w", err)
+		case err != nil:
+			e.log.Error("outputs not written", "err", err)
+		}
+	}
+	setStatus(sum, runErr)
 	if runErr == nil && recorded {
 		sum.Serve = serveCommand(cfg)
 	}
 	if recorded {
-		sum.RunID, sum.ResumedFrom = state.RunID, resume
-		if err := saveRunRecord(cfg, sum); err != nil {
-			e.log.Error("run record not saved", "err", err)
-		} else if err := saveRunReport(cfg, sum, state); err != nil {
+		if err := saveRunReport(store, sum, state); err != nil {
 			e.log.Error("run report not written", "err", err)
 		}
-	}
-	if out != "" && !errors.Is(runErr, context.Canceled) {
-		if err := writeOutputs(out, state, sum, name); err != nil {
-			return err
+		if err := state.Recorder.Finish(sum); err != nil {
+			// The record stays as last saved (running): `registry check`
+			// reports the run as interrupted, and --repair finalizes it.
+			e.log.Error("run record not finalized", "run", state.RunID, "err", err)
+			if runErr == nil {
+				runErr = err
+				setStatus(sum, runErr)
+			}
 		}
 	}
 	if f.jsonOut {
@@ -244,31 +281,73 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	return runErr
 }
 
-// saveRunRecord stores the run's summary and resolved config under the
-// registry's runs/. It waits up to 5 s for the writer lock, even if the
-// run itself was cancelled.
-func saveRunRecord(cfg *config.Config, sum *pipeline.Summary) error {
-	store, err := registry.Open(cfg.Registry.Path)
-	if err != nil {
-		return err
+// setStatus sets a summary's final status and error from the run's error.
+func setStatus(sum *pipeline.Summary, runErr error) {
+	switch {
+	case runErr == nil:
+		sum.Status = pipeline.StatusOK
+	case errors.Is(runErr, context.Canceled):
+		sum.Status = pipeline.StatusCancelled
+	case errors.Is(runErr, ingest.ErrInvalid):
+		sum.Status = pipeline.StatusInvalid
+	default:
+		sum.Status = pipeline.StatusFailed
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	unlock, err := store.Lock(ctx, true)
-	if err != nil {
-		return err
+	sum.Error = ""
+	if runErr != nil {
+		sum.Error = runErr.Error()
 	}
-	defer unlock()
+}
+
+// insertBefore returns list with st inserted before the stage named
+// name (at the end if there is none).
+func insertBefore(list []pipeline.Stage, name string, st pipeline.Stage) []pipeline.Stage {
+	for i, s := range list {
+		if s.Name() == name {
+			return append(list[:i:i], append([]pipeline.Stage{st}, list[i:]...)...)
+		}
+	}
+	return append(list, st)
+}
+
+// outputsStage writes a run's --out files (the model, the evaluation and
+// its plots, the validation report and the profile): with a registry it
+// runs before the gate, so that a full disk there fails the run before
+// the registry changes.
+type outputsStage struct {
+	dir, command string
+	written      map[string]string
+	modelDir     string
+}
+
+func (o *outputsStage) Name() string { return "outputs" }
+
+func (o *outputsStage) Run(ctx context.Context, s *pipeline.State) error {
+	written, modelDir, err := writeArtifacts(o.dir, s, o.command)
+	o.written, o.modelDir = written, modelDir
+	return err
+}
+
+// model returns m with the directory the model was written to.
+func (o *outputsStage) model(m *pipeline.ModelSummary) *pipeline.ModelSummary {
+	if m != nil && o.modelDir != "" {
+		m.Dir = o.modelDir
+	}
+	return m
+}
+
+// runConfigFiles are the run record's copies of the config: the resolved
+// config as JSON, and as YAML with absolute paths (what --resume runs).
+func runConfigFiles(cfg *config.Config) (map[string]any, error) {
 	resolved, err := cfg.JSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	yml, err := cfg.YAML()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return store.SaveRun(sum.RunID, map[string]any{
-		"summary.json": sum, "config.json": json.RawMessage(resolved), runConfigFile: yml})
+	return map[string]any{"config.json": json.RawMessage(resolved), runConfigFile: yml}, nil
 }
 
 // timeFlag is a flag holding an RFC 3339 time.
@@ -334,8 +413,10 @@ func relPath(p string) string {
 const runConfigFile = "config.yaml"
 
 // resumeConfig returns the recorded config of a run to resume. The
-// registry is --registry, else that of --config, else out/registry.
-func resumeConfig(e *env, id, cfgPath, registryDir string) (*config.Config, error) {
+// registry is --registry, else that of --config, else out/registry. A
+// run can be resumed unless it finished ok; one whose record still says
+// running is resumed only if no run is training (it was killed).
+func resumeConfig(ctx context.Context, e *env, id, cfgPath, registryDir string) (*config.Config, error) {
 	if registryDir == "" && cfgPath != "" {
 		cfg, err := loadConfig(cfgPath)
 		if err != nil {
@@ -354,12 +435,22 @@ func resumeConfig(e *env, id, cfgPath, registryDir string) (*config.Config, erro
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	var sum pipeline.Summary
-	if err := fsx.ReadJSON(filepath.Join(dir, "summary.json"), &sum); err != nil {
+	sum, err := pipeline.ReadRun(store, id)
+	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	if sum.Status == "ok" {
+	switch sum.Status {
+	case pipeline.StatusOK:
 		return nil, usageHint(fmt.Sprintf("--resume: run %s finished ok; there is nothing to resume", id), "start a new run")
+	case pipeline.StatusRunning:
+		unlock, idle, err := store.TrainingIdle(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if !idle {
+			return nil, fmt.Errorf("--resume: run %s: its record says running, and a run is training against this registry now: %w", id, registry.ErrTraining)
+		}
+		unlock()
 	}
 	b, err := os.ReadFile(filepath.Join(dir, runConfigFile))
 	if err != nil {
@@ -382,13 +473,9 @@ func resumeConfig(e *env, id, cfgPath, registryDir string) (*config.Config, erro
 }
 
 // saveRunReport writes the run's HTML report (package report) into its
-// run record, and, when the run promoted its model, into that version's
-// bundle too (the one file added to a version after registration).
-func saveRunReport(cfg *config.Config, sum *pipeline.Summary, s *pipeline.State) error {
-	store, err := registry.Open(cfg.Registry.Path)
-	if err != nil {
-		return err
-	}
+// run record. A version's bundle is immutable: the report stays with the
+// run (the dashboard links a version to its run).
+func saveRunReport(store *registry.Store, sum *pipeline.Summary, s *pipeline.State) error {
 	var b *bundle.Bundle
 	if s.Model != nil && s.Features != nil {
 		b = &bundle.Bundle{Features: s.Features, Model: s.Model}
@@ -405,13 +492,6 @@ func saveRunReport(cfg *config.Config, sum *pipeline.Summary, s *pipeline.State)
 		return err
 	}
 	sum.Report = relPath(filepath.Join(dir, report.File))
-	if g := sum.Gate; g != nil && g.Promote && g.Version > 0 {
-		vdir, err := store.VersionDir(cfg.Name, g.Version)
-		if err != nil {
-			return err
-		}
-		return fsx.WriteFile(filepath.Join(vdir, report.File), page.Bytes(), 0o644)
-	}
 	return nil
 }
 
@@ -442,49 +522,84 @@ func keepModels(cfg *config.Config, list string) error {
 // trained model if there is one, and the evaluation's plots; each file
 // is written atomically.
 func writeOutputs(dir string, s *pipeline.State, sum *pipeline.Summary, command string) error {
+	written, modelDir, err := writeArtifacts(dir, s, command)
+	if err != nil {
+		return err
+	}
+	sum.Outputs = written
+	if modelDir != "" && sum.Model != nil {
+		sum.Model.Dir = modelDir
+	}
+	return writeSummary(dir, sum)
+}
+
+// writeSummary writes sum as DIR/summary.json, listing it in sum.Outputs.
+func writeSummary(dir string, sum *pipeline.Summary) error {
+	if sum.Outputs == nil {
+		sum.Outputs = map[string]string{}
+	}
+	sum.Outputs["summary"] = filepath.Join(dir, "summary.json")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write outputs: %w", err)
 	}
-	sum.Outputs = map[string]string{"summary": filepath.Join(dir, "summary.json")}
-	if s.Model != nil && command != "evaluate" {
-		if _, err := pipeline.SaveTrained(dir, s, nil); err != nil {
-			return err
+	return fsx.WriteJSON(sum.Outputs["summary"], sum)
+}
+
+// writeArtifacts writes the trained model, the evaluation and its plots,
+// the validation report and the profile under dir, and returns their
+// paths by name and the model's directory ("" if none).
+func writeArtifacts(dir string, s *pipeline.State, command string) (map[string]string, string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("write outputs: %w", err)
+	}
+	written := map[string]string{}
+	modelDir := ""
+	// The data's profile first: the model saved beside it lists it in its
+	// manifest, and serving it (mlserve --bundle, mlpipe predict) bounds
+	// the inputs by it.
+	if s.Profile != nil {
+		p := filepath.Join(dir, bundle.ProfileFile)
+		if err := fsx.WriteJSON(p, s.Profile); err != nil {
+			return written, modelDir, err
 		}
-		sum.Outputs["model"] = filepath.Join(dir, bundle.ModelFile)
-		sum.Model.Dir = dir
+		written["profile"] = p
+	}
+	if s.Model != nil && command != "evaluate" {
+		var also []string
+		if s.Profile != nil {
+			also = append(also, bundle.ProfileFile)
+		}
+		if _, err := pipeline.SaveTrained(dir, s, nil, also...); err != nil {
+			return written, "", err
+		}
+		written["model"] = filepath.Join(dir, bundle.ModelFile)
+		modelDir = dir
 	}
 	if r := s.Evaluation; r != nil {
 		p := filepath.Join(dir, "evaluation.json")
 		if err := fsx.WriteJSON(p, r); err != nil {
-			return err
+			return written, modelDir, err
 		}
-		sum.Outputs["evaluation"] = p
+		written["evaluation"] = p
 		if plots, err := r.Plots(evaluate.SVG); err == nil && plots != nil {
 			files := plots.Files(evaluate.SVG)
 			var names []string
 			for name, b := range files {
 				if err := fsx.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-					return err
+					return written, modelDir, err
 				}
 				names = append(names, strings.TrimSuffix(name, ".svg"))
 			}
 			slices.Sort(names)
-			sum.Outputs["plots"] = filepath.Join(dir, "{"+strings.Join(names, ",")+"}.svg")
+			written["plots"] = filepath.Join(dir, "{"+strings.Join(names, ",")+"}.svg")
 		}
 	}
-	if sum.Validation != nil {
+	if s.Report != nil {
 		p := filepath.Join(dir, "validation.json")
-		if err := fsx.WriteJSON(p, sum.Validation); err != nil {
-			return err
+		if err := fsx.WriteJSON(p, s.Report); err != nil {
+			return written, modelDir, err
 		}
-		sum.Outputs["validation"] = p
+		written["validation"] = p
 	}
-	if sum.Profile != nil {
-		p := filepath.Join(dir, "profile.json")
-		if err := fsx.WriteJSON(p, sum.Profile); err != nil {
-			return err
-		}
-		sum.Outputs["profile"] = p
-	}
-	return fsx.WriteJSON(sum.Outputs["summary"], sum)
+	return written, modelDir, nil
 }

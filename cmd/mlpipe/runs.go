@@ -142,14 +142,24 @@ func runFacts(s *pipeline.Summary) [][2]string {
 		}
 	}
 	if g := s.Gate; g != nil {
+		// The gate's decision, and what became of it in the registry.
 		d := "kept"
 		switch {
-		case g.Promote:
+		case g.Promote && s.Registry != nil && s.Registry.Promoted,
+			g.Promote && s.Registry == nil && s.Status == pipeline.StatusOK: // a record from before RegistryOutcome
 			d = "promoted"
+		case g.Promote:
+			d = "not promoted"
 		case g.Rejected:
 			d = "rejected"
 		}
-		facts = append(facts, [2]string{"gate", fmt.Sprintf("%s (v%d)", d, g.Version)})
+		v := "none"
+		if o := s.Registry; o != nil && o.Version > 0 {
+			v = fmt.Sprintf("v%d", o.Version)
+		} else if o == nil && g.Version > 0 {
+			v = fmt.Sprintf("v%d", g.Version) // a record from before RegistryOutcome
+		}
+		facts = append(facts, [2]string{"gate", fmt.Sprintf("%s (%s)", d, v)})
 	}
 	return facts
 }

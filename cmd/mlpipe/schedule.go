@@ -120,7 +120,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 				e.log.Info("schedule: run finished")
 			case errors.Is(err, registry.ErrTraining):
 				e.log.Warn("schedule: tick skipped: another process is training against this registry", "err", err)
-				return nil
+				return fmt.Errorf("%w: %w", pipeline.ErrSkipped, err)
 			case errors.Is(err, errRejected):
 				e.log.Warn("schedule: the gate rejected the candidate; production is unchanged", "err", err)
 				return nil
@@ -150,11 +150,18 @@ func tickLine(tick time.Time, s *pipeline.Summary) string {
 	}
 	if g := s.Gate; g != nil {
 		line += fmt.Sprintf(", %s %.4f", g.Metric, g.Candidate)
+		// What the registry holds (the outcome), not only what the gate
+		// decided: a promotion can fail after the gate said yes.
+		o := s.Registry
 		switch {
 		case g.Identical:
 			line += fmt.Sprintf(": unchanged, it is production v%d", g.ProductionVersion)
+		case o != nil && o.Promoted:
+			line += fmt.Sprintf(": promoted, production is v%d", o.Version)
 		case g.Promote:
-			line += fmt.Sprintf(": promoted, production is v%d", g.Version)
+			line += ": not promoted: " + registryLine(s)
+		case o != nil && o.Existing:
+			line += fmt.Sprintf(": unchanged, it is v%d, production stays v%d", o.Version, g.ProductionVersion)
 		case g.Rejected:
 			line += fmt.Sprintf(": rejected as v%d, production stays v%d", g.Version, g.ProductionVersion)
 		default:
@@ -200,7 +207,10 @@ func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir, policy 
 	if err != nil {
 		return false, "", err
 	}
-	logDir := store.PredictionLog(name)
+	logDir, err := store.PredictionLog(name)
+	if err != nil {
+		return false, "", err
+	}
 	t := thresholds(cfg)
 	t.Policy = policy
 	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: t, Log: e.log})

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
 
@@ -66,7 +68,14 @@ func TestSchedule(t *testing.T) {
 		t.Errorf("runs recorded while the lock was held: %v", ids)
 	}
 	unlock()
-	waitFor("a scheduled run", func() bool { ids, _ := store.Runs(); return len(ids) > 0 })
+	waitFor("a scheduled run to finish", func() bool {
+		ids, _ := store.Runs()
+		if len(ids) == 0 {
+			return false
+		}
+		sum, err := pipeline.ReadRun(store, ids[0])
+		return err == nil && sum.Status != pipeline.StatusRunning
+	})
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("schedule: %v\n%s", err, stderr.String())
@@ -80,6 +89,11 @@ func TestSchedule(t *testing.T) {
 	if len(ids) == 0 || len(lines) != len(ids) || !strings.Contains(lines[0], "  run "+ids[0]+"  ok in ") ||
 		!strings.Contains(lines[0], ": promoted, production is v1") {
 		t.Errorf("%d runs; stdout:\n%s", len(ids), stdout.String())
+	}
+	// The ticks lost to the other process count as skipped, not as run.
+	m := regexp.MustCompile(`schedule: stopped.* ran=(\d+) skipped=(\d+)`).FindStringSubmatch(stderr.String())
+	if m == nil || m[1] == "0" || m[2] == "0" {
+		t.Errorf("the stop line does not count the skipped ticks (want ran >= 1, skipped >= 1): %q", m)
 	}
 }
 

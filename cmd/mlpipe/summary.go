@@ -101,22 +101,22 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	if g := s.Gate; g != nil {
 		verdict := "kept production"
 		switch {
-		case g.Promote:
+		case g.Promote && s.Registry != nil && s.Registry.Promoted:
 			verdict = "promoted to production"
+		case g.Promote:
+			verdict = "passed, NOT promoted (see registry)"
 		case g.Rejected:
 			verdict = "REJECTED"
 		}
 		prod := "none"
-		if g.Production != nil {
+		switch {
+		case g.Production != nil:
 			prod = fmt.Sprintf("v%d %.4f", g.ProductionVersion, *g.Production)
+		case g.ProductionVersion > 0:
+			prod = fmt.Sprintf("v%d", g.ProductionVersion)
 		}
 		line("gate", "%s: candidate %s %.4f vs production %s — %s", verdict, g.Metric, g.Candidate, prod, g.Reason)
-		switch {
-		case g.Identical:
-			line("registry", "unchanged: the candidate is version %d", g.Version)
-		case g.Version > 0:
-			line("registry", "registered as version %d", g.Version)
-		}
+		line("registry", "%s", registryLine(s))
 	}
 	var times []string
 	var reruns []string
@@ -155,6 +155,55 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	if s.Status != "ok" {
 		line("status", "%s", s.Status)
 	}
+}
+
+// registryLine says what a run did to the registry, from its record's
+// RegistryOutcome, whatever point the run stopped at.
+func registryLine(s *pipeline.Summary) string {
+	o := s.Registry
+	if o == nil {
+		if s.Status == pipeline.StatusRunning {
+			return "nothing yet (the run is still running)"
+		}
+		return "unchanged: the run stopped before its register stage"
+	}
+	short := func(d string) string {
+		if len(d) > 19 {
+			return d[:19] + "…"
+		}
+		return d
+	}
+	var b strings.Builder
+	switch {
+	case o.Existing:
+		fmt.Fprintf(&b, "unchanged: the candidate is version %d", o.Version)
+		if o.Digest != "" {
+			fmt.Fprintf(&b, " (identical bytes, %s)", short(o.Digest))
+		}
+	case o.Registered:
+		fmt.Fprintf(&b, "registered as version %d (%s)", o.Version, short(o.Digest))
+	case o.Pending == pipeline.PendingRegister:
+		b.WriteString("the run stopped while registering its model: `mlpipe registry check` tells whether it did")
+	default:
+		b.WriteString("nothing registered")
+	}
+	switch {
+	case o.Promoted && o.Previous > 0:
+		fmt.Fprintf(&b, "; production v%d → v%d", o.Previous, o.Version)
+	case o.Promoted:
+		fmt.Fprintf(&b, "; production is v%d", o.Version)
+	case o.Pending == pipeline.PendingPromote:
+		fmt.Fprintf(&b, "; the run stopped while promoting it: `mlpipe registry check` tells whether it did")
+	case o.Version > 0:
+		b.WriteString("; production unchanged")
+	}
+	if o.Error != "" {
+		fmt.Fprintf(&b, " — FAILED: %s", o.Error)
+	}
+	if o.Recovered != "" {
+		fmt.Fprintf(&b, " (%s)", o.Recovered)
+	}
+	return b.String()
 }
 
 // printProfile prints one line per column: numeric columns with their

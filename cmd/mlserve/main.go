@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/export"
 	"github.com/mlpipe/mlpipe/internal/flagerr"
+	"github.com/mlpipe/mlpipe/internal/redact"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
@@ -120,6 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		maxBody     = fs.Int64("max-body", serve.DefaultMaxBodyBytes, "largest request body in bytes (413 above)")
 		maxBatch    = fs.Int("max-batch", serve.DefaultMaxBatch, "most instances in one request (413 above)")
 		maxInFlight = fs.Int("max-inflight", serve.DefaultMaxInFlight, "most predict, infer and labels requests served at once (503 with Retry-After above)")
+		maxConns    = fs.Int("max-conns", serve.DefaultMaxConns, "most open connections (a connection above gets 503 with Retry-After and is closed)")
+		maxBytes    = fs.Int64("max-bytes-in-flight", serve.DefaultMaxBytesInFlight, "budget of memory for the requests being read or served: their bodies and their rows' working memory, in bytes (503 with Retry-After above; at least twice --max-body)")
+		memLimit    = fs.Int64("memory-limit", defaultMemoryLimit, "soft limit of the Go runtime's memory in bytes (GOMEMLIMIT; the environment variable wins; 0: none). With the other defaults, resident memory stays under 512 MB: docs/operations.md")
 		maxExplain  = fs.Int("max-explain", serve.DefaultMaxExplain, "most instances one request may explain (413 above): explaining a row costs thousands of predictions")
 		readHeader  = fs.Duration("read-header-timeout", 5*time.Second, "time to read a request's headers")
 		readTimeout = fs.Duration("read-timeout", 30*time.Second, "time to read a whole request")
@@ -165,8 +170,8 @@ Flags:
 	if *showVersion {
 		if payload != nil {
 			m := payload.Meta
-			fmt.Fprintf(stdout, "%s v%d (data %s, config %s, code %s, run %s, exported %s), served by mlserve %s\n",
-				m.Model, m.Version, m.DataFingerprint, short(m.ConfigHash), m.CodeVersion, m.RunID, m.ExportedAt.Format(time.RFC3339), version.Get())
+			fmt.Fprintf(stdout, "%s v%d (bundle %s, data %s, config %s, code %s, run %s, exported %s), served by mlserve %s\n",
+				m.Model, m.Version, m.Digest, m.DataFingerprint, short(m.ConfigHash), m.CodeVersion, m.RunID, m.ExportedAt.Format(time.RFC3339), version.Get())
 			return nil
 		}
 		fmt.Fprintln(stdout, version.Get())
@@ -194,17 +199,26 @@ Flags:
 		return &usageError{msg: "--model is required with --registry", hint: "for example --model flights-delay@production"}
 	case *bundleDir != "" && *ref != "":
 		return &usageError{msg: "--model applies to --registry, not to --bundle"}
-	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxExplain <= 0:
-		return &usageError{msg: "--max-body, --max-batch, --max-inflight and --max-explain must be positive"}
+	case *maxBody <= 0 || *maxBatch <= 0 || *maxInFlight <= 0 || *maxExplain <= 0 || *maxConns <= 0 || *maxBytes <= 0:
+		return &usageError{msg: "--max-body, --max-batch, --max-inflight, --max-explain, --max-conns and --max-bytes-in-flight must be positive"}
+	case *maxBytes < 2**maxBody:
+		return &usageError{msg: fmt.Sprintf("--max-bytes-in-flight %d must be at least twice --max-body %d", *maxBytes, *maxBody), hint: "one largest request must fit"}
+	case *memLimit < 0:
+		return &usageError{msg: "--memory-limit must be >= 0"}
 	case *poll < 0:
 		return &usageError{msg: "--poll must be >= 0"}
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if *adminToken == "" {
+		*adminToken = os.Getenv(adminTokenEnv)
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel, *adminToken)
 	if err != nil {
 		return err
 	}
-	if *adminToken == "" {
-		*adminToken = os.Getenv(adminTokenEnv)
+	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
+		// The runtime collects harder as the heap nears the limit, and
+		// returns the memory it frees to the operating system.
+		debug.SetMemoryLimit(*memLimit)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -219,6 +233,8 @@ Flags:
 		MaxBodyBytes:      *maxBody,
 		MaxBatch:          *maxBatch,
 		MaxInFlight:       *maxInFlight,
+		MaxConns:          *maxConns,
+		MaxBytesInFlight:  *maxBytes,
 		MaxExplain:        *maxExplain,
 		AdminToken:        *adminToken,
 		AdminOpen:         isLoopback(ln.Addr()),
@@ -243,11 +259,16 @@ Flags:
 		opts.Registry, opts.Ref = store, *ref
 		if *logDir == "" {
 			name, _, _ := strings.Cut(*ref, "@")
-			*logDir = store.PredictionLog(name)
+			if *logDir, err = store.PredictionLog(name); err != nil {
+				return &usageError{msg: fmt.Sprintf("--model %q: %v", *ref, err)}
+			}
 		}
 	}
+	if *noLog {
+		*logDir = "" // and the start line says so
+	}
 	var logs *logSink
-	if *logDir != "" && !*noLog {
+	if *logDir != "" {
 		if logs, err = openLogSink(*logDir, log); err != nil {
 			return err
 		}
@@ -264,9 +285,14 @@ Flags:
 		drift = serve.NewLiveDrift(func() *serve.Model { return s.Model() }, *driftWindow, log)
 		opts.Sink, opts.Collectors = teeSink{log: logs, drift: drift}, append(opts.Collectors, drift)
 	}
+	predLog := *logDir
+	if predLog == "" {
+		predLog = "off"
+	}
 	log.Info("mlserve start", "version", version.Get(), "addr", ln.Addr().String(),
 		"registry", *regDir, "model", *ref, "bundle", *bundleDir, "poll", *poll,
-		"prediction_log", *logDir, "max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
+		"prediction_log", predLog, "max_body", opts.MaxBodyBytes, "max_batch", opts.MaxBatch, "max_inflight", opts.MaxInFlight,
+		"max_conns", opts.MaxConns, "max_bytes_in_flight", opts.MaxBytesInFlight, "memory_limit", debug.SetMemoryLimit(-1),
 		"admin", adminMode(opts))
 	s = serve.New(opts)
 	if opts.Registry != nil {
@@ -295,7 +321,10 @@ Flags:
 	return s.Run(ctx, ln)
 }
 
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+// newLogger makes the process's logger. Every line goes through
+// redact.Handler: Authorization and Cookie headers, bearer credentials
+// and the secrets given (the admin token) never reach the log.
+func newLogger(w io.Writer, format, level string, secrets ...string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, &usageError{msg: fmt.Sprintf("--log-level: want debug, info, warn or error, got %q", level)}
@@ -303,12 +332,17 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	ho := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, ho)), nil
+		return slog.New(redact.Handler(slog.NewTextHandler(w, ho), secrets...)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, ho)), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, ho), secrets...)), nil
 	}
 	return nil, &usageError{msg: fmt.Sprintf("--log-format: want text or json, got %q", format)}
 }
+
+// defaultMemoryLimit is --memory-limit's default: 448 MiB, which leaves
+// the rest of 512 MB for what the Go runtime does not count (the
+// binary's text, thread stacks of the C side: none here) and its slack.
+const defaultMemoryLimit = 448 << 20
 
 // isLoopback reports whether a listener accepts loopback connections
 // only.

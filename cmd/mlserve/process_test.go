@@ -231,8 +231,30 @@ func TestExportedBinary(t *testing.T) {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	ver, err := exec.Command(exe, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(ver), "flights-delay v1 (data sha256:") {
+	if err != nil || !strings.HasPrefix(string(ver), "flights-delay v1 (bundle sha256:") || !strings.Contains(string(ver), "data sha256:") {
 		t.Fatalf("--version: %v\n%s", err, ver)
+	}
+	// One bit of the embedded features.json changed ("ORD" becomes "ORE"):
+	// the exported binary refuses to start, naming the file, as mlserve
+	// refuses such a bundle in a registry (the same manifest check).
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _ := os.Stat(mlserve)
+	at := server.Size() + int64(bytes.Index(b[server.Size():], []byte("bundle/features.json")))
+	i := bytes.Index(b[at:], []byte(`"ORD"`))
+	if at < server.Size() || i < 0 {
+		t.Fatal(`no "ORD" in the exported features.json`)
+	}
+	b[at+int64(i)+3] ^= 1
+	damaged := filepath.Join(t.TempDir(), "damaged-server")
+	if err := os.WriteFile(damaged, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(damaged, "--addr", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "features.json has sha256") {
+		t.Errorf("a damaged export: %v\n%s", err, out)
 	}
 	// The exported binary runs from an empty directory: no registry, no data.
 	exported := start(t, exe, "--no-log")

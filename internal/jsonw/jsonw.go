@@ -85,3 +85,56 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendCapped appends the JSON text doc (valid JSON, as a request
+// reader has checked it) with every string longer than max bytes cut to
+// at most max bytes and marked: "AAAA…(8388608 bytes)". The cut falls
+// before an escape sequence or a UTF-8 sequence it would split, so the
+// output is valid JSON. A document no longer than max is appended as it
+// is, without a scan. It returns the result and whether anything was
+// cut.
+func AppendCapped(b, doc []byte, max int) ([]byte, bool) {
+	if len(doc) <= max+2 { // no string in it can be longer
+		return append(b, doc...), false
+	}
+	cut := false
+	for i := 0; i < len(doc); {
+		if doc[i] != '"' {
+			b = append(b, doc[i])
+			i++
+			continue
+		}
+		// A string: find its end, and the last safe cut at or before
+		// max bytes of content.
+		start := i + 1
+		end, safe := start, start
+		for end < len(doc) && doc[end] != '"' {
+			step := 1
+			if doc[end] == '\\' {
+				step = 2
+				if end+1 < len(doc) && doc[end+1] == 'u' {
+					step = 6
+				}
+			} else if c := doc[end]; c >= utf8.RuneSelf {
+				_, step = utf8.DecodeRune(doc[end:])
+			}
+			if end+step-start <= max {
+				safe = end + step
+			}
+			end += step
+		}
+		end = min(end, len(doc))
+		if end-start <= max {
+			b = append(b, doc[i:min(end+1, len(doc))]...)
+		} else {
+			cut = true
+			b = append(b, '"')
+			b = append(b, doc[start:safe]...)
+			b = append(b, "…("...)
+			b = strconv.AppendInt(b, int64(end-start), 10)
+			b = append(b, " bytes)\""...)
+		}
+		i = end + 1
+	}
+	return b, cut
+}

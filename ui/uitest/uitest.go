@@ -30,7 +30,8 @@ import (
 // tb.TempDir(), records each run under runs/, and returns the registry
 // directory and the run ids, oldest first. With the fixture the first
 // run is promoted as version 1 and the next ones, which score the same,
-// are registered but kept out of production.
+// are registered but kept out of production (see Run for how their
+// bundles differ).
 func Registry(tb testing.TB, cfgPath string, runs int, edit ...func(*config.Config)) (dir string, ids []string) {
 	tb.Helper()
 	dir = tb.TempDir()
@@ -48,6 +49,11 @@ func Registry(tb testing.TB, cfgPath string, runs int, edit ...func(*config.Conf
 // records the run like `mlpipe run` does (summary.json and config.json
 // under runs/RUN_ID/). Each edit changes the loaded config first. It
 // returns the run id.
+//
+// The registry stores the same model only once, so that each run adds a
+// version, every run's evaluation keeps one more slice than the last
+// one's (evaluate.slices plus the number of versions): the bundles
+// differ in evaluation.json only, and score the same.
 func Run(ctx context.Context, cfgPath, dir string, edit ...func(*config.Config)) (string, error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -58,6 +64,13 @@ func Run(ctx context.Context, cfgPath, dir string, edit ...func(*config.Config))
 	}
 	cfg.Registry.Path = dir
 	cfg.Cache.Path = ""
+	store, err := registry.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	if vs, err := store.Versions(cfg.Name); err == nil {
+		cfg.Evaluate.Slices += len(vs)
+	}
 	started := time.Now().UTC()
 	id := fmt.Sprintf("%s%06d-%06x", started.Format("20060102T150405"), started.Nanosecond()/1000, rand.Uint32()&0xffffff)
 	state := &pipeline.State{Config: cfg, RunID: id}

@@ -1,0 +1,104 @@
+package serve
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+type discardSink struct{}
+
+func (discardSink) Prediction(PredictionEvent) {}
+func (discardSink) Label(LabelEvent)           {}
+
+// TestRowBytes checks the budget's estimate of a row's working memory
+// (rowCost) against what a batch really allocates, through each API,
+// with a sink: the handler's allocations for a batch of 5,000 rows on a
+// cold scratch, per row, must not exceed it.
+func TestRowBytes(t *testing.T) {
+	m := benchModel(t)
+	const n = 5000
+	native, oip := bodies(t, m, n)
+	for _, api := range []struct {
+		name, path string
+		body       []byte
+	}{
+		{apiNative, "/v1/models/flights-delay/predict", native},
+		{apiOIP, "/v2/models/flights-delay/infer", oip},
+	} {
+		s := New(Options{MaxBatch: n, Sink: discardSink{}})
+		s.SetModel(m)
+		h := s.Handler()
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.SetRequestURI(api.path)
+		ctx.Request.Header.SetContentType("application/json")
+		ctx.Request.SetBody(api.body)
+		runtime.GC()
+		runtime.GC() // empties the scratch pool
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		h(&ctx)
+		runtime.ReadMemStats(&after)
+		if code := ctx.Response.StatusCode(); code != 200 {
+			t.Fatalf("%s: %d %s", api.name, code, ctx.Response.Body())
+		}
+		allocated := int64(after.TotalAlloc - before.TotalAlloc)
+		charged := s.workBytes(api.body, api.name) + int64(len(api.body))
+		t.Logf("%s: %d rows allocated %d bytes (%d a row); the budget charges %d (%d a row) for the %d-byte body", api.name, n, allocated, allocated/n, charged, m.rowBytes, len(api.body))
+		if allocated > charged {
+			t.Errorf("%s: the request allocated %d bytes, more than the %d the budget charges", api.name, allocated, charged)
+		}
+	}
+}
+
+// TestExplainRowBytes: a request that explains MaxExplain rows
+// allocates no more than the budget charges it.
+func TestExplainRowBytes(t *testing.T) {
+	models := []*Model{benchModel(t)}
+	// The fixture registry's v2 is a gbdt (TreeSHAP), v1 a logreg.
+	if reg := os.Getenv("MLSERVE_TEST_REGISTRY"); reg != "" {
+		if m, err := LoadModel(filepath.Join(reg, "models", "flights-delay", "v2"), 2); err == nil {
+			models = append(models, m)
+		}
+	}
+	for _, m := range models {
+		t.Run(m.Bundle.Kind, func(t *testing.T) { explainRowBytes(t, m) })
+	}
+}
+
+func explainRowBytes(t *testing.T, m *Model) {
+	if m.explain.ex == nil {
+		t.Skipf("the model cannot explain: %v", m.explain.err)
+	}
+	const n = DefaultMaxExplain
+	rows := benchRows(t, n)
+	body, _ := json.Marshal(map[string]any{"instances": rows, "explain": true})
+	s := New(Options{MaxBatch: n, Sink: discardSink{}})
+	s.SetModel(m)
+	h := s.Handler()
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod("POST")
+	ctx.Request.SetRequestURI("/v1/models/flights-delay/predict")
+	ctx.Request.Header.SetContentType("application/json")
+	ctx.Request.SetBody(body)
+	runtime.GC()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h(&ctx)
+	runtime.ReadMemStats(&after)
+	if code := ctx.Response.StatusCode(); code != 200 {
+		t.Fatalf("%d %s", code, ctx.Response.Body())
+	}
+	allocated := int64(after.TotalAlloc - before.TotalAlloc)
+	charged := s.workBytes(body, apiNative) + int64(len(body))
+	t.Logf("explaining %d rows allocated %d bytes; the budget charges %d", n, allocated, charged)
+	if allocated > charged {
+		t.Errorf("explaining allocated %d bytes, more than the %d the budget charges", allocated, charged)
+	}
+}
