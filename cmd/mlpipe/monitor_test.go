@@ -396,6 +396,13 @@ func TestMonitor(t *testing.T) {
 		if retrain, why := decide(fx.registry, monitor.PolicyEstimated, tick, 0); !retrain || !strings.Contains(why, "estimated ROC AUC") {
 			t.Errorf("estimated: %v %q", retrain, why)
 		}
+		// mlpipe monitor's exit code follows --policy on the same log.
+		for policy, want := range map[string]int{monitor.PolicyDrift: exitOK, monitor.PolicyEstimated: exitRetrain} {
+			stdout, stderr, code := runMonitorCLI(t, "--config", fixtureConfig, "--registry", fx.registry, "--policy", policy, "--from", "2026-11-20", "--to", "2026-11-21")
+			if code != want || !strings.Contains(stdout, "policy     "+policy+": ") {
+				t.Errorf("--policy %s: exit %d, want %d\n%s%s", policy, code, want, stdout, stderr)
+			}
+		}
 		// A week later the day is out of the window: nothing to judge.
 		if retrain, why := decide(fx.registry, monitor.PolicyEstimated, tick.AddDate(0, 0, 8), 0); retrain || !strings.Contains(why, "over 0 predictions") {
 			t.Errorf("estimated, a week later: %v %q", retrain, why)
