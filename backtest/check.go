@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 )
 
 // monitorCheck is the label-free policies' default check: the monitor
@@ -58,7 +59,7 @@ func (m *monitorCheck) baseline(ctx context.Context, prod *Production) (*monitor
 	if err != nil {
 		return nil, err
 	}
-	b.Calibrator = prod.Calibration
+	b.Calibrator, b.DomainFit = prod.Calibration, domaingbdt.Fit
 	b.Info.Threshold = 0.5
 	if prod.Calibration != nil {
 		auc := prod.ValidScore
@@ -67,9 +68,11 @@ func (m *monitorCheck) baseline(ctx context.Context, prod *Production) (*monitor
 	t := o.Thresholds.WithDefaults()
 	if !t.Fixed {
 		start := time.Now()
-		domain := false
+		var domain monitor.DomainFit
 		for _, p := range o.Policies {
-			domain = domain || p == Estimated
+			if p == Estimated {
+				domain = domaingbdt.Fit
+			}
 		}
 		c, err := monitor.Calibrate(ctx, b, prod.Train, monitor.CalibrateOptions{
 			Column: o.Config.Split.Column, Window: o.Period, Domain: domain, Seed: o.Config.Seed,

@@ -11,7 +11,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Baseline is what a window of traffic is compared with: one model
@@ -44,6 +44,9 @@ type Baseline struct {
 	// Calibrator maps a binary model's probability to a calibrated one
 	// (calibrate.File), for the performance estimate; nil without it.
 	Calibrator *calibrate.Map
+	// DomainFit fits the domain classifier (domaingbdt.Fit); nil: the
+	// report has no domain classifier. LoadBaseline leaves it nil.
+	DomainFit DomainFit
 	// Notes say what the baseline lacks, for the report.
 	Notes []string
 }
@@ -154,4 +157,4 @@ func LoadBaseline(dir string) (*Baseline, error) {
 func (b *Baseline) binary() bool { return !b.regression() && len(b.Info.Classes) <= 2 }
 
 // regression reports whether the model is a regression.
-func (b *Baseline) regression() bool { return b.Info.Task == train.Regression }
+func (b *Baseline) regression() bool { return b.Info.Task == model.Regression }

@@ -140,10 +140,11 @@ type CalibrateOptions struct {
 	// DefaultReferenceRows), so that the statistic carries the same
 	// sampling noise as the live comparison.
 	ReferenceRows int
-	// Domain calibrates the domain classifier too, on up to DomainPairs
-	// pairs (default DefaultDomainPairs) spread evenly over the period,
-	// with DomainRows rows a side (default DefaultDomainRows).
-	Domain      bool
+	// Domain, if not nil, calibrates the domain classifier it fits too
+	// (domaingbdt.Fit), on up to DomainPairs pairs (default
+	// DefaultDomainPairs) spread evenly over the period, with DomainRows
+	// rows a side (default DefaultDomainRows).
+	Domain      DomainFit
 	DomainPairs int
 	DomainRows  int
 	// Alpha and DriftShare are the false-alarm rate and drift share the
@@ -270,7 +271,7 @@ func Calibrate(ctx context.Context, b *Baseline, train arrow.Table, o CalibrateO
 			return pairs[i].a1 - pairs[i].a0
 		})
 	}
-	if o.Domain {
+	if o.Domain != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -279,7 +280,7 @@ func Calibrate(ctx context.Context, b *Baseline, train arrow.Table, o CalibrateO
 		for i := range n {
 			q := i * len(pairs) / n // evenly spread
 			pr := pairs[q]
-			auc, k, err := domainAUC(ctx, ps, cols, cols, order[pr.a0:pr.a1], order[pr.b0:pr.b1], o.DomainRows, DefaultDomainFolds, o.Seed+uint64(q))
+			auc, k, err := domainAUC(ctx, o.Domain, ps, cols, cols, order[pr.a0:pr.a1], order[pr.b0:pr.b1], o.DomainRows, DefaultDomainFolds, o.Seed+uint64(q))
 			if err != nil {
 				return nil, fmt.Errorf("%s: pair %d: %w", op, q, err)
 			}
@@ -347,7 +348,7 @@ func (c *Calibration) countWeeks(ctx context.Context, b *Baseline, ps []*plan, c
 			fa.WeekRetrains++
 		}
 		if ref != nil {
-			auc, _, err := domainAUC(ctx, ps, ref, cols, nil, rows, o.DomainRows, DefaultDomainFolds, o.Seed+uint64(fa.Weeks))
+			auc, _, err := domainAUC(ctx, o.Domain, ps, ref, cols, nil, rows, o.DomainRows, DefaultDomainFolds, o.Seed+uint64(fa.Weeks))
 			if err != nil {
 				return err
 			}

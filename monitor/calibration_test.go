@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 )
 
 // calibrated is a baseline of 60 days of synthetic training rows (500 a
@@ -22,7 +23,7 @@ func calibrated(t *testing.T) (*monitor.Baseline, gen) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := monitor.Calibrate(context.Background(), b, train, monitor.CalibrateOptions{Column: "date", Domain: true, DomainRows: 2000, Seed: 5})
+	c, err := monitor.Calibrate(context.Background(), b, train, monitor.CalibrateOptions{Column: "date", Domain: domaingbdt.Fit, DomainRows: 2000, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func calibrated(t *testing.T) (*monitor.Baseline, gen) {
 	if c.Pairs != 47 || c.WindowRows != 3500 || len(c.Domain.Values) != monitor.DefaultDomainPairs {
 		t.Fatalf("%d pairs of %d rows, %d domain pairs; want 47, 3500 and %d", c.Pairs, c.WindowRows, len(c.Domain.Values), monitor.DefaultDomainPairs)
 	}
-	b.Calibration = c
+	b.Calibration, b.DomainFit = c, domaingbdt.Fit
 	return b, g
 }
 

@@ -8,12 +8,11 @@ import (
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
-	"github.com/mlpipe/mlpipe/train/gbdt"
 )
 
 // This file is the multivariate drift test: a domain classifier, a small
-// gbdt trained to tell the reference rows from the window's. If the two
+// gbdt (package monitor/domaingbdt, passed in as a DomainFit) trained to
+// tell the reference rows from the window's. If the two
 // come from one distribution it cannot (its cross-validated ROC AUC is
 // about 0.5); the more it can, the further apart the joint distributions
 // are, whether or not any single feature moved.
@@ -30,11 +29,14 @@ const (
 	DefaultDomainFolds = 3
 )
 
-// domainParams is the small gbdt: 30 rounds of trees of at most 16
-// leaves, each leaf at least 50 rows. It is meant to find a difference
-// quickly, not to fit every detail: deeper trees raise the AUC under no
-// drift (they fit noise) as much as under drift.
-var domainParams = gbdt.Params{Rounds: 30, LearningRate: 0.2, MaxLeaves: 16, MaxDepth: 6, MinSamplesLeaf: 50, EarlyStoppingRounds: -1}
+// DomainFit fits the domain classifier on the design matrix x (one
+// column per series: a numeric input's values, a category's or a time
+// part's bucket as a categorical column) and the labels y (0: a
+// reference row, 1: a window row), seeded with seed, and returns its
+// probability of label 1 on other rows. domaingbdt.Fit is the one the
+// commands use; the monitor imports no trainer, so that a serving
+// binary, which uses its live gauges, links none.
+type DomainFit func(ctx context.Context, x *features.Matrix, y []float64, seed uint64) (func(*features.Matrix) []float64, error)
 
 // DomainResult is the domain classifier's verdict on a window.
 type DomainResult struct {
@@ -67,7 +69,7 @@ type DomainResult struct {
 // curRows are the row indices to draw from (nil: every row). It returns
 // the AUC and the rows used per side; fewer than 2·folds rows a side is
 // an error.
-func domainAUC(ctx context.Context, ps []*plan, ref, cur []column, refRows, curRows []int32, n, folds int, seed uint64) (float64, int, error) {
+func domainAUC(ctx context.Context, fit DomainFit, ps []*plan, ref, cur []column, refRows, curRows []int32, n, folds int, seed uint64) (float64, int, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x646f6d61696e)) // "domain"
 	all := func(c []column) []int32 {
 		rows := make([]int32, len(c[0].bucket))
@@ -136,8 +138,6 @@ func domainAUC(ctx context.Context, ps []*plan, ref, cur []column, refRows, curR
 		}
 	}
 	oof := make([]float64, 2*k)
-	params := domainParams
-	params.Seed = seed
 	for f := range folds {
 		var tr, te []int
 		for i := range fold {
@@ -151,11 +151,11 @@ func domainAUC(ctx context.Context, ps []*plan, ref, cur []column, refRows, curR
 		for i, r := range tr {
 			ty[i] = y[r]
 		}
-		m, err := gbdt.New(params).Fit(ctx, &train.Dataset{X: x.Take(tr), Y: ty, Classes: 2}, nil)
+		predict, err := fit(ctx, x.Take(tr), ty, seed)
 		if err != nil {
 			return 0, 0, fmt.Errorf("domain classifier: %w", err)
 		}
-		p := m.Predict(x.Take(te))
+		p := predict(x.Take(te))
 		for i, r := range te {
 			oof[r] = p[i]
 		}

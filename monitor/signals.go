@@ -41,7 +41,7 @@ func estimateWindow(b *Baseline, r *Report, t Thresholds, w window) {
 // domainWindow runs the domain classifier on the window against the
 // reference sample into r.
 func domainWindow(ctx context.Context, b *Baseline, r *Report, t Thresholds, w window) {
-	if b.Reference == nil {
+	if b.Reference == nil || b.DomainFit == nil {
 		return
 	}
 	ps := judged(b)
@@ -70,7 +70,7 @@ func domainWindow(ctx context.Context, b *Baseline, r *Report, t Thresholds, w w
 		ref[k] = p.observeValues(slicesValues(b.Reference.Inputs[p.input]), len(b.Reference.Inputs[p.input]))
 		cur[k] = p.observeValues(w.inputs(p.input), w.rows)
 	})
-	auc, k, err := domainAUC(ctx, ps, ref, cur, nil, nil, DefaultDomainRows, DefaultDomainFolds, b.Reference.Seed)
+	auc, k, err := domainAUC(ctx, b.DomainFit, ps, ref, cur, nil, nil, DefaultDomainRows, DefaultDomainFolds, b.Reference.Seed)
 	if err != nil {
 		d.Status, d.Reason = StatusNotEnoughData, err.Error()
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -52,7 +53,7 @@ func monitorFiles(ctx context.Context, s *State, inputs []string, scores []float
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	c, err := monitor.Calibrate(ctx, b, s.Splits.Train, monitor.CalibrateOptions{
-		Column: col, Window: window, Domain: true, Seed: cfg.Seed,
+		Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
 		Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
 	})
 	if errors.Is(err, monitor.ErrNoWindows) {

@@ -13,6 +13,7 @@ import (
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/ui"
 )
@@ -100,7 +101,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b.Version = version
+	b.Version, b.DomainFit = version, domaingbdt.Fit
 	t := thresholds(cfg)
 	if policy != "" {
 		t.Policy = policy

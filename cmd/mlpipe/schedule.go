@@ -14,6 +14,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/monitor"
+	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
 )
@@ -199,7 +200,7 @@ func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir, policy 
 	if err != nil {
 		return false, "", err
 	}
-	b.Version = version
+	b.Version, b.DomainFit = version, domaingbdt.Fit
 	if age := tick.Sub(b.Info.CreatedAt); maxAge > 0 && age > maxAge {
 		return true, fmt.Sprintf("production v%d is %s old (max_age %s)", version, age.Round(time.Minute), maxAge), nil
 	}
