@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/train"
 )
 
 // The end-to-end tests drive run, the whole CLI without the process,
@@ -505,12 +507,12 @@ func TestSummaryTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		models string
-		want   []string // regular expressions, each matching somewhere
+		models, kind string   // kind: the selected model's importance kind
+		want         []string // regular expressions, each matching somewhere
 	}{
 		// gbdt wins by 0.03 in cross-validated ROC AUC (0.858 ± 0.021
 		// against 0.828 ± 0.033 at 2872457).
-		{"logreg,gbdt", []string{
+		{"logreg,gbdt", train.ImportanceGain, []string{
 			`(?m)^models +ranked by 5-fold cross-validation on the training split \(mean ± sd\)`,
 			`(?m)^ +logreg +roc_auc 0\.\d{4} ± 0\.\d{4} +- `,
 			`(?m)^ +\* gbdt +roc_auc 0\.\d{4} ± 0\.\d{4} +roc_auc 0\.\d{4} `,
@@ -518,7 +520,7 @@ func TestSummaryTraining(t *testing.T) {
 		}},
 		// 1,096 training rows, 45.3% rain: balanced weights are
 		// 1096/(2·599) and 1096/(2·497).
-		{"logreg", []string{
+		{"logreg", train.ImportanceCoefficient, []string{
 			`(?m)^selected +logreg, 6 features.*\n +class weights: negative \(0\) 0\.9149, positive \(1\) 1\.103\n +standardised coefficients by input: \w+ \d+%, \w+ \d+%, \w+ \d+%, \w+ \d+%\n`,
 		}},
 	} {
@@ -530,6 +532,23 @@ func TestSummaryTraining(t *testing.T) {
 			if !regexp.MustCompile(want).MatchString(stdout) {
 				t.Errorf("%s: the summary has no line matching %s:\n%s", tc.models, want, stdout)
 			}
+		}
+		// --json: model.importance, per feature and per input.
+		stdout, stderr, code = runCLI(t, "run", "--config", path, "--models", tc.models, "--out", "", "--log-level", "error", "--json")
+		var sum pipeline.Summary
+		if err := json.Unmarshal([]byte(stdout), &sum); code != exitOK || err != nil {
+			t.Fatalf("%s --json: exit %d, %v\n%s", tc.models, code, err, stderr)
+		}
+		imp := sum.Model.Importance
+		if imp == nil || imp.Kind != tc.kind || len(imp.Features) != 6 || len(imp.Inputs) != 4 {
+			t.Fatalf("%s --json: model.importance %+v, want %s for 6 features of 4 inputs", tc.models, imp, tc.kind)
+		}
+		var total float64
+		for _, c := range imp.Inputs {
+			total += c.Share
+		}
+		if math.Abs(total-1) > 1e-9 {
+			t.Errorf("%s --json: the inputs' shares sum to %v", tc.models, total)
 		}
 	}
 }
