@@ -11,10 +11,12 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
+	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
 )
@@ -24,16 +26,37 @@ const (
 	Never       = "never"
 	Scheduled   = "scheduled"
 	Drift       = "drift"
+	Estimated   = "estimated"
 	Performance = "performance"
 )
 
 // Policies lists every policy.
-var Policies = []string{Never, Scheduled, Drift, Performance}
+var Policies = []string{Never, Scheduled, Drift, Estimated, Performance}
 
-// DriftFunc says whether the traffic of a period drifted from the data a
-// model was trained on, and why. train is the model's training rows,
-// window the period's rows and proba the model's scores on them.
-type DriftFunc func(ctx context.Context, train, window arrow.Table, proba []float64) (retrain bool, why string, err error)
+// Production is what a label-free check knows of the production model:
+// what it was trained on and how it did on its validation rows, as a
+// registered bundle knows its training split and its test metrics.
+type Production struct {
+	// At is the start of the period the model was trained for.
+	At time.Time
+	// Train is the model's training rows; Inputs its raw inputs.
+	Train  arrow.Table
+	Inputs []string
+	// ValidScores are the model's scores on its validation rows (a
+	// binary model's probabilities, a regression's predictions).
+	ValidScores []float64
+	// Calibration maps its probabilities to calibrated ones, fitted on
+	// its validation rows (nil for a regression).
+	Calibration *calibrate.Map
+	// ValidScore is its metric on its validation rows: the estimated
+	// policy's reference, as the test split's ROC AUC is the monitor's.
+	ValidScore float64
+}
+
+// CheckFunc says whether a label-free policy (Drift or Estimated)
+// retrains after a period, from the period's rows (window) and the
+// production model's scores on them (proba), and why.
+type CheckFunc func(ctx context.Context, policy string, prod *Production, window arrow.Table, proba []float64) (retrain bool, why string, err error)
 
 // Options configure a backtest. Zero values take the defaults noted.
 type Options struct {
@@ -52,9 +75,17 @@ type Options struct {
 	// TrainDays and ValidDays are the trailing window of a retrain
 	// (defaults 42 and 7: six weeks to train on, one to validate).
 	TrainDays, ValidDays int
-	// Policies to compare (default all). The drift policy needs Drift.
+	// Policies to compare (default all).
 	Policies []string
-	Drift    DriftFunc
+	// Thresholds are the monitor's rules for the label-free policies
+	// (the config's monitor: section): the drift policy retrains when
+	// the monitor's drift rule fires on the previous period, the
+	// estimated policy when its estimated rule does, each with
+	// thresholds calibrated on the production model's training window
+	// (monitor.Calibrate, windows of one Period). Check, when set,
+	// replaces the monitor (tests).
+	Thresholds monitor.Thresholds
+	Check      CheckFunc
 	// PerformanceDrop is the drop of the production model's labelled AUC
 	// below its AUC on the first period it served that triggers the
 	// performance policy (default 0.02). (Its validation AUC is a poor
@@ -98,6 +129,20 @@ type PolicyResult struct {
 	Retrains     int     `json:"retrains"`
 	TrainSeconds float64 `json:"train_seconds"`
 	MeanScore    float64 `json:"mean_score"`
+	// Estimated is the production model's ROC AUC on each period as
+	// estimated without labels (monitor.EstimateBinary, from its
+	// calibration map), with its 95% band; nil entries where it could
+	// not be estimated, and nil for a regression. EstimateMAE is the
+	// mean of |estimated − realized| over the periods with both.
+	Estimated   []*Band  `json:"estimated,omitempty"`
+	EstimateMAE *float64 `json:"estimate_mae,omitempty"`
+}
+
+// Band is an estimate with its 95% band.
+type Band struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
 }
 
 // Result is a whole backtest.
@@ -112,17 +157,41 @@ type Result struct {
 	// Fits is the number of distinct trainings, FitSeconds their time.
 	Fits       int     `json:"fits"`
 	FitSeconds float64 `json:"fit_seconds"`
-	Seconds    float64 `json:"seconds"`
+	// Calibrations are the monitor's calibrations on the training
+	// windows of the models the label-free policies put in production,
+	// with their false alarms on those windows; CalibrationSeconds is
+	// their time.
+	Calibrations       []Calibration `json:"calibrations,omitempty"`
+	CalibrationSeconds float64       `json:"calibration_seconds,omitempty"`
+	// FalseAlarms sums the calibrations' false alarms.
+	FalseAlarms *FalseAlarms `json:"false_alarms,omitempty"`
+	Seconds     float64      `json:"seconds"`
+}
+
+// Calibration is the monitor's calibration on one training window: the
+// period whose model it was trained for, and what the thresholds drawn
+// from it would have flagged on the window itself (monitor.FalseAlarms).
+type Calibration struct {
+	// At is the start of the period the model was trained for; From
+	// and To bound its training window.
+	At          time.Time            `json:"at"`
+	From        time.Time            `json:"from"`
+	To          time.Time            `json:"to"`
+	Pairs       int                  `json:"pairs"`
+	FalseAlarms *monitor.FalseAlarms `json:"false_alarms"`
 }
 
 // fitted is a model trained at the start of a period.
 type fitted struct {
+	at         int // the period it was trained at the start of
 	features   *features.Pipeline
 	model      train.Model
 	train      arrow.Table // its training rows (the drift baseline)
 	valid      arrow.Table // its validation rows
 	validY     []float64
-	validScore float64 // the metric on its validation rows
+	validPred  []float64 // its scores on them
+	validScore float64   // the metric on them
+	calibrated *calibrate.Map
 	seconds    float64
 }
 
@@ -219,18 +288,65 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		f.at = k
 		fits[k] = f
 		res.Fits++
 		res.FitSeconds += f.seconds
 		o.Log.Info("backtest: trained", "at", res.Periods[k].From.Format(time.DateOnly), "valid_"+met.name, fmt.Sprintf("%.4f", f.validScore), "seconds", fmt.Sprintf("%.1f", f.seconds))
 		return f, nil
 	}
+	// A model's scores, metric and estimate on a period depend on the
+	// model and the period alone: computed once, whichever policies put
+	// that model in production then.
+	type scored struct {
+		proba    []float64
+		score    float64
+		estimate *Band
+	}
+	type key struct{ fit, period int }
+	scores := map[key]*scored{}
+	scoreAt := func(f *fitted, k int) (*scored, error) {
+		if sc, ok := scores[key{f.at, k}]; ok {
+			return sc, nil
+		}
+		proba, err := score(f, windows[k].tbl)
+		if err != nil {
+			return nil, err
+		}
+		sc := &scored{proba: proba}
+		if sc.score, err = met.score(windows[k].y, proba); err != nil {
+			sc.score = math.NaN()
+		}
+		if f.calibrated != nil {
+			if e, err := monitor.EstimateBinary(proba, f.calibrated, 0.5); err == nil {
+				sc.estimate = &Band{e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High}
+			}
+		}
+		scores[key{f.at, k}] = sc
+		return sc, nil
+	}
+	check := o.Check
+	if check == nil {
+		mc := &monitorCheck{o: &o, res: res}
+		check = mc.check
+	}
+	prods := map[int]*Production{}
+	production := func(f *fitted) *Production {
+		if p, ok := prods[f.at]; ok {
+			return p
+		}
+		p := &Production{At: res.Periods[f.at].From, Train: f.train, ValidScores: f.validPred, Calibration: f.calibrated, ValidScore: f.validScore}
+		for _, in := range f.features.Inputs {
+			p.Inputs = append(p.Inputs, in.Name)
+		}
+		prods[f.at] = p
+		return p
+	}
 
 	for _, name := range o.Policies {
 		pr := PolicyResult{Name: name}
 		var prod *fitted
 		version := 0
-		var lastProba []float64
 		// launch is the production model's score on the first period it
 		// served: the performance policy's baseline.
 		launch := math.NaN()
@@ -240,8 +356,21 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			}
 			retrain, why := k == 0, "first model"
 			if k > 0 {
-				var err error
-				retrain, why, err = o.decide(ctx, name, met, prod, windows[k-1].tbl, lastProba, launch, pr.Score[k-1])
+				last, err := scoreAt(prod, k-1)
+				if err != nil {
+					return nil, err
+				}
+				switch name {
+				case Drift, Estimated:
+					var reason string
+					retrain, reason, err = check(ctx, name, production(prod), windows[k-1].tbl, last.proba)
+					why = ""
+					if retrain {
+						why = name + ": " + reason
+					}
+				default:
+					retrain, why = o.decide(name, met, launch, last.score)
+				}
 				if err != nil {
 					return nil, fmt.Errorf("backtest: %s at %s: %w", name, res.Periods[k].From.Format(time.DateOnly), err)
 				}
@@ -258,12 +387,23 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 				pr.TrainSeconds += cand.seconds
 				promoted = prod == nil
 				if prod != nil {
-					// The gate: both models on the candidate's validation days.
-					p, err := score(prod, cand.valid)
-					if err != nil {
-						return nil, err
+					// The gate: both models on the candidate's validation
+					// days, which are the previous period when ValidDays is
+					// one period (production has scored it already).
+					var prodScore float64
+					if time.Duration(o.ValidDays)*24*time.Hour == o.Period {
+						last, err := scoreAt(prod, k-1)
+						if err != nil {
+							return nil, err
+						}
+						prodScore = last.score
+					} else {
+						p, err := score(prod, cand.valid)
+						if err != nil {
+							return nil, err
+						}
+						prodScore, _ = met.score(cand.validY, p)
 					}
-					prodScore, _ := met.score(cand.validY, p)
 					promoted = met.better(cand.validScore, prodScore, cfg.Gate.MinImprovement)
 					why += fmt.Sprintf("; gate: candidate %.4f vs production %.4f", cand.validScore, prodScore)
 				}
@@ -273,66 +413,148 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 					launch = math.NaN()
 				}
 			}
-			proba, err := score(prod, windows[k].tbl)
+			sc, err := scoreAt(prod, k)
 			if err != nil {
 				return nil, err
 			}
-			score, err := met.score(windows[k].y, proba)
-			if err != nil {
-				score = math.NaN()
-			}
-			lastProba = proba
 			if math.IsNaN(launch) {
-				launch = score
+				launch = sc.score
 			}
-			pr.Score = append(pr.Score, score)
+			pr.Score = append(pr.Score, sc.score)
 			pr.Version = append(pr.Version, version)
 			pr.Retrained = append(pr.Retrained, retrain)
 			pr.Promoted = append(pr.Promoted, promoted)
 			pr.Why = append(pr.Why, why)
+			if met.higherIsBetter {
+				pr.Estimated = append(pr.Estimated, sc.estimate)
+			}
 		}
 		pr.MeanScore = nanMean(pr.Score)
+		pr.EstimateMAE = estimateMAE(pr.Score, pr.Estimated)
 		res.Policies = append(res.Policies, pr)
 		o.Log.Info("backtest: policy done", "policy", name, "retrains", pr.Retrains, "mean_"+met.name, fmt.Sprintf("%.4f", pr.MeanScore))
 	}
+	res.FalseAlarms = sumFalseAlarms(res.Calibrations)
 	res.Seconds = time.Since(started).Seconds()
 	return res, nil
 }
 
-// decide applies a policy at the start of a period, from the previous
-// period's traffic, predictions and score, and the score the production
-// model had on the first period it served.
-func (o *Options) decide(ctx context.Context, policy string, met metric, prod *fitted, prev arrow.Table, prevProba []float64, launch, prevScore float64) (bool, string, error) {
+// FalseAlarms sums the false alarms of several calibrations
+// (monitor.FalseAlarms): on the training weeks, judged as the monitor
+// would have, and out of sample (leave out), with the rates the
+// thresholds promise, averaged over the calibrations.
+type FalseAlarms struct {
+	// Training weeks against their training window's baseline: the
+	// (series, week) pairs judged and called drifted, the weeks and the
+	// drift rule's retrains, the domain classifier's weeks and alarms.
+	SeriesWeeks      int `json:"series_weeks"`
+	WeekSeriesAlarms int `json:"week_series_alarms"`
+	Weeks            int `json:"weeks"`
+	WeekRetrains     int `json:"week_retrains"`
+	WeekDomain       int `json:"week_domain"`
+	WeekDomainAlarms int `json:"week_domain_alarms"`
+	// Out of sample: the pairs of the nulls, each judged by thresholds
+	// drawn from the pairs that share no day with it.
+	SeriesWindows int `json:"series_windows"`
+	SeriesAlarms  int `json:"series_alarms"`
+	Windows       int `json:"windows"`
+	Retrains      int `json:"retrains"`
+	DomainWindows int `json:"domain_windows"`
+	DomainAlarms  int `json:"domain_alarms"`
+	// The rates promised: a series', a retrain's, the domain
+	// classifier's (means over the calibrations).
+	SeriesPromised  float64 `json:"series_promised"`
+	RetrainPromised float64 `json:"retrain_promised"`
+	DomainPromised  float64 `json:"domain_promised"`
+}
+
+func sumFalseAlarms(cs []Calibration) *FalseAlarms {
+	if len(cs) == 0 {
+		return nil
+	}
+	s := &FalseAlarms{}
+	for _, c := range cs {
+		f := c.FalseAlarms
+		s.SeriesWeeks += f.Weeks * f.Series
+		s.WeekSeriesAlarms += f.WeekSeriesAlarms
+		s.Weeks += f.Weeks
+		s.WeekRetrains += f.WeekRetrains
+		s.WeekDomain += f.WeekDomain
+		s.WeekDomainAlarms += f.WeekDomainAlarms
+		s.SeriesWindows += f.SeriesWindows
+		s.SeriesAlarms += f.SeriesAlarms
+		s.Windows += f.Windows
+		s.Retrains += f.Retrains
+		s.DomainWindows += f.DomainWindows
+		s.DomainAlarms += f.DomainAlarms
+		s.SeriesPromised += f.SeriesPromised / float64(len(cs))
+		s.RetrainPromised += f.RetrainPromised / float64(len(cs))
+		s.DomainPromised += f.DomainPromised / float64(len(cs))
+	}
+	return s
+}
+
+// String says the false alarms in a line.
+func (s *FalseAlarms) String() string {
+	pct := func(a, b int) string {
+		if b == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+	}
+	out := fmt.Sprintf("training weeks: %d of %d feature-weeks drifted (%s; promised ≤ %.1f%%), %d of %d weeks retrained (%s; promised ≤ %.1f%%)",
+		s.WeekSeriesAlarms, s.SeriesWeeks, pct(s.WeekSeriesAlarms, s.SeriesWeeks), 100*s.SeriesPromised,
+		s.WeekRetrains, s.Weeks, pct(s.WeekRetrains, s.Weeks), 100*s.RetrainPromised)
+	if s.WeekDomain > 0 {
+		out += fmt.Sprintf(", domain classifier %d of %d (%s; promised ≤ %.1f%%)", s.WeekDomainAlarms, s.WeekDomain, pct(s.WeekDomainAlarms, s.WeekDomain), 100*s.DomainPromised)
+	}
+	out += fmt.Sprintf("; left out: %d of %d feature-pairs (%s), %d of %d retrains (%s)",
+		s.SeriesAlarms, s.SeriesWindows, pct(s.SeriesAlarms, s.SeriesWindows), s.Retrains, s.Windows, pct(s.Retrains, s.Windows))
+	if s.DomainWindows > 0 {
+		out += fmt.Sprintf(", domain %d of %d (%s)", s.DomainAlarms, s.DomainWindows, pct(s.DomainAlarms, s.DomainWindows))
+	}
+	return out
+}
+
+// estimateMAE is the mean |estimated − realized| over the periods with
+// both (nil if none).
+func estimateMAE(realized []float64, est []*Band) *float64 {
+	sum, n := 0.0, 0
+	for k, e := range est {
+		if e != nil && !math.IsNaN(realized[k]) {
+			sum += math.Abs(e.Value - realized[k])
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	mae := sum / float64(n)
+	return &mae
+}
+
+// decide applies a policy that needs no monitor (never, scheduled,
+// performance) at the start of a period, from the score the production
+// model had on the previous period and on the first period it served.
+func (o *Options) decide(policy string, met metric, launch, prevScore float64) (bool, string) {
 	switch policy {
-	case Never:
-		return false, "", nil
 	case Scheduled:
-		return true, "scheduled", nil
+		return true, "scheduled"
 	case Performance:
 		if math.IsNaN(prevScore) || math.IsNaN(launch) {
-			return false, "", nil
+			return false, ""
 		}
 		if !met.higherIsBetter {
 			if rise := prevScore/launch - 1; rise > o.RMSERise {
-				return true, fmt.Sprintf("%s %.4g last period, %.0f%% above its first period's %.4g", met.name, prevScore, 100*rise, launch), nil
+				return true, fmt.Sprintf("%s %.4g last period, %.0f%% above its first period's %.4g", met.name, prevScore, 100*rise, launch)
 			}
-			return false, "", nil
+			return false, ""
 		}
 		if drop := launch - prevScore; drop > o.PerformanceDrop {
-			return true, fmt.Sprintf("AUC %.4f last period, %.4f below its first period's %.4f", prevScore, drop, launch), nil
+			return true, fmt.Sprintf("AUC %.4f last period, %.4f below its first period's %.4f", prevScore, drop, launch)
 		}
-		return false, "", nil
-	case Drift:
-		retrain, why, err := o.Drift(ctx, prod.train, prev, prevProba)
-		if err != nil {
-			return false, "", err
-		}
-		if retrain {
-			return true, "drift: " + why, nil
-		}
-		return false, "", nil
 	}
-	return false, "", fmt.Errorf("unknown policy %q", policy)
+	return false, ""
 }
 
 // fit trains the model on the trailing window ending at t.
@@ -397,9 +619,16 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 		return nil, err
 	}
 	f.features, f.model, f.seconds = p, m, time.Since(start).Seconds()
-	if f.validScore, err = metricFor(cfg.Task()).score(f.validY, m.Predict(xValid)); err != nil {
+	f.validPred = m.Predict(xValid)
+	if f.validScore, err = metricFor(cfg.Task()).score(f.validY, f.validPred); err != nil {
 		release()
 		return nil, fmt.Errorf("validation window: %w", err)
+	}
+	if cfg.Task() != train.Regression {
+		// The calibration map of the performance estimate, as the
+		// pipeline fits it on the validation split; none when it cannot
+		// be fitted (one class).
+		f.calibrated, _ = calibrate.Fit(f.validPred, f.validY)
 	}
 	return f, nil
 }
@@ -470,9 +699,6 @@ func (o *Options) defaults(data arrow.Table) error {
 	for _, p := range o.Policies {
 		if !slices.Contains(Policies, p) {
 			return fmt.Errorf("backtest: unknown policy %q (want %v)", p, Policies)
-		}
-		if p == Drift && o.Drift == nil {
-			return errors.New("backtest: the drift policy needs a drift check")
 		}
 	}
 	if o.PerformanceDrop <= 0 {

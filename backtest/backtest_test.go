@@ -40,12 +40,12 @@ func fixture(t *testing.T) (*config.Config, *ingest.Dataset) {
 // whichever order the policies run in.
 func TestRun(t *testing.T) {
 	cfg, ds := fixture(t)
-	// A drift check that always says yes: this test is about the
-	// backtest's bookkeeping, not about drift (the monitor's tests are).
-	always := func(context.Context, arrow.Table, arrow.Table, []float64) (bool, string, error) {
+	// A check that always says yes: this test is about the backtest's
+	// bookkeeping, not about drift (the monitor's tests are).
+	always := func(context.Context, string, *backtest.Production, arrow.Table, []float64) (bool, string, error) {
 		return true, "always", nil
 	}
-	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, TrainDays: 28, Drift: always}
+	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 3, TrainDays: 28, Check: always}
 	res, err := backtest.Run(context.Background(), ds.Table, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -76,12 +76,15 @@ func TestRun(t *testing.T) {
 	if p := byName[backtest.Scheduled]; p.Retrains != 2 || !p.Retrained[1] || !p.Retrained[2] {
 		t.Errorf("scheduled: %d retrains %v, want 2 after the first model", p.Retrains, p.Retrained)
 	}
-	// Same decisions, same scores: an always-drifting monitor makes the
-	// drift policy the scheduled one.
-	s, d := byName[backtest.Scheduled], byName[backtest.Drift]
-	for k := range s.Score {
-		if s.Score[k] != d.Score[k] || s.Version[k] != d.Version[k] {
-			t.Errorf("period %d: scheduled %v v%d, drift %v v%d", k, s.Score[k], s.Version[k], d.Score[k], d.Version[k])
+	// Same decisions, same scores: an always-firing monitor makes the
+	// label-free policies the scheduled one.
+	s := byName[backtest.Scheduled]
+	for _, name := range []string{backtest.Drift, backtest.Estimated} {
+		d := byName[name]
+		for k := range s.Score {
+			if s.Score[k] != d.Score[k] || s.Version[k] != d.Version[k] {
+				t.Errorf("period %d: scheduled %v v%d, %s %v v%d", k, s.Score[k], s.Version[k], name, d.Score[k], d.Version[k])
+			}
 		}
 	}
 	// The first period is scored by the same first model under every policy.
@@ -97,7 +100,6 @@ func TestRunErrors(t *testing.T) {
 	for name, o := range map[string]backtest.Options{
 		"UnknownModel":  {Config: cfg, Model: "xgboost"},
 		"UnknownPolicy": {Config: cfg, Policies: []string{"sometimes"}},
-		"DriftNoCheck":  {Config: cfg, Policies: []string{backtest.Drift}},
 		"StartTooLate":  {Config: cfg, Start: time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		if _, err := backtest.Run(context.Background(), ds.Table, o); err == nil {

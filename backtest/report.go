@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -46,17 +47,65 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintln(tw)
 	}
+	estimated := r.HigherIsBetter && slices.ContainsFunc(r.Policies, func(p PolicyResult) bool { return p.EstimateMAE != nil })
+	if estimated {
+		// The production model's ROC AUC estimated without labels, beside
+		// the realized one above.
+		fmt.Fprintln(tw)
+		fmt.Fprint(tw, "estimated\t\t")
+		for _, p := range r.Policies {
+			fmt.Fprintf(tw, "\t%s", p.Name)
+		}
+		fmt.Fprintln(tw)
+		for k, per := range r.Periods {
+			fmt.Fprintf(tw, "%s\t\t", per.From.Format(time.DateOnly))
+			for _, p := range r.Policies {
+				fmt.Fprintf(tw, "\t%s", fmtBand(p.Estimated, k))
+			}
+			fmt.Fprintln(tw)
+		}
+	}
 	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "policy\tretrains\ttraining\tmean %s\n", r.metricName())
+	fmt.Fprintf(tw, "policy\tretrains\ttraining\tmean %s", r.metricName())
+	if estimated {
+		fmt.Fprint(tw, "\testimate MAE")
+	}
+	fmt.Fprintln(tw)
 	for _, p := range r.Policies {
-		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s\n", p.Name, p.Retrains, p.TrainSeconds, fmtScore(p.MeanScore))
+		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s", p.Name, p.Retrains, p.TrainSeconds, fmtScore(p.MeanScore))
+		if estimated {
+			mae := math.NaN()
+			if p.EstimateMAE != nil {
+				mae = *p.EstimateMAE
+			}
+			fmt.Fprintf(tw, "\t%s", fmtScore(mae))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n* retrained (candidate kept out by the gate), + retrained and promoted. %d distinct fits, %.1fs of training, %.1fs in all.\n",
-		r.Fits, r.FitSeconds, r.Seconds)
-	return err
+	fmt.Fprintf(w, "\n* retrained (candidate kept out by the gate), + retrained and promoted. %d distinct fits, %.1fs of training", r.Fits, r.FitSeconds)
+	if r.CalibrationSeconds > 0 {
+		fmt.Fprintf(w, ", %.1fs calibrating the monitor", r.CalibrationSeconds)
+	}
+	fmt.Fprintf(w, ", %.1fs in all.\n", r.Seconds)
+	if estimated {
+		fmt.Fprintln(w, "estimated: the production model's ROC AUC estimated without labels (CBPE); estimate MAE: its mean |estimated - realized| over the periods.")
+	}
+	if fa := r.FalseAlarms; fa != nil {
+		_, err := fmt.Fprintf(w, "false alarms on the training windows (%d calibrations): %s\n", len(r.Calibrations), fa)
+		return err
+	}
+	return nil
+}
+
+// fmtBand formats period k's estimate, "—" when there is none.
+func fmtBand(est []*Band, k int) string {
+	if k >= len(est) || est[k] == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.4f", est[k].Value)
 }
 
 func fmtScore(v float64) string {
@@ -114,13 +163,14 @@ func (p PolicyResult) MarshalJSON() ([]byte, error) {
 	}{plain(p), scores, mean})
 }
 
-// policyColors are the lines of the chart, in Policies order
-// (Okabe–Ito colours, distinguishable with colour blindness).
-var policyColors = []color.RGBA{
-	{0x00, 0x00, 0x00, 0xff}, // never: black
-	{0x00, 0x72, 0xb2, 0xff}, // scheduled: blue
-	{0xd5, 0x5e, 0x00, 0xff}, // drift: vermillion
-	{0x00, 0x9e, 0x73, 0xff}, // performance: green
+// policyColors are the lines of the chart, by policy (Okabe–Ito
+// colours, distinguishable with colour blindness).
+var policyColors = map[string]color.RGBA{
+	Never:       {0x00, 0x00, 0x00, 0xff}, // black
+	Scheduled:   {0x00, 0x72, 0xb2, 0xff}, // blue
+	Drift:       {0xd5, 0x5e, 0x00, 0xff}, // vermillion
+	Estimated:   {0xcc, 0x79, 0xa7, 0xff}, // reddish purple
+	Performance: {0x00, 0x9e, 0x73, 0xff}, // green
 }
 
 // Chart draws the score per period, one line per policy, with a ring at
@@ -153,7 +203,7 @@ func (r *Result) Chart(format string) ([]byte, error) {
 		if len(line) == 0 {
 			continue
 		}
-		c := policyColors[i%len(policyColors)]
+		c := policyColors[pol.Name]
 		l, err := plotter.NewLine(line)
 		if err != nil {
 			return nil, err

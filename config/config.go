@@ -482,11 +482,12 @@ type CacheSpec struct {
 type ScheduleSpec struct {
 	Cron     string `yaml:"cron,omitempty" json:"cron,omitempty"`
 	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
-	// Policy is "always" (retrain at every tick; the default) or "drift"
-	// (run the monitor first and retrain only when it recommends it, or
-	// when the production model is older than MaxAge).
+	// Policy is "always" (retrain at every tick; the default), "drift"
+	// or "estimated" (run the monitor first, under that policy, and
+	// retrain only when it recommends it, or when the production model
+	// is older than MaxAge).
 	Policy string `yaml:"policy,omitempty" json:"policy,omitempty"`
-	// MaxAge retrains under the drift policy whatever the monitor says
+	// MaxAge retrains under the drift or estimated policy whatever the monitor says
 	// once the production model is this old (default 0: no limit).
 	MaxAge time.Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
 }
@@ -497,6 +498,35 @@ type ScheduleSpec struct {
 // flags a shift of the mean of a normal feature by 0.46 standard
 // deviations, where PSI over the training deciles reaches 0.2.
 type MonitorSpec struct {
+	// Policy is the rule whose verdict `mlpipe monitor` exits with (6:
+	// retrain): "drift" (default: at least drift_share of the features
+	// drift) or "estimated" (the ROC AUC estimated without labels falls
+	// more than estimated_auc_drop below the test split's, or the domain
+	// classifier fires). Under either, labelled predictions whose ROC AUC
+	// fell more than auc_drop (a regression's RMSE rose more than
+	// rmse_rise) recommend retraining too.
+	Policy string `yaml:"policy,omitempty" json:"policy,omitempty"`
+	// Thresholds is "calibrated" (default: each feature's thresholds are
+	// drawn from its week-to-week variability on the training data,
+	// which registration measures) or "fixed" (psi_threshold and the
+	// others judge every feature, as for a bundle without calibration).
+	Thresholds string `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	// FalseAlarmRate is the share of windows like the training period's
+	// on which a feature may be called drifted: the calibrated
+	// thresholds are that quantile of the null (default 0.05).
+	FalseAlarmRate float64 `yaml:"false_alarm_rate,omitempty" json:"false_alarm_rate,omitempty"`
+	// Series overrides the thresholds of single features, by the
+	// monitor's series name ("distance", "date:hour"):
+	// {distance: {psi_threshold: 0.05}}. A key left out keeps the
+	// feature's calibrated (or fixed) threshold.
+	Series map[string]SeriesThresholds `yaml:"series,omitempty" json:"series,omitempty"`
+	// EstimatedAUCDrop: the estimated policy retrains when the ROC AUC
+	// estimated without labels is below the test split's by more than
+	// this (default 0.02). Binary labels only.
+	EstimatedAUCDrop float64 `yaml:"estimated_auc_drop,omitempty" json:"estimated_auc_drop,omitempty"`
+	// DomainAUC is the domain classifier's threshold for a bundle without
+	// a calibrated one (default 0.6).
+	DomainAUC float64 `yaml:"domain_auc,omitempty" json:"domain_auc,omitempty"`
 	// DriftShare: retraining is recommended when at least this share of
 	// the features with enough data drift (default 0.5).
 	DriftShare float64 `yaml:"drift_share,omitempty" json:"drift_share,omitempty"`
@@ -529,6 +559,15 @@ type MonitorSpec struct {
 	// nor --last is given: days ("7d"), a Go duration ("36h") or both
 	// ("1d12h") (default 7d). See ParseWindow.
 	Window string `yaml:"window,omitempty" json:"window,omitempty"`
+}
+
+// SeriesThresholds are the thresholds of one monitored feature that
+// MonitorSpec.Series sets (0: the feature's own).
+type SeriesThresholds struct {
+	PSIThreshold         float64 `yaml:"psi_threshold,omitempty" json:"psi_threshold,omitempty"`
+	KSThreshold          float64 `yaml:"ks_threshold,omitempty" json:"ks_threshold,omitempty"`
+	JSThreshold          float64 `yaml:"js_threshold,omitempty" json:"js_threshold,omitempty"`
+	WassersteinThreshold float64 `yaml:"wasserstein_threshold,omitempty" json:"wasserstein_threshold,omitempty"`
 }
 
 // DefaultMonitorWindow is MonitorSpec.Window's default.
@@ -732,9 +771,9 @@ func (c *Config) validateLater() error {
 		}
 	}
 	switch c.Schedule.Policy {
-	case "", "always", "drift":
+	case "", "always", "drift", "estimated":
 	default:
-		return keyErr("schedule.policy", "unknown policy %q (%s)", c.Schedule.Policy, didYouMean(c.Schedule.Policy, []string{"always", "drift"}))
+		return keyErr("schedule.policy", "unknown policy %q (%s)", c.Schedule.Policy, didYouMean(c.Schedule.Policy, []string{"always", "drift", "estimated"}))
 	}
 	if c.Schedule.MaxAge < 0 {
 		return keyErr("schedule.max_age", "must be >= 0")
@@ -756,13 +795,42 @@ func (c *Config) validateMonitor() error {
 	}{
 		{"drift_share", m.DriftShare, 1}, {"psi_threshold", m.PSIThreshold, 0}, {"ks_threshold", m.KSThreshold, 1},
 		{"js_threshold", m.JSThreshold, 1}, {"wasserstein_threshold", m.WassersteinThreshold, 0}, {"auc_drop", m.AUCDrop, 1},
-		{"rmse_rise", m.RMSERise, 0},
+		{"rmse_rise", m.RMSERise, 0}, {"false_alarm_rate", m.FalseAlarmRate, 1}, {"estimated_auc_drop", m.EstimatedAUCDrop, 1},
+		{"domain_auc", m.DomainAUC, 1},
 	} {
 		switch {
 		case r.max > 0 && (r.v < 0 || r.v > r.max):
 			return keyErr("monitor."+r.key, "must be in [0, %g], got %g", r.max, r.v)
 		case r.v < 0:
 			return keyErr("monitor."+r.key, "must be >= 0, got %g", r.v)
+		}
+	}
+	switch m.Policy {
+	case "", "drift", "estimated":
+	default:
+		return keyErr("monitor.policy", "unknown policy %q (%s)", m.Policy, didYouMean(m.Policy, []string{"drift", "estimated"}))
+	}
+	if m.Policy == "estimated" && c.Task() == train.Regression {
+		return keyErr("monitor.policy", "the estimated policy estimates a class label's ROC AUC; a regression's label-free policy is drift")
+	}
+	switch m.Thresholds {
+	case "", "calibrated", "fixed":
+	default:
+		return keyErr("monitor.thresholds", "unknown value %q (%s)", m.Thresholds, didYouMean(m.Thresholds, []string{"calibrated", "fixed"}))
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Series)) {
+		o := m.Series[name]
+		for _, r := range []struct {
+			key string
+			v   float64
+			max float64
+		}{{"psi_threshold", o.PSIThreshold, 0}, {"ks_threshold", o.KSThreshold, 1}, {"js_threshold", o.JSThreshold, 1}, {"wasserstein_threshold", o.WassersteinThreshold, 0}} {
+			switch {
+			case r.max > 0 && (r.v < 0 || r.v > r.max):
+				return keyErr("monitor.series."+name+"."+r.key, "must be in [0, %g], got %g", r.max, r.v)
+			case r.v < 0:
+				return keyErr("monitor.series."+name+"."+r.key, "must be >= 0, got %g", r.v)
+			}
 		}
 	}
 	if m.MinSamples < 0 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/mlpipe/mlpipe/bundle"
+	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
@@ -36,6 +37,13 @@ type Baseline struct {
 	// Test holds the test-split metrics of evaluation.json; nil without
 	// that file.
 	Test *TestMetrics
+	// Calibration is the drift statistics' null on the training period
+	// (ThresholdsFile), from which the series' thresholds are drawn; nil
+	// without it (the fixed thresholds apply).
+	Calibration *Calibration
+	// Calibrator maps a binary model's probability to a calibrated one
+	// (calibrate.File), for the performance estimate; nil without it.
+	Calibrator *calibrate.Map
 	// Notes say what the baseline lacks, for the report.
 	Notes []string
 }
@@ -106,6 +114,29 @@ func LoadBaseline(dir string) (*Baseline, error) {
 		b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: PSI from the training profile only; no KS test, Wasserstein distance, time-of-day or probability drift", dir, ReferenceFile))
 	default:
 		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	var cal Calibration
+	switch err := fsx.ReadJSON(filepath.Join(dir, ThresholdsFile), &cal); {
+	case err == nil:
+		b.Calibration = &cal
+	case errors.Is(err, fs.ErrNotExist):
+		b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: the fixed thresholds judge every feature", dir, ThresholdsFile))
+	default:
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if b.binary() {
+		var m calibrate.Map
+		switch err := fsx.ReadJSON(filepath.Join(dir, calibrate.File), &m); {
+		case err == nil:
+			if err := m.Validate(); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", op, filepath.Join(dir, calibrate.File), err)
+			}
+			b.Calibrator = &m
+		case errors.Is(err, fs.ErrNotExist):
+			b.Notes = append(b.Notes, fmt.Sprintf("%s has no %s: no performance estimate without labels", dir, calibrate.File))
+		default:
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	var test TestMetrics
 	switch err := fsx.ReadJSON(filepath.Join(dir, bundle.EvaluationFile), &test); {

@@ -74,8 +74,9 @@ func (p *plan) accumulateFloats(xs iter.Seq[float64], n int) *accumulator {
 }
 
 // measure compares the window's accumulation with the plan's baseline
-// and judges the series.
-func (p *plan) measure(a *accumulator, t Thresholds) Feature {
+// and judges the series by th (scaled to the window's size) and t's
+// MinSamples.
+func (p *plan) measure(a *accumulator, t Thresholds, th SeriesThresholds) Feature {
 	f := Feature{Name: p.name, Input: p.input, Kind: p.kind, Missing: a.missing, Invalid: a.invalid}
 	for _, c := range a.counts {
 		f.Rows += int(c)
@@ -102,6 +103,8 @@ func (p *plan) measure(a *accumulator, t Thresholds) Feature {
 	}
 	f.Buckets = k
 	f.PSINoise = noiseFloor(k, float64(f.Rows), p.baseRows)
+	th = th.scaled(float64(f.Rows), p.baseRows).floored(k, float64(f.Rows), p.baseRows, p.wUnit)
+	f.Thresholds = &th
 	f.Bins = p.bins(a.counts)
 	if p.kind == KindNumeric && p.ref != nil {
 		slices.Sort(a.values)
@@ -118,6 +121,9 @@ func (p *plan) measure(a *accumulator, t Thresholds) Feature {
 		f.Unseen = topUnseen(a.unseen, 5)
 	}
 
+	// Whether the window can be judged at all is the fixed PSI
+	// threshold's question: a window too small to tell a PSI of
+	// psi_threshold from sampling noise is not enough data.
 	switch need := rowsNeeded(k, p.baseRows, t.PSI); {
 	case f.Rows < t.MinSamples:
 		f.Status = StatusNotEnoughData
@@ -133,25 +139,28 @@ func (p *plan) measure(a *accumulator, t Thresholds) Feature {
 	default:
 		f.Status = StatusOK
 		var why []string
-		if psi > t.PSI {
-			f.DriftedBy = append(f.DriftedBy, "psi")
-			why = append(why, fmt.Sprintf("PSI %.3f > %g", psi, t.PSI))
+		if psi > th.PSI {
+			f.DriftedBy = append(f.DriftedBy, statPSI)
+			why = append(why, fmt.Sprintf("PSI %.4g > %.4g", psi, th.PSI))
 		}
-		if f.KS != nil && f.KS.D > t.KS {
-			f.DriftedBy = append(f.DriftedBy, "ks")
-			why = append(why, fmt.Sprintf("KS D %.3f > %g", f.KS.D, t.KS))
+		if f.KS != nil && th.KS > 0 && f.KS.D > th.KS {
+			f.DriftedBy = append(f.DriftedBy, statKS)
+			why = append(why, fmt.Sprintf("KS D %.4g > %.4g", f.KS.D, th.KS))
 		}
-		if f.Wasserstein != nil && f.Wasserstein.Normalised > t.Wasserstein {
-			f.DriftedBy = append(f.DriftedBy, "wasserstein")
-			why = append(why, fmt.Sprintf("Wasserstein %.3f sd > %g", f.Wasserstein.Normalised, t.Wasserstein))
+		if f.Wasserstein != nil && th.Wasserstein > 0 && f.Wasserstein.Normalised > th.Wasserstein {
+			f.DriftedBy = append(f.DriftedBy, statWasserstein)
+			why = append(why, fmt.Sprintf("Wasserstein %.4g sd > %.4g", f.Wasserstein.Normalised, th.Wasserstein))
 		}
-		if f.JSDistance != nil && *f.JSDistance > t.JS {
-			f.DriftedBy = append(f.DriftedBy, "js")
-			why = append(why, fmt.Sprintf("JS distance %.3f > %g", *f.JSDistance, t.JS))
+		if f.JSDistance != nil && th.JS > 0 && *f.JSDistance > th.JS {
+			f.DriftedBy = append(f.DriftedBy, statJS)
+			why = append(why, fmt.Sprintf("JS distance %.4g > %.4g", *f.JSDistance, th.JS))
 		}
 		if len(why) > 0 {
 			f.Status = StatusDrift
 			f.Reason = strings.Join(why, ", ")
+			if th.Source != SourceFixed {
+				f.Reason += " (" + th.Source + ")"
+			}
 		}
 	}
 	return f

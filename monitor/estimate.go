@@ -39,6 +39,15 @@ func (i Interval) Contains(x float64) bool { return x >= i.Low && x <= i.High }
 // Estimate is the expected performance of a binary model on a window
 // whose labels have not arrived.
 type Estimate struct {
+	// Status is StatusOK, or StatusNotEnoughData with Reason (fewer
+	// than min_samples rows: the estimate is still given, and does not
+	// decide).
+	Status string `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// TestROCAUC is the test split's ROC AUC and AUCDrop how far the
+	// estimate is below it (positive: worse), when the bundle has it.
+	TestROCAUC *float64 `json:"test_roc_auc,omitempty"`
+	AUCDrop    *float64 `json:"auc_drop,omitempty"`
 	// Rows is the number of scored rows; Calibration the method of the
 	// map ("isotonic" or "platt").
 	Rows        int    `json:"rows"`

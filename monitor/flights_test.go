@@ -39,7 +39,7 @@ func TestFlightsJuneAgainstTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := monitor.CompareTable(b, s.Test, nil, monitor.Thresholds{})
+	r, err := monitor.CompareTable(context.Background(), b, s.Test, nil, monitor.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,12 +21,21 @@ import (
 // (the Default* constants); the config's monitor: section sets them
 // (docs/monitoring.md explains each).
 //
-// The effect-size defaults are matched to one another: for a normal
-// variable whose mean moves by 0.46 standard deviations, PSI over the
-// training deciles is 0.2, KS D is 0.18, the normalised Wasserstein
+// A series is judged by the thresholds calibrated on the training data
+// (the bundle's ThresholdsFile, drawn at FalseAlarmRate), unless Fixed
+// is set, the bundle has none, or Series overrides them; otherwise by
+// the fixed PSI, KS, JS and Wasserstein thresholds below.
+//
+// The fixed effect-size defaults are matched to one another: for a
+// normal variable whose mean moves by 0.46 standard deviations, PSI over
+// the training deciles is 0.2, KS D is 0.18, the normalised Wasserstein
 // distance is 0.46, and the JS distance over the same bins is 0.19. So
 // each statistic flags about the same amount of change.
 type Thresholds struct {
+	// Policy is the rule that decides Retrain: PolicyDrift (the default)
+	// or PolicyEstimated. Both are evaluated and reported; the labelled
+	// performance rule (AUCDrop, RMSERise) decides under either.
+	Policy string `json:"policy"`
 	// PSI: a series drifts when its PSI exceeds it.
 	PSI float64 `json:"psi_threshold"`
 	// KS: a numeric series drifts when KS D exceeds it.
@@ -37,8 +46,18 @@ type Thresholds struct {
 	// Wasserstein: a numeric series drifts when the Wasserstein distance
 	// divided by the training standard deviation exceeds it.
 	Wasserstein float64 `json:"wasserstein_threshold"`
-	// DriftShare: retraining is recommended when at least this share of
-	// the evaluated features drift.
+	// FalseAlarmRate is the share of windows like the training period's
+	// on which a series may be called drifted: the calibrated thresholds
+	// are drawn from the null at this rate.
+	FalseAlarmRate float64 `json:"false_alarm_rate"`
+	// Fixed ignores the calibrated thresholds: every series is judged
+	// by the fixed ones.
+	Fixed bool `json:"fixed,omitempty"`
+	// Series overrides the thresholds of single series, by series name
+	// ("distance", "date:hour"); a zero field keeps the series' own.
+	Series map[string]SeriesOverride `json:"series,omitempty"`
+	// DriftShare: the drift rule recommends retraining when at least
+	// this share of the evaluated features drift.
 	DriftShare float64 `json:"drift_share"`
 	// AUCDrop: retraining is recommended when the window's ROC AUC is
 	// below the test split's by more than this (with enough labels).
@@ -47,11 +66,37 @@ type Thresholds struct {
 	// window's RMSE exceeds the test split's by more than this share of
 	// it (with enough labels).
 	RMSERise float64 `json:"rmse_rise"`
+	// EstimatedAUCDrop: the estimated rule recommends retraining when
+	// the ROC AUC estimated without labels is below the test split's by
+	// more than this.
+	EstimatedAUCDrop float64 `json:"estimated_auc_drop"`
+	// DomainAUC is the domain classifier's threshold when the bundle has
+	// no calibrated one: the window drifts when the classifier's
+	// cross-validated AUC exceeds it.
+	DomainAUC float64 `json:"domain_auc"`
 	// MinSamples is the fewest window rows a feature (and labelled rows
 	// the performance) needs to be judged at all; fewer give "not enough
 	// data", never "drift".
 	MinSamples int `json:"min_samples"`
 }
+
+// SeriesOverride sets some thresholds of one series.
+type SeriesOverride struct {
+	PSI         float64 `json:"psi_threshold,omitempty"`
+	KS          float64 `json:"ks_threshold,omitempty"`
+	JS          float64 `json:"js_threshold,omitempty"`
+	Wasserstein float64 `json:"wasserstein_threshold,omitempty"`
+}
+
+// The policies.
+const (
+	// PolicyDrift retrains when at least DriftShare of the features drift.
+	PolicyDrift = "drift"
+	// PolicyEstimated retrains when the estimated ROC AUC falls more than
+	// EstimatedAUCDrop below the test split's, or when the domain
+	// classifier fires.
+	PolicyEstimated = "estimated"
+)
 
 // Defaults of Thresholds.
 const (
@@ -63,7 +108,17 @@ const (
 	DefaultAUCDrop     = 0.05
 	// DefaultRMSERise is 20%: a regression's error growing by a fifth is
 	// as clear a sign of decay as a classifier's AUC falling by 0.05.
-	DefaultRMSERise   = 0.2
+	DefaultRMSERise = 0.2
+	// DefaultEstimatedAUCDrop is 0.02: the estimate's band on a week of
+	// the default task is about ±0.005, and a model whose AUC falls by
+	// two points has lost a good part of what retraining recovers.
+	DefaultEstimatedAUCDrop = 0.02
+	// DefaultDomainAUC is the domain classifier's threshold without a
+	// calibrated one: an AUC of 0.6 means the classifier ranks a window
+	// row above a reference row 60% of the time, a difference no
+	// sampling noise makes at the classifier's sizes (its sd under no
+	// drift is about 0.006).
+	DefaultDomainAUC  = 0.6
 	DefaultMinSamples = 1000
 )
 
@@ -74,13 +129,19 @@ func (t Thresholds) WithDefaults() Thresholds {
 			*x = d
 		}
 	}
+	if t.Policy == "" {
+		t.Policy = PolicyDrift
+	}
 	def(&t.PSI, DefaultPSI)
 	def(&t.KS, DefaultKS)
 	def(&t.JS, DefaultJS)
 	def(&t.Wasserstein, DefaultWasserstein)
+	def(&t.FalseAlarmRate, DefaultFalseAlarmRate)
 	def(&t.DriftShare, DefaultDriftShare)
 	def(&t.AUCDrop, DefaultAUCDrop)
 	def(&t.RMSERise, DefaultRMSERise)
+	def(&t.EstimatedAUCDrop, DefaultEstimatedAUCDrop)
+	def(&t.DomainAUC, DefaultDomainAUC)
 	if t.MinSamples == 0 {
 		t.MinSamples = DefaultMinSamples
 	}
@@ -90,13 +151,26 @@ func (t Thresholds) WithDefaults() Thresholds {
 // Validate returns an error wrapping ErrInvalid, naming the field, if a
 // threshold is out of range.
 func (t Thresholds) Validate() error {
-	for _, c := range []struct {
+	if t.Policy != "" && t.Policy != PolicyDrift && t.Policy != PolicyEstimated {
+		return fmt.Errorf("%w: policy is %q (want %s or %s)", ErrInvalid, t.Policy, PolicyDrift, PolicyEstimated)
+	}
+	checks := []struct {
 		name string
 		v    float64
 		max  float64
 	}{{"psi_threshold", t.PSI, 0}, {"ks_threshold", t.KS, 1}, {"js_threshold", t.JS, 1},
 		{"wasserstein_threshold", t.Wasserstein, 0}, {"drift_share", t.DriftShare, 1}, {"auc_drop", t.AUCDrop, 1},
-		{"rmse_rise", t.RMSERise, 0}} {
+		{"rmse_rise", t.RMSERise, 0}, {"false_alarm_rate", t.FalseAlarmRate, 1}, {"estimated_auc_drop", t.EstimatedAUCDrop, 1},
+		{"domain_auc", t.DomainAUC, 1}}
+	for name, o := range t.Series {
+		checks = append(checks, []struct {
+			name string
+			v    float64
+			max  float64
+		}{{name + ".psi_threshold", o.PSI, 0}, {name + ".ks_threshold", o.KS, 1}, {name + ".js_threshold", o.JS, 1},
+			{name + ".wasserstein_threshold", o.Wasserstein, 0}}...)
+	}
+	for _, c := range checks {
 		if !(c.v >= 0) || (c.max > 0 && c.v > c.max) {
 			return fmt.Errorf("%w: %s is %g", ErrInvalid, c.name, c.v)
 		}
@@ -105,6 +179,39 @@ func (t Thresholds) Validate() error {
 		return fmt.Errorf("%w: min_samples is %d", ErrInvalid, t.MinSamples)
 	}
 	return nil
+}
+
+// seriesThresholds are the thresholds of every series of b under t: the
+// calibrated ones (unless t.Fixed), else the fixed ones, then t.Series'
+// overrides.
+func seriesThresholds(b *Baseline, t Thresholds) map[string]SeriesThresholds {
+	out := map[string]SeriesThresholds{}
+	if c := b.Calibration; c != nil && !t.Fixed {
+		for i := range c.Series {
+			out[c.Series[i].Name] = c.Series[i].thresholds(t.FalseAlarmRate, c.Pairs, c.WindowRows)
+		}
+	}
+	for name, o := range t.Series {
+		th, ok := out[name]
+		if !ok {
+			th = SeriesThresholds{PSI: t.PSI, KS: t.KS, JS: t.JS, Wasserstein: t.Wasserstein}
+		}
+		th.Source = SourceOverride
+		for st, v := range map[string]float64{statPSI: o.PSI, statKS: o.KS, statJS: o.JS, statWasserstein: o.Wasserstein} {
+			if v > 0 {
+				th.set(st, v)
+			}
+		}
+		th.Alpha, th.Pairs, th.calRows = 0, 0, 0
+		out[name] = th
+	}
+	return out
+}
+
+// fixedThresholds are t's thresholds for a series with no calibrated or
+// configured ones.
+func fixedThresholds(t Thresholds) SeriesThresholds {
+	return SeriesThresholds{PSI: t.PSI, KS: t.KS, JS: t.JS, Wasserstein: t.Wasserstein, Source: SourceFixed}
 }
 
 // Options tune Run. The zero value is the defaults.
@@ -123,6 +230,11 @@ type Options struct {
 // a report whose status is StatusNotEnoughData, not an error; Compute
 // fails only on bad thresholds.
 func Compute(b *Baseline, preds []predlog.Record, labels []predlog.Label, t Thresholds) (*Report, error) {
+	return compute(context.Background(), b, preds, labels, t)
+}
+
+// compute is Compute; ctx stops the domain classifier's fits.
+func compute(ctx context.Context, b *Baseline, preds []predlog.Record, labels []predlog.Label, t Thresholds) (*Report, error) {
 	r, t, err := newReport(b, t)
 	if err != nil {
 		return nil, err
@@ -146,11 +258,14 @@ func Compute(b *Baseline, preds []predlog.Record, labels []predlog.Label, t Thre
 		}
 		r.Versions[mine[i].Version]++
 	}
-	compare(b, r, t, window{
+	w := window{
 		rows:   len(mine),
 		inputs: func(name string) iter.Seq[any] { return inputs(mine, name) },
 		scores: scores(mine, b.Version, b.regression()),
-	})
+	}
+	compare(b, r, t, w)
+	estimateWindow(b, r, t, w)
+	domainWindow(ctx, b, r, t, w)
 	if r.Score != nil && b.Version > 0 && len(r.Versions) > 1 {
 		r.Score.Notes = append(r.Score.Notes, fmt.Sprintf("only the predictions of version %d", b.Version))
 	}
@@ -196,6 +311,7 @@ func compare(b *Baseline, r *Report, t Thresholds, w window) {
 		jobs = append(jobs, sp)
 	}
 	results := make([]Feature, len(jobs))
+	ths := seriesThresholds(b, t)
 	parallel(len(jobs), func(i int) {
 		p := jobs[i]
 		var a *accumulator
@@ -204,7 +320,11 @@ func compare(b *Baseline, r *Report, t Thresholds, w window) {
 		} else {
 			a = p.accumulate(w.inputs(p.input), w.rows)
 		}
-		results[i] = p.measure(a, t)
+		th, ok := ths[p.name]
+		if !ok {
+			th = fixedThresholds(t)
+		}
+		results[i] = p.measure(a, t, th)
 	})
 	r.Features = results[:len(ps)]
 	if len(results) > len(ps) {
@@ -246,10 +366,14 @@ func scores(preds []predlog.Record, version int, regression bool) iter.Seq[float
 	}
 }
 
-// decide applies the dataset-level rule: retrain when at least
-// DriftShare of the evaluated features drift, or when the ROC AUC fell
-// by more than AUCDrop.
+// decide applies the dataset-level rules and the policy's choice among
+// them: the drift rule (at least DriftShare of the evaluated features
+// drift), the estimated rule (the estimated ROC AUC fell by more than
+// EstimatedAUCDrop, or the domain classifier fired) and, under either
+// policy, the labelled performance rule (the ROC AUC fell by more than
+// AUCDrop, or a regression's RMSE rose by more than RMSERise).
 func decide(r *Report, t Thresholds) {
+	r.Policy = t.Policy
 	var drifted []string
 	for _, f := range r.Features {
 		switch f.Status {
@@ -264,19 +388,50 @@ func decide(r *Report, t Thresholds) {
 	if r.Evaluated > 0 {
 		r.DriftedShare = float64(r.Drifted) / float64(r.Evaluated)
 	}
+	// quiet marks a signal of the policy not in force.
+	quiet := func(policy string) string {
+		if policy == t.Policy {
+			return ""
+		}
+		return " (the " + policy + " policy's rule: it does not decide)"
+	}
 	retrain := false
+	judged := false
 	if r.Evaluated > 0 {
+		judged = true
 		cmp := "<"
 		if r.DriftedShare >= t.DriftShare {
-			cmp, retrain = "≥", true
+			cmp = "≥"
+			retrain = retrain || t.Policy == PolicyDrift
 		}
 		reason := fmt.Sprintf("%d of %d features drift (%.0f%% %s drift_share %.0f%%)", r.Drifted, r.Evaluated, 100*r.DriftedShare, cmp, 100*t.DriftShare)
 		if len(drifted) > 0 {
 			reason += ": " + strings.Join(drifted, ", ")
 		}
+		if cmp == "≥" {
+			reason += quiet(PolicyDrift)
+		}
 		r.Reasons = append(r.Reasons, reason)
 	}
-	judged := r.Evaluated > 0
+	if e := r.Estimate; e != nil && e.Status == StatusOK && e.AUCDrop != nil {
+		judged = judged || t.Policy == PolicyEstimated
+		what := fmt.Sprintf("estimated ROC AUC %.4f [%.4f, %.4f] without labels, %s the test split's %.4f (estimated_auc_drop %g)",
+			e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High, signed(-*e.AUCDrop), *e.TestROCAUC, t.EstimatedAUCDrop)
+		if *e.AUCDrop > t.EstimatedAUCDrop {
+			retrain = retrain || t.Policy == PolicyEstimated
+			what += quiet(PolicyEstimated)
+		}
+		r.Reasons = append(r.Reasons, what)
+	}
+	if d := r.Domain; d != nil && (d.Status == StatusOK || d.Status == StatusDrift) {
+		judged = judged || t.Policy == PolicyEstimated
+		what := fmt.Sprintf("domain classifier AUC %.4f ≤ %.4f (%s)", d.AUC, d.Threshold, d.ThresholdSource)
+		if d.Status == StatusDrift {
+			retrain = retrain || t.Policy == PolicyEstimated
+			what = "domain classifier " + d.Reason + quiet(PolicyEstimated)
+		}
+		r.Reasons = append(r.Reasons, what)
+	}
 	if p := r.Performance; p != nil && p.Status == StatusOK && p.RMSERise != nil {
 		judged = true
 		rise := fmt.Sprintf("RMSE %.4g is %+.1f%% from the test split's %.4g (rmse_rise %g%%)", *p.RMSE, 100**p.RMSERise, *p.Test.RMSE, 100*t.RMSERise)
@@ -398,7 +553,7 @@ func Run(ctx context.Context, b *Baseline, logDir string, from, to time.Time, op
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	r, err := Compute(b, preds, labels, o.Thresholds)
+	r, err := compute(ctx, b, preds, labels, o.Thresholds)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,9 @@ type plan struct {
 	ref       []float64
 	scale     float64
 	scaleNote string
+	// wUnit is the normalised Wasserstein distance's expected value
+	// under no drift, per √(1/n + 1/m) (wassersteinUnit; 0 without ref).
+	wUnit float64
 
 	// Categorical: the bucket of each training category.
 	index map[string]int
@@ -154,6 +157,7 @@ func numericPlan(in features.Input, col *ingest.ColumnProfile, refVals []any) *p
 			p.ref = []float64{} // a sample, all missing: still the baseline
 		}
 		p.baseRows = float64(len(refVals))
+		p.wUnit = wassersteinUnit(p.ref, p.scale)
 		return p
 	}
 	p.expected = profileCounts(col, p.edges)
@@ -265,5 +269,6 @@ func scorePlan(ref *Reference) *plan {
 		p.scale = 1
 		p.scaleNote = "the reference scores are constant: the Wasserstein distance is not normalised"
 	}
+	p.wUnit = wassersteinUnit(p.ref, p.scale)
 	return p
 }

@@ -38,6 +38,8 @@ type Report struct {
 	Status  string   `json:"status"`
 	Retrain bool     `json:"retrain"`
 	Reasons []string `json:"reasons"`
+	// Policy is the rule that decided: PolicyDrift or PolicyEstimated.
+	Policy string `json:"policy"`
 	// Drifted of Evaluated features drift (the features with enough data
 	// and a baseline); DriftedShare is their ratio, 0 when none is
 	// evaluated.
@@ -48,6 +50,11 @@ type Report struct {
 	Features    []Feature    `json:"features"`
 	Score       *Feature     `json:"score,omitempty"`
 	Performance *Performance `json:"performance,omitempty"`
+	// Estimate is the performance expected without labels (a binary
+	// model with a calibration map); Domain the domain classifier's
+	// verdict (with a reference sample).
+	Estimate *Estimate     `json:"estimate,omitempty"`
+	Domain   *DomainResult `json:"domain,omitempty"`
 
 	Thresholds Thresholds `json:"thresholds"`
 	Notes      []string   `json:"notes,omitempty"`
@@ -100,6 +107,9 @@ type Feature struct {
 	// DriftedBy lists the statistics above their thresholds: "psi",
 	// "ks", "wasserstein", "js".
 	DriftedBy []string `json:"drifted_by,omitempty"`
+	// Thresholds are the thresholds the series was judged by, scaled to
+	// the window's size, and where they come from.
+	Thresholds *SeriesThresholds `json:"thresholds,omitempty"`
 
 	// Rows is the window's rows, Missing how many of them had no value
 	// (null, absent, NaN) and Invalid how many had a value of the wrong
@@ -209,6 +219,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("baseline   training profile only (no reference sample: PSI alone)\n")
 	}
 	verdict := map[string]string{StatusRetrain: "RETRAIN RECOMMENDED", StatusOK: "ok", StatusNotEnoughData: "not enough data"}[r.Status]
+	switch r.Policy {
+	case PolicyDrift:
+		fmt.Fprintf(&b, "policy     drift: retrain when at least drift_share of the features drift, or the labelled predictions score worse than auc_drop (rmse_rise) allows\n")
+	case PolicyEstimated:
+		fmt.Fprintf(&b, "policy     estimated: retrain when the ROC AUC estimated without labels falls by more than estimated_auc_drop, the domain classifier fires, or the labelled predictions score worse than auc_drop allows\n")
+	}
 	fmt.Fprintf(&b, "decision   %s", verdict)
 	for i, reason := range r.Reasons {
 		if i == 0 {
@@ -220,7 +236,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "feature\tstatus\trows\tpsi\tks D\tks p\twass/sd\tjs\tchi2 p\t")
+	fmt.Fprintln(tw, "feature\tstatus\trows\tpsi\tks D\tks p\twass/sd\tjs\tchi2 p\tthresholds\t")
 	rows := r.Features
 	if r.Score != nil {
 		rows = append(rows[:len(rows):len(rows)], *r.Score)
@@ -230,7 +246,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(f.DriftedBy) > 0 {
 			status += " (" + strings.Join(f.DriftedBy, ",") + ")"
 		}
-		cells := []string{f.Name, status, thousands(f.Rows), "-", "-", "-", "-", "-", "-"}
+		cells := []string{f.Name, status, thousands(f.Rows), "-", "-", "-", "-", "-", "-", "-"}
+		if th := f.Thresholds; th != nil && f.Status != StatusNoBaseline {
+			cells[9] = th.Source
+			if th.Alpha > 0 {
+				cells[9] += fmt.Sprintf(" (α %.3g)", th.Alpha)
+			}
+		}
 		if f.PSI != nil {
 			cells[3] = fmt.Sprintf("%.4f", *f.PSI)
 		}
@@ -254,6 +276,41 @@ func (r *Report) WriteText(w io.Writer) error {
 		if f.Reason != "" {
 			fmt.Fprintf(&b, "  %s: %s\n", f.Name, f.Reason)
 		}
+	}
+	if d := r.Domain; d != nil {
+		fmt.Fprintf(&b, "\ndomain     %s", strings.ReplaceAll(d.Status, "_", " "))
+		if d.Status == StatusOK || d.Status == StatusDrift {
+			fmt.Fprintf(&b, ": a gbdt tells %s window rows from %s reference rows with cross-validated AUC %.4f (threshold %.4f, %s", thousands(d.Rows), thousands(d.Rows), d.AUC, d.Threshold, d.ThresholdSource)
+			if d.Alpha > 0 {
+				fmt.Fprintf(&b, ", α %.3g from %d pairs", d.Alpha, d.Pairs)
+			}
+			b.WriteString(")")
+		} else if d.Reason != "" {
+			fmt.Fprintf(&b, ": %s", d.Reason)
+		}
+		b.WriteString("\n")
+	}
+	if e := r.Estimate; e != nil {
+		fmt.Fprintf(&b, "\nestimated  %s scored predictions, without labels (%s calibration)", thousands(e.Rows), e.Calibration)
+		if e.Reason == "" || e.Status == StatusOK || e.ROCAUC.Value > 0 {
+			fmt.Fprintf(&b, ": roc_auc %.4f [%.4f, %.4f]", e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High)
+			if e.TestROCAUC != nil {
+				fmt.Fprintf(&b, " (%s test %.4f; retrain below %.4f)", signed(-*e.AUCDrop), *e.TestROCAUC, *e.TestROCAUC-r.Thresholds.EstimatedAUCDrop)
+			}
+			fmt.Fprintf(&b, ", log_loss %.4f [%.4f, %.4f], accuracy %.4f at threshold %.4g, positive rate %.4f",
+				e.LogLoss.Value, e.LogLoss.Low, e.LogLoss.High, e.Accuracy.Value, e.Threshold, e.PositiveRate)
+			if p := r.Performance; p != nil && p.ROCAUC != nil {
+				in := "within"
+				if !e.ROCAUC.Contains(*p.ROCAUC) {
+					in = "outside"
+				}
+				fmt.Fprintf(&b, "\n           realized roc_auc %.4f on %s labelled predictions: %s the band", *p.ROCAUC, thousands(p.Labelled), in)
+			}
+		}
+		if e.Reason != "" {
+			fmt.Fprintf(&b, "\n           %s", e.Reason)
+		}
+		b.WriteString("\n")
 	}
 	if p := r.Performance; p != nil {
 		fmt.Fprintf(&b, "\nperformance  %s labelled predictions", thousands(p.Labelled))

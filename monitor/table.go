@@ -51,9 +51,10 @@ func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validS
 // b's inputs; a missing column counts as missing values) and, if proba
 // is not nil, the model's probabilities on its rows (one per row) with
 // b. It is Compute for data that is not in a prediction log: no labels,
-// so no performance. It fails on bad thresholds or a proba of the wrong
-// length.
-func CompareTable(b *Baseline, win arrow.Table, proba []float64, t Thresholds) (*Report, error) {
+// so no performance. The domain classifier, a cross-validated fit, runs
+// only under the estimated policy, whose rule reads it. ctx stops it. It
+// fails on bad thresholds or a proba of the wrong length.
+func CompareTable(ctx context.Context, b *Baseline, win arrow.Table, proba []float64, t Thresholds) (*Report, error) {
 	rows := int(win.NumRows())
 	if proba != nil && len(proba) != rows {
 		return nil, fmt.Errorf("monitor: %d probabilities for %d rows", len(proba), rows)
@@ -104,6 +105,10 @@ func CompareTable(b *Baseline, win arrow.Table, proba []float64, t Thresholds) (
 		}
 	}
 	compare(b, r, t, w)
+	estimateWindow(b, r, t, w)
+	if t.Policy == PolicyEstimated {
+		domainWindow(ctx, b, r, t, w)
+	}
 	decide(r, t)
 	return r, nil
 }

@@ -31,7 +31,7 @@ func TestCompareTable(t *testing.T) {
 	for i, r := range rows {
 		proba[i] = r.score
 	}
-	got, err := monitor.CompareTable(mem, table(t, rows), proba, monitor.Thresholds{})
+	got, err := monitor.CompareTable(context.Background(), mem, table(t, rows), proba, monitor.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestCompareTable(t *testing.T) {
 		t.Errorf("distance: %s", d.Status)
 	}
 	// Errors: probabilities that do not match the rows.
-	if _, err := monitor.CompareTable(mem, table(t, rows), proba[:10], monitor.Thresholds{}); err == nil || !strings.Contains(err.Error(), "10 probabilities for 4000 rows") {
+	if _, err := monitor.CompareTable(context.Background(), mem, table(t, rows), proba[:10], monitor.Thresholds{}); err == nil || !strings.Contains(err.Error(), "10 probabilities for 4000 rows") {
 		t.Errorf("err = %v", err)
 	}
 }

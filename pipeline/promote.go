@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -198,6 +199,14 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	inputs := make([]string, len(s.Features.Inputs))
 	for i, in := range s.Features.Inputs {
 		inputs[i] = in.Name
+	}
+	mfiles, err := monitorFiles(ctx, s, inputs, scores)
+	if err != nil {
+		return err
+	}
+	maps.Copy(files, mfiles)
+	if _, err := SaveTrained(tmp, s, files); err != nil {
+		return fmt.Errorf("register: %w", err)
 	}
 	if err := monitor.WriteReference(tmp, s.Splits.Train, inputs, scores, monitor.DefaultReferenceRows, cfg.Seed); err != nil {
 		return fmt.Errorf("register: %w", err)

@@ -385,3 +385,28 @@ func TestRead(t *testing.T) {
 		}
 	}
 }
+
+// TestClassWeightsShown checks that a model fitted with class weights
+// has them in its report, and cross-validated scores their column.
+func TestClassWeightsShown(t *testing.T) {
+	_, sum, b := load(t, "flights")
+	s := *sum
+	m := *s.Model
+	m.ClassWeights = map[string]float64{"0": 0.6287, "1": 2.4506}
+	s.Model = &m
+	s.Selection = &pipeline.SelectionSummary{Candidates: 1, Folds: 5}
+	s.Leaderboard = []map[string]any{{"model": "gbdt", "params": map[string]any{"class_weight": "balanced"}, "metric": "roc_auc",
+		"valid": 0.71, "cv_mean": 0.7012, "cv_sd": 0.0034, "best": true, "fit_seconds": 1.0}}
+	var page bytes.Buffer
+	if err := report.Write(&page, &s, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`fitted with class weights: <span class="mono">0</span> 0.6287`, `<span class="mono">1</span> 2.451`,
+		"5-fold cross-validation", "roc_auc 0.7012 ± 0.0034",
+	} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func TestErrorLine(t *testing.T) {
 		{"ErrModelsFlag", []string{"train", "--config", abs(t, fixtureConfig), "--models", "gdbt"}, exitUsage,
 			`mlpipe train: --models: "gdbt" is not among the config's models (did you mean gbdt? the config's models: gbdt, logreg)`},
 		{"ErrPolicy", []string{"simulate", "--config", abs(t, fixtureConfig), "--policies", "never,drfit"}, exitUsage,
-			`mlpipe simulate: --policies: unknown policy "drfit" (did you mean drift? want some of never, scheduled, drift, performance)`},
+			`mlpipe simulate: --policies: unknown policy "drfit" (did you mean drift? want some of never, scheduled, drift, estimated, performance)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

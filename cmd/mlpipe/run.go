@@ -52,9 +52,11 @@ func runPipeline(ctx context.Context, e *env, args []string) error {
 
 func runTrain(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "train", "--config FILE --out DIR [flags]",
-		"Fit the features on the training split, fit every candidate model of the config,\n"+
-			"pick the best on the validation split, and save it under --out: features.json,\n"+
-			"model.json, leaderboard.json and training.json. Prints the leaderboard.\n\n"+
+		"Fit the features on the training split, fit every candidate model of the config\n"+
+			"(grids and random-search trials included), pick the best on the validation split\n"+
+			"(or by k-fold cross-validation below 5,000 training rows: selection.cv_folds), and\n"+
+			"save it under --out: features.json, model.json, leaderboard.json and training.json.\n"+
+			"Prints the leaderboard. Every config key: docs/config.md.\n\n"+
 			exitCodesHelp)
 	return runStages(ctx, e, f, args, "train", pipeline.TrainStages)
 }

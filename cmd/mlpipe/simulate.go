@@ -24,9 +24,14 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 			"window (--train-days, then --valid-days for validation and the gate), and the period's\n"+
 			"rows are scored by the production model and judged with their true labels: ROC AUC\n"+
 			"for a binary label, RMSE for a regression target.\n"+
-			"Policies: never, scheduled (every period), drift (the monitor recommends it),\n"+
+			"Policies: never; scheduled (every period); drift (the monitor's drift rule fires on the\n"+
+			"previous period, with thresholds calibrated on the model's training window);\n"+
+			"estimated (its ROC AUC estimated without labels fell more than the config's\n"+
+			"monitor.estimated_auc_drop below its validation AUC, or the domain classifier fired);\n"+
 			"performance (the labelled AUC fell more than --performance-drop below the model's\n"+
-			"first period in service; for a regression, its RMSE rose more than --rmse-rise).\n\n"+
+			"first period in service; for a regression, its RMSE rose more than --rmse-rise).\n"+
+			"Each period also gets the production model's ROC AUC estimated without labels beside\n"+
+			"the realized one (docs/monitoring.md).\n\n"+
 			"Prints the comparison and writes backtest.json, backtest.svg, backtest.png and\n"+
 			"backtest.html under --out.\n\n"+exitCodesHelp)
 	var cfgPath, model, policies, out, data string
@@ -80,11 +85,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	opts := backtest.Options{
 		Config: cfg, Model: model, Start: time.Time(start), Period: period, Steps: steps,
 		TrainDays: trainDays, ValidDays: validDays, Policies: strings.Split(policies, ","),
-		PerformanceDrop: drop, RMSERise: rise, Log: e.log,
-	}
-	opts.Drift, err = driftCheck(cfg)
-	if err != nil {
-		return err
+		PerformanceDrop: drop, RMSERise: rise, Thresholds: thresholds(cfg), Log: e.log,
 	}
 	e.log.Info("simulate start", "config", cfg.Path, "rows", ds.Table.NumRows())
 	res, err := backtest.Run(ctx, ds.Table, opts)

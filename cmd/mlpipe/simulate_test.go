@@ -11,8 +11,8 @@ import (
 )
 
 // TestSimulate backtests three weekly periods of the fixture with every
-// policy, the drift one through the real monitor, and checks the table
-// and the files it writes.
+// policy, the drift and estimated ones through the real monitor, and
+// checks the table and the files it writes.
 func TestSimulate(t *testing.T) {
 	out := t.TempDir()
 	stdout, stderr, code := runCLI(t, "simulate", "--config", fixtureConfig, "--model", "logreg",
@@ -20,7 +20,7 @@ func TestSimulate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"never", "scheduled", "drift", "performance", "2001-02-19", "mean ROC AUC"} {
+	for _, want := range []string{"never", "scheduled", "drift", "estimated", "performance", "2001-02-19", "mean ROC AUC", "estimate MAE", "false alarms on the training windows"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}
@@ -32,13 +32,25 @@ func TestSimulate(t *testing.T) {
 	var res struct {
 		Periods  []backtest.Period `json:"periods"`
 		Policies []struct {
-			Name string     `json:"name"`
-			AUC  []*float64 `json:"auc"`
-			Why  []string   `json:"why"`
+			Name      string           `json:"name"`
+			Score     []*float64       `json:"score"`
+			Estimated []*backtest.Band `json:"estimated"`
+			Why       []string         `json:"why"`
 		} `json:"policies"`
+		Calibrations []backtest.Calibration `json:"calibrations"`
 	}
-	if err := json.Unmarshal(b, &res); err != nil || len(res.Periods) != 3 || len(res.Policies) != 4 {
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Periods) != 3 || len(res.Policies) != 5 {
 		t.Fatalf("backtest.json: %v, %d periods, %d policies", err, len(res.Periods), len(res.Policies))
+	}
+	for _, p := range res.Policies {
+		if len(p.Estimated) != 3 || p.Estimated[0] == nil || !(p.Estimated[0].Low <= p.Estimated[0].Value && p.Estimated[0].Value <= p.Estimated[0].High) {
+			t.Errorf("%s: estimates %v", p.Name, p.Estimated)
+		}
+	}
+	// The label-free policies calibrated the monitor on the first model's
+	// training window, and counted its false alarms there.
+	if len(res.Calibrations) == 0 || res.Calibrations[0].Pairs == 0 || res.Calibrations[0].FalseAlarms == nil {
+		t.Errorf("calibrations %+v", res.Calibrations)
 	}
 	for _, name := range []string{"backtest.svg", "backtest.png", "backtest.html"} {
 		if fi, err := os.Stat(filepath.Join(out, name)); err != nil || fi.Size() == 0 {

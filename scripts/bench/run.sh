@@ -23,6 +23,8 @@
 #   6c. runs scripts/bench/suite.sh: every example dataset's default config
 #      against XGBoost (early stopping) and sklearn HistGradientBoosting on
 #      the same split (suite.sh --gbdt tries a gbdt parameter set on all)
+#   6d. runs scripts/bench/gbdt.sh: gbdt against XGBoost at the frontier of
+#      the flights task and on a suite of example datasets (see gbdt.sh)
 #   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
 #      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
 #      and the default backtest
@@ -246,7 +248,7 @@ fi
 # $TMP/models; a step of it that fails is listed in MODELS_FAILED (and makes
 # this script exit non-zero once BENCHMARKS.md is written), it does not stop
 # the run.
-MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=8; MODELS_FAILED=""
+MODELS_MET=0; MODELS_JUDGED=0; MODELS_TOTAL=9; MODELS_FAILED=""
 PEER_VERSIONS="not measured (BENCH_QUICK=1)"
 MODELS_RAN=0
 if [ "$BENCH_QUICK" = 1 ]; then
@@ -291,6 +293,22 @@ elif PANDAS_PYTHON="$PANDAS_PYTHON" GO="$GO" \
 	SUITE_RAN=1
 else
 	SUITE_FAILED="suite.sh (exit status $?)"
+fi
+
+# --- 6d. The gradient boosting frontier (scripts/bench/gbdt.sh) ---------------
+
+# gbdt.sh: the gradient boosting frontier (flights quality, time per round,
+# memory) and the suite of example datasets, each against XGBoost.
+GBDT_MET=0; GBDT_JUDGED=0; GBDT_TOTAL=5; GBDT_FAILED=""
+GBDT_RAN=0
+if [ "$BENCH_QUICK" != 1 ]; then
+	if GO="$GO" PEERS_PYTHON="$PANDAS_PYTHON" TIME_BIN="$TIME_BIN" "$ROOT/scripts/bench/gbdt.sh" "$TMP/gbdt"; then
+		# shellcheck source=/dev/null
+		source "$TMP/gbdt/gbdt.env"
+		GBDT_RAN=1
+	else
+		GBDT_FAILED="gbdt.sh (exit status $?)"
+	fi
 fi
 
 # --- 7. Serving (scripts/bench/serve.sh) and the backtest ----------------------
@@ -375,7 +393,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + REGRESSION_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((5 + MODELS_TOTAL + REGRESSION_TOTAL + GBDT_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -396,8 +414,8 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + REGRESSION_MET + SERVE_MET + PREDICT_MET + UI_MET))
-JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED))
+MET=$((MET + MODELS_MET + REGRESSION_MET + GBDT_MET + SERVE_MET + PREDICT_MET + UI_MET))
+JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + GBDT_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED))
 ST_SIM="not measured"
 if [ "$SIM_OK" -eq 1 ]; then
 	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
@@ -537,6 +555,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/suite.sh failed (see the log of \`make bench\`)")."
 		echo
 	fi
+	if [ "$GBDT_RAN" -eq 1 ]; then
+		cat "$TMP/gbdt/gbdt.md"
+	elif [ "$BENCH_QUICK" != 1 ]; then
+		echo "## Gradient boosting: flights frontier"
+		echo
+		echo "Not measured: scripts/bench/gbdt.sh failed (see the log of \`make bench\`)."
+		echo
+	fi
 	if [ "$SERVE_RAN" -eq 1 ]; then
 		cat "$TMP/serve/serve.md"
 	else
@@ -621,6 +647,7 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 	[ "$MODELS_RAN" -eq 0 ] || cat "$TMP/models/models-raw.md"
 	[ "$REGRESSION_RAN" -eq 0 ] || cat "$TMP/regression/regression-raw.md"
 	[ "$SUITE_RAN" -eq 0 ] || cat "$TMP/suite/suite-raw.md"
+	[ "$GBDT_RAN" -eq 0 ] || cat "$TMP/gbdt/gbdt-raw.md"
 	[ "$SERVE_RAN" -eq 0 ] || cat "$TMP/serve/serve-raw.md"
 	[ "$PREDICT_RAN" -eq 0 ] || cat "$TMP/predict/predict-raw.md"
 } >"$TMP/BENCHMARKS.md"
@@ -632,6 +659,7 @@ log "wrote $OUT_DOC (targets met: $MET of $JUDGED)"
 [ -z "$UI_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$UI_FAILED"
 [ -z "$REGRESSION_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$REGRESSION_FAILED"
 [ -z "$SUITE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SUITE_FAILED"
+[ -z "$GBDT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$GBDT_FAILED"
 [ -z "$SERVE_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$SERVE_FAILED"
 [ -z "$PREDICT_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$PREDICT_FAILED"
 if [ -n "$MODELS_FAILED" ]; then

@@ -326,7 +326,9 @@ func Defaults(name string) map[string]any {
 		if prm.Name == "parallelism" || prm.Name == "seed" {
 			continue
 		}
-		f := v.FieldByNameFunc(func(n string) bool { return snakeKey(n) == prm.Name || strings.EqualFold(n, strings.ReplaceAll(prm.Name, "_", "")) })
+		f := v.FieldByNameFunc(func(n string) bool {
+			return snakeKey(n) == prm.Name || strings.EqualFold(n, strings.ReplaceAll(prm.Name, "_", ""))
+		})
 		if !f.IsValid() || f.IsZero() && f.Kind() != reflect.Bool {
 			continue
 		}

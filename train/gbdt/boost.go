@@ -11,22 +11,24 @@ import (
 
 // booster runs the boosting rounds.
 type booster struct {
-	p       Params
-	obj     objective
-	k       int // outputs: trees per round
-	maps    []binMapper
-	x, vx   binnedMatrix // training and validation bins
-	y, vy   []float64
-	w, vw   []float64 // training and validation row weights (nil: 1 each)
-	scores  []float64 // training margins, n × k
-	vscores []float64 // validation margins
-	grads   [][]gradPair
-	grower  *grower
-	rowRNG  *rand.Rand
-	colRNG  *rand.Rand
-	all     []int32 // every training row, for rounds without row sampling
-	sample  []int32 // this round's rows, when rows are sampled
-	vall    []int32 // every validation row
+	p          Params
+	obj        objective
+	k          int // outputs: trees per round
+	maps       []binMapper
+	x, vx      binnedMatrix // training and validation bins
+	y, vy      []float64
+	w, vw      []float64 // training and validation row weights (nil: 1 each)
+	scores     []float64 // training margins, n × k
+	vscores    []float64 // validation margins
+	grads      [][]gradPair
+	grower     *grower
+	rowRNG     *rand.Rand
+	colRNG     *rand.Rand
+	all        []int32 // every training row, for rounds without row sampling
+	monitor    []int32 // the training rows whose loss Progress reports
+	sample     []int32 // this round's rows, when rows are sampled
+	gossSample []int32 // the rows GOSS estimates its gradient threshold from
+	vall       []int32 // every validation row
 
 	trees     []Tree
 	gain      []float64 // gain per column so far
@@ -66,6 +68,9 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	for i := range b.all {
 		b.all[i] = int32(i)
 	}
+	if p.Progress != nil {
+		b.monitor = sampleRows(tr.X.Rows, monitorRows, rand.New(rand.NewPCG(p.Seed, seedMonitor)))
+	}
 	if valid != nil && valid.X.Rows > 0 {
 		b.hasValid = true
 		b.vx = binMatrix(valid.X, b.maps, p.Parallelism)
@@ -101,10 +106,20 @@ func startMargins(n int, base []float64) []float64 {
 // run boosts until Rounds rounds are done or early stopping ends it.
 func (b *booster) run(ctx context.Context) error {
 	for round := range b.p.Rounds {
-		rows := b.sampleRows()
-		gradients(b.obj, b.scores, b.y, rows, b.grads, b.p.Parallelism)
-		if b.w != nil {
-			weigh(b.grads, rows, b.w, b.p.Parallelism)
+		var rows []int32
+		if b.p.GOSS > 0 {
+			// GOSS ranks rows by their (weighted) gradients: weigh first.
+			gradients(b.obj, b.scores, b.y, b.all, b.grads, b.p.Parallelism)
+			if b.w != nil {
+				weigh(b.grads, b.all, b.w, b.p.Parallelism)
+			}
+			rows = b.gossRows(round)
+		} else {
+			rows = b.sampleRows()
+			gradients(b.obj, b.scores, b.y, rows, b.grads, b.p.Parallelism)
+			if b.w != nil {
+				weigh(b.grads, rows, b.w, b.p.Parallelism)
+			}
 		}
 		for c := range b.k {
 			if err := ctx.Err(); err != nil {
@@ -127,7 +142,7 @@ func (b *booster) endRound(round int) (stop bool) {
 		validLoss = meanLoss(b.obj, b.vscores, b.vy, b.vw, b.k, b.p.Parallelism)
 	}
 	if b.p.Progress != nil {
-		b.p.Progress(round, meanLoss(b.obj, b.scores, b.y, b.w, b.k, b.p.Parallelism), validLoss)
+		b.p.Progress(round, b.trainLoss(), validLoss)
 	}
 	if !b.hasValid || round == 0 || validLoss < b.bestLoss {
 		b.bestRound, b.bestLoss = round, validLoss
@@ -135,6 +150,32 @@ func (b *booster) endRound(round int) (stop bool) {
 		return false
 	}
 	return b.p.patience() > 0 && round-b.bestRound >= b.p.patience()
+}
+
+// monitorRows is the most training rows the training loss that Progress
+// reports is computed on. On a seeded sample of 65,536 rows the mean log
+// loss is within about 0.003 of the full one (its standard error, for a
+// loss whose spread per row is under 0.8), plenty to watch training by,
+// and computing it takes no time; on all of the 2M flights rows it would
+// take as long as a quarter of a round.
+const monitorRows = 1 << 16
+
+// trainLoss is the mean loss of the monitored training rows.
+func (b *booster) trainLoss() float64 {
+	k := b.k
+	scores, y := make([]float64, len(b.monitor)*k), make([]float64, len(b.monitor))
+	var w []float64
+	if b.w != nil {
+		w = make([]float64, len(b.monitor))
+	}
+	for i, r := range b.monitor {
+		copy(scores[i*k:(i+1)*k], b.scores[int(r)*k:])
+		y[i] = b.y[r]
+		if w != nil {
+			w[i] = b.w[r]
+		}
+	}
+	return meanLoss(b.obj, scores, y, w, k, b.p.Parallelism)
 }
 
 // sampleRows returns this round's training rows, ascending: all of them,

@@ -37,9 +37,10 @@
 // ½(G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)) and a leaf's value is
 // −G/(H+λ) times the learning rate. Only the smaller child of a split has
 // its histogram built from rows; the larger one's is the parent's minus
-// it. Histograms are built by several goroutines, each owning whole
-// columns, and several leaves are expanded at once, so the model is the
-// same bit for bit for a given seed whatever the parallelism. With a
+// it. A large node's histogram is summed in fixed pieces of rows, shared
+// among goroutines and added in piece order, and several leaves are
+// expanded at once, so the model is the same bit for bit for a given seed
+// whatever the parallelism. With a
 // validation set, training stops after EarlyStoppingRounds rounds without
 // a lower validation loss and keeps the best round.
 //

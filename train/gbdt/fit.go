@@ -23,9 +23,11 @@ func (t *Trainer) Name() string { return Name }
 // Second words of the PCG seeds: one random stream per purpose, so that,
 // for example, changing Subsample does not change the binning sample.
 const (
-	seedBins = 0x62696e73 // "bins"
-	seedRows = 0x726f7773 // "rows"
-	seedCols = 0x636f6c73 // "cols"
+	seedBins    = 0x62696e73 // "bins"
+	seedRows    = 0x726f7773 // "rows"
+	seedCols    = 0x636f6c73 // "cols"
+	seedMonitor = 0x6d6f6e69 // "moni"
+	seedGOSS    = 0x676f7373 // "goss"
 )
 
 // Fit trains a model on tr, using valid (which may be nil) for early

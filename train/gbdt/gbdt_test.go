@@ -297,22 +297,28 @@ func TestFlights10k(t *testing.T) {
 // whatever the parallelism; another seed gives another model.
 func TestDeterministic(t *testing.T) {
 	sp := small(t)
-	save := func(seed uint64, par int) []byte {
-		p := gbdt.Params{Rounds: 15, Subsample: 0.7, ColSample: 0.6, Seed: seed, Parallelism: par, EarlyStoppingRounds: -1}
-		m := fit(t, p, sp.train, sp.valid)
-		m.Params.Parallelism = 0 // recorded, but not part of the comparison
-		var buf bytes.Buffer
-		if err := train.Save(&buf, m); err != nil {
-			t.Fatal(err)
+	for _, base := range []gbdt.Params{
+		{Rounds: 15, Subsample: 0.7, ColSample: 0.6},
+		{Rounds: 15, GOSS: 0.3, LearningRate: 0.25}, // GOSS from round 4 on
+	} {
+		save := func(seed uint64, par int) []byte {
+			p := base
+			p.Seed, p.Parallelism, p.EarlyStoppingRounds = seed, par, -1
+			m := fit(t, p, sp.train, sp.valid)
+			m.Params.Parallelism = 0 // recorded, but not part of the comparison
+			var buf bytes.Buffer
+			if err := train.Save(&buf, m); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes()
 		}
-		return buf.Bytes()
-	}
-	a, b, c := save(11, 1), save(11, 4), save(12, 4)
-	if !bytes.Equal(a, b) {
-		t.Error("same seed, different parallelism: models differ")
-	}
-	if bytes.Equal(a, c) {
-		t.Error("different seeds: models are identical")
+		a, b, c := save(11, 1), save(11, 4), save(12, 4)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%+v: same seed, different parallelism: models differ", base)
+		}
+		if bytes.Equal(a, c) {
+			t.Errorf("%+v: different seeds: models are identical", base)
+		}
 	}
 }
 

@@ -77,8 +77,9 @@ func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 	}
 }
 
-// newHist returns a histogram from the free list, or a new one. Only the
-// bins of the columns being built are cleared (by buildHist).
+// newHist returns a histogram from the free list, or a new one. Its bins
+// hold anything: only those of the columns being built are cleared (by
+// buildHist).
 func (g *grower) newHist() histogram {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -113,7 +114,7 @@ func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
 	root.sum.N = n
 	if g.splittable(&root) {
 		root.hist = g.newHist()
-		buildHist(root.hist, g.x, sample, grad, cols, g.p.Parallelism)
+		g.buildHist(root.hist, sample, grad, cols)
 		root.split = g.rules.bestSplit(root.hist, g.maps, cols, root.sum)
 	}
 	t := &grownTree{nodes: []node{root}}
@@ -204,7 +205,7 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 	// The large child's histogram is the parent's minus the small
 	// child's, so the small one is built even if it won't be split.
 	small.hist = g.newHist()
-	buildHist(small.hist, g.x, g.rowsOf(small), grad, cols, g.p.Parallelism)
+	g.buildHist(small.hist, g.rowsOf(small), grad, cols)
 	subtractHist(nd.hist, small.hist, g.x, cols)
 	large.hist, nd.hist = nd.hist, nil
 	for k := range kids {

@@ -48,32 +48,65 @@ func newHistogram(x *binnedMatrix) histogram {
 	return h
 }
 
-// minParallelCells is the least rows × columns work that is split across
-// goroutines; below it, starting goroutines costs more than it saves.
+// minParallelCells is the least rows × columns work that is split
+// across goroutines; below it, starting goroutines costs more than it
+// saves.
 const minParallelCells = 1 << 14
+
+// histPiece is the most rows of one piece of a histogram (see buildHist).
+const histPiece = 1 << 15
 
 // buildHist fills the bins of columns cols (ascending) of h from the rows
 // rows of x, whose gradients are grad.
 //
-// The work is split by column: each goroutine owns a group of columns and
-// sums over all the rows in their order, so every bin is summed in the
-// same order whatever the number of goroutines or their scheduling, and
-// the histogram is bit-identical from run to run without any reduction
-// step.
-func buildHist(h histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int, workers int) {
-	groups := min(workers, len(cols))
-	if len(rows)*len(cols) < minParallelCells {
-		groups = 1
+// A node with more than histPiece rows is cut into pieces of histPiece
+// rows. Each piece is summed into a histogram of its own, by whichever
+// goroutine is free, and the pieces' histograms are then added in piece
+// order. Every bin is thus summed in the same order whatever the number
+// of goroutines, so the histogram is bit-identical from run to run, and
+// the goroutines share the rows: each reads only its pieces' rows, and
+// the cache misses of reading scattered rows are not paid twice.
+func (g *grower) buildHist(h histogram, rows []int32, grad []gradPair, cols []int) {
+	pieces := (len(rows) + histPiece - 1) / histPiece
+	if pieces <= 1 {
+		buildPiece(h, g.x, rows, grad, cols)
+		return
 	}
-	forEach(groups, groups, func(k int) {
-		group := cols[k*len(cols)/groups : (k+1)*len(cols)/groups]
-		for _, j := range group {
-			clear(h[j])
-		}
-		buf := gatherPool.Get().(*gathered)
-		accumulate(h, group, x, rows, grad, buf)
-		gatherPool.Put(buf)
+	parts := make([]histogram, pieces)
+	forChunks(g.p.Parallelism, len(rows), histPiece, func(c, lo, hi int) {
+		parts[c] = g.newHist()
+		buildPiece(parts[c], g.x, rows[lo:hi], grad, cols)
 	})
+	h.clearCols(cols)
+	for _, p := range parts {
+		h.addCols(p, cols)
+		g.release(p)
+	}
+}
+
+// buildPiece fills the bins of columns cols of h from rows.
+func buildPiece(h histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int) {
+	h.clearCols(cols)
+	buf := gatherPool.Get().(*gathered)
+	accumulate(h, cols, x, rows, grad, buf)
+	gatherPool.Put(buf)
+}
+
+// clearCols zeroes the bins of columns cols.
+func (h histogram) clearCols(cols []int) {
+	for _, j := range cols {
+		clear(h[j])
+	}
+}
+
+// addCols adds o's bins of columns cols to h's.
+func (h histogram) addCols(o histogram, cols []int) {
+	for _, j := range cols {
+		d, s := h[j], o[j]
+		for b := range d {
+			d[b] = d[b].add(s[b])
+		}
+	}
 }
 
 // gatherBlock is how many rows accumulate copies out at a time.

@@ -130,19 +130,23 @@ func TestPartition(t *testing.T) {
 
 // TestHistogramSubtraction: the parent's histogram minus the small
 // child's equals the large child's built from its rows, exactly for the
-// counts and to rounding for the sums.
+// counts and to rounding for the sums; and a histogram built in pieces is
+// the same, bit for bit, on one goroutine as on several.
 func TestHistogramSubtraction(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	const n, cols = 5000, 3
+	const n, cols = 3*histPiece + 100, 3
 	x := &binnedMatrix{rows: n, cols: cols, bins: make([]uint8, n*cols), numBins: []int{10, 50, 256}}
 	for i := range n {
 		for j := range cols {
 			x.bins[i*cols+j] = uint8(rng.IntN(x.numBins[j]))
 		}
 	}
+	// Gradients of very different sizes, so that adding them in another
+	// order would give other bits.
 	grad := make([]gradPair, n)
 	for i := range grad {
-		grad[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
+		scale := math.Pow(10, float64(rng.IntN(13)-6))
+		grad[i] = gradPair{float32(rng.NormFloat64() * scale), float32(rng.Float64() * scale)}
 	}
 	var all, small, large []int32
 	for i := range int32(n) {
@@ -154,12 +158,20 @@ func TestHistogramSubtraction(t *testing.T) {
 		}
 	}
 	allCols := []int{0, 1, 2}
-	parent, child, direct := newHistogram(x), newHistogram(x), newHistogram(x)
-	buildHist(parent, x, all, grad, allCols, 2)
-	buildHist(child, x, small, grad, allCols, 2)
-	buildHist(direct, x, large, grad, allCols, 1)
+	g1 := &grower{x: x, p: Params{Parallelism: 1}}
+	g4 := &grower{x: x, p: Params{Parallelism: 4}}
+	parent, child, direct, parallel := newHistogram(x), newHistogram(x), newHistogram(x), newHistogram(x)
+	g1.buildHist(parent, all, grad, allCols)
+	for range 20 {
+		g4.buildHist(parallel, all, grad, allCols)
+		if !slices.EqualFunc(parent, parallel, slices.Equal) {
+			t.Fatal("histograms built on 1 and 4 goroutines differ")
+		}
+	}
+	g4.buildHist(child, small, grad, allCols)
+	g1.buildHist(direct, large, grad, allCols)
 	subtractHist(parent, child, x, allCols)
-	const tol = 1e-9 // float64 sums of ~5000 float32 values of size ~1
+	const tol = 1e-9 * 1e6 * n // float64 sums of n float32 values of size up to ~1e6
 	for j := range cols {
 		for b := range parent[j] {
 			p, d := parent[j][b], direct[j][b]
@@ -396,5 +408,72 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 		if out[0] != probs[i] || out[0] != sigmoid(want) {
 			t.Fatalf("row %d: PredictRow %v, Predict %v, the saved trees %v", i, out[0], probs[i], sigmoid(want))
 		}
+	}
+}
+
+// TestGOSS: after the first 1/LearningRate rounds, GOSS keeps every row
+// of the top two thirds of its share by gradient, draws the last third
+// from the rest, scales the drawn rows' gradients and hessians by
+// (1-a)/b, and returns the rows in ascending order; before, every row.
+func TestGOSS(t *testing.T) {
+	const n = 100_000
+	x := features.NewMatrix(n, []features.ColumnInfo{{Name: "a", Kind: features.Numeric}})
+	y := make([]float64, n)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range n {
+		x.Data[0][i] = rng.Float64()
+		y[i] = float64(rng.IntN(2))
+	}
+	p, err := Params{GOSS: 0.3, LearningRate: 0.5}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBooster(&train.Dataset{X: x, Y: y, Classes: 2}, nil, p)
+	orig := make([]gradPair, n)
+	for i := range orig {
+		orig[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
+	}
+	copy(b.grads[0], orig)
+	if rows := b.gossRows(1); len(rows) != n { // rounds 0 and 1 of 1/0.5 = 2 use every row
+		t.Fatalf("round 1: %d rows, want all %d", len(rows), n)
+	}
+	rows := slices.Clone(b.gossRows(2))
+	if !slices.IsSorted(rows) {
+		t.Fatal("rows are not ascending")
+	}
+	if got := float64(len(rows)) / n; math.Abs(got-0.3) > 0.01 {
+		t.Errorf("kept %.3f of the rows, want 0.3", got)
+	}
+	abs := func(r int32) float64 { return math.Abs(float64(orig[r].g)) }
+	in := make([]bool, n)
+	for _, r := range rows {
+		in[r] = true
+	}
+	// The top 20% by |g| (the threshold is estimated from a sample, so
+	// allow a little on either side) are all in, unscaled; the rest of
+	// the kept rows are scaled by (1-0.2)/0.1 = 8.
+	sorted := make([]float64, n)
+	for i := range sorted {
+		sorted[i] = abs(int32(i))
+	}
+	slices.Sort(sorted)
+	clearlyTop := sorted[int(0.81*n)]
+	var scaled int
+	for r := range int32(n) {
+		g := b.grads[0][r]
+		switch {
+		case abs(r) >= clearlyTop && (!in[r] || g != orig[r]):
+			t.Fatalf("row %d with |g| %g in the top share: kept %v, gradients %v (was %v)", r, abs(r), in[r], g, orig[r])
+		case in[r] && g != orig[r]:
+			if g.g != orig[r].g*8 || g.h != orig[r].h*8 {
+				t.Fatalf("row %d: gradients %v, want 8 × %v", r, g, orig[r])
+			}
+			scaled++
+		case !in[r] && g != orig[r]:
+			t.Fatalf("row %d was left out but its gradients changed", r)
+		}
+	}
+	if got := float64(scaled) / n; math.Abs(got-0.1) > 0.01 {
+		t.Errorf("%.3f of the rows drawn from the small gradients, want 0.1", got)
 	}
 }

@@ -17,8 +17,8 @@ import (
 // Defaults of RFParams and ID3Params.
 const (
 	DefaultTrees      = 10
-	DefaultMaxRowsRF  = 200_000
-	DefaultMaxRowsID3 = 200_000
+	DefaultMaxRowsRF  = 50_000 // see the package doc, "Limits, measured"
+	DefaultMaxRowsID3 = 50_000
 )
 
 // RFParams configure the golearn-rf trainer. The zero value of each field
@@ -33,7 +33,7 @@ type RFParams struct {
 	// MaxRows caps the training rows: a larger training set is replaced
 	// by a seeded sample of MaxRows rows (without replacement) before
 	// anything reaches golearn, and each tree bootstraps that many rows
-	// from it. Default 200,000; negative means no cap. golearn's fit time
+	// from it. Default 50,000; negative means no cap. golearn's fit time
 	// and memory grow faster than linearly (see the package doc).
 	MaxRows int `json:"max_rows,omitempty"`
 	// Seed seeds the row sample, the bootstrap samples and the column
@@ -102,7 +102,7 @@ func (p RFParams) resolve(columns int) (RFParams, error) {
 // field means its default.
 type ID3Params struct {
 	// MaxRows caps the training rows with a seeded sample, as
-	// RFParams.MaxRows does. Default 200,000; negative means no cap.
+	// RFParams.MaxRows does. Default 50,000; negative means no cap.
 	MaxRows int `json:"max_rows,omitempty"`
 	// Seed seeds the row sample. Default 0.
 	Seed uint64 `json:"seed,omitempty"`

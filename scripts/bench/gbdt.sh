@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# scripts/bench/gbdt.sh OUTDIR: mlpipe's gbdt against XGBoost at the
+# frontier of the flights task, on the same feature matrix, and write the
+# "Gradient boosting: flights frontier" part of BENCHMARKS.md. run.sh calls
+# it (after models.sh); it also runs alone: scripts/bench/gbdt.sh /tmp/gbdt.
+#
+# OUTDIR receives:
+#   gbdt.md      the Markdown section
+#   gbdt-raw.md  the raw outputs, as <details> blocks
+#   gbdt.env     GBDT_MET / GBDT_JUDGED / GBDT_TOTAL (issue targets) and
+#                GBDT_FAILED (steps that failed), for run.sh to source
+#   matrix/      the exported feature matrix (removed at the end; ~260 MB)
+#
+# What it does:
+#   1. runs BenchmarkFlightsQuality of ./train/gbdt once, under GNU time:
+#      gbdt with configs/flights-quality.yaml's parameters on the default
+#      config's features (features.Fit on the training split), early
+#      stopping on May; it first writes that very matrix to OUTDIR/matrix
+#      (MLPIPE_BENCH_EXPORT), and records the test ROC AUC of the model
+#      as trained up to each of the times in GBDT_AT (MLPIPE_BENCH_AT)
+#   2. runs scripts/bench/xgb_frontier.py on OUTDIR/matrix: XGBoost hist,
+#      lossguide, 255 leaves, eta 0.1, early stopping on May (patience 50),
+#      at most 2,000 rounds, the same times
+#   3. measures the time per round of 255-leaf trees in GBDT_TURNS
+#      alternating turns of GBDT_ROUNDS rounds each: BenchmarkRound255
+#      (mlpipe), then xgb_frontier.py --mode rounds (XGBoost), and so on;
+#      the median turn of each is compared
+#   4. the suite: scripts/bench/suite fits gbdt with its default parameters
+#      on six example datasets (three classification, three regression;
+#      each random split with seeds 1-5, a time split once), exactly as
+#      `mlpipe run` would prepare them, and exports the matrices;
+#      scripts/bench/xgb_suite.py fits XGBoost with its defaults and early
+#      stopping on the same matrices; `suite -score xgboost` scores its
+#      predictions with the pipeline's metric code. Each dataset's main
+#      test metric (its config's selection metric) is averaged over its
+#      splits
+#   5. judges the issue's targets and writes the files above
+#
+# Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 50),
+# GBDT_PEER_ROUNDS (default 2000, XGBoost's most rounds), GBDT_AT (default
+# 5,10,20,40,80,160,320,640,1280,2560 seconds), PEERS_PYTHON (default
+# /usr/bin/python3).
+#
+# Needs: go, awk, jq, GNU time, and Debian's python3 with python3-xgboost
+# and python3-pandas (installed with apt-get when missing and possible).
+
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+mkdir -p "$1"
+OUT=$(realpath "$1")
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+GO=${GO:-go}
+TIME_BIN=${TIME_BIN:-/usr/bin/time}
+PEERS_PYTHON=${PEERS_PYTHON:-${PANDAS_PYTHON:-/usr/bin/python3}}
+GBDT_TURNS=${GBDT_TURNS:-3}
+GBDT_ROUNDS=${GBDT_ROUNDS:-50}
+GBDT_PEER_ROUNDS=${GBDT_PEER_ROUNDS:-2000}
+GBDT_AT=${GBDT_AT:-5,10,20,40,80,160,320,640,1280,2560}
+NPROC=$(nproc)
+# shellcheck disable=SC2034 # lib.sh keeps apt logs in $TMP
+TMP=$OUT
+APT_UPDATED=0
+APT_INSTALLED=()
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
+
+# Targets from the issue (the only numbers typed into this file).
+TARGET_FIT_X=0.25          # mlpipe's fit time ≤ 0.25 × XGBoost's
+TARGET_ROUND_X=0.5         # mlpipe's time per 255-leaf round ≤ 0.5 × XGBoost's
+TARGET_RSS_KIB=976563      # the flights fit's peak RSS ≤ 1.0 GB (10^9 bytes), in KiB
+# ... and mlpipe's test ROC AUC ≥ XGBoost's, measured in this run.
+TARGET_SUITE_WINS=5        # gbdt at least as good as XGBoost on ≥ 5 of the 6 datasets ...
+TARGET_SUITE_GAP=0.02      # ... and within 2 % of it on every one
+GBDT_TOTAL=5
+FAILED=()
+
+command -v jq >/dev/null 2>&1 || apt_install jq || true
+HAVE_TIME=0; [ -x "$TIME_BIN" ] && HAVE_TIME=1
+py_has() { "$PEERS_PYTHON" -c "import $1" >/dev/null 2>&1; }
+py_has xgboost || apt_install python3-xgboost || true
+py_has pandas || apt_install python3-pandas || true
+
+# --- 1. mlpipe: the quality fit, exporting its matrix ---------------------------------
+
+log "building the ./train/gbdt test binary"
+"$GO" test -c -o "$OUT/gbdt.test" ./train/gbdt
+QUALITY_CMD="(cd train/gbdt && MLPIPE_BENCH_EXPORT=\$OUT/matrix MLPIPE_BENCH_AT=$GBDT_AT gbdt.test -test.run '^\$' -test.bench '^BenchmarkFlightsQuality\$' -test.benchtime 1x)"
+log "$QUALITY_CMD"
+timer=()
+[ "$HAVE_TIME" -eq 1 ] && timer=("$TIME_BIN" -v -o "$OUT/quality-time.txt")
+if (cd train/gbdt && MLPIPE_BENCH_EXPORT="$OUT/matrix" MLPIPE_BENCH_AT="$GBDT_AT" MLPIPE_BENCH_TRACE="$OUT/gbdt-trace.json" \
+	"${timer[@]}" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkFlightsQuality$' -test.benchtime 1x \
+	-test.timeout 120m) >"$OUT/quality.txt" 2>&1; then
+	:
+else
+	FAILED+=("BenchmarkFlightsQuality")
+fi
+cat "$OUT/quality.txt" >&2
+qm() { bench_metric FlightsQuality "$1" "$OUT/quality.txt"; }
+GBDT_AUC=$(qm '^test-AUC$'); GBDT_LL=$(qm '^test-logloss$'); GBDT_FIT_S=$(qm '^fit-s$')
+GBDT_ROUNDS_KEPT=$(qm '^rounds$'); GBDT_ROUNDS_RUN=$(qm '^rounds-run$')
+GBDT_RSS_KIB=''
+[ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/quality-time.txt" ] && GBDT_RSS_KIB=$(time_field "$OUT/quality-time.txt" rss)
+[ -n "$GBDT_AUC" ] || FAILED+=("BenchmarkFlightsQuality gave no result")
+
+# --- 2. XGBoost on the same matrix ------------------------------------------------------
+
+XGB_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
+XGB_OK=0
+if [ -f "$OUT/matrix/columns.json" ] && py_has xgboost && py_has pandas; then
+	log "$XGB_CMD"
+	if "$PEERS_PYTHON" scripts/bench/xgb_frontier.py "$OUT/matrix" --mode full --rounds "$GBDT_PEER_ROUNDS" --patience 50 \
+		--threads "$NPROC" --at "$GBDT_AT" >"$OUT/xgb-full.json" 2>"$OUT/xgb-full.err"; then
+		XGB_OK=1
+	else
+		FAILED+=("xgb_frontier.py full")
+	fi
+	cat "$OUT/xgb-full.err" >&2
+else
+	FAILED+=("XGBoost not run (no matrix, or python3-xgboost / python3-pandas missing)")
+fi
+xj() { [ "$XGB_OK" -eq 1 ] && jq -r "$1 // empty" "$OUT/xgb-full.json" 2>/dev/null || true; }
+XGB_AUC=$(xj .test_auc); XGB_LL=$(xj .test_log_loss); XGB_FIT_S=$(xj .fit_s)
+XGB_BEST=$(xj .best_rounds); XGB_RUN=$(xj .rounds_run); XGB_VERSION=$(xj .version)
+
+# --- 3. Time per 255-leaf round, alternating turns --------------------------------------
+
+ROUND_CMD="(cd train/gbdt && ROUNDS=$GBDT_ROUNDS gbdt.test -test.run '^\$' -test.bench '^BenchmarkRound255\$' -test.benchtime 1x)"
+XGB_ROUND_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
+: >"$OUT/round-go.txt"
+: >"$OUT/round-xgb.txt"
+for turn in $(seq 1 "$GBDT_TURNS"); do
+	log "turn $turn/$GBDT_TURNS: $ROUND_CMD"
+	if (cd train/gbdt && ROUNDS="$GBDT_ROUNDS" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkRound255$' \
+		-test.benchtime 1x -test.timeout 60m) >"$OUT/round-go-$turn.txt" 2>&1; then
+		bench_metric Round255 '^s/round$' "$OUT/round-go-$turn.txt" >>"$OUT/round-go.txt"
+	else
+		FAILED+=("BenchmarkRound255 turn $turn")
+	fi
+	if [ "$XGB_OK" -eq 1 ]; then
+		log "turn $turn/$GBDT_TURNS: $XGB_ROUND_CMD"
+		if "$PEERS_PYTHON" scripts/bench/xgb_frontier.py "$OUT/matrix" --mode rounds --rounds "$GBDT_ROUNDS" \
+			--threads "$NPROC" >"$OUT/round-xgb-$turn.json" 2>"$OUT/round-xgb-$turn.err"; then
+			jq -r .s_per_round "$OUT/round-xgb-$turn.json" >>"$OUT/round-xgb.txt"
+		else
+			FAILED+=("xgb_frontier.py rounds turn $turn")
+		fi
+	fi
+done
+GO_ROUND_S=$(median <"$OUT/round-go.txt" 2>/dev/null || true)
+XGB_ROUND_S=$(median <"$OUT/round-xgb.txt" 2>/dev/null || true)
+rm -rf "$OUT/matrix" "$OUT/gbdt.test"
+
+# --- 4. The suite -------------------------------------------------------------------------
+
+SUITE_CMD="go run ./scripts/bench/suite -out \$OUT/suite"
+XGB_SUITE_CMD="$PEERS_PYTHON scripts/bench/xgb_suite.py \$OUT/suite --threads 1"
+SUITE_OK=0
+log "$SUITE_CMD"
+if "$GO" run ./scripts/bench/suite -out "$OUT/suite" >"$OUT/suite-gbdt.jsonl" 2>"$OUT/suite.err"; then
+	log "$XGB_SUITE_CMD"
+	if py_has xgboost && "$PEERS_PYTHON" scripts/bench/xgb_suite.py "$OUT/suite" --threads 1 >"$OUT/suite-xgb-fit.jsonl" 2>>"$OUT/suite.err" &&
+		"$GO" run ./scripts/bench/suite -out "$OUT/suite" -score xgboost >"$OUT/suite-xgb.jsonl" 2>>"$OUT/suite.err"; then
+		SUITE_OK=1
+	else
+		FAILED+=("the suite's XGBoost")
+	fi
+else
+	FAILED+=("the suite's gbdt")
+fi
+cat "$OUT/suite.err" >&2
+rm -rf "$OUT/suite"
+# suite_table: per dataset, the metric, gbdt's and XGBoost's mean test
+# value over the splits, the splits, whether gbdt is at least as good and
+# whether it is within the gap: one tab-separated line each.
+suite_table() {
+	jq -rs --argjson gap "$TARGET_SUITE_GAP" '
+		group_by(.dataset)[] |
+		(.[0].metric) as $m | ($m == "roc_auc" or $m == "pr_auc" or $m == "r2") as $up |
+		([.[] | select(.model == "gbdt") | .test] | add / length) as $g |
+		([.[] | select(.model == "xgboost") | .test] | add / length) as $x |
+		[.[0].dataset, .[0].task, $m, $g, $x, ([.[] | select(.model == "gbdt")] | length),
+		 (if $up then $g >= $x else $g <= $x end),
+		 (if $up then $g >= (1 - $gap) * $x else $g <= (1 + $gap) * $x end)] | @tsv' \
+		"$OUT/suite-gbdt.jsonl" "$OUT/suite-xgb.jsonl"
+}
+SUITE_WINS='' SUITE_CLOSE='' SUITE_N=''
+if [ "$SUITE_OK" -eq 1 ]; then
+	suite_table >"$OUT/suite.tsv"
+	SUITE_N=$(wc -l <"$OUT/suite.tsv")
+	SUITE_WINS=$(awk -F'\t' '$7 == "true"' "$OUT/suite.tsv" | wc -l)
+	SUITE_CLOSE=$(awk -F'\t' '$8 == "true"' "$OUT/suite.tsv" | wc -l)
+fi
+
+# --- 4. Targets and the report ------------------------------------------------------------
+
+judge() { # WHY OK
+	if [ -z "$2" ]; then echo "not measured ($1)"
+	elif [ "$2" -eq 1 ]; then echo "**met**"
+	else echo "**not met**"; fi
+}
+test_awk() { # EXPR name=value...: 1, 0, or "" when a value is missing
+	local expr=$1; shift
+	local args=() kv
+	for kv in "$@"; do
+		[ -n "${kv#*=}" ] || { echo ""; return 0; }
+		args+=(-v "$kv")
+	done
+	awk "${args[@]}" "BEGIN { print (($expr) ? 1 : 0) }"
+}
+ST_AUC=$(judge "needs both fits" "$(test_awk 'a >= b' a="$GBDT_AUC" b="$XGB_AUC")")
+ST_FIT=$(judge "needs both fits" "$(test_awk 'a <= x * b' a="$GBDT_FIT_S" b="$XGB_FIT_S" x="$TARGET_FIT_X")")
+ST_ROUND=$(judge "needs both round timings" "$(test_awk 'a <= x * b' a="$GO_ROUND_S" b="$XGB_ROUND_S" x="$TARGET_ROUND_X")")
+ST_RSS=$(judge "needs GNU time" "$(test_awk 'a <= t' a="$GBDT_RSS_KIB" t="$TARGET_RSS_KIB")")
+ST_SUITE=$(judge "the suite did not run" "$(test_awk 'n == 6 && w >= t && c == n' n="$SUITE_N" w="$SUITE_WINS" c="$SUITE_CLOSE" t="$TARGET_SUITE_WINS")")
+MET=0; JUDGED=0
+for st in "$ST_AUC" "$ST_FIT" "$ST_ROUND" "$ST_RSS" "$ST_SUITE"; do
+	case $st in
+	"**met**") MET=$((MET + 1)); JUDGED=$((JUDGED + 1)) ;;
+	"**not met**") JUDGED=$((JUDGED + 1)) ;;
+	esac
+done
+
+auc() { or_na "$1" num 4; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$(num "$(calc "$1 / $2")" 2)×" || echo "—"; }
+PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); print; exit }' configs/flights-quality.yaml)
+{
+	echo "## Gradient boosting: flights frontier"
+	echo
+	echo "mlpipe's gbdt with the higher-quality setting of \`configs/flights-quality.yaml\` (\`$PARAMS\`) against XGBoost"
+	echo "${XGB_VERSION:-(not available)} with \`grow_policy=lossguide, max_leaves=255, eta=0.1\`, \`tree_method=hist\`, native categoricals,"
+	echo "early stopping on May (patience 50) and at most $GBDT_PEER_ROUNDS rounds, $NPROC threads each."
+	echo
+	echo "Identical inputs: \`BenchmarkFlightsQuality\` builds the default config's feature matrix (features.Fit on the training"
+	echo "split, Transform of May and June), writes it to NumPy files, then fits on it; \`scripts/bench/xgb_frontier.py\` reads"
+	echo "those files, with the categorical columns (hour, day of week, origin, destination) as pandas categoricals of codes"
+	echo "0..card-1. Fit time is the whole fit: binning and boosting for mlpipe, DMatrix construction and \`xgboost.train\` for XGBoost."
+	echo "Commands: \`$QUALITY_CMD\`; \`$XGB_CMD\`."
+	echo
+	echo "| model | rounds kept / run | test ROC AUC | test log loss | fit time | peak RSS |"
+	echo "|---|---|---|---|---|---|"
+	echo "| mlpipe gbdt | $(or_na "$GBDT_ROUNDS_KEPT" num 0) / $(or_na "$GBDT_ROUNDS_RUN" num 0) | $(auc "$GBDT_AUC") | $(or_na "$GBDT_LL" num 4) | $(or_na "$GBDT_FIT_S" secs) | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB (whole benchmark process)" || echo "—") |"
+	echo "| XGBoost | $(or_na "$XGB_BEST" num 0) / $(or_na "$XGB_RUN" num 0) | $(auc "$XGB_AUC") | $(or_na "$XGB_LL" num 4) | $(or_na "$XGB_FIT_S" secs) | — |"
+	echo
+	echo "Test ROC AUC against training time: the model as trained up to each time (after the end, the model kept)."
+	echo
+	echo "| training time | mlpipe gbdt: rounds, test ROC AUC | XGBoost: rounds, test ROC AUC |"
+	echo "|---|---|---|"
+	for t in ${GBDT_AT//,/ }; do
+		g=$(jq -r --argjson t "$t" '.at[] | select(.s == $t) | "\(.rounds), \(if .test_auc then (.test_auc * 10000 | round / 10000) else "—" end)"' "$OUT/gbdt-trace.json" 2>/dev/null || true)
+		x=$(xj ".at[] | select(.s == $t) | \"\(.rounds), \(if .test_auc then (.test_auc * 10000 | round / 10000) else \"—\" end)\"")
+		echo "| $t s | ${g:-—} | ${x:-—} |"
+	done
+	echo
+	echo "Time per round of 255-leaf trees (learning rate 0.1, no depth limit; mlpipe with the quality setting's other"
+	echo "parameters), after the first round, on the 1,978,941 training rows with the validation loss computed every round:"
+	echo "$GBDT_TURNS alternating turns of $GBDT_ROUNDS rounds, \`$ROUND_CMD\` then \`$XGB_ROUND_CMD\`; median turn."
+	echo
+	echo "| what | mlpipe gbdt | XGBoost | ratio |"
+	echo "|---|---|---|---|"
+	echo "| seconds per round (turns: $(tr '\n' ' ' <"$OUT/round-go.txt" | xargs) / $(tr '\n' ' ' <"$OUT/round-xgb.txt" | xargs)) | $(or_na "$GO_ROUND_S" secs) | $(or_na "$XGB_ROUND_S" secs) | $(ratio "$GO_ROUND_S" "$XGB_ROUND_S") |"
+	echo
+	echo "| target | measured | status |"
+	echo "|---|---|---|"
+	echo "| test ROC AUC ≥ XGBoost's | $(auc "$GBDT_AUC") vs $(auc "$XGB_AUC") | $ST_AUC |"
+	echo "| fit time ≤ $TARGET_FIT_X × XGBoost's | $(or_na "$GBDT_FIT_S" secs) vs $(or_na "$XGB_FIT_S" secs) ($(ratio "$GBDT_FIT_S" "$XGB_FIT_S")) | $ST_FIT |"
+	echo "| time per 255-leaf round ≤ $TARGET_ROUND_X × XGBoost's | $(or_na "$GO_ROUND_S" secs) vs $(or_na "$XGB_ROUND_S" secs) ($(ratio "$GO_ROUND_S" "$XGB_ROUND_S")) | $ST_ROUND |"
+	echo "| flights fit peak RSS ≤ 1.0 GB | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB" || echo "—") | $ST_RSS |"
+	echo "| suite: default gbdt at least as good as XGBoost (defaults, early stopping) on ≥ $TARGET_SUITE_WINS of 6 datasets, within $(num "$(calc "$TARGET_SUITE_GAP * 100")" 0) % on all | $(or_na "$SUITE_WINS" num 0) of $(or_na "$SUITE_N" num 0) at least as good, $(or_na "$SUITE_CLOSE" num 0) within $(num "$(calc "$TARGET_SUITE_GAP * 100")" 0) % | $ST_SUITE |"
+	echo
+	echo "### Defaults across a suite of datasets"
+	echo
+	echo "gbdt with its default parameters (\`gbdt.Params{}\`; train/gbdt/doc.go says how they were chosen) against XGBoost"
+	echo "${XGB_VERSION:-1.7} with its defaults (eta 0.3, max_depth 6, ...) and early stopping on the validation split (patience 50,"
+	echo "at most 2,000 rounds), on the feature matrices \`mlpipe run\` would fit on: \`$SUITE_CMD\`, \`$XGB_SUITE_CMD\`, then"
+	echo "\`go run ./scripts/bench/suite -out \$OUT/suite -score xgboost\` (XGBoost's predictions scored by the pipeline's metric code)."
+	echo "Each dataset's main test metric is its config's selection metric, averaged over its splits (random splits with seeds 1-5)."
+	echo
+	echo "| dataset | task | metric | splits | mlpipe gbdt | XGBoost | gbdt at least as good | within $(num "$(calc "$TARGET_SUITE_GAP * 100")" 0) % |"
+	echo "|---|---|---|---|---|---|---|---|"
+	if [ -s "$OUT/suite.tsv" ]; then
+		while IFS=$'\t' read -r d task m g x n win close; do
+			echo "| $d | $task | $m | $n | $(num "$g" 4) | $(num "$x" 4) | $win | $close |"
+		done <"$OUT/suite.tsv"
+	else
+		echo "| not measured | | | | | | | |"
+	fi
+	echo
+} >"$OUT/gbdt.md"
+
+{
+	details() { # SUMMARY FILE [LANG]
+		[ -s "$2" ] || return 0
+		printf '\n<details><summary>%s</summary>\n\n```%s\n' "$1" "${3:-text}"
+		cat "$2"
+		printf '```\n\n</details>\n'
+	}
+	details "BenchmarkFlightsQuality" "$OUT/quality.txt"
+	details "its trace (MLPIPE_BENCH_TRACE)" "$OUT/gbdt-trace.json" json
+	details "suite: gbdt" "$OUT/suite-gbdt.jsonl" json
+	details "suite: XGBoost fits" "$OUT/suite-xgb-fit.jsonl" json
+	details "suite: XGBoost scored" "$OUT/suite-xgb.jsonl" json
+	details "xgb_frontier.py --mode full" "$OUT/xgb-full.json" json
+	for turn in $(seq 1 "$GBDT_TURNS"); do
+		details "BenchmarkRound255, turn $turn" "$OUT/round-go-$turn.txt"
+		details "xgb_frontier.py --mode rounds, turn $turn" "$OUT/round-xgb-$turn.json" json
+	done
+} >"$OUT/gbdt-raw.md"
+
+{
+	printf 'GBDT_MET=%d\nGBDT_JUDGED=%d\nGBDT_TOTAL=%d\n' "$MET" "$JUDGED" "$GBDT_TOTAL"
+	printf 'GBDT_FAILED=%q\n' "$(IFS=,; echo "${FAILED[*]}")"
+} >"$OUT/gbdt.env"
+log "gbdt: targets met $MET of $JUDGED judged ($GBDT_TOTAL in all)${FAILED[*]:+; failed: ${FAILED[*]}}"
