@@ -119,15 +119,16 @@ func TestFloodRSS(t *testing.T) {
 		count(resp.StatusCode)
 		resp.Body.Close()
 	}
-	for range 64 {
+	n := floodClients(t)
+	for range n["stall"] {
 		wg.Go(func() { stall(8<<20, 4<<20) })
 	}
-	for range 1100 {
+	for range n["capped"] {
 		wg.Go(func() { stall(8<<20, 64<<10) })
 	}
 	// 64 clients sending 10,000-instance batches.
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	for range 64 {
+	for range n["batch"] {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
 				resp, err := client.Post("http://"+srv.addr+"/v1/models/flights-delay/predict", "application/json", bytes.NewReader(body))
@@ -152,11 +153,7 @@ func TestFloodRSS(t *testing.T) {
 	// get through in 8 s.
 	var wideServed atomic.Int64
 	wide := []byte(strings.Replace(flights[1], `,"origin"`, strings.Repeat(" ", 7<<20)+`,"origin"`, 1))
-	wideClients := 4
-	if soak() {
-		wideClients = 16
-	}
-	for range wideClients {
+	for range n["wide"] {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
 				resp, err := client.Post("http://"+srv.addr+"/v1/models/flights-delay/predict", "application/json", bytes.NewReader(wide))
@@ -225,6 +222,31 @@ func instanceRows(t *testing.T) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// floodClients returns how many clients of each kind TestFloodRSS runs:
+// stall (half of an 8 MB body, then silence), capped (64 KiB, past the
+// connection cap), batch (10,000-instance batches) and wide (instances
+// padded to 7 MiB). MLSERVE_FLOOD_CLIENTS changes some, as in
+// "stall=0,capped=0,batch=0,wide=32": the variants docs/operations.md
+// reports.
+func floodClients(t *testing.T) map[string]int {
+	n := map[string]int{"stall": 64, "capped": 1100, "batch": 64, "wide": 4}
+	if soak() {
+		n["wide"] = 16
+	}
+	if env := os.Getenv("MLSERVE_FLOOD_CLIENTS"); env != "" {
+		for _, kv := range strings.Split(env, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			c, err := strconv.Atoi(v)
+			if _, ok := n[k]; !ok || err != nil || c < 0 {
+				t.Fatalf("MLSERVE_FLOOD_CLIENTS: %q is not KIND=N, KIND one of stall, capped, batch, wide", kv)
+			}
+			n[k] = c
+		}
+	}
+	t.Logf("clients: %v", n)
+	return n
 }
 
 // soak reports whether `make soak` runs the tests (MLPIPE_SOAK=1).
