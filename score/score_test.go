@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -417,6 +418,51 @@ func TestInputs(t *testing.T) {
 				t.Errorf("%d rows scored; the probabilities differ from the Parquet fixture's", res.Scored)
 			}
 		})
+	}
+}
+
+// TestMemoryBounded: scoring 24 copies of the fixture holds no more
+// live heap than scoring 3: memory is bounded by the chunks in flight,
+// not by the input. The live heap is measured after a collection at the
+// end of every chunk written (the Progress callback).
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores 270,000 rows")
+	}
+	m := loadModel(t, "gbdt")
+	data, err := os.ReadFile("../testdata/flights-10k.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := func(copies int) uint64 {
+		dir := t.TempDir()
+		for i := range copies {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%02d.parquet", i)), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var most uint64
+		opts := score.Options{Out: filepath.Join(t.TempDir(), "out.parquet"), Explain: true, Progress: func(int64, float64) {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			most = max(most, ms.HeapAlloc)
+		}}
+		res, err := score.Run(context.Background(), m, ingest.Source{Path: dir}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Scored != int64(copies)*10_000 {
+			t.Fatalf("%d rows scored", res.Scored)
+		}
+		return most
+	}
+	small, large := peak(3), peak(24)
+	t.Logf("peak live heap: %d KB for 30,000 rows, %d KB for 240,000", small>>10, large>>10)
+	// 1.5: room for the collector's timing; a heap that grew with the
+	// input would be 8 times as large.
+	if float64(large) > 1.5*float64(small) {
+		t.Errorf("the live heap grew with the input: %d KB for 3 files, %d KB for 24", small>>10, large>>10)
 	}
 }
 
