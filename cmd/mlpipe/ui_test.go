@@ -30,9 +30,9 @@ import (
 )
 
 var (
-	updateScreenshots = flag.Bool("update-screenshots", false, "TestUIBrowser: write docs/ui-runs.png and docs/report.png")
+	updateScreenshots  = flag.Bool("update-screenshots", false, "TestUIBrowser: write docs/ui-runs.png and docs/report.png")
 	screenshotRegistry = flag.String("screenshot-registry", "", "with -update-screenshots: take the README's screenshots of this registry (the one `make run` wrote, as make screenshots does) instead of the fixture's")
-	screenshotDir     = flag.String("screenshots", "", "TestUIBrowser: keep the screenshots in this directory (default: a temporary one)")
+	screenshotDir      = flag.String("screenshots", "", "TestUIBrowser: keep the screenshots in this directory (default: a temporary one)")
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
