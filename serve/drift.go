@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +37,7 @@ type LiveDrift struct {
 	window  int
 	log     *slog.Logger
 	events  chan PredictionEvent
+	queued  atomic.Int64 // bytes of the queued events' inputs
 	dropped prometheus.Counter
 	drain   *lazytick.Ticker // every driftDrainInterval while predictions come
 
@@ -60,15 +63,39 @@ func NewLiveDrift(model func() *Model, window int, log *slog.Logger) *LiveDrift 
 	}
 }
 
+// driftQueueBytes caps the bytes of input text the queue holds (as
+// predlog.Options.MaxQueueBytes caps the log's), besides its 4,096
+// events: rows of long strings fill it first.
+const driftQueueBytes = 16 << 20
+
 // Offer queues a prediction for the gauges, or drops it; it never
-// blocks.
+// blocks. The queued event has its own copy of the input text: the
+// server cuts a batch's rows from one array, and a few events held for
+// the gauges would otherwise keep whole batches alive (the queue holds
+// up to 4,096 events, taken 100 at a time: rows of ~41 batches, each
+// up to --max-body).
 func (d *LiveDrift) Offer(ev PredictionEvent) {
+	n := int64(len(ev.Input))
+	if d.queued.Add(n) > driftQueueBytes {
+		d.queued.Add(-n)
+		d.dropped.Inc()
+		return
+	}
+	ev.Input = bytes.Clone(ev.Input)
 	select {
 	case d.events <- ev:
 		d.drain.Wake()
 	default:
+		d.queued.Add(-n)
 		d.dropped.Inc()
 	}
+}
+
+// take returns the next queued event, which Run knows is there.
+func (d *LiveDrift) take() PredictionEvent {
+	ev := <-d.events
+	d.queued.Add(-int64(len(ev.Input)))
+	return ev
 }
 
 // driftDrainInterval is how often run takes the queued predictions. It
@@ -104,7 +131,7 @@ func (d *LiveDrift) Run(ctx context.Context, refresh time.Duration) {
 		case <-d.drain.C:
 			n := min(len(d.events), driftPerDrain)
 			for range n {
-				d.observe(<-d.events)
+				d.observe(d.take())
 			}
 			d.drain.Ticked(n > 0, pending)
 		case <-t.C:

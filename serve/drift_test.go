@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -388,5 +389,48 @@ func BenchmarkLiveDriftObserve(b *testing.B) {
 	for b.Loop() {
 		d.observe(evs[i%len(evs)])
 		i++
+	}
+}
+
+// TestLiveDriftQueueBounded: the gauges' queue holds its own copies of
+// the inputs, at most driftQueueBytes of them: events cut from the
+// arrays of 41 large batches (100 each, as a drain frees them) keep none
+// of those arrays alive, and inputs past the byte cap are dropped and
+// counted (issue 19, item 4: memory bounded under any load).
+func TestLiveDriftQueueBounded(t *testing.T) {
+	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
+	defer d.drain.Stop()
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const batches, batchBytes, row = 41, 1 << 20, 100
+	for range batches {
+		text := make([]byte, batchBytes) // a batch's rows, as emitPredictions cuts them
+		for i := range 100 {
+			d.Offer(PredictionEvent{Version: 1, Input: text[i*row : (i+1)*row : (i+1)*row]})
+		}
+	}
+	if got := heap() - before; got > batches*batchBytes/8 {
+		t.Errorf("4,100 queued events of %d bytes keep %d MB alive: the batches' arrays", row, got>>20)
+	}
+	if q := d.queued.Load(); q != int64(len(d.events)*row) || len(d.events) != 4096 {
+		t.Errorf("queued %d bytes in %d events", q, len(d.events))
+	}
+	for len(d.events) > 0 {
+		d.take()
+	}
+	if q := d.queued.Load(); q != 0 {
+		t.Fatalf("%d bytes still counted with the queue empty", q)
+	}
+	big := make([]byte, 1<<20)
+	for range 20 {
+		d.Offer(PredictionEvent{Version: 1, Input: big})
+	}
+	if len(d.events) != driftQueueBytes>>20 || d.queued.Load() > driftQueueBytes {
+		t.Errorf("%d events of 1 MiB queued (%d bytes), want %d", len(d.events), d.queued.Load(), driftQueueBytes>>20)
 	}
 }
