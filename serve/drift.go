@@ -19,7 +19,10 @@ import (
 
 // LiveDrift keeps PSI gauges of the recent requests against the served
 // model's training data (monitor.Live) and exports them on /metrics as
-// mlserve_drift_psi{series}: a prometheus.Collector for
+// mlserve_drift_psi{series}, with a binary model's ROC AUC and log loss
+// estimated without labels on the same requests
+// (mlserve_estimated_roc_auc{bound}, mlserve_estimated_log_loss{bound})
+// when its bundle has a calibration map: a prometheus.Collector for
 // Options.Collectors, fed by a Sink that passes each prediction to Offer.
 // Requests reach it through a bounded queue that drops when full; Run, a
 // background goroutine, takes up to 20,000 a second from it
@@ -159,7 +162,7 @@ func (d *LiveDrift) observe(ev PredictionEvent) {
 			d.dir, d.version, d.live = m.Dir, m.Version, nil
 			return
 		}
-		d.live = monitor.NewLiveWithReference(b.Profile, b.Reference, b.Inputs, d.window)
+		d.live = monitor.NewLiveFromBaseline(b, d.window)
 		d.rows.reset(b.Inputs)
 		d.version, d.dir = m.Version, m.Dir
 	}
@@ -333,10 +336,23 @@ var psiDesc = prometheus.NewDesc("mlserve_drift_psi",
 	"PSI of the recent requests (a sliding window) against the served model's training data, per input series; see docs/monitoring.md.",
 	[]string{"series"}, nil)
 
+// The performance estimated without labels on the same window, for a
+// binary model whose bundle has a calibration map (monitor.Live.Estimate).
+var (
+	estAUCDesc = prometheus.NewDesc("mlserve_estimated_roc_auc",
+		"ROC AUC of the recent requests (the drift gauges' window) estimated without labels from the served model's calibrated probabilities (CBPE), with the bounds of its 95% band; see docs/monitoring.md.",
+		[]string{"bound"}, nil)
+	estLogLossDesc = prometheus.NewDesc("mlserve_estimated_log_loss",
+		"Log loss of the recent requests estimated without labels (CBPE), with the bounds of its 95% band.",
+		[]string{"bound"}, nil)
+)
+
 // Describe and Collect make LiveDrift a prometheus.Collector: the PSIs
-// are read at scrape time.
+// and the estimate are read at scrape time.
 func (d *LiveDrift) Describe(ch chan<- *prometheus.Desc) {
 	ch <- psiDesc
+	ch <- estAUCDesc
+	ch <- estLogLossDesc
 	d.dropped.Describe(ch)
 }
 
@@ -347,6 +363,16 @@ func (d *LiveDrift) Collect(ch chan<- prometheus.Metric) {
 	if live != nil {
 		for series, v := range live.PSI() {
 			ch <- prometheus.MustNewConstMetric(psiDesc, prometheus.GaugeValue, v, series)
+		}
+		if e := live.Estimate(); e != nil {
+			for _, g := range []struct {
+				desc *prometheus.Desc
+				v    monitor.Interval
+			}{{estAUCDesc, e.ROCAUC}, {estLogLossDesc, e.LogLoss}} {
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.Value, "estimate")
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.Low, "low")
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.High, "high")
+			}
 		}
 	}
 	d.dropped.Collect(ch)
