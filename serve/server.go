@@ -68,7 +68,7 @@ type Options struct {
 	MaxConns int
 	// MaxBytesInFlight is the budget of memory for the work requests
 	// being read or served: their bodies and the working memory of their
-	// rows (default 128 MiB; at least MaxBodyBytes). A request that would
+	// rows (default 128 MiB; at least 3 × MaxBodyBytes). A request that would
 	// go past it gets 503 with Retry-After. See admission.go.
 	MaxBytesInFlight int64
 	// ReleaseAfter: after a burst, once no request has been charged to
@@ -147,8 +147,9 @@ func (o *Options) defaults() {
 	if o.MaxBytesInFlight <= 0 {
 		o.MaxBytesInFlight = DefaultMaxBytesInFlight
 	}
-	// One body of the largest size must fit, with its rows.
-	o.MaxBytesInFlight = max(o.MaxBytesInFlight, 2*o.MaxBodyBytes)
+	// One body of the largest size must fit, with the buffers it
+	// outgrew (as much again) and its rows.
+	o.MaxBytesInFlight = max(o.MaxBytesInFlight, 3*o.MaxBodyBytes)
 	if o.ReleaseAfter == 0 {
 		o.ReleaseAfter = DefaultReleaseAfter
 	}

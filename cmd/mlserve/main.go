@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		maxBatch    = fs.Int("max-batch", serve.DefaultMaxBatch, "most instances in one request (413 above)")
 		maxInFlight = fs.Int("max-inflight", serve.DefaultMaxInFlight, "most predict, infer and labels requests served at once (503 with Retry-After above)")
 		maxConns    = fs.Int("max-conns", serve.DefaultMaxConns, "most open connections (a connection above gets 503 with Retry-After and is closed)")
-		maxBytes    = fs.Int64("max-bytes-in-flight", serve.DefaultMaxBytesInFlight, "budget of memory for the requests being read or served: their bodies and their rows' working memory, in bytes (503 with Retry-After above; at least twice --max-body)")
+		maxBytes    = fs.Int64("max-bytes-in-flight", serve.DefaultMaxBytesInFlight, "budget of memory for the requests being read or served: their bodies and their rows' working memory, in bytes (503 with Retry-After above; at least three times --max-body)")
 		memLimit    = fs.Int64("memory-limit", defaultMemoryLimit, "soft limit of the Go runtime's memory in bytes (GOMEMLIMIT; the environment variable wins; 0: none). With the other defaults, resident memory stays under 512 MB: docs/operations.md")
 		maxExplain  = fs.Int("max-explain", serve.DefaultMaxExplain, "most instances one request may explain (413 above): explaining a row costs thousands of predictions")
 		readHeader  = fs.Duration("read-header-timeout", 5*time.Second, "time to read a request's headers")

@@ -1,7 +1,9 @@
 package manifest_test
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,14 @@ func TestVerify(t *testing.T) {
 	}
 	if got != digest || !strings.HasPrefix(got, "sha256:") || len(got) != 7+64 {
 		t.Errorf("digest %q, Write said %q", got, digest)
+	}
+	// The digest is the sha256 of the manifest's own bytes.
+	raw, err := os.ReadFile(filepath.Join(d, manifest.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != want {
+		t.Errorf("digest %s, the sha256 of %s is %s", got, manifest.File, want)
 	}
 	if len(m.Files) != 3 || m.Files[0].Path != "features.json" || m.Files[2].Path != "sub/extra.json" {
 		t.Errorf("files %+v", m.Files)
