@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
@@ -64,7 +65,16 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		}
 		s.Threshold = t
 	}
+	releaseMatrix(s.TrainSet)
 	return nil
+}
+
+// releaseMatrix drops a dataset's feature matrix, keeping its shape: after
+// the train stage no stage reads the training matrix (evaluate reads the
+// training labels, the register stage the raw training split), and it is
+// the largest thing a run holds (8 bytes a cell).
+func releaseMatrix(d *train.Dataset) {
+	d.X = &features.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
 }
 
 // candidates are the models selection fits: every combination of each
