@@ -66,8 +66,9 @@ type ModelSummary struct {
 	// by class name, when the model was fitted with a class_weight.
 	ClassWeights map[string]float64 `json:"class_weights,omitempty"`
 	// Importance is the model's own importance of its inputs: gbdt's
-	// split gain, logreg's and ridge's standardised coefficients (nil for
-	// a model that reports none).
+	// split gain, the golearn baselines' information gain, logreg's and
+	// ridge's standardised coefficients (nil for a model that reports
+	// none).
 	Importance *train.Importance `json:"importance,omitempty"`
 }
 

@@ -87,7 +87,11 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	if m := s.Model; m != nil && len(m.ClassWeights) > 0 {
 		var parts []string
 		for _, c := range sortedKeys(m.ClassWeights) {
-			parts = append(parts, fmt.Sprintf("%s %.4g", c, m.ClassWeights[c]))
+			name := c
+			if m.Classes == 2 { // classes 0 and 1: say which is which
+				name = map[string]string{"0": "negative (0)", "1": "positive (1)"}[c]
+			}
+			parts = append(parts, fmt.Sprintf("%s %.4g", name, m.ClassWeights[c]))
 		}
 		line("", "class weights: %s", strings.Join(parts, ", "))
 	}
