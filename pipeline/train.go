@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
@@ -75,7 +76,16 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 // the largest thing a run holds (8 bytes a cell).
 func releaseMatrix(d *train.Dataset) {
 	d.X = &features.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
+	returnMemory()
 }
+
+// returnMemory collects the garbage and returns the freed pages to the
+// system, after a stage has let go of something large. Without it the
+// garbage collector's next goal is still twice the heap that held it, so
+// the later stages grow into memory that is no longer needed instead of
+// reusing it: the run's peak would not fall. One collection of the heap
+// costs a fraction of a second at 3M rows.
+func returnMemory() { debug.FreeOSMemory() }
 
 // candidates are the models selection fits: every combination of each
 // model's grid, then the random-search trials, drawn in turn for the
