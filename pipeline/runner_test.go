@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -102,6 +103,25 @@ func TestIngestStages(t *testing.T) {
 	}
 	if !strings.HasPrefix(sum.Splits[2].From, "2001-06-01") {
 		t.Errorf("test split starts %s", sum.Splits[2].From)
+	}
+	// The loaded table is released after the split; the summary keeps
+	// its shape.
+	if s.Data.Table != nil {
+		t.Error("the loaded table is still held after the split")
+	}
+	if sum.Rows != 10_000 || sum.Columns != 5 {
+		t.Errorf("summary: %d rows, %d columns; want 10000, 5", sum.Rows, sum.Columns)
+	}
+	// Every stage's peak memory is measured (on Linux), and the run's.
+	if _, err := os.Stat("/proc/self/status"); err == nil {
+		for _, r := range results {
+			if r.PeakRSS <= 0 {
+				t.Errorf("stage %s: peak RSS %d", r.Name, r.PeakRSS)
+			}
+			if r.PeakRSS > sum.PeakRSS {
+				t.Errorf("stage %s: peak RSS %d above the run's %d", r.Name, r.PeakRSS, sum.PeakRSS)
+			}
+		}
 	}
 }
 

@@ -119,6 +119,7 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 	s.loaded = [2]int64{s.Data.Table.NumRows(), s.Data.Table.NumCols()}
 	s.Data.Release()
 	s.Data.Table = nil
+	returnMemory()
 	// A time part that never changes on the training split (hour on
 	// date-only data) is a warning in the validation report.
 	for _, part := range features.ConstantParts(sp.Train, s.Config.Features) {

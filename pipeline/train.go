@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
@@ -64,8 +66,26 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		}
 		s.Threshold = t
 	}
+	releaseMatrix(s.TrainSet)
 	return nil
 }
+
+// releaseMatrix drops a dataset's feature matrix, keeping its shape: after
+// the train stage no stage reads the training matrix (evaluate reads the
+// training labels, the register stage the raw training split), and it is
+// the largest thing a run holds (8 bytes a cell).
+func releaseMatrix(d *train.Dataset) {
+	d.X = &features.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
+	returnMemory()
+}
+
+// returnMemory collects the garbage and returns the freed pages to the
+// system, after a stage has let go of something large. Without it the
+// garbage collector's next goal is still twice the heap that held it, so
+// the later stages grow into memory that is no longer needed instead of
+// reusing it: the run's peak would not fall. One collection of the heap
+// costs a fraction of a second at 3M rows.
+func returnMemory() { debug.FreeOSMemory() }
 
 // candidates are the models selection fits: every combination of each
 // model's grid, then the random-search trials, drawn in turn for the

@@ -49,6 +49,11 @@ func trainOn(t *testing.T, cfg *config.Config) *pipeline.Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No stage after train reads the float training matrix: it is
+	// released, its shape kept.
+	if x := s.TrainSet.X; x.Data != nil || x.Rows == 0 || len(x.Cols) == 0 {
+		t.Errorf("training matrix after the train stage: %d rows, %d columns, held %v; want released with its shape", x.Rows, len(x.Cols), x.Data != nil)
+	}
 	return pipeline.Summarize(s, results)
 }
 

@@ -37,9 +37,18 @@
 # below SCALE_MB_PER_MROW MB per million rows (default 450: issue 23
 # measured 0.33-0.4 GB per million rows, plus a margin).
 #
+# The AUC target is judged as the issue asks, but it does not measure
+# generalisation at the tiled sizes: the older tiles hold the May and June
+# rows of 2001 moved back whole years, so training holds twins of the
+# validation and test rows (same route, hour, day of the month and label),
+# and the AUC rises for that reason (docs/architecture.md, Memory and
+# scale). The section says so under its table.
+#
 # Knobs (environment): SCALE_SIZES (default "3 6 12 30", millions of rows,
 # multiples of 3), SCALE_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/mlpipe/
-# scale), SCALE_MB_PER_MROW (default 450), TIME_BIN (default /usr/bin/time).
+# scale), SCALE_MB_PER_MROW (default 450), TIME_BIN (default /usr/bin/time),
+# SCALE_KEEP=1 (keep the results of sizes OUTDIR already has, from a run
+# that was stopped, and measure only the others).
 #
 # Needs: go, awk, jq, GNU time, bin/mlpipe.
 
@@ -56,6 +65,7 @@ TIME_BIN=${TIME_BIN:-/usr/bin/time}
 SCALE_SIZES=${SCALE_SIZES:-3 6 12 30}
 SCALE_CACHE=${SCALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlpipe/scale}
 SCALE_MB_PER_MROW=${SCALE_MB_PER_MROW:-450}
+SCALE_KEEP=${SCALE_KEEP:-0}
 
 # shellcheck source=scripts/bench/lib.sh
 source "$ROOT/scripts/bench/lib.sh"
@@ -91,8 +101,18 @@ input() {
 }
 
 RUN_CMD="bin/mlpipe run --config \$OUT/flights-scale.yaml --data FILE --models gbdt --registry \$OUT/registry-N --out \$OUT/run-N --json --log-level warn"
-: >"$OUT/sizes.txt"
+touch "$OUT/sizes.txt"
+if [ "$SCALE_KEEP" = 1 ]; then
+	awk '$2 == "ok"' "$OUT/sizes.txt" >"$OUT/sizes.kept"
+	mv "$OUT/sizes.kept" "$OUT/sizes.txt"
+else
+	: >"$OUT/sizes.txt"
+fi
 for n in $SCALE_SIZES; do
+	if awk -v n="$n" '$1 == n && $2 == "ok" { found = 1 } END { exit !found }' "$OUT/sizes.txt"; then
+		log "keeping the earlier result at ${n}M rows (SCALE_KEEP=1)"
+		continue
+	fi
 	avail_mb=$(awk '/^MemAvailable:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
 	need_mb=$((n * SCALE_MB_PER_MROW))
 	if [ "$avail_mb" -lt "$need_mb" ]; then
@@ -117,12 +137,15 @@ done
 
 # field N K: the K-th field of size N's line in sizes.txt (empty if none).
 field() { awk -v n="$1" -v k="$2" '$1 == n && $2 == "ok" { print $k }' "$OUT/sizes.txt"; }
-# per_row N K: field K (seconds) of size N per million rows.
-per_row() { local v; v=$(field "$1" "$2"); [ -z "$v" ] || calc "$v / $1"; }
+# per_row N K: field K (seconds) of size N per million rows read.
+per_row() { local v; v=$(field "$1" "$2"); [ -z "$v" ] || calc "$v / $(field "$1" 7) * 1e6"; }
 
 MET=0; JUDGED=0; TOTAL=3
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
-judge() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); verdict "$1"; }
+# judge PASSED: count a judged target (not in a subshell: the counts stay).
+judge() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 0 ] || MET=$((MET + 1)); }
+# passes CMD...: 1 when CMD succeeds, else 0.
+passes() { if "$@"; then echo 1; else echo 0; fi; }
 
 LARGEST=30
 ST_ROW="not measured (needs ${BASE_ROWS_M}M and ${LARGEST}M)"
@@ -133,11 +156,13 @@ BASE_WALL=$(per_row "$BASE_ROWS_M" 3)
 BASE_AUC=$(field "$BASE_ROWS_M" 6)
 if [ -n "$BASE_CPU" ] && [ -n "$(field "$LARGEST" 4)" ]; then
 	X=$(calc "$(per_row "$LARGEST" 4) / $BASE_CPU")
-	ST_ROW="$(num "$X" 2)× — $(judge "$(le "$X" "$TARGET_ROW_X" && echo 1 || echo 0)")"
+	P=$(passes le "$X" "$TARGET_ROW_X"); judge "$P"
+	ST_ROW="$(num "$X" 2)× — $(verdict "$P")"
 fi
 if [ -n "$(field "$LARGEST" 5)" ]; then
 	GB=$(calc "$(field "$LARGEST" 5) * 1024 / 1e9")
-	ST_RSS="$(num "$GB" 2) GB — $(judge "$(le "$GB" "$TARGET_RSS_GB" && echo 1 || echo 0)")"
+	P=$(passes le "$GB" "$TARGET_RSS_GB"); judge "$P"
+	ST_RSS="$(num "$GB" 2) GB — $(verdict "$P")"
 fi
 if [ -n "$BASE_AUC" ]; then
 	worst="" worst_n=""
@@ -147,7 +172,8 @@ if [ -n "$BASE_AUC" ]; then
 		if [ -z "$worst" ] || le "$a" "$worst"; then worst=$a worst_n=$n; fi
 	done
 	if [ -n "$worst" ]; then
-		ST_AUC="lowest $(num "$worst" 4) at ${worst_n}M vs $(num "$BASE_AUC" 4) at ${BASE_ROWS_M}M — $(judge "$(le "$(calc "$BASE_AUC - $worst")" "$AUC_TOLERANCE" && echo 1 || echo 0)")"
+		P=$(passes le "$(calc "$BASE_AUC - $worst")" "$AUC_TOLERANCE"); judge "$P"
+		ST_AUC="lowest $(num "$worst" 4) at ${worst_n}M vs $(num "$BASE_AUC" 4) at ${BASE_ROWS_M}M — $(verdict "$P")"
 	fi
 fi
 
@@ -177,13 +203,16 @@ fi
 			;;
 		*) echo "| ${n}M | failed (see the log) | | | | | | |" ;;
 		esac
-	done <"$OUT/sizes.txt"
+	done < <(sort -n "$OUT/sizes.txt")
 	echo
 	echo "| target (issue 23) | measured / status |"
 	echo "|---|---|"
 	echo "| CPU time per row at 30M ≤ ${TARGET_ROW_X}× 3M | $ST_ROW |"
 	echo "| peak RSS at 30M ≤ ${TARGET_RSS_GB} GB | $ST_RSS |"
 	echo "| test ROC AUC no worse than at 3M (by more than $AUC_TOLERANCE) | $ST_AUC |"
+	echo
+	echo "The tiled sizes' AUC does not measure generalisation: the older tiles hold the May and June 2001 rows moved back whole"
+	echo "years, so the training split holds twins of the validation and test rows (docs/architecture.md, *Memory and scale*)."
 	echo
 } >"$OUT/scale.md"
 
