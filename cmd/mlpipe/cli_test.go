@@ -254,3 +254,23 @@ func TestDocsListCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRedacted: the CLI's logger redacts credentials as mlserve's
+// does (internal/redact): a header dump or a bearer token carried by an
+// error never reaches stderr, in either log format.
+func TestLogRedacted(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var stderr bytes.Buffer
+			e := &env{stdout: io.Discard, stderr: &stderr}
+			f := newFlags(e, "runs", "", "")
+			if err := f.parse(e, []string{"--log-format", format, "--log-level", "info"}); err != nil {
+				t.Fatal(err)
+			}
+			e.log.Warn("bad request", "err", "GET / HTTP/1.1\r\nAuthorization: Bearer s3cr3t-token\r\n", "token", "abcdef")
+			if got := stderr.String(); strings.Contains(got, "s3cr3t") || strings.Contains(got, "abcdef") {
+				t.Errorf("log line carries a credential: %s", got)
+			}
+		})
+	}
+}
