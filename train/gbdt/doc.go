@@ -75,8 +75,8 @@
 // leaves score 0.759 in about 11 s on two cores, where 200 rounds of 255
 // leaves at learning rate 0.1 score 0.730 in several times longer. The
 // price is prediction: ~25 trees × ~16 levels is about 400 node visits a
-// row, mostly cache misses; model/gbdt/predict.go compiles the trees so that those
-// visits are cheap and overlap (about 1.7 µs a row on this machine). For
+// row, mostly cache misses; model/gbdt/predict.go compiles the trees so
+// that those visits are cheap and overlap (about 1.7 µs a row on this machine). For
 // a small dataset MinSamplesLeaf keeps trees small on its own;
 // there, more rounds with a lower learning rate usually do better.
 package gbdt
