@@ -49,8 +49,8 @@ fuzz: ## run each fuzz target (CSV and its options, JSON Lines, JSON arrays, com
 bench: build ## measure speed and memory; writes BENCHMARKS.md
 	./scripts/bench/run.sh
 
-suite: build ## the example-dataset suite alone (mlpipe, gbdt, XGBoost, HGB on every example config) into out/suite; GBDT='{"learning_rate": 0.1}' tries gbdt parameters, REPEATS=N split seeds
-	./scripts/bench/suite.sh --gbdt '$(or $(GBDT),{})' --repeats $(or $(REPEATS),1) out/suite
+suite: ## the example-dataset suite alone (mlpipe, gbdt, XGBoost, HGB on every example config) into out/suite; GBDT='{"learning_rate": 0.1}' tries gbdt parameters, SEEDS=1,2,3,4,5 the random splits' seeds
+	./scripts/bench/suite.sh --gbdt '$(or $(GBDT),{})' --seeds $(or $(SEEDS),1,2,3) out/suite
 
 docs: ## run every command of README.md and docs/*.md on the real data and compare the outputs they show (UPDATE=1 rewrites them; several minutes)
 	MLPIPE_DOCS=real $(GO) test -count=1 -timeout 60m -run '^TestDocs$$' ./docs/ $(if $(UPDATE),-args -update)
