@@ -10,7 +10,7 @@
 //
 //	training.json     Info: kind, classes, threshold, validation score, lineage
 //	features.json     the fitted features.Pipeline
-//	model.json        the model, in train.Save's envelope
+//	model.json        the model, in model.Save's envelope
 //	signature.json    Signature: raw inputs, an example request and its output
 //	leaderboard.json  every candidate's validation score (informational)
 //	profile.json      the training split's profile: the drift baseline (registry)

@@ -27,10 +27,11 @@
 //   - a Report of one evaluation (EvaluateBinary, EvaluateMulticlass,
 //     EvaluateRegression, which adds the training mean and median as
 //     baselines, the residual histogram, a predicted-vs-actual grid and
-//     the deciles of the prediction), which marshals to JSON;
-//   - plots: PlotROC, PlotPR and PlotCalibration (binary), PlotResiduals,
-//     PlotPredictedVsActual and PlotDeciles (regression) draw SVG or PNG
-//     bytes.
+//     the deciles of the prediction), which marshals to JSON.
+//
+// Package evaluate/plots draws a Report's plots (gonum/plot), so that
+// what only reads metrics (the monitor, and through it mlserve) links no
+// plotting.
 //
 // The definitions follow scikit-learn's, and the tests check them against
 // scikit-learn 1.2.1 (testdata/reference.py). Where a ratio would be 0/0

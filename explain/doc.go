@@ -2,8 +2,8 @@
 // column.
 //
 // In: a fitted features.Pipeline and a model that explains itself
-// (train.Explainable: gbdt with exact TreeSHAP, logreg with linear SHAP;
-// see train/explain.go and each model's shap.go). Out: an Explainer
+// (model.Explainable: gbdt with exact TreeSHAP, logreg with linear SHAP;
+// see model/explain.go and each model's shap.go). Out: an Explainer
 // whose Explain gives, for one feature vector, the contribution of each
 // raw input to each output's margin (the log-odds of a binary model),
 // the margin and, once, the base value, with

@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/timeparse"
 )
 
 // This file holds the two paths through a fitted pipeline: Transform for
@@ -384,7 +384,7 @@ func rowMicros(v any) (int64, bool, error) {
 	case nil:
 		return 0, false, nil
 	case string:
-		t, err := ingest.ParseTime(x)
+		t, err := timeparse.Parse(x)
 		if err != nil {
 			return 0, false, err
 		}

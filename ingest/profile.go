@@ -2,322 +2,45 @@ package ingest
 
 import (
 	"context"
-	"fmt"
-	"math"
-	"slices"
-	"sort"
-	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"golang.org/x/sync/errgroup"
-	"gonum.org/v1/gonum/stat"
+
+	"github.com/mlpipe/mlpipe/ingest/profile"
 )
 
-// Profile is per-column statistics of a table. Computed on the training
-// split, it is saved in the model bundle as the baseline that the drift
-// monitor compares live traffic with: numeric columns keep quantiles (the
-// monitor's PSI bins) and a histogram; categorical columns keep the
-// frequency of every category up to a limit, and the share of the rest.
-type Profile struct {
-	Rows    int64           `json:"rows"`
-	Columns []ColumnProfile `json:"columns"`
-}
-
-// ColumnProfile is one column's statistics. Exactly one of Numeric and
-// Categorical is set.
-type ColumnProfile struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-	// Count is the number of non-null values; Nulls the number of nulls.
-	Count int64 `json:"count"`
-	Nulls int64 `json:"nulls"`
-
-	Numeric     *NumericProfile     `json:"numeric,omitempty"`
-	Categorical *CategoricalProfile `json:"categorical,omitempty"`
-}
-
-// NumericProfile summarises an int64, float64 or timestamp column.
-// Timestamps are profiled as seconds since 1970-01-01 (wall clock), and
-// MinTime and MaxTime give the range as text.
-type NumericProfile struct {
-	Min  float64 `json:"min"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
-	Std  float64 `json:"std"` // sample standard deviation
-	// NaN counts NaN and ±Inf values, which the other statistics skip.
-	NaN int64 `json:"nan,omitempty"`
-	// Quantiles are exact, at the probabilities in QuantileProbs.
-	Quantiles []Quantile `json:"quantiles"`
-	Histogram Histogram  `json:"histogram"`
-	Distinct  int64      `json:"distinct"`
-	MinTime   string     `json:"min_time,omitempty"`
-	MaxTime   string     `json:"max_time,omitempty"`
-}
-
-// Quantile is the value at probability P (the smallest value with at
-// least P of the data at or below it).
-type Quantile struct {
-	P     float64 `json:"p"`
-	Value float64 `json:"value"`
-}
-
-// Histogram counts values in len(Counts) equal-width bins between
-// Edges[0] and Edges[len(Edges)-1]; each bin is [lo, hi) except the last,
-// which is closed.
-type Histogram struct {
-	Edges  []float64 `json:"edges"`
-	Counts []int64   `json:"counts"`
-}
-
-// CategoricalProfile summarises a string or bool column.
-type CategoricalProfile struct {
-	Distinct int64 `json:"distinct"`
-	// Top holds the most frequent categories, most frequent first (ties
-	// by value), at most MaxCategories of them.
-	Top []Frequency `json:"top"`
-	// OtherCount and OtherShare are the rows of the categories not in Top.
-	OtherCount int64   `json:"other_count"`
-	OtherShare float64 `json:"other_share"`
-}
-
-// Frequency is one category's count and share of the non-null values.
-type Frequency struct {
-	Value string  `json:"value"`
-	Count int64   `json:"count"`
-	Share float64 `json:"share"`
-}
+// A table's profile is computed by package ingest/profile, which
+// serving and the monitor read profiles with, without ingest's readers;
+// these are its names here.
+type (
+	Profile            = profile.Profile
+	ColumnProfile      = profile.ColumnProfile
+	NumericProfile     = profile.NumericProfile
+	Quantile           = profile.Quantile
+	Histogram          = profile.Histogram
+	CategoricalProfile = profile.CategoricalProfile
+	Frequency          = profile.Frequency
+)
 
 // QuantileProbs are the probabilities at which Profile records
-// quantiles: every 5% plus the 1% tails.
-var QuantileProbs = []float64{0, 0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
-	0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1}
+// quantiles (profile.QuantileProbs).
+var QuantileProbs = profile.QuantileProbs
 
 // Defaults for ProfileOptions.
 const (
-	DefaultHistogramBins = 20
-	DefaultMaxCategories = 1000
+	DefaultHistogramBins = profile.DefaultHistogramBins
+	DefaultMaxCategories = profile.DefaultMaxCategories
 )
 
-// ProfileOptions tune Profile. The zero value means the defaults.
-type ProfileOptions struct {
-	// HistogramBins is the number of equal-width bins (default 20).
-	HistogramBins int
-	// MaxCategories caps the categories kept per column (default 1000;
-	// the flights data has about 229 airports).
-	MaxCategories int
-	// Parallelism bounds how many columns are profiled at once (default
-	// GOMAXPROCS).
-	Parallelism int
-}
+// ProfileOptions tune ProfileTable (profile.Options).
+type ProfileOptions = profile.Options
 
-// ProfileTable computes the statistics of every column of tbl, in parallel
-// across columns. It only fails if ctx is cancelled.
+// ProfileTable computes the statistics of every column of tbl
+// (profile.Table).
 func ProfileTable(ctx context.Context, tbl arrow.Table, opts *ProfileOptions) (*Profile, error) {
-	o := ProfileOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	if o.HistogramBins <= 0 {
-		o.HistogramBins = DefaultHistogramBins
-	}
-	if o.MaxCategories <= 0 {
-		o.MaxCategories = DefaultMaxCategories
-	}
-	p := &Profile{Rows: tbl.NumRows(), Columns: make([]ColumnProfile, tbl.NumCols())}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit((&Options{Parallelism: o.Parallelism}).parallelism())
-	for j := 0; j < int(tbl.NumCols()); j++ {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			p.Columns[j] = profileColumn(tbl.Schema().Field(j), tbl.Column(j).Data(), o)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return profile.Table(ctx, tbl, opts)
 }
 
-// Column returns the profile of the named column, or nil.
-func (p *Profile) Column(name string) *ColumnProfile {
-	for i := range p.Columns {
-		if p.Columns[i].Name == name {
-			return &p.Columns[i]
-		}
-	}
-	return nil
-}
-
-func profileColumn(f arrow.Field, col *arrow.Chunked, o ProfileOptions) ColumnProfile {
-	cp := ColumnProfile{Name: f.Name, Type: typeName(f.Type), Nulls: int64(col.NullN())}
-	cp.Count = int64(col.Len()) - cp.Nulls
-	switch f.Type.ID() {
-	case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP:
-		cp.Numeric = profileNumeric(col, o)
-	case arrow.STRING, arrow.BOOL:
-		cp.Categorical = profileCategorical(col, o)
-	}
-	return cp
-}
-
-// numericValues copies the finite non-null values of a numeric column as
-// float64 (timestamps in seconds) and counts NaN/Inf.
-func numericValues(col *arrow.Chunked) (xs []float64, nan int64) {
-	xs = make([]float64, 0, col.Len()-col.NullN())
-	for _, chunk := range col.Chunks() {
-		switch a := chunk.(type) {
-		case *array.Int64:
-			for i, v := range a.Int64Values() {
-				if a.IsValid(i) {
-					xs = append(xs, float64(v))
-				}
-			}
-		case *array.Float64:
-			for i, v := range a.Float64Values() {
-				if !a.IsValid(i) {
-					continue
-				}
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					nan++
-					continue
-				}
-				xs = append(xs, v)
-			}
-		case *array.Timestamp:
-			unit := a.DataType().(*arrow.TimestampType).Unit
-			div := float64(unit.Multiplier()) / float64(time.Second)
-			for i, v := range a.TimestampValues() {
-				if a.IsValid(i) {
-					xs = append(xs, float64(v)*div)
-				}
-			}
-		}
-	}
-	return xs, nan
-}
-
-func profileNumeric(col *arrow.Chunked, o ProfileOptions) *NumericProfile {
-	xs, nan := numericValues(col)
-	np := &NumericProfile{NaN: nan, Quantiles: []Quantile{}, Histogram: Histogram{Edges: []float64{}, Counts: []int64{}}}
-	if len(xs) == 0 {
-		return np
-	}
-	slices.Sort(xs)
-	np.Min, np.Max = xs[0], xs[len(xs)-1]
-	np.Mean, np.Std = stat.MeanStdDev(xs, nil)
-	if len(xs) < 2 {
-		np.Std = 0
-	}
-	np.Distinct = 1
-	for i := 1; i < len(xs); i++ {
-		if xs[i] != xs[i-1] {
-			np.Distinct++
-		}
-	}
-	for _, p := range QuantileProbs {
-		np.Quantiles = append(np.Quantiles, Quantile{P: p, Value: stat.Quantile(p, stat.Empirical, xs, nil)})
-	}
-	np.Histogram = histogram(xs, np.Min, np.Max, o.HistogramBins)
-	if _, ok := col.DataType().(*arrow.TimestampType); ok {
-		np.MinTime = wallClock(np.Min)
-		np.MaxTime = wallClock(np.Max)
-	}
-	return np
-}
-
-// histogram counts sorted values into bins equal-width bins over [lo, hi].
-func histogram(sorted []float64, lo, hi float64, bins int) Histogram {
-	if hi == lo {
-		return Histogram{Edges: []float64{lo, hi}, Counts: []int64{int64(len(sorted))}}
-	}
-	h := Histogram{Edges: make([]float64, bins+1), Counts: make([]int64, bins)}
-	width := (hi - lo) / float64(bins)
-	for i := range h.Edges {
-		h.Edges[i] = lo + float64(i)*width
-	}
-	h.Edges[bins] = hi
-	// Values are sorted, so each bin is a run: find its end by search.
-	start := 0
-	for b := 0; b < bins; b++ {
-		end := len(sorted)
-		if b < bins-1 {
-			edge := h.Edges[b+1]
-			end = start + sort.SearchFloat64s(sorted[start:], edge)
-			for end < len(sorted) && sorted[end] < edge {
-				end++
-			}
-		}
-		h.Counts[b] = int64(end - start)
-		start = end
-	}
-	return h
-}
-
-func profileCategorical(col *arrow.Chunked, o ProfileOptions) *CategoricalProfile {
-	counts := map[string]int64{}
-	var total int64
-	for _, chunk := range col.Chunks() {
-		switch a := chunk.(type) {
-		case *array.String:
-			for i := 0; i < a.Len(); i++ {
-				if a.IsValid(i) {
-					counts[a.Value(i)]++
-				}
-			}
-		case *array.Boolean:
-			for i := 0; i < a.Len(); i++ {
-				if a.IsValid(i) {
-					if a.Value(i) {
-						counts["true"]++
-					} else {
-						counts["false"]++
-					}
-				}
-			}
-		}
-	}
-	freqs := make([]Frequency, 0, len(counts))
-	for v, n := range counts {
-		freqs = append(freqs, Frequency{Value: v, Count: n})
-		total += n
-	}
-	sort.Slice(freqs, func(i, j int) bool {
-		if freqs[i].Count != freqs[j].Count {
-			return freqs[i].Count > freqs[j].Count
-		}
-		return freqs[i].Value < freqs[j].Value
-	})
-	cp := &CategoricalProfile{Distinct: int64(len(freqs)), Top: []Frequency{}}
-	for i := range freqs {
-		freqs[i].Share = float64(freqs[i].Count) / float64(total)
-		if i < o.MaxCategories {
-			cp.Top = append(cp.Top, freqs[i])
-		} else {
-			cp.OtherCount += freqs[i].Count
-		}
-	}
-	if total > 0 {
-		cp.OtherShare = float64(cp.OtherCount) / float64(total)
-	}
-	return cp
-}
-
-// wallClock formats seconds since 1970 as naive local time.
-func wallClock(sec float64) string {
-	whole := math.Floor(sec)
-	return time.Unix(int64(whole), int64((sec-whole)*1e9)).UTC().Format("2006-01-02T15:04:05")
-}
-
-// ProfileColumn profiles one column of tbl by name.
+// ProfileColumn profiles one column of tbl by name (profile.ColumnOf).
 func ProfileColumn(tbl arrow.Table, name string) (*ColumnProfile, error) {
-	j := tbl.Schema().FieldIndices(name)
-	if len(j) != 1 {
-		return nil, fmt.Errorf("profile: column %q is not in the table", name)
-	}
-	cp := profileColumn(tbl.Schema().Field(j[0]), tbl.Column(j[0]).Data(), ProfileOptions{HistogramBins: DefaultHistogramBins, MaxCategories: DefaultMaxCategories})
-	return &cp, nil
+	return profile.ColumnOf(tbl, name)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/model"
 )
@@ -30,7 +30,7 @@ type Baseline struct {
 	// features.json): the features the monitor watches.
 	Inputs []features.Input
 	// Profile is the training split's profile (profile.json).
-	Profile *ingest.Profile
+	Profile *profile.Profile
 	// Reference is the reference sample; nil when the bundle has none,
 	// and the monitor then computes PSI from the profile alone.
 	Reference *Reference
@@ -97,7 +97,7 @@ func LoadBaseline(dir string) (*Baseline, error) {
 		return nil, fmt.Errorf("%s: %s: the model has no inputs (neither %s nor %s lists them)", op, dir, bundle.SignatureFile, bundle.FeaturesFile)
 	}
 	path := filepath.Join(dir, bundle.ProfileFile)
-	b.Profile = &ingest.Profile{}
+	b.Profile = &profile.Profile{}
 	if err := fsx.ReadJSON(path, b.Profile); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %s: %w: %w (registered versions have one; `mlpipe train --out` writes none)", op, path, ErrNoProfile, err)

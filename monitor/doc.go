@@ -4,7 +4,7 @@
 // metrics (decay), and says whether to retrain.
 //
 // In: a model bundle (LoadBaseline reads training.json, the inputs,
-// profile.json — the training split's ingest.Profile — evaluation.json,
+// profile.json — the training split's profile.Profile — evaluation.json,
 // and the reference sample that WriteReference adds), and a window of
 // predlog Records with the Labels that have arrived for them (Run reads
 // them from the log directory; Compute takes them as slices).

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 )
 
 // DefaultLiveWindow is the window of NewLive for window <= 0: the last
@@ -55,7 +55,7 @@ type Live struct {
 // describes, over the last window requests (DefaultLiveWindow for
 // window <= 0). The gauges report once the window holds
 // min(window, DefaultMinSamples) requests.
-func NewLive(profile *ingest.Profile, inputs []features.Input, window int) *Live {
+func NewLive(profile *profile.Profile, inputs []features.Input, window int) *Live {
 	return NewLiveWithReference(profile, nil, inputs, window)
 }
 
@@ -63,7 +63,7 @@ func NewLive(profile *ingest.Profile, inputs []features.Input, window int) *Live
 // (nil: none), which adds the timestamp inputs' hour and day of week and,
 // if it has scores, the predicted probability, and takes the numeric
 // bins' expected shares from the sample.
-func NewLiveWithReference(profile *ingest.Profile, ref *Reference, inputs []features.Input, window int) *Live {
+func NewLiveWithReference(profile *profile.Profile, ref *Reference, inputs []features.Input, window int) *Live {
 	if window <= 0 {
 		window = DefaultLiveWindow
 	}

@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 )
 
 // A plan is how one monitored series (a feature, a timestamp's part, or
@@ -101,7 +101,7 @@ func (p *plan) observe(v any) (bucket int, x float64, cat string, st state) {
 // types are left out, with a note.
 func plans(b *Baseline) (out []*plan, notes []string) {
 	for _, in := range b.Inputs {
-		var col *ingest.ColumnProfile
+		var col *profile.ColumnProfile
 		if b.Profile != nil {
 			col = b.Profile.Column(in.Name)
 		}
@@ -129,7 +129,7 @@ func plans(b *Baseline) (out []*plan, notes []string) {
 // The expected counts come from the reference sample when there is one
 // (exact, ties included), else from the profile's quantiles (see
 // profileCounts).
-func numericPlan(in features.Input, col *ingest.ColumnProfile, refVals []any) *plan {
+func numericPlan(in features.Input, col *profile.ColumnProfile, refVals []any) *plan {
 	p := &plan{name: in.Name, input: in.Name, typ: in.Type, kind: KindNumeric}
 	if col == nil || col.Numeric == nil {
 		p.noBaseline = fmt.Sprintf("input %q is not a numeric column of the training profile", in.Name)
@@ -169,9 +169,9 @@ func numericPlan(in features.Input, col *ingest.ColumnProfile, refVals []any) *p
 // the profile alone. F(e), the share of training values <= e, is read
 // as the largest probability whose quantile is <= e: exact for a
 // continuous column (F(q_p) = p), and a lower bound where a value is
-// repeated (F(q_p) >= p), for every probability in ingest.QuantileProbs
+// repeated (F(q_p) >= p), for every probability in profile.QuantileProbs
 // (so the 1% tails and the maximum count too). Nulls are exact.
-func profileCounts(col *ingest.ColumnProfile, edges []float64) []float64 {
+func profileCounts(col *profile.ColumnProfile, edges []float64) []float64 {
 	counts := make([]float64, len(edges)+3)
 	n := float64(col.Count)
 	prev := 0.0
@@ -205,7 +205,7 @@ func edgeLabels(edges []float64) []string {
 
 // categoricalPlan buckets a string or bool by the training categories of
 // the profile, whose counts are exact (all training rows).
-func categoricalPlan(in features.Input, col *ingest.ColumnProfile) *plan {
+func categoricalPlan(in features.Input, col *profile.ColumnProfile) *plan {
 	p := &plan{name: in.Name, input: in.Name, typ: in.Type, kind: KindCategorical, index: map[string]int{}}
 	if col == nil || col.Categorical == nil {
 		p.noBaseline = fmt.Sprintf("input %q is not a categorical column of the training profile", in.Name)
@@ -255,9 +255,9 @@ func scorePlan(ref *Reference) *plan {
 		return nil
 	}
 	p.ref = slices.Sorted(slices.Values(ref.Scores))
-	var qs []ingest.Quantile
+	var qs []profile.Quantile
 	for _, q := range psiProbs {
-		qs = append(qs, ingest.Quantile{P: q, Value: stat.Quantile(q, stat.Empirical, p.ref, nil)})
+		qs = append(qs, profile.Quantile{P: q, Value: stat.Quantile(q, stat.Empirical, p.ref, nil)})
 	}
 	p.edges = QuantileEdges(qs, psiProbs)
 	p.labels = append(edgeLabels(p.edges), otherLabel, missingLabel)

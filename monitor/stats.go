@@ -7,7 +7,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 )
 
 // This file holds the statistics, as pure functions of counts and sorted
@@ -257,7 +257,7 @@ func ChiSquareTest(a, b []float64) ChiSquare {
 // column with few distinct values (whose deciles repeat) so gets fewer,
 // wider bins; a constant column gets two, (−∞, c] and (c, +∞).
 // Probabilities missing from quantiles are skipped.
-func QuantileEdges(quantiles []ingest.Quantile, probs []float64) []float64 {
+func QuantileEdges(quantiles []profile.Quantile, probs []float64) []float64 {
 	var edges []float64
 	for _, p := range probs {
 		for _, q := range quantiles {

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 )
 
 // This file is the monitor without a bundle or a prediction log: a
@@ -23,7 +23,7 @@ import (
 // test metrics.
 func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) (*Baseline, error) {
 	const op = "new baseline"
-	prof, err := ingest.ProfileTable(ctx, train, nil)
+	prof, err := profile.Table(ctx, train, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/timeparse"
 )
 
 // This file reads one raw input value, as a request carries it (and as
@@ -87,7 +87,7 @@ func timeOf(v any) (time.Time, state) {
 	case nil:
 		return time.Time{}, missing
 	case string:
-		p, err := ingest.ParseTime(t)
+		p, err := timeparse.Parse(t)
 		if err != nil {
 			return time.Time{}, invalid
 		}

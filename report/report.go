@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/evaluate/plots"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train"
@@ -188,26 +189,26 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 		v.Metrics = metrics(r)
 		if m := v.Regression; m != nil {
 			v.HasSlice = m.SliceErrors != nil
-			plots, err := r.Plots(evaluate.SVG)
+			imgs, err := plots.Of(r, plots.SVG)
 			if err != nil {
 				return nil, err
 			}
 			v.Plots = []figure{
-				{"Residuals (target − prediction) of the test rows; the dashed line is 0", InlineSVG(plots.Residuals)},
-				{"Predicted against actual: the shade of a cell is the log of its rows; the dashed line is a perfect prediction", InlineSVG(plots.PredictedVsActual)},
-				{"Deciles of the prediction: each tenth's mean target against its mean prediction", InlineSVG(plots.Deciles)},
+				{"Residuals (target − prediction) of the test rows; the dashed line is 0", InlineSVG(imgs.Residuals)},
+				{"Predicted against actual: the shade of a cell is the log of its rows; the dashed line is a perfect prediction", InlineSVG(imgs.PredictedVsActual)},
+				{"Deciles of the prediction: each tenth's mean target against its mean prediction", InlineSVG(imgs.Deciles)},
 			}
 		}
 		if v.Binary != nil {
 			v.HasSlice = v.Binary.Slices != nil
-			plots, err := r.Plots(evaluate.SVG)
+			imgs, err := plots.Of(r, plots.SVG)
 			if err != nil {
 				return nil, err
 			}
 			v.Plots = []figure{
-				{"ROC curve: true against false positive rate at every threshold", InlineSVG(plots.ROC)},
-				{"Precision–recall curve; the dashed line is the positive rate", InlineSVG(plots.PR)},
-				{"Calibration: observed positive rate against the mean predicted probability, per bin", InlineSVG(plots.Calibration)},
+				{"ROC curve: true against false positive rate at every threshold", InlineSVG(imgs.ROC)},
+				{"Precision–recall curve; the dashed line is the positive rate", InlineSVG(imgs.PR)},
+				{"Calibration: observed positive rate against the mean predicted probability, per bin", InlineSVG(imgs.Calibration)},
 			}
 		}
 		v.Confusion = confusion(r, b)
@@ -216,7 +217,7 @@ func build(sum *pipeline.Summary, b *bundle.Bundle, opts Options) (*view, error)
 	if r := sum.Evaluation; r != nil && r.Explanations != nil {
 		v.Explain = r.Explanations
 		for _, p := range r.Explanations.Inputs {
-			svg, err := evaluate.PlotContributions(p, r.Explanations.Margin, evaluate.SVG)
+			svg, err := plots.PlotContributions(p, r.Explanations.Margin, plots.SVG)
 			if err != nil {
 				return nil, err
 			}

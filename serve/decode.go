@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
+	"github.com/mlpipe/mlpipe/internal/timeparse"
 )
 
 // This file reads request bodies into a scratch's rows of typed values,
@@ -307,7 +307,7 @@ func (m *Model) readValue(rd *jsonread.Reader, j int, v *features.Value) error {
 		if err != nil {
 			return err
 		}
-		t, err := ingest.ParseTimeBytes(s)
+		t, err := timeparse.ParseBytes(s)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/ingest/profile"
 	"github.com/mlpipe/mlpipe/model"
 )
 
@@ -209,7 +209,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 // only checked to be finite and null is accepted where the example has
 // it. A profile that is there but unreadable is an error: the bundle is
 // damaged.
-func readProfile(b *bundle.Bundle) (map[string]*ingest.ColumnProfile, error) {
+func readProfile(b *bundle.Bundle) (map[string]*profile.ColumnProfile, error) {
 	data, err := b.ReadFile(bundle.ProfileFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -217,11 +217,11 @@ func readProfile(b *bundle.Bundle) (map[string]*ingest.ColumnProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p ingest.Profile
+	var p profile.Profile
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("%s: %w", bundle.ProfileFile, err)
 	}
-	out := make(map[string]*ingest.ColumnProfile, len(p.Columns))
+	out := make(map[string]*profile.ColumnProfile, len(p.Columns))
 	for i := range p.Columns {
 		out[p.Columns[i].Name] = &p.Columns[i]
 	}
@@ -276,7 +276,7 @@ func (m *Model) Task() model.Task {
 // the predictions while they look like the training targets. Without the
 // target's profile (a bundle written without it), none: the histogram
 // then has Prometheus's default buckets.
-func predictionBuckets(c *ingest.ColumnProfile) []float64 {
+func predictionBuckets(c *profile.ColumnProfile) []float64 {
 	if c == nil || c.Numeric == nil {
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/config"
-	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/evaluate/plots"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/progress"
@@ -581,8 +581,8 @@ func writeArtifacts(dir string, s *pipeline.State, command string) (map[string]s
 			return written, modelDir, err
 		}
 		written["evaluation"] = p
-		if plots, err := r.Plots(evaluate.SVG); err == nil && plots != nil {
-			files := plots.Files(evaluate.SVG)
+		if imgs, err := plots.Of(r, plots.SVG); err == nil && imgs != nil {
+			files := imgs.Files(plots.SVG)
 			var names []string
 			for name, b := range files {
 				if err := fsx.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {

@@ -5,7 +5,7 @@ import "math"
 // A grown tree leaves the grower in bins (grownTree) and takes two flat
 // forms: binTree, in bins, to add the new tree's values to the rows it
 // was not grown on (validation rows, rows left out by Subsample) during
-// training; and Tree, in raw values, the saved form (see predict.go).
+// training; and Tree, in raw values, the saved form (see model/gbdt/predict.go).
 
 // binTree is a grown tree in a compact form for running binned rows down
 // it. Nodes are numbered as in grownTree. A leaf's children are the leaf

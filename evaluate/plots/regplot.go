@@ -1,4 +1,4 @@
-package evaluate
+package plots
 
 import (
 	"bytes"
@@ -8,13 +8,15 @@ import (
 
 	"gonum.org/v1/plot/palette/brewer"
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/mlpipe/mlpipe/evaluate"
 )
 
 // The plots of a regression report.
 
 // PlotResiduals draws the residual histogram, target - prediction, with
 // the rows outside its range counted in the title.
-func PlotResiduals(h Histogram, f Format) ([]byte, error) {
+func PlotResiduals(h evaluate.Histogram, f Format) ([]byte, error) {
 	title := "Residuals"
 	if out := h.Below + h.Above; out > 0 {
 		title += fmt.Sprintf(" (%d outside the range)", out)
@@ -42,7 +44,7 @@ func PlotResiduals(h Histogram, f Format) ([]byte, error) {
 // PlotPredictedVsActual draws the grid as a heat map (the shade of a
 // cell is the log of its rows; empty cells are white), with the diagonal
 // of perfect predictions.
-func PlotPredictedVsActual(g Grid, f Format) ([]byte, error) {
+func PlotPredictedVsActual(g evaluate.Grid, f Format) ([]byte, error) {
 	p := styledPlot("Predicted against actual", "target", "prediction", "bottom right")
 	if len(g.Counts) == 0 {
 		return render(p, f)
@@ -71,7 +73,7 @@ func PlotPredictedVsActual(g Grid, f Format) ([]byte, error) {
 
 // logGrid is a Grid as plotter.GridXYZ: columns are target bins, rows
 // prediction bins, Z the log of one plus the count (NaN when 0).
-type logGrid struct{ g Grid }
+type logGrid struct{ g evaluate.Grid }
 
 func (l logGrid) Dims() (c, r int) { return len(l.g.Counts), len(l.g.Counts) }
 func (l logGrid) Z(c, r int) float64 {
@@ -86,7 +88,7 @@ func (l logGrid) Y(r int) float64 { return (l.g.Edges[r] + l.g.Edges[r+1]) / 2 }
 // PlotDeciles draws each decile's mean target against its mean
 // prediction, with the diagonal of a model whose predictions are right
 // on average.
-func PlotDeciles(d []Decile, f Format) ([]byte, error) {
+func PlotDeciles(d []evaluate.Decile, f Format) ([]byte, error) {
 	p := styledPlot("Deciles of the prediction", "mean prediction", "mean target", "top left")
 	pts := make(plotter.XYs, len(d))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -105,7 +107,8 @@ func PlotDeciles(d []Decile, f Format) ([]byte, error) {
 	return render(p, f)
 }
 
-func (m *RegressionMetrics) plots(f Format) (*Plots, error) {
+// regressionPlots draws a regression report's three plots.
+func regressionPlots(m *evaluate.RegressionMetrics, f Format) (*Plots, error) {
 	var out Plots
 	var err error
 	if out.Residuals, err = PlotResiduals(m.Residuals, f); err != nil {

@@ -1,4 +1,4 @@
-package evaluate
+package plots
 
 import (
 	"cmp"
@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/mlpipe/mlpipe/evaluate"
 )
 
 // PlotContributions draws one panel of the summary plot of explanations:
@@ -18,7 +20,7 @@ import (
 // and for a category its rank among the input's categories ordered by
 // their mean contribution (so that the panel reads as the effect of the
 // category, left to right from the most negative).
-func PlotContributions(p InputPoints, margin string, f Format) ([]byte, error) {
+func PlotContributions(p evaluate.InputPoints, margin string, f Format) ([]byte, error) {
 	x := p.Values
 	xlabel := p.Input
 	switch p.Kind {
@@ -29,7 +31,7 @@ func PlotContributions(p InputPoints, margin string, f Format) ([]byte, error) {
 		xlabel = p.Input + " (categories by mean contribution)"
 	}
 	if len(x) != len(p.Contributions) {
-		return nil, fmt.Errorf("plot contributions of %s: %w: %d values for %d contributions", p.Input, ErrInvalid, len(x), len(p.Contributions))
+		return nil, fmt.Errorf("plot contributions of %s: %w: %d values for %d contributions", p.Input, evaluate.ErrInvalid, len(x), len(p.Contributions))
 	}
 	pl := styledPlot(p.Input, xlabel, "contribution", "top right")
 	switch p.Kind {

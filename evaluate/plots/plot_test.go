@@ -1,4 +1,4 @@
-package evaluate_test
+package plots_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/evaluate/plots"
 	"github.com/mlpipe/mlpipe/internal/svgtest"
 )
 
@@ -29,8 +30,8 @@ func TestPlots(t *testing.T) {
 	if r.ROC.Len() != evaluate.DefaultCurvePoints || r.PR.Len() != evaluate.DefaultCurvePoints {
 		t.Fatalf("curves have %d and %d points, want %d", r.ROC.Len(), r.PR.Len(), evaluate.DefaultCurvePoints)
 	}
-	for _, f := range []evaluate.Format{evaluate.SVG, evaluate.PNG} {
-		p, err := r.Plots(f)
+	for _, f := range []plots.Format{plots.SVG, plots.PNG} {
+		p, err := plots.Of(r, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func TestPlots(t *testing.T) {
 				t.Errorf("%s %s: %d bytes, budget %d", name, f, len(img), maxPlotBytes)
 			}
 			switch f {
-			case evaluate.SVG:
+			case plots.SVG:
 				if !bytes.Contains(img, []byte("<svg")) || bytes.Contains(img, []byte("@font-face")) {
 					t.Errorf("%s: not an SVG without embedded fonts: %.200s", name, img)
 				}
@@ -49,21 +50,21 @@ func TestPlots(t *testing.T) {
 				if out, err := svgtest.Overflows(img); err != nil || len(out) > 0 {
 					t.Errorf("%s: text past the image's edge in a wider font: %v %v", name, out, err)
 				}
-			case evaluate.PNG:
+			case plots.PNG:
 				if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
 					t.Errorf("%s: not a PNG", name)
 				}
 			}
 		}
 	}
-	if _, err := r.Plots("gif"); !errors.Is(err, evaluate.ErrInvalid) {
+	if _, err := plots.Of(r, "gif"); !errors.Is(err, evaluate.ErrInvalid) {
 		t.Errorf("unknown format: error %v, want ErrInvalid", err)
 	}
 	m, err := evaluate.EvaluateMulticlass([]float64{0, 1}, []float64{1, 0, 0, 1}, 2, evaluate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Plots(evaluate.SVG); !errors.Is(err, evaluate.ErrInvalid) {
+	if _, err := plots.Of(m, plots.SVG); !errors.Is(err, evaluate.ErrInvalid) {
 		t.Errorf("multiclass plots: error %v, want ErrInvalid", err)
 	}
 }
@@ -82,12 +83,12 @@ func TestRegressionPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []evaluate.Format{evaluate.SVG, evaluate.PNG} {
-		plots, err := r.Plots(f)
+	for _, f := range []plots.Format{plots.SVG, plots.PNG} {
+		imgs, err := plots.Of(r, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		files := plots.Files(f)
+		files := imgs.Files(f)
 		if len(files) != 3 {
 			t.Fatalf("%d files: %v", len(files), files)
 		}
@@ -96,10 +97,10 @@ func TestRegressionPlots(t *testing.T) {
 			if len(img) > maxPlotBytes {
 				t.Errorf("%s: %d bytes, budget %d", name, len(img), maxPlotBytes)
 			}
-			if f == evaluate.SVG && !bytes.Contains(img, []byte("<svg")) {
+			if f == plots.SVG && !bytes.Contains(img, []byte("<svg")) {
 				t.Errorf("%s: not an SVG", name)
 			}
-			if f == evaluate.PNG && !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
+			if f == plots.PNG && !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
 				t.Errorf("%s: not a PNG", name)
 			}
 		}

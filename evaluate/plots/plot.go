@@ -1,4 +1,4 @@
-package evaluate
+package plots
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/mlpipe/mlpipe/evaluate"
 )
 
 // Format is the image format of a plot.
@@ -48,7 +50,7 @@ var (
 
 // PlotROC draws an ROC curve, with the diagonal of a random scorer for
 // reference, and the AUC in the title.
-func PlotROC(c ROCCurve, auc float64, f Format) ([]byte, error) {
+func PlotROC(c evaluate.ROCCurve, auc float64, f Format) ([]byte, error) {
 	p := newPlot(fmt.Sprintf("ROC curve (AUC %.3f)", auc), "false positive rate", "true positive rate", "bottom right")
 	if err := addReference(p, plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, "random"); err != nil {
 		return nil, fmt.Errorf("plot roc: %w", err)
@@ -62,7 +64,7 @@ func PlotROC(c ROCCurve, auc float64, f Format) ([]byte, error) {
 // PlotPR draws a precision–recall curve, with the precision of a random
 // scorer (the positive rate) for reference, and the average precision in
 // the title.
-func PlotPR(c PRCurve, averagePrecision, positiveRate float64, f Format) ([]byte, error) {
+func PlotPR(c evaluate.PRCurve, averagePrecision, positiveRate float64, f Format) ([]byte, error) {
 	p := newPlot(fmt.Sprintf("Precision-recall (AP %.3f)", averagePrecision), "recall", "precision", "top right")
 	if err := addReference(p, plotter.XYs{{X: 0, Y: positiveRate}, {X: 1, Y: positiveRate}}, "random"); err != nil {
 		return nil, fmt.Errorf("plot pr: %w", err)
@@ -79,7 +81,7 @@ func PlotPR(c PRCurve, averagePrecision, positiveRate float64, f Format) ([]byte
 // PlotCalibration draws a reliability diagram: the observed rate of each
 // bin against its mean predicted probability, with the diagonal of a
 // perfectly calibrated model for reference, and the ECE in the title.
-func PlotCalibration(bins []CalibrationBin, ece float64, f Format) ([]byte, error) {
+func PlotCalibration(bins []evaluate.CalibrationBin, ece float64, f Format) ([]byte, error) {
 	p := newPlot(fmt.Sprintf("Calibration (ECE %.3f)", ece), "mean predicted probability", "observed rate", "bottom right")
 	if err := addReference(p, plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, "calibrated"); err != nil {
 		return nil, fmt.Errorf("plot calibration: %w", err)
@@ -116,17 +118,17 @@ func (p *Plots) Files(f Format) map[string][]byte {
 	return out
 }
 
-// Plots draws the ROC, PR and calibration plots of a binary report, or
+// Of draws the ROC, PR and calibration plots of a binary report, or
 // the residual histogram, predicted-vs-actual grid and deciles of a
 // regression's. It returns an error for a multiclass report or an
 // unknown format.
-func (r *Report) Plots(f Format) (*Plots, error) {
+func Of(r *evaluate.Report, f Format) (*Plots, error) {
 	if m := r.RegressionMetrics; m != nil {
-		return m.plots(f)
+		return regressionPlots(m, f)
 	}
 	b := r.BinaryMetrics
 	if b == nil {
-		return nil, fmt.Errorf("plots: %w: a %s report has no plots", ErrInvalid, r.Task)
+		return nil, fmt.Errorf("plots: %w: a %s report has no plots", evaluate.ErrInvalid, r.Task)
 	}
 	var out Plots
 	var err error
@@ -254,7 +256,7 @@ func renderSize(p *plot.Plot, f Format, w, h vg.Length) ([]byte, error) {
 	case PNG:
 		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI))}
 	default:
-		return nil, fmt.Errorf("plot: %w: unknown format %q", ErrInvalid, f)
+		return nil, fmt.Errorf("plot: %w: unknown format %q", evaluate.ErrInvalid, f)
 	}
 	p.Draw(draw.Crop(draw.New(c), 0, -rightMargin, 0, 0))
 	var buf bytes.Buffer
