@@ -85,12 +85,23 @@ const Version = "v0.0.0-20261109003541-7506e5f91cd6"
 // It skips t when there is no binary, unless MLPIPE_REQUIRE_S3 is set.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, why := Try(t)
+	if s == nil {
+		t.Skip(why)
+	}
+	return s
+}
+
+// Try is Start for a test that also runs without S3: with no binary it
+// returns nil and the reason (and fails t if MLPIPE_REQUIRE_S3 is set).
+func Try(t testing.TB) (*Server, string) {
+	t.Helper()
 	bin, why := Binary()
 	if bin == "" {
 		if os.Getenv("MLPIPE_REQUIRE_S3") != "" {
 			t.Fatalf("MLPIPE_REQUIRE_S3 is set but %s", why)
 		}
-		t.Skip(why)
+		return nil, why
 	}
 	var s *Server
 	var err error
@@ -106,7 +117,7 @@ func Start(t testing.TB) *Server {
 		t.Setenv(kv, "")
 	}
 	t.Setenv("AWS_ENDPOINT_URL", s.Endpoint)
-	return s
+	return s, ""
 }
 
 func start(t testing.TB, bin string) (*Server, error) {
