@@ -55,10 +55,33 @@ type Bucket struct {
 
 	// Requests counts the requests made, for tests and benchmarks that
 	// show how much a reader fetched.
-	Requests atomic.Int64
+	Requests counter
 	// BytesRead counts the bytes of object data read.
-	BytesRead atomic.Int64
+	BytesRead counter
 }
+
+// Totals counts the requests and bytes of every Bucket of the process,
+// for tests and benchmarks of code that opens its own (ingest).
+var Totals struct {
+	Requests, BytesRead atomic.Int64
+}
+
+// counter is an atomic count that also adds to a total of Totals.
+type counter struct {
+	n     atomic.Int64
+	total *atomic.Int64
+}
+
+// Add adds d.
+func (c *counter) Add(d int64) {
+	c.n.Add(d)
+	if c.total != nil {
+		c.total.Add(d)
+	}
+}
+
+// Load returns the count.
+func (c *counter) Load() int64 { return c.n.Load() }
 
 // Open returns the bucket prefix that rawURL ("s3://BUCKET/PREFIX")
 // names, with the endpoint and credentials of the environment (see the
@@ -98,7 +121,13 @@ func Open(rawURL string) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", rawURL, err)
 	}
-	return &Bucket{client: client, bucket: bucket, prefix: prefix, url: Scheme + bucket + "/" + strings.TrimSuffix(prefix, "/")}, nil
+	return newBucket(client, bucket, prefix), nil
+}
+
+func newBucket(client *minio.Client, bucket, prefix string) *Bucket {
+	b := &Bucket{client: client, bucket: bucket, prefix: prefix, url: Scheme + bucket + "/" + strings.TrimSuffix(prefix, "/")}
+	b.Requests.total, b.BytesRead.total = &Totals.Requests, &Totals.BytesRead
+	return b
 }
 
 // endpointFromEnv is the host:port of the S3 endpoint and whether it
@@ -133,8 +162,7 @@ func (b *Bucket) URL(key string) string { return Scheme + b.bucket + "/" + b.pre
 
 // Sub is the bucket prefix under dir ("runs", "models/m").
 func (b *Bucket) Sub(dir string) *Bucket {
-	p := b.prefix + strings.Trim(dir, "/") + "/"
-	return &Bucket{client: b.client, bucket: b.bucket, prefix: p, url: Scheme + b.bucket + "/" + strings.TrimSuffix(p, "/")}
+	return newBucket(b.client, b.bucket, b.prefix+strings.Trim(dir, "/")+"/")
 }
 
 // CreateBucket creates the bucket if it does not exist (for tests and
