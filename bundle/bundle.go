@@ -18,8 +18,8 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/manifest"
-	"github.com/mlpipe/mlpipe/train"
-	"github.com/mlpipe/mlpipe/train/catalog"
+	"github.com/mlpipe/mlpipe/model"
+	"github.com/mlpipe/mlpipe/model/kinds"
 )
 
 // The files of a bundle.
@@ -55,7 +55,7 @@ type Info struct {
 	Kind string `json:"kind"`
 	// Task is the model's task (binary, multiclass or regression); empty
 	// in bundles written before regression, which are classifiers.
-	Task train.Task `json:"task,omitempty"`
+	Task model.Task `json:"task,omitempty"`
 	// Target names what a regression predicts: the label column.
 	Target    string   `json:"target,omitempty"`
 	Classes   []string `json:"classes"`
@@ -97,7 +97,7 @@ type Record struct {
 type Bundle struct {
 	Info
 	Features  *features.Pipeline
-	Model     train.Model
+	Model     model.Model
 	Signature *Signature // nil for a bundle written without test data
 	// Digest is the sha256 of the manifest ("sha256:..."): the bundle's
 	// identity. Load and Write set it.
@@ -145,7 +145,7 @@ func write(dir string, b *Bundle, extra map[string]any) ([]string, error) {
 		return nil, fmt.Errorf("write bundle: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := train.Save(&buf, b.Model); err != nil {
+	if err := model.Save(&buf, b.Model); err != nil {
 		return nil, err
 	}
 	if err := fsx.WriteFile(filepath.Join(dir, ModelFile), buf.Bytes(), 0o644); err != nil {
@@ -258,11 +258,11 @@ func Load(dir string) (*Bundle, error) {
 	if w := b.Features.Width(); w == 0 {
 		return nil, fmt.Errorf("load bundle: %s: the feature pipeline has no columns", dir)
 	}
-	model, err := b.ReadFile(ModelFile)
+	modelJSON, err := b.ReadFile(ModelFile)
 	if err != nil {
 		return nil, err
 	}
-	if b.Model, err = train.Load(bytes.NewReader(model), catalog.Decoders()); err != nil {
+	if b.Model, err = kinds.Load(bytes.NewReader(modelJSON)); err != nil {
 		return nil, fmt.Errorf("load bundle: %s: %s: %w", dir, ModelFile, err)
 	}
 	var sig Signature
@@ -323,7 +323,7 @@ type Signature struct {
 
 // NewSignature builds the signature from the first row of tbl, through
 // the single-row path that serving uses.
-func NewSignature(p *features.Pipeline, m train.Model, tbl arrow.Table) (*Signature, error) {
+func NewSignature(p *features.Pipeline, m model.Model, tbl arrow.Table) (*Signature, error) {
 	sig := &Signature{Inputs: p.Inputs, Example: features.Row{}}
 	for _, in := range p.Inputs {
 		j := tbl.Schema().FieldIndices(in.Name)
@@ -342,7 +342,7 @@ func NewSignature(p *features.Pipeline, m train.Model, tbl arrow.Table) (*Signat
 
 // Score runs the example through the single-row path and returns the
 // model's output for it.
-func (sig *Signature) Score(p *features.Pipeline, m train.Model) ([]float64, error) {
+func (sig *Signature) Score(p *features.Pipeline, m model.Model) ([]float64, error) {
 	row, err := p.TransformRow(sig.Example, nil)
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)

@@ -11,13 +11,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Explainer explains a model's predictions by raw input. It is safe for
 // concurrent use.
 type Explainer struct {
-	ex      train.Explainer
+	ex      model.Explainer
 	inputs  []string // the raw inputs, in the order of the pipeline's steps
 	input   []int    // per feature column: its input's index in inputs
 	outputs int
@@ -25,10 +25,10 @@ type Explainer struct {
 }
 
 // New returns the explainer of model m, which reads the feature columns
-// of pipeline p. It fails with an error wrapping train.ErrNotExplainable
+// of pipeline p. It fails with an error wrapping model.ErrNotExplainable
 // when m cannot explain its predictions.
-func New(p *features.Pipeline, m train.Model) (*Explainer, error) {
-	ex, err := train.Explain(m)
+func New(p *features.Pipeline, m model.Model) (*Explainer, error) {
+	ex, err := model.Explain(m)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func Importance(xs []Explanation) []float64 {
 
 // Method names how m explains itself: "tree_shap" (gbdt: exact
 // path-dependent TreeSHAP) or "linear_shap" (a linear model).
-func Method(m train.Model) string {
+func Method(m model.Model) string {
 	if m.Kind() == "gbdt" {
 		return "tree_shap"
 	}
@@ -183,14 +183,14 @@ func Method(m train.Model) string {
 }
 
 // Margin says what m's contributions and base value add up to.
-func Margin(m train.Model) string {
-	if _, log1p := m.(*train.Log1pModel); log1p {
+func Margin(m model.Model) string {
+	if _, log1p := m.(*model.Log1pModel); log1p {
 		return "log(1 + the prediction)"
 	}
 	switch m.Task() {
-	case train.Regression:
+	case model.Regression:
 		return "the prediction"
-	case train.Multiclass:
+	case model.Multiclass:
 		return "each class's softmax input (its log-probability up to a constant)"
 	}
 	return "the log-odds of the positive class"

@@ -10,7 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/explain"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
 	"github.com/mlpipe/mlpipe/internal/jsonw"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Explanations (docs/serving.md). A native request asks with an
@@ -39,8 +39,8 @@ type explainer struct {
 func newExplainer(m *Model) explainer {
 	ex, err := explain.New(m.Bundle.Features, m.Bundle.Model)
 	if err != nil {
-		if !errors.Is(err, train.ErrNotExplainable) {
-			err = fmt.Errorf("%w: %w", train.ErrNotExplainable, err)
+		if !errors.Is(err, model.ErrNotExplainable) {
+			err = fmt.Errorf("%w: %w", model.ErrNotExplainable, err)
 		}
 		return explainer{err: err}
 	}

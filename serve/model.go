@@ -12,7 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Model is a loaded bundle that passed its checks, with the lookups the
@@ -129,7 +129,7 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 	m := &Model{
 		Name: b.Name, Version: version, Dir: dir, LoadedAt: time.Now(), Bundle: b,
 		enc: enc, byName: map[string]int{}, outputs: b.Model.Outputs(),
-		regression: b.Model.Task() == train.Regression,
+		regression: b.Model.Task() == model.Regression,
 		classes:    b.Classes, threshold: b.Threshold,
 	}
 	if m.Name == "" {
@@ -263,11 +263,11 @@ func (m *Model) check() error {
 func (m *Model) Inputs() []features.Input { return m.enc.Inputs() }
 
 // Task is what the model predicts: binary, multiclass or regression.
-func (m *Model) Task() train.Task {
+func (m *Model) Task() model.Task {
 	if m.regression {
-		return train.Regression
+		return model.Regression
 	}
-	return train.ClassTask(len(m.classes))
+	return model.ClassTask(len(m.classes))
 }
 
 // predictionBuckets are the upper bounds of the prediction histogram of

@@ -1,219 +1,61 @@
 package train
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"math"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/model"
 )
 
-// Task is what a model predicts: the kind of its label.
-type Task string
+// A fitted model and everything that reads one (prediction, the saved
+// envelope, explanations, importance) live in package model, which
+// serving imports without any fitting code. Fitting code names them
+// through train, as it did before they moved: these are the same types,
+// constants and functions under a second name.
 
-// The tasks. A model's Task says what its outputs mean.
+// The model types.
+type (
+	Task             = model.Task
+	Model            = model.Model
+	Decoder          = model.Decoder
+	Explainable      = model.Explainable
+	Explainer        = model.Explainer
+	Importancer      = model.Importancer
+	Importance       = model.Importance
+	ColumnImportance = model.ColumnImportance
+	Log1pModel       = model.Log1pModel
+)
+
+// The tasks, the saved envelope's version, the target transform and the
+// kinds of importance.
 const (
-	// Binary: one output per row, the probability of the positive class.
-	Binary Task = "binary"
-	// Multiclass: K outputs per row (K > 2), the probabilities of the K
-	// classes, summing to 1.
-	Multiclass Task = "multiclass"
-	// Regression: one output per row, the predicted value of the target
-	// on its original scale.
-	Regression Task = "regression"
+	Binary                = model.Binary
+	Multiclass            = model.Multiclass
+	Regression            = model.Regression
+	FormatVersion         = model.FormatVersion
+	TargetLog1p           = model.TargetLog1p
+	ImportanceGain        = model.ImportanceGain
+	ImportanceCoefficient = model.ImportanceCoefficient
 )
 
-// ClassTask is the task of a classifier of the given number of classes:
-// Binary for 2, Multiclass for more.
-func ClassTask(classes int) Task {
-	if classes == 2 {
-		return Binary
-	}
-	return Multiclass
-}
-
-// Model is a fitted classifier or regressor. It is what every trainer
-// returns, what evaluation scores and what serving calls.
-//
-// A binary model has one output per row: the probability of the positive
-// class. A K-class model (K > 2) has K outputs per row that sum to 1. A
-// regression model has one output per row: the predicted value.
-//
-// A Model is safe for concurrent use by multiple goroutines once fitted.
-// Every concrete model is a plain struct that encoding/json can marshal
-// and unmarshal: that is its saved form (see Save).
-type Model interface {
-	// Kind is the trainer name that produced the model ("gbdt", "logreg", ...).
-	Kind() string
-	// Task is what the model predicts, and so what its outputs mean.
-	Task() Task
-	// Outputs is 1 for a binary or regression model and K for a K-class
-	// model.
-	Outputs() int
-	// Predict scores every row of x and returns x.Rows*Outputs() outputs,
-	// row-major: probabilities for a classifier, values for a regressor.
-	Predict(x *features.Matrix) []float64
-	// PredictRow scores one row vector (as returned by
-	// features.Pipeline.TransformRow) into out, which has length Outputs().
-	// It gives the same numbers as Predict on the same row, bit for bit.
-	PredictRow(row []float64, out []float64)
-}
-
-// Dataset is what a trainer learns from: a design matrix and a label per
-// row.
-type Dataset struct {
-	X *features.Matrix
-	// Y is the label of each row: 0 or 1 for a binary task, the class
-	// index in [0, Classes) for a multiclass one, the target value (finite)
-	// for a regression.
-	Y []float64
-	// Task is Regression for a numeric target. For a classification task
-	// it may be left empty: Classes says whether it is binary.
-	Task Task
-	// Classes is 2 for a binary task, K for a K-class one, and 0 for a
-	// regression.
-	Classes int
-	// ClassNames names the classes, when known (len == Classes).
-	ClassNames []string
-	// ClassWeights, when not nil, weights each row's loss by the weight
-	// of its class (len == Classes; see WithClassWeight). Trainers that
-	// honour it: gbdt and logreg. nil: every row weighs 1.
-	ClassWeights []float64
-}
-
-// Validate checks that d is well formed: Y matches X, and each label is
-// a class in range (classification) or a finite number (regression).
-func (d *Dataset) Validate() error {
-	if d == nil || d.X == nil {
-		return errors.New("dataset: no data")
-	}
-	if len(d.Y) != d.X.Rows {
-		return fmt.Errorf("dataset: %d labels for %d rows", len(d.Y), d.X.Rows)
-	}
-	if d.Task == Regression {
-		if d.ClassWeights != nil {
-			return errors.New("dataset: class weights on a regression")
-		}
-		for i, y := range d.Y {
-			if math.IsNaN(y) || math.IsInf(y, 0) {
-				return fmt.Errorf("dataset: row %d: target %g is not a finite number", i, y)
-			}
-		}
-		return nil
-	}
-	if d.Classes < 2 {
-		return fmt.Errorf("dataset: %w: %d classes", ErrOneClass, d.Classes)
-	}
-	for i, y := range d.Y {
-		if y != float64(int(y)) || y < 0 || int(y) >= d.Classes {
-			return fmt.Errorf("dataset: row %d: label %g is not a class in [0, %d)", i, y, d.Classes)
-		}
-	}
-	if d.ClassWeights != nil {
-		if len(d.ClassWeights) != d.Classes {
-			return fmt.Errorf("dataset: %d class weights for %d classes", len(d.ClassWeights), d.Classes)
-		}
-		for k, w := range d.ClassWeights {
-			if !(w > 0) || math.IsInf(w, 0) {
-				return fmt.Errorf("dataset: class %d: weight %g is not a positive number", k, w)
-			}
-		}
-	}
-	return nil
-}
-
-// Trainer fits a model. Fit may use valid (which may be nil) for early
-// stopping; it stops when ctx is cancelled and returns ctx's error.
-type Trainer interface {
-	Name() string
-	Fit(ctx context.Context, train, valid *Dataset) (Model, error)
-}
-
-// Sentinel errors of training.
+// The sentinel errors of saved models and explanations.
 var (
-	// ErrOneClass means the labels hold fewer than two classes.
-	ErrOneClass = errors.New("fewer than two classes")
-	// ErrUnknownModel means a saved model or a config names a model kind
-	// that no trainer provides.
-	ErrUnknownModel = errors.New("unknown model kind")
-	// ErrFormat means a saved model is not in a format this code reads.
-	ErrFormat = errors.New("unsupported model file")
+	ErrUnknownModel   = model.ErrUnknownModel
+	ErrFormat         = model.ErrFormat
+	ErrNotExplainable = model.ErrNotExplainable
 )
 
-// FormatVersion is the version of the saved-model envelope. Load refuses
-// other versions.
-const FormatVersion = 1
+// ClassTask is model.ClassTask.
+func ClassTask(classes int) Task { return model.ClassTask(classes) }
 
-// envelope is the saved form of a model: its kind and version beside the
-// model's own JSON.
-type envelope struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
-	Kind    string `json:"kind"`
-	// Target is the transform the model was fitted on the target with
-	// (TargetLog1p), empty for none.
-	Target string          `json:"target,omitempty"`
-	Model  json.RawMessage `json:"model"`
-}
+// Save is model.Save.
+func Save(w io.Writer, m Model) error { return model.Save(w, m) }
 
-const formatName = "mlpipe-model"
+// Load is model.Load.
+func Load(r io.Reader, decoders map[string]Decoder) (Model, error) { return model.Load(r, decoders) }
 
-// Save writes m in the versioned saved-model format. A *Log1pModel is
-// saved as its inner model with the envelope's target set.
-func Save(w io.Writer, m Model) error {
-	env := envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind()}
-	inner := m
-	if lm, ok := m.(*Log1pModel); ok {
-		inner, env.Target = lm.Inner, TargetLog1p
-	}
-	b, err := json.Marshal(inner)
-	if err != nil {
-		return fmt.Errorf("save %s model: %w", m.Kind(), err)
-	}
-	env.Model = b
-	enc := json.NewEncoder(w)
-	if err := enc.Encode(env); err != nil {
-		return fmt.Errorf("save %s model: %w", m.Kind(), err)
-	}
-	return nil
-}
+// Explain is model.Explain.
+func Explain(m Model) (Explainer, error) { return model.Explain(m) }
 
-// Decoder turns the JSON of one model kind back into a Model.
-type Decoder func(data []byte) (Model, error)
-
-// Load reads a model saved by Save, using decoders to rebuild it by kind
-// (the catalog of trainers provides them).
-func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
-	var env envelope
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&env); err != nil {
-		return nil, fmt.Errorf("load model: %w: %v", ErrFormat, err)
-	}
-	if env.Format != formatName {
-		return nil, fmt.Errorf("load model: %w: format %q, want %q", ErrFormat, env.Format, formatName)
-	}
-	if env.Version != FormatVersion {
-		return nil, fmt.Errorf("load model: %w: version %d, this code reads version %d", ErrFormat, env.Version, FormatVersion)
-	}
-	decode, ok := decoders[env.Kind]
-	if !ok {
-		return nil, fmt.Errorf("load model: %w %q", ErrUnknownModel, env.Kind)
-	}
-	if env.Target != "" && env.Target != TargetLog1p {
-		return nil, fmt.Errorf("load %s model: %w: unknown target transform %q", env.Kind, ErrFormat, env.Target)
-	}
-	m, err := decode(env.Model)
-	if err != nil {
-		return nil, fmt.Errorf("load %s model: %w", env.Kind, err)
-	}
-	if env.Target == TargetLog1p {
-		if m.Task() != Regression {
-			return nil, fmt.Errorf("load %s model: %w: a log1p target on a %s model", env.Kind, ErrFormat, m.Task())
-		}
-		return &Log1pModel{Inner: m}, nil
-	}
-	return m, nil
-}
+// Importances is model.Importances.
+func Importances(m Model, p *features.Pipeline) *Importance { return model.Importances(m, p) }

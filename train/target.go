@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"github.com/mlpipe/mlpipe/features"
 )
 
 // Target transforms. A regression whose target has a long right tail
@@ -14,10 +12,6 @@ import (
 // wraps a trainer so that the model it returns does both: it was fitted
 // on log(1+y) and predicts expm1 of what it learned. Every consumer of
 // the model (evaluation, selection, serving) sees the original scale.
-
-// TargetLog1p names the log(1+y) transform in the saved envelope and in
-// a config's label.transform.
-const TargetLog1p = "log1p"
 
 // Log1p returns a trainer that fits t on log(1+y) of a regression's
 // targets and returns a *Log1pModel. Every target must be above -1.
@@ -58,46 +52,4 @@ func log1pTarget(d *Dataset) (*Dataset, error) {
 		out.Y[i] = math.Log1p(y)
 	}
 	return &out, nil
-}
-
-// Log1pModel is a regression model fitted on log(1+y): it predicts
-// expm1 of its Inner model's output, on the target's original scale. Its
-// Kind is the inner model's.
-type Log1pModel struct {
-	Inner Model
-}
-
-// Kind is the inner model's kind.
-func (m *Log1pModel) Kind() string { return m.Inner.Kind() }
-
-// Task is Regression.
-func (m *Log1pModel) Task() Task { return Regression }
-
-// Outputs is 1.
-func (m *Log1pModel) Outputs() int { return 1 }
-
-// Predict returns expm1 of the inner model's predictions.
-func (m *Log1pModel) Predict(x *features.Matrix) []float64 {
-	out := m.Inner.Predict(x)
-	for i, v := range out {
-		out[i] = math.Expm1(v)
-	}
-	return out
-}
-
-// PredictRow gives Predict's number for one row.
-func (m *Log1pModel) PredictRow(row []float64, out []float64) {
-	m.Inner.PredictRow(row, out)
-	out[0] = math.Expm1(out[0])
-}
-
-// Unwrap returns the model on the log(1+y) scale.
-func (m *Log1pModel) Unwrap() Model { return m.Inner }
-
-// Note forwards the inner model's leaderboard note, if it has one.
-func (m *Log1pModel) Note() string {
-	if n, ok := m.Inner.(interface{ Note() string }); ok {
-		return n.Note()
-	}
-	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mlpipe/mlpipe/model/kinds"
 	"maps"
 	"reflect"
 	"slices"
@@ -443,15 +444,6 @@ func snake(s string) string {
 	return strings.ToLower(b.String())
 }
 
-// Decoders maps every saved model kind to its decoder, for train.Load.
-func Decoders() map[string]train.Decoder {
-	d := map[string]train.Decoder{
-		"gbdt":     gbdt.Decode,
-		"logreg":   logreg.Decode,
-		ridge.Name: ridge.Decode,
-	}
-	for kind, dec := range golearn.Decoders() {
-		d[kind] = dec
-	}
-	return d
-}
+// Decoders maps every saved model kind to its decoder, for train.Load
+// (model/kinds.Decoders: serving loads models without this catalog).
+func Decoders() map[string]train.Decoder { return kinds.Decoders() }

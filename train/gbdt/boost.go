@@ -305,6 +305,6 @@ func (b *booster) model(tr *train.Dataset) *Model {
 		Trees:      slices.Clone(b.trees[:(b.bestRound+1)*b.k]),
 		BestRound:  b.bestRound,
 		Gain:       b.bestGain,
-		Params:     p,
+		Params:     savedParams(p),
 	}
 }

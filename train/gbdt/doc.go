@@ -6,11 +6,10 @@
 // meaning missing, or Categorical codes in [0, Card), and a class label
 // or a regression target per row) to learn from, and optionally a
 // validation Dataset for early stopping. Out: a *Model (train.Model, kind
-// "gbdt") holding flat trees, which predicts class probabilities or the
-// target for a batch (Predict) or one row (PredictRow) with bit-identical
-// results, reports gain importance per input column (Importance),
-// explains a row with exact TreeSHAP (Explainer, shap.go), and is saved
-// and loaded as JSON through train.Save and train.Load with Decode.
+// "gbdt") holding flat trees. The fitted model, its prediction (Predict,
+// PredictRow), gain importance and exact TreeSHAP explanations are in
+// package model/gbdt, which serving imports without this trainer; Model,
+// Tree, Name and Decode here are its names for them.
 // Binary tasks use the log loss (one tree per round); K-class tasks use
 // softmax cross-entropy (K trees per round); a regression uses
 // Params.Objective: squared_error (default), huber, absolute_error or
@@ -76,7 +75,7 @@
 // leaves score 0.759 in about 11 s on two cores, where 200 rounds of 255
 // leaves at learning rate 0.1 score 0.730 in several times longer. The
 // price is prediction: ~25 trees × ~16 levels is about 400 node visits a
-// row, mostly cache misses; predict.go compiles the trees so that those
+// row, mostly cache misses; model/gbdt/predict.go compiles the trees so that those
 // visits are cheap and overlap (about 1.7 µs a row on this machine). For
 // a small dataset MinSamplesLeaf keeps trees small on its own;
 // there, more rounds with a lower learning rate usually do better.

@@ -145,31 +145,6 @@ const minHessian = 1e-16
 // lossChunk is the rows per piece of the parallel loss loops.
 const lossChunk = 1 << 14
 
-// sigmoid is the logistic function, computed without overflow.
-func sigmoid(s float64) float64 {
-	if s >= 0 {
-		return 1 / (1 + math.Exp(-s))
-	}
-	e := math.Exp(s)
-	return e / (1 + e)
-}
-
-// softmax writes the softmax of margins s into p (len(p) == len(s)).
-func softmax(s, p []float64) {
-	hi := math.Inf(-1)
-	for _, v := range s {
-		hi = max(hi, v)
-	}
-	var sum float64
-	for k, v := range s {
-		p[k] = math.Exp(v - hi) // shifted by the max: no overflow
-		sum += p[k]
-	}
-	for k := range p {
-		p[k] /= sum
-	}
-}
-
 // softplus is log(1+e^s), computed without overflow or loss of precision
 // for large |s|.
 func softplus(s float64) float64 {

@@ -133,8 +133,8 @@ func TestRegressionBase(t *testing.T) {
 func TestRegressionSaveLoad(t *testing.T) {
 	tr, test := regressionTask(3000, true, 1), regressionTask(500, true, 2)
 	m := fit(t, gbdt.Params{Objective: gbdt.Huber, Rounds: 20}, tr, nil)
-	if m.Params.Delta <= 0 {
-		t.Fatalf("huber's default delta was not resolved: %g", m.Params.Delta)
+	if p, err := gbdt.ParamsOf(m); err != nil || p.Delta <= 0 {
+		t.Fatalf("huber's default delta was not resolved: %g (%v)", p.Delta, err)
 	}
 	var buf bytes.Buffer
 	if err := train.Save(&buf, m); err != nil {

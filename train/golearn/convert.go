@@ -281,3 +281,100 @@ func sameShape(a, b *train.Dataset) error {
 	}
 	return nil
 }
+
+// extractTree copies a fitted golearn tree into a Tree, nodes in
+// depth-first order with children in code order. It reads only golearn's
+// exported node fields.
+func extractTree(root *trees.DecisionTreeNode, g *grid, cols []Column, classes int) (Tree, error) {
+	var t Tree
+	var add func(n *trees.DecisionTreeNode) (int, error)
+	add = func(n *trees.DecisionTreeNode) (int, error) {
+		counts := make([]int, classes)
+		total := 0
+		for name, c := range n.ClassDist {
+			k, err := strconv.Atoi(name)
+			if err != nil || k < 0 || k >= classes || c < 0 {
+				return 0, fmt.Errorf("node class %q with %d rows", name, c)
+			}
+			counts[k] = c
+			total += c
+		}
+		if total == 0 {
+			return 0, fmt.Errorf("node without training rows")
+		}
+		idx := len(t.Nodes)
+		t.Nodes = append(t.Nodes, Node{Col: -1, Counts: counts})
+		if n.Children == nil || n.SplitRule == nil || n.SplitRule.SplitAttr == nil {
+			return idx, nil
+		}
+		j, ok := g.colOf[n.SplitRule.SplitAttr]
+		if !ok || j < 0 {
+			return 0, fmt.Errorf("split on attribute %q, which is not a feature", n.SplitRule.SplitAttr.GetName())
+		}
+		node := Node{Col: j, Counts: counts}
+		if _, ok := n.SplitRule.SplitAttr.(*base.CategoricalAttribute); ok {
+			for name := range n.Children {
+				c, err := strconv.Atoi(name)
+				if err != nil || c < 0 || c >= cols[j].Card {
+					return 0, fmt.Errorf("split on column %d: child %q is not a code", j, name)
+				}
+				node.Codes = append(node.Codes, c)
+			}
+			slices.Sort(node.Codes)
+			for _, c := range node.Codes {
+				child, err := add(n.Children[strconv.Itoa(c)])
+				if err != nil {
+					return 0, err
+				}
+				node.Children = append(node.Children, child)
+			}
+		} else {
+			thr := n.SplitRule.SplitVal
+			if math.IsNaN(thr) {
+				return 0, fmt.Errorf("split on column %d: threshold NaN", j)
+			}
+			// JSON has no infinities. A threshold between the -Inf that
+			// stands for NaN and a finite value is -Inf; -MaxFloat64
+			// splits every finite value the same way.
+			thr = max(min(thr, math.MaxFloat64), -math.MaxFloat64)
+			node.Threshold = thr
+			node.Children = []int{-1, -1}
+			for name := range n.Children {
+				if name != "0" && name != "1" {
+					return 0, fmt.Errorf("split on column %d: child %q of a threshold", j, name)
+				}
+			}
+			// golearn names the sides "0" (not greater) and "1".
+			for side, name := range []string{"0", "1"} {
+				if child, ok := n.Children[name]; ok {
+					c, err := add(child)
+					if err != nil {
+						return 0, err
+					}
+					node.Children[side] = c
+				}
+			}
+		}
+		t.Nodes[idx] = node
+		return idx, nil
+	}
+	if root == nil {
+		return t, fmt.Errorf("golearn returned no tree")
+	}
+	if _, err := add(root); err != nil {
+		return Tree{}, err
+	}
+	return t, nil
+}
+
+// columnsOf describes the columns of x.
+func columnsOf(x *features.Matrix) []Column {
+	cols := make([]Column, len(x.Cols))
+	for j, c := range x.Cols {
+		cols[j] = Column{Name: c.Name, Kind: c.Kind}
+		if c.Kind == features.Categorical {
+			cols[j].Card = c.Card
+		}
+	}
+	return cols
+}

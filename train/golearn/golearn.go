@@ -3,6 +3,7 @@ package golearn
 import (
 	"errors"
 	"fmt"
+	golearnmodel "github.com/mlpipe/mlpipe/model/golearn"
 	"runtime/debug"
 
 	"github.com/mlpipe/mlpipe/train"
@@ -10,8 +11,18 @@ import (
 
 // Trainer names, which are also the Kind of the models they fit.
 const (
-	NameRF  = "golearn-rf"
-	NameID3 = "golearn-id3"
+	NameRF  = golearnmodel.NameRF
+	NameID3 = golearnmodel.NameID3
+)
+
+// The fitted models are in package model/golearn, our own tree struct,
+// which serving imports without golearn; these are their names here.
+type (
+	Model   = golearnmodel.Model
+	Column  = golearnmodel.Column
+	Tree    = golearnmodel.Tree
+	Node    = golearnmodel.Node
+	FitInfo = golearnmodel.FitInfo
 )
 
 // ErrGolearn means golearn panicked. The error that wraps it is a
@@ -57,20 +68,9 @@ func guard(model, op string, f func()) (err error) {
 	return nil
 }
 
-// Decode returns the train.Decoder of the models of a trainer kind
-// (NameRF or NameID3). For any other kind it returns a decoder that fails
-// with train.ErrUnknownModel.
-func Decode(kind string) train.Decoder {
-	return func(data []byte) (train.Model, error) {
-		if kind != NameRF && kind != NameID3 {
-			return nil, fmt.Errorf("golearn: decode: %w %q", train.ErrUnknownModel, kind)
-		}
-		return decodeModel(kind, data)
-	}
-}
+// Decode is model/golearn.Decode.
+func Decode(kind string) train.Decoder { return golearnmodel.Decode(kind) }
 
-// Decoders returns the decoders of every model kind of this package, for
-// a catalog to merge into the map it gives train.Load.
-func Decoders() map[string]train.Decoder {
-	return map[string]train.Decoder{NameRF: Decode(NameRF), NameID3: Decode(NameID3)}
-}
+// Decoders is model/golearn.Decoders, for a catalog to merge into the
+// map it gives train.Load.
+func Decoders() map[string]train.Decoder { return golearnmodel.Decoders() }

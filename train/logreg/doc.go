@@ -13,7 +13,9 @@
 // numeric column and a weight per code of each categorical column. A
 // binary model has one output (the logit of class 1), a K-class model K.
 // It is plain data, saved as JSON by train.Save and rebuilt by Decode,
-// and explains a row with exact linear SHAP (Explainer, shap.go).
+// and explains a row with exact linear SHAP. The fitted model, its
+// prediction and its explanations are in package model/logreg, which
+// serving imports without this trainer (and without gonum/optimize).
 //
 // # Objective
 //

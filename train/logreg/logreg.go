@@ -3,6 +3,8 @@ package logreg
 import (
 	"context"
 	"fmt"
+	"github.com/mlpipe/mlpipe/model"
+	logregmodel "github.com/mlpipe/mlpipe/model/logreg"
 	"runtime"
 	"slices"
 
@@ -11,8 +13,21 @@ import (
 	"github.com/mlpipe/mlpipe/train/internal/onehot"
 )
 
-// Name is the trainer's name and its models' Kind.
-const Name = "logreg"
+// Name is the trainer's name and its models' Kind (model/logreg.Name).
+const Name = logregmodel.Name
+
+// Model is the fitted logistic regression (model/logreg.Model).
+type Model = logregmodel.Model
+
+// Column, FitInfo and Coefficient are parts of a Model.
+type (
+	Column      = logregmodel.Column
+	FitInfo     = logregmodel.FitInfo
+	Coefficient = logregmodel.Coefficient
+)
+
+// Decode is model/logreg.Decode.
+func Decode(data []byte) (model.Model, error) { return logregmodel.Decode(data) }
 
 // Defaults of Params.
 const (

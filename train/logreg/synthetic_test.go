@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/train"
@@ -68,4 +69,17 @@ func synthetic(seed uint64, rows, numeric int, cards []int, classes int, nanShar
 		y[i] = float64(k)
 	}
 	return &train.Dataset{X: x, Y: y, Classes: classes}
+}
+
+// softmax replaces z by e^z / Σ e^z.
+func softmax(z []float64) {
+	hi := slices.Max(z)
+	var sum float64
+	for k, v := range z {
+		z[k] = math.Exp(v - hi)
+		sum += z[k]
+	}
+	for k := range z {
+		z[k] /= sum
+	}
 }

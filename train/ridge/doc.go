@@ -9,7 +9,9 @@
 // Out: a *Model (train.Model, kind "ridge"): an intercept and a weight
 // per numeric column and per code, which predicts the target for a batch
 // (Predict) or one row (PredictRow), bit for bit the same, and is saved
-// and loaded as JSON through train.Save and train.Load with Decode.
+// and loaded as JSON through train.Save and train.Load with Decode. The
+// fitted model and its prediction are in package model/ridge, which
+// serving imports without this trainer.
 //
 // # The fit
 //

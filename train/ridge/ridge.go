@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/model"
+	ridgemodel "github.com/mlpipe/mlpipe/model/ridge"
 	"math"
 	"runtime"
 	"sync"
@@ -14,8 +17,20 @@ import (
 	"github.com/mlpipe/mlpipe/train/internal/onehot"
 )
 
-// Name is the trainer's name and its models' Kind.
-const Name = "ridge"
+// Name is the trainer's name and its models' Kind (model/ridge.Name).
+const Name = ridgemodel.Name
+
+// Model is the fitted ridge regression (model/ridge.Model).
+type Model = ridgemodel.Model
+
+// Column and Info are parts of a Model.
+type (
+	Column = ridgemodel.Column
+	Info   = ridgemodel.Info
+)
+
+// Decode is model/ridge.Decode.
+func Decode(data []byte) (model.Model, error) { return ridgemodel.Decode(data) }
 
 // DefaultAlpha is Params.Alpha's default, scikit-learn's.
 const DefaultAlpha = 1.0
@@ -259,10 +274,18 @@ func solve(s *sums, alpha float64) (w []float64, intercept float64, err error) {
 	return w, intercept, nil
 }
 
-// Info records the fit.
-type Info struct {
-	// Alpha is the penalty the model was fitted with.
-	Alpha float64 `json:"alpha"`
-	// Rows is the number of training rows.
-	Rows int `json:"rows"`
+// newModel lays the weights (one per design feature after the intercept)
+// out by column.
+func newModel(cols []features.ColumnInfo, d *onehot.Design, w []float64, b float64, info Info) *Model {
+	m := &Model{Intercept: b, Columns: make([]Column, len(cols)), Fit: info}
+	for j, c := range cols {
+		col := Column{Name: c.Name, Kind: c.Kind, Weights: make([]float64, onehot.Width(c))}
+		if c.Kind == features.Categorical {
+			col.Levels = c.Levels
+		}
+		copy(col.Weights, w[d.First[j]-1:])
+		m.Columns[j] = col
+	}
+	m.ImportanceSD = d.ContributionSD(1, func(f, _ int) float64 { return w[f-1] })
+	return m
 }

@@ -12,6 +12,7 @@ package onehot
 
 import (
 	"fmt"
+	"github.com/mlpipe/mlpipe/model"
 	"math"
 
 	"github.com/mlpipe/mlpipe/features"
@@ -138,13 +139,8 @@ func toCodes(col []float64, card int) ([]int32, error) {
 }
 
 // Code maps a categorical value to a code in [0, card): itself if it is
-// one, 0 (unknown) otherwise. Prediction reads categorical values with it.
-func Code(v float64, card int) int {
-	if v >= 0 && v < float64(card) && v == math.Trunc(v) {
-		return int(v)
-	}
-	return 0
-}
+// one, 0 (unknown) otherwise, as prediction reads it (model.Code).
+func Code(v float64, card int) int { return model.Code(v, card) }
 
 // ContributionSD returns, for each matrix column, the standard deviation
 // over the design's rows of the column's contribution to a linear model's

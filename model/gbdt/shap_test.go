@@ -1,4 +1,4 @@
-package gbdt
+package gbdt_test
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/model/gbdt"
 	"github.com/mlpipe/mlpipe/train"
+	gbdttrain "github.com/mlpipe/mlpipe/train/gbdt"
 )
 
 // shapTol is how far explanations may be from the exact values: the
@@ -21,14 +23,14 @@ const shapTol = 1e-9
 // in S (bit j of in) follows the row, a split on another column averages
 // its children weighted by their covers. It reads the saved tree with the
 // saved rule, not the compiled form the explainer walks.
-func condExpect(tr *Tree, row []float64, in uint) float64 {
+func condExpect(tr *gbdt.Tree, row []float64, in uint) float64 {
 	var at func(id int32) float64
 	at = func(id int32) float64 {
 		if id < 0 {
 			return tr.Leaf[^id]
 		}
 		if in&(1<<tr.Col[id]) != 0 {
-			return at(savedNext(tr, id, row))
+			return at(gbdt.SavedNext(tr, id, row))
 		}
 		l, r := tr.Left[id], tr.Right[id]
 		return (savedCover(tr, l)*at(l) + savedCover(tr, r)*at(r)) / tr.Cover[id]
@@ -39,7 +41,7 @@ func condExpect(tr *Tree, row []float64, in uint) float64 {
 	return at(0)
 }
 
-func savedCover(tr *Tree, id int32) float64 {
+func savedCover(tr *gbdt.Tree, id int32) float64 {
 	if id < 0 {
 		return tr.LeafCover[^id]
 	}
@@ -49,7 +51,7 @@ func savedCover(tr *Tree, id int32) float64 {
 // bruteShapley returns the Shapley values of the game
 // v_k(S) = base[k] + Σ_{trees t of output k} condExpect(t, S) over cols
 // columns, by enumerating every subset: phi[k·cols+j].
-func bruteShapley(m *Model, row []float64) []float64 {
+func bruteShapley(m *gbdt.Model, row []float64) []float64 {
 	k, cols := m.Outputs(), len(m.Columns)
 	v := make([]float64, k<<cols) // v[S·k + out]
 	for s := uint(0); s < 1<<cols; s++ {
@@ -78,8 +80,8 @@ func bruteShapley(m *Model, row []float64) []float64 {
 // randomTree grows a random tree over columns [0, used) of which the
 // columns in cat are categorical, with leaf covers drawn at random and
 // split covers their sums.
-func randomTree(rng *rand.Rand, used int, cat map[int]bool) Tree {
-	var tr Tree
+func randomTree(rng *rand.Rand, used int, cat map[int]bool) gbdt.Tree {
+	var tr gbdt.Tree
 	var grow func(depth int) int32
 	grow = func(depth int) int32 {
 		if depth == 0 || rng.IntN(6) == 0 {
@@ -140,9 +142,9 @@ func TestShapMatchesBruteForce(t *testing.T) {
 	const cols, used = 6, 5
 	cat := map[int]bool{1: true, 3: true}
 	names := []string{"a", "b", "c", "d", "e", "unused"}
-	random := func(seed uint64, classes, rounds int) *Model {
+	random := func(seed uint64, classes, rounds int) *gbdt.Model {
 		rng := rand.New(rand.NewPCG(seed, 1))
-		m := &Model{Classes: classes, Columns: names}
+		m := &gbdt.Model{Classes: classes, Columns: names}
 		k := m.Outputs()
 		for range k {
 			m.Base = append(m.Base, rng.NormFloat64())
@@ -152,7 +154,7 @@ func TestShapMatchesBruteForce(t *testing.T) {
 		}
 		return m
 	}
-	fitted := func(classes int) *Model {
+	fitted := func(classes int) *gbdt.Model {
 		rng := rand.New(rand.NewPCG(3, 4))
 		info := []features.ColumnInfo{{Name: "a", Kind: features.Numeric}, {Name: "b", Kind: features.Categorical, Card: 12},
 			{Name: "c", Kind: features.Numeric}, {Name: "d", Kind: features.Categorical, Card: 5},
@@ -176,16 +178,16 @@ func TestShapMatchesBruteForce(t *testing.T) {
 				y[i] = float64(min(1, int(y[i])))
 			}
 		}
-		m, err := New(Params{Rounds: 8, MaxLeaves: 24, MinSamplesLeaf: 10, LearningRate: 0.3}).
+		m, err := gbdttrain.New(gbdttrain.Params{Rounds: 8, MaxLeaves: 24, MinSamplesLeaf: 10, LearningRate: 0.3}).
 			Fit(context.Background(), &train.Dataset{X: x, Y: y, Classes: classes}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m.(*Model)
+		return m.(*gbdt.Model)
 	}
 	cases := []struct {
 		name string
-		m    *Model
+		m    *gbdt.Model
 	}{
 		{"random binary", random(1, 2, 12)},
 		{"random 3 classes", random(2, 3, 5)},
@@ -195,7 +197,7 @@ func TestShapMatchesBruteForce(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.m
-			if err := m.check(); err != nil {
+			if err := gbdt.Check(m); err != nil {
 				t.Fatal(err)
 			}
 			ex, err := m.Explainer()

@@ -7,8 +7,7 @@ import (
 	"slices"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
-	"github.com/mlpipe/mlpipe/train/internal/onehot"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Model is a fitted ridge regression. It is plain data: its JSON is its
@@ -42,41 +41,25 @@ type Column struct {
 	Weights []float64 `json:"weights"`
 }
 
-// newModel lays the weights (one per design feature after the intercept)
-// out by column.
-func newModel(cols []features.ColumnInfo, d *onehot.Design, w []float64, b float64, info Info) *Model {
-	m := &Model{Intercept: b, Columns: make([]Column, len(cols)), Fit: info}
-	for j, c := range cols {
-		col := Column{Name: c.Name, Kind: c.Kind, Weights: make([]float64, onehot.Width(c))}
-		if c.Kind == features.Categorical {
-			col.Levels = c.Levels
-		}
-		copy(col.Weights, w[d.First[j]-1:])
-		m.Columns[j] = col
-	}
-	m.ImportanceSD = d.ContributionSD(1, func(f, _ int) float64 { return w[f-1] })
-	return m
-}
-
-// Kind implements train.Model.
+// Kind implements model.Model.
 func (m *Model) Kind() string { return Name }
 
-// Importance implements train.Importancer: per column, the standard
+// Importance implements model.Importancer: per column, the standard
 // deviation over the training rows of the column's contribution to the
 // prediction (for a numeric column |w|·sd(x), the standardised
 // coefficient), in the target's units. nil for a model saved without it.
 func (m *Model) Importance() []float64 { return slices.Clone(m.ImportanceSD) }
 
-// ImportanceKind implements train.Importancer.
-func (m *Model) ImportanceKind() string { return train.ImportanceCoefficient }
+// ImportanceKind implements model.Importancer.
+func (m *Model) ImportanceKind() string { return model.ImportanceCoefficient }
 
-// Task implements train.Model: always Regression.
-func (m *Model) Task() train.Task { return train.Regression }
+// Task implements model.Model: always Regression.
+func (m *Model) Task() model.Task { return model.Regression }
 
-// Outputs implements train.Model: 1, the predicted target.
+// Outputs implements model.Model: 1, the predicted target.
 func (m *Model) Outputs() int { return 1 }
 
-// Predict implements train.Model with PredictRow on each row, so both
+// Predict implements model.Model with PredictRow on each row, so both
 // give the same numbers bit for bit. It panics if x does not have the
 // model's columns.
 func (m *Model) Predict(x *features.Matrix) []float64 {
@@ -91,7 +74,7 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 	return out
 }
 
-// PredictRow implements train.Model. It panics if row or out has the
+// PredictRow implements model.Model. It panics if row or out has the
 // wrong length.
 func (m *Model) PredictRow(row []float64, out []float64) {
 	if len(row) != len(m.Columns) || len(out) != 1 {
@@ -101,7 +84,7 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 	for j, col := range m.Columns {
 		v := row[j]
 		if col.Kind == features.Categorical {
-			z += col.Weights[onehot.Code(v, len(col.Weights))]
+			z += col.Weights[model.Code(v, len(col.Weights))]
 			continue
 		}
 		if !math.IsNaN(v) {
@@ -113,21 +96,32 @@ func (m *Model) PredictRow(row []float64, out []float64) {
 	out[0] = z
 }
 
-// Decode is the train.Decoder of ridge models.
-func Decode(data []byte) (train.Model, error) {
+// Decode is the model.Decoder of ridge models.
+func Decode(data []byte) (model.Model, error) {
 	m := &Model{}
 	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("ridge: decode: %w: %v", train.ErrFormat, err)
+		return nil, fmt.Errorf("ridge: decode: %w: %v", model.ErrFormat, err)
 	}
 	for j, c := range m.Columns {
 		switch {
 		case c.Kind == features.Numeric && len(c.Weights) != 1:
-			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): numeric with %d weights", train.ErrFormat, j, c.Name, len(c.Weights))
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): numeric with %d weights", model.ErrFormat, j, c.Name, len(c.Weights))
 		case c.Kind == features.Categorical && len(c.Weights) < 1:
-			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): categorical with no weights", train.ErrFormat, j, c.Name)
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): categorical with no weights", model.ErrFormat, j, c.Name)
 		case c.Kind != features.Numeric && c.Kind != features.Categorical:
-			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): unknown kind %v", train.ErrFormat, j, c.Name, c.Kind)
+			return nil, fmt.Errorf("ridge: decode: %w: column %d (%s): unknown kind %v", model.ErrFormat, j, c.Name, c.Kind)
 		}
 	}
 	return m, nil
 }
+
+// Info records the fit.
+type Info struct {
+	// Alpha is the penalty the model was fitted with.
+	Alpha float64 `json:"alpha"`
+	// Rows is the number of training rows.
+	Rows int `json:"rows"`
+}
+
+// Name is the model kind, and the name of its trainer.
+const Name = "ridge"

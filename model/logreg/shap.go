@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Explanations: exact linear SHAP.
@@ -31,10 +31,10 @@ import (
 // the first case, not the second. Column.Mean holds the training means;
 // Fit records them.
 
-// Explainer returns the model's linear SHAP explainer (train.Explainer).
-// It fails with train.ErrNotExplainable for a model saved without the
+// Explainer returns the model's linear SHAP explainer (model.Explainer).
+// It fails with model.ErrNotExplainable for a model saved without the
 // training means of its columns.
-func (m *Model) Explainer() (train.Explainer, error) {
+func (m *Model) Explainer() (model.Explainer, error) {
 	m.shapOnce.Do(func() { m.shap, m.shapErr = newLinearSHAP(m) })
 	if m.shapErr != nil {
 		return nil, m.shapErr
@@ -42,7 +42,7 @@ func (m *Model) Explainer() (train.Explainer, error) {
 	return m.shap, nil
 }
 
-// linearSHAP is the train.Explainer of a Model.
+// linearSHAP is the model.Explainer of a Model.
 type linearSHAP struct {
 	m    *Model
 	mean [][]float64 // mean[k][j]: E_train[c_kj]
@@ -56,7 +56,7 @@ func newLinearSHAP(m *Model) (*linearSHAP, error) {
 		e.mean[out] = make([]float64, len(m.Columns))
 		for j, col := range m.Columns {
 			if len(col.Mean) == 0 {
-				return nil, fmt.Errorf("logreg explainer: %w: column %s has no training mean (the model was saved before explanations; retrain it)", train.ErrNotExplainable, col.Name)
+				return nil, fmt.Errorf("logreg explainer: %w: column %s has no training mean (the model was saved before explanations; retrain it)", model.ErrNotExplainable, col.Name)
 			}
 			var s float64
 			for f, w := range col.Weights[out] {
@@ -69,10 +69,10 @@ func newLinearSHAP(m *Model) (*linearSHAP, error) {
 	return e, nil
 }
 
-// Base implements train.Explainer.
+// Base implements model.Explainer.
 func (e *linearSHAP) Base() []float64 { return e.base }
 
-// ExplainRow implements train.Explainer. Each contribution is the
+// ExplainRow implements model.Explainer. Each contribution is the
 // column's term of the margin, as PredictRow computes it, minus the
 // term's training mean.
 func (e *linearSHAP) ExplainRow(row, phi, margin []float64) {
@@ -88,7 +88,7 @@ func (e *linearSHAP) ExplainRow(row, phi, margin []float64) {
 			var term float64
 			switch {
 			case col.Kind == features.Categorical:
-				term = col.Weights[out][code(v, len(col.Weights[out]))]
+				term = col.Weights[out][model.Code(v, len(col.Weights[out]))]
 			case !math.IsNaN(v):
 				term = float64(v * col.Weights[out][0])
 			}

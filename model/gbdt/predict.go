@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/parallel"
 )
 
 // Prediction.
@@ -318,10 +319,10 @@ func (m *Model) link(out []float64) {
 		return
 	}
 	if m.Outputs() == 1 {
-		out[0] = sigmoid(out[0])
+		out[0] = Sigmoid(out[0])
 		return
 	}
-	softmax(out, out)
+	Softmax(out, out)
 }
 
 // predictBlock is the rows Predict scores together. It runs a block
@@ -343,7 +344,7 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 	c, k := m.compiled(), m.Outputs()
 	out := make([]float64, x.Rows*k)
 	ns := max(1, len(c.slots))
-	forChunks(runtime.GOMAXPROCS(0), x.Rows, predictBlock, func(_, lo, hi int) {
+	parallel.Chunks(runtime.GOMAXPROCS(0), x.Rows, predictBlock, func(_, lo, hi int) {
 		n := hi - lo
 		in := make([]int32, n*ns) // row-major: the inputs of row i at in[i*ns:]
 		c.blockInputs(x, lo, hi, in, ns)

@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/integrate/quad"
 
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Explanations: exact path-dependent TreeSHAP.
@@ -78,10 +78,10 @@ type points struct {
 	zero    []float64 // its slope
 }
 
-// Explainer returns the model's TreeSHAP explainer (train.Explainer),
-// built on first use. It fails with train.ErrNotExplainable for a model
+// Explainer returns the model's TreeSHAP explainer (model.Explainer),
+// built on first use. It fails with model.ErrNotExplainable for a model
 // saved without node covers.
-func (m *Model) Explainer() (train.Explainer, error) {
+func (m *Model) Explainer() (model.Explainer, error) {
 	m.shapOnce.Do(func() { m.shap, m.shapErr = newShapForm(m) })
 	if m.shapErr != nil {
 		return nil, m.shapErr
@@ -89,14 +89,14 @@ func (m *Model) Explainer() (train.Explainer, error) {
 	return shapExplainer{m}, nil
 }
 
-// shapExplainer is the train.Explainer of a Model.
+// shapExplainer is the model.Explainer of a Model.
 type shapExplainer struct{ m *Model }
 
 // Base returns each output's base value: its starting margin plus the
 // covers' mean of each of its trees.
 func (e shapExplainer) Base() []float64 { return e.m.shap.base }
 
-// ExplainRow implements train.Explainer.
+// ExplainRow implements model.Explainer.
 func (e shapExplainer) ExplainRow(row, phi, margin []float64) {
 	m, f := e.m, e.m.shap
 	k, cols := m.Outputs(), len(row)
@@ -141,7 +141,7 @@ func newShapForm(m *Model) (*shapForm, error) {
 	for t, root := range c.roots {
 		tr := &m.Trees[t]
 		if len(tr.LeafCover) == 0 {
-			return nil, fmt.Errorf("gbdt explainer: %w: tree %d has no node covers (the model was saved before explanations; retrain it)", train.ErrNotExplainable, t)
+			return nil, fmt.Errorf("gbdt explainer: %w: tree %d has no node covers (the model was saved before explanations; retrain it)", model.ErrNotExplainable, t)
 		}
 		f.ratio[root] = 1
 		// Nodes come after their parents in compiled order, and a tree's
@@ -160,7 +160,7 @@ func newShapForm(m *Model) (*shapForm, error) {
 			parent := cover(t, n)
 			l, r := cover(t, int(nd.child)), cover(t, int(nd.child)+1)
 			if !(l > 0 && r > 0 && l+r == parent) {
-				return nil, fmt.Errorf("gbdt explainer: %w: tree %d: a split's covers %v and %v do not add up to %v", train.ErrNotExplainable, t, l, r, parent)
+				return nil, fmt.Errorf("gbdt explainer: %w: tree %d: a split's covers %v and %v do not add up to %v", model.ErrNotExplainable, t, l, r, parent)
 			}
 			f.ratio[nd.child], f.ratio[nd.child+1] = l/parent, r/parent
 		}

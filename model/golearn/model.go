@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-
-	"github.com/sjwhitworth/golearn/base"
-	"github.com/sjwhitworth/golearn/trees"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Model is a fitted golearn tree or forest, copied out of golearn's
 // trees.DecisionTreeNode into plain data: its JSON is its saved form, and
 // it predicts with this package's code, not golearn's. It implements
-// train.Model and is safe for concurrent use.
+// model.Model and is safe for concurrent use.
 //
 // A row's score is the class shares of the training rows at the node it
 // reaches in each tree, averaged over the trees. A binary model outputs
@@ -94,14 +90,14 @@ type FitInfo struct {
 	NativeCategorical bool `json:"native_categorical,omitempty"`
 }
 
-// Kind implements train.Model.
+// Kind implements model.Model.
 func (m *Model) Kind() string { return m.Name }
 
-// Task implements train.Model: Binary for a 2-class model, Multiclass
+// Task implements model.Model: Binary for a 2-class model, Multiclass
 // otherwise.
-func (m *Model) Task() train.Task { return train.ClassTask(m.Classes) }
+func (m *Model) Task() model.Task { return model.ClassTask(m.Classes) }
 
-// Outputs implements train.Model: 1 for a binary model, Classes otherwise.
+// Outputs implements model.Model: 1 for a binary model, Classes otherwise.
 func (m *Model) Outputs() int {
 	if m.Classes == 2 {
 		return 1
@@ -144,7 +140,7 @@ func (m *Model) Note() string {
 	return what + "; repeatable for a fixed seed"
 }
 
-// Predict implements train.Model. It scores each row with
+// Predict implements model.Model. It scores each row with
 // PredictRow, so both give the same numbers bit for bit. It panics if x
 // does not have the model's columns.
 func (m *Model) Predict(x *features.Matrix) []float64 {
@@ -160,7 +156,7 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 	return out
 }
 
-// PredictRow implements train.Model. A NaN numeric value goes to the
+// PredictRow implements model.Model. A NaN numeric value goes to the
 // "not greater" side of every threshold, as in training. A categorical
 // value that is not a code of its column counts as code 0 (unknown); at a
 // category split, a code the node did not see in training stops the row
@@ -195,8 +191,8 @@ func (t *Tree) find(row []float64, cols []Column) *Node {
 	n := &t.Nodes[0]
 	for n.Col >= 0 {
 		v := row[n.Col]
-		if c := cols[n.Col]; c.Kind == features.Categorical && !isCode(v, c.Card) {
-			v = 0 // unknown
+		if c := cols[n.Col]; c.Kind == features.Categorical {
+			v = float64(model.Code(v, c.Card)) // 0, unknown, unless a code
 		}
 		next := -1
 		switch {
@@ -217,103 +213,18 @@ func (t *Tree) find(row []float64, cols []Column) *Node {
 	return n
 }
 
-// extractTree copies a fitted golearn tree into a Tree, nodes in
-// depth-first order with children in code order. It reads only golearn's
-// exported node fields.
-func extractTree(root *trees.DecisionTreeNode, g *grid, cols []Column, classes int) (Tree, error) {
-	var t Tree
-	var add func(n *trees.DecisionTreeNode) (int, error)
-	add = func(n *trees.DecisionTreeNode) (int, error) {
-		counts := make([]int, classes)
-		total := 0
-		for name, c := range n.ClassDist {
-			k, err := strconv.Atoi(name)
-			if err != nil || k < 0 || k >= classes || c < 0 {
-				return 0, fmt.Errorf("node class %q with %d rows", name, c)
-			}
-			counts[k] = c
-			total += c
-		}
-		if total == 0 {
-			return 0, fmt.Errorf("node without training rows")
-		}
-		idx := len(t.Nodes)
-		t.Nodes = append(t.Nodes, Node{Col: -1, Counts: counts})
-		if n.Children == nil || n.SplitRule == nil || n.SplitRule.SplitAttr == nil {
-			return idx, nil
-		}
-		j, ok := g.colOf[n.SplitRule.SplitAttr]
-		if !ok || j < 0 {
-			return 0, fmt.Errorf("split on attribute %q, which is not a feature", n.SplitRule.SplitAttr.GetName())
-		}
-		node := Node{Col: j, Counts: counts}
-		if _, ok := n.SplitRule.SplitAttr.(*base.CategoricalAttribute); ok {
-			for name := range n.Children {
-				c, err := strconv.Atoi(name)
-				if err != nil || c < 0 || c >= cols[j].Card {
-					return 0, fmt.Errorf("split on column %d: child %q is not a code", j, name)
-				}
-				node.Codes = append(node.Codes, c)
-			}
-			slices.Sort(node.Codes)
-			for _, c := range node.Codes {
-				child, err := add(n.Children[strconv.Itoa(c)])
-				if err != nil {
-					return 0, err
-				}
-				node.Children = append(node.Children, child)
-			}
-		} else {
-			thr := n.SplitRule.SplitVal
-			if math.IsNaN(thr) {
-				return 0, fmt.Errorf("split on column %d: threshold NaN", j)
-			}
-			// JSON has no infinities. A threshold between the -Inf that
-			// stands for NaN and a finite value is -Inf; -MaxFloat64
-			// splits every finite value the same way.
-			thr = max(min(thr, math.MaxFloat64), -math.MaxFloat64)
-			node.Threshold = thr
-			node.Children = []int{-1, -1}
-			for name := range n.Children {
-				if name != "0" && name != "1" {
-					return 0, fmt.Errorf("split on column %d: child %q of a threshold", j, name)
-				}
-			}
-			// golearn names the sides "0" (not greater) and "1".
-			for side, name := range []string{"0", "1"} {
-				if child, ok := n.Children[name]; ok {
-					c, err := add(child)
-					if err != nil {
-						return 0, err
-					}
-					node.Children[side] = c
-				}
-			}
-		}
-		t.Nodes[idx] = node
-		return idx, nil
-	}
-	if root == nil {
-		return t, fmt.Errorf("golearn returned no tree")
-	}
-	if _, err := add(root); err != nil {
-		return Tree{}, err
-	}
-	return t, nil
-}
-
-// decodeModel is the train.Decoder of kind: it rebuilds a Model from its
+// decodeModel is the model.Decoder of kind: it rebuilds a Model from its
 // JSON and checks every index, so that prediction cannot go out of range.
-func decodeModel(kind string, data []byte) (train.Model, error) {
+func decodeModel(kind string, data []byte) (model.Model, error) {
 	m := &Model{}
 	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("golearn: decode: %w: %v", train.ErrFormat, err)
+		return nil, fmt.Errorf("golearn: decode: %w: %v", model.ErrFormat, err)
 	}
 	if m.Name != kind {
-		return nil, fmt.Errorf("golearn: decode: %w: a %q model saved as %q", train.ErrFormat, m.Name, kind)
+		return nil, fmt.Errorf("golearn: decode: %w: a %q model saved as %q", model.ErrFormat, m.Name, kind)
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("golearn: decode %s: %w: %v", kind, train.ErrFormat, err)
+		return nil, fmt.Errorf("golearn: decode %s: %w: %v", kind, model.ErrFormat, err)
 	}
 	return m, nil
 }
@@ -383,14 +294,26 @@ func (m *Model) checkNode(t *Tree, ni int, n *Node) error {
 	return nil
 }
 
-// columnsOf describes the columns of x.
-func columnsOf(x *features.Matrix) []Column {
-	cols := make([]Column, len(x.Cols))
-	for j, c := range x.Cols {
-		cols[j] = Column{Name: c.Name, Kind: c.Kind}
-		if c.Kind == features.Categorical {
-			cols[j].Card = c.Card
+// The kinds of golearn models, which are also the names of their
+// trainers (train/golearn).
+const (
+	NameRF  = "golearn-rf"
+	NameID3 = "golearn-id3"
+)
+
+// Decode returns the model.Decoder of the models of a kind (NameRF or
+// NameID3). For any other kind it returns a decoder that fails with
+// model.ErrUnknownModel.
+func Decode(kind string) model.Decoder {
+	return func(data []byte) (model.Model, error) {
+		if kind != NameRF && kind != NameID3 {
+			return nil, fmt.Errorf("golearn: decode: %w %q", model.ErrUnknownModel, kind)
 		}
+		return decodeModel(kind, data)
 	}
-	return cols
+}
+
+// Decoders returns the decoders of both kinds, for model.Load.
+func Decoders() map[string]model.Decoder {
+	return map[string]model.Decoder{NameRF: Decode(NameRF), NameID3: Decode(NameID3)}
 }

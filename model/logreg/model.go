@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // Model is a fitted logistic regression. It is plain data: its JSON is its
@@ -84,27 +84,27 @@ type FitInfo struct {
 	Stop string `json:"stop"`
 }
 
-// Kind implements train.Model.
+// Kind implements model.Model.
 func (m *Model) Kind() string { return Name }
 
-// Importance implements train.Importancer: per column, the standard
+// Importance implements model.Importancer: per column, the standard
 // deviation over the training rows of the column's contribution to the
 // logit (for a numeric column |w|·sd(x), the standardised coefficient;
 // for K classes, the root of the sum of the K variances). nil for a
 // model saved without it.
 func (m *Model) Importance() []float64 { return slices.Clone(m.ImportanceSD) }
 
-// ImportanceKind implements train.Importancer.
-func (m *Model) ImportanceKind() string { return train.ImportanceCoefficient }
+// ImportanceKind implements model.Importancer.
+func (m *Model) ImportanceKind() string { return model.ImportanceCoefficient }
 
-// Task implements train.Model: Binary for a 2-class model, Multiclass
+// Task implements model.Model: Binary for a 2-class model, Multiclass
 // otherwise.
-func (m *Model) Task() train.Task { return train.ClassTask(m.Classes) }
+func (m *Model) Task() model.Task { return model.ClassTask(m.Classes) }
 
-// Outputs implements train.Model: 1 for a binary model, Classes otherwise.
+// Outputs implements model.Model: 1 for a binary model, Classes otherwise.
 func (m *Model) Outputs() int { return len(m.Intercept) }
 
-// Predict implements train.Model. It scores each row with
+// Predict implements model.Model. It scores each row with
 // PredictRow, so both give the same numbers bit for bit. It panics if x
 // does not have the model's columns.
 func (m *Model) Predict(x *features.Matrix) []float64 {
@@ -120,7 +120,7 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 	return out
 }
 
-// PredictRow implements train.Model. A NaN numeric value counts as 0; a
+// PredictRow implements model.Model. A NaN numeric value counts as 0; a
 // categorical value that is not a code of the column (out of range, not
 // an integer, NaN) counts as code 0, the unknown level. An infinite
 // numeric value (which Fit refuses and the features stage never emits)
@@ -146,7 +146,7 @@ func (m *Model) marginRow(row []float64, out []float64) {
 	for j, col := range m.Columns {
 		v := row[j]
 		if col.Kind == features.Categorical {
-			c := code(v, len(col.Weights[0]))
+			c := model.Code(v, len(col.Weights[0]))
 			for k := range out {
 				out[k] += col.Weights[k][c]
 			}
@@ -161,15 +161,6 @@ func (m *Model) marginRow(row []float64, out []float64) {
 			out[k] += float64(v * col.Weights[k][0])
 		}
 	}
-}
-
-// code maps a categorical value to a code in [0, card): itself if it is
-// one, 0 (unknown) otherwise.
-func code(v float64, card int) int {
-	if v >= 0 && v < float64(card) && v == math.Trunc(v) {
-		return int(v)
-	}
-	return 0
 }
 
 // sigmoid is 1/(1+e^-z), computed without overflow.
@@ -237,15 +228,15 @@ func (m *Model) Coefficients() []Coefficient {
 	return out
 }
 
-// Decode is the train.Decoder of logreg models: it rebuilds a Model from
+// Decode is the model.Decoder of logreg models: it rebuilds a Model from
 // its JSON and checks that its shapes agree.
-func Decode(data []byte) (train.Model, error) {
+func Decode(data []byte) (model.Model, error) {
 	m := &Model{}
 	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("logreg: decode: %w: %v", train.ErrFormat, err)
+		return nil, fmt.Errorf("logreg: decode: %w: %v", model.ErrFormat, err)
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("logreg: decode: %w: %v", train.ErrFormat, err)
+		return nil, fmt.Errorf("logreg: decode: %w: %v", model.ErrFormat, err)
 	}
 	return m, nil
 }
@@ -287,3 +278,6 @@ func (m *Model) check() error {
 	}
 	return nil
 }
+
+// Name is the model kind, and the name of its trainer.
+const Name = "logreg"

@@ -1,0 +1,145 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mlpipe/mlpipe/features"
+)
+
+// Task is what a model predicts: the kind of its label.
+type Task string
+
+// The tasks. A model's Task says what its outputs mean.
+const (
+	// Binary: one output per row, the probability of the positive class.
+	Binary Task = "binary"
+	// Multiclass: K outputs per row (K > 2), the probabilities of the K
+	// classes, summing to 1.
+	Multiclass Task = "multiclass"
+	// Regression: one output per row, the predicted value of the target
+	// on its original scale.
+	Regression Task = "regression"
+)
+
+// ClassTask is the task of a classifier of the given number of classes:
+// Binary for 2, Multiclass for more.
+func ClassTask(classes int) Task {
+	if classes == 2 {
+		return Binary
+	}
+	return Multiclass
+}
+
+// Model is a fitted classifier or regressor. It is what every trainer
+// returns, what evaluation scores and what serving calls.
+//
+// A binary model has one output per row: the probability of the positive
+// class. A K-class model (K > 2) has K outputs per row that sum to 1. A
+// regression model has one output per row: the predicted value.
+//
+// A Model is safe for concurrent use by multiple goroutines once fitted.
+// Every concrete model is a plain struct that encoding/json can marshal
+// and unmarshal: that is its saved form (see Save).
+type Model interface {
+	// Kind is the trainer name that produced the model ("gbdt", "logreg", ...).
+	Kind() string
+	// Task is what the model predicts, and so what its outputs mean.
+	Task() Task
+	// Outputs is 1 for a binary or regression model and K for a K-class
+	// model.
+	Outputs() int
+	// Predict scores every row of x and returns x.Rows*Outputs() outputs,
+	// row-major: probabilities for a classifier, values for a regressor.
+	Predict(x *features.Matrix) []float64
+	// PredictRow scores one row vector (as returned by
+	// features.Pipeline.TransformRow) into out, which has length Outputs().
+	// It gives the same numbers as Predict on the same row, bit for bit.
+	PredictRow(row []float64, out []float64)
+}
+
+// Sentinel errors of saved models.
+var (
+	// ErrUnknownModel means a saved model or a config names a model kind
+	// that no trainer provides.
+	ErrUnknownModel = errors.New("unknown model kind")
+	// ErrFormat means a saved model is not in a format this code reads.
+	ErrFormat = errors.New("unsupported model file")
+)
+
+// FormatVersion is the version of the saved-model envelope. Load refuses
+// other versions.
+const FormatVersion = 1
+
+// envelope is the saved form of a model: its kind and version beside the
+// model's own JSON.
+type envelope struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Kind    string `json:"kind"`
+	// Target is the transform the model was fitted on the target with
+	// (TargetLog1p), empty for none.
+	Target string          `json:"target,omitempty"`
+	Model  json.RawMessage `json:"model"`
+}
+
+const formatName = "mlpipe-model"
+
+// Save writes m in the versioned saved-model format. A *Log1pModel is
+// saved as its inner model with the envelope's target set.
+func Save(w io.Writer, m Model) error {
+	env := envelope{Format: formatName, Version: FormatVersion, Kind: m.Kind()}
+	inner := m
+	if lm, ok := m.(*Log1pModel); ok {
+		inner, env.Target = lm.Inner, TargetLog1p
+	}
+	b, err := json.Marshal(inner)
+	if err != nil {
+		return fmt.Errorf("save %s model: %w", m.Kind(), err)
+	}
+	env.Model = b
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(env); err != nil {
+		return fmt.Errorf("save %s model: %w", m.Kind(), err)
+	}
+	return nil
+}
+
+// Decoder turns the JSON of one model kind back into a Model.
+type Decoder func(data []byte) (Model, error)
+
+// Load reads a model saved by Save, using decoders to rebuild it by kind
+// (the catalog of trainers provides them).
+func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
+	var env envelope
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&env); err != nil {
+		return nil, fmt.Errorf("load model: %w: %v", ErrFormat, err)
+	}
+	if env.Format != formatName {
+		return nil, fmt.Errorf("load model: %w: format %q, want %q", ErrFormat, env.Format, formatName)
+	}
+	if env.Version != FormatVersion {
+		return nil, fmt.Errorf("load model: %w: version %d, this code reads version %d", ErrFormat, env.Version, FormatVersion)
+	}
+	decode, ok := decoders[env.Kind]
+	if !ok {
+		return nil, fmt.Errorf("load model: %w %q", ErrUnknownModel, env.Kind)
+	}
+	if env.Target != "" && env.Target != TargetLog1p {
+		return nil, fmt.Errorf("load %s model: %w: unknown target transform %q", env.Kind, ErrFormat, env.Target)
+	}
+	m, err := decode(env.Model)
+	if err != nil {
+		return nil, fmt.Errorf("load %s model: %w", env.Kind, err)
+	}
+	if env.Target == TargetLog1p {
+		if m.Task() != Regression {
+			return nil, fmt.Errorf("load %s model: %w: a log1p target on a %s model", env.Kind, ErrFormat, m.Task())
+		}
+		return &Log1pModel{Inner: m}, nil
+	}
+	return m, nil
+}
