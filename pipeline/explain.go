@@ -23,8 +23,9 @@ import (
 // ExplainRows is how many test rows the evaluate stage explains for the
 // global importance, a seeded random sample: the standard error of a
 // mean |contribution| over 1,000 rows is about 3% of it (their spread
-// is about their mean), and explaining them takes the default model
-// about 3 s on two cores (BenchmarkExplainRow).
+// is about their mean). Explaining a row costs the default model about
+// 5,000 PredictRows (BenchmarkExplainRow, BENCHMARKS.md), so these rows
+// are most of the evaluate stage's time.
 const ExplainRows = 1000
 
 // PlotRows is the most rows whose points the summary plot shows: enough

@@ -289,7 +289,7 @@ func (s *scorer) check(c *ingest.Chunk) []problem {
 	}
 	for j := range s.rules {
 		r := &s.rules[j]
-		col := c.Table.Column(j).Data()
+		col := c.Table.Column(s.input[j]).Data()
 		at := 0
 		for _, a := range col.Chunks() {
 			note := func(i int, code, msg string) {

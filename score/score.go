@@ -54,6 +54,15 @@ type Options struct {
 	// Skip leaves bad rows out, counts them and writes them to Rejects;
 	// without it the first bad row stops the run.
 	Skip bool
+	// Columns describe the input's columns as a pipeline config's schema
+	// does: a timestamp column's text format and time zone (Format,
+	// Timezone; the training config's, so that new files are read as the
+	// training data was), and, for a CSV file without a header line (the
+	// source's Header false), the order of its fields. Only those fields
+	// are used. Without Columns, timestamps are ISO 8601 and a file
+	// without a header has the training data's columns, in order (the
+	// bundle's profile).
+	Columns []ingest.ColumnSpec
 	// Rejects is the JSON Lines file of skipped rows; empty means Out
 	// with ".rejects.jsonl" added. It is written only if a row is skipped.
 	Rejects string
@@ -86,7 +95,8 @@ type scorer struct {
 	pipe    *features.Pipeline
 	model   train.Model
 	rules   []serve.Rule
-	schema  ingest.Schema // what is read: the inputs, then the kept columns that are not inputs
+	schema  ingest.Schema // what is read (see readSchema)
+	input   []int         // the read column of each input (rule)
 	keep    []int         // the read column of each kept column
 	ex      *explain.Explainer
 	out     *arrow.Schema
@@ -200,37 +210,8 @@ func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error)
 		}
 		s.ex = ex
 	}
-	// Read the inputs with their contract types (nulls are let through
-	// the reader and judged by the rules), then the kept columns that are
-	// not inputs, typed as in training or else as in the first file.
-	for _, r := range s.rules {
-		s.schema.Columns = append(s.schema.Columns, ingest.ColumnSpec{Name: r.Name, Type: r.Type, Nullable: true})
-	}
-	s.schema.AllowExtra = true
-	var fileTypes map[string]string
-	for _, name := range opts.Keep {
-		if k := slices.IndexFunc(s.schema.Columns, func(c ingest.ColumnSpec) bool { return c.Name == name }); k >= 0 {
-			s.keep = append(s.keep, k)
-			continue
-		}
-		typ := trainingType(m.Dir, name)
-		if typ == "" {
-			if fileTypes == nil {
-				var err error
-				if fileTypes, err = ingest.FileTypes(src); err != nil {
-					return nil, err
-				}
-				if fileTypes == nil {
-					fileTypes = map[string]string{} // text: every value is a string
-				}
-			}
-			typ = fileTypes[name]
-		}
-		if typ == "" {
-			typ = "string"
-		}
-		s.keep = append(s.keep, len(s.schema.Columns))
-		s.schema.Columns = append(s.schema.Columns, ingest.ColumnSpec{Name: name, Type: typ, Nullable: true})
+	if err := s.readSchema(src); err != nil {
+		return nil, err
 	}
 	read, err := s.schema.ArrowSchema()
 	if err != nil {
@@ -242,19 +223,128 @@ func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error)
 	return s, nil
 }
 
-// trainingType is the contract type of column name in the training data
-// of the bundle in dir (its profile.json), or "".
-func trainingType(dir, name string) string {
+// readSchema sets the columns to read: the inputs with their contract
+// types (nulls are let through the reader and judged by the rules) and
+// the kept columns. A file with a header has the inputs first, then the
+// kept columns that are not inputs, typed as in training or else as in
+// the first file. A CSV file without one has every column of the
+// training data in order, the ones neither used nor kept read as text.
+func (s *scorer) readSchema(src ingest.Source) error {
+	byName := func(cols []ingest.ColumnSpec, name string) int {
+		return slices.IndexFunc(cols, func(c ingest.ColumnSpec) bool { return c.Name == name })
+	}
+	input := func(r serve.Rule) ingest.ColumnSpec {
+		c := ingest.ColumnSpec{Name: r.Name, Type: r.Type, Nullable: true}
+		if k := byName(s.opts.Columns, r.Name); k >= 0 {
+			c.Format, c.Timezone = s.opts.Columns[k].Format, s.opts.Columns[k].Timezone
+		}
+		return c
+	}
+	cols := &s.schema.Columns
+	s.input = make([]int, len(s.rules))
+	if src.Header != nil && !*src.Header {
+		order := s.opts.Columns
+		if order == nil {
+			order = TrainingColumns(s.m)
+		}
+		if order == nil {
+			return fmt.Errorf("score: %w: a file without a header needs its columns in order: the bundle has no %s (pass the training config)", ErrUsage, bundle.ProfileFile)
+		}
+		for _, c := range order {
+			if j := slices.IndexFunc(s.rules, func(r serve.Rule) bool { return r.Name == c.Name }); j >= 0 {
+				s.input[j] = len(*cols)
+				*cols = append(*cols, input(s.rules[j]))
+				continue
+			}
+			typ := "string"
+			if slices.Contains(s.opts.Keep, c.Name) {
+				typ = c.Type
+			}
+			*cols = append(*cols, ingest.ColumnSpec{Name: c.Name, Type: typ, Nullable: true, Format: c.Format, Timezone: c.Timezone})
+		}
+		var names []string
+		for _, c := range order {
+			names = append(names, c.Name)
+		}
+		for _, r := range s.rules {
+			if byName(*cols, r.Name) < 0 {
+				return fmt.Errorf("score: %w: the model's input %q is not among the columns of a file without a header (%s)", ErrUsage, r.Name, strings.Join(names, ", "))
+			}
+		}
+		for _, name := range s.opts.Keep {
+			k := byName(*cols, name)
+			if k < 0 {
+				return fmt.Errorf("score: %w: --keep %q is not among the columns of a file without a header (%s)", ErrUsage, name, strings.Join(names, ", "))
+			}
+			s.keep = append(s.keep, k)
+		}
+		return nil
+	}
+	for j, r := range s.rules {
+		s.input[j] = j
+		*cols = append(*cols, input(r))
+	}
+	s.schema.AllowExtra = true
+	var fileTypes map[string]string
+	for _, name := range s.opts.Keep {
+		if k := byName(*cols, name); k >= 0 {
+			s.keep = append(s.keep, k)
+			continue
+		}
+		var typ string
+		if p := trainingProfile(s.m.Dir); p != nil {
+			if k := slices.IndexFunc(p.Columns, func(c ingest.ColumnProfile) bool { return c.Name == name }); k >= 0 {
+				typ = p.Columns[k].Type
+			}
+		}
+		if typ == "" {
+			if fileTypes == nil {
+				var err error
+				if fileTypes, err = ingest.FileTypes(src); err != nil {
+					return err
+				}
+				if fileTypes == nil {
+					fileTypes = map[string]string{} // text: every value is a string
+				}
+			}
+			typ = fileTypes[name]
+		}
+		if typ == "" {
+			typ = "string"
+		}
+		c := ingest.ColumnSpec{Name: name, Type: typ, Nullable: true}
+		if k := byName(s.opts.Columns, name); k >= 0 {
+			c.Format, c.Timezone = s.opts.Columns[k].Format, s.opts.Columns[k].Timezone
+		}
+		s.keep = append(s.keep, len(*cols))
+		*cols = append(*cols, c)
+	}
+	return nil
+}
+
+// TrainingColumns are the columns of m's training data, in order, with
+// their contract types (from the bundle's profile), or nil when the
+// bundle has no profile.
+func TrainingColumns(m *serve.Model) []ingest.ColumnSpec {
+	p := trainingProfile(m.Dir)
+	if p == nil {
+		return nil
+	}
+	out := make([]ingest.ColumnSpec, len(p.Columns))
+	for i, c := range p.Columns {
+		out[i] = ingest.ColumnSpec{Name: c.Name, Type: c.Type}
+	}
+	return out
+}
+
+// trainingProfile is the profile of the training data of the bundle in
+// dir (its profile.json), or nil.
+func trainingProfile(dir string) *ingest.Profile {
 	var p ingest.Profile
 	if err := fsx.ReadJSON(filepath.Join(dir, bundle.ProfileFile), &p); err != nil {
-		return ""
+		return nil
 	}
-	for _, c := range p.Columns {
-		if c.Name == name {
-			return c.Type
-		}
-	}
-	return ""
+	return &p
 }
 
 func formatOf(path string) string {

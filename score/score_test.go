@@ -3,6 +3,7 @@ package score_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fasthttp"
 
 	"github.com/mlpipe/mlpipe/features"
@@ -324,6 +327,142 @@ func TestFormats(t *testing.T) {
 				t.Errorf("%s from %s: column %s differs from the Parquet input's", tc.out, tc.in, col)
 			}
 		}
+	}
+}
+
+// TestInputs: every shape of file ingest reads gives the same
+// predictions as the Parquet fixture: compressed text, a JSON array, a
+// TSV, another delimiter with lines before the header, no header, a
+// strftime time format, a glob of two files. The shapes are written
+// here from the fixture's first rows.
+func TestInputs(t *testing.T) {
+	m := loadModel(t, "gbdt")
+	dir := t.TempDir()
+	const n = 300
+	ref := filepath.Join(dir, "ref.parquet")
+	if _, err := score.Run(context.Background(), m, ingest.Source{Path: "../testdata/flights-10k.parquet"}, score.Options{Out: ref}); err != nil {
+		t.Fatal(err)
+	}
+	want := column(t, readParquet(t, ref), "probability")[:n]
+	data, err := os.ReadFile("../testdata/flights-10k.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(data), "\n", n+2)[:n+1] // the header and n rows
+	rows := lines[1:]
+	// reshape rewrites each row: fields split at commas, date changed by
+	// date, joined by sep.
+	reshape := func(sep string, date func(string) string) []string {
+		var out []string
+		for _, r := range rows {
+			f := strings.Split(r, ",")
+			f[0] = date(f[0])
+			out = append(out, strings.Join(f, sep))
+		}
+		return out
+	}
+	same := func(s string) string { return s }
+	european := func(s string) string { // 2001-01-01T06:06:00 → 01/01/2001 06:06
+		return s[8:10] + "/" + s[5:7] + "/" + s[0:4] + " " + s[11:16]
+	}
+	text := func(lines ...string) []byte { return []byte(strings.Join(lines, "\n") + "\n") }
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	zst := func(b []byte) []byte {
+		w, _ := zstd.NewWriter(nil)
+		defer w.Close()
+		return w.EncodeAll(b, nil)
+	}
+	var jsonRows []string
+	for _, r := range rows {
+		f := strings.Split(r, ",")
+		jsonRows = append(jsonRows, fmt.Sprintf(`{"date":%q,"delay":%s,"distance":%s,"origin":%q,"destination":%q}`, f[0], f[1], f[2], f[3], f[4]))
+	}
+	no := false
+	write("part-a.csv", text(lines[:1+n/2]...))
+	write("part-b.csv", text(append(lines[:1:1], lines[1+n/2:]...)...))
+	for _, tc := range []struct {
+		name string
+		src  ingest.Source
+		cols []ingest.ColumnSpec
+	}{
+		{"gzip", ingest.Source{Path: write("in.csv.gz", gz(text(lines...)))}, nil},
+		{"zstd", ingest.Source{Path: write("in.jsonl.zst", zst(text(jsonRows...)))}, nil},
+		{"json array", ingest.Source{Path: write("in.json", []byte("["+strings.Join(jsonRows, ",\n")+"]"))}, nil},
+		{"tsv", ingest.Source{Path: write("in.tsv", text(append([]string{strings.ReplaceAll(lines[0], ",", "\t")}, reshape("\t", same)...)...))}, nil},
+		{"delimiter, skipped lines, time format", ingest.Source{Path: write("eu.csv", text(append([]string{"flights export", "date;delay;distance;origin;destination"}, reshape(";", european)...)...)),
+			Delimiter: ";", SkipRows: 1}, []ingest.ColumnSpec{{Name: "date", Type: "timestamp[us]", Format: "%d/%m/%Y %H:%M"}}},
+		{"no header", ingest.Source{Path: write("bare.csv", text(rows...)), Header: &no}, nil},
+		{"glob", ingest.Source{Path: filepath.Join(dir, "part-*.csv")}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.parquet")
+			res, err := score.Run(context.Background(), m, tc.src, score.Options{Out: out, Columns: tc.cols})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := column(t, readParquet(t, out), "probability")
+			if res.Scored != n || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%d rows scored; the probabilities differ from the Parquet fixture's", res.Scored)
+			}
+		})
+	}
+}
+
+// TestMemoryBounded: scoring 24 copies of the fixture holds no more
+// live heap than scoring 3: memory is bounded by the chunks in flight,
+// not by the input. The live heap is measured after a collection at the
+// end of every chunk written (the Progress callback).
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores 270,000 rows")
+	}
+	m := loadModel(t, "gbdt")
+	data, err := os.ReadFile("../testdata/flights-10k.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := func(copies int) uint64 {
+		dir := t.TempDir()
+		for i := range copies {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%02d.parquet", i)), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var most uint64
+		opts := score.Options{Out: filepath.Join(t.TempDir(), "out.parquet"), Explain: true, Progress: func(int64, float64) {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			most = max(most, ms.HeapAlloc)
+		}}
+		res, err := score.Run(context.Background(), m, ingest.Source{Path: dir}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Scored != int64(copies)*10_000 {
+			t.Fatalf("%d rows scored", res.Scored)
+		}
+		return most
+	}
+	small, large := peak(3), peak(24)
+	t.Logf("peak live heap: %d KB for 30,000 rows, %d KB for 240,000", small>>10, large>>10)
+	// 1.5: room for the collector's timing; a heap that grew with the
+	// input would be 8 times as large.
+	if float64(large) > 1.5*float64(small) {
+		t.Errorf("the live heap grew with the input: %d KB for 3 files, %d KB for 24", small>>10, large>>10)
 	}
 }
 

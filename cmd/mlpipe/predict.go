@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,10 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 			"(a file, a glob or a directory), read a chunk at a time, so memory does not grow\n"+
 			"with it. Every row is checked as mlserve checks a request: a bad row stops the run\n"+
 			"(exit 3, naming its file, row and column), or with --on-error skip is left out and\n"+
-			"written with the reason to the rejects file.\n\n"+exitCodesHelp)
+			"written with the reason to the rejects file.\n\n"+
+			"Files are read as the training data was when --config names the training config\n"+
+			"(its data.format, delimiter, header, skip_rows, and each timestamp column's format\n"+
+			"and timezone); the flags below override it.\n\n"+exitCodesHelp)
 	var dir, cfgPath, ref, data, dataFormat, out, format, keep, onError, rejects string
 	var explainRows bool
 	var top int
@@ -33,7 +37,19 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&dir, "registry", "", "model registry directory (for NAME@...)")
 	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry (if --registry is not given)")
 	f.StringVar(&data, "data", "", "the rows to score: a file, a glob or a directory (required)")
-	f.StringVar(&dataFormat, "data-format", "auto", "format of the data: auto (by extension), parquet, arrow, arrows, csv or jsonl")
+	f.StringVar(&dataFormat, "data-format", "auto", "format of the data: auto (by extension), "+strings.Join(ingest.Formats, ", ")+
+		" (CSV, TSV, JSON Lines and JSON may be gzip- or zstd-compressed)")
+	var delimiter string
+	var skipRows int
+	var header bool
+	timeFormats, timezones := map[string]string{}, map[string]string{}
+	f.StringVar(&delimiter, "delimiter", "", `CSV field delimiter: one byte such as ";" or "|", or "tab" (default "," and a tab for TSV)`)
+	f.BoolVar(&header, "header", true, "the first CSV line (after --skip-rows) names the columns; with --header=false the fields are the training data's columns, in order")
+	f.IntVar(&skipRows, "skip-rows", 0, "lines at the top of a CSV file before the header (or the first row)")
+	f.Func("time-format", "`COL=FORMAT`: how timestamp column COL is written in text files: a strftime pattern such as %d/%m/%Y %H:%M, epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
+		keyValue("time-format", timeFormats))
+	f.Func("timezone", "`COL=ZONE`: the IANA time zone of timestamp column COL (docs/config.md, schema.columns[].timezone; repeat for more columns)",
+		keyValue("timezone", timezones))
 	f.StringVar(&out, "out", "", "the file to write (required); it appears only when the run succeeds")
 	f.StringVar(&format, "format", "", "output format: parquet, csv or jsonl (default: by --out's extension, else parquet)")
 	f.StringVar(&keep, "keep", "", "comma-separated input columns to copy to the output, first (for example an id)")
@@ -57,11 +73,66 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	if top != 0 && !explainRows {
 		return usageHint("--top without --explain", "add --explain")
 	}
+	src := ingest.Source{Path: data, Format: dataFormat}
+	var columns []ingest.ColumnSpec
+	if cfgPath != "" {
+		// Read new files as the training data was read.
+		cfg, err := loadConfig(cfgPath)
+		if err != nil {
+			return err
+		}
+		if !f.changed("data-format") && cfg.Data.Format != "" {
+			src.Format = cfg.Data.Format
+		}
+		src.Delimiter, src.Header, src.SkipRows = cfg.Data.Delimiter, cfg.Data.Header, cfg.Data.SkipRows
+		columns = slices.Clone(cfg.Schema.Columns)
+	}
+	if f.changed("delimiter") {
+		src.Delimiter = delimiter
+	}
+	if f.changed("header") {
+		src.Header = &header
+	}
+	if f.changed("skip-rows") {
+		src.SkipRows = skipRows
+	}
+	if src.Format != "auto" && !slices.Contains(ingest.Formats, src.Format) {
+		return usageHint(fmt.Sprintf("--data-format %q", src.Format), "want auto, "+strings.Join(ingest.Formats, ", "))
+	}
+	if _, err := ingest.Delimiter(src.Delimiter); err != nil {
+		return usageError("--delimiter: " + err.Error())
+	}
+	if src.SkipRows < 0 {
+		return usageError(fmt.Sprintf("--skip-rows %d: want 0 or more", src.SkipRows))
+	}
 	m, err := loadPredictModel(e, ref, dir, cfgPath)
 	if err != nil {
 		return err
 	}
-	opts := score.Options{Out: out, Format: format, Explain: explainRows, Top: top, Skip: onError == "skip", Rejects: rejects}
+	if columns == nil && len(timeFormats)+len(timezones) > 0 {
+		columns = score.TrainingColumns(m)
+	}
+	for _, kv := range []struct {
+		values map[string]string
+		set    func(*ingest.ColumnSpec, string)
+	}{
+		{timeFormats, func(c *ingest.ColumnSpec, v string) { c.Format = v }},
+		{timezones, func(c *ingest.ColumnSpec, v string) { c.Timezone = v }},
+	} {
+		for col, v := range kv.values {
+			k := slices.IndexFunc(columns, func(c ingest.ColumnSpec) bool { return c.Name == col })
+			if k < 0 {
+				return usageHint(fmt.Sprintf("column %q: no such column in the training data", col), "name a timestamp column of the model's inputs")
+			}
+			kv.set(&columns[k], v)
+		}
+	}
+	for _, c := range columns {
+		if err := ingest.CheckTimeFormat(c.Format, c.Timezone); err != nil {
+			return usageError(fmt.Sprintf("column %q: %v", c.Name, err))
+		}
+	}
+	opts := score.Options{Out: out, Format: format, Explain: explainRows, Top: top, Skip: onError == "skip", Rejects: rejects, Columns: columns}
 	if keep != "" {
 		for _, k := range strings.Split(keep, ",") {
 			opts.Keep = append(opts.Keep, strings.TrimSpace(k))
@@ -77,7 +148,7 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	start := time.Now()
-	res, err := score.Run(ctx, m, ingest.Source{Path: data, Format: dataFormat}, opts)
+	res, err := score.Run(ctx, m, src, opts)
 	if errors.Is(err, score.ErrUsage) {
 		return usageError(err.Error())
 	}
@@ -147,4 +218,19 @@ func progressBar(read float64, rows int64, elapsed time.Duration) string {
 	filled := int(read * width)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
 	return fmt.Sprintf("%s %3.0f%%  %s rows  %s rows/s", bar, 100*read, commas(rows), commas(int64(float64(rows)/max(elapsed.Seconds(), 1e-9))))
+}
+
+// keyValue parses a repeatable COL=VALUE flag into values.
+func keyValue(name string, values map[string]string) func(string) error {
+	return func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("want COL=VALUE, got %q", s)
+		}
+		if _, dup := values[k]; dup {
+			return fmt.Errorf("column %q given twice", k)
+		}
+		values[k] = v
+		return nil
+	}
 }
