@@ -124,13 +124,17 @@ func Parse(b []byte, name string) (*Config, error) {
 	return cfg, nil
 }
 
+// isURL reports whether a path is an object-storage URL (s3://BUCKET/KEY,
+// package storage), which is never relative.
+func isURL(p string) bool { return strings.HasPrefix(p, "s3://") }
+
 // resolvePaths makes relative paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
-	if c.Data.Path != "" && !filepath.IsAbs(c.Data.Path) {
+	if c.Data.Path != "" && !filepath.IsAbs(c.Data.Path) && !isURL(c.Data.Path) {
 		c.Data.ConfigDir = dir
 	}
 	for _, p := range []*string{&c.Data.Path, &c.Registry.Path, &c.Cache.Path} {
-		if *p != "" && !filepath.IsAbs(*p) {
+		if *p != "" && !filepath.IsAbs(*p) && !isURL(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
@@ -142,7 +146,7 @@ func (c *Config) resolvePaths(dir string) {
 func (c *Config) YAML() ([]byte, error) {
 	abs := *c
 	for _, p := range []*string{&abs.Data.Path, &abs.Registry.Path, &abs.Cache.Path} {
-		if *p != "" && !filepath.IsAbs(*p) {
+		if *p != "" && !filepath.IsAbs(*p) && !isURL(*p) {
 			a, err := filepath.Abs(*p)
 			if err != nil {
 				return nil, fmt.Errorf("config: %w", err)

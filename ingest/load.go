@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/compute"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/mlpipe/mlpipe/storage"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -309,6 +310,18 @@ func Delimiter(s string) (byte, error) {
 
 // readFile reads one file with the reader for its format.
 func readFile(ctx context.Context, f inputFile, c *contract, parallelism int) (*piece, error) {
+	if storage.IsURL(f.path) && f.format != FormatParquet {
+		local, remove, err := downloadURL(ctx, f.path)
+		if err != nil {
+			return nil, err
+		}
+		defer remove()
+		p, err := readFile(ctx, inputFile{path: local, format: f.format}, c, parallelism)
+		if err != nil {
+			err = fmt.Errorf("%s (downloaded): %w", f.path, err)
+		}
+		return p, err
+	}
 	switch f.format {
 	case FormatParquet:
 		return readParquet(ctx, f.path, c, parallelism)

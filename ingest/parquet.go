@@ -3,11 +3,13 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/mlpipe/mlpipe/storage"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -15,7 +17,12 @@ import (
 // are read in parallel (up to parallelism at once), each into its own
 // chunk, so an error names its row group.
 func readParquet(ctx context.Context, path string, c *contract, parallelism int) (p *piece, err error) {
-	rdr, err := openParquet(path)
+	var rdr *file.Reader
+	if storage.IsURL(path) {
+		rdr, err = openParquetURL(ctx, path)
+	} else {
+		rdr, err = openParquet(path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -133,15 +140,20 @@ func checkParquetMagic(path string) error {
 	if info.IsDir() {
 		return fmt.Errorf("open %s: is a directory", path)
 	}
+	return checkMagicAt(path, f, info.Size())
+}
+
+// checkMagicAt is checkParquetMagic of any file or object of size bytes.
+func checkMagicAt(path string, f io.ReaderAt, size int64) error {
 	head, tail := make([]byte, 4), make([]byte, 4)
-	if info.Size() == 0 {
+	if size == 0 {
 		return invalid(CodeEmpty, path, "", "the file is empty (0 bytes), not Parquet")
 	}
 	if _, err := f.ReadAt(head, 0); err != nil || string(head) != "PAR1" {
 		return invalid(CodeRead, path, "", "not a Parquet file (it does not start with the Parquet magic bytes PAR1)")
 	}
-	if _, err := f.ReadAt(tail, info.Size()-4); err != nil || string(tail) != "PAR1" {
-		return invalid(CodeRead, path, "", "the Parquet file is truncated (it does not end with the footer magic PAR1; %d bytes)", info.Size())
+	if _, err := f.ReadAt(tail, size-4); err != nil || string(tail) != "PAR1" {
+		return invalid(CodeRead, path, "", "the Parquet file is truncated (it does not end with the footer magic PAR1; %d bytes)", size)
 	}
 	return nil
 }

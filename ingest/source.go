@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // Formats that Load reads.
@@ -74,6 +76,9 @@ type inputFile struct {
 func resolve(src Source) ([]inputFile, error) {
 	if src.Path == "" {
 		return nil, fmt.Errorf("resolve: %w: the source path is empty", ErrNoFiles)
+	}
+	if storage.IsURL(src.Path) {
+		return resolveURL(src)
 	}
 	var paths []string
 	explicit := false // paths were named by the user, not found by a walk

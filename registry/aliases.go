@@ -21,6 +21,12 @@ func (s *Store) SetAlias(name, alias string, version int) error {
 	if err := checkName("alias", alias); err != nil {
 		return fmt.Errorf("set alias: %w", err)
 	}
+	if s.remote != nil {
+		if err := checkName("model", name); err != nil {
+			return fmt.Errorf("set alias: %w", err)
+		}
+		return s.setAliasS3(name, alias, version)
+	}
 	if _, err := s.VersionDir(name, version); err != nil {
 		return fmt.Errorf("set alias %s: %w", alias, err)
 	}
@@ -40,6 +46,9 @@ func (s *Store) Alias(name, alias string) (int, error) {
 	if err := checkName("alias", alias); err != nil {
 		return 0, err
 	}
+	if s.remote != nil {
+		return s.aliasS3(name, alias)
+	}
 	b, err := os.ReadFile(filepath.Join(s.modelDir(name), "aliases", alias))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("%s@%s: %w", name, alias, ErrNotFound)
@@ -58,6 +67,9 @@ func (s *Store) Alias(name, alias string) (int, error) {
 func (s *Store) Aliases(name string) (map[string]int, error) {
 	if err := checkName("model", name); err != nil {
 		return nil, err
+	}
+	if s.remote != nil {
+		return s.aliasesS3(name)
 	}
 	entries, err := os.ReadDir(filepath.Join(s.modelDir(name), "aliases"))
 	if errors.Is(err, fs.ErrNotExist) {

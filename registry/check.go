@@ -46,6 +46,9 @@ func (p Problem) String() string { return p.What }
 // models promote` or `rollback`). Run records are checked against the
 // versions by pipeline.CheckRuns.
 func (s *Store) Check(opts CheckOptions) ([]Problem, error) {
+	if s.remote != nil {
+		return s.checkS3(opts)
+	}
 	var problems []Problem
 	leftovers := func(dir string) error {
 		entries, err := os.ReadDir(dir)

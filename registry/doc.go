@@ -38,6 +38,15 @@
 // Names are checked before they become paths: a model, alias or run
 // name is letters, digits, '-' and '_' (ErrInvalidName otherwise).
 //
+// On object storage. Open("s3://BUCKET/PREFIX") gives a registry with
+// the same guarantees built from conditional puts instead of renames
+// (s3.go): a version's files are uploaded to a staging prefix and
+// published by a manifest object created with If-None-Match: *; an alias
+// moves with If-Match on the ETag it read; the locks are lease objects
+// that expire when their holder stops renewing them. Versions are
+// downloaded into a local cache (Root) and verified. docs/deploy.md has
+// the consistency model.
+//
 // The file operations are in lock.go, versions.go, aliases.go and
 // runs.go, one file per kind of object, so that another storage can take
 // their place; check.go finds and repairs inconsistencies.

@@ -33,6 +33,9 @@ func (s *Store) TrainingLock(ctx context.Context, wait bool) (unlock func() erro
 // flock takes an exclusive flock on the file name in the store's root;
 // a busy lock is reported as busy, naming the holder.
 func (s *Store) flock(ctx context.Context, wait bool, name string, busy error) (unlock func() error, err error) {
+	if s.remote != nil {
+		return s.leaseLock(ctx, wait, name, busy)
+	}
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		return nil, fmt.Errorf("lock registry: %w", err)
 	}

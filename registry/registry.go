@@ -8,8 +8,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // Sentinel errors.
@@ -35,17 +37,27 @@ var (
 // to find and repair inconsistencies.
 type Store struct {
 	root string
+	// remote is the object storage of a registry opened with an s3://
+	// URL (s3.go); root is then its local cache.
+	remote *storage.Bucket
+	lease  time.Duration
 }
 
-// Open returns the store at root, creating the directory if needed.
+// Open returns the store at root, creating the directory if needed. A
+// root "s3://BUCKET/PREFIX" opens a registry on object storage (s3.go),
+// with the same guarantees, and a local cache of the versions read.
 func Open(root string) (*Store, error) {
+	if storage.IsURL(root) {
+		return openS3(root)
+	}
 	if err := os.MkdirAll(filepath.Join(root, "models"), 0o755); err != nil {
 		return nil, fmt.Errorf("open registry: %w", err)
 	}
 	return &Store{root: root}, nil
 }
 
-// Root is the store's directory.
+// Root is the store's directory (on object storage, its local cache;
+// String names the store).
 func (s *Store) Root() string { return s.root }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
@@ -69,6 +81,9 @@ func (s *Store) modelDir(name string) string { return filepath.Join(s.root, "mod
 
 // Models lists the model names, sorted.
 func (s *Store) Models() ([]string, error) {
+	if s.remote != nil {
+		return s.modelsS3()
+	}
 	entries, err := os.ReadDir(filepath.Join(s.root, "models"))
 	if err != nil {
 		return nil, fmt.Errorf("list models: %w", err)

@@ -22,6 +22,9 @@ func (s *Store) SaveRun(id string, files map[string]any) error {
 	if err := checkName("run id", id); err != nil {
 		return fmt.Errorf("save run: %w", err)
 	}
+	if s.remote != nil {
+		return s.saveRunS3(id, files)
+	}
 	dir := filepath.Join(s.root, "runs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save run: %w", err)
@@ -61,6 +64,12 @@ func writeRunFile(path string, v any) error {
 
 // Runs lists the run ids, oldest first (ids sort by start time).
 func (s *Store) Runs() ([]string, error) {
+	if s.remote != nil {
+		ctx, cancel := opContext()
+		defer cancel()
+		ids, _, err := s.runsS3(ctx)
+		return ids, err
+	}
 	entries, err := os.ReadDir(filepath.Join(s.root, "runs"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -82,6 +91,9 @@ func (s *Store) Runs() ([]string, error) {
 func (s *Store) RunDir(id string) (string, error) {
 	if checkName("run id", id) != nil {
 		return "", fmt.Errorf("run %q: %w", id, ErrNotFound)
+	}
+	if s.remote != nil {
+		return s.runDirS3(id)
 	}
 	d := filepath.Join(s.root, "runs", id)
 	if info, err := os.Stat(d); err != nil || !info.IsDir() {

@@ -45,6 +45,9 @@ func (s *Store) Register(name, src string) (Registered, error) {
 	if err != nil {
 		return Registered{}, fmt.Errorf("register: %w", err)
 	}
+	if s.remote != nil {
+		return s.registerS3(name, src, digest)
+	}
 	dir := s.modelDir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Registered{}, fmt.Errorf("register: %w", err)
@@ -138,6 +141,11 @@ func (s *Store) Versions(name string) ([]int, error) {
 	if err := checkName("model", name); err != nil {
 		return nil, fmt.Errorf("versions: %w", err)
 	}
+	if s.remote != nil {
+		ctx, cancel := opContext()
+		defer cancel()
+		return s.versionsS3(ctx, name)
+	}
 	entries, err := os.ReadDir(s.modelDir(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("versions of %q: %w", name, ErrNotFound)
@@ -169,6 +177,9 @@ func (s *Store) VersionDir(name string, version int) (string, error) {
 	if err := checkName("model", name); err != nil {
 		return "", err
 	}
+	if s.remote != nil {
+		return s.versionDirS3(name, version)
+	}
 	d := filepath.Join(s.modelDir(name), fmt.Sprintf("v%d", version))
 	if info, err := os.Stat(d); err != nil || !info.IsDir() {
 		return "", fmt.Errorf("%s@%d: %w", name, version, ErrNotFound)
@@ -179,6 +190,15 @@ func (s *Store) VersionDir(name string, version int) (string, error) {
 // Digest returns the digest of a version: the sha256 of its manifest, as
 // it stands (VerifyVersion checks the files against it).
 func (s *Store) Digest(name string, version int) (string, error) {
+	if s.remote != nil {
+		if err := checkName("model", name); err != nil {
+			return "", err
+		}
+		ctx, cancel := opContext()
+		defer cancel()
+		p, err := s.published(ctx, name, version)
+		return p.Digest, err
+	}
 	dir, err := s.VersionDir(name, version)
 	if err != nil {
 		return "", err
@@ -194,6 +214,12 @@ func (s *Store) Digest(name string, version int) (string, error) {
 // (bundle.Verify) and returns its digest; a difference is an error
 // wrapping bundle.ErrCorrupt that names the file.
 func (s *Store) VerifyVersion(name string, version int) (string, error) {
+	if s.remote != nil {
+		if err := checkName("model", name); err != nil {
+			return "", err
+		}
+		return s.verifyS3(name, version)
+	}
 	dir, err := s.VersionDir(name, version)
 	if err != nil {
 		return "", err

@@ -47,6 +47,9 @@ func openRegistry(e *env, dir, cfgPath string) (*registry.Store, error) {
 			return nil, usageHint(cfgPath+" has no registry.path", "pass --registry DIR")
 		}
 	}
+	if strings.HasPrefix(dir, "s3://") { // object storage: nothing to stat
+		return registry.Open(dir)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "models")); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("registry %s: no such registry (`mlpipe run` with a registry.path makes it)", dir)

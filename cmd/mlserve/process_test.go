@@ -314,6 +314,7 @@ func TestPrometheus(t *testing.T) {
 		v, err := promQuery(client, promAddr, query)
 		if err == nil && v == requests {
 			t.Logf("Prometheus answered %s = %v", query, v)
+			dashboardQueries(t, client, promAddr)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -321,6 +322,60 @@ func TestPrometheus(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// dashboardQueries runs every query of the Grafana dashboard in
+// deploy/kubernetes against the Prometheus that scrapes mlserve: each
+// must be valid PromQL, and those on request metrics must return data.
+func dashboardQueries(t *testing.T, client *http.Client, addr string) {
+	b, err := os.ReadFile("../../deploy/kubernetes/mlserve-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			// A rate needs two scrapes of a series: wait for them.
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Second) {
+				if v, err := promQuery(client, addr, "count_over_time(mlserve_http_requests_in_flight[5m])"); err == nil && v >= 2 || time.Now().After(deadline) {
+					break
+				}
+			}
+			resp, err := client.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(tg.Expr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+				Data   struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&r)
+			resp.Body.Close()
+			if err != nil || r.Status != "success" {
+				t.Errorf("dashboard panel %q: %s: %s %s %v", p.Title, tg.Expr, r.Status, r.Error, err)
+				continue
+			}
+			if strings.Contains(tg.Expr, "mlserve_http_requests_total") && len(r.Data.Result) == 0 {
+				t.Errorf("dashboard panel %q: %s: no data", p.Title, tg.Expr)
+			}
+			n++
+		}
+	}
+	t.Logf("the dashboard's %d queries ran", n)
 }
 
 // promQuery runs an instant PromQL query and returns its single value.

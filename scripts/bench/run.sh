@@ -33,6 +33,8 @@
 #      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
 #      and the default backtest
 #   7b. runs scripts/bench/build.sh: the cold build time of both binaries
+#   7c. runs scripts/bench/s3.sh: object storage (SeaweedFS) against the
+#      local disk (Parquet read, registration, a replica's start)
 #   8. writes BENCHMARKS.md
 #
 # Knobs (environment): BENCH_COUNT (default 5) and BENCH_TIME (default 3x)
@@ -389,6 +391,15 @@ else
 	BUILD_FAILED="build.sh (exit status $?)"
 fi
 
+# s3.sh: object storage (a SeaweedFS server on loopback) against the
+# local disk: the 3M-row Parquet read, registration, a replica's start.
+S3_RAN=0; S3_FAILED=""
+if GO="$GO" "$ROOT/scripts/bench/s3.sh" "$TMP/s3" >/dev/null; then
+	S3_RAN=1
+else
+	S3_FAILED="s3.sh (exit status $?)"
+fi
+
 # The default backtest: 5 policies, weekly steps over the whole history.
 SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$TMP/simulate --json --log-level warn"
 SIM_S="" SIM_OK=0
@@ -644,6 +655,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "The AUC of every period and the chart are in the HTML report that \`mlpipe simulate\` writes (docs/monitoring.md)."
 	else
 		echo "Not measured$([ "$BENCH_QUICK" = 1 ] && echo " (BENCH_QUICK=1)" || echo ": mlpipe simulate failed ($(tail -n 1 "$TMP/simulate.err" 2>/dev/null))")."
+	fi
+	echo
+	if [ "$S3_RAN" -eq 1 ]; then
+		cat "$TMP/s3/s3.md"
+	else
+		echo "## Object storage (S3) against the local disk"
+		echo
+		echo "Not measured: scripts/bench/$S3_FAILED (see $TMP/s3/s3.txt)."
 	fi
 	echo
 	if [ "$BUILD_RAN" -eq 1 ]; then
