@@ -46,9 +46,9 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&delimiter, "delimiter", "", `CSV field delimiter: one byte such as ";" or "|", or "tab" (default "," and a tab for TSV)`)
 	f.BoolVar(&header, "header", true, "the first CSV line (after --skip-rows) names the columns; with --header=false the fields are the training data's columns, in order")
 	f.IntVar(&skipRows, "skip-rows", 0, "lines at the top of a CSV file before the header (or the first row)")
-	f.Func("time-format", "how a timestamp column is written in text files, as `COL=FORMAT`: a strftime pattern such as date=%d/%m/%Y %H:%M, or epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
+	f.Func("time-format", "how a timestamp column is written in text files, as COL=FORMAT: a strftime pattern such as date=%d/%m/%Y %H:%M, or epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
 		keyValue("time-format", timeFormats))
-	f.Func("timezone", "the IANA time zone of a timestamp column, as `COL=ZONE` (date=Europe/Paris; docs/config.md, schema.columns[].timezone; repeat for more columns)",
+	f.Func("timezone", "the IANA time zone of a timestamp column, as COL=ZONE (date=Europe/Paris; docs/config.md, schema.columns[].timezone; repeat for more columns)",
 		keyValue("timezone", timezones))
 	f.StringVar(&out, "out", "", "the file to write (required); it appears only when the run succeeds")
 	f.StringVar(&format, "format", "", "output format: parquet, csv or jsonl (default: by --out's extension, else parquet)")
