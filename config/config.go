@@ -810,9 +810,6 @@ func (c *Config) validateMonitor() error {
 	default:
 		return keyErr("monitor.policy", "unknown policy %q (%s)", m.Policy, didYouMean(m.Policy, []string{"drift", "estimated"}))
 	}
-	if m.Policy == "estimated" && c.Task() == train.Regression {
-		return keyErr("monitor.policy", "the estimated policy estimates a class label's ROC AUC; a regression's label-free policy is drift")
-	}
 	switch m.Thresholds {
 	case "", "calibrated", "fixed":
 	default:

@@ -107,6 +107,9 @@ func readCSV(ctx context.Context, path, format string, c *contract, parallelism 
 		g.Go(func() error {
 			r, err := parse(gctx, path, ch, starts[k], shape, src, c)
 			results[k] = r
+			if err == nil {
+				c.read(r.rows)
+			}
 			return err
 		})
 	}

@@ -118,6 +118,10 @@ func TestLoadBadText(t *testing.T) {
 			"load: invalid data: " + dir + "xz.csv: the file is xz-compressed, which mlpipe does not read: decompress it, or recompress it with gzip or zstd"},
 		{"truncated gzip", ingest.Source{Path: dir + "truncated.csv.gz"},
 			"load: invalid data: " + dir + "truncated.csv.gz: the gzip data is corrupt or truncated: unexpected EOF"},
+		{"truncated zstd", ingest.Source{Path: dir + "truncated.jsonl.zst"},
+			"load: invalid data: " + dir + "truncated.jsonl.zst: the zstd data is corrupt or truncated: unexpected EOF"},
+		{"ragged tsv", ingest.Source{Path: dir + "ragged.tsv"},
+			"load: invalid data: " + dir + "ragged.tsv: line 4: the row has 5 fields, the header has 6"},
 		{"parquet named csv", ingest.Source{Path: "../testdata/flights-10k.parquet", Format: "csv"},
 			"load: invalid data: ../testdata/flights-10k.parquet: the file is Parquet, not csv: name it .parquet or set data.format: parquet"},
 		{"json object", ingest.Source{Path: dir + "object.json"},
@@ -228,6 +232,19 @@ func TestTimeFormatErrors(t *testing.T) {
 		`../testdata/ingest/times.csv: line 4, column "text": "Dec 31 2001 23:59" is not a timestamp in the format "%Y-%m-%d"`
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n  %v\nwant\n  %s", err, want)
+	}
+	// The first bad value of a column read with each kind of format.
+	for _, tc := range []struct{ col, format, want string }{
+		{"iso", ingest.EpochSeconds, `line 2, column "iso": "2001-06-15T08:30:00" is not seconds since 1970-01-01 (epoch_s)`},
+		{"text", ingest.EpochMilliseconds, `line 2, column "text": "Jun 15 2001 08:30" is not milliseconds since 1970-01-01 (epoch_ms)`},
+		{"epoch_ms", "%Y-%m-%d", `line 2, column "epoch_ms": "992593800000" is not a timestamp in the format "%Y-%m-%d"`},
+		{"date_only", "", `line 3, column "date_only": "2001-6-15" is not an ISO 8601 timestamp (2001-06-15T08:30:00; set the column's format for others)`},
+	} {
+		schema := ingest.Schema{AllowExtra: true, Columns: []ingest.ColumnSpec{{Name: tc.col, Type: "timestamp[us]", Format: tc.format}}}
+		_, err := loadSource(t, ingest.Source{Path: "../testdata/ingest/times.csv"}, schema)
+		if is := ingest.Issues(err); len(is) == 0 || is[0].String() != "../testdata/ingest/times.csv: "+tc.want {
+			t.Errorf("%s as %q: error %v\nwant it to start\n  %s", tc.col, tc.format, err, tc.want)
+		}
 	}
 	schema.Columns[0] = ingest.ColumnSpec{Name: "epoch_s", Type: "timestamp[us]"}
 	_, err = loadSource(t, ingest.Source{Path: "../testdata/ingest/films.json"}, ingest.Schema{Columns: []ingest.ColumnSpec{

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,8 +13,10 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/compute"
+	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
 )
 
@@ -183,5 +187,88 @@ func BenchmarkSplitShuffled(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(chunked.NumRows()), "ns/row")
 		})
+	}
+}
+
+// TestWindowAnyOrder: the window filter of a load keeps the right rows of
+// 100,000 shuffled rows read as one record batch and as 1,000, and copies
+// each kept row about once. The work is bounded by bytes allocated, as in
+// TestSplitAnyOrder: what the load with the window asks of the allocator
+// beyond the same load without it is at most one copy of the rows kept
+// (with the same allowance for padding and rounding).
+func TestWindowAnyOrder(t *testing.T) {
+	cfg := flights(t)
+	whole, chunked := shuffledTiles(t, 10, 100)
+	for _, tc := range []struct {
+		name string
+		tbl  arrow.Table
+	}{{"one chunk", whole}, {"1000 chunks", chunked}} {
+		t.Run(tc.name, func(t *testing.T) { windowAnyOrder(t, cfg, tc.tbl) })
+	}
+}
+
+// windowAnyOrder writes tbl to an Arrow file, a record batch per chunk,
+// and checks the window filter of loading it.
+func windowAnyOrder(t *testing.T, cfg *config.Config, chunked arrow.Table) {
+	path := filepath.Join(t.TempDir(), "shuffled.arrow")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ipc.NewFileWriter(f, ipc.WithSchema(chunked.Schema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := array.NewTableReader(chunked, chunked.NumRows())
+	for r.Next() {
+		if err := w.Write(r.Record()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Release()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	june := cfg.Split.TestFrom
+	var want int64
+	for _, ch := range chunked.Column(0).Data().Chunks() {
+		for _, v := range ch.(*array.Timestamp).TimestampValues() {
+			if !time.UnixMicro(int64(v)).UTC().Before(june) {
+				want++
+			}
+		}
+	}
+	loadWith := func(win ingest.Window) (*ingest.Dataset, int64) {
+		mem := &countingAllocator{Allocator: memory.NewGoAllocator()}
+		ds, err := ingest.Load(context.Background(), ingest.Source{Path: path, Window: win}, cfg.Schema,
+			&ingest.Options{Parallelism: 1, Allocator: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(ds.Release)
+		return ds, mem.bytes.Load()
+	}
+	all, base := loadWith(ingest.Window{})
+	if got, want := len(all.Table.Column(0).Data().Chunks()), len(chunked.Column(0).Data().Chunks()); got != want {
+		t.Fatalf("the load has %d chunks, want %d", got, want)
+	}
+	kept, withWindow := loadWith(ingest.Window{Column: "date", Since: june})
+	if kept.Table.NumRows() != want {
+		t.Errorf("window kept %d rows, want %d", kept.Table.NumRows(), want)
+	}
+	if lo, _, _ := ingest.TimeBounds(kept.Table, "date"); lo.Before(june) {
+		t.Errorf("window kept a row at %s, before %s", lo, june)
+	}
+	var buffers int64
+	for j := 0; j < int(kept.Table.NumCols()); j++ {
+		for _, ch := range kept.Table.Column(j).Data().Chunks() {
+			buffers += int64(len(ch.Data().Buffers()))
+		}
+	}
+	once := tableBytes(all.Table)
+	if extra, max := withWindow-base, int64(1.25*float64(once*want/all.Table.NumRows()))+64*buffers; extra > max {
+		t.Errorf("the window allocated %d bytes, want at most %d (one copy of the table is %d)", extra, max, once)
 	}
 }

@@ -23,6 +23,18 @@ type Options struct {
 	Parallelism int
 	// Allocator for Arrow buffers. Nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// Progress, if set, is called with the number of rows just read each
+	// time a Parquet row group, an Arrow record batch or a chunk of a text
+	// file has been read (before the window filter). It is called from
+	// the reading goroutines, so it must be safe for concurrent use.
+	Progress func(rows int64)
+}
+
+func (o *Options) progress() func(int64) {
+	if o == nil || o.Progress == nil {
+		return func(int64) {}
+	}
+	return o.Progress
 }
 
 func (o *Options) parallelism() int {
@@ -147,6 +159,7 @@ func Load(ctx context.Context, src Source, schema Schema, opts *Options) (*Datas
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
+	c.progress = opts.progress()
 
 	pieces := make([]*piece, len(files))
 	errs := make([]error, len(files))
@@ -233,6 +246,16 @@ type contract struct {
 	// scan: the text readers keep every row issue and the line of every
 	// row, for Scan.
 	scan bool
+	// progress is told the rows of each group or chunk read (nil: no one
+	// listens).
+	progress func(rows int64)
+}
+
+// read reports n rows read.
+func (c *contract) read(n int64) {
+	if c.progress != nil {
+		c.progress(n)
+	}
 }
 
 // csvOptions are a source's CSV settings.
@@ -443,5 +466,6 @@ func (c *contract) conform(ctx context.Context, file string, tbl arrow.Table, pl
 		cols[j] = *arrow.NewColumn(want, ch)
 		ch.Release()
 	}
+	c.read(tbl.NumRows())
 	return array.NewTable(c.target, cols, tbl.NumRows()), nil
 }

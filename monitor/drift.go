@@ -103,7 +103,7 @@ func (p *plan) measure(a *accumulator, t Thresholds, th SeriesThresholds) Featur
 	}
 	f.Buckets = k
 	f.PSINoise = noiseFloor(k, float64(f.Rows), p.baseRows)
-	th = th.scaled(float64(f.Rows), p.baseRows).floored(k, float64(f.Rows), p.baseRows, p.wUnit)
+	th = th.scaled(float64(f.Rows), p.baseRows).floored(p.statistics(), k, float64(f.Rows), p.baseRows, p.wUnit)
 	f.Thresholds = &th
 	f.Bins = p.bins(a.counts)
 	if p.kind == KindNumeric && p.ref != nil {
@@ -143,15 +143,15 @@ func (p *plan) measure(a *accumulator, t Thresholds, th SeriesThresholds) Featur
 			f.DriftedBy = append(f.DriftedBy, statPSI)
 			why = append(why, fmt.Sprintf("PSI %.4g > %.4g", psi, th.PSI))
 		}
-		if f.KS != nil && th.KS > 0 && f.KS.D > th.KS {
+		if f.KS != nil && f.KS.D > th.KS {
 			f.DriftedBy = append(f.DriftedBy, statKS)
 			why = append(why, fmt.Sprintf("KS D %.4g > %.4g", f.KS.D, th.KS))
 		}
-		if f.Wasserstein != nil && th.Wasserstein > 0 && f.Wasserstein.Normalised > th.Wasserstein {
+		if f.Wasserstein != nil && f.Wasserstein.Normalised > th.Wasserstein {
 			f.DriftedBy = append(f.DriftedBy, statWasserstein)
 			why = append(why, fmt.Sprintf("Wasserstein %.4g sd > %.4g", f.Wasserstein.Normalised, th.Wasserstein))
 		}
-		if f.JSDistance != nil && th.JS > 0 && *f.JSDistance > th.JS {
+		if f.JSDistance != nil && *f.JSDistance > th.JS {
 			f.DriftedBy = append(f.DriftedBy, statJS)
 			why = append(why, fmt.Sprintf("JS distance %.4g > %.4g", *f.JSDistance, th.JS))
 		}

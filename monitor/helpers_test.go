@@ -39,6 +39,8 @@ type gen struct {
 	constant    int64     // the constant column's value (default 5)
 	scoreShift  float64   // added to the score's log-odds
 	missingDist float64   // share of rows without a distance
+	perDay      int       // rows per day, spread evenly (default: n rows on random days)
+	routes      bool      // the distance depends on the origin (airport k flies 8% further than k-1)
 }
 
 var inputs = []features.Input{
@@ -89,14 +91,22 @@ func draw(rng *rand.Rand, n int, g gen) []row {
 	out := make([]row, n)
 	for i := range out {
 		day := rng.IntN(g.days)
+		if g.perDay > 0 {
+			day = (i / g.perDay) % g.days
+		}
 		h := pick(rng, hourW)
 		out[i].date = g.start.AddDate(0, 0, day).Add(time.Duration(h)*time.Hour + time.Duration(rng.IntN(60))*time.Minute)
 		out[i].distance = int64(math.Round(math.Exp(rng.NormFloat64()*0.6+6.3) * g.distScale))
 		out[i].hasDist = rng.Float64() >= g.missingDist
+		k := 0
 		if rng.Float64() < g.newOrigin {
 			out[i].origin = "NEW"
 		} else {
-			out[i].origin = fmt.Sprintf("A%02d", pick(rng, originW))
+			k = pick(rng, originW)
+			out[i].origin = fmt.Sprintf("A%02d", k)
+		}
+		if g.routes {
+			out[i].distance = int64(math.Round(math.Exp(rng.NormFloat64()*0.2+5.6+0.08*float64(k)) * g.distScale))
 		}
 		out[i].flag = rng.Float64() < 0.3
 		out[i].constant = g.constant

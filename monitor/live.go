@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 )
@@ -39,6 +40,14 @@ type Live struct {
 	ring   []atomic.Uint32 // window × width; 0 = empty, else bucket+1
 	psi    atomic.Pointer[map[string]float64]
 	rows   atomic.Int64
+
+	// The performance estimate (a binary model with a calibration map):
+	// the window's probabilities, as float64 bits, and the latest
+	// estimate.
+	calib     *calibrate.Map
+	threshold float64
+	probs     []atomic.Uint64
+	estimate  atomic.Pointer[Estimate]
 }
 
 // NewLive returns a Live whose baseline is the training profile: PSI
@@ -76,6 +85,20 @@ func NewLiveWithReference(profile *ingest.Profile, ref *Reference, inputs []feat
 	return l
 }
 
+// NewLiveFromBaseline is NewLiveWithReference with the baseline's
+// profile, reference sample and inputs, and, for a binary model with a
+// calibration map (calibrate.File), the performance estimate as well:
+// Estimate returns the ROC AUC and log loss expected on the window's
+// requests (EstimateBinary), before any label arrives.
+func NewLiveFromBaseline(b *Baseline, window int) *Live {
+	l := NewLiveWithReference(b.Profile, b.Reference, b.Inputs, window)
+	if b.binary() && b.Calibrator != nil {
+		l.calib, l.threshold = b.Calibrator, b.Info.Threshold
+		l.probs = make([]atomic.Uint64, l.window)
+	}
+	return l
+}
+
 // Observe records one request: its raw inputs as decoded from JSON (or
 // typed: int64, string, time.Time...) and the model's probability (of
 // the positive class; ignored without reference scores).
@@ -96,10 +119,14 @@ func (l *Live) Observe(row map[string]any, proba float64) {
 		}
 		l.ring[base+len(l.plans)].Store(uint32(b) + 1)
 	}
+	if l.probs != nil {
+		l.probs[i%uint64(l.window)].Store(math.Float64bits(proba))
+	}
 }
 
 // Refresh recomputes the PSI of every series from the requests now in
-// the window. It costs one atomic load per series and request of the
+// the window, and the performance estimate (NewLiveFromBaseline). The
+// PSIs cost one atomic load per series and request of the
 // window (about 60 µs for 10,000 requests of 6 series).
 func (l *Live) Refresh() {
 	series := append([]*plan(nil), l.plans...)
@@ -128,7 +155,29 @@ func (l *Live) Refresh() {
 		}
 	}
 	l.psi.Store(&out)
+	if l.probs != nil {
+		// The slots below filled have been written (a request whose
+		// probability is half written is one of the window's all the
+		// same); NaN probabilities are left out by EstimateBinary.
+		probs := make([]float64, filled)
+		for k := range probs {
+			probs[k] = math.Float64frombits(l.probs[k].Load())
+		}
+		var e *Estimate
+		if float64(filled) >= need {
+			e, _ = EstimateBinary(probs, l.calib, l.threshold)
+		}
+		l.estimate.Store(e)
+	}
 }
+
+// Estimate returns the performance expected on the window's requests as
+// of the last Refresh (EstimateBinary: the ROC AUC, the log loss and
+// the expected confusion matrix, each with its 95% band), or nil: the
+// model is not binary, its bundle has no calibration map, or the window
+// holds fewer than min(window, DefaultMinSamples) requests. The
+// estimate is shared: do not modify it.
+func (l *Live) Estimate() *Estimate { return l.estimate.Load() }
 
 // PSI returns the PSI of each series as of the last Refresh, by series
 // name ("distance", "date:hour", "probability"); a series is missing

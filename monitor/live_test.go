@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/monitor"
 )
 
@@ -104,6 +105,47 @@ func TestLiveAgreesWithCompute(t *testing.T) {
 		if got := psi[f.Name]; f.PSI == nil || !near(got, *f.PSI, 1e-12) {
 			t.Errorf("%s: live PSI %v, report %v", f.Name, got, f.PSI)
 		}
+	}
+}
+
+// TestLiveEstimate: with a calibration map the gauges estimate the
+// window's ROC AUC as the report does, from the requests in the window
+// only (the ring wraps: the first requests, scored far worse, are out
+// of it by the time it is refreshed).
+func TestLiveEstimate(t *testing.T) {
+	b, err := monitor.LoadBaseline(makeBundle(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := monitor.NewLiveFromBaseline(b, 2000); l.Estimate() != nil {
+		t.Fatal("an estimate without a calibration map")
+	}
+	b.Calibrator = &calibrate.Map{Method: calibrate.Platt, A: -2, B: 0.3}
+	l := monitor.NewLiveFromBaseline(b, 2000)
+	rows := draw(rand.New(rand.NewPCG(83, 83)), 3000, june)
+	for i, r := range rows {
+		score := r.score
+		if i < 1000 {
+			score = 0.5 // out of the window once 3,000 are in
+		}
+		l.Observe(request(r), score)
+		if i == 500 {
+			l.Refresh()
+			if l.Estimate() != nil {
+				t.Fatalf("%d requests: an estimate before the window holds %d", i, monitor.DefaultMinSamples)
+			}
+		}
+	}
+	l.Refresh()
+	got := l.Estimate()
+	r, err := monitor.Compute(b, records(rows[1000:]), nil, monitor.Thresholds{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r.Estimate
+	if got == nil || want == nil || got.Rows != 2000 || !near(got.ROCAUC.Value, want.ROCAUC.Value, 1e-12) ||
+		!near(got.ROCAUC.Low, want.ROCAUC.Low, 1e-12) || !near(got.LogLoss.Value, want.LogLoss.Value, 1e-12) {
+		t.Errorf("live estimate %+v, report's %+v", got, want)
 	}
 }
 

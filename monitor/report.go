@@ -249,6 +249,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		cells := []string{f.Name, status, thousands(f.Rows), "-", "-", "-", "-", "-", "-", "-"}
 		if th := f.Thresholds; th != nil && f.Status != StatusNoBaseline {
 			cells[9] = th.Source
+			if th.PSI > 0 {
+				cells[9] += fmt.Sprintf(" psi %.4g", th.PSI)
+			}
 			if th.Alpha > 0 {
 				cells[9] += fmt.Sprintf(" (α %.3g)", th.Alpha)
 			}

@@ -147,7 +147,8 @@ func (th SeriesThresholds) scaled(n, m float64) SeriesThresholds {
 // Q_KS(2.226) = 2·e^(−2·2.226²) ≈ 1e-4, the tail noiseFactor gives PSI.
 const ksCritical = 2.226
 
-// floored raises each threshold to its noise floor on a window of n rows
+// floored raises the threshold of each of the series' statistics to its
+// noise floor on a window of n rows
 // against a baseline of m, over k non-empty bins: noiseFactor times the
 // statistic's expected value under no drift for PSI, (K−1)(1/n + 1/m),
 // and for the Wasserstein distance, wUnit·√(1/n + 1/m) (see wUnit); the
@@ -157,7 +158,7 @@ const ksCritical = 2.226
 // can be below it where the training data varies less from week to week
 // than sampling alone would make a window of this size vary (a
 // timestamp's day of the week, over whole weeks).
-func (th SeriesThresholds) floored(k int, n, m, wUnit float64) SeriesThresholds {
+func (th SeriesThresholds) floored(stats []string, k int, n, m, wUnit float64) SeriesThresholds {
 	if !(n > 0) {
 		return th
 	}
@@ -178,7 +179,7 @@ func (th SeriesThresholds) floored(k int, n, m, wUnit float64) SeriesThresholds 
 	}
 	th.NoiseFloor = nil
 	for _, f := range floors {
-		if *f.v > 0 && *f.v < f.floor {
+		if slices.Contains(stats, f.name) && *f.v < f.floor {
 			*f.v = f.floor
 			th.NoiseFloor = append(th.NoiseFloor, f.name)
 		}

@@ -90,7 +90,7 @@ func (useTrainedStage) Name() string { return "features" }
 func (st useTrainedStage) Run(ctx context.Context, s *State) error {
 	t := st.t
 	s.Features, s.Model, s.Threshold = t.Features, t.Model, t.Threshold
-	if err := evalDatasets(s, t.Features, t.Classes); err != nil {
+	if err := evalDatasets(s, t.Features, t.Classes, nil); err != nil {
 		return err
 	}
 	if w := s.TestSet.X.Cols; len(w) != t.Features.Width() {

@@ -28,16 +28,18 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
+	rows := newRowCounter(s, "features", s.Splits.Train.NumRows()+s.Splits.Valid.NumRows()+s.Splits.Test.NumRows())
 	p, xTrain, err := features.Fit(s.Splits.Train, y, cfg.Features, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
+	rows.add(s.Splits.Train.NumRows())
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
 	s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
-	return evalDatasets(s, p, trainLabels.Classes)
+	return evalDatasets(s, p, trainLabels.Classes, rows)
 }
 
 // newDataset builds a split's dataset: a regression's (no classes) or a
@@ -52,7 +54,7 @@ func newDataset(x *features.Matrix, y []float64, classes []string, task train.Ta
 // evalDatasets turns the validation and test splits into datasets with
 // the feature pipeline p; classes fixes the class indices of a
 // multiclass label (those of training).
-func evalDatasets(s *State, p *features.Pipeline, classes []string) error {
+func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCounter) error {
 	for _, sp := range []struct {
 		name string
 		tbl  arrow.Table
@@ -74,6 +76,9 @@ func evalDatasets(s *State, p *features.Pipeline, classes []string) error {
 			return fmt.Errorf("features: %s: %w", sp.name, err)
 		}
 		*sp.dst = newDataset(x, y, l.Classes, s.Config.Task())
+		if rows != nil {
+			rows.add(sp.tbl.NumRows())
+		}
 	}
 	return nil
 }

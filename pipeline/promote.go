@@ -149,6 +149,10 @@ type registerStage struct {
 	// wait makes the stage wait for the registry's writer lock instead of
 	// failing at once when another process holds it.
 	wait bool
+	// damage, in tests only, changes the registered version's directory
+	// before the promotion's check, to prove that a run's promotion (and
+	// so a scheduled one) is checked as `mlpipe models promote`'s is.
+	damage func(dir string)
 }
 
 func (registerStage) Name() string { return "register" }
@@ -258,6 +262,11 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	out.Pending, out.Previous = PendingPromote, prod
 	if err := s.saveRecord("before-promote"); err != nil {
 		return fmt.Errorf("register: %s@%d is registered but not promoted: %w", cfg.Name, reg.Version, err)
+	}
+	if st.damage != nil {
+		if dir, err := store.VersionDir(cfg.Name, reg.Version); err == nil {
+			st.damage(dir)
+		}
 	}
 	_, err = Promote(store, cfg.Name, reg.Version)
 	out.Pending = ""

@@ -10,6 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/rss"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -28,8 +29,10 @@ type State struct {
 	// the model it registers ("" when the run is not recorded).
 	RunID string
 
-	// Set by the load stage.
-	Data *ingest.Dataset
+	// Set by the load stage. Data.Table is released (nil) once the split
+	// stage has divided it; loaded keeps its rows and columns.
+	Data   *ingest.Dataset
+	loaded [2]int64
 	// Set by the validate stage (or built from a load that failed on bad
 	// data, so that it can be printed and saved).
 	Report *ingest.Report
@@ -126,6 +129,9 @@ type StageResult struct {
 	Cache  string `json:"cache,omitempty"`
 	Key    string `json:"cache_key,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// PeakRSS is the process's peak resident memory while the stage ran,
+	// in bytes (0: unknown; see internal/rss for how it is measured).
+	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
 }
 
 // Runner runs stages in order.
@@ -167,8 +173,9 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 		if r.Progress != nil {
 			r.Progress.Start(st.Name())
 		}
+		mem := rss.Start()
 		res, err := r.runStage(ctx, st, s, log)
-		res.Duration = time.Since(start)
+		res.Duration, res.PeakRSS = time.Since(start), mem.Stop()
 		if r.Progress != nil {
 			r.Progress.End()
 		}
@@ -184,7 +191,7 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 			return results, err
 		}
 		results = append(results, res)
-		log.Info("stage done", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond))
+		log.Info("stage done", "stage", st.Name(), "duration", res.Duration.Round(time.Millisecond), "peak_rss_mb", res.PeakRSS>>20)
 		if s.Recorder != nil {
 			// A run that cannot keep its record stops here, before it
 			// writes anything else to the registry.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/pipeline"
 )
 
@@ -101,5 +102,33 @@ func TestIngestStages(t *testing.T) {
 	}
 	if !strings.HasPrefix(sum.Splits[2].From, "2001-06-01") {
 		t.Errorf("test split starts %s", sum.Splits[2].From)
+	}
+}
+
+// TestConstantPartWarning: a time part that never changes on the training
+// split (hour of seattle-weather's date-only values) is a warning in the
+// validation report, and the parts that do change are not.
+func TestConstantPartWarning(t *testing.T) {
+	cfg, err := config.Load("../configs/seattle-weather.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range cfg.Features {
+		if f.Column == "date" {
+			cfg.Features[i].Parts = []string{"hour", "month", "is_weekend"}
+		}
+	}
+	s := &pipeline.State{Config: cfg}
+	defer s.Release()
+	if _, err := (&pipeline.Runner{Stages: pipeline.IngestStages(nil)}).Run(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, is := range s.Report.Issues {
+		got = append(got, is.String())
+	}
+	want := []string{"time part date: hour is the same on every training row: it carries no information (remove it from the transform's parts)"}
+	if !reflect.DeepEqual(got, want) || s.Report.Issues[0].Severity != ingest.Warning || !s.Report.OK() {
+		t.Errorf("issues %q, want one warning %q", got, want)
 	}
 }

@@ -53,7 +53,12 @@ type loadStage struct{ opts *ingest.Options }
 func (loadStage) Name() string { return "load" }
 
 func (st *loadStage) Run(ctx context.Context, s *State) error {
-	ds, err := ingest.Load(ctx, s.Config.Data, s.Config.Schema, st.opts)
+	var opts ingest.Options
+	if st.opts != nil {
+		opts = *st.opts
+	}
+	opts.Progress = newRowCounter(s, "read", 0).add
+	ds, err := ingest.Load(ctx, s.Config.Data, s.Config.Schema, &opts)
 	if err != nil {
 		s.Report = ingest.ReportFromError(err)
 		return err
@@ -106,6 +111,14 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Splits = sp
+	// From here on every stage reads the splits. When the rows were not in
+	// time order the split copied them, and the loaded table is a second
+	// copy of the data: release it (in time order the splits are slices
+	// of it, and this only drops a reference). Its shape stays for the
+	// summary.
+	s.loaded = [2]int64{s.Data.Table.NumRows(), s.Data.Table.NumCols()}
+	s.Data.Release()
+	s.Data.Table = nil
 	// A time part that never changes on the training split (hour on
 	// date-only data) is a warning in the validation report.
 	for _, part := range features.ConstantParts(sp.Train, s.Config.Features) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/rss"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -34,9 +35,12 @@ type Summary struct {
 	Evaluation  *evaluate.Report  `json:"evaluation,omitempty"` // on the test split
 	Gate        *GateDecision     `json:"gate,omitempty"`
 	Stages      []StageResult     `json:"stages"`
-	Status      string            `json:"status"` // "running", "ok", "invalid", "failed", "cancelled" or "interrupted" (pipeline/record.go)
-	Error       string            `json:"error,omitempty"`
-	Outputs     map[string]string `json:"outputs,omitempty"` // artifact name → path
+	// PeakRSS is the process's peak resident memory so far, in bytes (its
+	// VmHWM; 0: unknown). Each stage's is in Stages.
+	PeakRSS int64             `json:"peak_rss_bytes,omitempty"`
+	Status  string            `json:"status"` // "running", "ok", "invalid", "failed", "cancelled" or "interrupted" (pipeline/record.go)
+	Error   string            `json:"error,omitempty"`
+	Outputs map[string]string `json:"outputs,omitempty"` // artifact name → path
 	// Registry is what the run did to the registry (a run with a
 	// registry that reached its register stage).
 	Registry *RegistryOutcome `json:"registry,omitempty"`
@@ -62,8 +66,9 @@ type ModelSummary struct {
 	// by class name, when the model was fitted with a class_weight.
 	ClassWeights map[string]float64 `json:"class_weights,omitempty"`
 	// Importance is the model's own importance of its inputs: gbdt's
-	// split gain, logreg's and ridge's standardised coefficients (nil for
-	// a model that reports none).
+	// split gain, the golearn baselines' information gain, logreg's and
+	// ridge's standardised coefficients (nil for a model that reports
+	// none).
 	Importance *train.Importance `json:"importance,omitempty"`
 }
 
@@ -102,15 +107,18 @@ type SplitSummary struct {
 // ran.
 func Summarize(s *State, results []StageResult) *Summary {
 	sum := &Summary{
-		Config: s.Config.Path,
-		Source: s.Config.Data.Path,
-		Label:  s.Config.Label.Name,
-		Stages: results,
+		Config:  s.Config.Path,
+		Source:  s.Config.Data.Path,
+		Label:   s.Config.Label.Name,
+		Stages:  results,
+		PeakRSS: rss.Peak(),
 	}
 	if s.Data != nil {
 		sum.Files = s.Data.Parts
-		sum.Rows = s.Data.Table.NumRows()
-		sum.Columns = int(s.Data.Table.NumCols())
+		sum.Rows, sum.Columns = s.loaded[0], int(s.loaded[1])
+		if t := s.Data.Table; t != nil { // not yet released by the split
+			sum.Rows, sum.Columns = t.NumRows(), int(t.NumCols())
+		}
 	}
 	if len(s.Leaderboard) > 0 {
 		sum.Leaderboard = leaderboardJSON(s.Leaderboard, true)

@@ -188,10 +188,24 @@ func selectionReporter(s *State) func(done, total int, e, best *selection.Entry)
 // long fit shows it is alive in a cron log too.
 func progressReporter(s *State, model string) catalog.ProgressFunc {
 	log, live := s.log, s.progress
-	var last time.Time
+	var last, first time.Time
+	firstRound, prev := 0, -1
 	return func(round int, trainLoss, validLoss float64) {
+		if round <= prev { // a new fit (a fold, a trial)
+			first = time.Time{}
+		}
+		if prev = round; first.IsZero() {
+			first, firstRound = time.Now(), round
+		}
 		if live != nil {
-			live.Set(fmt.Sprintf("%s round %d  train loss %.5f  valid loss %.5f", model, round+1, trainLoss, validLoss))
+			msg := fmt.Sprintf("%s round %d  train loss %.5f  valid loss %.5f", model, round+1, trainLoss, validLoss)
+			if s.TrainSet != nil && round > firstRound {
+				// Rows per second through the boosting rounds, since the
+				// first round reported.
+				rate := float64(round-firstRound) * float64(s.TrainSet.X.Rows) / time.Since(first).Seconds()
+				msg += fmt.Sprintf("  %.2fM rows/s", rate/1e6)
+			}
+			live.Set(msg)
 			return
 		}
 		if round > 0 && time.Since(last) < progressEvery {

@@ -274,7 +274,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 {{if eq $.ImportanceKind "coefficient"}}<h3>Standardised coefficients</h3>
 <p>The standard deviation of each feature's contribution to the model's score over the training rows (for a numeric feature, |coefficient| × its standard deviation), as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>
 {{else}}<h3>Split gain</h3>
-<p>Total split gain of each feature over the model's trees, as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>{{end}}
+<p>Total split gain of each feature over the model's trees (gbdt: the loss its splits remove; golearn's trees: the class entropy, information gain), as a share of the sum; a feature computed from several inputs (a cross) is credited to them together.</p>{{end}}
 <div class="figs">
 <figure><h3>By input column</h3>
 <table class="bars" id="importance-inputs"><thead><tr><th>input</th><th>share of the {{if eq $.ImportanceKind "coefficient"}}total{{else}}gain{{end}}</th></tr></thead>

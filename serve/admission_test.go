@@ -224,13 +224,20 @@ func TestEventFieldCap(t *testing.T) {
 	if rec := do(s.Handler(), "POST", inferPath, oip); rec.Code != 200 {
 		t.Fatalf("oip: %d %s", rec.Code, rec.Body)
 	}
+	// Padding between the members and a number of 100,000 digits: the
+	// event's text is the members, compact.
+	padded := strings.Replace(good, `"ATL"`, `"ATL"`+strings.Repeat(" \n", 50_000), 1)
+	padded = strings.Replace(padded, `1250`, `1250.`+strings.Repeat("0", 100_000), 1)
+	if rec := do(s.Handler(), "POST", predictPath, padded); rec.Code != 200 {
+		t.Fatalf("padded: %d %s", rec.Code, rec.Body)
+	}
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
-	if len(sink.predictions) != 2 {
-		t.Fatalf("%d events, want 2", len(sink.predictions))
+	if len(sink.predictions) != 3 {
+		t.Fatalf("%d events, want 3", len(sink.predictions))
 	}
 	for _, ev := range sink.predictions {
-		if len(ev.Input) > 300 || !strings.Contains(string(ev.Input), "…(100000 bytes)") || !strings.Contains(string(ev.Input), "LAX") {
+		if len(ev.Input) > 300 || !strings.Contains(string(ev.Input), "LAX") || !strings.Contains(string(ev.Input), "…(100000 bytes)") && !strings.Contains(string(ev.Input), `"distance":1250,`) {
 			t.Errorf("%s event input (%d bytes): %.200s", ev.API, len(ev.Input), ev.Input)
 		}
 	}

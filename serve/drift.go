@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +19,10 @@ import (
 
 // LiveDrift keeps PSI gauges of the recent requests against the served
 // model's training data (monitor.Live) and exports them on /metrics as
-// mlserve_drift_psi{series}: a prometheus.Collector for
+// mlserve_drift_psi{series}, with a binary model's ROC AUC and log loss
+// estimated without labels on the same requests
+// (mlserve_estimated_roc_auc{bound}, mlserve_estimated_log_loss{bound})
+// when its bundle has a calibration map: a prometheus.Collector for
 // Options.Collectors, fed by a Sink that passes each prediction to Offer.
 // Requests reach it through a bounded queue that drops when full; Run, a
 // background goroutine, takes up to 20,000 a second from it
@@ -32,6 +37,7 @@ type LiveDrift struct {
 	window  int
 	log     *slog.Logger
 	events  chan PredictionEvent
+	queued  atomic.Int64 // bytes of the queued events' inputs
 	dropped prometheus.Counter
 	drain   *lazytick.Ticker // every driftDrainInterval while predictions come
 
@@ -57,15 +63,39 @@ func NewLiveDrift(model func() *Model, window int, log *slog.Logger) *LiveDrift 
 	}
 }
 
+// driftQueueBytes caps the bytes of input text the queue holds (as
+// predlog.Options.MaxQueueBytes caps the log's), besides its 4,096
+// events: rows of long strings fill it first.
+const driftQueueBytes = 16 << 20
+
 // Offer queues a prediction for the gauges, or drops it; it never
-// blocks.
+// blocks. The queued event has its own copy of the input text: the
+// server cuts a batch's rows from one array, and a few events held for
+// the gauges would otherwise keep whole batches alive (the queue holds
+// up to 4,096 events, taken 100 at a time: rows of ~41 batches, each
+// up to --max-body).
 func (d *LiveDrift) Offer(ev PredictionEvent) {
+	n := int64(len(ev.Input))
+	if d.queued.Add(n) > driftQueueBytes {
+		d.queued.Add(-n)
+		d.dropped.Inc()
+		return
+	}
+	ev.Input = bytes.Clone(ev.Input)
 	select {
 	case d.events <- ev:
 		d.drain.Wake()
 	default:
+		d.queued.Add(-n)
 		d.dropped.Inc()
 	}
+}
+
+// take returns the next queued event, which Run knows is there.
+func (d *LiveDrift) take() PredictionEvent {
+	ev := <-d.events
+	d.queued.Add(-int64(len(ev.Input)))
+	return ev
 }
 
 // driftDrainInterval is how often run takes the queued predictions. It
@@ -101,7 +131,7 @@ func (d *LiveDrift) Run(ctx context.Context, refresh time.Duration) {
 		case <-d.drain.C:
 			n := min(len(d.events), driftPerDrain)
 			for range n {
-				d.observe(<-d.events)
+				d.observe(d.take())
 			}
 			d.drain.Ticked(n > 0, pending)
 		case <-t.C:
@@ -132,7 +162,7 @@ func (d *LiveDrift) observe(ev PredictionEvent) {
 			d.dir, d.version, d.live = m.Dir, m.Version, nil
 			return
 		}
-		d.live = monitor.NewLiveWithReference(b.Profile, b.Reference, b.Inputs, d.window)
+		d.live = monitor.NewLiveFromBaseline(b, d.window)
 		d.rows.reset(b.Inputs)
 		d.version, d.dir = m.Version, m.Dir
 	}
@@ -306,10 +336,23 @@ var psiDesc = prometheus.NewDesc("mlserve_drift_psi",
 	"PSI of the recent requests (a sliding window) against the served model's training data, per input series; see docs/monitoring.md.",
 	[]string{"series"}, nil)
 
+// The performance estimated without labels on the same window, for a
+// binary model whose bundle has a calibration map (monitor.Live.Estimate).
+var (
+	estAUCDesc = prometheus.NewDesc("mlserve_estimated_roc_auc",
+		"ROC AUC of the recent requests (the drift gauges' window) estimated without labels from the served model's calibrated probabilities (CBPE), with the bounds of its 95% band; see docs/monitoring.md.",
+		[]string{"bound"}, nil)
+	estLogLossDesc = prometheus.NewDesc("mlserve_estimated_log_loss",
+		"Log loss of the recent requests estimated without labels (CBPE), with the bounds of its 95% band.",
+		[]string{"bound"}, nil)
+)
+
 // Describe and Collect make LiveDrift a prometheus.Collector: the PSIs
-// are read at scrape time.
+// and the estimate are read at scrape time.
 func (d *LiveDrift) Describe(ch chan<- *prometheus.Desc) {
 	ch <- psiDesc
+	ch <- estAUCDesc
+	ch <- estLogLossDesc
 	d.dropped.Describe(ch)
 }
 
@@ -320,6 +363,16 @@ func (d *LiveDrift) Collect(ch chan<- prometheus.Metric) {
 	if live != nil {
 		for series, v := range live.PSI() {
 			ch <- prometheus.MustNewConstMetric(psiDesc, prometheus.GaugeValue, v, series)
+		}
+		if e := live.Estimate(); e != nil {
+			for _, g := range []struct {
+				desc *prometheus.Desc
+				v    monitor.Interval
+			}{{estAUCDesc, e.ROCAUC}, {estLogLossDesc, e.LogLoss}} {
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.Value, "estimate")
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.Low, "low")
+				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.v.High, "high")
+			}
 		}
 	}
 	d.dropped.Collect(ch)

@@ -10,11 +10,15 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/jsonread"
@@ -32,8 +36,9 @@ var driftInputs = []features.Input{
 var driftAirports = []string{"ATL", "LAX", "ORD", "DFW", "DEN", "JFK", "SFO", "SEA", "LAS", "MCO"}
 
 // newDriftLive returns a monitor.Live shaped like the flights model's
-// gauges, with a hand-made profile and reference sample.
-func newDriftLive(window int) *monitor.Live {
+// gauges, with a hand-made profile and reference sample, and the
+// calibration map calib (nil: none, no estimate).
+func newDriftLive(window int, calib *calibrate.Map) *monitor.Live {
 	var qs []ingest.Quantile
 	for _, p := range ingest.QuantileProbs {
 		qs = append(qs, ingest.Quantile{P: p, Value: 100 + 2400*p})
@@ -62,7 +67,7 @@ func newDriftLive(window int) *monitor.Live {
 		ref.Scores = append(ref.Scores, rng.Float64())
 	}
 	ref.Rows = 2000
-	return monitor.NewLiveWithReference(prof, ref, driftInputs, window)
+	return monitor.NewLiveFromBaseline(&monitor.Baseline{Profile: prof, Reference: ref, Inputs: driftInputs, Calibrator: calib}, window)
 }
 
 // driftEvents returns n prediction events as serve emits them.
@@ -267,9 +272,9 @@ func TestRowReaderAllocs(t *testing.T) {
 func TestLiveDriftPSI(t *testing.T) {
 	const window = 1000
 	d := NewLiveDrift(func() *Model { return nil }, window, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	d.live, d.version = newDriftLive(window), 1
+	d.live, d.version = newDriftLive(window, nil), 1
 	d.rows.reset(driftInputs)
-	old := newDriftLive(window)
+	old := newDriftLive(window, nil)
 	evs := driftEvents(2500, 3)
 	for i, in := range rowReaderInputs {
 		evs[i*30].Input = []byte(in) // odd rows among the others
@@ -292,13 +297,62 @@ func TestLiveDriftPSI(t *testing.T) {
 	}
 }
 
+// TestLiveDriftEstimate: with a calibration map, /metrics carries the
+// ROC AUC and log loss estimated on the window, each with its band, as
+// monitor.Live estimates them; without one, neither gauge.
+func TestLiveDriftEstimate(t *testing.T) {
+	const window = 1000
+	for _, calib := range []*calibrate.Map{nil, {Method: calibrate.Platt, A: -3, B: 1.5}} {
+		d := NewLiveDrift(func() *Model { return nil }, window, slog.New(slog.DiscardHandler))
+		d.live, d.version = newDriftLive(window, calib), 1
+		d.rows.reset(driftInputs)
+		for _, ev := range driftEvents(1500, 4) {
+			d.observe(ev)
+		}
+		d.live.Refresh()
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(d)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "bound" {
+						got[mf.GetName()+"/"+l.GetValue()] = m.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+		e := d.live.Estimate()
+		if calib == nil {
+			if e != nil || len(got) != 0 {
+				t.Errorf("no calibration map: estimate %+v, gauges %v", e, got)
+			}
+			continue
+		}
+		if e == nil {
+			t.Fatal("no estimate")
+		}
+		want := map[string]float64{
+			"mlserve_estimated_roc_auc/estimate": e.ROCAUC.Value, "mlserve_estimated_roc_auc/low": e.ROCAUC.Low, "mlserve_estimated_roc_auc/high": e.ROCAUC.High,
+			"mlserve_estimated_log_loss/estimate": e.LogLoss.Value, "mlserve_estimated_log_loss/low": e.LogLoss.Low, "mlserve_estimated_log_loss/high": e.LogLoss.High,
+		}
+		if !maps.Equal(got, want) || !(e.ROCAUC.Low < e.ROCAUC.Value && e.ROCAUC.Value < e.ROCAUC.High) {
+			t.Errorf("gauges %v, want %v", got, want)
+		}
+	}
+}
+
 // TestLiveDriftSleepsWhenIdle: with no predictions for a second the
 // gauges' drain ticker stops (an idle mlserve sleeps), an Offer starts
 // it again and the prediction is observed, and the PSIs are refreshed
 // only when something new was observed.
 func TestLiveDriftSleepsWhenIdle(t *testing.T) {
 	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
-	d.live, d.version = newDriftLive(1000), 1
+	d.live, d.version = newDriftLive(1000, nil), 1
 	d.rows.reset(driftInputs)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -327,7 +381,7 @@ func TestLiveDriftSleepsWhenIdle(t *testing.T) {
 // its input and binning it.
 func BenchmarkLiveDriftObserve(b *testing.B) {
 	d := NewLiveDrift(func() *Model { return nil }, 10_000, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	d.live, d.version = newDriftLive(10_000), 1
+	d.live, d.version = newDriftLive(10_000, nil), 1
 	d.rows.reset(driftInputs)
 	evs := driftEvents(4096, 1)
 	b.ReportAllocs()
@@ -335,5 +389,48 @@ func BenchmarkLiveDriftObserve(b *testing.B) {
 	for b.Loop() {
 		d.observe(evs[i%len(evs)])
 		i++
+	}
+}
+
+// TestLiveDriftQueueBounded: the gauges' queue holds its own copies of
+// the inputs, at most driftQueueBytes of them: events cut from the
+// arrays of 41 large batches (100 each, as a drain frees them) keep none
+// of those arrays alive, and inputs past the byte cap are dropped and
+// counted (issue 19, item 4: memory bounded under any load).
+func TestLiveDriftQueueBounded(t *testing.T) {
+	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
+	defer d.drain.Stop()
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const batches, batchBytes, row = 41, 1 << 20, 100
+	for range batches {
+		text := make([]byte, batchBytes) // a batch's rows, as emitPredictions cuts them
+		for i := range 100 {
+			d.Offer(PredictionEvent{Version: 1, Input: text[i*row : (i+1)*row : (i+1)*row]})
+		}
+	}
+	if got := heap() - before; got > batches*batchBytes/8 {
+		t.Errorf("4,100 queued events of %d bytes keep %d MB alive: the batches' arrays", row, got>>20)
+	}
+	if q := d.queued.Load(); q != int64(len(d.events)*row) || len(d.events) != 4096 {
+		t.Errorf("queued %d bytes in %d events", q, len(d.events))
+	}
+	for len(d.events) > 0 {
+		d.take()
+	}
+	if q := d.queued.Load(); q != 0 {
+		t.Fatalf("%d bytes still counted with the queue empty", q)
+	}
+	big := make([]byte, 1<<20)
+	for range 20 {
+		d.Offer(PredictionEvent{Version: 1, Input: big})
+	}
+	if len(d.events) != driftQueueBytes>>20 || d.queued.Load() > driftQueueBytes {
+		t.Errorf("%d events of 1 MiB queued (%d bytes), want %d", len(d.events), d.queued.Load(), driftQueueBytes>>20)
 	}
 }

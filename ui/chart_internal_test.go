@@ -20,7 +20,8 @@ func TestCharts(t *testing.T) {
 	rep := &monitor.Report{To: time.Date(2001, 6, 8, 0, 0, 0, 0, time.UTC), Predictions: 1674,
 		Features:    []monitor.Feature{{Name: "date:day_of_week", PSI: ptr(0.01)}, {Name: "destination", PSI: ptr(0.02)}},
 		Score:       &monitor.Feature{Name: "probability", PSI: ptr(0.005)},
-		Performance: &monitor.Performance{ROCAUC: ptr(0.7), Test: &monitor.TestMetrics{ROCAUC: ptr(0.72)}}}
+		Performance: &monitor.Performance{ROCAUC: ptr(0.7), Test: &monitor.TestMetrics{ROCAUC: ptr(0.72)}},
+		Estimate:    &monitor.Estimate{Rows: 1674, ROCAUC: monitor.Interval{Value: 0.705, Low: 0.69, High: 0.72}}}
 	ws := []window{{Label: "Jun 8 00:00", Report: rep}}
 	drift, err := driftChart(ws, []string{"date:day_of_week", "destination", "probability"}, 0.2)
 	if err != nil {
@@ -47,6 +48,12 @@ func TestCharts(t *testing.T) {
 	legend := regexp.MustCompile(`<text x="([0-9.]+)"[^>]*>drift threshold</text>`).FindSubmatch(drift)
 	if legend == nil || num(legend[1]) <= plotRight {
 		t.Errorf("drift chart: the legend is not right of the plot (ends at x %.1f): %q", plotRight, legend)
+	}
+	// The estimate beside the labelled AUC.
+	for _, s := range []string{">labelled</text>", ">estimated</text>"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(s)).Match(perf) {
+			t.Errorf("performance chart: no legend %q", s)
+		}
 	}
 	// The test split's reference: a dashed gray segment of some length.
 	m = gray.FindAllSubmatch(perf, -1)

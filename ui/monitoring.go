@@ -273,11 +273,18 @@ func driftChart(windows []window, features []string, threshold float64) ([]byte,
 }
 
 // perfChart draws the labelled ROC AUC (a regression's RMSE) per window
-// beside the test split's; nil when no window has one.
+// beside the test split's, and a binary model's ROC AUC estimated
+// without labels with its 95% band; nil when no window has either.
 func perfChart(windows []window) ([]byte, error) {
-	var live, test plotter.XYs
+	var live, test, est, low, high plotter.XYs
 	name := "ROC AUC"
 	for k, w := range windows {
+		if e := w.Report.Estimate; e != nil && e.Rows > 0 {
+			x := float64(k)
+			est = append(est, plotter.XY{X: x, Y: e.ROCAUC.Value})
+			low = append(low, plotter.XY{X: x, Y: e.ROCAUC.Low})
+			high = append(high, plotter.XY{X: x, Y: e.ROCAUC.High})
+		}
 		perf := w.Report.Performance
 		if perf == nil {
 			continue
@@ -303,12 +310,24 @@ func perfChart(windows []window) ([]byte, error) {
 			test = append(test, plotter.XY{X: max(x-0.5, -0.2), Y: y}, plotter.XY{X: min(x+0.5, float64(len(windows))-0.8), Y: y})
 		}
 	}
-	if len(live) == 0 {
+	if len(live) == 0 && len(est) == 0 {
 		return nil, nil
 	}
-	p := newChart("Performance: "+name+" of the labelled predictions", name, windows)
-	if err := addLine(p, live, "live", seriesColors[0], false); err != nil {
+	title := "Performance: " + name + " of the labelled predictions"
+	if len(est) > 0 {
+		title = "Performance: " + name + ", labelled and estimated without labels"
+	}
+	p := newChart(title, name, windows)
+	if err := addLine(p, live, "labelled", seriesColors[0], false); err != nil {
 		return nil, err
+	}
+	if err := addLine(p, est, "estimated", seriesColors[1], false); err != nil {
+		return nil, err
+	}
+	for _, b := range []plotter.XYs{low, high} {
+		if err := addLine(p, b, "", seriesColors[1], true); err != nil {
+			return nil, err
+		}
 	}
 	if err := addLine(p, test, "test split", color.RGBA{0x99, 0x99, 0x99, 0xff}, true); err != nil {
 		return nil, err
@@ -316,7 +335,7 @@ func perfChart(windows []window) ([]byte, error) {
 	// A margin above and below the lines, so that none runs along the
 	// plot's edge.
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, pt := range append(slices.Clip(live), test...) {
+	for _, pt := range slices.Concat(live, test, low, high) {
 		lo, hi = min(lo, pt.Y), max(hi, pt.Y)
 	}
 	pad := max(0.15*(hi-lo), 0.02*max(math.Abs(lo), math.Abs(hi)), 1e-3)
@@ -339,7 +358,9 @@ func addLine(p *plot.Plot, pts plotter.XYs, name string, c color.Color, dashed b
 		s.Radius = 0
 	}
 	p.Add(l, s)
-	p.Legend.Add(name, l)
+	if name != "" {
+		p.Legend.Add(name, l)
+	}
 	return nil
 }
 

@@ -181,8 +181,8 @@ var monitoringTmpl = pageTemplate(`{{define "content"}}{{with .D}}
 {{with .Backtest}}
 <p class="muted">From <code>{{.Path}}</code> (<code>mlpipe simulate</code>): the production model's {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}} on each period's rows under each retraining policy; rings mark promotions.</p>
 <figure>{{.Chart}}</figure>
-<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}}</th></tr></thead>
-<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanScore}}</td></tr>{{end}}</tbody></table>
+<table id="policies"><thead><tr><th>policy</th><th class="num">retrains</th><th class="num">training time</th><th class="num">mean {{if eq .Result.Metric "rmse"}}RMSE{{else}}ROC AUC{{end}}</th>{{if ne .Result.Metric "rmse"}}<th class="num" title="mean |estimated − realized| ROC AUC over the periods">estimate MAE</th>{{end}}</tr></thead>
+<tbody>{{range .Result.Policies}}<tr><td>{{.Name}}</td><td class="num">{{.Retrains}}</td><td class="num">{{secs .TrainSeconds}}</td><td class="num">{{auc .MeanScore}}</td>{{if ne $.D.Backtest.Result.Metric "rmse"}}<td class="num">{{with .EstimateMAE}}{{auc .}}{{else}}—{{end}}</td>{{end}}</tr>{{end}}</tbody></table>
 {{else}}<p class="empty">No backtest yet: <code>mlpipe simulate</code> writes one.</p>{{end}}
 </section>
 {{end}}{{end}}`)

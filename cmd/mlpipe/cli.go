@@ -17,6 +17,7 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flagerr"
 	"github.com/mlpipe/mlpipe/internal/progress"
+	"github.com/mlpipe/mlpipe/internal/redact"
 	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/internal/version"
 	"github.com/mlpipe/mlpipe/registry"
@@ -271,11 +272,12 @@ func (f *flags) parse(e *env, args []string) error {
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Credentials never reach a log line (internal/redact), as in mlserve.
 	switch f.logFormat {
 	case "text":
-		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+		e.log = slog.New(redact.Handler(slog.NewTextHandler(e.stderr, opts)))
 	case "json":
-		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+		e.log = slog.New(redact.Handler(slog.NewJSONHandler(e.stderr, opts)))
 	default:
 		return usageError(fmt.Sprintf("--log-format: want text or json, got %q", f.logFormat))
 	}

@@ -145,6 +145,9 @@ func TestDefaultConfig(t *testing.T) {
 // TestHelp: every command's --help goes to stdout, exits 0 and names
 // each flag's argument by its type: package flag takes a back-quoted
 // word in a flag's usage for the argument's name ("-model mlpipe train").
+// metavarRE is an upper-case argument placeholder such as COL=FORMAT.
+var metavarRE = regexp.MustCompile(`^[A-Z][A-Z_]*(=[A-Z][A-Z_]*)?$`)
+
 func TestHelp(t *testing.T) {
 	var all [][]string
 	for _, c := range commands() {
@@ -176,7 +179,10 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
 		}
 		for _, line := range strings.Split(stdout, "\n") {
-			if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 1 && !slices.Contains(types, f[1]) {
+			// A back-quoted name in a flag's usage becomes its argument's
+			// name: a type, or an upper-case placeholder chosen as one
+			// (COL=FORMAT); never prose such as "mlpipe monitor".
+			if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 1 && !slices.Contains(types, f[1]) && !metavarRE.MatchString(f[1]) {
 				t.Errorf("%v: --help names an argument %q: %s", args, f[1], line)
 			}
 		}
@@ -252,5 +258,25 @@ func TestDocsListCommands(t *testing.T) {
 		if !bytes.Contains(row, []byte("`"+c.name+"`")) {
 			t.Errorf("docs/architecture.md's cmd/mlpipe row does not list %s: %s", c.name, row)
 		}
+	}
+}
+
+// TestLogRedacted: the CLI's logger redacts credentials as mlserve's
+// does (internal/redact): a header dump or a bearer token carried by an
+// error never reaches stderr, in either log format.
+func TestLogRedacted(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var stderr bytes.Buffer
+			e := &env{stdout: io.Discard, stderr: &stderr}
+			f := newFlags(e, "runs", "", "")
+			if err := f.parse(e, []string{"--log-format", format, "--log-level", "info"}); err != nil {
+				t.Fatal(err)
+			}
+			e.log.Warn("bad request", "err", "GET / HTTP/1.1\r\nAuthorization: Bearer s3cr3t-token\r\n", "token", "abcdef")
+			if got := stderr.String(); strings.Contains(got, "s3cr3t") || strings.Contains(got, "abcdef") {
+				t.Errorf("log line carries a credential: %s", got)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/registry"
+	"github.com/mlpipe/mlpipe/report"
 )
 
 // tmpfs mounts a tmpfs of size bytes on a new directory and returns it;
@@ -78,6 +79,18 @@ func TestFullDisk(t *testing.T) {
 			case c.code == 0 && !promoted:
 				t.Errorf("exit 0 but production is %d (%v):\n%s", prod, err, c.out)
 			case c.code == 0:
+				// Exit 0 means the whole run is on disk: its final
+				// record and its report (with 7.9 MB free both were
+				// lost while the run exited 0).
+				ids, _ := store.Runs()
+				if len(ids) != 1 {
+					t.Fatalf("exit 0 and runs %v", ids)
+				}
+				sum, err := pipeline.ReadRun(store, ids[0])
+				dir, _ := store.RunDir(ids[0])
+				if _, serr := os.Stat(filepath.Join(dir, report.File)); err != nil || sum.Status != pipeline.StatusOK || serr != nil {
+					t.Errorf("exit 0, but the record (%v, %v) or the report (%v) is not there", sum, err, serr)
+				}
 			case promoted && !strings.Contains(c.out, "production is v1"):
 				t.Errorf("exit %d, production is v1, and the summary does not say so:\n%s", c.code, c.out)
 			case !promoted && (strings.Contains(c.out, "production is v1") || strings.Contains(c.out, "promoted to production")):

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/suggest"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/ui"
@@ -33,14 +34,19 @@ const monitorAbout = "Compare a window of the prediction log with the production
 	defaultConfig + " when it exists (in the repository). The prediction log is --log,\n" +
 	"else the registry's (where mlserve --registry writes it). The window is [--from, --to),\n" +
 	"or the --last DURATION before --to (default now), or the config's monitor.window\n" +
-	"(default 7d); times are RFC 3339, or 2006-01-02[T15:04:05] in UTC. Thresholds come\n" +
-	"from the config's monitor: section (docs/monitoring.md).\n\n" +
+	"(default 7d); times are RFC 3339, or 2006-01-02[T15:04:05] in UTC. Each feature is judged\n" +
+	"by the thresholds calibrated on the training data (the bundle's thresholds.json) unless\n" +
+	"the config's monitor: section says otherwise; a binary model's ROC AUC is also estimated\n" +
+	"without labels (CBPE), and a domain classifier tells the window from the training data\n" +
+	"(docs/monitoring.md). --policy (default the config's monitor.policy, else drift) says\n" +
+	"which rule decides: drift (the share of drifted features) or estimated (the estimated\n" +
+	"AUC, the domain classifier); labelled predictions that score too low decide under both.\n\n" +
 	exitCodesHelp + "\n" +
 	"monitor exits 6 when it recommends retraining; a window without enough data exits 0."
 
 func runMonitor(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "monitor", "[--config FILE] [--registry DIR] [--model NAME@production | --bundle DIR --log DIR] [--from T --to T | --last 7d]", monitorAbout)
-	var cfgPath, regDir, ref, bundleDir, logDir, fromS, toS, lastS, out string
+	var cfgPath, regDir, ref, bundleDir, logDir, fromS, toS, lastS, out, policy string
 	f.StringVar(&cfgPath, "config", "", "pipeline config: thresholds (monitor:), registry.path and the model name (default "+defaultConfig+" when it exists, unless --bundle)")
 	f.StringVar(&regDir, "registry", "", "model registry directory (default: the config's registry.path)")
 	f.StringVar(&ref, "model", "", "model in the registry: NAME, NAME@ALIAS or NAME@VERSION (default: the config's name@production)")
@@ -50,12 +56,16 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&toS, "to", "", "window end, exclusive (default now with --last)")
 	f.StringVar(&lastS, "last", "", "window length back from --to, e.g. 7d, 36h, 1d12h")
 	f.StringVar(&out, "out", "", "also write the JSON report to this file")
+	f.StringVar(&policy, "policy", "", "the rule the exit code follows: drift or estimated (default the config's monitor.policy, else drift)")
 	f.addJSON()
 	if err := f.parse(e, args); err != nil {
 		return err
 	}
 	if f.NArg() > 0 {
 		return usageError(fmt.Sprintf("unexpected argument %q", f.Arg(0)))
+	}
+	if policy != "" && policy != monitor.PolicyDrift && policy != monitor.PolicyEstimated {
+		return usageHint(fmt.Sprintf("--policy: unknown policy %q", policy), hint(suggest.DidYouMean(policy, []string{monitor.PolicyDrift, monitor.PolicyEstimated}, nil), "want drift or estimated"))
 	}
 	if cfgPath == "" && regDir == "" && bundleDir == "" {
 		if _, err := os.Stat(defaultConfig); err == nil {
@@ -91,7 +101,11 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	b.Version = version
-	r, err := monitor.Run(ctx, b, logDir, from, to, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
+	t := thresholds(cfg)
+	if policy != "" {
+		t.Policy = policy
+	}
+	r, err := monitor.Run(ctx, b, logDir, from, to, &monitor.Options{Thresholds: t, Log: e.log})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"os"
 	"path/filepath"
@@ -166,6 +168,15 @@ var served = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 func (fx *monitorFixture) writeLog(t *testing.T, edit func(map[string]any)) string {
 	t.Helper()
 	dir := t.TempDir()
+	fx.writeLogTo(t, dir, edit, nil, true)
+	return dir
+}
+
+// writeLogTo writes the requests (edited by edit), their probabilities
+// (mapped by proba, if not nil) and, if labelled, their labels as a
+// prediction log in dir.
+func (fx *monitorFixture) writeLogTo(t *testing.T, dir string, edit func(map[string]any), proba func(float64) float64, labelled bool) {
+	t.Helper()
 	opts := predlog.Options{Now: func() time.Time { return served }}
 	w, err := predlog.NewWriter(dir, opts)
 	if err != nil {
@@ -185,8 +196,14 @@ func (fx *monitorFixture) writeLog(t *testing.T, edit func(map[string]any)) stri
 		}
 		id := fmt.Sprintf("req-%d", i)
 		at := served.Add(time.Duration(i) * time.Second)
-		w.Log(predlog.Record{ID: id, Time: at, Model: "flights-delay", Version: 1, Inputs: in, Probability: fx.proba[i], Predicted: "0"})
-		lw.Log(predlog.Label{ID: id, Time: at.Add(time.Hour), Label: fx.labels[i]})
+		p := fx.proba[i]
+		if proba != nil {
+			p = proba(p)
+		}
+		w.Log(predlog.Record{ID: id, Time: at, Model: "flights-delay", Version: 1, Inputs: in, Probability: p, Predicted: "0"})
+		if labelled {
+			lw.Log(predlog.Label{ID: id, Time: at.Add(time.Hour), Label: fx.labels[i]})
+		}
 	}
 	ctx := context.Background()
 	if err := w.Close(ctx); err != nil {
@@ -195,7 +212,6 @@ func (fx *monitorFixture) writeLog(t *testing.T, edit func(map[string]any)) stri
 	if err := lw.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 func TestMonitor(t *testing.T) {
@@ -325,6 +341,74 @@ func TestMonitor(t *testing.T) {
 		}
 	})
 
+	t.Run("Policies", func(t *testing.T) {
+		// The scheduler's decision at a tick (a fake clock) against the
+		// fixture's registry, before and after mlserve logged a day of
+		// traffic without labels in the registry's prediction log.
+		cfg, err := config.Load(fixtureConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := registry.Open(fx.registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logDir, err := store.PredictionLog("flights-delay")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+		tick := served.Add(24 * time.Hour)
+		decide := func(reg, policy string, tick time.Time, maxAge time.Duration) (bool, string) {
+			t.Helper()
+			retrain, why, err := shouldRetrain(context.Background(), cfg, reg, policy, tick, maxAge, e)
+			if err != nil {
+				t.Fatalf("%s at %s: %v", policy, tick, err)
+			}
+			return retrain, why
+		}
+		for _, policy := range []string{monitor.PolicyDrift, monitor.PolicyEstimated} {
+			if retrain, why := decide(t.TempDir(), policy, tick, 0); !retrain || why != "no production model yet" {
+				t.Errorf("%s, empty registry: %v %q", policy, retrain, why)
+			}
+			if retrain, why := decide(fx.registry, policy, tick, 0); retrain || !strings.Contains(why, "no prediction log") {
+				t.Errorf("%s, no log yet: %v %q", policy, retrain, why)
+			}
+		}
+		info, err := bundle.ReadInfo(mustVersionDir(t, store, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if retrain, why := decide(fx.registry, monitor.PolicyDrift, info.CreatedAt.Add(49*time.Hour), 48*time.Hour); !retrain || !strings.Contains(why, "old (max_age 48h") {
+			t.Errorf("a model past max_age: %v %q", retrain, why)
+		}
+		// The day's requests as they were, but every probability pulled
+		// halfway to 0.2: no input drifts, and the model ranks its rows
+		// as before, but its calibrated probabilities are less spread, so
+		// it is expected to rank them worse. The drift policy keeps it;
+		// the estimated policy retrains on the estimate (the domain
+		// classifier, which reads the inputs alone, may fire as well: June
+		// against January–April).
+		fx.writeLogTo(t, logDir, nil, func(p float64) float64 { return 0.2 + 0.5*(p-0.2) }, false)
+		if retrain, why := decide(fx.registry, monitor.PolicyDrift, tick, 0); retrain {
+			t.Errorf("drift: retrain: %q", why)
+		}
+		if retrain, why := decide(fx.registry, monitor.PolicyEstimated, tick, 0); !retrain || !strings.Contains(why, "estimated ROC AUC") {
+			t.Errorf("estimated: %v %q", retrain, why)
+		}
+		// mlpipe monitor's exit code follows --policy on the same log.
+		for policy, want := range map[string]int{monitor.PolicyDrift: exitOK, monitor.PolicyEstimated: exitRetrain} {
+			stdout, stderr, code := runMonitorCLI(t, "--config", fixtureConfig, "--registry", fx.registry, "--policy", policy, "--from", "2026-11-20", "--to", "2026-11-21")
+			if code != want || !strings.Contains(stdout, "policy     "+policy+": ") {
+				t.Errorf("--policy %s: exit %d, want %d\n%s%s", policy, code, want, stdout, stderr)
+			}
+		}
+		// A week later the day is out of the window: nothing to judge.
+		if retrain, why := decide(fx.registry, monitor.PolicyEstimated, tick.AddDate(0, 0, 8), 0); retrain || !strings.Contains(why, "over 0 predictions") {
+			t.Errorf("estimated, a week later: %v %q", retrain, why)
+		}
+	})
+
 	badMonitor := filepath.Join(t.TempDir(), "bad.yaml")
 	cfgBytes, err := os.ReadFile(fixtureConfig)
 	if err != nil {
@@ -371,4 +455,13 @@ func TestMonitor(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustVersionDir(t *testing.T, store *registry.Store, v int) string {
+	t.Helper()
+	dir, err := store.VersionDir("flights-delay", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

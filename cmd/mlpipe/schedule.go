@@ -40,8 +40,8 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&registryDir, "registry", "", "model registry (default the config's registry.path; required one way or the other)")
 	f.StringVar(&cacheDir, "cache", "", "step cache directory (default the config's cache.path)")
 	f.StringVar(&out, "out", "", `output directory of each run ("" writes nothing beside the registry's run record)`)
-	f.StringVar(&policy, "policy", "", "always: retrain at every tick; drift: run the monitor on the prediction log first and retrain only if it recommends it (default the config's schedule.policy, else always)")
-	f.DurationVar(&maxAge, "max-age", 0, "drift policy: retrain anyway once the production model is this old (default the config's schedule.max_age; 0: no limit)")
+	f.StringVar(&policy, "policy", "", "always: retrain at every tick; drift or estimated: run the monitor on the prediction log first, under that policy, and retrain only if it recommends it (default the config's schedule.policy, else always)")
+	f.DurationVar(&maxAge, "max-age", 0, "drift and estimated policies: retrain anyway once the production model is this old (default the config's schedule.max_age; 0: no limit)")
 	f.DurationVar(&grace, "grace", time.Minute, "on SIGTERM, how long to wait for a running job to reach a safe point")
 	f.BoolVar(&fullSummary, "full-summary", false, "print each run's whole summary, not only its line")
 	if err := f.parse(e, args); err != nil {
@@ -77,8 +77,8 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	if policy == "" {
 		policy = cmp.Or(cfg.Schedule.Policy, "always")
 	}
-	if policy != "always" && policy != "drift" {
-		return usageHint(fmt.Sprintf("--policy: unknown policy %q", policy), hint(suggest.DidYouMean(policy, []string{"always", "drift"}, nil), "want always or drift"))
+	if policy != "always" && policy != monitor.PolicyDrift && policy != monitor.PolicyEstimated {
+		return usageHint(fmt.Sprintf("--policy: unknown policy %q", policy), hint(suggest.DidYouMean(policy, []string{"always", "drift", "estimated"}, nil), "want always, drift or estimated"))
 	}
 	if !f.changed("max-age") {
 		maxAge = cfg.Schedule.MaxAge
@@ -94,8 +94,8 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	s := &pipeline.Scheduler{
 		Spec: spec, Location: loc, Grace: grace, Log: e.log,
 		Job: func(jctx context.Context, tick time.Time) error {
-			if policy == "drift" {
-				retrain, why, err := shouldRetrain(jctx, cfg, registryDir, tick, maxAge, e)
+			if policy != "always" {
+				retrain, why, err := shouldRetrain(jctx, cfg, registryDir, policy, tick, maxAge, e)
 				if err != nil {
 					return err
 				}
@@ -174,11 +174,12 @@ func tickLine(tick time.Time, s *pipeline.Summary) string {
 	return line
 }
 
-// shouldRetrain is the drift policy's decision at a tick: retrain when
-// there is no production model yet, when it is older than maxAge (if
-// set), or when the monitor, run on the prediction log's window before
-// the tick (monitor.window, default 7 days), recommends it.
-func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir string, tick time.Time, maxAge time.Duration, e *env) (bool, string, error) {
+// shouldRetrain is the drift or estimated policy's decision at a tick:
+// retrain when there is no production model yet, when it is older than
+// maxAge (if set), or when the monitor, run under policy on the
+// prediction log's window before the tick (monitor.window, default 7
+// days), recommends it.
+func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir, policy string, tick time.Time, maxAge time.Duration, e *env) (bool, string, error) {
 	store, err := registry.Open(registryDir)
 	if err != nil {
 		return false, "", err
@@ -210,7 +211,9 @@ func shouldRetrain(ctx context.Context, cfg *config.Config, registryDir string, 
 	if err != nil {
 		return false, "", err
 	}
-	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: thresholds(cfg), Log: e.log})
+	t := thresholds(cfg)
+	t.Policy = policy
+	r, err := monitor.Run(ctx, b, logDir, tick.Add(-window), tick, &monitor.Options{Thresholds: t, Log: e.log})
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Sprintf("no prediction log at %s yet", logDir), nil
 	}

@@ -87,7 +87,11 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	if m := s.Model; m != nil && len(m.ClassWeights) > 0 {
 		var parts []string
 		for _, c := range sortedKeys(m.ClassWeights) {
-			parts = append(parts, fmt.Sprintf("%s %.4g", c, m.ClassWeights[c]))
+			name := c
+			if m.Classes == 2 { // classes 0 and 1: say which is which
+				name = map[string]string{"0": "negative (0)", "1": "positive (1)"}[c]
+			}
+			parts = append(parts, fmt.Sprintf("%s %.4g", name, m.ClassWeights[c]))
 		}
 		line("", "class weights: %s", strings.Join(parts, ", "))
 	}
@@ -122,6 +126,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	var reruns []string
 	for _, st := range s.Stages {
 		t := fmt.Sprintf("%s %.2fs", st.Name, st.Duration.Seconds())
+		if st.PeakRSS > 0 {
+			t += " " + megabytes(st.PeakRSS)
+		}
 		switch st.Cache {
 		case pipeline.CacheHit:
 			t += " (cached)"
@@ -131,6 +138,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		times = append(times, t)
 	}
 	line("stages", "%s", strings.Join(times, ", "))
+	if s.PeakRSS > 0 {
+		line("memory", "peak resident %s%s", megabytes(s.PeakRSS), peakStage(s.Stages))
+	}
 	if len(reruns) > 0 {
 		line("cache", "ran %s", strings.Join(reruns, "; "))
 	}
@@ -399,6 +409,24 @@ func num(x float64) string {
 }
 
 // commas formats n with thousands separators: 3,000,000.
+// megabytes formats a byte count as MB (10^6 bytes), as GNU time's and
+// BENCHMARKS.md's figures are compared.
+func megabytes(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+
+// peakStage names the stage that reached the run's peak memory.
+func peakStage(stages []pipeline.StageResult) string {
+	best := -1
+	for i, st := range stages {
+		if st.PeakRSS > 0 && (best < 0 || st.PeakRSS > stages[best].PeakRSS) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return " (in " + stages[best].Name + ")"
+}
+
 func commas(n int64) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")

@@ -30,8 +30,9 @@ import (
 )
 
 var (
-	updateScreenshots = flag.Bool("update-screenshots", false, "TestUIBrowser: write docs/ui-runs.png and docs/report.png")
-	screenshotDir     = flag.String("screenshots", "", "TestUIBrowser: keep the screenshots in this directory (default: a temporary one)")
+	updateScreenshots  = flag.Bool("update-screenshots", false, "TestUIBrowser: write docs/ui-runs.png and docs/report.png")
+	screenshotRegistry = flag.String("screenshot-registry", "", "with -update-screenshots: take the README's screenshots of this registry (the one `make run` wrote, as make screenshots does) instead of the fixture's")
+	screenshotDir      = flag.String("screenshots", "", "TestUIBrowser: keep the screenshots in this directory (default: a temporary one)")
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -348,6 +349,19 @@ func TestUIBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 
+	if *updateScreenshots && *screenshotRegistry != "" {
+		// The README shows what `make run` makes: the runs list of that
+		// registry, and the top of its newest run's report.
+		real := startUI(t, "--registry", *screenshotRegistry, "--log-level", "warn")
+		step("real runs", chromedp.Navigate(real+"/runs"), chromedp.WaitVisible(chromedp.ID("runs")))
+		runsPNG = shot("real-ui-runs", false)
+		href, err := chromedp.Run(ctx, chromedp.AttributeValue(`#runs tbody tr[id^=run-] a[href^="/runs/"]`, "href"))
+		if err != nil || !href.Exists {
+			t.Fatalf("the newest run's link in %s: %v", *screenshotRegistry, err)
+		}
+		step("real report", chromedp.Navigate(real+href.Value), chromedp.WaitVisible(chromedp.ID("lineage")), chromedp.EmulateViewport(1280, 1500))
+		reportPNG = shot("real-report", false)
+	}
 	if *updateScreenshots {
 		for name, png := range map[string][]byte{"ui-runs.png": runsPNG, "report.png": reportPNG} {
 			if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {

@@ -427,11 +427,12 @@ func TestMonitorReplay(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if bytes.Contains(b, []byte(`mlserve_drift_psi{series="distance"}`)) {
+		// A binary model with a calibration map: the estimated AUC too.
+		if bytes.Contains(b, []byte(`mlserve_drift_psi{series="distance"}`)) && bytes.Contains(b, []byte(`mlserve_estimated_roc_auc{bound="estimate"}`)) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no live drift gauge on /metrics after 15 s")
+			t.Fatalf("no live drift gauge or estimated ROC AUC on /metrics after 15 s")
 		}
 	}
 	// SIGINT: mlserve drains and closes the log.

@@ -10,6 +10,7 @@ package jsonw
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -88,19 +89,45 @@ func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
 
 // AppendCapped appends the JSON text doc (valid JSON, as a request
 // reader has checked it) with every string longer than max bytes cut to
-// at most max bytes and marked: "AAAA…(8388608 bytes)". The cut falls
+// at most max bytes and marked: "AAAA…(8388608 bytes)", every number
+// longer than max bytes written in its shortest form (the float64 it
+// parses to: "1250.000…0" of 8 MB is 1250), and the whitespace between
+// tokens dropped: so what a client can make the text of one object cost
+// is bounded by its members, whatever padding it sends. The cut falls
 // before an escape sequence or a UTF-8 sequence it would split, so the
 // output is valid JSON. A document no longer than max is appended as it
 // is, without a scan. It returns the result and whether anything was
-// cut.
+// cut or dropped.
 func AppendCapped(b, doc []byte, max int) ([]byte, bool) {
 	if len(doc) <= max+2 { // no string in it can be longer
 		return append(b, doc...), false
 	}
 	cut := false
 	for i := 0; i < len(doc); {
-		if doc[i] != '"' {
-			b = append(b, doc[i])
+		switch c := doc[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			cut = true
+			i++
+			continue
+		case c == '-' || c >= '0' && c <= '9':
+			end := i + 1
+			for end < len(doc) && strings.IndexByte("0123456789.eE+-", doc[end]) >= 0 {
+				end++
+			}
+			f, err := 0.0, error(nil)
+			if end-i > max {
+				f, err = strconv.ParseFloat(string(doc[i:end]), 64)
+			}
+			if end-i > max && err == nil {
+				cut = true
+				b = AppendFloat(b, f, 64)
+			} else {
+				b = append(b, doc[i:end]...)
+			}
+			i = end
+			continue
+		case c != '"':
+			b = append(b, c)
 			i++
 			continue
 		}

@@ -157,3 +157,27 @@ func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h *handler) WithGroup(name string) slog.Handler {
 	return &handler{h.Handler.WithGroup(name), h.l}
 }
+
+// Rows describes progress through rows: "1.20M of 3.00M rows, 0.85M
+// rows/s" (total 0: unknown, "1.20M rows, 0.85M rows/s"). The rate is
+// left out until some time has passed.
+func Rows(done, total int64, elapsed time.Duration) string {
+	s := millions(done)
+	if total > 0 {
+		s += " of " + millions(total)
+	}
+	s += " rows"
+	if elapsed >= 10*time.Millisecond {
+		s += ", " + millions(int64(float64(done)/elapsed.Seconds())) + " rows/s"
+	}
+	return s
+}
+
+// millions formats a count in millions with two decimals (0.85M), or as
+// is below ten thousand.
+func millions(n int64) string {
+	if n < 10_000 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%.2fM", float64(n)/1e6)
+}

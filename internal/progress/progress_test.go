@@ -62,3 +62,19 @@ func TestNewClose(t *testing.T) {
 	l.Close()
 	l.Close() // idempotent
 }
+
+func TestRows(t *testing.T) {
+	for _, tc := range []struct {
+		done, total int64
+		elapsed     time.Duration
+		want        string
+	}{
+		{1_200_000, 3_000_000, 2 * time.Second, "1.20M of 3.00M rows, 0.60M rows/s"},
+		{1_200_000, 0, 2 * time.Second, "1.20M rows, 0.60M rows/s"},
+		{500, 1000, time.Millisecond, "500 of 1000 rows"},
+	} {
+		if got := Rows(tc.done, tc.total, tc.elapsed); got != tc.want {
+			t.Errorf("Rows(%d, %d, %s) = %q, want %q", tc.done, tc.total, tc.elapsed, got, tc.want)
+		}
+	}
+}

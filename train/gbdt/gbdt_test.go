@@ -275,15 +275,16 @@ func small(t *testing.T) flightsSplits {
 	return *flights10kSplits
 }
 
-// TestFlights10k fits the default model on the 10k-row sample. Its big
-// trees overfit 6,597 rows at once, so the best round is an early one and
-// early stopping ends the fit before the default 25 rounds.
+// TestFlights10k fits the default model on the 10k-row sample. May's
+// delays are not January to April's, so the validation loss is lowest
+// after a few rounds and early stopping ends the fit long before the
+// default 1000 rounds.
 func TestFlights10k(t *testing.T) {
 	sp := small(t)
 	rounds := 0
 	m := fit(t, gbdt.Params{Progress: func(int, float64, float64) { rounds++ }}, sp.train, sp.valid)
-	if rounds >= 25 || rounds != m.BestRound+21 { // 20: the default patience
-		t.Errorf("ran %d rounds with best round %d: want early stopping 20 rounds after the best", rounds, m.BestRound)
+	if rounds >= 1000 || rounds != m.BestRound+51 { // 50: the default patience
+		t.Errorf("ran %d rounds with best round %d: want early stopping 50 rounds after the best", rounds, m.BestRound)
 	}
 	// 0.55: the sample is too small for much skill (the full data reaches
 	// ~0.75), but well above chance; measured 0.575 when this test was

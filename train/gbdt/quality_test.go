@@ -82,6 +82,37 @@ func qualityParams(tb testing.TB) (map[string]any, uint64) {
 	return nil, 0
 }
 
+// configTrainer returns the trainer of the first gbdt model of the config
+// at path, with objective set over its parameters when it is not "": the
+// flights benchmarks fit what the shipped configs fit (gbdt's defaults are
+// chosen for smaller data; doc.go).
+func configTrainer(tb testing.TB, path, objective string) train.Trainer {
+	tb.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, m := range cfg.Models {
+		if m.Name != gbdt.Name {
+			continue
+		}
+		params := maps.Clone(m.Params)
+		if objective != "" {
+			if params == nil {
+				params = map[string]any{}
+			}
+			params["objective"] = objective
+		}
+		t, err := catalog.Trainer(gbdt.Name, params, 0)
+		if err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		return t
+	}
+	tb.Fatalf("%s: no gbdt model", path)
+	return nil
+}
+
 // BenchmarkFlightsQuality fits gbdt with the parameters of
 // configs/flights-quality.yaml on the default config's feature matrix of
 // the flights training split, with early stopping on May, and reports the

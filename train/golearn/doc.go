@@ -7,9 +7,10 @@
 // class per row). Out: a *Model, a plain struct holding the fitted trees,
 // which implements train.Model, saves as JSON through train.Save and
 // loads through train.Load with Decoders (or Decode(kind)). Note gives a
-// one-line description for a leaderboard. The fitted form, Model, and
-// its prediction are in package model/golearn, which serving imports
-// without golearn.
+// one-line description for a leaderboard; Importance each column's
+// information gain (train.Importancer), from the class counts of the
+// nodes. The fitted form, Model, and its prediction are in package
+// model/golearn, which serving imports without golearn.
 //
 // golearn is used for fitting only. The fitted trees are copied out of
 // golearn's exported node fields (trees.DecisionTreeNode: SplitRule,

@@ -1,29 +1,41 @@
-// Command suite fits mlpipe's gbdt on a suite of the example datasets,
-// each split several ways, and writes their feature matrices for
-// XGBoost (scripts/bench/xgb_suite.py); it also scores XGBoost's
-// predictions with the same metric code. scripts/bench/gbdt.sh runs it to
-// compare gbdt's defaults with XGBoost's, and train/gbdt/doc.go's
-// procedure for choosing the defaults runs it with -grid.
+// Command suite is the example-dataset suite of `make bench`
+// (scripts/bench/suite.sh runs it): for every example config it fits
+// mlpipe's models and hands the very same feature matrices to the peers
+// (scripts/bench/suite_peers.py: XGBoost with early stopping and
+// scikit-learn's HistGradientBoosting), scores everything with the
+// pipeline's own metric code, and writes the table of BENCHMARKS.md.
+// train/gbdt/doc.go's procedure for choosing gbdt's defaults runs it with
+// -grid.
 //
-//	go run ./scripts/bench/suite -out DIR                # fit the defaults, export the matrices
-//	go run ./scripts/bench/suite -out DIR -grid FILE     # fit every parameter set of FILE
-//	go run ./scripts/bench/suite -out DIR -score xgboost # score DIR/*/xgboost-{valid,test}.npy
+//	suite -out DIR [-configs a,b] [-seeds 1,2,3] [-params JSON | -grid FILE] [-config-models=false]
+//	suite -out DIR -score xgboost,hgb [-configs a,b] [-seeds 1,2,3]
+//	suite -table [-judged a,b] [-env FILE] RESULTS.jsonl...
+//	suite -choose RESULTS.jsonl...
 //
-// For each config of -configs and each split seed of -seeds (a config
-// with a time split has one split; its seeds are ignored), it runs the
-// stages of `mlpipe train` up to the features (load, validate, profile,
-// split, features: exactly what `mlpipe run` fits its models on) and,
-// unless -score, writes the three splits to DIR/NAME-SEED/ (NumPy files
-// as train/gbdt's BenchmarkFlightsQuality writes them, plus task.json:
-// the task, the number of classes and the config's selection metric).
-//
-// It prints one JSON object per line: the dataset, the seed, the model
-// ("gbdt" with its params, or the -score name), the selection metric on
-// the validation and the test split, and for gbdt the fit time and the
-// rounds kept. Metrics are the pipeline's (pipeline.SelectionMetric).
+// Fitting: for each config of -configs and each split seed of -seeds (a
+// config with a time split has one split; seeds do not apply to it), it
+// runs the stages of `mlpipe train` (load, validate, profile, split,
+// features, train: the config's own candidates and selection, "config"
+// below), writes the three splits' feature matrices to DIR/NAME-SEED/
+// (NumPy files as train/gbdt's BenchmarkFlightsQuality writes them, with
+// columns.json and task.json), and fits gbdt alone with the parameters of
+// -params (default: its defaults) or of each line of -grid, with early
+// stopping on the validation split. Scoring: reads the peers' predictions
+// DIR/NAME-SEED/MODEL-{valid,test}.npy and scores them. Both print one
+// JSON object per line: the dataset, the seed, the model ("config" with
+// the model it selected, "gbdt" with its params, or the peer's name), the
+// config's selection metric on the validation and the test split, and
+// for a fit its time. -table reads such lines and prints the Markdown
+// table: per dataset the mean over its splits, and how gbdt compares with
+// XGBoost (the count on the -judged datasets is issue 17's target).
+// -choose reads the gbdt lines of a -grid run and ranks the parameter
+// sets by their mean regret on the validation splits (train/gbdt/doc.go:
+// how the defaults were chosen).
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -31,8 +43,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,20 +60,55 @@ import (
 	"github.com/mlpipe/mlpipe/train/selection"
 )
 
-// defaultConfigs is the suite: three classification and three regression
-// tasks on six different datasets shipped in data/ (data/README.md).
-const defaultConfigs = "breast-cancer,seattle-weather,digits,cars-mpg,diabetes,movies-rating"
+// allConfigs is the suite: every example config of configs/ but the
+// 3M-row flights ones, which models.sh, regression.sh and gbdt.sh
+// measure (data/README.md has the datasets).
+const allConfigs = "breast-cancer,wine,iris,digits,seattle-weather,cars,movies,penguins," +
+	"cars-mpg,movies-rating,diabetes,penguins-body-mass"
+
+// judgedConfigs are the datasets issue 17's target is judged on and
+// gbdt's defaults were chosen on (train/gbdt/doc.go): three
+// classification and three regression tasks, the largest of each kind
+// and the binary ones, chosen before any score was seen. The other
+// example datasets are in the table too.
+const judgedConfigs = "breast-cancer,seattle-weather,digits,cars-mpg,diabetes,movies-rating"
+
+// within is the share of XGBoost's score gbdt must come within on every
+// judged dataset, and atLeast the share of the judged datasets it must
+// match or beat it on (issue 17: within 2% on all, at least as good on 5
+// of 6).
+const (
+	within  = 0.02
+	atLeast = 5.0 / 6
+)
 
 func main() {
-	out := flag.String("out", "", "directory for the matrices (required)")
-	configs := flag.String("configs", defaultConfigs, "comma-separated config names under -dir")
+	out := flag.String("out", "", "directory for the matrices and the peers' predictions (required unless -table)")
+	configs := flag.String("configs", allConfigs, "comma-separated config names under -dir")
 	dir := flag.String("dir", "configs", "directory of the configs")
-	seeds := flag.String("seeds", "1,2,3,4,5", "comma-separated split seeds (random splits)")
+	seeds := flag.String("seeds", "1,2,3", "comma-separated split seeds of the random splits")
 	params := flag.String("params", "{}", "gbdt parameters (JSON object) when there is no -grid")
 	grid := flag.String("grid", "", "a file of gbdt parameter sets, one JSON object a line, to fit each")
-	score := flag.String("score", "", "instead of fitting, score the predictions DIR/NAME-SEED/MODEL-{valid,test}.npy of MODEL")
+	configModels := flag.Bool("config-models", true, "also fit the config's own candidates (the \"config\" model)")
+	score := flag.String("score", "", "instead of fitting, score the predictions DIR/NAME-SEED/MODEL-{valid,test}.npy of these comma-separated MODELs")
+	table := flag.Bool("table", false, "print the Markdown table of the result files given as arguments")
+	judged := flag.String("judged", judgedConfigs, "with -table: the datasets issue 17's target is judged on")
+	env := flag.String("env", "", "with -table: also write the judgement as shell variables to this file")
+	choose := flag.Bool("choose", false, "rank the gbdt parameter sets of the result files given as arguments by validation regret")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage:\n  suite -out DIR [flags]\n  suite -out DIR -score MODELS [flags]\n  suite -table [-judged a,b] [-env FILE] RESULTS.jsonl...\n\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	if err := run(*out, *dir, *configs, *seeds, *params, *grid, *score, os.Stdout); err != nil {
+	var err error
+	if *choose {
+		err = rank(flag.Args(), os.Stdout)
+	} else if *table {
+		err = writeTable(flag.Args(), strings.Split(*judged, ","), *env, os.Stdout)
+	} else {
+		err = run(*out, *dir, *configs, *seeds, *params, *grid, *score, *configModels, os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "suite:", err)
 		os.Exit(1)
 	}
@@ -67,44 +116,41 @@ func main() {
 
 // result is one line of output.
 type result struct {
-	Dataset string         `json:"dataset"`
-	Seed    uint64         `json:"seed"`
-	Task    string         `json:"task"`
-	Model   string         `json:"model"`
-	Params  map[string]any `json:"params,omitempty"`
-	Metric  string         `json:"metric"`
-	Valid   float64        `json:"valid"`
-	Test    float64        `json:"test"`
-	FitS    float64        `json:"fit_s,omitempty"`
-	Rounds  int            `json:"rounds,omitempty"`
+	Dataset  string         `json:"dataset"`
+	Seed     uint64         `json:"seed"`
+	Task     string         `json:"task"`
+	Rows     [3]int         `json:"rows"`
+	Model    string         `json:"model"`
+	Selected string         `json:"selected,omitempty"` // the config's selected model
+	Params   map[string]any `json:"params,omitempty"`
+	Metric   string         `json:"metric"`
+	Higher   bool           `json:"higher_is_better"`
+	Valid    float64        `json:"valid"`
+	Test     float64        `json:"test"`
+	FitS     float64        `json:"fit_s,omitempty"`
+	Rounds   int            `json:"rounds,omitempty"`
 }
 
-func run(out, dir, configs, seedList, params, gridFile, score string, w io.Writer) error {
+// setKey names a parameter set: its JSON without rounds and
+// early_stopping_rounds, which a grid holds fixed and high.
+func setKey(p map[string]any) string {
+	q := map[string]any{}
+	for k, v := range p {
+		if k != "rounds" && k != "early_stopping_rounds" {
+			q[k] = v
+		}
+	}
+	b, _ := json.Marshal(q) // map keys sorted
+	return string(b)
+}
+
+func run(out, dir, configs, seedList, params, gridFile, score string, configModels bool, w io.Writer) error {
 	if out == "" {
 		return errors.New("-out is required")
 	}
-	var sets []map[string]any
-	if gridFile != "" {
-		data, err := os.ReadFile(gridFile)
-		if err != nil {
-			return err
-		}
-		for i, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			var p map[string]any
-			if err := json.Unmarshal([]byte(line), &p); err != nil {
-				return fmt.Errorf("%s:%d: %w", gridFile, i+1, err)
-			}
-			sets = append(sets, p)
-		}
-	} else {
-		var p map[string]any
-		if err := json.Unmarshal([]byte(params), &p); err != nil {
-			return fmt.Errorf("-params: %w", err)
-		}
-		sets = append(sets, p)
+	sets, err := paramSets(params, gridFile)
+	if err != nil {
+		return err
 	}
 	var seeds []uint64
 	for _, s := range strings.Split(seedList, ",") {
@@ -122,40 +168,53 @@ func run(out, dir, configs, seedList, params, gridFile, score string, w io.Write
 		}
 		splitSeeds := seeds
 		if cfg.Split.Method != "random" {
-			splitSeeds = []uint64{0}
+			splitSeeds = []uint64{cfg.Split.Seed}
 		}
 		for _, seed := range splitSeeds {
-			if seed != 0 {
-				cfg.Split.Seed = seed
-			}
-			ds, err := datasets(cfg)
+			cfg.Split.Seed = seed
+			fmt.Fprintf(os.Stderr, "suite: %s, split seed %d\n", name, seed)
+			s, err := runStages(cfg, configModels && score == "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			sub := filepath.Join(out, fmt.Sprintf("%s-%d", name, seed))
+			ds := [3]*train.Dataset{s.TrainSet, s.ValidSet, s.TestSet}
 			metric, err := pipeline.SelectionMetric(cfg.Selection.Metric, ds[0].Task)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			base := result{Dataset: name, Seed: seed, Task: string(ds[0].Task), Metric: metric.Name}
+			base := result{Dataset: name, Seed: seed, Task: string(ds[0].Task), Metric: metric.Name, Higher: metric.HigherIsBetter,
+				Rows: [3]int{ds[0].X.Rows, ds[1].X.Rows, ds[2].X.Rows}}
+			sub := filepath.Join(out, fmt.Sprintf("%s-%d", name, seed))
+			var rs []result
 			if score != "" {
-				r, err := scorePredictions(sub, score, ds, metric, base)
-				if err != nil {
+				for _, model := range strings.Split(score, ",") {
+					r, err := scorePredictions(sub, model, ds, metric, base)
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					rs = append(rs, r)
+				}
+			} else {
+				if s.Model != nil {
+					r, err := scoreConfig(s, metric, base)
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					rs = append(rs, r)
+				}
+				if err := export(sub, ds, metric.Name); err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
-				if err := enc.Encode(r); err != nil {
-					return err
+				for _, p := range sets {
+					r, err := fitGBDT(ds, p, cfg.Seed, metric, base)
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					rs = append(rs, r)
 				}
-				continue
 			}
-			if err := export(sub, ds, metric.Name); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			for _, p := range sets {
-				r, err := fitGBDT(ds, p, cfg.Seed, metric, base)
-				if err != nil {
-					return fmt.Errorf("%s: %w", name, err)
-				}
+			s.Release()
+			for _, r := range rs {
 				if err := enc.Encode(r); err != nil {
 					return err
 				}
@@ -165,24 +224,72 @@ func run(out, dir, configs, seedList, params, gridFile, score string, w io.Write
 	return nil
 }
 
-// datasets runs the stages of `mlpipe train` before the train stage and
-// returns the training, validation and test sets.
-func datasets(cfg *config.Config) ([3]*train.Dataset, error) {
+// paramSets returns the gbdt parameter sets to fit: each line of the
+// grid file, or params alone.
+func paramSets(params, gridFile string) ([]map[string]any, error) {
+	if gridFile == "" {
+		var p map[string]any
+		if err := json.Unmarshal([]byte(params), &p); err != nil {
+			return nil, fmt.Errorf("-params: %w", err)
+		}
+		return []map[string]any{p}, nil
+	}
+	data, err := os.ReadFile(gridFile)
+	if err != nil {
+		return nil, err
+	}
+	var sets []map[string]any
+	for i, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", gridFile, i+1, err)
+		}
+		sets = append(sets, p)
+	}
+	return sets, nil
+}
+
+// runStages runs the stages of `mlpipe train` on cfg, with the train
+// stage (the config's model selection) or without it.
+func runStages(cfg *config.Config, withTrain bool) (*pipeline.State, error) {
 	stages := pipeline.TrainStages(nil)
 	if last := stages[len(stages)-1]; last.Name() != "train" {
-		return [3]*train.Dataset{}, fmt.Errorf("the last stage of mlpipe train is %q, not train", last.Name())
+		return nil, fmt.Errorf("the last stage of mlpipe train is %q, not train", last.Name())
+	}
+	if !withTrain {
+		stages = stages[:len(stages)-1]
 	}
 	s := &pipeline.State{Config: cfg}
-	defer s.Release()
-	if _, err := (&pipeline.Runner{Stages: stages[:len(stages)-1]}).Run(context.Background(), s); err != nil {
-		return [3]*train.Dataset{}, err
+	if _, err := (&pipeline.Runner{Stages: stages}).Run(context.Background(), s); err != nil {
+		s.Release()
+		return nil, err
 	}
-	return [3]*train.Dataset{s.TrainSet, s.ValidSet, s.TestSet}, nil
+	return s, nil
+}
+
+// scoreConfig scores the model the config's selection chose.
+func scoreConfig(s *pipeline.State, metric selection.Metric, r result) (result, error) {
+	r.Model = "config"
+	for _, e := range s.Leaderboard {
+		if e.Best {
+			r.Selected, r.Params, r.FitS = e.Model, e.Params, e.FitSeconds
+		}
+	}
+	var err error
+	if r.Valid, err = metric.Score(s.ValidSet.Y, s.Model.Predict(s.ValidSet.X), s.ValidSet.Classes); err != nil {
+		return r, err
+	}
+	r.Test, err = metric.Score(s.TestSet.Y, s.Model.Predict(s.TestSet.X), s.TestSet.Classes)
+	return r, err
 }
 
 var splitNames = [3]string{"train", "valid", "test"}
 
-// export writes the splits to dir as NumPy files and task.json.
+// export writes the splits to dir as NumPy files, columns.json (the
+// matrix's columns: name, kind 1 for categorical, card) and task.json.
 func export(dir string, ds [3]*train.Dataset, metric string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -232,7 +339,8 @@ func fitGBDT(ds [3]*train.Dataset, params map[string]any, seed uint64, metric se
 
 // scorePredictions scores a peer's predictions of the validation and
 // test sets, read from dir/MODEL-valid.npy and dir/MODEL-test.npy (in
-// Predict's layout: one value per row, or Classes per row, row-major).
+// Predict's layout: one value per row, or Classes per row, row-major),
+// and takes its fit time from dir/MODEL.json when there is one.
 func scorePredictions(dir, model string, ds [3]*train.Dataset, metric selection.Metric, r result) (result, error) {
 	r.Model = model
 	for i, dst := range []*float64{&r.Valid, &r.Test} {
@@ -251,6 +359,16 @@ func scorePredictions(dir, model string, ds [3]*train.Dataset, metric selection.
 		if *dst, err = metric.Score(d.Y, p, d.Classes); err != nil {
 			return r, err
 		}
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, model+".json")); err == nil {
+		var fit struct {
+			FitS   float64 `json:"fit_s"`
+			Rounds int     `json:"rounds"`
+		}
+		if err := json.Unmarshal(data, &fit); err != nil {
+			return r, fmt.Errorf("%s.json: %w", model, err)
+		}
+		r.FitS, r.Rounds = fit.FitS, fit.Rounds
 	}
 	return r, nil
 }
@@ -282,4 +400,247 @@ func readNpy(path string) ([]float64, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return vals, nil
+}
+
+// --- The table ----------------------------------------------------------------
+
+// tableModels are the table's score columns, in order.
+var tableModels = []string{"config", "gbdt", "xgboost", "hgb"}
+
+// dataset is one row of the table: a dataset's results over its splits.
+type dataset struct {
+	name, task, metric string
+	higher             bool
+	rows               [3]int
+	scores             map[string][]float64 // test scores by model
+	selected           map[string]int       // the config's selected models, counted
+}
+
+func (d *dataset) mean(model string) (float64, bool) {
+	v := d.scores[model]
+	if len(v) == 0 {
+		return 0, false
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v)), true
+}
+
+// relative is how much better gbdt's mean is than XGBoost's, as a share
+// of XGBoost's (negative: worse), in the metric's better direction.
+func (d *dataset) relative() (float64, bool) {
+	g, ok1 := d.mean("gbdt")
+	x, ok2 := d.mean("xgboost")
+	if !ok1 || !ok2 || x == 0 || len(d.scores["gbdt"]) != len(d.scores["xgboost"]) {
+		return 0, false
+	}
+	if d.higher {
+		return (g - x) / abs(x), true
+	}
+	return (x - g) / abs(x), true
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// readResults reads result lines from files, grouped by dataset in the
+// order first seen.
+func readResults(files []string) ([]*dataset, error) {
+	var order []*dataset
+	byName := map[string]*dataset{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var r result
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				fh.Close()
+				return nil, fmt.Errorf("%s:%d: %w", f, line, err)
+			}
+			d := byName[r.Dataset]
+			if d == nil {
+				d = &dataset{name: r.Dataset, task: r.Task, metric: r.Metric, higher: r.Higher, rows: r.Rows,
+					scores: map[string][]float64{}, selected: map[string]int{}}
+				byName[r.Dataset] = d
+				order = append(order, d)
+			}
+			d.scores[r.Model] = append(d.scores[r.Model], r.Test)
+			if r.Model == "config" {
+				d.selected[r.Selected]++
+			}
+		}
+		err = sc.Err()
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return order, nil
+}
+
+// writeTable prints the Markdown table of the results in files and the
+// count of issue 17's target; with envFile, writes that count as shell
+// variables too (SUITE_JUDGED, SUITE_AT_LEAST, SUITE_WITHIN, SUITE_MET).
+func writeTable(files, judged []string, envFile string, w io.Writer) error {
+	ds, err := readResults(files)
+	if err != nil {
+		return err
+	}
+	num := func(v float64) string {
+		if abs(v) >= 100 {
+			return strconv.FormatFloat(v, 'f', 1, 64)
+		}
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
+	fmt.Fprintln(w, "| dataset | task | rows (train / valid / test) | splits | metric | mlpipe (config; selected) | gbdt defaults | XGBoost-ES | HGB | gbdt vs XGBoost |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	var nJudged, nAtLeast, nWithin int
+	for _, d := range ds {
+		cells := make([]string, len(tableModels))
+		for i, m := range tableModels {
+			cells[i] = "—"
+			if v, ok := d.mean(m); ok {
+				cells[i] = num(v)
+			}
+		}
+		if len(d.selected) > 0 {
+			var sel []string
+			for m, n := range d.selected {
+				sel = append(sel, fmt.Sprintf("%s %d×", m, n))
+			}
+			slices.Sort(sel)
+			if len(d.selected) == 1 {
+				for m := range d.selected {
+					sel = []string{m}
+				}
+			}
+			cells[0] += " (" + strings.Join(sel, ", ") + ")"
+		}
+		vs := "—"
+		name := d.name
+		isJudged := slices.Contains(judged, d.name)
+		if isJudged {
+			name = "**" + d.name + "**"
+		}
+		if rel, ok := d.relative(); ok {
+			vs = fmt.Sprintf("%+.1f%%", 100*rel)
+			if rel < 0 {
+				vs += " (worse)"
+			}
+			if isJudged {
+				nJudged++
+				if rel >= 0 {
+					nAtLeast++
+				}
+				if rel >= -within {
+					nWithin++
+				}
+			}
+		}
+		arrow := "↓"
+		if d.higher {
+			arrow = "↑"
+		}
+		fmt.Fprintf(w, "| %s | %s | %d / %d / %d | %d | %s %s | %s | %s | %s | %s | %s |\n", name, d.task,
+			d.rows[0], d.rows[1], d.rows[2], len(d.scores["gbdt"]), d.metric, arrow, cells[0], cells[1], cells[2], cells[3], vs)
+	}
+	met := nJudged == len(judged) && float64(nAtLeast) >= atLeast*float64(nJudged)-1e-9 && nWithin == nJudged
+	fmt.Fprintf(w, "\ngbdt with its defaults against XGBoost-ES on the %d datasets in bold (issue 17's suite): at least as good on **%d of %d** "+
+		"(target ≥ %.0f%% of them), within %.0f%% on **%d of %d** (target all): **%s**.\n",
+		len(judged), nAtLeast, nJudged, 100*atLeast, 100*within, nWithin, nJudged, map[bool]string{true: "met", false: "not met"}[met])
+	if envFile != "" {
+		return os.WriteFile(envFile, fmt.Appendf(nil, "SUITE_JUDGED=%d\nSUITE_AT_LEAST=%d\nSUITE_WITHIN=%d\nSUITE_MET=%d\n",
+			nJudged, nAtLeast, nWithin, map[bool]int{true: 1, false: 0}[met]), 0o644)
+	}
+	return nil
+}
+
+// rank prints the gbdt parameter sets of the result files, best first, by
+// their regret averaged over the datasets: on each dataset, how much
+// worse a set's mean validation score over the splits is than the best
+// set's, as a share of the best (1 - mean/best for a score where higher
+// is better, mean/best - 1 for a loss): the measure of issue 17's
+// "within 2%". Test scores are not looked at.
+func rank(files []string, w io.Writer) error {
+	type acc struct {
+		sum float64
+		n   int
+	}
+	valid := map[string]map[string]*acc{} // dataset → set → validation scores
+	higher := map[string]bool{}
+	var datasets []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			var r result
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				return fmt.Errorf("%s:%d: %w", f, i+1, err)
+			}
+			if r.Model != gbdt.Name {
+				continue
+			}
+			if valid[r.Dataset] == nil {
+				valid[r.Dataset] = map[string]*acc{}
+				datasets = append(datasets, r.Dataset)
+			}
+			k := setKey(r.Params)
+			if valid[r.Dataset][k] == nil {
+				valid[r.Dataset][k] = &acc{}
+			}
+			valid[r.Dataset][k].sum += r.Valid
+			valid[r.Dataset][k].n++
+			higher[r.Dataset] = r.Higher
+		}
+	}
+	regret := map[string]float64{}
+	count := map[string]int{}
+	for _, d := range datasets {
+		best := math.NaN()
+		for _, a := range valid[d] {
+			m := a.sum / float64(a.n)
+			if math.IsNaN(best) || (higher[d] && m > best) || (!higher[d] && m < best) {
+				best = m
+			}
+		}
+		for k, a := range valid[d] {
+			m := a.sum / float64(a.n)
+			if higher[d] {
+				regret[k] += 1 - m/best
+			} else {
+				regret[k] += m/best - 1
+			}
+			count[k]++
+		}
+	}
+	var keys []string
+	for k, n := range count {
+		if n == len(datasets) { // only sets fitted on every dataset
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(regret[a], regret[b]) })
+	fmt.Fprintf(w, "mean validation regret over %d datasets (%s), best first:\n", len(datasets), strings.Join(datasets, ", "))
+	for _, k := range keys {
+		fmt.Fprintf(w, "%7.4f  %s\n", regret[k]/float64(len(datasets)), k)
+	}
+	return nil
 }
