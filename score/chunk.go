@@ -14,7 +14,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/explain"
 	"github.com/mlpipe/mlpipe/ingest"
-	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/model"
 )
 
 // result is what scoring one chunk gives the writer.
@@ -199,7 +199,7 @@ func (s *scorer) output(tbl arrow.Table, probs []float64, unseen []bool, xs []ex
 		add(floats(func(i int) float64 { return probs[i*k+out] }))
 	}
 	labels := make([]int, n)
-	if s.model.Task() != train.Regression {
+	if s.model.Task() != model.Regression {
 		for i := range n {
 			labels[i] = s.m.Label(probs[i*k : (i+1)*k])
 		}

@@ -3,7 +3,8 @@
 //
 // In: a serve.Model (a bundle that passed serving's load checks), an
 // ingest.Source (a file, a glob or a directory in any format ingest
-// reads) and Options. Out: one file (Parquet, CSV or JSON Lines) with a
+// reads, with its CSV settings) and Options (among them the columns'
+// timestamp formats and zones, as the training config gave them). Out: one file (Parquet, CSV or JSON Lines) with a
 // row per scored input row, in input order: the columns kept from the
 // input, the probability of the positive class and the label (a binary
 // model), the probability of each class (probability_CLASS) and the

@@ -17,8 +17,8 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/model"
 	"github.com/mlpipe/mlpipe/serve"
-	"github.com/mlpipe/mlpipe/train"
 )
 
 // Output formats.
@@ -93,7 +93,7 @@ type Result struct {
 type scorer struct {
 	m       *serve.Model
 	pipe    *features.Pipeline
-	model   train.Model
+	model   model.Model
 	rules   []serve.Rule
 	schema  ingest.Schema // what is read (see readSchema)
 	input   []int         // the read column of each input (rule)
@@ -366,7 +366,7 @@ func (s *scorer) outputSchema(read *arrow.Schema) (*arrow.Schema, error) {
 	f64 := arrow.PrimitiveTypes.Float64
 	str := arrow.BinaryTypes.String
 	switch {
-	case s.model.Task() == train.Regression:
+	case s.model.Task() == model.Regression:
 		fields = append(fields, arrow.Field{Name: "prediction", Type: f64})
 	case s.m.Outputs() == 1:
 		fields = append(fields, arrow.Field{Name: "probability", Type: f64}, arrow.Field{Name: "label", Type: str})

@@ -35,7 +35,7 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	var top int
 	f.StringVar(&ref, "model", "", "the model: NAME@ALIAS or NAME@VERSION in the registry, or a bundle directory (required)")
 	f.StringVar(&dir, "registry", "", "model registry directory (for NAME@...)")
-	f.StringVar(&cfgPath, "config", "", "pipeline config whose registry.path is the registry (if --registry is not given)")
+	f.StringVar(&cfgPath, "config", "", "the training config: files are read as its data and schema say, and its registry.path is the registry (if --registry is not given)")
 	f.StringVar(&data, "data", "", "the rows to score: a file, a glob or a directory (required)")
 	f.StringVar(&dataFormat, "data-format", "auto", "format of the data: auto (by extension), "+strings.Join(ingest.Formats, ", ")+
 		" (CSV, TSV, JSON Lines and JSON may be gzip- or zstd-compressed)")
@@ -46,9 +46,9 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&delimiter, "delimiter", "", `CSV field delimiter: one byte such as ";" or "|", or "tab" (default "," and a tab for TSV)`)
 	f.BoolVar(&header, "header", true, "the first CSV line (after --skip-rows) names the columns; with --header=false the fields are the training data's columns, in order")
 	f.IntVar(&skipRows, "skip-rows", 0, "lines at the top of a CSV file before the header (or the first row)")
-	f.Func("time-format", "`COL=FORMAT`: how timestamp column COL is written in text files: a strftime pattern such as %d/%m/%Y %H:%M, epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
+	f.Func("time-format", "how a timestamp column is written in text files, as COL=FORMAT: a strftime pattern such as date=%d/%m/%Y %H:%M, or epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
 		keyValue("time-format", timeFormats))
-	f.Func("timezone", "`COL=ZONE`: the IANA time zone of timestamp column COL (docs/config.md, schema.columns[].timezone; repeat for more columns)",
+	f.Func("timezone", "the IANA time zone of a timestamp column, as COL=ZONE (date=Europe/Paris; docs/config.md, schema.columns[].timezone; repeat for more columns)",
 		keyValue("timezone", timezones))
 	f.StringVar(&out, "out", "", "the file to write (required); it appears only when the run succeeds")
 	f.StringVar(&format, "format", "", "output format: parquet, csv or jsonl (default: by --out's extension, else parquet)")
