@@ -43,11 +43,6 @@ var depAllowed = map[string]string{
 	"gonum.org/v1/gonum/optimize/convex/lp": "imported by gonum/stat",
 	// The profile format and its computation; not ingest's readers.
 	"github.com/mlpipe/mlpipe/ingest/profile": "the profile.json format",
-	// The live drift gauges live in package monitor, whose multivariate
-	// test (monitor/domain.go) fits a small gbdt. Moving the gauges into
-	// a package of their own cuts these two (issue 20).
-	"github.com/mlpipe/mlpipe/train":      "monitor's domain classifier (monitor/domain.go)",
-	"github.com/mlpipe/mlpipe/train/gbdt": "monitor's domain classifier (monitor/domain.go)",
 }
 
 // forbiddenDep returns the rule that forbids pkg, if one does.
