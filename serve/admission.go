@@ -159,7 +159,33 @@ const pooledBody = eagerBodyBytes
 type admitted struct {
 	body    []byte
 	charged int64
+	work    int64   // the part of charged that is workBytes (settle lowers it)
 	buf     *[]byte // from bodyPool; nil when the body is fasthttp's
+}
+
+// settle gives back, once a work request's rows are decoded, what
+// workBytes charged for rows its body could have held but does not: from
+// then on the request holds the working memory of its real rows. The
+// bound up front has to assume the shortest rows the API allows (an OIP
+// row can be two bytes an input), several times the rows real requests
+// carry; held for the whole request, it had 16 concurrent 1,000-row OIP
+// batches refused with 503 under the default budget (scripts/bench/serve.sh).
+// The decoded rows cannot outnumber those charged for: the decoders
+// read no more rows than the body holds.
+func (s *Server) settle(c call, m *Model, rows int) {
+	a := c.adm
+	if a == nil {
+		return
+	}
+	need := int64(rows)*m.rowBytes + int64(len(c.body))
+	if bytes.Contains(c.body, explainKey) {
+		need += int64(min(rows, s.opts.MaxExplain)) * m.rowBytes
+	}
+	if need < a.work {
+		s.budget.give(a.work - need)
+		a.charged -= a.work - need
+		a.work = need
+	}
 }
 
 // charge takes n more bytes from the budget for the request.

@@ -102,3 +102,57 @@ func explainRowBytes(t *testing.T, m *Model) {
 		t.Errorf("explaining allocated %d bytes, more than the %d the budget charges", allocated, charged)
 	}
 }
+
+// usedSink records the budget in use when a request's first prediction
+// reaches the sink: after decoding and scoring, before the request ends.
+type usedSink struct {
+	s    *Server
+	used *int64
+}
+
+func (u usedSink) Prediction(PredictionEvent) {
+	if *u.used < 0 {
+		*u.used = u.s.budget.used.Load()
+	}
+}
+func (usedSink) Label(LabelEvent) {}
+
+// TestSettle: once a batch is decoded, it holds the budget for its real
+// rows, not for the rows its body could have held (settle). Without it a
+// 1,000-row OIP batch held several times its rows' memory for its whole
+// life, and 16 of them at once were refused under the default budget.
+func TestSettle(t *testing.T) {
+	m := benchModel(t)
+	const n = 1000
+	native, oip := bodies(t, m, n)
+	for _, api := range []struct {
+		name, path string
+		body       []byte
+	}{
+		{apiNative, "/v1/models/flights-delay/predict", native},
+		{apiOIP, "/v2/models/flights-delay/infer", oip},
+	} {
+		used := int64(-1)
+		s := New(Options{MaxBatch: 10 * n})
+		s.sink = usedSink{s: s, used: &used}
+		s.SetModel(m)
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.SetRequestURI(api.path)
+		ctx.Request.Header.SetContentType("application/json")
+		ctx.Request.SetBody(api.body)
+		s.Handler()(&ctx)
+		if code := ctx.Response.StatusCode(); code != 200 {
+			t.Fatalf("%s: %d %s", api.name, code, ctx.Response.Body())
+		}
+		upFront := s.workBytes(api.body, api.name)
+		want := int64(n)*m.rowBytes + int64(len(api.body))
+		t.Logf("%s: %d rows charged %d bytes up front, %d once decoded", api.name, n, upFront, used)
+		if used != want {
+			t.Errorf("%s: %d bytes in use after decoding, want %d (%d rows of %d bytes and the body)", api.name, used, want, n, m.rowBytes)
+		}
+		if after := s.budget.used.Load(); after != 0 {
+			t.Errorf("%s: %d bytes still charged after the request", api.name, after)
+		}
+	}
+}

@@ -400,11 +400,11 @@ func BenchmarkLiveDriftObserve(b *testing.B) {
 func TestLiveDriftQueueBounded(t *testing.T) {
 	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
 	defer d.drain.Stop()
-	heap := func() uint64 {
+	heap := func() int64 { // signed: the heap can end smaller than it began
 		var m runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
+		return int64(m.HeapAlloc)
 	}
 	before := heap()
 	const batches, batchBytes, row = 41, 1 << 20, 100

@@ -75,6 +75,7 @@ func (s *Server) predict(c call) {
 		s.fail(c, err)
 		return
 	}
+	s.settle(c, m, sc.n)
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
 		s.fail(c, err)

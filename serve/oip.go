@@ -638,6 +638,7 @@ func (s *Server) oipInfer(c call) {
 		s.fail(c, err)
 		return
 	}
+	s.settle(c, m, sc.n)
 	m.score(sc)
 	if err := m.checkOutputs(sc); err != nil {
 		s.fail(c, err)

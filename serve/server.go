@@ -202,6 +202,7 @@ type call struct {
 	id            string // X-Request-Id of the response
 	body          []byte // a work request's body, read by limit
 	hasBody       bool
+	adm           *admitted // what limit charged a work request (settle)
 }
 
 // A route is one pattern and its handler.
@@ -472,8 +473,11 @@ func (s *Server) limit(c call, api string, h func(call)) {
 	var a admitted
 	defer s.release(&a)
 	err := s.readBody(&c, &a)
-	if err == nil && !s.charge(&a, s.workBytes(a.body, api)) {
-		err = ErrBudget
+	if err == nil {
+		a.work = s.workBytes(a.body, api)
+		if !s.charge(&a, a.work) {
+			a.work, err = 0, ErrBudget
+		}
 	}
 	if err != nil {
 		if errors.Is(err, ErrOverloaded) {
@@ -488,7 +492,7 @@ func (s *Server) limit(c call, api string, h func(call)) {
 		s.fail(c, err)
 		return
 	}
-	c.body, c.hasBody = a.body, true
+	c.body, c.hasBody, c.adm = a.body, true, &a
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
