@@ -623,9 +623,12 @@ var masks = []struct {
 	with string
 }{
 	{regexp.MustCompile(`\d{8}T\d{6,12}-[0-9a-f]{6}`), "RUN"},
-	{regexp.MustCompile(`\d{8}T\d{6}(\.\d+)?Z`), "NOW"},                        // a report kept at run time
-	{regexp.MustCompile(`20[2-9]\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`), "NOW"}, // wall-clock times; the data's are in 2001
-	{regexp.MustCompile(`\b[0-9a-f]{12}-\d+\b`), "REQ"},
+	{regexp.MustCompile(`\d{8}T\d{6}(\.\d+)?Z`), "NOW"},                            // a report kept at run time
+	{regexp.MustCompile(`20[2-9]\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`), "NOW"},     // wall-clock times; the data's are in 2001
+	{regexp.MustCompile(`\b[0-9a-f]{12}-[0-9a-f]+\b`), "REQ"},                      // request ids: a prefix and a hex sequence
+	{regexp.MustCompile(`sha256:[0-9a-f]{12}…`), "sha256:DIGEST…"},                 // a version's digest: its manifest holds the run's lineage
+	{regexp.MustCompile(`(peak resident [\d,.]+ MB) \(in \w+\)`), "$1 (in STAGE)"}, // the stage at the peak can change from run to run
+	{regexp.MustCompile(`(?i)^date: .* GMT$`), "Date: NOW"},                        // an HTTP response's Date header
 	{regexp.MustCompile(`[\d,.]+ rows/s`), "N rows/s"},
 	{regexp.MustCompile(`\b\d+(\.\d+)? ?(MB|GB|KB)\b`), "N MB"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m)\b`), "T"},
@@ -817,5 +820,19 @@ func TestCompare(t *testing.T) {
 	}
 	if matchLines(real, []string{"stages load 1.2s, train 50s", "report out/registry/runs/x/report.html"}) {
 		t.Error("matchLines: a different path should not match")
+	}
+	// What changes from one real run to the next (make docs, twice).
+	for _, pair := range [][2]string{
+		{"registry   registered as version 1 (sha256:642ee5346cf0…); production is v1", "registry   registered as version 1 (sha256:1c1c4a6caba5…); production is v1"},
+		{"memory     peak resident 415 MB (in gate)", "memory     peak resident 412 MB (in register)"},
+		{"Date: Sun, 06 Dec 2026 08:27:23 GMT", "Date: Sun, 06 Dec 2026 08:56:16 GMT"},
+		{`{"id":"33dbf9157a1d-d","p":1}`, `{"id":"6c74ec7d6267-d","p":1}`},
+	} {
+		if mask(pair[0]) != mask(pair[1]) {
+			t.Errorf("masked, %q and %q differ: %q, %q", pair[0], pair[1], mask(pair[0]), mask(pair[1]))
+		}
+	}
+	if mask("fingerprint sha256:d6a91e009a4e3b234c8812c3d7d7b944eea6f7e7afd020139bee4d7f8f5819c7") == mask("fingerprint sha256:e6a91e009a4e3b234c8812c3d7d7b944eea6f7e7afd020139bee4d7f8f5819c7") {
+		t.Error("a data fingerprint must not be masked: it is the data's identity")
 	}
 }
