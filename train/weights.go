@@ -58,7 +58,7 @@ func ParseClassWeight(v any) (ClassWeight, error) {
 	case map[string]any:
 		cw := ClassWeight{Weights: make(map[string]float64, len(v))}
 		for _, name := range slices.Sorted(maps.Keys(v)) {
-			w, ok := number(v[name])
+			w, ok := Number(v[name])
 			if !ok || !(w > 0) || math.IsInf(w, 0) {
 				return ClassWeight{}, fmt.Errorf("class_weight: class %q: weight %v is not a positive number", name, v[name])
 			}
@@ -72,8 +72,8 @@ func ParseClassWeight(v any) (ClassWeight, error) {
 	return ClassWeight{}, fmt.Errorf("class_weight %v: want %s or a weight per class ({rain: 3, sun: 1})", v, Balanced)
 }
 
-// number reads a YAML or JSON number.
-func number(v any) (float64, bool) {
+// Number reads a YAML or JSON number (a config value decoded as any).
+func Number(v any) (float64, bool) {
 	switch v := v.(type) {
 	case float64:
 		return v, true

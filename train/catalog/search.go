@@ -166,8 +166,8 @@ func parseRange(model, param string, v any) (Range, error) {
 				return Range{}, fmt.Errorf("unknown key %q (want min, max and log)", k)
 			}
 		}
-		lo, okLo := number(v["min"])
-		hi, okHi := number(v["max"])
+		lo, okLo := train.Number(v["min"])
+		hi, okHi := train.Number(v["max"])
 		if !okLo || !okHi {
 			return Range{}, fmt.Errorf("a range needs numbers min and max, got %v and %v", describe(v["min"]), describe(v["max"]))
 		}
@@ -204,21 +204,6 @@ func parseRange(model, param string, v any) (Range, error) {
 		}
 	}
 	return r, nil
-}
-
-// number reads a YAML or JSON number.
-func number(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	}
-	return 0, false
 }
 
 // Draw returns one trial's parameters for trainer name: a copy of base
