@@ -143,3 +143,20 @@ func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
 	}
 	return m, nil
 }
+
+// PredictByRow is Predict for a model with no batch path of its own: it
+// scores each row of x with m.PredictRow, so both give the same numbers
+// bit for bit. It panics, naming the model's kind, if x does not have
+// cols columns.
+func PredictByRow(m Model, cols int, x *features.Matrix) []float64 {
+	if len(x.Data) != cols {
+		panic(fmt.Sprintf("%s: predict: matrix has %d columns, the model %d", m.Kind(), len(x.Data), cols))
+	}
+	k := m.Outputs()
+	out := make([]float64, x.Rows*k)
+	row := make([]float64, cols)
+	for i := range x.Rows {
+		m.PredictRow(x.Row(i, row), out[i*k:(i+1)*k])
+	}
+	return out
+}

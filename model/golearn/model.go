@@ -144,16 +144,7 @@ func (m *Model) Note() string {
 // PredictRow, so both give the same numbers bit for bit. It panics if x
 // does not have the model's columns.
 func (m *Model) Predict(x *features.Matrix) []float64 {
-	if len(x.Data) != len(m.Columns) {
-		panic(fmt.Sprintf("golearn: predict: matrix has %d columns, the model %d", len(x.Data), len(m.Columns)))
-	}
-	k := m.Outputs()
-	out := make([]float64, x.Rows*k)
-	row := make([]float64, len(m.Columns))
-	for i := 0; i < x.Rows; i++ {
-		m.PredictRow(x.Row(i, row), out[i*k:(i+1)*k])
-	}
-	return out
+	return model.PredictByRow(m, len(m.Columns), x)
 }
 
 // PredictRow implements model.Model. A NaN numeric value goes to the

@@ -63,15 +63,7 @@ func (m *Model) Outputs() int { return 1 }
 // give the same numbers bit for bit. It panics if x does not have the
 // model's columns.
 func (m *Model) Predict(x *features.Matrix) []float64 {
-	if len(x.Data) != len(m.Columns) {
-		panic(fmt.Sprintf("ridge: predict: matrix has %d columns, the model %d", len(x.Data), len(m.Columns)))
-	}
-	out := make([]float64, x.Rows)
-	row := make([]float64, len(m.Columns))
-	for i := range x.Rows {
-		m.PredictRow(x.Row(i, row), out[i:i+1])
-	}
-	return out
+	return model.PredictByRow(m, len(m.Columns), x)
 }
 
 // PredictRow implements model.Model. It panics if row or out has the
