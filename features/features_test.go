@@ -228,3 +228,76 @@ func TestConstantParts(t *testing.T) {
 		t.Errorf("ConstantParts = %q, want %q", got, want)
 	}
 }
+
+// TestTrainEncoder: the training matrix transformed a range of rows at a
+// time, or at gathered rows, is Fit's, bit for bit (out-of-fold target
+// encodings included).
+func TestTrainEncoder(t *testing.T) {
+	cfg, err := config.Load("../testdata/flights-10k.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ingest.Load(context.Background(), ingest.Source{Path: "../testdata/flights-10k.parquet"}, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Release()
+	y := labels(t, cfg, ds)
+	_, want, err := features.Fit(ds.Table, y, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, enc, err := features.FitEncoder(ds.Table, y, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(ds.Table.NumRows())
+	same := func(got *features.Matrix, row func(i int) int) {
+		t.Helper()
+		for j := range want.Data {
+			for i := range got.Rows {
+				if math.Float64bits(got.Data[j][i]) != math.Float64bits(want.Data[j][row(i)]) {
+					t.Fatalf("column %s, row %d: %v, Fit gives %v", want.Cols[j].Name, row(i), got.Data[j][i], want.Data[j][row(i)])
+				}
+			}
+		}
+	}
+	const chunk = 1234
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		slice := sliceTable(ds.Table, lo, hi)
+		got, err := enc.Transform(slice, lo)
+		slice.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(got, func(i int) int { return lo + i })
+	}
+	rows := []int32{0, 3, 17, 500, int32(n - 1)}
+	sample, err := ingest.TakeRows(context.Background(), ds.Table, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sample.Release()
+	got, err := enc.TransformRows(sample, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(got, func(i int) int { return int(rows[i]) })
+	if _, err := enc.Transform(ds.Table, 1); err == nil {
+		t.Error("rows beyond the training rows: no error")
+	}
+}
+
+// sliceTable returns rows [lo, hi) of tbl, zero-copy.
+func sliceTable(tbl arrow.Table, lo, hi int) arrow.Table {
+	cols := make([]arrow.Column, tbl.NumCols())
+	for c := range cols {
+		cols[c] = *array.NewColumnSlice(tbl.Column(c), int64(lo), int64(hi))
+	}
+	out := array.NewTable(tbl.Schema(), cols, int64(hi-lo))
+	for c := range cols {
+		cols[c].Release()
+	}
+	return out
+}

@@ -111,12 +111,32 @@ const (
 // other folds (rows are assigned to Folds folds by a draw seeded with
 // seed), so a row's own label never leaks into its feature. Other tables
 // use the encoding fitted on all training rows.
+//
+// Fit is FitEncoder, then the encoder's Transform of every row: a caller
+// that cannot hold the whole training matrix transforms it a range at a
+// time with the encoder instead, bit for bit the same.
 func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matrix, error) {
+	p, enc, err := FitEncoder(tbl, y, spec, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := enc.Transform(tbl, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, m, nil
+}
+
+// FitEncoder fits the spec's transforms on a training table, as Fit
+// does, and returns the pipeline and the encoder of the training rows
+// (out-of-fold target encodings), without transforming them.
+func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
 	n := int(tbl.NumRows())
 	if y != nil && len(y) != n {
 		panic(fmt.Sprintf("features: %d labels for %d rows", len(y), n))
 	}
 	p := &Pipeline{Version: Version}
+	enc := &TrainEncoder{p: p, rows: n}
 	seen := map[string]bool{}
 	addInput := func(name string) error {
 		j := tbl.Schema().FieldIndices(name)
@@ -129,7 +149,6 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 		}
 		return nil
 	}
-	var folds []uint8
 	for _, t := range spec {
 		st := Step{Transform: t.Transform, Column: t.Column, Columns: t.Columns, Log: t.Log}
 		cols := t.Columns
@@ -141,6 +160,7 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 				return nil, nil, err
 			}
 		}
+		var oof *oofStats
 		switch t.Transform {
 		case KindTime:
 			st.Parts = t.Parts
@@ -167,31 +187,19 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 					sm = DefaultSmoothing
 				}
 				st.TE = fitTE(keys, y, sm, nil, -1)
+				if enc.folds == nil {
+					enc.folds = assignFolds(n, seed)
+				}
+				oof = newOOFStats(keys, y, enc.folds, sm)
 			}
 		default:
 			return nil, nil, fmt.Errorf("fit: unknown transform %q", t.Transform)
 		}
 		p.Steps = append(p.Steps, st)
+		enc.oof = append(enc.oof, oof)
 	}
 	p.Columns = p.outputColumns()
-	m, err := p.Transform(tbl)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Replace the training rows' target encodings by out-of-fold ones.
-	col := 0
-	for i, st := range p.Steps {
-		w := p.stepWidth(i)
-		if st.TE != nil {
-			if folds == nil {
-				folds = assignFolds(n, seed)
-			}
-			keys := categoryKeys(tbl, stepInputs(st))
-			oofEncode(keys, y, folds, st.TE.Smoothing, m.Data[col+w-1])
-		}
-		col += w
-	}
-	return p, m, nil
+	return p, enc, nil
 }
 
 func stepInputs(st Step) []string {
@@ -315,13 +323,21 @@ func fitTE(keys []string, y []float64, smoothing float64, folds []uint8, skip in
 	return te
 }
 
-// oofEncode writes each row's out-of-fold target encoding into dst: the
-// encoding fitted (as fitTE does) on the rows of the other folds. One
-// pass gathers per-fold counts; each row's statistics are then the
-// totals minus its own fold's.
-func oofEncode(keys []string, y []float64, folds []uint8, smoothing float64, dst []float64) {
-	type stat struct{ n, pos [Folds]float64 }
-	stats := map[string]*stat{}
+// oofStats holds what the out-of-fold target encoding of a training row
+// needs: per key and per fold, the rows and positives (as fitTE counts
+// them), and the prior of each fold's complement.
+type oofStats struct {
+	smoothing float64
+	keys      map[string]*foldStat
+	prior     [Folds]float64
+}
+
+type foldStat struct{ n, pos [Folds]float64 }
+
+// newOOFStats gathers the per-fold counts of keys (one per training
+// row) in one pass.
+func newOOFStats(keys []string, y []float64, folds []uint8, smoothing float64) *oofStats {
+	o := &oofStats{smoothing: smoothing, keys: map[string]*foldStat{}}
 	var n, pos [Folds]float64
 	for r, k := range keys {
 		f := folds[r]
@@ -330,16 +346,15 @@ func oofEncode(keys []string, y []float64, folds []uint8, smoothing float64, dst
 		if k == missingKey {
 			continue
 		}
-		s := stats[k]
+		s := o.keys[k]
 		if s == nil {
-			s = &stat{}
-			stats[k] = s
+			s = &foldStat{}
+			o.keys[k] = s
 		}
 		s.n[f]++
 		s.pos[f] += y[r]
 	}
-	var prior [Folds]float64
-	for f := range prior {
+	for f := range o.prior {
 		var nn, pp float64
 		for g := 0; g < Folds; g++ {
 			if g != f {
@@ -348,14 +363,21 @@ func oofEncode(keys []string, y []float64, folds []uint8, smoothing float64, dst
 			}
 		}
 		if nn > 0 {
-			prior[f] = pp / nn
+			o.prior[f] = pp / nn
 		}
 	}
+	return o
+}
+
+// encode writes into dst[r] the out-of-fold target encoding of keys[r],
+// a row of fold folds[r]: the encoding fitted (as fitTE does) on the rows
+// of the other folds, that is the totals minus the row's own fold's.
+func (o *oofStats) encode(keys []string, folds []uint8, dst []float64) {
 	for r, k := range keys {
 		f := folds[r]
-		s := stats[k]
+		s := o.keys[k]
 		if s == nil {
-			dst[r] = prior[f]
+			dst[r] = o.prior[f]
 			continue
 		}
 		var nn, pp float64
@@ -366,10 +388,10 @@ func oofEncode(keys []string, y []float64, folds []uint8, smoothing float64, dst
 			}
 		}
 		if nn == 0 {
-			dst[r] = prior[f] // the category occurs only in this row's fold
+			dst[r] = o.prior[f] // the category occurs only in this row's fold
 			continue
 		}
-		dst[r] = (pp + smoothing*prior[f]) / (nn + smoothing)
+		dst[r] = (pp + o.smoothing*o.prior[f]) / (nn + o.smoothing)
 	}
 }
 

@@ -29,6 +29,24 @@ type Dataset struct {
 	// of its class (len == Classes; see WithClassWeight). Trainers that
 	// honour it: gbdt and logreg. nil: every row weighs 1.
 	ClassWeights []float64
+	// Prebinned, when not nil, is X in one trainer's own compact form,
+	// built while X was transformed a range of rows at a time (a
+	// *gbdt.Bins), and X holds only the shape: Rows and Cols, Data nil.
+	// Only that trainer can fit on it; others return ErrPrebinned.
+	Prebinned any
+}
+
+// ErrPrebinned means a trainer was given a dataset whose matrix is held
+// only in another trainer's binned form (Dataset.Prebinned).
+var ErrPrebinned = errors.New("the training matrix is held only as another trainer's bins")
+
+// CheckFloats returns ErrPrebinned when d's matrix values are not held:
+// a trainer that reads X.Data calls it first.
+func (d *Dataset) CheckFloats() error {
+	if d != nil && d.X != nil && d.X.Data == nil && d.X.Rows > 0 {
+		return ErrPrebinned
+	}
+	return nil
 }
 
 // Validate checks that d is well formed: Y matches X, and each label is

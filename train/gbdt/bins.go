@@ -189,6 +189,13 @@ func categoricalMapper(col []float64, card, maxBins int) binMapper {
 			counts[int(v)]++
 		}
 	}
+	return categoricalMapperCounts(counts, maxBins)
+}
+
+// categoricalMapperCounts is categoricalMapper from the rows of each code
+// in [0, len(counts)).
+func categoricalMapperCounts(counts []int, maxBins int) binMapper {
+	card := len(counts)
 	var seen []int
 	for c, n := range counts {
 		if n > 0 {

@@ -50,8 +50,12 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 		colRNG: rand.New(rand.NewPCG(p.Seed, seedCols)),
 		gain:   make([]float64, len(tr.X.Cols)),
 	}
-	b.maps = newBinMappers(tr.X, p.MaxBins, p.Seed, p.Parallelism)
-	b.x = binMatrix(tr.X, b.maps, p.Parallelism)
+	if bs, ok := tr.Prebinned.(*Bins); ok {
+		b.maps, b.x = bs.maps, bs.x // checked by checkPrebinned
+	} else {
+		b.maps = newBinMappers(tr.X, p.MaxBins, p.Seed, p.Parallelism)
+		b.x = binMatrix(tr.X, b.maps, p.Parallelism)
+	}
 	b.x.addColumns(p.Parallelism)
 	b.grower = newGrower(&b.x, b.maps, p)
 	if b.obj.regression() {

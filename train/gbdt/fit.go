@@ -56,6 +56,9 @@ func (t *Trainer) fit(ctx context.Context, tr, valid *train.Dataset) (*Model, er
 	if p.Objective == Huber && p.Delta == 0 {
 		p.Delta = defaultDelta(tr.Y)
 	}
+	if err := checkPrebinned(tr, p); err != nil {
+		return nil, err
+	}
 	b := newBooster(tr, valid, p)
 	if err := b.run(ctx); err != nil {
 		return nil, err
