@@ -29,16 +29,31 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	rows := newRowCounter(s, "features", s.Splits.Train.NumRows()+s.Splits.Valid.NumRows()+s.Splits.Test.NumRows())
-	p, xTrain, err := features.Fit(s.Splits.Train, y, cfg.Features, cfg.Seed)
+	p, enc, err := features.FitEncoder(s.Splits.Train, y, cfg.Features, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
-	rows.add(s.Splits.Train.NumRows())
+	s.Features = p
+	if bb := binBuilder(s, p, enc.Rows()); bb != nil {
+		// The float training matrix is never held whole: each range of
+		// rows is transformed and binned at once (see streamTrain).
+		bins, err := streamTrain(ctx, s.Splits.Train, enc, bb, rows)
+		if err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+		s.TrainSet = newDataset(&features.Matrix{Rows: enc.Rows(), Cols: p.Columns}, y, trainLabels.Classes, cfg.Task())
+		s.TrainSet.Prebinned = bins
+	} else {
+		xTrain, err := enc.Transform(s.Splits.Train, 0)
+		if err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+		rows.add(s.Splits.Train.NumRows())
+		s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
-	s.Features = p
-	s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
 	return evalDatasets(s, p, trainLabels.Classes, rows)
 }
 

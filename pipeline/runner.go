@@ -86,6 +86,9 @@ type State struct {
 	// stage restored from the cache; stages that use the matrices call
 	// matrices first.
 	loadMatrices func() error
+	// caching: the step cache is on, and the features stage stores the
+	// float training matrix, so it holds it whole (no streaming).
+	caching bool
 }
 
 // matrices makes sure the datasets' feature matrices are in memory.
@@ -164,6 +167,7 @@ func (r *Runner) Run(ctx context.Context, s *State) ([]StageResult, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s.log, s.progress = log, r.Progress
+	s.caching = r.Cache != nil
 	var results []StageResult
 	for _, st := range r.Stages {
 		if err := ctx.Err(); err != nil {

@@ -76,6 +76,7 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 // the largest thing a run holds (8 bytes a cell).
 func releaseMatrix(d *train.Dataset) {
 	d.X = &features.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
+	d.Prebinned = nil
 	returnMemory()
 }
 

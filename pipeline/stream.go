@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train/catalog"
+	"github.com/mlpipe/mlpipe/train/gbdt"
+)
+
+// Streaming the training matrix (docs/architecture.md, "Memory and
+// scale", step 2).
+//
+// When the only model to fit is gbdt, nothing reads the float training
+// matrix (8 bytes a cell) but gbdt's binning, which turns it into 1 byte a
+// cell. The features stage then transforms the training split a range of
+// streamRows rows at a time and bins each range at once, so the float
+// matrix is never held whole: only the bins, and one range's floats.
+// The bins, and so the model, are bit for bit those of a fit on the
+// whole matrix (train/gbdt TestPrebinned, features TestTrainEncoder).
+//
+// Every other case holds the matrix as before: other trainers read the
+// floats; several gbdt candidates (a grid, a search) may bin differently;
+// cross-validation takes rows out of the matrix; and the step cache
+// stores it.
+
+// streamRows is the training rows transformed at a time: 64 Ki rows are
+// 5 MB of floats at the default config's 10 columns, small beside the
+// bins of millions of rows, and many enough that per-range overhead (a
+// slice of the table, category lookups) stays negligible.
+const streamRows = 1 << 16
+
+// binBuilder returns the gbdt bin builder of the training matrix when
+// the train stage will fit only a gbdt model on the whole training split,
+// and nil otherwise (the float matrix is needed).
+func binBuilder(s *State, p *features.Pipeline, rows int) *gbdt.BinBuilder {
+	cfg := s.Config
+	if s.caching || len(cfg.Models) != 1 || cfg.Models[0].Name != gbdt.Name || cfg.Models[0].Search != nil ||
+		CVFolds(cfg.Selection.CVFolds, rows) > 1 {
+		return nil
+	}
+	cands := cfg.Models[0].Candidates()
+	if len(cands) != 1 {
+		return nil
+	}
+	tr, err := catalog.Trainer(gbdt.Name, cands[0], cfg.Seed)
+	if err != nil {
+		return nil // the train stage reports it
+	}
+	g, ok := tr.(*gbdt.Trainer)
+	if !ok {
+		return nil
+	}
+	bb, err := g.NewBinBuilder(p.Columns, rows)
+	if err != nil {
+		return nil
+	}
+	return bb
+}
+
+// streamTrain bins the training split tbl a range of rows at a time:
+// first the rows of the binning sample (gathered, then transformed), then
+// every range in order.
+func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncoder, bb *gbdt.BinBuilder, rows *rowCounter) (*gbdt.Bins, error) {
+	sampleRows := bb.SampleRows()
+	sample, err := ingest.TakeRows(ctx, tbl, sampleRows)
+	if err != nil {
+		return nil, err
+	}
+	x, err := enc.TransformRows(sample, sampleRows)
+	sample.Release()
+	if err != nil {
+		return nil, err
+	}
+	if err := bb.SetSample(x); err != nil {
+		return nil, err
+	}
+	n := int(tbl.NumRows())
+	for lo := 0; lo < n; lo += streamRows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+streamRows, n)
+		part := sliceTable(tbl, lo, hi)
+		x, err := enc.Transform(part, lo)
+		part.Release()
+		if err != nil {
+			return nil, fmt.Errorf("training rows %d to %d: %w", lo, hi, err)
+		}
+		if err := bb.Add(x); err != nil {
+			return nil, err
+		}
+		rows.add(int64(hi - lo))
+	}
+	return bb.Bins()
+}
+
+// sliceTable returns rows [lo, hi) of tbl, without copying.
+func sliceTable(tbl arrow.Table, lo, hi int) arrow.Table {
+	cols := make([]arrow.Column, tbl.NumCols())
+	for c := range cols {
+		cols[c] = *array.NewColumnSlice(tbl.Column(c), int64(lo), int64(hi))
+	}
+	out := array.NewTable(tbl.Schema(), cols, int64(hi-lo))
+	for c := range cols {
+		cols[c].Release()
+	}
+	return out
+}
