@@ -2,6 +2,7 @@ package features_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -247,9 +248,22 @@ func TestTrainEncoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, enc, err := features.FitEncoder(ds.Table, y, spec, 1)
+	// Fitted a range of 1,000 rows at a time (the keys of the whole
+	// column never held), the pipeline is the same.
+	restore := features.SetFitRows(1000)
+	p, enc, err := features.FitEncoder(ds.Table, y, spec, 1)
+	restore()
 	if err != nil {
 		t.Fatal(err)
+	}
+	whole, _, err := features.Fit(ds.Table, y, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(p)
+	b, _ := json.Marshal(whole)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the pipeline fitted 1,000 rows at a time differs from the one fitted at once")
 	}
 	n := int(ds.Table.NumRows())
 	same := func(got *features.Matrix, row func(i int) int) {

@@ -74,7 +74,10 @@ func TestOOFEncode(t *testing.T) {
 	keys[7] = "only-here" // a category of one row
 	folds := assignFolds(n, 9)
 	got := make([]float64, n)
-	newOOFStats(keys, y, folds, 20).encode(keys, folds, got)
+	oof := newOOFStats(20)
+	oof.add(keys, y, folds)
+	oof.finish()
+	oof.encode(keys, folds, got)
 	for f := 0; f < Folds; f++ {
 		te := fitTE(keys, y, 20, folds, f)
 		for r, k := range keys {

@@ -170,14 +170,15 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 		case KindNumeric:
 			fitNumeric(&st, column(tbl, t.Column))
 		case KindCategorical, KindCross:
-			keys := categoryKeys(tbl, cols)
 			st.Codes = t.Transform == KindCategorical
 			if t.Codes != nil {
 				st.Codes = *t.Codes
 			}
+			var counts map[string]int
 			if st.Codes {
-				st.Levels = fitLevels(keys, max(t.MinFrequency, 1))
+				counts = map[string]int{}
 			}
+			var te *teStats
 			if t.TargetEncoding {
 				if y == nil {
 					return nil, nil, fmt.Errorf("fit: target encoding of %s needs labels", stepName(st))
@@ -186,11 +187,34 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 				if sm == 0 {
 					sm = DefaultSmoothing
 				}
-				st.TE = fitTE(keys, y, sm, nil, -1)
+				te, oof = newTEStats(sm), newOOFStats(sm)
 				if enc.folds == nil {
 					enc.folds = assignFolds(n, seed)
 				}
-				oof = newOOFStats(keys, y, enc.folds, sm)
+			}
+			// A range of rows at a time, in order: the category keys of
+			// the whole column (16 bytes a row, and a new string a row
+			// for a cross) are never held, and every sum is taken in
+			// row order, as over the whole column.
+			for lo := 0; lo < n; lo += fitRows {
+				hi := min(lo+fitRows, n)
+				part := sliceRows(tbl, lo, hi)
+				keys := categoryKeys(part, cols)
+				part.Release()
+				if counts != nil {
+					countKeys(counts, keys)
+				}
+				if te != nil {
+					te.add(keys, y[lo:hi], nil, -1)
+					oof.add(keys, y[lo:hi], enc.folds[lo:hi])
+				}
+			}
+			if counts != nil {
+				st.Levels = levelsOf(counts, max(t.MinFrequency, 1))
+			}
+			if te != nil {
+				st.TE = te.encoding()
+				oof.finish()
 			}
 		default:
 			return nil, nil, fmt.Errorf("fit: unknown transform %q", t.Transform)
@@ -265,15 +289,20 @@ func (st *Step) numeric(v float64, ok bool) float64 {
 	return (st.logf(v) - st.Mean) / st.Std
 }
 
-// fitLevels returns the keys seen at least minFreq times, most frequent
-// first (ties by key), so that codes are stable for the same data.
-func fitLevels(keys []string, minFreq int) []string {
-	counts := map[string]int{}
+// countKeys adds the rows of each key of keys (missing ones left out) to
+// counts.
+func countKeys(counts map[string]int, keys []string) {
 	for _, k := range keys {
 		if k != missingKey {
 			counts[k]++
 		}
 	}
+}
+
+// levelsOf returns the keys counted at least minFreq times, most
+// frequent first (ties by key), so that codes are stable for the same
+// data.
+func levelsOf(counts map[string]int, minFreq int) []string {
 	var levels []string
 	for k, c := range counts {
 		if c >= minFreq {
@@ -293,56 +322,80 @@ func fitLevels(keys []string, minFreq int) []string {
 // fitTE fits a target encoding on the rows whose fold is not skip (all
 // rows when folds is nil).
 func fitTE(keys []string, y []float64, smoothing float64, folds []uint8, skip int) *TargetEncoding {
-	type stat struct{ n, pos float64 }
-	stats := map[string]*stat{}
-	var n, pos float64
+	te := newTEStats(smoothing)
+	te.add(keys, y, folds, skip)
+	return te.encoding()
+}
+
+// teStats gathers a target encoding's counts a range of rows at a time.
+type teStats struct {
+	smoothing float64
+	stats     map[string]*teStat
+	n, pos    float64
+}
+
+type teStat struct{ n, pos float64 }
+
+func newTEStats(smoothing float64) *teStats {
+	return &teStats{smoothing: smoothing, stats: map[string]*teStat{}}
+}
+
+// add counts the rows of keys (labels y) whose fold is not skip.
+func (t *teStats) add(keys []string, y []float64, folds []uint8, skip int) {
 	for r, k := range keys {
 		if folds != nil && int(folds[r]) == skip {
 			continue
 		}
-		n++
-		pos += y[r]
+		t.n++
+		t.pos += y[r]
 		if k == missingKey {
 			continue
 		}
-		s := stats[k]
+		s := t.stats[k]
 		if s == nil {
-			s = &stat{}
-			stats[k] = s
+			s = &teStat{}
+			t.stats[k] = s
 		}
 		s.n++
 		s.pos += y[r]
 	}
-	te := &TargetEncoding{Smoothing: smoothing, Values: make(map[string]float64, len(stats))}
-	if n > 0 {
-		te.Prior = pos / n
+}
+
+// encoding is the target encoding of the rows counted.
+func (t *teStats) encoding() *TargetEncoding {
+	te := &TargetEncoding{Smoothing: t.smoothing, Values: make(map[string]float64, len(t.stats))}
+	if t.n > 0 {
+		te.Prior = t.pos / t.n
 	}
-	for k, s := range stats {
-		te.Values[k] = (s.pos + smoothing*te.Prior) / (s.n + smoothing)
+	for k, s := range t.stats {
+		te.Values[k] = (s.pos + t.smoothing*te.Prior) / (s.n + t.smoothing)
 	}
 	return te
 }
 
 // oofStats holds what the out-of-fold target encoding of a training row
 // needs: per key and per fold, the rows and positives (as fitTE counts
-// them), and the prior of each fold's complement.
+// them), and the prior of each fold's complement. It is gathered a range
+// of rows at a time (add), then finished.
 type oofStats struct {
 	smoothing float64
 	keys      map[string]*foldStat
+	n, pos    [Folds]float64
 	prior     [Folds]float64
 }
 
 type foldStat struct{ n, pos [Folds]float64 }
 
-// newOOFStats gathers the per-fold counts of keys (one per training
-// row) in one pass.
-func newOOFStats(keys []string, y []float64, folds []uint8, smoothing float64) *oofStats {
-	o := &oofStats{smoothing: smoothing, keys: map[string]*foldStat{}}
-	var n, pos [Folds]float64
+func newOOFStats(smoothing float64) *oofStats {
+	return &oofStats{smoothing: smoothing, keys: map[string]*foldStat{}}
+}
+
+// add counts the rows of keys, with labels y and folds folds.
+func (o *oofStats) add(keys []string, y []float64, folds []uint8) {
 	for r, k := range keys {
 		f := folds[r]
-		n[f]++
-		pos[f] += y[r]
+		o.n[f]++
+		o.pos[f] += y[r]
 		if k == missingKey {
 			continue
 		}
@@ -354,19 +407,22 @@ func newOOFStats(keys []string, y []float64, folds []uint8, smoothing float64) *
 		s.n[f]++
 		s.pos[f] += y[r]
 	}
+}
+
+// finish computes each fold's prior, once every row was added.
+func (o *oofStats) finish() {
 	for f := range o.prior {
 		var nn, pp float64
 		for g := 0; g < Folds; g++ {
 			if g != f {
-				nn += n[g]
-				pp += pos[g]
+				nn += o.n[g]
+				pp += o.pos[g]
 			}
 		}
 		if nn > 0 {
 			o.prior[f] = pp / nn
 		}
 	}
-	return o
 }
 
 // encode writes into dst[r] the out-of-fold target encoding of keys[r],

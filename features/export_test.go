@@ -1,0 +1,9 @@
+package features
+
+// SetFitRows sets the rows FitEncoder reads at a time and returns the
+// function that restores it.
+func SetFitRows(n int) (restore func()) {
+	old := fitRows
+	fitRows = n
+	return func() { fitRows = old }
+}
