@@ -86,7 +86,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	thresholds := [][]float64{pool[:7], {-1.5, 0, math.Inf(1), math.NaN()}, nil, pool[5:], {math.NaN()}}
 	const cols = 5 // column 3 is tested both ways
 	var trees []Tree
-	for range 40 {
+	for range 2*rowLanes + 11 { // PredictRow walks them in three groups of unequal size
 		var tr Tree
 		var grow func(depth int) int32 // returns the saved id
 		grow = func(depth int) int32 {
