@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -287,9 +288,10 @@ func (b *Bucket) DeleteAll(ctx context.Context, dir string) error {
 // Object is one listed object.
 type Object struct {
 	// Key is relative to the bucket prefix.
-	Key  string
-	Size int64
-	ETag string
+	Key      string
+	Size     int64
+	ETag     string
+	Modified time.Time
 }
 
 // List returns every object under dir (recursively), sorted by key. Keys
@@ -305,7 +307,7 @@ func (b *Bucket) List(ctx context.Context, dir string) ([]Object, error) {
 		if o.Err != nil {
 			return nil, b.wrap("list", dir, o.Err)
 		}
-		out = append(out, Object{Key: strings.TrimPrefix(o.Key, b.prefix), Size: o.Size, ETag: o.ETag})
+		out = append(out, Object{Key: strings.TrimPrefix(o.Key, b.prefix), Size: o.Size, ETag: o.ETag, Modified: o.LastModified})
 	}
 	return out, nil
 }
