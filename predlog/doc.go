@@ -42,7 +42,8 @@
 // per-process prefix).
 //
 // On object storage a file is written in a local spool directory
-// (Options.Spool; default a temporary one) and uploaded whole, with a
+// (Options.Spool; default MLPIPE_CACHE_DIR/predlog/HASH/REPLICA with
+// that variable set, else a temporary one) and uploaded whole, with a
 // create-only put (If-None-Match: *), when it rotates and at Close: a
 // reader sees whole files or none, never a file being written. Files
 // rotate every minute there by default (DefaultRemoteMaxFileAge), so a

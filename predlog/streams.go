@@ -2,6 +2,8 @@ package predlog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -106,6 +108,12 @@ func resolveTarget(dir string, opts *Options) (target, error) {
 		opts.MaxFileAge = DefaultRemoteMaxFileAge
 	}
 	t := target{dir: opts.Spool, remote: b.Sub(replica)}
+	if base := os.Getenv("MLPIPE_CACHE_DIR"); t.dir == "" && base != "" {
+		// A spool that outlives the process (in Kubernetes, an emptyDir
+		// outlives a container's restart): one per log and replica.
+		sum := sha256.Sum256([]byte(os.Getenv("AWS_ENDPOINT_URL_S3") + os.Getenv("AWS_ENDPOINT_URL") + "|" + b.String()))
+		t.dir = filepath.Join(base, "predlog", hex.EncodeToString(sum[:8]), replica)
+	}
 	if t.dir == "" {
 		if t.dir, err = os.MkdirTemp("", "mlpipe-predlog-"); err != nil {
 			return target{}, err

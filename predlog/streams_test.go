@@ -1,9 +1,11 @@
 package predlog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,3 +177,34 @@ func TestReplicaID(t *testing.T) {
 func withTime(r predlog.Record, at time.Time) predlog.Record { r.Time = at; return r }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestUploadErrorNoSecret makes uploads fail (the bucket does not
+// exist) with credentials in the environment, and checks that neither
+// the log lines nor Close's error carry them.
+func TestUploadErrorNoSecret(t *testing.T) {
+	s3test.Start(t)
+	const keyID, secret = "AKIAEXAMPLEKEYID0042", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLESECRET"
+	t.Setenv("AWS_ACCESS_KEY_ID", keyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", "session-token-secret-0042")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := newWriter(t, "s3://no-such-bucket-0042/predictions/m", predlog.Options{Replica: "r1", Log: log, Spool: t.TempDir()})
+	w.Log(withTime(flight(1), t0))
+	err := w.Close(context.Background())
+	if err == nil {
+		t.Fatal("Close: nil error; want the failed upload")
+	}
+	if !strings.Contains(logs.String(), "upload failed") {
+		t.Errorf("no upload error logged:\n%s", logs.String())
+	}
+	for _, s := range []string{keyID, secret, "session-token-secret-0042"} {
+		if strings.Contains(err.Error(), s) || strings.Contains(logs.String(), s) {
+			t.Errorf("a credential reached the error or the log:\n%v\n%s", err, logs.String())
+		}
+	}
+	// What could not be uploaded stays in the spool, named by the error.
+	if !strings.Contains(err.Error(), "not uploaded, left in") {
+		t.Errorf("Close's error does not say where the records are: %v", err)
+	}
+}

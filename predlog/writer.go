@@ -92,9 +92,11 @@ type Options struct {
 	// host name). Readers merge all streams.
 	Replica string
 	// Spool is the local directory where a writer to object storage
-	// writes a file before uploading it whole (default: a new temporary
-	// directory, removed at Close). A spool that outlives the process
-	// lets a restarted writer upload the files a crash left behind.
+	// writes a file before uploading it whole. Default: with
+	// MLPIPE_CACHE_DIR set, MLPIPE_CACHE_DIR/predlog/HASH/REPLICA (HASH
+	// names the store and the log); else a new temporary directory,
+	// removed at Close. A spool that outlives the process lets a
+	// restarted writer upload the files a crash left behind.
 	Spool string
 
 	// Test hooks, set by export_test.go.
