@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,7 +49,7 @@ func TestReplicas(t *testing.T) {
 	srv := s3test.Start(t)
 	reg := srv.URL("replicas/registry")
 	t.Setenv("MLPIPE_CACHE_DIR", t.TempDir())
-	s3FixtureRegistry(t, mlpipe, reg)
+	fixtureRegistryAt(t, mlpipe, reg)
 
 	const poll = 500 * time.Millisecond
 	names := []string{"r1", "r2", "r3"}
@@ -281,10 +282,10 @@ func TestReplicas(t *testing.T) {
 		rep.Predictions, total, total-rep.Predictions, joined, rep.Performance.Labelled, streams)
 }
 
-// s3FixtureRegistry trains the fixture twice into the registry at url,
-// as fixtureRegistry does on disk: version 1 in production, version 2
-// beside it.
-func s3FixtureRegistry(t *testing.T, mlpipe, url string) {
+// fixtureRegistryAt trains the fixture twice into the registry at reg (a
+// directory or an s3:// URL), as fixtureRegistry does: version 1 in
+// production, version 2 beside it.
+func fixtureRegistryAt(t testing.TB, mlpipe, reg string) {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "fixture.yaml")
 	b, err := os.ReadFile("../../testdata/flights-10k.yaml")
@@ -297,9 +298,63 @@ func s3FixtureRegistry(t *testing.T, mlpipe, url string) {
 		t.Fatal(err)
 	}
 	for i, models := range []string{"logreg", "gbdt"} {
-		cmd := exec.Command(mlpipe, "run", "--config", cfg, "--registry", url, "--out", "", "--models", models, "--log-level", "warn")
+		cmd := exec.Command(mlpipe, "run", "--config", cfg, "--registry", reg, "--out", "", "--models", models, "--log-level", "warn")
 		if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "REJECTED") {
 			t.Fatalf("run %d: %v\n%s", i+1, err, out)
 		}
+	}
+}
+
+// BenchmarkStartS3 measures mlserve's start-up, from the process's start
+// to its first 200 on /readyz, on a registry on the local disk and on a
+// SeaweedFS server on loopback, each start with an empty cache (a new
+// replica: on S3 it resolves the alias, downloads the version and
+// verifies it). scripts/bench/s3.sh reports the ratio.
+func BenchmarkStartS3(b *testing.B) {
+	mlpipe, mlserve := binaries(b)
+	srv := s3test.Start(b)
+	b.Setenv("MLPIPE_CACHE_DIR", b.TempDir())
+	regs := map[string]string{"disk": b.TempDir(), "s3": srv.URL("bench-start/registry")}
+	for _, reg := range regs {
+		fixtureRegistryAt(b, mlpipe, reg)
+	}
+	client := &http.Client{Timeout: time.Second}
+	for _, where := range []string{"disk", "s3"} {
+		b.Run(where, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				addr := ln.Addr().String()
+				ln.Close()
+				cmd := exec.Command(mlserve, "--registry", regs[where], "--model", "flights-delay", "--addr", addr, "--no-log", "--log-level", "warn")
+				cmd.Env = append(os.Environ(), "MLPIPE_CACHE_DIR="+b.TempDir())
+				var logs bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &logs, &logs
+				b.StartTimer()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+					if resp, err := client.Get("http://" + addr + "/readyz"); err == nil {
+						resp.Body.Close()
+						if resp.StatusCode == http.StatusOK {
+							break
+						}
+					}
+					if time.Now().After(deadline) {
+						cmd.Process.Kill()
+						cmd.Wait()
+						b.Fatalf("mlserve never became ready:\n%s", logs.String())
+					}
+				}
+				b.StopTimer()
+				cmd.Process.Kill()
+				cmd.Wait()
+				b.StartTimer()
+			}
+		})
 	}
 }
