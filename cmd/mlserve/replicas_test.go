@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -356,5 +357,16 @@ func BenchmarkStartS3(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// TestReplicaFlag: a replica id that cannot be a path element is a
+// usage error (exit 2), said before anything starts.
+func TestReplicaFlag(t *testing.T) {
+	var stderr bytes.Buffer
+	code := execute(context.Background(), []string{"--addr", "127.0.0.1:0", "--registry", fixtureReg, "--model", model,
+		"--log-dir", t.TempDir(), "--replica", "../r1"}, io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "--replica") || !strings.Contains(stderr.String(), "invalid replica id") {
+		t.Errorf("exit %d, stderr %q; want 2 and the flag named", code, stderr.String())
 	}
 }

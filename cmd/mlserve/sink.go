@@ -24,6 +24,11 @@ type logSink struct {
 // URL), as the stream replica (none: dir itself; on s3://, the host
 // name), rotating files once rotate old (0: predlog's default).
 func openLogSink(dir, replica string, rotate time.Duration, log *slog.Logger) (*logSink, error) {
+	if replica != "" {
+		if err := predlog.CheckReplica(replica); err != nil {
+			return nil, &usageError{msg: "--replica: " + err.Error()}
+		}
+	}
 	opts := predlog.Options{Log: log, Replica: replica, MaxFileAge: rotate}
 	preds, err := predlog.NewWriter(dir, opts)
 	if err != nil {
