@@ -272,3 +272,42 @@ func TestRegression(t *testing.T) {
 		t.Errorf("HTML: %v", err)
 	}
 }
+
+// TestMaxAge: with a monitor that never fires, the label-free policies
+// retrain exactly when the production model has served MaxAge, as the
+// scheduler's max_age does, and a rejected candidate leaves the old
+// model, which retrains again the next period.
+func TestMaxAge(t *testing.T) {
+	cfg, ds := fixture(t)
+	quiet := func(context.Context, string, *backtest.Production, arrow.Table, []float64) (bool, string, error) {
+		return false, "", nil
+	}
+	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 5, TrainDays: 21, Check: quiet,
+		MaxAge: 14 * 24 * time.Hour, Policies: []string{backtest.Drift, backtest.Estimated}}
+	res, err := backtest.Run(context.Background(), ds.Table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Policies {
+		since := 0 // the period the production model was trained for
+		retrains := 0
+		for k := range res.Periods {
+			want := k == 0 || k-since >= 2 // the first model, or max_age
+			if p.Retrained[k] != want {
+				t.Errorf("%s period %d: retrained %v, want %v (production from period %d)", p.Name, k, p.Retrained[k], want, since)
+			}
+			if want && k > 0 {
+				retrains++
+				if !strings.Contains(p.Why[k], "max_age") {
+					t.Errorf("%s period %d: why %q, want max_age", p.Name, k, p.Why[k])
+				}
+			}
+			if p.Promoted[k] {
+				since = k
+			}
+		}
+		if retrains == 0 || p.Retrains != retrains {
+			t.Errorf("%s: %d retrains, want %d (> 0)", p.Name, p.Retrains, retrains)
+		}
+	}
+}
