@@ -27,10 +27,22 @@
 #      the median turn of each is compared
 #   4. judges the issue's targets and writes the files above
 #
-# Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 50),
-# GBDT_PEER_ROUNDS (default 2000, XGBoost's most rounds), GBDT_AT (default
+# Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 20:
+# rounds per turn of the per-round timing), GBDT_PEER_ROUNDS (default
+# 2000, XGBoost's most rounds), GBDT_AT (default
 # 5,10,20,40,80,160,320,640,1280,2560 seconds), PEERS_PYTHON (default
-# /usr/bin/python3).
+# /usr/bin/python3), PEERS_OMP_WAIT_POLICY (default PASSIVE: XGBoost's
+# OpenMP threads sleep while they wait rather than spin, which on a
+# shared, busy machine keeps them from losing most of their time to
+# spinning, as in regression.sh; ACTIVE is OpenMP's default, for an idle
+# machine).
+#
+# Cost: one mlpipe quality fit, one XGBoost fit with early stopping (at
+# most GBDT_PEER_ROUNDS rounds; its AUC-against-time curve is recorded by
+# a callback during that one fit, not by refitting), and GBDT_TURNS ×
+# GBDT_ROUNDS rounds of each for the per-round timing. gbdt.md ends with
+# the section's own elapsed time and the load average; see its last
+# figure in BENCHMARKS.md for how long it takes.
 #
 # Needs: go, awk, jq, GNU time, and Debian's python3 with python3-xgboost
 # and python3-pandas (installed with apt-get when missing and possible).
@@ -47,10 +59,14 @@ GO=${GO:-go}
 TIME_BIN=${TIME_BIN:-/usr/bin/time}
 PEERS_PYTHON=${PEERS_PYTHON:-${PANDAS_PYTHON:-/usr/bin/python3}}
 GBDT_TURNS=${GBDT_TURNS:-3}
-GBDT_ROUNDS=${GBDT_ROUNDS:-50}
+GBDT_ROUNDS=${GBDT_ROUNDS:-20}
 GBDT_PEER_ROUNDS=${GBDT_PEER_ROUNDS:-2000}
 GBDT_AT=${GBDT_AT:-5,10,20,40,80,160,320,640,1280,2560}
 NPROC=$(nproc)
+PEERS_OMP_WAIT_POLICY=${PEERS_OMP_WAIT_POLICY:-PASSIVE}
+export OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY
+START_S=$(date +%s)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 # shellcheck disable=SC2034 # lib.sh keeps apt logs in $TMP
 TMP=$OUT
 APT_UPDATED=0
@@ -97,7 +113,7 @@ GBDT_RSS_KIB=''
 
 # --- 2. XGBoost on the same matrix ------------------------------------------------------
 
-XGB_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
+XGB_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY $PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
 XGB_OK=0
 if [ -f "$OUT/matrix/columns.json" ] && py_has xgboost && py_has pandas; then
 	log "$XGB_CMD"
@@ -118,7 +134,7 @@ XGB_BEST=$(xj .best_rounds); XGB_RUN=$(xj .rounds_run); XGB_VERSION=$(xj .versio
 # --- 3. Time per 255-leaf round, alternating turns --------------------------------------
 
 ROUND_CMD="(cd train/gbdt && ROUNDS=$GBDT_ROUNDS gbdt.test -test.run '^\$' -test.bench '^BenchmarkRound255\$' -test.benchtime 1x)"
-XGB_ROUND_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
+XGB_ROUND_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY $PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
 : >"$OUT/round-go.txt"
 : >"$OUT/round-xgb.txt"
 for turn in $(seq 1 "$GBDT_TURNS"); do
@@ -216,6 +232,9 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	echo "| fit time ≤ $TARGET_FIT_X × XGBoost's | $(or_na "$GBDT_FIT_S" secs) vs $(or_na "$XGB_FIT_S" secs) ($(ratio "$GBDT_FIT_S" "$XGB_FIT_S")) | $ST_FIT |"
 	echo "| time per 255-leaf round ≤ $TARGET_ROUND_X × XGBoost's | $(or_na "$GO_ROUND_S" secs) vs $(or_na "$XGB_ROUND_S" secs) ($(ratio "$GO_ROUND_S" "$XGB_ROUND_S")) | $ST_ROUND |"
 	echo "| flights fit peak RSS ≤ 1.0 GB | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB" || echo "—") | $ST_RSS |"
+	echo
+	echo "This section took $(num "$(calc "($(date +%s) - $START_S) / 60")" 1) minutes; the 1-minute load average was $LOAD_START at its start"
+	echo "and $(cut -d' ' -f1 /proc/loadavg) at its end ($NPROC CPUs). The ratios are of runs made one after the other."
 	echo
 } >"$OUT/gbdt.md"
 
