@@ -9,7 +9,7 @@ LDFLAGS   := -X github.com/mlpipe/mlpipe/internal/version.Revision=$(REVISION)
 # Packages whose code runs goroutines; they also run under the race detector.
 RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/... ./score/... ./explain/...
 
-.PHONY: help build run test soak test-race fuzz bench suite docs screenshots lint clean image
+.PHONY: help build run test soak test-race fuzz bench bench-section suite docs screenshots lint clean image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ fuzz: ## run each fuzz target (CSV and its options, JSON Lines, JSON arrays, com
 
 bench: build ## measure speed and memory; writes BENCHMARKS.md
 	./scripts/bench/run.sh
+
+bench-section: build ## re-measure some sections of BENCHMARKS.md alone, each against its peers: SECTIONS="serve predict" (scripts/bench/section.sh lists them)
+	./scripts/bench/section.sh $(SECTIONS)
 
 suite: ## the example-dataset suite alone (mlpipe, gbdt, XGBoost, HGB on every example config) into out/suite; GBDT='{"learning_rate": 0.1}' tries gbdt parameters, SEEDS=1,2,3,4,5 the random splits' seeds
 	./scripts/bench/suite.sh --gbdt '$(or $(GBDT),{})' --seeds $(or $(SEEDS),1,2,3) out/suite

@@ -31,7 +31,7 @@
 #      CPU time per row against 3M, peak RSS, test AUC
 #   7. runs scripts/bench/serve.sh (mlserve), scripts/bench/predict.sh
 #      (mlpipe predict and explanations against XGBoost), scripts/bench/ui.sh
-#      and the default backtest
+#      and scripts/bench/backtest.sh (the default backtest)
 #   7b. runs scripts/bench/build.sh: the cold build time of both binaries
 #   7c. runs scripts/bench/s3.sh: object storage (SeaweedFS) against the
 #      local disk (Parquet read, registration, a replica's start)
@@ -400,23 +400,19 @@ else
 	S3_FAILED="s3.sh (exit status $?)"
 fi
 
-# The default backtest: 5 policies, weekly steps over the whole history.
-SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$TMP/simulate --json --log-level warn"
-SIM_S="" SIM_OK=0
-TARGET_SIM_S=120          # the whole default backtest, seconds (issue 22)
-TARGET_LABEL_FREE_AUC=0.740 # a label-free policy's mean weekly AUC (issue 22)
-TARGET_LABEL_FREE_RETRAINS=6
-TARGET_EST_MAE=0.02       # |estimated − realized| AUC per week, mean (issue 22)
-if [ "$BENCH_QUICK" != 1 ]; then
-	log "$SIM_CMD"
-	t0=$(date +%s%N)
-	if bin/mlpipe simulate --config configs/flights.yaml --out "$TMP/simulate" --json --log-level warn >"$TMP/simulate.json" 2>"$TMP/simulate.err"; then
-		SIM_OK=1
-	else
-		MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }mlpipe simulate"
-	fi
-	t1=$(date +%s%N)
-	SIM_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) / 1e9 }')
+# backtest.sh: the default backtest (`mlpipe simulate`) and issue 22's
+# targets, judged there.
+BACKTEST_MET=0 BACKTEST_JUDGED=0 BACKTEST_TOTAL=0 BACKTEST_RAN=0 BACKTEST_FAILED=""
+if [ "$BENCH_QUICK" = 1 ]; then
+	log "backtest.sh skipped (BENCH_QUICK=1)"
+elif "$ROOT/scripts/bench/backtest.sh" "$TMP/backtest"; then
+	# shellcheck disable=SC1091
+	source "$TMP/backtest/backtest.env"
+	BACKTEST_RAN=1
+	[ -z "$BACKTEST_FAILED" ] || MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$BACKTEST_FAILED"
+else
+	BACKTEST_FAILED="backtest.sh (exit status $?)"
+	MODELS_FAILED="${MODELS_FAILED:+$MODELS_FAILED, }$BACKTEST_FAILED"
 fi
 
 # --- 8. BENCHMARKS.md ----------------------------------------------------------
@@ -431,7 +427,7 @@ fi
 
 # Targets are judged here from the measured numbers: verdict PASSED prints
 # the status cell ("met" when PASSED is 1) and count tallies it.
-MET=0; JUDGED=0; TOTAL_TARGETS=$((8 + MODELS_TOTAL + REGRESSION_TOTAL + SUITE_TOTAL + GBDT_TOTAL + SCALE_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL))
+MET=0; JUDGED=0; TOTAL_TARGETS=$((8 + MODELS_TOTAL + REGRESSION_TOTAL + SUITE_TOTAL + GBDT_TOTAL + SCALE_TOTAL + SERVE_TOTAL + PREDICT_TOTAL + UI_TOTAL + BACKTEST_TOTAL))
 verdict() { if [ "$1" -eq 1 ]; then echo "**met**"; else echo "**not met**"; fi; }
 count() { JUDGED=$((JUDGED + 1)); [ "$1" -eq 1 ] && MET=$((MET + 1)); return 0; }
 # passes CMD...: 1 when CMD succeeds, else 0.
@@ -452,23 +448,8 @@ else
 fi
 
 # The model targets were judged by models.sh, the serving ones by serve.sh.
-MET=$((MET + MODELS_MET + REGRESSION_MET + SUITE_MET + GBDT_MET + SCALE_MET + SERVE_MET + PREDICT_MET + UI_MET))
-JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SUITE_JUDGED + GBDT_JUDGED + SCALE_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED))
-ST_SIM="not measured" ST_LABEL_FREE="not measured" ST_EST_MAE="not measured" ST_FALSE_ALARMS="not measured"
-if [ "$SIM_OK" -eq 1 ]; then
-	P=$(passes le "$SIM_S" "$TARGET_SIM_S"); ST_SIM=$(verdict "$P"); count "$P"
-	# The best label-free policy within the retrain budget.
-	LABEL_FREE=$(jq -r --argjson n "$TARGET_LABEL_FREE_RETRAINS" '[.policies[] | select((.name == "drift" or .name == "estimated") and .retrains <= $n)] | max_by(.mean_score) | if . then "\(.name) \(.mean_score) \(.retrains)" else "none 0 0" end' "$TMP/simulate.json")
-	read -r LF_NAME LF_AUC LF_RETRAINS <<<"$LABEL_FREE"
-	P=$(passes awk -v a="$LF_AUC" -v t="$TARGET_LABEL_FREE_AUC" 'BEGIN { exit !(a >= t) }'); ST_LABEL_FREE=$(verdict "$P"); count "$P"
-	# The estimate's MAE: the worst over the policies.
-	EST_MAE=$(jq -r '[.policies[] | .estimate_mae // empty] | max // "null"' "$TMP/simulate.json")
-	P=$(passes awk -v a="$EST_MAE" -v t="$TARGET_EST_MAE" 'BEGIN { exit !(a != "null" && a <= t) }'); ST_EST_MAE=$(verdict "$P"); count "$P"
-	# False alarms on the training weeks against the rate promised.
-	read -r FA_ALARMS FA_WEEKS FA_PROMISED <<<"$(jq -r '.false_alarms | "\(.week_series_alarms) \(.series_weeks) \(.series_promised)"' "$TMP/simulate.json")"
-	P=$(passes awk -v a="$FA_ALARMS" -v n="$FA_WEEKS" -v p="$FA_PROMISED" 'BEGIN { exit !(n > 0 && a / n <= p) }'); ST_FALSE_ALARMS=$(verdict "$P"); count "$P"
-fi
-
+MET=$((MET + MODELS_MET + REGRESSION_MET + SUITE_MET + GBDT_MET + SCALE_MET + SERVE_MET + PREDICT_MET + UI_MET + BACKTEST_MET))
+JUDGED=$((JUDGED + MODELS_JUDGED + REGRESSION_JUDGED + SUITE_JUDGED + GBDT_JUDGED + SCALE_JUDGED + SERVE_JUDGED + PREDICT_JUDGED + UI_JUDGED + BACKTEST_JUDGED))
 # The issue names pandas 1.5 as the peer; say so if another version ran.
 PEER_VERSION=1.5
 PEER_NOTE=""
@@ -636,27 +617,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo
 	fi
 	[ "$UI_RAN" -eq 0 ] || cat "$TMP/ui/ui.md"
-	echo "## Backtest: \`mlpipe simulate\`"
-	echo
-	if [ "$SIM_OK" -eq 1 ]; then
-		echo "\`$SIM_CMD\`: $(jq -r '.periods | length' "$TMP/simulate.json") weekly periods from $(jq -r '.periods[0].from[:10]' "$TMP/simulate.json"), model $(jq -r .model "$TMP/simulate.json"), $(jq -r .fits "$TMP/simulate.json") distinct fits."
-		echo
-		echo "| what | measured | target | status |"
-		echo "|---|---|---|---|"
-		echo "| the whole default backtest (5 policies), wall time | $(secs "$SIM_S") | ≤ $TARGET_SIM_S s | $ST_SIM |"
-		echo "| the best label-free policy (drift, estimated) with ≤ $TARGET_LABEL_FREE_RETRAINS retrains: mean weekly ROC AUC | $LF_NAME: $(printf '%.4f' "$LF_AUC"), $LF_RETRAINS retrains | ≥ $TARGET_LABEL_FREE_AUC | $ST_LABEL_FREE |"
-		echo "| estimated vs realized ROC AUC per week, mean absolute error (the worst policy) | $EST_MAE | ≤ $TARGET_EST_MAE | $ST_EST_MAE |"
-		echo "| false alarms of the calibrated thresholds on the training weeks | $FA_ALARMS of $FA_WEEKS feature-weeks | ≤ the promised $(printf '%.3f' "$FA_PROMISED") | $ST_FALSE_ALARMS |"
-		echo
-		echo "| policy | retrains | training time | mean ROC AUC over the periods | estimate MAE |"
-		echo "|---|---|---|---|---|"
-		jq -r '.policies[] | "| \(.name) | \(.retrains) | \(.train_seconds * 10 | round / 10) s | \(if .mean_score then (.mean_score * 10000 | round / 10000) else "—" end) | \(if .estimate_mae then (.estimate_mae * 10000 | round / 10000) else "—" end) |"' "$TMP/simulate.json"
-		echo
-		echo "The AUC of every period and the chart are in the HTML report that \`mlpipe simulate\` writes (docs/monitoring.md)."
+	if [ "$BACKTEST_RAN" -eq 1 ]; then
+		cat "$TMP/backtest/backtest.md"
 	else
-		echo "Not measured$([ "$BENCH_QUICK" = 1 ] && echo " (BENCH_QUICK=1)" || echo ": mlpipe simulate failed ($(tail -n 1 "$TMP/simulate.err" 2>/dev/null))")."
+		echo "## Backtest: \`mlpipe simulate\`"
+		echo
+		echo "Not measured: $([ "$BENCH_QUICK" = 1 ] && echo "the run was made with BENCH_QUICK=1" || echo "scripts/bench/$BACKTEST_FAILED (see the log of \`make bench\`)")."
+		echo
 	fi
-	echo
 	if [ "$S3_RAN" -eq 1 ]; then
 		cat "$TMP/s3/s3.md"
 	else
