@@ -42,8 +42,12 @@
 # most GBDT_PEER_ROUNDS rounds; its AUC-against-time curve is recorded by
 # a callback during that one fit, not by refitting), and GBDT_TURNS ×
 # GBDT_ROUNDS rounds of each for the per-round timing. gbdt.md ends with
-# the section's own elapsed time and the load average; see its last
-# figure in BENCHMARKS.md for how long it takes.
+# the section's own elapsed time and the load average. Measured once, on
+# 2026-12-06 at a load average of 11 to 25 on 2 CPUs (not idle): 43
+# minutes, of which XGBoost's fit (696 rounds) took 25, mlpipe's 3 (and 7
+# more loading the data and exporting the matrix), the per-round turns 8.
+# An idle machine should take well under half of that; it was not
+# measured idle.
 #
 # Needs: go, awk, jq, GNU time, and Debian's python3 with python3-xgboost
 # and python3-pandas (installed with apt-get when missing and possible).
