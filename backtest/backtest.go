@@ -95,7 +95,14 @@ type Options struct {
 	// period's instead (default 0.2: 20% worse).
 	PerformanceDrop float64
 	RMSERise        float64
-	Log             *slog.Logger
+	// MaxAge, if set, retrains under the label-free policies (Drift,
+	// Estimated) whatever the monitor says once the production model
+	// has served MaxAge or longer (dated at the start of the period it
+	// was trained for), as the scheduler's schedule.max_age does. A
+	// candidate the gate keeps out leaves the old model in production,
+	// so the rule fires again the next period.
+	MaxAge time.Duration
+	Log    *slog.Logger
 }
 
 // Period is one step of the simulated clock. PositiveRate is a binary
@@ -136,6 +143,26 @@ type PolicyResult struct {
 	// mean of |estimated − realized| over the periods with both.
 	Estimated   []*Band  `json:"estimated,omitempty"`
 	EstimateMAE *float64 `json:"estimate_mae,omitempty"`
+	// ExpectedRate is the share of positive labels the calibrated
+	// probabilities expect on each period (the estimate's positive
+	// rate), to set beside the period's realized PositiveRate: where
+	// they part, the labels no longer follow the probabilities as
+	// calibrated, and the estimate cannot be right. CalibrationError is
+	// the calibrated probabilities' realized expected calibration error
+	// on the period (ten equal-width bins, evaluate.ECE).
+	ExpectedRate     []*float64 `json:"expected_rate,omitempty"`
+	CalibrationError []*float64 `json:"calibration_error,omitempty"`
+	// Recalibrated is the estimate with the calibration map refitted on
+	// the previous period's labelled scores of the same model (labels
+	// arriving one period late; on a model's first period, its
+	// validation week, which is the map it has), RecalibratedMAE its
+	// error. LastPeriodMAE is the error of taking the previous
+	// period's realized score as the estimate (the same model's; the
+	// gate's score on a new model's first period): how far the
+	// realized score moves in one period.
+	Recalibrated    []*Band  `json:"recalibrated,omitempty"`
+	RecalibratedMAE *float64 `json:"recalibrated_mae,omitempty"`
+	LastPeriodMAE   *float64 `json:"last_period_mae,omitempty"`
 }
 
 // Band is an estimate with its 95% band.
@@ -165,7 +192,29 @@ type Result struct {
 	CalibrationSeconds float64       `json:"calibration_seconds,omitempty"`
 	// FalseAlarms sums the calibrations' false alarms.
 	FalseAlarms *FalseAlarms `json:"false_alarms,omitempty"`
-	Seconds     float64      `json:"seconds"`
+	// Stages splits Seconds by what it was spent on.
+	Stages  Stages  `json:"stages"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Stages is the backtest's wall time by stage, in seconds.
+type Stages struct {
+	// Slicing cuts the periods' and the training windows' rows and
+	// derives their labels.
+	Slicing float64 `json:"slicing"`
+	// Features fits the feature pipelines (target encodings out of
+	// fold) and encodes the validation rows; Boosting fits the models
+	// on them (FitSeconds is the two together).
+	Features float64 `json:"features"`
+	Boosting float64 `json:"boosting"`
+	// Scoring encodes and scores the periods' rows (and the validation
+	// rows), with the metric, the estimates and the calibration check.
+	Scoring float64 `json:"scoring"`
+	// Monitor runs the label-free policies' checks (the drift
+	// statistics, the estimate, the domain classifier); Calibration
+	// (CalibrationSeconds) calibrates their thresholds.
+	Monitor     float64 `json:"monitor"`
+	Calibration float64 `json:"calibration"`
 }
 
 // Calibration is the monitor's calibration on one training window: the
@@ -193,6 +242,9 @@ type fitted struct {
 	validScore float64   // the metric on them
 	calibrated *calibrate.Map
 	seconds    float64
+	// featureSeconds, boostSeconds, sliceSeconds, scoreSeconds split
+	// the fit's time.
+	featureSeconds, boostSeconds, sliceSeconds, scoreSeconds float64
 }
 
 // metric is how the backtest scores a model on labelled rows.
@@ -250,6 +302,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			}
 		}
 	}()
+	sliced := time.Now()
 	for k := range res.Periods {
 		p := &res.Periods[k]
 		tbl, err := ingest.TimeSlice(ctx, data, col, p.From, p.To)
@@ -270,6 +323,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			p.PositiveRate = &m
 		}
 	}
+	res.Stages.Slicing += time.Since(sliced).Seconds()
 
 	// The trainings, shared by the policies: the model trained at the
 	// start of period k.
@@ -292,6 +346,10 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		fits[k] = f
 		res.Fits++
 		res.FitSeconds += f.seconds
+		res.Stages.Slicing += f.sliceSeconds
+		res.Stages.Features += f.featureSeconds
+		res.Stages.Boosting += f.boostSeconds
+		res.Stages.Scoring += f.scoreSeconds
 		o.Log.Info("backtest: trained", "at", res.Periods[k].From.Format(time.DateOnly), "valid_"+met.name, fmt.Sprintf("%.4f", f.validScore), "seconds", fmt.Sprintf("%.1f", f.seconds))
 		return f, nil
 	}
@@ -302,13 +360,19 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		proba    []float64
 		score    float64
 		estimate *Band
+		// The calibration check, and the estimate recalibrated on the
+		// previous period's labels (see PolicyResult).
+		expectedRate, calibrationError *float64
+		recalibrated                   *Band
 	}
 	type key struct{ fit, period int }
 	scores := map[key]*scored{}
-	scoreAt := func(f *fitted, k int) (*scored, error) {
+	var scoreAt func(f *fitted, k int) (*scored, error)
+	scoreAt = func(f *fitted, k int) (*scored, error) {
 		if sc, ok := scores[key{f.at, k}]; ok {
 			return sc, nil
 		}
+		started := time.Now()
 		proba, err := score(f, windows[k].tbl)
 		if err != nil {
 			return nil, err
@@ -320,7 +384,31 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		if f.calibrated != nil {
 			if e, err := monitor.EstimateBinary(proba, f.calibrated, 0.5); err == nil {
 				sc.estimate = &Band{e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High}
+				sc.expectedRate = &e.PositiveRate
 			}
+			if bins, err := evaluate.Calibration(windows[k].y, f.calibrated.ApplyAll(proba), 10); err == nil {
+				ece := evaluate.ECE(bins)
+				sc.calibrationError = &ece
+			}
+			sc.recalibrated = sc.estimate
+		}
+		res.Stages.Scoring += time.Since(started).Seconds()
+		if f.calibrated != nil && k > f.at {
+			// The map refitted on the labelled previous period, which
+			// this model served (a production model serves the periods
+			// from its own on, so that period is scored already).
+			prev, err := scoreAt(f, k-1)
+			if err != nil {
+				return nil, err
+			}
+			started := time.Now()
+			sc.recalibrated = nil
+			if m, err := calibrate.Fit(prev.proba, windows[k-1].y); err == nil {
+				if e, err := monitor.EstimateBinary(proba, m, 0.5); err == nil {
+					sc.recalibrated = &Band{e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High}
+				}
+			}
+			res.Stages.Scoring += time.Since(started).Seconds()
 		}
 		scores[key{f.at, k}] = sc
 		return sc, nil
@@ -328,7 +416,12 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	check := o.Check
 	if check == nil {
 		mc := &monitorCheck{o: &o, res: res}
-		check = mc.check
+		check = func(ctx context.Context, policy string, prod *Production, window arrow.Table, proba []float64) (bool, string, error) {
+			started, calibrating := time.Now(), res.CalibrationSeconds
+			retrain, why, err := mc.check(ctx, policy, prod, window, proba)
+			res.Stages.Monitor += time.Since(started).Seconds() - (res.CalibrationSeconds - calibrating)
+			return retrain, why, err
+		}
 	}
 	prods := map[int]*Production{}
 	production := func(f *fitted) *Production {
@@ -345,6 +438,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 
 	for _, name := range o.Policies {
 		pr := PolicyResult{Name: name}
+		var lastPeriod []*Band
 		var prod *fitted
 		version := 0
 		// launch is the production model's score on the first period it
@@ -360,8 +454,12 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 				if err != nil {
 					return nil, err
 				}
-				switch name {
-				case Drift, Estimated:
+				switch {
+				case (name == Drift || name == Estimated) && o.MaxAge > 0 && res.Periods[k].From.Sub(res.Periods[prod.at].From) >= o.MaxAge:
+					// The scheduler's max_age: no need to ask the monitor.
+					retrain, why = true, fmt.Sprintf("%s: max_age: production v%d has served %s (max_age %s)", name, version,
+						days(res.Periods[k].From.Sub(res.Periods[prod.at].From)), days(o.MaxAge))
+				case name == Drift || name == Estimated:
 					var reason string
 					retrain, reason, err = check(ctx, name, production(prod), windows[k-1].tbl, last.proba)
 					why = ""
@@ -427,14 +525,31 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			pr.Why = append(pr.Why, why)
 			if met.higherIsBetter {
 				pr.Estimated = append(pr.Estimated, sc.estimate)
+				pr.ExpectedRate = append(pr.ExpectedRate, sc.expectedRate)
+				pr.CalibrationError = append(pr.CalibrationError, sc.calibrationError)
+				pr.Recalibrated = append(pr.Recalibrated, sc.recalibrated)
+				// The same model's realized score on the previous period:
+				// its validation score on its first.
+				prev := prod.validScore
+				if k > prod.at {
+					p, err := scoreAt(prod, k-1)
+					if err != nil {
+						return nil, err
+					}
+					prev = p.score
+				}
+				lastPeriod = append(lastPeriod, &Band{Value: prev, Low: prev, High: prev})
 			}
 		}
 		pr.MeanScore = nanMean(pr.Score)
 		pr.EstimateMAE = estimateMAE(pr.Score, pr.Estimated)
+		pr.RecalibratedMAE = estimateMAE(pr.Score, pr.Recalibrated)
+		pr.LastPeriodMAE = estimateMAE(pr.Score, lastPeriod)
 		res.Policies = append(res.Policies, pr)
 		o.Log.Info("backtest: policy done", "policy", name, "retrains", pr.Retrains, "mean_"+met.name, fmt.Sprintf("%.4f", pr.MeanScore))
 	}
 	res.FalseAlarms = sumFalseAlarms(res.Calibrations)
+	res.Stages.Calibration = res.CalibrationSeconds
 	res.Seconds = time.Since(started).Seconds()
 	return res, nil
 }
@@ -561,6 +676,7 @@ func (o *Options) decide(policy string, met metric, launch, prevScore float64) (
 func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitted, error) {
 	cfg := o.Config
 	col := cfg.Split.Column
+	sliced := time.Now()
 	validFrom := t.AddDate(0, 0, -o.ValidDays)
 	trainFrom := validFrom.AddDate(0, 0, -o.TrainDays)
 	trainTbl, err := ingest.TimeSlice(ctx, data, col, trainFrom, validFrom)
@@ -583,6 +699,7 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 		return nil, fmt.Errorf("validation window: %w", err)
 	}
 	start := time.Now()
+	f.sliceSeconds = start.Sub(sliced).Seconds()
 	p, xTrain, err := features.Fit(trainTbl, ty, cfg.Features, cfg.Seed)
 	if err != nil {
 		release()
@@ -613,13 +730,18 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 			tr = train.Log1p(tr)
 		}
 	}
+	boost := time.Now()
+	f.featureSeconds = boost.Sub(start).Seconds()
 	m, err := tr.Fit(ctx, trainDS, validDS)
 	if err != nil {
 		release()
 		return nil, err
 	}
 	f.features, f.model, f.seconds = p, m, time.Since(start).Seconds()
+	f.boostSeconds = f.seconds - f.featureSeconds
+	scoring := time.Now()
 	f.validPred = m.Predict(xValid)
+	defer func() { f.scoreSeconds = time.Since(scoring).Seconds() }()
 	if f.validScore, err = metricFor(cfg.Task()).score(f.validY, f.validPred); err != nil {
 		release()
 		return nil, fmt.Errorf("validation window: %w", err)
@@ -718,6 +840,14 @@ func (o *Options) defaults(data arrow.Table) error {
 		o.Start = first.Truncate(24*time.Hour).AddDate(0, 0, o.TrainDays+o.ValidDays)
 	}
 	return nil
+}
+
+// days formats a whole number of days ("21d"), or the duration.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func mean(x []float64) float64 {

@@ -272,3 +272,92 @@ func TestRegression(t *testing.T) {
 		t.Errorf("HTML: %v", err)
 	}
 }
+
+// TestMaxAge: with a monitor that never fires, the label-free policies
+// retrain exactly when the production model has served MaxAge, as the
+// scheduler's max_age does, and a rejected candidate leaves the old
+// model, which retrains again the next period.
+func TestMaxAge(t *testing.T) {
+	cfg, ds := fixture(t)
+	quiet := func(context.Context, string, *backtest.Production, arrow.Table, []float64) (bool, string, error) {
+		return false, "", nil
+	}
+	opts := backtest.Options{Config: cfg, Model: "logreg", Steps: 5, TrainDays: 21, Check: quiet,
+		MaxAge: 14 * 24 * time.Hour, Policies: []string{backtest.Drift, backtest.Estimated}}
+	res, err := backtest.Run(context.Background(), ds.Table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Policies {
+		since := 0 // the period the production model was trained for
+		retrains := 0
+		for k := range res.Periods {
+			want := k == 0 || k-since >= 2 // the first model, or max_age
+			if p.Retrained[k] != want {
+				t.Errorf("%s period %d: retrained %v, want %v (production from period %d)", p.Name, k, p.Retrained[k], want, since)
+			}
+			if want && k > 0 {
+				retrains++
+				if !strings.Contains(p.Why[k], "max_age") {
+					t.Errorf("%s period %d: why %q, want max_age", p.Name, k, p.Why[k])
+				}
+			}
+			if p.Promoted[k] {
+				since = k
+			}
+		}
+		if retrains == 0 || p.Retrains != retrains {
+			t.Errorf("%s: %d retrains, want %d (> 0)", p.Name, p.Retrains, retrains)
+		}
+	}
+}
+
+// TestCalibrationCheck replays the per-period diagnostics from the
+// result: the recalibrated estimate is the estimate on a model's first
+// period (its map was fitted on the period before) and differs after;
+// the last-period MAE is the mean |score − the same model's previous
+// score| (its validation score on its first period, the gate's); the
+// expected label rate is a share, and its gap to the realized rate is
+// within the calibration error's reach.
+func TestCalibrationCheck(t *testing.T) {
+	cfg, ds := fixture(t)
+	res, err := backtest.Run(context.Background(), ds.Table, backtest.Options{
+		Config: cfg, Model: "logreg", Steps: 4, TrainDays: 28, Policies: []string{backtest.Never}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Policies[0]
+	if len(p.ExpectedRate) != 4 || len(p.CalibrationError) != 4 || len(p.Recalibrated) != 4 {
+		t.Fatalf("%d expected rates, %d calibration errors, %d recalibrated; want 4 each", len(p.ExpectedRate), len(p.CalibrationError), len(p.Recalibrated))
+	}
+	if *p.Recalibrated[0] != *p.Estimated[0] {
+		t.Errorf("first period: recalibrated %+v, want the estimate %+v", *p.Recalibrated[0], *p.Estimated[0])
+	}
+	differs := false
+	sum := 0.0
+	for k := range res.Periods {
+		if r := *p.ExpectedRate[k]; r <= 0 || r >= 1 {
+			t.Errorf("period %d: expected rate %v", k, r)
+		}
+		if gap := math.Abs(*p.ExpectedRate[k] - *res.Periods[k].PositiveRate); gap > *p.CalibrationError[k]+1e-12 {
+			// |mean(c) − mean(y)| is at most the sum of the bins' gaps
+			// weighted by their rows: the ECE.
+			t.Errorf("period %d: |expected − realized rate| %.4f above the ECE %.4f", k, gap, *p.CalibrationError[k])
+		}
+		if k > 0 {
+			differs = differs || *p.Recalibrated[k] != *p.Estimated[k]
+			sum += math.Abs(p.Score[k] - p.Score[k-1])
+		}
+	}
+	if !differs {
+		t.Error("the recalibrated estimate is the estimate on every period")
+	}
+	if p.LastPeriodMAE == nil || p.RecalibratedMAE == nil {
+		t.Fatal("no last-period or recalibrated MAE")
+	}
+	// Period 0's previous score is the model's validation score, which
+	// the result does not hold: the other three are replayed.
+	if rest := *p.LastPeriodMAE*4 - sum; rest < 0 || rest > 1 {
+		t.Errorf("last-period MAE %.4f: %.4f left for period 0 after the others' %.4f", *p.LastPeriodMAE, rest, sum)
+	}
+}

@@ -24,10 +24,22 @@
 //	drift        retrain when the drift monitor, comparing the previous
 //	             period's traffic with the production model's training
 //	             data, recommends it
+//	estimated    retrain when the monitor's estimated rule (the AUC
+//	             estimated without labels fell, or the domain classifier
+//	             fired) recommends it, on the same comparison
 //	performance  retrain when the production model's labelled AUC on the
 //	             previous period fell more than PerformanceDrop below its
 //	             AUC on the first period it served (a regression: when
 //	             its RMSE rose more than RMSERise above that period's)
+//
+// With MaxAge, drift and estimated also retrain once the production
+// model has served that long, as the scheduler's schedule.max_age does.
+//
+// Beside each period's score, the production model's ROC AUC estimated
+// without labels (CBPE), the share of positives its calibrated
+// probabilities expect (to set beside the share realized), the estimate
+// recalibrated on the previous period's labels; and the time split by
+// stage.
 //
 // A retrain depends only on the period it starts, so the policies share
 // them: each training window is fitted once and reused by every policy

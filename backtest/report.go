@@ -64,21 +64,42 @@ func (r *Result) WriteTable(w io.Writer) error {
 			}
 			fmt.Fprintln(tw)
 		}
+		// Whether the labels still follow the calibrated probabilities:
+		// the share of positives they expect minus the share realized.
+		fmt.Fprintln(tw)
+		fmt.Fprint(tw, "expected - realized label rate\t\t")
+		for _, p := range r.Policies {
+			fmt.Fprintf(tw, "\t%s", p.Name)
+		}
+		fmt.Fprintln(tw)
+		for k, per := range r.Periods {
+			fmt.Fprintf(tw, "%s\t\t", per.From.Format(time.DateOnly))
+			for _, p := range r.Policies {
+				gap := "—"
+				if k < len(p.ExpectedRate) && p.ExpectedRate[k] != nil && per.PositiveRate != nil {
+					gap = fmt.Sprintf("%+.1f%%", 100*(*p.ExpectedRate[k]-*per.PositiveRate))
+				}
+				fmt.Fprintf(tw, "\t%s", gap)
+			}
+			fmt.Fprintln(tw)
+		}
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "policy\tretrains\ttraining\tmean %s", r.metricName())
 	if estimated {
-		fmt.Fprint(tw, "\testimate MAE")
+		fmt.Fprint(tw, "\testimate MAE\trecalibrated MAE\tlast-period MAE")
 	}
 	fmt.Fprintln(tw)
 	for _, p := range r.Policies {
 		fmt.Fprintf(tw, "%s\t%d\t%.1fs\t%s", p.Name, p.Retrains, p.TrainSeconds, fmtScore(p.MeanScore))
 		if estimated {
-			mae := math.NaN()
-			if p.EstimateMAE != nil {
-				mae = *p.EstimateMAE
+			for _, v := range []*float64{p.EstimateMAE, p.RecalibratedMAE, p.LastPeriodMAE} {
+				mae := math.NaN()
+				if v != nil {
+					mae = *v
+				}
+				fmt.Fprintf(tw, "\t%s", fmtScore(mae))
 			}
-			fmt.Fprintf(tw, "\t%s", fmtScore(mae))
 		}
 		fmt.Fprintln(tw)
 	}
@@ -90,8 +111,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, ", %.1fs calibrating the monitor", r.CalibrationSeconds)
 	}
 	fmt.Fprintf(w, ", %.1fs in all.\n", r.Seconds)
+	st := r.Stages
+	fmt.Fprintf(w, "time by stage: boosting %.1fs, features %.1fs, scoring %.1fs, monitor checks %.1fs, calibrating %.1fs, slicing %.1fs.\n",
+		st.Boosting, st.Features, st.Scoring, st.Monitor, st.Calibration, st.Slicing)
 	if estimated {
-		fmt.Fprintln(w, "estimated: the production model's ROC AUC estimated without labels (CBPE); estimate MAE: its mean |estimated - realized| over the periods.")
+		fmt.Fprintln(w, "estimated: the production model's ROC AUC estimated without labels (CBPE); estimate MAE: its mean |estimated - realized| over the periods;\n"+
+			"recalibrated MAE: the same with the calibration map refitted on the previous period's labels; last-period MAE: the previous period's realized AUC taken as the estimate.")
 	}
 	if fa := r.FalseAlarms; fa != nil {
 		_, err := fmt.Fprintf(w, "false alarms on the training windows (%d calibrations): %s\n", len(r.Calibrations), fa)

@@ -348,12 +348,12 @@ func (c *Calibration) countWeeks(ctx context.Context, b *Baseline, ps []*plan, c
 			fa.WeekRetrains++
 		}
 		if ref != nil {
-			auc, _, err := domainAUC(ctx, o.Domain, ps, ref, cols, nil, rows, o.DomainRows, DefaultDomainFolds, o.Seed+uint64(fa.Weeks))
+			auc, k, err := domainAUC(ctx, o.Domain, ps, ref, cols, nil, rows, o.DomainRows, DefaultDomainFolds, o.Seed+uint64(fa.Weeks))
 			if err != nil {
 				return err
 			}
 			fa.WeekDomain++
-			if auc > domainTh {
+			if auc > max(domainTh, domainFloor(k, o.Alpha)) {
 				fa.WeekDomainAlarms++
 			}
 		}

@@ -51,6 +51,11 @@ type DomainResult struct {
 	AUC             float64 `json:"auc"`
 	Threshold       float64 `json:"threshold"`
 	ThresholdSource string  `json:"threshold_source"`
+	// NoiseFloor says the threshold was raised to the AUC's noise floor
+	// on Rows rows a side (the one-sided test of "no difference" at the
+	// false-alarm rate, from the Mann–Whitney sd): a calibrated
+	// threshold is never below it.
+	NoiseFloor bool `json:"noise_floor,omitempty"`
 	// Alpha is the false-alarm rate a calibrated threshold promises, and
 	// Pairs the window pairs it was drawn from.
 	Alpha float64 `json:"alpha,omitempty"`

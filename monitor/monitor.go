@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/predlog"
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // Thresholds are the decision rules. A zero field takes its default
@@ -518,7 +519,7 @@ func Run(ctx context.Context, b *Baseline, logDir string, from, to time.Time, op
 		log = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	if _, err := os.Stat(logDir); err != nil {
+	if _, err := os.Stat(logDir); err != nil && !storage.IsURL(logDir) {
 		return nil, fmt.Errorf("%s: prediction log: %w", op, err) // *PathError names the directory
 	}
 	// The two kinds of file are independent: read them at once.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // This file adds the label-free signals to a report: the performance
@@ -81,11 +83,30 @@ func domainWindow(ctx context.Context, b *Baseline, r *Report, t Thresholds, w w
 	if calRows > 0 && k < calRows {
 		d.Threshold = 0.5 + (d.Threshold-0.5)*math.Sqrt(float64(calRows)/float64(k))
 	}
+	if floor := domainFloor(k, t.FalseAlarmRate); d.Threshold < floor {
+		d.Threshold, d.NoiseFloor = floor, true
+	}
 	d.Status = StatusOK
 	if auc > d.Threshold {
 		d.Status = StatusDrift
 		d.Reason = fmt.Sprintf("AUC %.4f > %.4f (%s)", auc, d.Threshold, d.ThresholdSource)
 	}
+}
+
+// domainFloor is the domain classifier's noise floor with k rows a
+// side: the AUC that no difference at all exceeds with probability
+// alpha, 0.5 + z(1−alpha)·sd, with the Mann–Whitney sd of an AUC under
+// no difference, √((2k+1)/(12k²)) (0.0058 at 5,000 rows: a floor of
+// 0.5095 at alpha 0.05). A calibrated threshold below it, drawn from a
+// null that varies less than sampling alone would make one window vary
+// (the out-of-fold AUC of a classifier that learns nothing sits a little
+// below 0.5), would fire on the classifier's noise.
+func domainFloor(k int, alpha float64) float64 {
+	if k <= 0 || alpha <= 0 || alpha >= 1 {
+		return 0.5
+	}
+	n := float64(k)
+	return 0.5 + distuv.UnitNormal.Quantile(1-alpha)*math.Sqrt((2*n+1)/(12*n*n))
 }
 
 // observeValues observes a series value by value.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/mlpipe/mlpipe/evaluate"
 )
 
 // TestConformal: the threshold is the ⌈(n+1)(1−α)⌉-th smallest of the
@@ -97,5 +99,42 @@ func TestNoiseFloors(t *testing.T) {
 	}
 	if crossed > 0 {
 		t.Errorf("%d of %d undrifted draws crossed a noise floor (%+v)", crossed, draws, th)
+	}
+}
+
+// TestDomainFloor: under no difference at all (both sides drawn from one
+// distribution) the AUC exceeds the noise floor at the rate asked, and
+// the floor at the defaults is 0.5 + 1.645 × 0.0058.
+func TestDomainFloor(t *testing.T) {
+	if got := domainFloor(DefaultDomainRows, 0.05); math.Abs(got-0.50949) > 1e-4 {
+		t.Errorf("floor at %d rows, alpha 0.05: %.5f, want 0.50949", DefaultDomainRows, got)
+	}
+	const k, reps = 500, 4000
+	for _, alpha := range []float64{0.05, 0.2} {
+		rng := rand.New(rand.NewPCG(7, uint64(100*alpha)))
+		floor := domainFloor(k, alpha)
+		y := make([]float64, 2*k)
+		for i := k; i < 2*k; i++ {
+			y[i] = 1
+		}
+		s := make([]float64, 2*k)
+		over := 0
+		for range reps {
+			for i := range s {
+				s[i] = rng.Float64()
+			}
+			auc, err := evaluate.ROCAUC(y, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if auc > floor {
+				over++
+			}
+		}
+		// The rate's sd over reps draws: √(α(1−α)/reps), 0.0034 at 0.05.
+		rate := float64(over) / reps
+		if sd := math.Sqrt(alpha * (1 - alpha) / reps); math.Abs(rate-alpha) > 4*sd {
+			t.Errorf("alpha %.2f: %d of %d null AUCs above the floor %.4f (%.4f), want %.2f ± %.4f", alpha, over, reps, floor, rate, alpha, 4*sd)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/version"
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // The step cache.
@@ -39,16 +41,25 @@ import (
 //
 // An entry appears by one rename of a complete directory, so a crash
 // never leaves a half-written entry under a key; only the newest few
-// entries of each stage are kept.
+// entries of each stage are kept. On object storage the same holds by
+// other means (cache_s3.go).
 
 // Cache is where cached stages keep their outputs.
 type Cache struct {
+	// Dir is a directory, or a URL s3://BUCKET/PREFIX (cache_s3.go).
 	Dir string
 	// NoRead makes every stage run (--no-cache); outputs are still
 	// stored, so a later run (or --resume) can use them.
 	NoRead bool
 	// Keep is how many entries each stage keeps (default 3).
 	Keep int
+
+	// On object storage: the bucket prefix, and the local mirror that
+	// stands in for Dir (set once by root).
+	openOnce sync.Once
+	remote   *storage.Bucket
+	local    string
+	openErr  error
 }
 
 // cachedStage is a stage whose outputs the cache can store and restore.
@@ -75,15 +86,28 @@ const inputsFile = "inputs.json"
 // lookup decides whether the stage with these inputs can be skipped. It
 // returns the entry's directory on a hit, and on a miss the reason the
 // stage runs.
-func (c *Cache) lookup(stage, key string, in map[string]any) (dir, decision, reason string) {
-	dir = filepath.Join(c.Dir, stage, key)
+func (c *Cache) lookup(ctx context.Context, stage, key string, in map[string]any) (dir, decision, reason string) {
 	if c.NoRead {
 		return "", CacheOff, "--no-cache"
 	}
+	root, err := c.root()
+	if err != nil {
+		return "", CacheMiss, "cache unavailable (" + err.Error() + ")"
+	}
+	dir = filepath.Join(root, stage, key)
 	if _, err := os.Stat(filepath.Join(dir, inputsFile)); err == nil {
 		return dir, CacheHit, "inputs unchanged"
 	}
-	prev, ok := c.newest(stage)
+	if c.remote != nil {
+		ok, err := c.fetch(ctx, stage, key, dir)
+		if ok {
+			return dir, CacheHit, "inputs unchanged (fetched from " + c.Dir + ")"
+		}
+		if err != nil {
+			return "", CacheMiss, "cached output unreadable (" + err.Error() + ")"
+		}
+	}
+	prev, ok := c.newest(ctx, stage)
 	if !ok {
 		return "", CacheMiss, "no cached output"
 	}
@@ -91,7 +115,10 @@ func (c *Cache) lookup(stage, key string, in map[string]any) (dir, decision, rea
 }
 
 // newest returns the inputs of the stage's most recent entry.
-func (c *Cache) newest(stage string) (map[string]any, bool) {
+func (c *Cache) newest(ctx context.Context, stage string) (map[string]any, bool) {
+	if c.remote != nil {
+		return c.newestRemote(ctx, stage)
+	}
 	entries := c.entries(stage)
 	if len(entries) == 0 {
 		return nil, false
@@ -105,7 +132,8 @@ func (c *Cache) newest(stage string) (map[string]any, bool) {
 
 // entries lists a stage's complete entries, newest first.
 func (c *Cache) entries(stage string) []string {
-	root := filepath.Join(c.Dir, stage)
+	base, _ := c.root()
+	root := filepath.Join(base, stage)
 	des, err := os.ReadDir(root)
 	if err != nil {
 		return nil
@@ -136,8 +164,12 @@ func (c *Cache) entries(stage string) []string {
 // store saves a stage's outputs under key: save writes them into a
 // temporary directory, which is renamed into place once complete. Older
 // entries beyond Keep are removed.
-func (c *Cache) store(stage, key string, in map[string]any, save func(dir string) error) error {
-	root := filepath.Join(c.Dir, stage)
+func (c *Cache) store(ctx context.Context, stage, key string, in map[string]any, save func(dir string) error) error {
+	base, err := c.root()
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	root := filepath.Join(base, stage)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -167,6 +199,9 @@ func (c *Cache) store(stage, key string, in map[string]any, save func(dir string
 		return fmt.Errorf("cache: %w", err)
 	}
 	c.prune(stage)
+	if c.remote != nil {
+		return c.upload(ctx, stage, key, in, dst)
+	}
 	return nil
 }
 
@@ -182,7 +217,8 @@ func (c *Cache) prune(stage string) {
 	for i := keep; i < len(entries); i++ {
 		_ = os.RemoveAll(entries[i]) // a reader that has the files open keeps them until it closes them
 	}
-	root := filepath.Join(c.Dir, stage)
+	base, _ := c.root()
+	root := filepath.Join(base, stage)
 	des, _ := os.ReadDir(root)
 	for _, de := range des {
 		if !fsx.IsTemp(de.Name()) {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,7 +61,7 @@ func TestCacheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		keys = append(keys, key)
-		if err := c.store("s", key, in(i), func(dir string) error {
+		if err := c.store(context.Background(), "s", key, in(i), func(dir string) error {
 			return os.WriteFile(filepath.Join(dir, "out"), []byte{byte(i)}, 0o644)
 		}); err != nil {
 			t.Fatal(err)
@@ -89,11 +90,11 @@ func TestCacheStore(t *testing.T) {
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("a fresh temporary directory was pruned: %v", err)
 	}
-	if _, decision, _ := c.lookup("s", keys[0], in(0)); decision != CacheMiss {
+	if _, decision, _ := c.lookup(context.Background(), "s", keys[0], in(0)); decision != CacheMiss {
 		t.Errorf("oldest entry: %s, want pruned (miss)", decision)
 	}
 	for _, k := range keys[1:] {
-		if dir, decision, _ := c.lookup("s", k, nil); decision != CacheHit || dir == "" {
+		if dir, decision, _ := c.lookup(context.Background(), "s", k, nil); decision != CacheHit || dir == "" {
 			t.Errorf("entry %s: %s, want hit", k, decision)
 		}
 	}
@@ -102,11 +103,11 @@ func TestCacheStore(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(c.Dir, "s", "partial"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, decision, reason := c.lookup("s", "partial", in(9)); decision != CacheMiss || reason != "data changed (new fingerprint)" {
+	if _, decision, reason := c.lookup(context.Background(), "s", "partial", in(9)); decision != CacheMiss || reason != "data changed (new fingerprint)" {
 		t.Errorf("partial entry: %s (%s), want a miss against the newest entry", decision, reason)
 	}
 	c.NoRead = true
-	if _, decision, _ := c.lookup("s", keys[2], in(2)); decision != CacheOff {
+	if _, decision, _ := c.lookup(context.Background(), "s", keys[2], in(2)); decision != CacheOff {
 		t.Errorf("NoRead: %s, want off", decision)
 	}
 }

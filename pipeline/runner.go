@@ -230,7 +230,7 @@ func (r *Runner) runStage(ctx context.Context, st Stage, s *State, log *slog.Log
 	}
 	s.keys[st.Name()] = key
 	res.Key = key
-	dir, decision, reason := r.Cache.lookup(st.Name(), key, in)
+	dir, decision, reason := r.Cache.lookup(ctx, st.Name(), key, in)
 	if decision == CacheHit {
 		err := cs.restore(dir, s)
 		if err == nil {
@@ -245,7 +245,7 @@ func (r *Runner) runStage(ctx context.Context, st Stage, s *State, log *slog.Log
 	if err := st.Run(ctx, s); err != nil {
 		return res, err
 	}
-	if err := r.Cache.store(st.Name(), key, in, func(dir string) error { return cs.save(dir, s) }); err != nil {
+	if err := r.Cache.store(ctx, st.Name(), key, in, func(dir string) error { return cs.save(dir, s) }); err != nil {
 		// A run does not fail because its outputs could not be cached.
 		log.Warn("stage output not cached", "stage", st.Name(), "err", err)
 	}

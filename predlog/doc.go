@@ -27,7 +27,32 @@
 // each kind may use a directory at a time (NewWriter returns ErrLocked
 // otherwise), so the records of a file were written between the time in
 // its name and the time in the next file's name; replicas of mlserve
-// need one directory each.
+// need one directory each, or one stream each (below).
+//
+// # Replicas and object storage
+//
+// Several writers can log to one place, each as its own stream
+// (Options.Replica): on disk its files go to DIR/REPLICA/; on object
+// storage, where DIR is a URL s3://BUCKET/PREFIX, every writer has a
+// replica id (default: the host name) and its files are the objects
+// PREFIX/REPLICA/FILE. The readers read DIR's own files and every
+// REPLICA's, select by time stream by stream and merge the records by
+// time, so a label logged by one replica joins a prediction of another
+// (request ids are unique across replicas: mlserve's carry a random
+// per-process prefix).
+//
+// On object storage a file is written in a local spool directory
+// (Options.Spool; default MLPIPE_CACHE_DIR/predlog/HASH/REPLICA with
+// that variable set, else a temporary one) and uploaded whole, with a
+// create-only put (If-None-Match: *), when it rotates and at Close: a
+// reader sees whole files or none, never a file being written. Files
+// rotate every minute there by default (DefaultRemoteMaxFileAge), so a
+// crash loses at most the last minute of records and the queue; a writer
+// restarted on the same spool uploads what the crash left. A failed
+// upload is logged and retried every second, the file kept in the spool;
+// Close reports what it could not upload. Two writers must not share a
+// replica id: their file names could collide (the create-only put then
+// refuses the second file, which stays in its spool).
 //
 // # Lines
 //

@@ -101,33 +101,49 @@ func ReadLabels(ctx context.Context, dir string, from, to time.Time) ([]Label, S
 var fileName = regexp.MustCompile(`^(predictions|labels)-(\d{8}T\d{6}\.\d{3}Z)-(\d+)\.jsonl$`)
 
 type logFile struct {
-	path  string
+	path  string // for errors: the file's path or URL
 	start time.Time
 	seq   int
+	// open opens the file for reading (nil: os.Open(path)).
+	open func(context.Context) (io.ReadCloser, error)
 }
 
-// files lists the files of kind in dir, oldest first.
-func files(dir, kind string) ([]logFile, error) {
+// parseName parses a file name of kind.
+func parseName(name, kind string) (logFile, bool) {
+	m := fileName.FindStringSubmatch(name)
+	if m == nil || m[1] != kind {
+		return logFile{}, false
+	}
+	start, err := time.Parse(fileTimeLayout, m[2])
+	if err != nil {
+		return logFile{}, false // matches the pattern but is no date, e.g. month 13
+	}
+	seq, _ := strconv.Atoi(m[3])
+	return logFile{start: start, seq: seq}, true
+}
+
+func sortFiles(fs []logFile) {
+	slices.SortFunc(fs, func(a, b logFile) int {
+		return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.seq, b.seq))
+	})
+}
+
+// localFiles lists the files of kind in dir, oldest first.
+func localFiles(dir, kind string) ([]logFile, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []logFile
 	for _, e := range entries {
-		m := fileName.FindStringSubmatch(e.Name())
-		if m == nil || m[1] != kind || !e.Type().IsRegular() {
+		f, ok := parseName(e.Name(), kind)
+		if !ok || !e.Type().IsRegular() {
 			continue
 		}
-		start, err := time.Parse(fileTimeLayout, m[2])
-		if err != nil {
-			continue // matches the pattern but is no date, e.g. month 13
-		}
-		seq, _ := strconv.Atoi(m[3])
-		out = append(out, logFile{filepath.Join(dir, e.Name()), start, seq})
+		f.path = filepath.Join(dir, e.Name())
+		out = append(out, f)
 	}
-	slices.SortFunc(out, func(a, b logFile) int {
-		return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.seq, b.seq))
-	})
+	sortFiles(out)
 	return out, nil
 }
 
@@ -151,17 +167,21 @@ func selectFiles(all []logFile, from, to time.Time) []logFile {
 
 func read[T any](ctx context.Context, dir, kind string, from, to time.Time, decode func([]byte) (T, error), timeOf func(*T) time.Time) ([]T, Stats, error) {
 	var st Stats
-	all, err := files(dir, kind)
+	all, err := streams(ctx, dir, kind)
 	if err != nil {
 		return nil, st, fmt.Errorf("read %s log: %w", kind, err)
 	}
+	var selected []logFile
+	for _, s := range all {
+		selected = append(selected, selectFiles(s, from, to)...)
+	}
 	var out []T
 	buf := make([]byte, 0, 4096)
-	for _, f := range selectFiles(all, from, to) {
+	for _, f := range selected {
 		if err := ctx.Err(); err != nil {
 			return nil, st, fmt.Errorf("read %s log: %w", kind, err)
 		}
-		out, buf, err = readFile(ctx, f.path, from, to, decode, timeOf, out, buf, &st)
+		out, buf, err = readFile(ctx, f, from, to, decode, timeOf, out, buf, &st)
 		if err != nil {
 			return nil, st, fmt.Errorf("read %s log: %w", kind, err)
 		}
@@ -173,8 +193,15 @@ func read[T any](ctx context.Context, dir, kind string, from, to time.Time, deco
 	return out, st, nil
 }
 
-func readFile[T any](ctx context.Context, path string, from, to time.Time, decode func([]byte) (T, error), timeOf func(*T) time.Time, out []T, buf []byte, st *Stats) ([]T, []byte, error) {
-	f, err := os.Open(path)
+func readFile[T any](ctx context.Context, lf logFile, from, to time.Time, decode func([]byte) (T, error), timeOf func(*T) time.Time, out []T, buf []byte, st *Stats) ([]T, []byte, error) {
+	path := lf.path
+	var f io.ReadCloser
+	var err error
+	if lf.open != nil {
+		f, err = lf.open(ctx)
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return out, buf, err
 	}

@@ -86,6 +86,18 @@ type Options struct {
 	// Now is the clock for file names, rotation and zero record times
 	// (default time.Now).
 	Now func() time.Time
+	// Replica names this writer's stream when several processes log to
+	// one place (replicas of mlserve): its files go to DIR/REPLICA/. On
+	// object storage every writer has one (default DefaultReplica, the
+	// host name). Readers merge all streams.
+	Replica string
+	// Spool is the local directory where a writer to object storage
+	// writes a file before uploading it whole. Default: with
+	// MLPIPE_CACHE_DIR set, MLPIPE_CACHE_DIR/predlog/HASH/REPLICA (HASH
+	// names the store and the log); else a new temporary directory,
+	// removed at Close. A spool that outlives the process lets a
+	// restarted writer upload the files a crash left behind.
+	Spool string
 
 	// Test hooks, set by export_test.go.
 	wrap    func(io.Writer) io.Writer // wraps each file
@@ -285,6 +297,7 @@ type core[T any] struct {
 	drainTick *lazytick.Ticker // every drainInterval while records come
 
 	lock *os.File // the flock on .KIND.lock
+	tgt  target   // where files go (object storage: uploaded from tgt.dir)
 
 	// Owned by the goroutine.
 	f        *os.File
@@ -299,9 +312,16 @@ type core[T any] struct {
 	retryAt  time.Time
 	badCount int // encode failures since the last report
 	badErr   error
+	unsent   []string  // closed files not yet uploaded, oldest first
+	uploadAt time.Time // when to retry a failed upload
 }
 
 func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, *T) ([]byte, error), weigh func(*T) int64) (*core[T], error) {
+	tgt, err := resolveTarget(dir, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s log: %w", kind, err)
+	}
+	dir = tgt.dir
 	opts = opts.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open %s log: %w", kind, err)
@@ -318,10 +338,12 @@ func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, 
 		abandon:  make(chan struct{}),
 		done:     make(chan struct{}),
 		lock:     lock,
+		tgt:      tgt,
 		bw:       bufio.NewWriterSize(io.Discard, opts.bufSize),
 
 		drainTick: lazytick.New(drainInterval, drainIdleAfter),
 	}
+	c.leftovers()
 	go c.run()
 	return c, nil
 }
@@ -562,15 +584,20 @@ func (c *core[T]) fail(err error) {
 	c.failed.Add(c.pending)
 	c.opts.Log.Error("prediction log: write failed; records lost", "kind", c.kind, "file", c.f.Name(), "records", c.pending, "err", err)
 	c.pending = 0
+	name := c.f.Name()
 	c.f.Close()
 	c.f = nil
 	c.retryAt = c.opts.Now().Add(retryDelay)
+	c.retire(name) // what it holds up to the failure
 }
 
 func (c *core[T]) tick() {
 	if c.badCount > 0 {
 		c.opts.Log.Warn("prediction log: records could not be encoded and were not written", "kind", c.kind, "records", c.badCount, "last_err", c.badErr)
 		c.badCount, c.badErr = 0, nil
+	}
+	if len(c.unsent) > 0 && !c.opts.Now().Before(c.uploadAt) {
+		_ = c.upload()
 	}
 	if c.f == nil {
 		return
@@ -628,6 +655,7 @@ func (c *core[T]) closeFile() error {
 		err = cerr
 	}
 	c.f = nil
+	c.retire(name)
 	if err != nil {
 		c.opts.Log.Error("prediction log: closing a file failed; its last records may be lost in a crash", "file", name, "err", err)
 		return fmt.Errorf("close %s: %w", name, err)
@@ -639,8 +667,18 @@ func (c *core[T]) closeFile() error {
 func (c *core[T]) finish() error {
 	c.tick() // report encode failures
 	err := c.closeFile()
+	if c.tgt.remote != nil && len(c.unsent) > 0 {
+		// closeFile tried once; try what is left once more.
+		if uerr := c.upload(); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("close %s log: %d file(s) not uploaded, left in %s: %w", c.kind, len(c.unsent), c.tgt.dir, uerr))
+		}
+	}
 	if lerr := c.lock.Close(); err == nil && lerr != nil {
 		err = fmt.Errorf("close %s log: %w", c.kind, lerr)
+	}
+	if c.tgt.tempDir && len(c.unsent) == 0 {
+		_ = os.Remove(c.lock.Name())
+		_ = os.Remove(c.tgt.dir) // fails, harmlessly, while the other kind's writer still uses it
 	}
 	return err
 }

@@ -124,11 +124,17 @@ func (s *Store) Resolve(ref string) (name string, version int, err error) {
 
 // PredictionLog is the prediction log directory of model name: where
 // mlserve --registry logs its predictions and labels, and where mlpipe
-// monitor and the drift schedule read them (REGISTRY/predictions/NAME).
+// monitor and the drift schedule read them (REGISTRY/predictions/NAME;
+// on object storage the URL s3://BUCKET/PREFIX/predictions/NAME).
 // An invalid name is an error wrapping ErrInvalidName.
 func (s *Store) PredictionLog(name string) (string, error) {
 	if err := checkName("model", name); err != nil {
 		return "", fmt.Errorf("prediction log: %w", err)
+	}
+	if s.remote != nil {
+		// On object storage, beside the registry: every replica of
+		// mlserve writes its own stream under it (package predlog).
+		return s.remote.Sub("predictions/" + name).String(), nil
 	}
 	return filepath.Join(s.root, "predictions", name), nil
 }

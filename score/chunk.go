@@ -198,12 +198,24 @@ func (s *scorer) output(tbl arrow.Table, probs []float64, unseen []bool, xs []ex
 	for out := range k {
 		add(floats(func(i int) float64 { return probs[i*k+out] }))
 	}
+	// indices returns a dictionary column: row i has value at(i) of dict.
+	indices := func(dict arrow.Array, at func(i int) int) arrow.Array {
+		b := array.NewInt32Builder(mem)
+		defer b.Release()
+		b.Reserve(n)
+		for i := range n {
+			b.UnsafeAppend(int32(at(i)))
+		}
+		idx := b.NewArray()
+		defer idx.Release()
+		return array.NewDictionaryArray(s.out.Field(len(cols)).Type, idx, dict)
+	}
 	labels := make([]int, n)
 	if s.model.Task() != model.Regression {
 		for i := range n {
 			labels[i] = s.m.Label(probs[i*k : (i+1)*k])
 		}
-		add(strs(func(i int) string { return s.classes[labels[i]] }))
+		add(indices(s.labelDict, func(i int) int { return labels[i] }))
 	}
 	nIn := len(s.rules)
 	var unknown int64
@@ -219,7 +231,7 @@ func (s *scorer) output(tbl arrow.Table, probs []float64, unseen []bool, xs []ex
 		}
 		return strings.Join(names, ",")
 	}))
-	add(strs(func(int) string { return s.m.Name }))
+	add(indices(s.nameDict, func(int) int { return 0 }))
 	vb := array.NewInt64Builder(mem)
 	for range n {
 		if s.version > 0 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/explain"
@@ -103,6 +105,10 @@ type scorer struct {
 	opts    Options
 	classes []string
 	version int64
+	// labelDict and nameDict are the values of the label and model
+	// columns (the class names, the model's name): each chunk writes
+	// those columns as indices into them (see output).
+	labelDict, nameDict arrow.Array
 }
 
 // Run scores the rows of src with m and writes them to opts.Out.
@@ -220,6 +226,7 @@ func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error)
 	if s.out, err = s.outputSchema(read); err != nil {
 		return nil, err
 	}
+	s.labelDict, s.nameDict = stringArray(s.classes), stringArray([]string{m.Name})
 	return s, nil
 }
 
@@ -365,20 +372,26 @@ func (s *scorer) outputSchema(read *arrow.Schema) (*arrow.Schema, error) {
 	}
 	f64 := arrow.PrimitiveTypes.Float64
 	str := arrow.BinaryTypes.String
+	// The label and the model's name take few values: they are written
+	// as indices into their values (an Arrow dictionary array), which
+	// a Parquet file stores as it would the strings (a dictionary page and
+	// the indices) without hashing every row's string again. Read back,
+	// they are plain strings.
+	dict := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: str}
 	switch {
 	case s.model.Task() == model.Regression:
 		fields = append(fields, arrow.Field{Name: "prediction", Type: f64})
 	case s.m.Outputs() == 1:
-		fields = append(fields, arrow.Field{Name: "probability", Type: f64}, arrow.Field{Name: "label", Type: str})
+		fields = append(fields, arrow.Field{Name: "probability", Type: f64}, arrow.Field{Name: "label", Type: dict})
 	default:
 		for _, c := range s.classes {
 			fields = append(fields, arrow.Field{Name: "probability_" + c, Type: f64})
 		}
-		fields = append(fields, arrow.Field{Name: "label", Type: str})
+		fields = append(fields, arrow.Field{Name: "label", Type: dict})
 	}
 	fields = append(fields,
 		arrow.Field{Name: "unknown", Type: str},
-		arrow.Field{Name: "model", Type: str},
+		arrow.Field{Name: "model", Type: dict},
 		arrow.Field{Name: "model_version", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	)
 	if s.ex != nil {
@@ -405,6 +418,14 @@ func (s *scorer) outputSchema(read *arrow.Schema) (*arrow.Schema, error) {
 		seen[f.Name] = true
 	}
 	return arrow.NewSchema(fields, nil), nil
+}
+
+// stringArray is an Arrow array of the strings.
+func stringArray(vals []string) arrow.Array {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.AppendValues(vals, nil)
+	return b.NewArray()
 }
 
 // output is a file written under a temporary name in its directory and

@@ -149,9 +149,19 @@ func (c *cells) at(i int) (arrow.Array, int) {
 	return c.chunks[c.last], i - c.starts[c.last]
 }
 
+// value returns the array holding row i's value and its index there:
+// the chunk holding row i, or for a dictionary array, its dictionary.
+func (c *cells) value(i int) (arrow.Array, int) {
+	a, i := c.at(i)
+	if d, ok := a.(*array.Dictionary); ok && d.IsValid(i) {
+		return d.Dictionary(), d.GetValueIndex(i)
+	}
+	return a, i
+}
+
 // appendJSON appends row i's value as JSON.
 func (c *cells) appendJSON(b []byte, i int) []byte {
-	a, i := c.at(i)
+	a, i := c.value(i)
 	if a.IsNull(i) {
 		return append(b, "null"...)
 	}
@@ -176,7 +186,7 @@ func (c *cells) appendJSON(b []byte, i int) []byte {
 
 // appendCSV appends row i's value as a CSV field.
 func (c *cells) appendCSV(b []byte, i int) []byte {
-	a, i := c.at(i)
+	a, i := c.value(i)
 	if a.IsNull(i) {
 		return b
 	}

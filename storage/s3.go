@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -241,6 +242,11 @@ func (b *Bucket) PutReader(ctx context.Context, key string, r io.Reader, size in
 
 // PutFile uploads the local file path as the object key.
 func (b *Bucket) PutFile(ctx context.Context, key, path string) error {
+	return b.PutFileIf(ctx, key, path, Cond{})
+}
+
+// PutFileIf is PutFile if cond holds (see Put).
+func (b *Bucket) PutFileIf(ctx context.Context, key, path string, cond Cond) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", b.URL(key), err)
@@ -250,7 +256,7 @@ func (b *Bucket) PutFile(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("put %s: %w", b.URL(key), err)
 	}
-	_, err = b.PutReader(ctx, key, f, info.Size(), Cond{})
+	_, err = b.PutReader(ctx, key, f, info.Size(), cond)
 	return err
 }
 
@@ -282,9 +288,10 @@ func (b *Bucket) DeleteAll(ctx context.Context, dir string) error {
 // Object is one listed object.
 type Object struct {
 	// Key is relative to the bucket prefix.
-	Key  string
-	Size int64
-	ETag string
+	Key      string
+	Size     int64
+	ETag     string
+	Modified time.Time
 }
 
 // List returns every object under dir (recursively), sorted by key. Keys
@@ -300,7 +307,7 @@ func (b *Bucket) List(ctx context.Context, dir string) ([]Object, error) {
 		if o.Err != nil {
 			return nil, b.wrap("list", dir, o.Err)
 		}
-		out = append(out, Object{Key: strings.TrimPrefix(o.Key, b.prefix), Size: o.Size, ETag: o.ETag})
+		out = append(out, Object{Key: strings.TrimPrefix(o.Key, b.prefix), Size: o.Size, ETag: o.ETag, Modified: o.LastModified})
 	}
 	return out, nil
 }
@@ -324,6 +331,36 @@ func (b *Bucket) Dirs(ctx context.Context, dir string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Stream opens the object key for one sequential read of the whole
+// object (one GET); the caller closes it. A missing key is ErrNotExist,
+// reported by the first Read.
+func (b *Bucket) Stream(ctx context.Context, key string) (io.ReadCloser, error) {
+	b.Requests.Add(1)
+	obj, err := b.client.GetObject(ctx, b.bucket, b.prefix+key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, b.wrap("get", key, err)
+	}
+	return &stream{obj: obj, b: b, key: key}, nil
+}
+
+// stream counts what it reads and names the object in its errors.
+type stream struct {
+	obj *minio.Object
+	b   *Bucket
+	key string
+}
+
+func (s *stream) Read(p []byte) (int, error) {
+	n, err := s.obj.Read(p)
+	s.b.BytesRead.Add(int64(n))
+	if err != nil && err != io.EOF {
+		err = s.b.wrap("get", s.key, err)
+	}
+	return n, err
+}
+
+func (s *stream) Close() error { return s.obj.Close() }
 
 // Download writes the object key to the local file dst.
 func (b *Bucket) Download(ctx context.Context, key, dst string) error {

@@ -32,8 +32,10 @@ const monitorAbout = "Compare a window of the prediction log with the production
 	"print a summary (--json: the report) and say whether to retrain. The model is\n" +
 	"--bundle DIR, or --model NAME[@ALIAS|@VERSION] (default the config's name@production)\n" +
 	"in --registry (default the config's registry.path); the config is --config, else\n" +
-	defaultConfig + " when it exists (in the repository). The prediction log is --log,\n" +
-	"else the registry's (where mlserve --registry writes it). The window is [--from, --to),\n" +
+	defaultConfig + " when it exists (in the repository). The prediction log is --log (a\n" +
+	"directory or s3://BUCKET/PREFIX), else the registry's (where mlserve --registry writes\n" +
+	"it); every replica's stream in it (LOG/REPLICA/) is read, merged by time, and labels\n" +
+	"join predictions whichever replica logged them. The window is [--from, --to),\n" +
 	"or the --last DURATION before --to (default now), or the config's monitor.window\n" +
 	"(default 7d); times are RFC 3339, or 2006-01-02[T15:04:05] in UTC. Each feature is judged\n" +
 	"by the thresholds calibrated on the training data (the bundle's thresholds.json) unless\n" +
@@ -52,7 +54,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&regDir, "registry", "", "model registry directory (default: the config's registry.path)")
 	f.StringVar(&ref, "model", "", "model in the registry: NAME, NAME@ALIAS or NAME@VERSION (default: the config's name@production)")
 	f.StringVar(&bundleDir, "bundle", "", "a model bundle directory to use instead of the registry")
-	f.StringVar(&logDir, "log", "", "the prediction log directory mlserve writes (default with a registry: REGISTRY/predictions/NAME, where mlserve --registry writes it; required with --bundle)")
+	f.StringVar(&logDir, "log", "", "the prediction log directory or s3://BUCKET/PREFIX mlserve writes, with every replica's stream in it (default with a registry: REGISTRY/predictions/NAME, where mlserve --registry writes it; required with --bundle)")
 	f.StringVar(&fromS, "from", "", "window start, inclusive")
 	f.StringVar(&toS, "to", "", "window end, exclusive (default now with --last)")
 	f.StringVar(&lastS, "last", "", "window length back from --to, e.g. 7d, 36h, 1d12h")

@@ -94,7 +94,7 @@ func runStages(ctx context.Context, e *env, f *flags, args []string, name string
 	}
 	if name == "train" || name == "run" {
 		f.StringVar(&models, "models", "", "fit only these of the config's models, by name (comma-separated, e.g. logreg,gbdt)")
-		f.StringVar(&cacheDir, "cache", "", "step cache directory (default: the config's cache.path; none if neither is set)")
+		f.StringVar(&cacheDir, "cache", "", "step cache directory or s3://BUCKET/PREFIX (default: the config's cache.path; none if neither is set)")
 		f.BoolVar(&noCache, "no-cache", false, "run every stage even if the step cache (the config's cache.path) has its outputs; outputs are still stored")
 	}
 	f.Var(&now, "now", "evaluate the config's data.window (last_days) as of this time (RFC 3339) instead of now; the scheduler passes its tick")

@@ -39,7 +39,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&spec, "cron", "", `schedule: a 5-field cron spec ("0 3 * * *") or a descriptor ("@daily", "@every 6h"); default the config's schedule.cron`)
 	f.StringVar(&tz, "timezone", "", "IANA time zone of the schedule (default the config's schedule.timezone, else UTC)")
 	f.StringVar(&registryDir, "registry", "", "model registry (default the config's registry.path; required one way or the other)")
-	f.StringVar(&cacheDir, "cache", "", "step cache directory (default the config's cache.path)")
+	f.StringVar(&cacheDir, "cache", "", "step cache directory or s3://BUCKET/PREFIX (default the config's cache.path)")
 	f.StringVar(&out, "out", "", `output directory of each run ("" writes nothing beside the registry's run record)`)
 	f.StringVar(&policy, "policy", "", "always: retrain at every tick; drift or estimated: run the monitor on the prediction log first, under that policy, and retrain only if it recommends it (default the config's schedule.policy, else always)")
 	f.DurationVar(&maxAge, "max-age", 0, "drift and estimated policies: retrain anyway once the production model is this old (default the config's schedule.max_age; 0: no limit)")

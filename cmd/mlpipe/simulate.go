@@ -30,13 +30,15 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 			"monitor.estimated_auc_drop below its validation AUC, or the domain classifier fired);\n"+
 			"performance (the labelled AUC fell more than --performance-drop below the model's\n"+
 			"first period in service; for a regression, its RMSE rose more than --rmse-rise).\n"+
+			"With --max-age (default the config's schedule.max_age), drift and estimated also retrain\n"+
+			"once the production model has served that long, as the scheduler does.\n"+
 			"Each period also gets the production model's ROC AUC estimated without labels beside\n"+
 			"the realized one (docs/monitoring.md).\n\n"+
 			"Prints the comparison and writes backtest.json, backtest.svg, backtest.png and\n"+
 			"backtest.html under --out.\n\n"+exitCodesHelp)
 	var cfgPath, model, policies, out, data string
 	var start timeFlag
-	var period time.Duration
+	var period, maxAge time.Duration
 	var steps, trainDays, validDays int
 	var drop, rise float64
 	f.StringVar(&cfgPath, "config", "", "pipeline config file (required)")
@@ -50,6 +52,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	f.IntVar(&validDays, "valid-days", 7, "days of validation data after them (early stopping, threshold, gate)")
 	f.Float64Var(&drop, "performance-drop", 0.02, "performance policy: retrain when the last period's AUC is this far below the AUC of the first period the model served")
 	f.Float64Var(&rise, "rmse-rise", 0.2, "performance policy of a regression: retrain when the last period's RMSE is this share above the RMSE of the first period the model served")
+	f.DurationVar(&maxAge, "max-age", 0, "drift and estimated policies: retrain anyway once the production model has served this long (default the config's schedule.max_age; 0: no limit)")
 	f.StringVar(&out, "out", filepath.Join("out", "simulate"), `output directory ("" to write nothing)`)
 	f.addJSON()
 	if err := f.parse(e, args); err != nil {
@@ -74,6 +77,12 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if maxAge < 0 {
+		return usageError(fmt.Sprintf("--max-age %s: must be >= 0", maxAge))
+	}
+	if !f.changed("max-age") {
+		maxAge = cfg.Schedule.MaxAge
+	}
 	if data != "" {
 		cfg.Data.Path, cfg.Data.ConfigDir = data, "" // a flag's path is relative to the working directory
 	}
@@ -85,7 +94,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	opts := backtest.Options{
 		Config: cfg, Model: model, Start: time.Time(start), Period: period, Steps: steps,
 		TrainDays: trainDays, ValidDays: validDays, Policies: strings.Split(policies, ","),
-		PerformanceDrop: drop, RMSERise: rise, Thresholds: thresholds(cfg), Log: e.log,
+		PerformanceDrop: drop, RMSERise: rise, MaxAge: maxAge, Thresholds: thresholds(cfg), Log: e.log,
 	}
 	e.log.Info("simulate start", "config", cfg.Path, "rows", ds.Table.NumRows())
 	res, err := backtest.Run(ctx, ds.Table, opts)

@@ -134,8 +134,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		logFormat   = fs.String("log-format", "text", "log format on stderr: text or json")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		showVersion = fs.Bool("version", false, "print the code version (and an exported binary's model) and exit")
-		logDir      = fs.String("log-dir", "", "prediction log directory, read by mlpipe monitor (default with --registry: REGISTRY/predictions/NAME; else none)")
+		logDir      = fs.String("log-dir", "", "prediction log directory or s3://BUCKET/PREFIX URL, read by mlpipe monitor (default with --registry: REGISTRY/predictions/NAME; else none)")
 		noLog       = fs.Bool("no-log", false, "do not log predictions")
+		replica     = fs.String("replica", "", "this replica's prediction-log stream, when several mlserve log to one place: files go to LOG/REPLICA/ (default on s3://: the host name; on disk: none, LOG itself)")
+		logRotate   = fs.Duration("log-rotate", 0, "start a new prediction-log file once one is this old (default 1h on disk; 1m on s3://, where a file is uploaded whole when it rotates and at drain, so a crash loses at most this much)")
 		driftWindow = fs.Int("drift-window", 10000, "live drift gauges on /metrics (mlserve_drift_psi) over this many recent requests; 0 disables them")
 	)
 	fs.Usage = func() {
@@ -269,7 +271,7 @@ Flags:
 	}
 	var logs *logSink
 	if *logDir != "" {
-		if logs, err = openLogSink(*logDir, log); err != nil {
+		if logs, err = openLogSink(*logDir, *replica, *logRotate, log); err != nil {
 			return err
 		}
 		defer func() {

@@ -37,7 +37,7 @@ var (
 )
 
 // binaries builds bin/mlpipe and bin/mlserve once per test binary.
-func binaries(t *testing.T) (mlpipe, mlserve string) {
+func binaries(t testing.TB) (mlpipe, mlserve string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the mlpipe and mlserve binaries")

@@ -20,12 +20,21 @@ type logSink struct {
 	labels *predlog.LabelWriter
 }
 
-func openLogSink(dir string, log *slog.Logger) (*logSink, error) {
-	preds, err := predlog.NewWriter(dir, predlog.Options{Log: log})
+// openLogSink opens the prediction log at dir (a directory or an s3://
+// URL), as the stream replica (none: dir itself; on s3://, the host
+// name), rotating files once rotate old (0: predlog's default).
+func openLogSink(dir, replica string, rotate time.Duration, log *slog.Logger) (*logSink, error) {
+	if replica != "" {
+		if err := predlog.CheckReplica(replica); err != nil {
+			return nil, &usageError{msg: "--replica: " + err.Error()}
+		}
+	}
+	opts := predlog.Options{Log: log, Replica: replica, MaxFileAge: rotate}
+	preds, err := predlog.NewWriter(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("prediction log: %w", err)
 	}
-	labels, err := predlog.NewLabelWriter(dir, predlog.Options{Log: log})
+	labels, err := predlog.NewLabelWriter(dir, opts)
 	if err != nil {
 		_ = preds.Close(context.Background())
 		return nil, fmt.Errorf("prediction log: %w", err)

@@ -3,6 +3,7 @@ package gbdt
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/features"
@@ -86,7 +87,7 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 	thresholds := [][]float64{pool[:7], {-1.5, 0, math.Inf(1), math.NaN()}, nil, pool[5:], {math.NaN()}}
 	const cols = 5 // column 3 is tested both ways
 	var trees []Tree
-	for range 40 {
+	for range 2*rowLanes + 11 { // PredictRow walks them in three groups of unequal size
 		var tr Tree
 		var grow func(depth int) int32 // returns the saved id
 		grow = func(depth int) int32 {
@@ -155,6 +156,36 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 		}
 		if out[0] != probs[i] || out[0] != Sigmoid(want) {
 			t.Fatalf("row %d: PredictRow %v, Predict %v, the saved trees %v", i, out[0], probs[i], Sigmoid(want))
+		}
+	}
+}
+
+// TestRank compares rank with counting the thresholds below x one by
+// one, for every length up to 40 and values at, between and beyond the
+// thresholds (±0, ±Inf, NaN).
+func TestRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 41 {
+		ts := make([]float64, 0, n)
+		for range n {
+			ts = append(ts, float64(rng.IntN(60)-30)/2)
+		}
+		slices.Sort(ts)
+		ts = slices.Compact(ts)
+		xs := []float64{math.Inf(-1), math.Inf(1), math.NaN(), 0, math.Copysign(0, -1)}
+		for _, v := range ts {
+			xs = append(xs, v, math.Nextafter(v, math.Inf(-1)), math.Nextafter(v, math.Inf(1)))
+		}
+		for _, x := range xs {
+			want := int32(0)
+			for _, v := range ts {
+				if v < x {
+					want++
+				}
+			}
+			if got := rank(ts, x); got != want {
+				t.Fatalf("rank(%v, %v) = %d, want %d", ts, x, got, want)
+			}
 		}
 	}
 }

@@ -27,10 +27,27 @@
 #      the median turn of each is compared
 #   4. judges the issue's targets and writes the files above
 #
-# Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 50),
-# GBDT_PEER_ROUNDS (default 2000, XGBoost's most rounds), GBDT_AT (default
+# Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 20:
+# rounds per turn of the per-round timing), GBDT_PEER_ROUNDS (default
+# 2000, XGBoost's most rounds), GBDT_AT (default
 # 5,10,20,40,80,160,320,640,1280,2560 seconds), PEERS_PYTHON (default
-# /usr/bin/python3).
+# /usr/bin/python3), PEERS_OMP_WAIT_POLICY (default PASSIVE: XGBoost's
+# OpenMP threads sleep while they wait rather than spin, which on a
+# shared, busy machine keeps them from losing most of their time to
+# spinning, as in regression.sh; ACTIVE is OpenMP's default, for an idle
+# machine). GBDT_REPORT_ONLY=1 measures nothing and writes the report
+# again from the raw outputs an earlier run left in OUTDIR.
+#
+# Cost: one mlpipe quality fit, one XGBoost fit with early stopping (at
+# most GBDT_PEER_ROUNDS rounds; its AUC-against-time curve is recorded by
+# a callback during that one fit, not by refitting), and GBDT_TURNS ×
+# GBDT_ROUNDS rounds of each for the per-round timing. gbdt.md ends with
+# the section's own elapsed time and the load average. Measured once, on
+# 2026-12-06 at a load average of 11 to 25 on 2 CPUs (not idle): 43
+# minutes, of which XGBoost's fit (696 rounds) took 25, mlpipe's 3 (and 7
+# more loading the data and exporting the matrix), the per-round turns 8.
+# An idle machine should take well under half of that; it was not
+# measured idle.
 #
 # Needs: go, awk, jq, GNU time, and Debian's python3 with python3-xgboost
 # and python3-pandas (installed with apt-get when missing and possible).
@@ -47,10 +64,15 @@ GO=${GO:-go}
 TIME_BIN=${TIME_BIN:-/usr/bin/time}
 PEERS_PYTHON=${PEERS_PYTHON:-${PANDAS_PYTHON:-/usr/bin/python3}}
 GBDT_TURNS=${GBDT_TURNS:-3}
-GBDT_ROUNDS=${GBDT_ROUNDS:-50}
+GBDT_ROUNDS=${GBDT_ROUNDS:-20}
 GBDT_PEER_ROUNDS=${GBDT_PEER_ROUNDS:-2000}
 GBDT_AT=${GBDT_AT:-5,10,20,40,80,160,320,640,1280,2560}
 NPROC=$(nproc)
+PEERS_OMP_WAIT_POLICY=${PEERS_OMP_WAIT_POLICY:-PASSIVE}
+export OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY
+START_S=$(date +%s)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+REPORT_ONLY=${GBDT_REPORT_ONLY:-0}
 # shellcheck disable=SC2034 # lib.sh keeps apt logs in $TMP
 TMP=$OUT
 APT_UPDATED=0
@@ -74,22 +96,25 @@ py_has pandas || apt_install python3-pandas || true
 
 # --- 1. mlpipe: the quality fit, exporting its matrix ---------------------------------
 
-log "building the ./train/gbdt test binary"
-"$GO" test -c -o "$OUT/gbdt.test" ./train/gbdt
 QUALITY_CMD="(cd train/gbdt && MLPIPE_BENCH_EXPORT=\$OUT/matrix MLPIPE_BENCH_AT=$GBDT_AT gbdt.test -test.run '^\$' -test.bench '^BenchmarkFlightsQuality\$' -test.benchtime 1x)"
-log "$QUALITY_CMD"
-timer=()
-[ "$HAVE_TIME" -eq 1 ] && timer=("$TIME_BIN" -v -o "$OUT/quality-time.txt")
-if (cd train/gbdt && MLPIPE_BENCH_EXPORT="$OUT/matrix" MLPIPE_BENCH_AT="$GBDT_AT" MLPIPE_BENCH_TRACE="$OUT/gbdt-trace.json" \
-	"${timer[@]}" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkFlightsQuality$' -test.benchtime 1x \
-	-test.timeout 120m) >"$OUT/quality.txt" 2>&1; then
-	:
-else
-	FAILED+=("BenchmarkFlightsQuality")
+if [ "$REPORT_ONLY" -eq 0 ]; then
+	log "building the ./train/gbdt test binary"
+	"$GO" test -c -o "$OUT/gbdt.test" ./train/gbdt
+	log "$QUALITY_CMD"
+	timer=()
+	[ "$HAVE_TIME" -eq 1 ] && timer=("$TIME_BIN" -v -o "$OUT/quality-time.txt")
+	if (cd train/gbdt && MLPIPE_BENCH_EXPORT="$OUT/matrix" MLPIPE_BENCH_AT="$GBDT_AT" MLPIPE_BENCH_TRACE="$OUT/gbdt-trace.json" \
+		"${timer[@]}" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkFlightsQuality$' -test.benchtime 1x \
+		-test.timeout 120m) >"$OUT/quality.txt" 2>&1; then
+		:
+	else
+		FAILED+=("BenchmarkFlightsQuality")
+	fi
+	cat "$OUT/quality.txt" >&2
 fi
-cat "$OUT/quality.txt" >&2
+# (bench_metric compares units in lower case.)
 qm() { bench_metric FlightsQuality "$1" "$OUT/quality.txt"; }
-GBDT_AUC=$(qm '^test-AUC$'); GBDT_LL=$(qm '^test-logloss$'); GBDT_FIT_S=$(qm '^fit-s$')
+GBDT_AUC=$(qm '^test-auc$'); GBDT_LL=$(qm '^test-logloss$'); GBDT_FIT_S=$(qm '^fit-s$')
 GBDT_ROUNDS_KEPT=$(qm '^rounds$'); GBDT_ROUNDS_RUN=$(qm '^rounds-run$')
 GBDT_RSS_KIB=''
 [ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/quality-time.txt" ] && GBDT_RSS_KIB=$(time_field "$OUT/quality-time.txt" rss)
@@ -97,9 +122,11 @@ GBDT_RSS_KIB=''
 
 # --- 2. XGBoost on the same matrix ------------------------------------------------------
 
-XGB_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
+XGB_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY $PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
 XGB_OK=0
-if [ -f "$OUT/matrix/columns.json" ] && py_has xgboost && py_has pandas; then
+if [ "$REPORT_ONLY" -eq 1 ]; then
+	jq -e .fit_s "$OUT/xgb-full.json" >/dev/null 2>&1 && XGB_OK=1
+elif [ -f "$OUT/matrix/columns.json" ] && py_has xgboost && py_has pandas; then
 	log "$XGB_CMD"
 	if "$PEERS_PYTHON" scripts/bench/xgb_frontier.py "$OUT/matrix" --mode full --rounds "$GBDT_PEER_ROUNDS" --patience 50 \
 		--threads "$NPROC" --at "$GBDT_AT" >"$OUT/xgb-full.json" 2>"$OUT/xgb-full.err"; then
@@ -118,14 +145,14 @@ XGB_BEST=$(xj .best_rounds); XGB_RUN=$(xj .rounds_run); XGB_VERSION=$(xj .versio
 # --- 3. Time per 255-leaf round, alternating turns --------------------------------------
 
 ROUND_CMD="(cd train/gbdt && ROUNDS=$GBDT_ROUNDS gbdt.test -test.run '^\$' -test.bench '^BenchmarkRound255\$' -test.benchtime 1x)"
-XGB_ROUND_CMD="$PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
-: >"$OUT/round-go.txt"
-: >"$OUT/round-xgb.txt"
-for turn in $(seq 1 "$GBDT_TURNS"); do
+XGB_ROUND_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY $PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
+[ "$REPORT_ONLY" -eq 1 ] || { : >"$OUT/round-go.txt"; : >"$OUT/round-xgb.txt"; : >"$OUT/round-go-cpu.txt"; : >"$OUT/round-xgb-cpu.txt"; }
+for turn in $( [ "$REPORT_ONLY" -eq 1 ] || seq 1 "$GBDT_TURNS"); do
 	log "turn $turn/$GBDT_TURNS: $ROUND_CMD"
 	if (cd train/gbdt && ROUNDS="$GBDT_ROUNDS" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkRound255$' \
 		-test.benchtime 1x -test.timeout 60m) >"$OUT/round-go-$turn.txt" 2>&1; then
 		bench_metric Round255 '^s/round$' "$OUT/round-go-$turn.txt" >>"$OUT/round-go.txt"
+		bench_metric Round255 '^cpu-s/round$' "$OUT/round-go-$turn.txt" >>"$OUT/round-go-cpu.txt"
 	else
 		FAILED+=("BenchmarkRound255 turn $turn")
 	fi
@@ -134,6 +161,7 @@ for turn in $(seq 1 "$GBDT_TURNS"); do
 		if "$PEERS_PYTHON" scripts/bench/xgb_frontier.py "$OUT/matrix" --mode rounds --rounds "$GBDT_ROUNDS" \
 			--threads "$NPROC" >"$OUT/round-xgb-$turn.json" 2>"$OUT/round-xgb-$turn.err"; then
 			jq -r .s_per_round "$OUT/round-xgb-$turn.json" >>"$OUT/round-xgb.txt"
+			jq -r '.cpu_s_per_round // empty' "$OUT/round-xgb-$turn.json" >>"$OUT/round-xgb-cpu.txt"
 		else
 			FAILED+=("xgb_frontier.py rounds turn $turn")
 		fi
@@ -141,7 +169,15 @@ for turn in $(seq 1 "$GBDT_TURNS"); do
 done
 GO_ROUND_S=$(median <"$OUT/round-go.txt" 2>/dev/null || true)
 XGB_ROUND_S=$(median <"$OUT/round-xgb.txt" 2>/dev/null || true)
+GO_ROUND_CPU=$(median <"$OUT/round-go-cpu.txt" 2>/dev/null || true)
+XGB_ROUND_CPU=$(median <"$OUT/round-xgb-cpu.txt" 2>/dev/null || true)
 rm -rf "$OUT/matrix" "$OUT/gbdt.test"
+if [ "$REPORT_ONLY" -eq 0 ]; then
+	printf 'ELAPSED_MIN=%s\nLOAD_START=%s\nLOAD_END=%s\n' "$(num "$(calc "($(date +%s) - $START_S) / 60")" 1)" \
+		"$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)" >"$OUT/elapsed.env"
+fi
+# shellcheck source=/dev/null
+. "$OUT/elapsed.env"
 
 # --- 4. Targets and the report ------------------------------------------------------------
 
@@ -208,7 +244,8 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	echo
 	echo "| what | mlpipe gbdt | XGBoost | ratio |"
 	echo "|---|---|---|---|"
-	echo "| seconds per round (turns: $(tr '\n' ' ' <"$OUT/round-go.txt" | xargs) / $(tr '\n' ' ' <"$OUT/round-xgb.txt" | xargs)) | $(or_na "$GO_ROUND_S" secs) | $(or_na "$XGB_ROUND_S" secs) | $(ratio "$GO_ROUND_S" "$XGB_ROUND_S") |"
+	echo "| seconds per round (turns: $(while read -r v; do num "$v" 3; echo; done <"$OUT/round-go.txt" | xargs) / $(while read -r v; do num "$v" 3; echo; done <"$OUT/round-xgb.txt" | xargs)) | $(or_na "$GO_ROUND_S" secs) | $(or_na "$XGB_ROUND_S" secs) | $(ratio "$GO_ROUND_S" "$XGB_ROUND_S") |"
+	echo "| CPU seconds per round, every thread (not judged: on a loaded machine it shows the work, where the wall time shows the share of the CPUs each got) | $(or_na "$GO_ROUND_CPU" secs) | $(or_na "$XGB_ROUND_CPU" secs) | $(ratio "$GO_ROUND_CPU" "$XGB_ROUND_CPU") |"
 	echo
 	echo "| target | measured | status |"
 	echo "|---|---|---|"
@@ -216,6 +253,9 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	echo "| fit time ≤ $TARGET_FIT_X × XGBoost's | $(or_na "$GBDT_FIT_S" secs) vs $(or_na "$XGB_FIT_S" secs) ($(ratio "$GBDT_FIT_S" "$XGB_FIT_S")) | $ST_FIT |"
 	echo "| time per 255-leaf round ≤ $TARGET_ROUND_X × XGBoost's | $(or_na "$GO_ROUND_S" secs) vs $(or_na "$XGB_ROUND_S" secs) ($(ratio "$GO_ROUND_S" "$XGB_ROUND_S")) | $ST_ROUND |"
 	echo "| flights fit peak RSS ≤ 1.0 GB | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB" || echo "—") | $ST_RSS |"
+	echo
+	echo "This section took $ELAPSED_MIN minutes; the 1-minute load average was $LOAD_START at its start"
+	echo "and $LOAD_END at its end ($NPROC CPUs). The ratios are of runs made one after the other."
 	echo
 } >"$OUT/gbdt.md"
 

@@ -22,7 +22,13 @@
 #   2. XGBoost's predict_proba of the same 3,000,000 rows
 #      (scripts/bench/predict_peers.py: its own model of mlpipe's default
 #      shape, 25 trees of up to 4,095 leaves, fitted on the training split;
-#      the rows in memory, reading not timed): the ratio of the medians
+#      the rows in memory, reading not timed): the ratio of the medians.
+#      The fitted peer is cached in ~/.cache/mlpipe/bench (or
+#      $MLPIPE_BENCH_CACHE), keyed by the SHA-256 of the CSV, the fit's
+#      parameters and the XGBoost version (predict_peers.py's header): the
+#      first run fits it (over an hour at a load of 40), later runs load it,
+#      and its predict_proba is timed in this run either way.
+#      PREDICT_PEER_FIT=1 fits anew and saves nothing (--no-cache).
 #   3. BenchmarkExplainRow of ./train/gbdt: the cost of explaining one row
 #      (exact TreeSHAP) with the default model as a multiple of PredictRow,
 #      and rows per second on one goroutine; against the seconds per row of
@@ -35,7 +41,8 @@
 # Knobs: PREDICT_RUNS (default 3), PREDICT_MODEL (default
 # flights-delay@production), PREDICT_WRK_DURATION (default 10s),
 # PREDICT_CONNS (default 16), PREDICT_CONTRIBS_ROWS (default 200, the rows
-# XGBoost explains), PANDAS_PYTHON (default /usr/bin/python3). Needs go,
+# XGBoost explains), PREDICT_PEER_FIT (default 0; 1: fit the peer, no
+# cache), PANDAS_PYTHON (default /usr/bin/python3). Needs go,
 # awk, jq, curl, wrk, GNU time and python3-xgboost (the last four installed
 # with apt-get when missing and possible).
 
@@ -56,6 +63,9 @@ PREDICT_WRK_DURATION=${PREDICT_WRK_DURATION:-10s}
 PREDICT_CONNS=${PREDICT_CONNS:-16}
 PREDICT_CONTRIBS_ROWS=${PREDICT_CONTRIBS_ROWS:-200}
 PANDAS_PYTHON=${PANDAS_PYTHON:-/usr/bin/python3}
+PREDICT_PEER_FIT=${PREDICT_PEER_FIT:-0}
+PEER_CACHE_FLAG=()
+[ "$PREDICT_PEER_FIT" = 1 ] && PEER_CACHE_FLAG=(--no-cache)
 TIME_BIN=${TIME_BIN:-/usr/bin/time}
 DATA=data/flights-3m.parquet
 ROWS=3000000 # rows of $DATA (data/README.md); the output's count is checked
@@ -111,10 +121,10 @@ predict_run() { # N
 	fi
 }
 predict_run 1
-PEER_CMD="$PANDAS_PYTHON scripts/bench/predict_peers.py CSV --valid-from 2001-05-01 --test-from 2001-06-01 --threshold 15 --runs $PREDICT_RUNS --contribs-rows $PREDICT_CONTRIBS_ROWS"
+PEER_CMD="$PANDAS_PYTHON scripts/bench/predict_peers.py CSV --valid-from 2001-05-01 --test-from 2001-06-01 --threshold 15 --runs $PREDICT_RUNS --contribs-rows $PREDICT_CONTRIBS_ROWS${PEER_CACHE_FLAG[*]:+ ${PEER_CACHE_FLAG[*]}}"
 log "$PEER_CMD"
 if ! "$PANDAS_PYTHON" scripts/bench/predict_peers.py "$CSV" --valid-from 2001-05-01 --test-from 2001-06-01 --threshold 15 \
-	--runs "$PREDICT_RUNS" --contribs-rows "$PREDICT_CONTRIBS_ROWS" >"$OUT/peers.json" 2>"$OUT/peers.err"; then
+	--runs "$PREDICT_RUNS" --contribs-rows "$PREDICT_CONTRIBS_ROWS" "${PEER_CACHE_FLAG[@]}" >"$OUT/peers.json" 2>"$OUT/peers.err"; then
 	FAILED+=("predict_peers.py")
 	cat "$OUT/peers.err" >&2
 	echo '{}' >"$OUT/peers.json"
@@ -128,6 +138,7 @@ XGB_ROWS_S=$(jq -r '(.predict.rows_per_s // []) | sort | if length > 0 then .[le
 XGB_CONTRIB_S=$(jq -r '.contribs.seconds_per_row // empty' "$OUT/peers.json")
 XGB_LEAVES=$(jq -r '.leaves // empty' "$OUT/peers.json")
 XGB_VERSION=$(jq -r '.version // "not available"' "$OUT/peers.json")
+XGB_FIT=$(jq -r 'if .fit_s == null then "not fitted" elif .fit_cached then "fit loaded from the cache, \(.model_file); it took \(.fit_s | floor) s when made" else "fitted in this run in \(.fit_s | floor) s" end' "$OUT/peers.json")
 
 # --- 3. BenchmarkExplainRow ------------------------------------------------------------
 
@@ -194,7 +205,7 @@ ratio() { [ -n "$1" ] && [ -n "$2" ] && num "$(calc "$1 / $2")" 2 || echo "—";
 	echo "\`$PREDICT_CMD\` (the $KIND model $PREDICT_MODEL): read, check, features, model and write, end to end, under"
 	echo "\`/usr/bin/time -v\`; median of $PREDICT_RUNS runs, taking turns with XGBoost $XGB_VERSION's \`predict_proba\` of the same"
 	echo "$(thousands "$ROWS") rows in memory (\`$PEER_CMD\`: its own model of mlpipe's default shape, 25 trees of up to"
-	echo "4,095 leaves, fitted on the training split; reading and encoding not timed). Explanations: \`$EXPLAIN_CMD\`"
+	echo "4,095 leaves, fitted on the training split ($XGB_FIT); reading and encoding not timed). Explanations: \`$EXPLAIN_CMD\`"
 	echo "(the default model on the full data, one goroutine) against XGBoost's \`pred_contribs\` (exact TreeSHAP) on"
 	echo "$PREDICT_CONTRIBS_ROWS test rows with one thread; requests: \`bin/mlserve\` with the same model, wrk with 1 thread and"
 	echo "$PREDICT_CONNS connections, $PREDICT_WRK_DURATION per run, two turns each, median."

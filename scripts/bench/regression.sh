@@ -201,7 +201,7 @@ row() {
 	echo "what each model learns is plain to see."
 	echo
 	echo "- mlpipe gbdt: \`BenchmarkFitFlightsRegression\` of ./train/gbdt, run once from its test binary$([ "$HAVE_TIME" -eq 1 ] && echo " under \`/usr/bin/time -v\`"): \`$GBDT_CMD\`."
-	echo "  Default parameters but the objective; the stand-in encoder's eight raw features (those the peers get); early stopping"
+	echo "  The gbdt parameters of \`$CONFIG\` (rounds, leaves, patience), each objective; the stand-in encoder's eight raw features (those the peers get); early stopping"
 	echo "  on the validation split. Fit time is the benchmark's fit-s metric (loading and encoding are not timed)."
 	echo "- Peers: \`$PEERS_CMD\` (scripts/bench/regression_peers.py), fit time \`time.perf_counter\` around \`fit()\` alone."
 	if [ "$PEERS_OK" -eq 1 ]; then

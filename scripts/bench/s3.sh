@@ -3,7 +3,9 @@
 # the same run, alternately (go test -count): reading
 # data/flights-3m.parquet (ingest.BenchmarkLoadS3; target: S3 at most 2x
 # local), and registering a 1 MB bundle and opening a version as a fresh
-# mlserve replica does (registry.BenchmarkRegisterS3). The S3 server is
+# mlserve replica does (registry.BenchmarkRegisterS3), and starting a new
+# mlserve process until /readyz answers (cmd/mlserve BenchmarkStartS3).
+# The S3 server is
 # SeaweedFS on loopback (scripts/weed.sh builds it). Writes OUTDIR/s3.md
 # and OUTDIR/s3.env (S3_FAILED). run.sh calls it; it also runs alone.
 set -euo pipefail
@@ -18,9 +20,11 @@ export MLPIPE_WEED MLPIPE_REQUIRE_S3=1
 
 CMD1="go test -run '^\$' -bench '^BenchmarkLoadS3\$' -benchtime 3x -count $COUNT ./ingest/"
 CMD2="go test -run '^\$' -bench '^BenchmarkRegisterS3\$' -benchtime 5x -count $COUNT ./registry/"
+CMD3="go test -run '^\$' -bench '^BenchmarkStartS3\$' -benchtime 10x -count $COUNT ./cmd/mlserve/"
 {
 	"$GO" test -run '^$' -bench '^BenchmarkLoadS3$' -benchtime 3x -count "$COUNT" ./ingest/
 	"$GO" test -run '^$' -bench '^BenchmarkRegisterS3$' -benchtime 5x -count "$COUNT" ./registry/
+	"$GO" test -run '^$' -bench '^BenchmarkStartS3$' -benchtime 10x -count "$COUNT" ./cmd/mlserve/
 } >"$OUT/s3.txt" 2>&1 || { echo "S3_FAILED='go test -bench (see s3.txt)'" >"$OUT/s3.env"; exit 1; }
 
 # median ns/op of a sub-benchmark
@@ -33,6 +37,7 @@ ms() { awk -v a="$1" 'BEGIN {printf "%.2f", a/1e6}'; }
 LL=$(med LoadS3/local); LS=$(med LoadS3/s3)
 RD=$(med RegisterS3/disk/register); RS=$(med RegisterS3/s3/register)
 OD=$(med RegisterS3/disk/open); OS=$(med RegisterS3/s3/open)
+SD=$(med StartS3/disk); SS=$(med StartS3/s3)
 LOAD_RATIO=$(ratio "$LS" "$LL")
 MET=$(awk -v r="$LOAD_RATIO" 'BEGIN {print (r <= 2) ? "met" : "NOT met"}')
 cat >"$OUT/s3.md" <<MD
@@ -46,8 +51,9 @@ one run (medians of $COUNT):
 | load data/flights-3m.parquet (5 columns, ranged GETs) | $(ms "$LL") ms | $(ms "$LS") ms | $LOAD_RATIO (target ≤ 2: $MET) |
 | register a 1 MB bundle and move production (under the writer lock) | $(ms "$RD") ms | $(ms "$RS") ms | $(ratio "$RS" "$RD") |
 | open a version as a new mlserve replica (resolve the alias, download, verify) | $(ms "$OD") ms | $(ms "$OS") ms | $(ratio "$OS" "$OD") |
+| start mlserve, a new replica with an empty cache, until \`/readyz\` answers (the fixture's production logreg) | $(ms "$SD") ms | $(ms "$SS") ms | $(ratio "$SS" "$SD") |
 
-Commands: \`$CMD1\`; \`$CMD2\`.
+Commands: \`$CMD1\`; \`$CMD2\`; \`$CMD3\`.
 MD
 echo "S3_FAILED=''" >"$OUT/s3.env"
 cat "$OUT/s3.md"

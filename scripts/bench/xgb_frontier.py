@@ -92,10 +92,12 @@ def main():
             (json.dumps(params, sort_keys=True), args.rounds,
              ", early_stopping_rounds=%d" % args.patience if args.mode == "full" else ""))
     elapsed = []
+    cpu = []  # process CPU seconds (every thread) at the end of each round
 
     class Trace(xgb.callback.TrainingCallback):
         def after_iteration(self, model, epoch, evals_log):
             elapsed.append(time.perf_counter() - t0)
+            cpu.append(time.process_time())
             if epoch % 100 == 0:
                 print("xgb_frontier: round %d at %.1f s, valid log loss %.5f" %
                       (epoch, elapsed[-1], evals_log["valid"]["logloss"][-1]), file=sys.stderr, flush=True)
@@ -109,6 +111,7 @@ def main():
     fit_s = time.perf_counter() - t0
     out = {"version": xgb.__version__, "call": call, "threads": args.threads, "fit_s": fit_s, "rounds_run": len(elapsed),
            "s_per_round": (elapsed[-1] - elapsed[0]) / max(1, len(elapsed) - 1),
+           "cpu_s_per_round": (cpu[-1] - cpu[0]) / max(1, len(cpu) - 1),
            "omp_env": {k: v for k, v in os.environ.items() if k.startswith("OMP_")}}
     if args.mode == "full":
         xte, yte = frame(args.dir, "test", cols)
