@@ -33,7 +33,7 @@ import (
 // 5 MB of floats at the default config's 10 columns, small beside the
 // bins of millions of rows, and many enough that per-range overhead (a
 // slice of the table, category lookups) stays negligible.
-const streamRows = 1 << 16
+var streamRows = 1 << 16 // a variable for the tests
 
 // binBuilder returns the gbdt bin builder of the training matrix when
 // the train stage will fit only a gbdt model on the whole training split,

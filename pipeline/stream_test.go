@@ -52,7 +52,11 @@ func TestStreamedTraining(t *testing.T) {
 		}
 		return buf.Bytes(), held, s.Model.Predict(s.ValidSet.X)
 	}
+	// 1,000 rows at a time: the fixture's 6,000-odd training rows in
+	// several ranges.
+	restore := pipeline.SetStreamRows(1000)
 	streamed, heldS, validS := run(nil)
+	restore()
 	whole, heldW, validW := run(&pipeline.Cache{Dir: t.TempDir()})
 	if heldS || !heldW {
 		t.Fatalf("float training matrix held: %v streamed, %v with the cache; want false, true", heldS, heldW)
