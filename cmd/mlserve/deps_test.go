@@ -123,3 +123,44 @@ func TestDependencies(t *testing.T) {
 	}
 	t.Logf("%d packages", len(pkgs))
 }
+
+// fitSymbols are the fitting code of packages mlserve must import for
+// their inference half: package features holds the fitted pipeline's
+// transform, which serving needs, beside Fit, which it must not. The
+// linker keeps only reachable functions, so the binary itself shows
+// whether any fitting code came along.
+var fitSymbols = []string{
+	"mlpipe/features.Fit",             // also FitEncoder
+	"mlpipe/features.(*TrainEncoder)", // the training rows' transform, with out-of-fold encodings
+	"mlpipe/features.(*teStats)",      // target-encoding statistics
+	"mlpipe/features.(*oofStats)",     // out-of-fold statistics
+	"mlpipe/features.assignFolds",
+	"mlpipe/features.fitNumeric",
+}
+
+// TestNoFitCode: the mlserve binary holds none of fitSymbols (go tool nm).
+func TestNoFitCode(t *testing.T) {
+	_, mlserve := binaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "tool", "nm", mlserve).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	if !bytes.Contains(out, []byte("mlpipe/features.(*Pipeline).TransformRow")) {
+		t.Fatal("go tool nm lists no features.(*Pipeline).TransformRow: not mlserve's symbols")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 3 {
+			continue
+		}
+		for _, s := range fitSymbols {
+			if strings.Contains(f[2], s) {
+				t.Errorf("mlserve links %s, fitting code", f[2])
+			}
+		}
+	}
+}
