@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // TrainEncoder transforms the training rows of a fitted pipeline, with
@@ -78,16 +77,3 @@ func (e *TrainEncoder) transform(tbl arrow.Table, folds []uint8) (*Matrix, error
 // fitRows is the training rows FitEncoder reads category keys of at a
 // time: 64 Ki rows are about 1 MB of keys. A variable for the tests.
 var fitRows = 1 << 16
-
-// sliceRows returns rows [lo, hi) of tbl, without copying.
-func sliceRows(tbl arrow.Table, lo, hi int) arrow.Table {
-	cols := make([]arrow.Column, tbl.NumCols())
-	for c := range cols {
-		cols[c] = *array.NewColumnSlice(tbl.Column(c), int64(lo), int64(hi))
-	}
-	out := array.NewTable(tbl.Schema(), cols, int64(hi-lo))
-	for c := range cols {
-		cols[c].Release()
-	}
-	return out
-}

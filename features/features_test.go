@@ -21,6 +21,7 @@ import (
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // spec is the default task's feature spec, with every kind of transform.
@@ -279,7 +280,7 @@ func TestTrainEncoder(t *testing.T) {
 	const chunk = 1234
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
-		slice := sliceTable(ds.Table, lo, hi)
+		slice := tables.Slice(ds.Table, int64(lo), int64(hi))
 		got, err := enc.Transform(slice, lo)
 		slice.Release()
 		if err != nil {
@@ -301,17 +302,4 @@ func TestTrainEncoder(t *testing.T) {
 	if _, err := enc.Transform(ds.Table, 1); err == nil {
 		t.Error("rows beyond the training rows: no error")
 	}
-}
-
-// sliceTable returns rows [lo, hi) of tbl, zero-copy.
-func sliceTable(tbl arrow.Table, lo, hi int) arrow.Table {
-	cols := make([]arrow.Column, tbl.NumCols())
-	for c := range cols {
-		cols[c] = *array.NewColumnSlice(tbl.Column(c), int64(lo), int64(hi))
-	}
-	out := array.NewTable(tbl.Schema(), cols, int64(hi-lo))
-	for c := range cols {
-		cols[c].Release()
-	}
-	return out
 }

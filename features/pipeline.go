@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // ErrInput means a raw value cannot be read as its column's type: a
@@ -198,7 +199,7 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 			// row order, as over the whole column.
 			for lo := 0; lo < n; lo += fitRows {
 				hi := min(lo+fitRows, n)
-				part := sliceRows(tbl, lo, hi)
+				part := tables.Slice(tbl, int64(lo), int64(hi))
 				keys := categoryKeys(part, cols)
 				part.Release()
 				if counts != nil {

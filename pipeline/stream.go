@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -86,7 +86,7 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 			return nil, err
 		}
 		hi := min(lo+streamRows, n)
-		part := sliceTable(tbl, lo, hi)
+		part := tables.Slice(tbl, int64(lo), int64(hi))
 		x, err := enc.Transform(part, lo)
 		part.Release()
 		if err != nil {
@@ -98,17 +98,4 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 		rows.add(int64(hi - lo))
 	}
 	return bb.Bins()
-}
-
-// sliceTable returns rows [lo, hi) of tbl, without copying.
-func sliceTable(tbl arrow.Table, lo, hi int) arrow.Table {
-	cols := make([]arrow.Column, tbl.NumCols())
-	for c := range cols {
-		cols[c] = *array.NewColumnSlice(tbl.Column(c), int64(lo), int64(hi))
-	}
-	out := array.NewTable(tbl.Schema(), cols, int64(hi-lo))
-	for c := range cols {
-		cols[c].Release()
-	}
-	return out
 }

@@ -64,6 +64,7 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 func main() {
@@ -173,7 +174,7 @@ func write(ctx context.Context, f *file.Reader, path string, total, cut int64) (
 				continue
 			}
 			taken[k] += take
-			part := headRows(tbl, take)
+			part := tables.Slice(tbl, 0, take)
 			shifted := shiftYears(part, dateCol[0], -k)
 			part.Release()
 			err := pw.WriteTable(shifted, shifted.NumRows())
@@ -190,19 +191,6 @@ func write(ctx context.Context, f *file.Reader, path string, total, cut int64) (
 		return 0, err
 	}
 	return len(quota), os.Rename(tmp, path)
-}
-
-// headRows returns the first n rows of tbl.
-func headRows(tbl arrow.Table, n int64) arrow.Table {
-	cols := make([]arrow.Column, tbl.NumCols())
-	for c := range cols {
-		cols[c] = *array.NewColumnSlice(tbl.Column(c), 0, n)
-	}
-	out := array.NewTable(tbl.Schema(), cols, n)
-	for c := range cols {
-		cols[c].Release()
-	}
-	return out
 }
 
 // rowsBefore counts the input's rows dated before cut, checking that in
