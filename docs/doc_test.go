@@ -631,7 +631,7 @@ var masks = []struct {
 	{regexp.MustCompile(`\b[0-9a-f]{12}-[0-9a-f]+\b`), "REQ"},                      // request ids: a prefix and a hex sequence
 	{regexp.MustCompile(`sha256:[0-9a-f]{12}…`), "sha256:DIGEST…"},                 // a version's digest: its manifest holds the run's lineage
 	{regexp.MustCompile(`(peak resident [\d,.]+ MB) \(in \w+\)`), "$1 (in STAGE)"}, // the stage at the peak can change from run to run
-	{regexp.MustCompile(`(?i)^date: .* GMT$`), "Date: NOW"},                        // an HTTP response's Date header
+	{regexp.MustCompile(`(?i)^date: .* GMT\s*$`), "Date: NOW"},                     // an HTTP response's Date header (curl -i keeps its CR)
 	{regexp.MustCompile(`[\d,.]+ rows/s`), "N rows/s"},
 	{regexp.MustCompile(`\b\d+(\.\d+)? ?(MB|GB|KB)\b`), "N MB"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m)\b`), "T"},
@@ -829,6 +829,7 @@ func TestCompare(t *testing.T) {
 		{"registry   registered as version 1 (sha256:642ee5346cf0…); production is v1", "registry   registered as version 1 (sha256:1c1c4a6caba5…); production is v1"},
 		{"memory     peak resident 415 MB (in gate)", "memory     peak resident 412 MB (in register)"},
 		{"Date: Sun, 06 Dec 2026 08:27:23 GMT", "Date: Sun, 06 Dec 2026 08:56:16 GMT"},
+		{"Date: Sun, 06 Dec 2026 08:27:23 GMT", "Date: Sun, 06 Dec 2026 11:20:22 GMT\r"}, // as curl -i prints it
 		{`{"id":"33dbf9157a1d-d","p":1}`, `{"id":"6c74ec7d6267-d","p":1}`},
 	} {
 		if mask(pair[0]) != mask(pair[1]) {
