@@ -20,7 +20,6 @@ import (
 	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/internal/fsx"
-	"github.com/mlpipe/mlpipe/internal/manifest"
 	"github.com/mlpipe/mlpipe/storage"
 )
 
@@ -142,16 +141,9 @@ func (s *Store) registerS3(name, src, digest string) (Registered, error) {
 			}
 		}
 	}
-	m, _, err := manifest.Read(os.DirFS(src))
+	names, err := bundleFiles(src)
 	if err != nil {
 		return Registered{}, fmt.Errorf("register: %w", err)
-	}
-	names := []string{manifest.File}
-	if _, err := os.Stat(filepath.Join(src, bundle.RecordFile)); err == nil {
-		names = append(names, bundle.RecordFile)
-	}
-	for _, e := range m.Files {
-		names = append(names, e.Path)
 	}
 	staging := fmt.Sprintf("staging/%s-%s", strings.TrimPrefix(digest, "sha256:")[:16], fsx.RandomID(4))
 	model := "models/" + name + "/"

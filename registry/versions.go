@@ -78,18 +78,9 @@ func (s *Store) Register(name, src string) (Registered, error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	// The version holds the bundle and nothing else: the files its
-	// manifest lists, the manifest, and the record.
-	m, _, err := manifest.Read(os.DirFS(src))
+	names, err := bundleFiles(src)
 	if err != nil {
 		return Registered{}, fmt.Errorf("register: %w", err)
-	}
-	names := []string{manifest.File}
-	if _, err := os.Stat(filepath.Join(src, bundle.RecordFile)); err == nil {
-		names = append(names, bundle.RecordFile)
-	}
-	for _, e := range m.Files {
-		names = append(names, e.Path)
 	}
 	for _, name := range names {
 		dst := filepath.Join(tmp, filepath.FromSlash(name))
@@ -225,4 +216,22 @@ func (s *Store) VerifyVersion(name string, version int) (string, error) {
 		return "", err
 	}
 	return bundle.Verify(dir)
+}
+
+// bundleFiles names what a version holds of the bundle in src, relative to
+// it: the bundle and nothing else, that is the files its manifest lists,
+// the manifest, and the record if there is one.
+func bundleFiles(src string) ([]string, error) {
+	m, _, err := manifest.Read(os.DirFS(src))
+	if err != nil {
+		return nil, err
+	}
+	names := []string{manifest.File}
+	if _, err := os.Stat(filepath.Join(src, bundle.RecordFile)); err == nil {
+		names = append(names, bundle.RecordFile)
+	}
+	for _, e := range m.Files {
+		names = append(names, e.Path)
+	}
+	return names, nil
 }
