@@ -51,38 +51,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if estimated {
 		// The production model's ROC AUC estimated without labels, beside
 		// the realized one above.
-		fmt.Fprintln(tw)
-		fmt.Fprint(tw, "estimated\t\t")
-		for _, p := range r.Policies {
-			fmt.Fprintf(tw, "\t%s", p.Name)
-		}
-		fmt.Fprintln(tw)
-		for k, per := range r.Periods {
-			fmt.Fprintf(tw, "%s\t\t", per.From.Format(time.DateOnly))
-			for _, p := range r.Policies {
-				fmt.Fprintf(tw, "\t%s", fmtBand(p.Estimated, k))
-			}
-			fmt.Fprintln(tw)
-		}
+		r.writeByPolicy(tw, "estimated", func(p *PolicyResult, k int) string { return fmtBand(p.Estimated, k) })
 		// Whether the labels still follow the calibrated probabilities:
 		// the share of positives they expect minus the share realized.
-		fmt.Fprintln(tw)
-		fmt.Fprint(tw, "expected - realized label rate\t\t")
-		for _, p := range r.Policies {
-			fmt.Fprintf(tw, "\t%s", p.Name)
-		}
-		fmt.Fprintln(tw)
-		for k, per := range r.Periods {
-			fmt.Fprintf(tw, "%s\t\t", per.From.Format(time.DateOnly))
-			for _, p := range r.Policies {
-				gap := "—"
-				if k < len(p.ExpectedRate) && p.ExpectedRate[k] != nil && per.PositiveRate != nil {
-					gap = fmt.Sprintf("%+.1f%%", 100*(*p.ExpectedRate[k]-*per.PositiveRate))
-				}
-				fmt.Fprintf(tw, "\t%s", gap)
+		r.writeByPolicy(tw, "expected - realized label rate", func(p *PolicyResult, k int) string {
+			realized := r.Periods[k].PositiveRate
+			if k >= len(p.ExpectedRate) || p.ExpectedRate[k] == nil || realized == nil {
+				return "—"
 			}
-			fmt.Fprintln(tw)
-		}
+			return fmt.Sprintf("%+.1f%%", 100*(*p.ExpectedRate[k]-*realized))
+		})
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "policy\tretrains\ttraining\tmean %s", r.metricName())
@@ -123,6 +101,24 @@ func (r *Result) WriteTable(w io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// writeByPolicy prints, after a blank line, a block headed by title and
+// the policies' names: a line per period, with cell(p, k) for each policy.
+func (r *Result) writeByPolicy(tw io.Writer, title string, cell func(p *PolicyResult, k int) string) {
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "%s\t\t", title)
+	for _, p := range r.Policies {
+		fmt.Fprintf(tw, "\t%s", p.Name)
+	}
+	fmt.Fprintln(tw)
+	for k, per := range r.Periods {
+		fmt.Fprintf(tw, "%s\t\t", per.From.Format(time.DateOnly))
+		for i := range r.Policies {
+			fmt.Fprintf(tw, "\t%s", cell(&r.Policies[i], k))
+		}
+		fmt.Fprintln(tw)
+	}
 }
 
 // fmtBand formats period k's estimate, "—" when there is none.
