@@ -112,7 +112,9 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 			var sum pipeline.Summary
 			if json.Unmarshal(out.Bytes(), &sum) == nil && sum.Status != "" {
 				fmt.Fprintln(e.stdout, tickLine(tick, &sum))
-				if fullSummary || sum.Status != "ok" {
+				// A run cancelled by the scheduler's own stop is not a failure:
+				// its line says so, and the record keeps the rest.
+				if fullSummary || (sum.Status != pipeline.StatusOK && sum.Status != pipeline.StatusCancelled) {
 					printSummary(e.stdout, &sum)
 				}
 			}
