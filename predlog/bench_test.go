@@ -26,6 +26,26 @@ func BenchmarkEncode(b *testing.B) {
 		}
 		b.SetBytes(int64(len(line)))
 	})
+	// What mlserve logs: the request's own JSON object, compact (as
+	// scripts/bench/bodies sends it) and pretty-printed.
+	for _, raw := range []struct{ name, text string }{
+		{"compact", `{"date":"2001-06-30T21:09:00","distance":1235,"origin":"DFW","destination":"LAX"}`},
+		{"pretty", "{\n  \"date\": \"2001-06-30T21:09:00\",\n  \"distance\": 1235,\n  \"origin\": \"DFW\",\n  \"destination\": \"LAX\"\n}"},
+	} {
+		b.Run("predlog-raw-"+raw.name, func(b *testing.B) {
+			enc := predlog.RecordEncoder()
+			r := predlog.Record{ID: r.ID, Time: t0, Model: r.Model, Version: r.Version, RawInputs: json.RawMessage(raw.text), Probability: r.Probability, Predicted: r.Predicted}
+			var line []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if line, err = enc(line[:0], &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(line)))
+		})
+	}
 	b.Run("encoding-json", func(b *testing.B) {
 		var line []byte
 		b.ReportAllocs()

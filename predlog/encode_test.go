@@ -102,7 +102,7 @@ func TestRawInputs(t *testing.T) {
 	if err := json.Unmarshal(line, &back); err != nil || back.Inputs["origin"] != "ATL" {
 		t.Errorf("read back: %v %v", back.Inputs, err)
 	}
-	for _, bad := range []string{`[1]`, `{"a":`, ``, `"x"`} {
+	for _, bad := range []string{`[1]`, `{"a":`, ``, `"x"`, `{"a":1}x`, `{"a":1}{}`, `{"a":tru}`, "{\"a\": 1}x"} {
 		if _, err := enc(nil, &predlog.Record{ID: "r", Time: time.Unix(0, 0), RawInputs: json.RawMessage(bad)}); err == nil {
 			t.Errorf("raw inputs %q accepted", bad)
 		}

@@ -174,7 +174,7 @@ func (w *Writer) Log(r Record) {
 			r.Inputs[k] = capString(s, max)
 		}
 	}
-	w.c.log(r)
+	w.c.log(r, recordBytes(&r))
 }
 
 // capString cuts s to at most max bytes, before a UTF-8 sequence it would
@@ -253,7 +253,7 @@ func (w *LabelWriter) Log(l Label) {
 	if s, ok := l.Label.(string); ok && len(s) > w.c.opts.MaxFieldBytes {
 		l.Label = capString(s, w.c.opts.MaxFieldBytes)
 	}
-	w.c.log(l)
+	w.c.log(l, labelBytes(&l))
 }
 
 // Flush writes every label logged before the call; see Writer.Flush.
@@ -369,9 +369,10 @@ func lockDir(dir, kind string) (*os.File, error) {
 	return f, nil
 }
 
-// log queues v, or counts it as dropped; it never blocks.
-func (c *core[T]) log(v T) {
-	n := c.weigh(&v)
+// log queues v, which weighs n (weigh's answer: the caller computes it,
+// so that v does not escape to the heap through the func value), or
+// counts it as dropped; it never blocks.
+func (c *core[T]) log(v T, n int64) {
 	if c.queued.Add(n) > c.opts.MaxQueueBytes {
 		c.queued.Add(-n)
 		c.dropped.Add(1)
@@ -513,10 +514,10 @@ func (c *core[T]) drain() int {
 // write encodes v and appends it to the current file, rotating or
 // opening one first if needed.
 func (c *core[T]) write(v T) {
-	c.queued.Add(-c.weigh(&v))
-	// Encode from a field: a pointer to a local would escape through the
-	// encode func and cost an allocation per record.
+	// Weigh and encode from a field: a pointer to a local would escape
+	// through the func values and cost an allocation per record.
 	c.cur = v
+	c.queued.Add(-c.weigh(&c.cur))
 	line, err := c.encode(&c.enc, c.line[:0], &c.cur)
 	var zero T
 	c.cur = zero // do not keep the caller's maps alive
