@@ -76,6 +76,12 @@ const driftQueueBytes = 16 << 20
 // up to --max-body).
 func (d *LiveDrift) Offer(ev PredictionEvent) {
 	n := int64(len(ev.Input))
+	// Past driftPerDrain a second, most events find the queue full: drop
+	// them before copying their input.
+	if len(d.events) == cap(d.events) {
+		d.dropped.Inc()
+		return
+	}
 	if d.queued.Add(n) > driftQueueBytes {
 		d.queued.Add(-n)
 		d.dropped.Inc()
