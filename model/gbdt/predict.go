@@ -365,7 +365,6 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 		for i := range n {
 			copy(marg[i*k:(i+1)*k], m.Base)
 		}
-		nodes, words := c.nodes, c.words
 		for t, root := range c.roots {
 			for i := 0; i < n; i += predictLanes {
 				var at [predictLanes]int32 // each lane's node
@@ -374,18 +373,7 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 					off[l] = min(i+l, n-1) * ns // spare lanes repeat the last row
 					at[l] = root
 				}
-				for range c.depth[t] {
-					for l := range predictLanes {
-						// c.step, by hand, with the lane's inputs at off[l].
-						nd := &nodes[at[l]]
-						x := in[off[l]+int(nd.slot)]
-						left := int32(words[nd.set+x>>5] >> (x & 31) & 1)
-						if x <= nd.k {
-							left = 1
-						}
-						at[l] = nd.child + 1 - left
-					}
-				}
+				c.walkBlock(&at, &off, in, c.depth[t])
 				for l := 0; l < predictLanes && i+l < n; l++ {
 					marg[(i+l)*k+t%k] += c.value[at[l]]
 				}
@@ -396,6 +384,28 @@ func (m *Model) Predict(x *features.Matrix) []float64 {
 		}
 	})
 	return out
+}
+
+// walkBlock takes each lane's node at[l] depth steps down, for the row
+// whose inputs start at in[off[l]]. It is a function of its own so that
+// the compiler keeps more of its variables in registers than it did
+// inside Predict's closure, which it reloaded from the stack at every
+// step: 9-21% less CPU a row in 1,000-row batches of the default model
+// (thread CPU time, three alternating runs on a loaded machine).
+func (c *compiled) walkBlock(at *[predictLanes]int32, off *[predictLanes]int, in []int32, depth int) {
+	nodes, words := c.nodes, c.words
+	for range depth {
+		for l := range predictLanes {
+			// c.step, by hand, with the lane's inputs at off[l].
+			nd := &nodes[at[l]]
+			x := in[off[l]+int(nd.slot)]
+			left := int32(words[nd.set+x>>5] >> (x & 31) & 1)
+			if x <= nd.k {
+				left = 1
+			}
+			at[l] = nd.child + 1 - left
+		}
+	}
 }
 
 // blockInputs fills in with the inputs of rows [lo, hi) of x, row-major
