@@ -472,7 +472,7 @@ func (c *core[T]) run() {
 				c.closeErr = c.finish()
 				return
 			}
-			c.write(v)
+			c.write(v, c.opts.Now())
 		case reply := <-c.flushReq:
 			// Everything logged before Flush was called is in the queue.
 			c.drain()
@@ -505,15 +505,16 @@ func (c *core[T]) run() {
 // closed queue or not.
 func (c *core[T]) drain() int {
 	n := len(c.ch)
+	now := c.opts.Now() // one reading of the clock for them all
 	for range n {
-		c.write(<-c.ch)
+		c.write(<-c.ch, now)
 	}
 	return n
 }
 
 // write encodes v and appends it to the current file, rotating or
-// opening one first if needed.
-func (c *core[T]) write(v T) {
+// opening one first if needed; now is the time (for rotation).
+func (c *core[T]) write(v T, now time.Time) {
 	// Weigh and encode from a field: a pointer to a local would escape
 	// through the func values and cost an allocation per record.
 	c.cur = v
@@ -528,7 +529,6 @@ func (c *core[T]) write(v T) {
 		c.badErr = err
 		return
 	}
-	now := c.opts.Now()
 	if c.f != nil && (now.Sub(c.opened) >= c.opts.MaxFileAge ||
 		c.size > 0 && c.size+int64(len(line)) > c.opts.MaxFileBytes) {
 		_ = c.closeFile() // a failure is logged; the next file is a fresh start

@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -242,6 +243,18 @@ func TestSink(t *testing.T) {
 	}
 	if len(sink.labels) != 2 || sink.labels[0].ID != "batch-1#0" || string(sink.labels[0].Label) != "true" || string(sink.labels[1].Label) != "0" {
 		t.Errorf("label events %+v", sink.labels)
+	}
+	// The ids of a batch whose row numbers have one, two and three digits.
+	sink.predictions = nil
+	rows = fixtureRows(t, 103)
+	rec = do(s.Handler(), "POST", "/v1/models/flights-delay/predict", mustJSON(t, map[string]any{"instances": rows}), "X-Request-Id", "big")
+	if rec.Code != http.StatusOK || len(sink.predictions) != len(rows) {
+		t.Fatalf("status %d, %d events: %s", rec.Code, len(sink.predictions), rec.Body)
+	}
+	for i, ev := range sink.predictions {
+		if want := fmt.Sprintf("big#%d", i); ev.ID != want {
+			t.Errorf("event %d: id %q, want %q", i, ev.ID, want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package serve
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mlpipe/mlpipe/internal/jsonw"
@@ -65,14 +66,24 @@ type LabelEvent struct {
 	Label json.RawMessage `json:"label"`
 }
 
+// digits is the number of decimal digits of i >= 0.
+func digits(i int) int {
+	n := 1
+	for ; i >= 10; i /= 10 {
+		n++
+	}
+	return n
+}
+
 // emitPredictions sends sc's rows to the sink. raw, if not nil, gives
 // each row's JSON text; otherwise it is built from the values. A string
 // longer than MaxEventField is cut (jsonw.AppendCapped): what the sinks
 // queue stays small whatever a client sends. Every
-// row's probabilities share one new array and every row's input text
-// another, so a batch costs two allocations for them rather than two a
-// row; each event gets a capped slice, so a sink that appends to one
-// cannot write into the next.
+// row's probabilities share one new array, every row's input text
+// another and every row's id ("REQUESTID#i") one string, so a batch
+// costs three allocations for them rather than three a row; each event
+// gets a capped slice, so a sink that appends to one cannot write into
+// the next.
 func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, batch bool) {
 	now := time.Now()
 	k := m.outputs
@@ -85,6 +96,18 @@ func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, b
 		size += 128 * (sc.n - len(sc.raw)) // a guess at a built instance's length
 	}
 	text := make([]byte, 0, size)
+	var ids string // a batch's "REQUESTID#0REQUESTID#1...", cut into each row's id
+	if batch {
+		var b strings.Builder
+		b.Grow(sc.n * (len(requestID) + 1 + digits(sc.n)))
+		var num [20]byte
+		for i := range sc.n {
+			b.WriteString(requestID)
+			b.WriteByte('#')
+			b.Write(strconv.AppendInt(num[:0], int64(i), 10))
+		}
+		ids = b.String()
+	}
 	limit := s.opts.MaxEventField
 	for i := range sc.n {
 		start := len(text)
@@ -99,7 +122,8 @@ func (s *Server) emitPredictions(m *Model, sc *scratch, requestID, api string, b
 			Input: text[start:len(text):len(text)],
 		}
 		if batch {
-			ev.ID = requestID + "#" + strconv.Itoa(i)
+			n := len(requestID) + 1 + digits(i)
+			ev.ID, ids = ids[:n], ids[n:]
 		}
 		if m.regression {
 			ev.Prediction = &probs[i]
