@@ -41,7 +41,8 @@ import (
 // ways of predicting run several independent walks side by side, which
 // the CPU overlaps: Predict walks sixteen rows through a tree (a
 // block of rows through one tree after another), and PredictRow walks
-// one row through up to 64 trees at once. Both end at the same
+// one row through up to 64 trees at once, dropping the walks that
+// reached their leaf once paths start to end. Both end at the same
 // leaves and add the leaf values in tree order, so they agree bit for
 // bit, and both reach the leaf the saved Tree's own rule leads to
 // (TestCompiledMatchesSavedTree).
@@ -308,19 +309,42 @@ func (m *Model) marginRow(row []float64, out []float64) {
 	groups := (trees + rowLanes - 1) / rowLanes
 	for g := range groups {
 		lo, hi := g*trees/groups, (g+1)*trees/groups
-		var at [rowLanes]int32
-		depth := 0
-		for l := range hi - lo {
-			at[l] = c.roots[lo+l]
+		// Lane l walks tree lo+tree[l], and leaf[t] is the node tree
+		// lo+t's walk is at. From half the depth down, where paths start
+		// to end, the lanes that reached their leaf are dropped after
+		// each step, so that the others no longer carry them. On the
+		// default model (37 trees of depth 20, whose paths average 15
+		// steps) that is 11-16% less CPU for a row scored over and over
+		// (2.39-2.59 -> 2.06-2.19 µs), 2-10% over 20,000 different rows,
+		// than walking every lane to the full depth; dropping from the
+		// first step cost more than it saved.
+		var at, tree, leaf [rowLanes]int32
+		depth, live := 0, hi-lo
+		for l := range live {
+			at[l], tree[l], leaf[l] = c.roots[lo+l], int32(l), c.roots[lo+l]
 			depth = max(depth, c.depth[lo+l])
 		}
-		for range depth {
-			for l := range hi - lo {
+		for d := range depth {
+			for l := range live {
 				at[l] = c.step(at[l], in)
 			}
+			if d < depth/2 {
+				continue
+			}
+			kept := 0
+			for l := range live {
+				n := at[l]
+				leaf[tree[l]] = n
+				at[kept], tree[kept] = n, tree[l]
+				if !c.isLeaf(n) {
+					kept++
+				}
+			}
+			live = kept
 		}
-		for l := range hi - lo {
-			out[(lo+l)%k] += c.value[at[l]]
+		// In tree order, as Predict adds them.
+		for t := range hi - lo {
+			out[(lo+t)%k] += c.value[leaf[t]]
 		}
 	}
 }

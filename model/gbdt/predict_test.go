@@ -158,6 +158,14 @@ func TestCompiledMatchesSavedTree(t *testing.T) {
 			t.Fatalf("row %d: PredictRow %v, Predict %v, the saved trees %v", i, out[0], probs[i], Sigmoid(want))
 		}
 	}
+
+	// Trees without a split (depth 0: the walk takes no step) give their
+	// leaves.
+	stumps := &Model{Classes: 2, Columns: m.Columns, Base: []float64{0.1}, Trees: []Tree{{Leaf: []float64{0.5}}, {Leaf: []float64{-2}}}}
+	stumps.PredictRow(x.Row(0, nil), out)
+	if want := Sigmoid(0.1 + 0.5 - 2); out[0] != want || stumps.Predict(x)[0] != want {
+		t.Errorf("trees without a split: PredictRow %v, Predict %v, want %v", out[0], stumps.Predict(x)[0], want)
+	}
 }
 
 // TestRank compares rank with counting the thresholds below x one by
