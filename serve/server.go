@@ -371,19 +371,27 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 }
 
 // match finds the route of c's method and path and fills c's wildcards.
-// Without one, allow lists the methods the path has routes for.
+// Without one, allow lists the methods the path has routes for. Only the
+// routes of the request's method are matched against its path first (a
+// predict request tries two paths, not seven); the others only when none
+// of those matches, for the Allow list.
 func (s *Server) match(c *call) (r *route, allow []string) {
 	method := string(c.Method()) // no allocation: a comparison only
 	path := c.Request.URI().PathOriginal()
 	for i := range s.routes {
 		r := &s.routes[i]
-		name, version, ok := r.matchPath(path)
-		if !ok {
+		if method != r.method && (method != fasthttp.MethodHead || r.method != fasthttp.MethodGet) {
 			continue
 		}
-		if method == r.method || method == fasthttp.MethodHead && r.method == fasthttp.MethodGet {
+		if name, version, ok := r.matchPath(path); ok {
 			c.name, c.version = name, version
 			return r, nil
+		}
+	}
+	for i := range s.routes {
+		r := &s.routes[i]
+		if _, _, ok := r.matchPath(path); !ok {
+			continue
 		}
 		if !slices.Contains(allow, r.method) {
 			allow = append(allow, r.method)
@@ -521,7 +529,8 @@ func (s *Server) requestID(in []byte) string {
 			return string(in)
 		}
 	}
-	return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 36)
+	var b [64]byte // the prefix (13 bytes) and a base-36 uint64 (at most 13)
+	return string(strconv.AppendUint(append(b[:0], s.idPrefix...), s.idSeq.Add(1), 36))
 }
 
 // --- Responses -----------------------------------------------------------

@@ -52,6 +52,36 @@ func TestHealth(t *testing.T) {
 
 // TestOpenAPI checks that /openapi.json is an OpenAPI 3 document that
 // documents every route of the native API (and the operational ones).
+// TestRouting: a method and path find their route (GET also answers
+// HEAD); a path with routes for other methods only gets 405 with those
+// methods in Allow; an unknown path 404.
+func TestRouting(t *testing.T) {
+	s := newServer(t, serve.Options{})
+	tests := []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/healthz", 200, ""},
+		{"HEAD", "/healthz", 200, ""},
+		{"GET", "/v2", 200, ""},
+		{"GET", "/v2/", 200, ""},
+		{"GET", "/v2/models/flights-delay/versions/1/ready", 200, ""},
+		{"GET", predictPath, 405, "POST"},
+		{"DELETE", "/v2", 405, "GET, HEAD"},
+		{"POST", "/v1/models/flights-delay", 405, "GET, HEAD"},
+		{"PUT", "/v2/models/flights-delay/infer", 405, "POST"},
+		{"GET", "/v3", 404, ""},
+		{"POST", "/v1/models/flights-delay/predict/more", 404, ""},
+	}
+	for _, tt := range tests {
+		rec := do(s.Handler(), tt.method, tt.path, "")
+		if rec.Code != tt.code || rec.Header().Get("Allow") != tt.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", tt.method, tt.path, rec.Code, rec.Header().Get("Allow"), tt.code, tt.allow)
+		}
+	}
+}
+
 func TestOpenAPI(t *testing.T) {
 	s := serve.New(serve.Options{})
 	rec := do(s.Handler(), "GET", "/openapi.json", "")
