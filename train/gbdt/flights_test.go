@@ -4,7 +4,9 @@ package gbdt_test
 // full-data benchmarks.
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"sync"
 	"testing"
@@ -274,4 +276,44 @@ func BenchmarkExplainRow(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/explain.Seconds(), "rows/s")
 	b.ReportMetric(explain.Seconds()/predict.Seconds(), "x-PredictRow")
+}
+
+// backtestRows is the training rows of BenchmarkFitBacktest: about what
+// each of `mlpipe simulate`'s default backtest fits trains on (~700k).
+const backtestRows = 700_000
+
+// BenchmarkFitBacktest fits configs/flights.yaml's gbdt (40 rounds of up
+// to 4,095 leaves) on the last 700,000 rows of the flights training split
+// through the feature pipeline, with early stopping on May: the shape of
+// each of the backtest's fits (scripts/bench/backtest.sh). Besides the
+// wall time it reports the CPU seconds of the fit (cpu-s), steadier than
+// the wall time on a shared machine, and the test ROC AUC on June.
+func BenchmarkFitBacktest(b *testing.B) {
+	sp := pipelineSplits(b)
+	tr := *sp.train
+	x := *tr.X
+	lo := x.Rows - backtestRows
+	x.Rows, x.Data = backtestRows, make([][]float64, len(tr.X.Data))
+	for j, col := range tr.X.Data {
+		x.Data[j] = col[lo:]
+	}
+	tr.X, tr.Y = &x, tr.Y[lo:]
+	var m train.Model
+	for b.Loop() {
+		start, cpu := time.Now(), cpuSeconds()
+		var err error
+		m, err = configTrainer(b, flightsConfig, "").Fit(context.Background(), &tr, sp.valid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "fit-s")
+		b.ReportMetric(cpuSeconds()-cpu, "cpu-s")
+	}
+	b.ReportMetric(flightstest.AUC(m.Predict(sp.test.X), sp.test.Y), "test-AUC")
+	b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
+	var buf bytes.Buffer
+	if err := train.Save(&buf, m); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("model: %d bytes, sha256 %x", buf.Len(), sha256.Sum256(buf.Bytes()))
 }
