@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 )
 
 // noiseFactor sets the sample size a series needs beyond MinSamples: its
@@ -127,14 +129,14 @@ func (p *plan) measure(a *accumulator, t Thresholds, th SeriesThresholds) Featur
 	switch need := rowsNeeded(k, p.baseRows, t.PSI); {
 	case f.Rows < t.MinSamples:
 		f.Status = StatusNotEnoughData
-		f.Reason = fmt.Sprintf("%s rows in the window; min_samples is %s", thousands(f.Rows), thousands(t.MinSamples))
+		f.Reason = fmt.Sprintf("%s rows in the window; min_samples is %s", numfmt.Thousands(f.Rows), numfmt.Thousands(t.MinSamples))
 	case f.PSINoise > t.PSI/noiseFactor:
 		f.Status = StatusNotEnoughData
 		if need > 0 {
 			f.Reason = fmt.Sprintf("%d bins need about %s rows: an undrifted window of %s would score PSI ≈ %.3f, above 1/%d of psi_threshold %g",
-				k, thousands(need), thousands(f.Rows), f.PSINoise, noiseFactor, t.PSI)
+				k, numfmt.Thousands(need), numfmt.Thousands(f.Rows), f.PSINoise, noiseFactor, t.PSI)
 		} else {
-			f.Reason = fmt.Sprintf("the baseline's %s rows are too few for %d bins", thousands(f.BaselineRows), k)
+			f.Reason = fmt.Sprintf("the baseline's %s rows are too few for %d bins", numfmt.Thousands(f.BaselineRows), k)
 		}
 	default:
 		f.Status = StatusOK

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/predlog"
 	"github.com/mlpipe/mlpipe/storage"
 )
@@ -467,7 +468,7 @@ func decide(r *Report, t Thresholds) {
 		if r.Predictions == 0 {
 			r.Reasons = append(r.Reasons, "no predictions in the window")
 		} else {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("no feature has enough data (%s predictions)", thousands(r.Predictions)))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("no feature has enough data (%s predictions)", numfmt.Thousands(r.Predictions)))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/mlpipe/mlpipe/evaluate"
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/predlog"
 )
 
@@ -69,7 +70,7 @@ func performance(b *Baseline, joined []predlog.Joined, t Thresholds) *Performanc
 		p.Status, p.Reason = StatusNotEnoughData, err.Error()
 	case p.Labelled < t.MinSamples:
 		p.Status = StatusNotEnoughData
-		p.Reason = fmt.Sprintf("%s labelled predictions; min_samples is %s", thousands(p.Labelled), thousands(t.MinSamples))
+		p.Reason = fmt.Sprintf("%s labelled predictions; min_samples is %s", numfmt.Thousands(p.Labelled), numfmt.Thousands(t.MinSamples))
 	default:
 		p.Status = StatusOK
 	}
@@ -115,7 +116,7 @@ func regressionPerformance(b *Baseline, joined []predlog.Joined, t Thresholds) *
 	p.RMSE, p.MAE = &rmse, &mae
 	if p.Labelled < t.MinSamples {
 		p.Status = StatusNotEnoughData
-		p.Reason = fmt.Sprintf("%s labelled predictions; min_samples is %s", thousands(p.Labelled), thousands(t.MinSamples))
+		p.Reason = fmt.Sprintf("%s labelled predictions; min_samples is %s", numfmt.Thousands(p.Labelled), numfmt.Thousands(t.MinSamples))
 	} else {
 		p.Status = StatusOK
 	}

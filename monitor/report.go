@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 )
 
 // Report is the monitor's verdict on one window of traffic. It marshals
@@ -207,9 +209,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		model += " v" + strconv.Itoa(r.Version)
 	}
 	fmt.Fprintf(&b, "monitor    %s (%s)\n", model, r.Bundle)
-	fmt.Fprintf(&b, "window     %s – %s: %s predictions", timeOrOpen(r.From), timeOrOpen(r.To), thousands(r.Predictions))
+	fmt.Fprintf(&b, "window     %s – %s: %s predictions", timeOrOpen(r.From), timeOrOpen(r.To), numfmt.Thousands(r.Predictions))
 	if r.Log != nil {
-		fmt.Fprintf(&b, "; log: %s prediction files read, %d bad and %d truncated lines skipped", thousands(r.Log.Files), r.Log.Bad, r.Log.Truncated)
+		fmt.Fprintf(&b, "; log: %s prediction files read, %d bad and %d truncated lines skipped", numfmt.Thousands(r.Log.Files), r.Log.Bad, r.Log.Truncated)
 	}
 	b.WriteString("\n")
 	switch r.Baseline {
@@ -246,7 +248,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(f.DriftedBy) > 0 {
 			status += " (" + strings.Join(f.DriftedBy, ",") + ")"
 		}
-		cells := []string{f.Name, status, thousands(f.Rows), "-", "-", "-", "-", "-", "-", "-"}
+		cells := []string{f.Name, status, numfmt.Thousands(f.Rows), "-", "-", "-", "-", "-", "-", "-"}
 		if th := f.Thresholds; th != nil && f.Status != StatusNoBaseline {
 			cells[9] = th.Source
 			if th.PSI > 0 {
@@ -283,7 +285,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if d := r.Domain; d != nil {
 		fmt.Fprintf(&b, "\ndomain     %s", strings.ReplaceAll(d.Status, "_", " "))
 		if d.Status == StatusOK || d.Status == StatusDrift {
-			fmt.Fprintf(&b, ": a gbdt tells %s window rows from %s reference rows with cross-validated AUC %.4f (threshold %.4f, %s", thousands(d.Rows), thousands(d.Rows), d.AUC, d.Threshold, d.ThresholdSource)
+			fmt.Fprintf(&b, ": a gbdt tells %s window rows from %s reference rows with cross-validated AUC %.4f (threshold %.4f, %s", numfmt.Thousands(d.Rows), numfmt.Thousands(d.Rows), d.AUC, d.Threshold, d.ThresholdSource)
 			if d.Alpha > 0 {
 				fmt.Fprintf(&b, ", α %.3g from %d pairs", d.Alpha, d.Pairs)
 			}
@@ -294,7 +296,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if e := r.Estimate; e != nil {
-		fmt.Fprintf(&b, "\nestimated  %s scored predictions, without labels (%s calibration)", thousands(e.Rows), e.Calibration)
+		fmt.Fprintf(&b, "\nestimated  %s scored predictions, without labels (%s calibration)", numfmt.Thousands(e.Rows), e.Calibration)
 		if e.Reason == "" || e.Status == StatusOK || e.ROCAUC.Value > 0 {
 			fmt.Fprintf(&b, ": roc_auc %.4f [%.4f, %.4f]", e.ROCAUC.Value, e.ROCAUC.Low, e.ROCAUC.High)
 			if e.TestROCAUC != nil {
@@ -307,7 +309,7 @@ func (r *Report) WriteText(w io.Writer) error {
 				if !e.ROCAUC.Contains(*p.ROCAUC) {
 					in = "outside"
 				}
-				fmt.Fprintf(&b, "\n           realized roc_auc %.4f on %s labelled predictions: %s the band", *p.ROCAUC, thousands(p.Labelled), in)
+				fmt.Fprintf(&b, "\n           realized roc_auc %.4f on %s labelled predictions: %s the band", *p.ROCAUC, numfmt.Thousands(p.Labelled), in)
 			}
 		}
 		if e.Reason != "" {
@@ -316,7 +318,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if p := r.Performance; p != nil {
-		fmt.Fprintf(&b, "\nperformance  %s labelled predictions", thousands(p.Labelled))
+		fmt.Fprintf(&b, "\nperformance  %s labelled predictions", numfmt.Thousands(p.Labelled))
 		if p.ROCAUC != nil {
 			fmt.Fprintf(&b, ": roc_auc %.4f", *p.ROCAUC)
 			if p.AUCDrop != nil {
@@ -366,16 +368,4 @@ func timeOrOpen(t time.Time) string {
 		return "(open)"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// thousands formats n with comma separators.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 )
 
 // This file adds the label-free signals to a report: the performance
@@ -30,7 +32,7 @@ func estimateWindow(b *Baseline, r *Report, t Thresholds, w window) {
 	e.Status = StatusOK
 	if e.Rows < t.MinSamples {
 		e.Status = StatusNotEnoughData
-		e.Reason = fmt.Sprintf("%s scored rows; min_samples is %s", thousands(e.Rows), thousands(t.MinSamples))
+		e.Reason = fmt.Sprintf("%s scored rows; min_samples is %s", numfmt.Thousands(e.Rows), numfmt.Thousands(t.MinSamples))
 	}
 	if b.Test != nil && b.Test.ROCAUC != nil {
 		test := *b.Test.ROCAUC
@@ -62,7 +64,7 @@ func domainWindow(ctx context.Context, b *Baseline, r *Report, t Thresholds, w w
 	}
 	if w.rows < t.MinSamples {
 		d.Status = StatusNotEnoughData
-		d.Reason = fmt.Sprintf("%s rows in the window; min_samples is %s", thousands(w.rows), thousands(t.MinSamples))
+		d.Reason = fmt.Sprintf("%s rows in the window; min_samples is %s", numfmt.Thousands(w.rows), numfmt.Thousands(t.MinSamples))
 		return
 	}
 	ref := make([]column, len(ps))

@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 )
 
 // topCategories is how many categories of a categorical column the
@@ -35,7 +36,7 @@ func profileColumns(p *ingest.Profile) ([]profileColumn, error) {
 			if n.MinTime != "" {
 				pc.Min, pc.Max, pc.Mean, pc.Std = n.MinTime, n.MaxTime, "", ""
 			}
-			pc.Distinct = thousands(n.Distinct)
+			pc.Distinct = numfmt.Thousands(n.Distinct)
 			svg, err := Histogram(c.Name, n.Histogram, strings.HasPrefix(c.Type, "timestamp"))
 			if err != nil {
 				return nil, err
@@ -43,7 +44,7 @@ func profileColumns(p *ingest.Profile) ([]profileColumn, error) {
 			pc.Histogram = InlineSVG(svg)
 		}
 		if cp := c.Categorical; cp != nil {
-			pc.Distinct = thousands(cp.Distinct)
+			pc.Distinct = numfmt.Thousands(cp.Distinct)
 			pc.Top = cp.Top[:min(len(cp.Top), topCategories)]
 			for _, f := range pc.Top {
 				pc.TopMax = max(pc.TopMax, f.Share)

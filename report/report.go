@@ -16,6 +16,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/evaluate/plots"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train"
 )
@@ -302,13 +303,13 @@ func metrics(r *evaluate.Report) []fact {
 		if m.MAPE != nil {
 			mape = pct(*m.MAPE)
 		}
-		return []fact{{"rows", thousands(r.Rows), ""},
+		return []fact{{"rows", numfmt.Thousands(r.Rows), ""},
 			{"RMSE (root mean squared error)", g4(m.RMSE), ""}, {"MAE (mean absolute error)", g4(m.MAE), ""},
 			{"R² (share of the variance explained)", f4(m.R2), ""}, {"median absolute error", g4(m.MedianAE), ""},
 			{"MAPE (mean absolute percentage error)", mape, ""},
 			{"mean target", g4(m.MeanTarget), ""}, {"mean prediction", g4(m.MeanPrediction), ""}}
 	}
-	out := []fact{{"rows", thousands(r.Rows), ""}, {"accuracy", f4(r.Accuracy), ""}, {"log loss", f4(r.LogLoss), ""}}
+	out := []fact{{"rows", numfmt.Thousands(r.Rows), ""}, {"accuracy", f4(r.Accuracy), ""}, {"log loss", f4(r.LogLoss), ""}}
 	if b := r.BinaryMetrics; b != nil {
 		out = append(out,
 			fact{"ROC AUC", f4(b.ROCAUC), ""}, fact{"PR AUC (average precision)", f4(b.PRAUC), ""},
@@ -474,34 +475,12 @@ func f4(x float64) string {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
-// Thousands formats an integer with thousands separators ("1,674"), as
-// every page shows counts.
-func Thousands(n int64) string { return thousands(n) }
-
 // g4 formats a number in the target's units to 4 significant digits.
 func g4(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "—"
 	}
 	return fmt.Sprintf("%.4g", x)
-}
-
-// thousands formats an integer with thousands separators.
-func thousands[T int | int64](n T) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // duration rounds d for reading: ms below a second, then 0.1 s.
@@ -530,7 +509,7 @@ func number(x float64) string {
 	case math.IsNaN(x) || math.IsInf(x, 0):
 		return "—"
 	case x == math.Trunc(x) && math.Abs(x) < 1e15:
-		return thousands(int64(x))
+		return numfmt.Thousands(int64(x))
 	}
 	return fmt.Sprintf("%.4g", x)
 }

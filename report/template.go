@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"time"
+
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 )
 
 // Style is the report's style sheet, which the dashboard shares: plain
@@ -61,8 +63,8 @@ var funcs = template.FuncMap{
 	"pct":   pct,
 	"dur":   func(d time.Duration) string { return duration(d) },
 	"short": short,
-	"n":     func(n int) string { return thousands(n) },
-	"n64":   func(n int64) string { return thousands(n) },
+	"n":     func(n int) string { return numfmt.Thousands(n) },
+	"n64":   func(n int64) string { return numfmt.Thousands(n) },
 	"width": func(share, max float64) string {
 		if max <= 0 {
 			return "0"

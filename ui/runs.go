@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/report"
 )
@@ -483,7 +484,7 @@ func compareFacts(runs []*runRow) []compareRow {
 	add("config", func(r *runRow) string { return r.Config })
 	add("data", func(r *runRow) string { return r.Source })
 	add("data fingerprint", func(r *runRow) string { return short(r.Fingerprint, 19) })
-	add("rows", func(r *runRow) string { return report.Thousands(r.Rows) })
+	add("rows", func(r *runRow) string { return numfmt.Thousands(r.Rows) })
 	add("model", func(r *runRow) string { return r.Model })
 	var params []string
 	for _, r := range runs {

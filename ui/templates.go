@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/report"
 )
 
@@ -35,7 +36,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04")
 	},
 	"secs": func(x float64) string { return fmt.Sprintf("%.1f s", x) },
-	"n":    func(n int) string { return report.Thousands(int64(n)) },
+	"n":    func(n int) string { return numfmt.Thousands(int64(n)) },
 	"has":  func(xs []string, x string) bool { return slices.Contains(xs, x) },
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/internal/progress"
 	"github.com/mlpipe/mlpipe/score"
 	"github.com/mlpipe/mlpipe/serve"
@@ -167,8 +168,8 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 		})
 	}
 	fmt.Fprintf(e.stdout, "model      %s\n", modelName(m))
-	fmt.Fprintf(e.stdout, "scored     %s of %s rows in %.1fs (%s rows/s)\n", commas(res.Scored), commas(res.Rows), elapsed.Seconds(),
-		commas(int64(float64(res.Scored)/max(elapsed.Seconds(), 1e-9))))
+	fmt.Fprintf(e.stdout, "scored     %s of %s rows in %.1fs (%s rows/s)\n", numfmt.Thousands(res.Scored), numfmt.Thousands(res.Rows), elapsed.Seconds(),
+		numfmt.Thousands(int64(float64(res.Scored)/max(elapsed.Seconds(), 1e-9))))
 	if res.Unknown > 0 {
 		verb := "have"
 		if res.Unknown == 1 {
@@ -217,7 +218,7 @@ func progressBar(read float64, rows int64, elapsed time.Duration) string {
 	const width = 24
 	filled := int(read * width)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	return fmt.Sprintf("%s %3.0f%%  %s rows  %s rows/s", bar, 100*read, commas(rows), commas(int64(float64(rows)/max(elapsed.Seconds(), 1e-9))))
+	return fmt.Sprintf("%s %3.0f%%  %s rows  %s rows/s", bar, 100*read, numfmt.Thousands(rows), numfmt.Thousands(int64(float64(rows)/max(elapsed.Seconds(), 1e-9))))
 }
 
 // keyValue parses a repeatable COL=VALUE flag into values.

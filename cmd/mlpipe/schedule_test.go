@@ -16,7 +16,8 @@ import (
 	"github.com/mlpipe/mlpipe/registry"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+// syncBuffer is a bytes.Buffer safe for writer goroutines and a reader
+// (a scheduler's or a server's output read while it runs).
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

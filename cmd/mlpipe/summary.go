@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/numfmt"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train"
 )
@@ -26,7 +27,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		for _, p := range s.Files {
 			formats[p.Format] = true
 		}
-		line("data", "%s: %s (%s), %s rows, %d columns", s.Source, plural(len(s.Files), "file"), strings.Join(sortedKeys(formats), ", "), commas(s.Rows), s.Columns)
+		line("data", "%s: %s (%s), %s rows, %d columns", s.Source, plural(len(s.Files), "file"), strings.Join(sortedKeys(formats), ", "), numfmt.Thousands(s.Rows), s.Columns)
 	}
 	if s.Fingerprint != "" {
 		line("", "fingerprint %s", s.Fingerprint)
@@ -39,7 +40,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		}
 		dropped := ""
 		if v.Dropped > 0 {
-			dropped = fmt.Sprintf(", %s rows dropped without a label", commas(v.Dropped))
+			dropped = fmt.Sprintf(", %s rows dropped without a label", numfmt.Thousands(v.Dropped))
 		}
 		line("validate", "%s: %s, %s%s", status, plural(v.Errors, "error"), plural(warnings, "warning"), dropped)
 		for _, is := range v.Issues {
@@ -69,7 +70,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 				}
 				rate = strings.Join(parts, ", ")
 			}
-			fmt.Fprintf(tw, "  %s\t%s rows\t%s\t%s\n", sp.Name, commas(sp.Rows), rng, rate)
+			fmt.Fprintf(tw, "  %s\t%s rows\t%s\t%s\n", sp.Name, numfmt.Thousands(sp.Rows), rng, rate)
 		}
 		tw.Flush()
 	}
@@ -226,10 +227,10 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 		switch {
 		case c.Numeric != nil && c.Numeric.MinTime != "":
 			n := c.Numeric
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, commas(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
 		case c.Numeric != nil:
 			n := c.Numeric
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Name, c.Type, commas(c.Nulls), num(n.Min), num(median(n)), num(n.Max), n.Mean, n.Std)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), num(n.Min), num(median(n)), num(n.Max), n.Mean, n.Std)
 		case c.Categorical != nil:
 			cat := c.Categorical
 			var top []string
@@ -239,7 +240,7 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 				}
 				top = append(top, fmt.Sprintf("%s %.1f%%", f.Value, 100*f.Share))
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s distinct; top: %s\n", c.Name, c.Type, commas(c.Nulls), commas(cat.Distinct), strings.Join(top, ", "))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s distinct; top: %s\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), numfmt.Thousands(cat.Distinct), strings.Join(top, ", "))
 		}
 	}
 	tw.Flush()
@@ -344,12 +345,12 @@ func printEvaluation(w io.Writer, r *evaluate.Report) {
 		return
 	}
 	if b := r.BinaryMetrics; b != nil {
-		fmt.Fprintf(w, "%-10s %s rows, %.1f%% positive\n", "test", commas(int64(r.Rows)), 100*b.PositiveRate)
+		fmt.Fprintf(w, "%-10s %s rows, %.1f%% positive\n", "test", numfmt.Thousands(int64(r.Rows)), 100*b.PositiveRate)
 		fmt.Fprintf(w, "  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  ece %.4f\n", b.ROCAUC, b.PRAUC, r.LogLoss, b.Brier, b.ECE)
 		fmt.Fprintf(w, "  at threshold %.4f (%s on %s): accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f\n",
 			b.Threshold.Value, b.Threshold.Method, b.Threshold.ChosenOn, r.Accuracy, b.Precision, b.Recall, b.F1)
 		c := b.Confusion
-		fmt.Fprintf(w, "  confusion: TP %s  FP %s  FN %s  TN %s\n", commas(int64(c.TP)), commas(int64(c.FP)), commas(int64(c.FN)), commas(int64(c.TN)))
+		fmt.Fprintf(w, "  confusion: TP %s  FP %s  FN %s  TN %s\n", numfmt.Thousands(int64(c.TP)), numfmt.Thousands(int64(c.FP)), numfmt.Thousands(int64(c.FN)), numfmt.Thousands(int64(c.TN)))
 		if sl := b.Slices; sl != nil && len(sl.Worst) > 0 {
 			var worst []string
 			for _, m := range sl.Worst {
@@ -362,7 +363,7 @@ func printEvaluation(w io.Writer, r *evaluate.Report) {
 		return
 	}
 	if m := r.MulticlassMetrics; m != nil {
-		fmt.Fprintf(w, "%-10s %s rows, %d classes\n", "test", commas(int64(r.Rows)), m.Classes)
+		fmt.Fprintf(w, "%-10s %s rows, %d classes\n", "test", numfmt.Thousands(int64(r.Rows)), m.Classes)
 		fmt.Fprintf(w, "  accuracy %.4f  macro_f1 %.4f  weighted_f1 %.4f  log_loss %.4f\n", r.Accuracy, m.MacroF1, m.WeightedF1, r.LogLoss)
 	}
 }
@@ -370,7 +371,7 @@ func printEvaluation(w io.Writer, r *evaluate.Report) {
 // printRegression prints a regression's test metrics beside its
 // baselines, and its worst slices.
 func printRegression(w io.Writer, rows int, m *evaluate.RegressionMetrics) {
-	fmt.Fprintf(w, "%-10s %s rows, mean target %.4g\n", "test", commas(int64(rows)), m.MeanTarget)
+	fmt.Fprintf(w, "%-10s %s rows, mean target %.4g\n", "test", numfmt.Thousands(int64(rows)), m.MeanTarget)
 	mape := m.MAPENote
 	if m.MAPE != nil {
 		mape = fmt.Sprintf("%.4f", *m.MAPE)
@@ -403,7 +404,7 @@ func medianTime(n *ingest.NumericProfile) string {
 
 func num(x float64) string {
 	if x == float64(int64(x)) {
-		return commas(int64(x))
+		return numfmt.Thousands(int64(x))
 	}
 	return fmt.Sprintf("%.4g", x)
 }
@@ -427,28 +428,11 @@ func peakStage(stages []pipeline.StageResult) string {
 	return " (in " + stages[best].Name + ")"
 }
 
-func commas(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return fmt.Sprintf("%s %ss", commas(int64(n)), word)
+	return fmt.Sprintf("%s %ss", numfmt.Thousands(int64(n)), word)
 }
 
 // printExplanations prints the global importance of each input: the mean
@@ -462,5 +446,5 @@ func printExplanations(w io.Writer, x *evaluate.Explanations) {
 		parts = append(parts, fmt.Sprintf("%s %.3g (%.0f%%)", imp.Input, imp.MeanAbs, 100*imp.Share))
 	}
 	fmt.Fprintf(w, "%-10s %s\n", "importance", strings.Join(parts, ", "))
-	fmt.Fprintf(w, "  mean |contribution| to %s over %s test rows (%s)\n", x.Margin, commas(int64(x.Rows)), x.Method)
+	fmt.Fprintf(w, "  mean |contribution| to %s over %s test rows (%s)\n", x.Margin, numfmt.Thousands(int64(x.Rows)), x.Method)
 }

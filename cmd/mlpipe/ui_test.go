@@ -53,31 +53,13 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// syncWriter is an io.Writer safe for the server's goroutines.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
 // startUI runs `mlpipe ui` on a free loopback port until the test ends,
 // and returns its base URL.
 func startUI(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncWriter{}
+	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runUI(ctx, &env{stdout: pw, stderr: stderr}, append([]string{"--addr", "127.0.0.1:0"}, args...))
