@@ -46,17 +46,14 @@ func loadFlights(tb testing.TB, path string) flightsSplits {
 }
 
 // loadFlightsBinned is loadFlights for a fit of tr on the full data in
-// the least memory: the training split is encoded streamRows rows at a
-// time and binned range by range (gbdt.BinBuilder, bit for bit the bins
-// Fit would make: TestPrebinned), so its float matrix is never held
-// whole, and each raw table is dropped once encoded. The returned
+// the least memory: the training split is binned as it is encoded
+// (binRanges), and each raw table is dropped once encoded. The returned
 // training set holds the bins (train.Dataset.Prebinned) and the shape of
-// its matrix. binning is the time spent in the BinBuilder (not in the
-// encoder), which Fit spends itself when given floats: the benchmarks add
-// it to the fit time.
+// its matrix; binning is the time spent in the BinBuilder, which Fit
+// spends itself when given floats: the benchmarks add it to the fit
+// time.
 func loadFlightsBinned(tb testing.TB, path string, tr *gbdt.Trainer) (sp flightsSplits, binning time.Duration) {
 	tb.Helper()
-	const streamRows = 1 << 16 // as pipeline's streamRows
 	raw := flightstest.Load(tb, path)
 	defer raw.Release()
 	enc := fitFlightsEncoder(raw.Train)
@@ -64,41 +61,66 @@ func loadFlightsBinned(tb testing.TB, path string, tr *gbdt.Trainer) (sp flights
 		return &train.Dataset{X: enc.matrix(tbl), Y: y, Classes: 2, ClassNames: []string{"0", "1"}}
 	}
 	sp.valid, sp.test = dataset(raw.Valid, raw.YValid), dataset(raw.Test, raw.YTest)
-	n := int(raw.Train.NumRows())
 	cols := enc.matrix(tables.Slice(raw.Train, 0, 0)).Cols
+	bins, binning := binRanges(tb, raw.Train, cols, tr,
+		func(part arrow.Table, _ int) (*features.Matrix, error) { return enc.matrix(part), nil },
+		func(sample arrow.Table, _ []int32) (*features.Matrix, error) { return enc.matrix(sample), nil }, nil)
+	sp.train = &train.Dataset{X: &features.Matrix{Rows: bins.Rows(), Cols: cols}, Y: raw.YTrain, Classes: 2, ClassNames: []string{"0", "1"}, Prebinned: bins}
+	return sp, binning
+}
+
+// binRanges bins the training split tbl for a fit of tr as the
+// pipeline's streamed features stage does (pipeline/stream.go): the
+// float rows of the binning sample (sampleX) fix the numeric bounds,
+// then each range of 65,536 rows (rangeX; first is its first row) is
+// binned at once, and handed to each when it is not nil. The float
+// matrix is never held whole; the bins are bit for bit those Fit makes
+// of it (TestPrebinned). It returns the bins and the time spent in the
+// BinBuilder.
+func binRanges(tb testing.TB, tbl arrow.Table, cols []features.ColumnInfo, tr *gbdt.Trainer,
+	rangeX func(part arrow.Table, first int) (*features.Matrix, error),
+	sampleX func(sample arrow.Table, rows []int32) (*features.Matrix, error),
+	each func(first int, x *features.Matrix)) (*gbdt.Bins, time.Duration) {
+	tb.Helper()
+	const streamRows = 1 << 16 // pipeline's streamRows
+	n := int(tbl.NumRows())
 	bb, err := tr.NewBinBuilder(cols, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sample, err := ingest.TakeRows(context.Background(), raw.Train, bb.SampleRows())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	x := enc.matrix(sample)
-	sample.Release()
-	start := time.Now()
-	if err := bb.SetSample(x); err != nil {
-		tb.Fatal(err)
-	}
-	binning += time.Since(start)
-	for lo := 0; lo < n; lo += streamRows {
-		part := tables.Slice(raw.Train, int64(lo), int64(min(lo+streamRows, n)))
-		x := enc.matrix(part)
-		part.Release()
+	var binning time.Duration
+	timed := func(f func() error) {
 		start := time.Now()
-		if err := bb.Add(x); err != nil {
+		if err := f(); err != nil {
 			tb.Fatal(err)
 		}
 		binning += time.Since(start)
 	}
-	start = time.Now()
-	bins, err := bb.Bins()
+	sample, err := ingest.TakeRows(context.Background(), tbl, bb.SampleRows())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	binning += time.Since(start)
-	sp.train = &train.Dataset{X: &features.Matrix{Rows: n, Cols: cols}, Y: raw.YTrain, Classes: 2, ClassNames: []string{"0", "1"}, Prebinned: bins}
-	return sp, binning
+	x, err := sampleX(sample, bb.SampleRows())
+	sample.Release()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	timed(func() error { return bb.SetSample(x) })
+	for lo := 0; lo < n; lo += streamRows {
+		part := tables.Slice(tbl, int64(lo), int64(min(lo+streamRows, n)))
+		x, err := rangeX(part, lo)
+		part.Release()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		timed(func() error { return bb.Add(x) })
+		if each != nil {
+			each(lo, x)
+		}
+	}
+	var bins *gbdt.Bins
+	timed(func() (err error) { bins, err = bb.Bins(); return err })
+	return bins, binning
 }
 
 // loadFlightsPipeline is loadFlights with the project's feature pipeline
