@@ -41,7 +41,13 @@
 //
 // Without a bundle or a log (a backtest replaying history), NewBaseline
 // builds the same baseline in memory from a training table, and
-// CompareTable compares a window held as a table.
+// CompareTable compares a window held as a table. Summarize takes from a
+// training table what a bundle's monitor files need (its profile and the
+// reference sample of its inputs), so that the table can be released
+// before the model's validation scores exist: its Baseline and
+// WriteReference then add the scores (the pipeline's features stage
+// does this, and calibrates the thresholds, which need no scores, at
+// the same time).
 //
 // For serving, Live keeps running PSI gauges over the last N requests:
 // Observe is lock-free and never blocks; Refresh (or Run in the

@@ -94,15 +94,25 @@ type Reference struct {
 // string, bool or a timestamp); an error names the one that is not. A
 // validation score that is NaN or infinite is an error too.
 func WriteReference(dir string, train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) error {
+	d, err := drawReference(train, inputs, n, seed)
+	if err != nil {
+		return fmt.Errorf("write reference: %w", err)
+	}
+	defer d.release()
+	return d.write(dir, validScores)
+}
+
+// write writes the reference files of the drawn sample d and of n of
+// validScores (see WriteReference).
+func (d *drawn) write(dir string, validScores []float64) error {
 	const op = "write reference"
-	d, err := drawReference(train, inputs, validScores, n, seed)
+	scores, err := d.drawScores(validScores)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	defer d.release()
 	meta := arrow.NewMetadata(
 		[]string{metaVersion, metaSourceRows, metaSeed},
-		[]string{referenceVer, strconv.FormatInt(train.NumRows(), 10), strconv.FormatUint(seed, 10)})
+		[]string{referenceVer, strconv.FormatInt(d.trainRows, 10), strconv.FormatUint(d.seed, 10)})
 	if err := writeIPC(filepath.Join(dir, ReferenceFile), arrow.NewSchema(d.fields, &meta), d.arrays, d.rows); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -111,26 +121,30 @@ func WriteReference(dir string, train arrow.Table, inputs []string, validScores 
 	}
 	b := array.NewFloat64Builder(memory.NewGoAllocator())
 	defer b.Release()
-	b.AppendValues(d.scores, nil)
-	scores := b.NewArray()
-	defer scores.Release()
+	b.AppendValues(scores, nil)
+	sa := b.NewArray()
+	defer sa.Release()
 	smeta := arrow.NewMetadata(
 		[]string{metaVersion, metaSourceRows, metaSeed},
-		[]string{referenceVer, strconv.Itoa(len(validScores)), strconv.FormatUint(seed+1, 10)})
+		[]string{referenceVer, strconv.Itoa(len(validScores)), strconv.FormatUint(d.seed+1, 10)})
 	sschema := arrow.NewSchema([]arrow.Field{{Name: ScoreColumn, Type: arrow.PrimitiveTypes.Float64}}, &smeta)
-	if err := writeIPC(filepath.Join(dir, ReferenceScoresFile), sschema, []arrow.Array{scores}, len(d.scores)); err != nil {
+	if err := writeIPC(filepath.Join(dir, ReferenceScoresFile), sschema, []arrow.Array{sa}, len(scores)); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }
 
-// drawn is a drawn reference sample: the sampled columns (to release)
-// and the sampled validation scores.
+// drawn is a drawn reference sample of a training table's inputs: the
+// sampled columns (to release), the rows of the table they were drawn
+// from, and the sample size and seed, which also draw the validation
+// scores (drawScores).
 type drawn struct {
-	fields []arrow.Field
-	arrays []arrow.Array
-	rows   int
-	scores []float64
+	fields    []arrow.Field
+	arrays    []arrow.Array
+	rows      int
+	trainRows int64
+	n         int
+	seed      uint64
 }
 
 func (d *drawn) release() {
@@ -141,14 +155,15 @@ func (d *drawn) release() {
 	}
 }
 
-// drawReference draws the sample WriteReference writes and NewBaseline
-// keeps in memory (see WriteReference for the rules).
-func drawReference(train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) (*drawn, error) {
+// drawReference draws the sample of the inputs WriteReference writes and
+// NewBaseline keeps in memory (see WriteReference for the rules).
+func drawReference(train arrow.Table, inputs []string, n int, seed uint64) (*drawn, error) {
 	if n <= 0 {
 		n = DefaultReferenceRows
 	}
 	schema := train.Schema()
-	d := &drawn{fields: make([]arrow.Field, len(inputs)), arrays: make([]arrow.Array, len(inputs))}
+	d := &drawn{fields: make([]arrow.Field, len(inputs)), arrays: make([]arrow.Array, len(inputs)),
+		trainRows: train.NumRows(), n: n, seed: seed}
 	cols := make([]*arrow.Chunked, len(inputs))
 	for k, name := range inputs {
 		j := schema.FieldIndices(name)
@@ -162,11 +177,6 @@ func drawReference(train arrow.Table, inputs []string, validScores []float64, n 
 		d.fields[k] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: true}
 		cols[k] = train.Column(j[0]).Data()
 	}
-	for i, p := range validScores {
-		if math.IsNaN(p) || math.IsInf(p, 0) {
-			return nil, fmt.Errorf("validation score %d is %v, not a finite number", i, p)
-		}
-	}
 	idx := sampleIndices(train.NumRows(), n, rand.New(rand.NewPCG(seed, 0x6d6f6e69746f72))) // "monitor"
 	d.rows = len(idx)
 	mem := memory.NewGoAllocator()
@@ -178,14 +188,27 @@ func drawReference(train arrow.Table, inputs []string, validScores []float64, n 
 		}
 		d.arrays[k] = a
 	}
-	if len(validScores) > 0 {
-		sidx := sampleIndices(int64(len(validScores)), n, rand.New(rand.NewPCG(seed+1, 0x6d6f6e69746f72)))
-		d.scores = make([]float64, len(sidx))
-		for k, i := range sidx {
-			d.scores[k] = validScores[i]
+	return d, nil
+}
+
+// drawScores draws the sample of the validation scores that goes with d:
+// n of them, with a generator seeded by d's seed+1; nil for no scores. A
+// score that is NaN or infinite is an error.
+func (d *drawn) drawScores(validScores []float64) ([]float64, error) {
+	for i, p := range validScores {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			return nil, fmt.Errorf("validation score %d is %v, not a finite number", i, p)
 		}
 	}
-	return d, nil
+	if len(validScores) == 0 {
+		return nil, nil
+	}
+	sidx := sampleIndices(int64(len(validScores)), d.n, rand.New(rand.NewPCG(d.seed+1, 0x6d6f6e69746f72)))
+	scores := make([]float64, len(sidx))
+	for k, i := range sidx {
+		scores[k] = validScores[i]
+	}
+	return scores, nil
 }
 
 func supportedType(t arrow.DataType) bool {

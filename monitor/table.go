@@ -22,19 +22,65 @@ import (
 // watch; their types are train's. The baseline has no name, version or
 // test metrics.
 func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validScores []float64, n int, seed uint64) (*Baseline, error) {
+	t, err := Summarize(ctx, train, inputs, n, seed)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Release()
+	return t.Baseline(validScores)
+}
+
+// Training is what a model bundle's monitor files need of its training
+// split, taken from the table in one pass (Summarize) so that the table
+// can be released before the model, and so its validation scores,
+// exists: the split's profile and the reference sample of its inputs.
+// Baseline and WriteReference then give what NewBaseline and
+// WriteReference give on the table, byte for byte (TestSummarize). It
+// holds a few thousand rows, whatever the split's size.
+type Training struct {
+	// Profile is the training split's profile (profile.Table): the
+	// bundle's profile.json and the baseline's.
+	Profile *profile.Profile
+	sample  *drawn
+}
+
+// Summarize profiles train and draws the reference sample of its columns
+// named by inputs (n rows with seed; see WriteReference). The caller
+// releases the result.
+func Summarize(ctx context.Context, train arrow.Table, inputs []string, n int, seed uint64) (*Training, error) {
 	const op = "new baseline"
 	prof, err := profile.Table(ctx, train, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	d, err := drawReference(train, inputs, validScores, n, seed)
+	d, err := drawReference(train, inputs, n, seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	defer d.release()
-	ref := &Reference{Inputs: map[string][]any{}, Types: map[string]string{}, Rows: d.rows, TrainRows: train.NumRows(),
-		Scores: d.scores, ValidRows: int64(len(validScores)), Seed: seed}
-	b := &Baseline{Profile: prof, Reference: ref}
+	return &Training{Profile: prof, sample: d}, nil
+}
+
+// Release releases the reference sample's memory.
+func (t *Training) Release() {
+	if t != nil && t.sample != nil {
+		t.sample.release()
+		t.sample = nil
+	}
+}
+
+// Baseline returns the baseline NewBaseline builds from the training
+// table and validScores (nil: without the probability's baseline, as
+// Calibrate needs it).
+func (t *Training) Baseline(validScores []float64) (*Baseline, error) {
+	const op = "new baseline"
+	d := t.sample
+	scores, err := d.drawScores(validScores)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	ref := &Reference{Inputs: map[string][]any{}, Types: map[string]string{}, Rows: d.rows, TrainRows: d.trainRows,
+		Scores: scores, ValidRows: int64(len(validScores)), Seed: d.seed}
+	b := &Baseline{Profile: t.Profile, Reference: ref}
 	for k, f := range d.fields {
 		vals, err := values(d.arrays[k])
 		if err != nil {
@@ -45,6 +91,12 @@ func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validS
 		b.Inputs = append(b.Inputs, features.Input{Name: f.Name, Type: typeName(f.Type)})
 	}
 	return b, nil
+}
+
+// WriteReference writes the reference files WriteReference writes from
+// the training table and validScores into the bundle directory dir.
+func (t *Training) WriteReference(dir string, validScores []float64) error {
+	return t.sample.write(dir, validScores)
 }
 
 // CompareTable compares a window given as a table (its columns named as

@@ -13,12 +13,17 @@ import (
 )
 
 // featuresStage fits the feature pipeline on the training split and
-// turns the three splits into train.Datasets.
-type featuresStage struct{}
+// turns the three splits into train.Datasets. Nothing after it reads the
+// raw training and validation splits, so it releases them; when the
+// register stage follows (register), it first takes what that stage
+// needs of the training split (trainingSummary). Restored from the step
+// cache, it keeps the splits, and the register stage summarizes the
+// training split then.
+type featuresStage struct{ register bool }
 
 func (featuresStage) Name() string { return "features" }
 
-func (featuresStage) Run(ctx context.Context, s *State) error {
+func (st featuresStage) Run(ctx context.Context, s *State) error {
 	cfg := s.Config
 	if len(cfg.Features) == 0 {
 		return fmt.Errorf("features: the config has no features section")
@@ -34,6 +39,16 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
+	if st.register {
+		// Before the training matrix exists: the calibration's per-row
+		// state and the matrix are never held together.
+		t, err := summarizeTraining(ctx, s, s.Splits.Train)
+		if err != nil {
+			return err
+		}
+		s.training = t
+		returnMemory()
+	}
 	if bb := binBuilder(s, p, enc.Rows()); bb != nil {
 		// The float training matrix is never held whole: each range of
 		// rows is transformed and binned at once (see streamTrain).
@@ -54,7 +69,21 @@ func (featuresStage) Run(ctx context.Context, s *State) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
-	return evalDatasets(s, p, trainLabels.Classes, rows)
+	releaseSplit(&s.Splits.Train)
+	if err := evalDatasets(s, p, trainLabels.Classes, rows); err != nil {
+		return err
+	}
+	releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
+	return nil
+}
+
+// releaseSplit releases a raw split and drops it (the split stage
+// released the loaded table: in time order the splits are slices of it,
+// so this frees the split's rows), and returns the memory.
+func releaseSplit(tbl *arrow.Table) {
+	(*tbl).Release()
+	*tbl = nil
+	returnMemory()
 }
 
 // newDataset builds a split's dataset: a regression's (no classes) or a

@@ -11,21 +11,100 @@ import (
 
 	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 	"github.com/mlpipe/mlpipe/train"
 )
+
+// trainingSummary is what the register stage needs of the raw training
+// split: its profile (the bundle's profile.json and the monitor's
+// baseline), the monitor's reference sample of its inputs, and the drift
+// statistics' null on consecutive windows of it (monitor.ThresholdsFile).
+// None depends on the model, so the features stage takes it from the
+// split before training and releases the split (docs/architecture.md,
+// "Memory and scale", step 3); the bundle is byte for byte the one made
+// from the split at register time (TestTrainingSummary).
+type trainingSummary struct {
+	monitor *monitor.Training
+	// calibration is the thresholds' null; nil when the split has no time
+	// column or is too short, and noCalibration then says why (logged by
+	// the register stage).
+	calibration   *monitor.Calibration
+	noCalibration string
+	calibErr      error
+	seconds       float64 // the calibration's time
+}
+
+// release releases the reference sample.
+func (t *trainingSummary) release() {
+	if t != nil {
+		t.monitor.Release()
+	}
+}
+
+// summarizeTraining takes the trainingSummary of the training split tbl
+// for the model inputs of s.Features.
+func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainingSummary, error) {
+	cfg := s.Config
+	mt, err := monitor.Summarize(ctx, tbl, inputNames(s.Features), monitor.DefaultReferenceRows, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	t := &trainingSummary{monitor: mt}
+	col := cfg.Split.Column
+	if col == "" || !isTimestamp(tbl, col) {
+		t.noCalibration = "register: no time column: the monitor's thresholds are the fixed ones"
+		return t, nil
+	}
+	window, err := config.ParseWindow(cmp.Or(cfg.Monitor.Window, config.DefaultMonitorWindow))
+	if err != nil {
+		t.release()
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	start := time.Now()
+	// The null depends on the inputs' baseline alone, not on the model's
+	// scores (monitor TestCalibrateWithoutScores).
+	b, err := mt.Baseline(nil)
+	if err != nil {
+		t.release()
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	c, err := monitor.Calibrate(ctx, b, tbl, monitor.CalibrateOptions{
+		Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
+		Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
+	})
+	switch {
+	case errors.Is(err, monitor.ErrNoWindows):
+		t.noCalibration, t.calibErr = "register: the training split is too short to calibrate the monitor's thresholds: the fixed ones apply", err
+	case err != nil:
+		t.release()
+		return nil, fmt.Errorf("register: %w", err)
+	default:
+		t.calibration = c
+		t.seconds = time.Since(start).Seconds()
+	}
+	return t, nil
+}
+
+// inputNames are the names of p's raw inputs.
+func inputNames(p *features.Pipeline) []string {
+	inputs := make([]string, len(p.Inputs))
+	for i, in := range p.Inputs {
+		inputs[i] = in.Name
+	}
+	return inputs
+}
 
 // monitorFiles are the bundle files the monitor reads besides the
 // reference sample: the calibration map of a binary model's
 // probabilities, fitted on the validation split (calibrate.File), for
 // the performance estimate without labels; and the drift statistics'
 // null on consecutive windows of the training split
-// (monitor.ThresholdsFile), from which each feature's thresholds are
-// drawn. A split without a time column gets no null (the fixed
+// (monitor.ThresholdsFile, from t), from which each feature's thresholds
+// are drawn. A split without a time column gets no null (the fixed
 // thresholds apply), and the log says so.
-func monitorFiles(ctx context.Context, s *State, inputs []string, scores []float64) (map[string]any, error) {
-	cfg := s.Config
+func monitorFiles(s *State, t *trainingSummary, scores []float64) (map[string]any, error) {
 	files := map[string]any{}
 	if s.ValidSet != nil && s.ValidSet.Classes == 2 && s.ValidSet.Task != train.Regression && len(scores) == len(s.ValidSet.Y) {
 		m, err := calibrate.Fit(scores, s.ValidSet.Y)
@@ -38,35 +117,19 @@ func monitorFiles(ctx context.Context, s *State, inputs []string, scores []float
 			files[calibrate.File] = m
 		}
 	}
-	col := cfg.Split.Column
-	if col == "" || !isTimestamp(s.Splits.Train, col) {
-		s.log.Info("register: no time column: the monitor's thresholds are the fixed ones", "file", monitor.ThresholdsFile)
+	c := t.calibration
+	if c == nil {
+		if t.calibErr != nil {
+			s.log.Info(t.noCalibration, "err", t.calibErr)
+		} else {
+			s.log.Info(t.noCalibration, "file", monitor.ThresholdsFile)
+		}
 		return files, nil
-	}
-	window, err := config.ParseWindow(cmp.Or(cfg.Monitor.Window, config.DefaultMonitorWindow))
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	start := time.Now()
-	b, err := monitor.NewBaseline(ctx, s.Splits.Train, inputs, scores, monitor.DefaultReferenceRows, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	c, err := monitor.Calibrate(ctx, b, s.Splits.Train, monitor.CalibrateOptions{
-		Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
-		Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
-	})
-	if errors.Is(err, monitor.ErrNoWindows) {
-		s.log.Info("register: the training split is too short to calibrate the monitor's thresholds: the fixed ones apply", "err", err)
-		return files, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
 	}
 	fa := c.FalseAlarms
-	s.log.Info("register: monitor thresholds calibrated", "pairs", c.Pairs, "window", window,
+	s.log.Info("register: monitor thresholds calibrated", "pairs", c.Pairs, "window", time.Duration(c.WindowSeconds*float64(time.Second)),
 		"series_false_alarms", fmt.Sprintf("%d of %d (promised %.3f)", fa.SeriesAlarms, fa.SeriesWindows, fa.SeriesPromised),
-		"seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+		"seconds", fmt.Sprintf("%.1f", t.seconds))
 	files[monitor.ThresholdsFile] = c
 	return files, nil
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/mlpipe/mlpipe/bundle"
-	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/crash"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
@@ -178,12 +177,21 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("register: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	// The training split's profile is the drift monitor's baseline.
-	prof, err := ingest.ProfileTable(ctx, s.Splits.Train, nil)
-	if err != nil {
-		return fmt.Errorf("register: %w", err)
+	// What the bundle needs of the training split: taken by the features
+	// stage, which then released the split, or now when that stage was
+	// restored from the cache and the split is still held.
+	t := s.training
+	if t == nil {
+		if s.Splits == nil || s.Splits.Train == nil {
+			return errors.New("register: the training split was released without its summary")
+		}
+		if t, err = summarizeTraining(ctx, s, s.Splits.Train); err != nil {
+			return err
+		}
+		s.training = t
 	}
-	files := map[string]any{bundle.ProfileFile: prof}
+	// The training split's profile is the drift monitor's baseline.
+	files := map[string]any{bundle.ProfileFile: t.monitor.Profile}
 	if s.Evaluation != nil {
 		files[bundle.EvaluationFile] = s.Evaluation
 	}
@@ -200,11 +208,7 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 		}
 		scores = s.validPredictions()
 	}
-	inputs := make([]string, len(s.Features.Inputs))
-	for i, in := range s.Features.Inputs {
-		inputs[i] = in.Name
-	}
-	mfiles, err := monitorFiles(ctx, s, inputs, scores)
+	mfiles, err := monitorFiles(s, t, scores)
 	if err != nil {
 		return err
 	}
@@ -212,7 +216,7 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	if _, err := SaveTrained(tmp, s, files); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	if err := monitor.WriteReference(tmp, s.Splits.Train, inputs, scores, monitor.DefaultReferenceRows, cfg.Seed); err != nil {
+	if err := t.monitor.WriteReference(tmp, scores); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
 	var refs []string

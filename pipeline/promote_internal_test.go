@@ -50,7 +50,7 @@ func TestRunPromotionChecked(t *testing.T) {
 			cfg.Registry.Path, cfg.Cache.Path = t.TempDir(), ""
 			s := &State{Config: cfg, RunID: "test"}
 			defer s.Release()
-			stages := append(AllStages(&ingest.Options{}), gateStage{}, registerStage{wait: true, damage: func(dir string) { tt.damage(t, dir) }})
+			stages := promoteStages(&ingest.Options{}, registerStage{wait: true, damage: func(dir string) { tt.damage(t, dir) }})
 			_, err = (&Runner{Stages: stages}).Run(context.Background(), s)
 			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run: %v; want the promotion refused, naming %s", err, tt.want)

@@ -39,9 +39,16 @@ type State struct {
 	// Set by the profile stage.
 	Fingerprint string
 	Profile     *ingest.Profile
-	// Set by the split stage.
+	// Set by the split stage. Splits.Train and Splits.Valid are released
+	// (nil) by the features stage once encoded (the training split, before
+	// a registration, summarized into training first); spans keep each
+	// split's rows and time range for the summary.
 	Splits *ingest.Splits
 	Labels map[string]*ingest.Labels // by split name
+	spans  []SplitSummary
+	// training is what the register stage needs of the training split
+	// (trainingSummary), taken before the split was released.
+	training *trainingSummary
 
 	// Set by the features stage: the fitted pipeline and the three
 	// splits as model inputs (the training matrix has out-of-fold
@@ -118,6 +125,7 @@ func (s *State) Release() {
 	if s.Splits != nil {
 		s.Splits.Release()
 	}
+	s.training.release()
 	s.Data.Release()
 }
 

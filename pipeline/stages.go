@@ -36,7 +36,13 @@ func AllStages(opts *ingest.Options) []Stage {
 // --registry) names a registry. With wait, registration waits for
 // another writer to finish instead of failing with registry.ErrLocked.
 func PromoteStages(opts *ingest.Options, wait bool) []Stage {
-	return append(AllStages(opts), gateStage{}, registerStage{wait: wait})
+	return promoteStages(opts, registerStage{wait: wait})
+}
+
+// promoteStages are PromoteStages with the register stage r; the
+// features stage summarizes the training split for it.
+func promoteStages(opts *ingest.Options, r registerStage) []Stage {
+	return append(IngestStages(opts), featuresStage{register: true}, trainStage{}, evaluateStage{}, gateStage{}, r)
 }
 
 // EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the
@@ -111,6 +117,7 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Splits = sp
+	s.spans = splitSpans(s.Config, sp)
 	// From here on every stage reads the splits. When the rows were not in
 	// time order the split copied them, and the loaded table is a second
 	// copy of the data: release it (in time order the splits are slices

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"math"
 
+	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/rss"
@@ -137,29 +138,37 @@ func Summarize(s *State, results []StageResult) *Summary {
 	sum.Validation = s.Report
 	sum.Fingerprint = s.Fingerprint
 	sum.Profile = s.Profile
-	if s.Splits != nil {
-		for _, nt := range s.Splits.Tables() {
-			ss := SplitSummary{Name: nt.Name, Rows: nt.Table.NumRows()}
-			if s.Config.Split.Method != "random" {
-				ss.From, ss.To = timeRange(nt, s.Config.Split.Column)
-			}
-			if l := s.Labels[nt.Name]; l != nil {
-				if l.Values != nil {
-					ss.MeanTarget, ss.StdTarget = meanStd(l.Values)
-				} else if len(l.Classes) == 2 && l.Classes[1] == "1" {
-					r := l.Rate(1)
-					ss.PositiveRate = &r
-				} else {
-					ss.Classes = map[string]float64{}
-					for k, c := range l.Classes {
-						ss.Classes[c] = l.Rate(int32(k))
-					}
+	for _, ss := range s.spans {
+		if l := s.Labels[ss.Name]; l != nil {
+			if l.Values != nil {
+				ss.MeanTarget, ss.StdTarget = meanStd(l.Values)
+			} else if len(l.Classes) == 2 && l.Classes[1] == "1" {
+				r := l.Rate(1)
+				ss.PositiveRate = &r
+			} else {
+				ss.Classes = map[string]float64{}
+				for k, c := range l.Classes {
+					ss.Classes[c] = l.Rate(int32(k))
 				}
 			}
-			sum.Splits = append(sum.Splits, ss)
 		}
+		sum.Splits = append(sum.Splits, ss)
 	}
 	return sum
+}
+
+// splitSpans are the rows and, for a split by time, the time range of
+// each split, as the summary shows them.
+func splitSpans(cfg *config.Config, sp *ingest.Splits) []SplitSummary {
+	var out []SplitSummary
+	for _, nt := range sp.Tables() {
+		ss := SplitSummary{Name: nt.Name, Rows: nt.Table.NumRows()}
+		if cfg.Split.Method != "random" {
+			ss.From, ss.To = timeRange(nt, cfg.Split.Column)
+		}
+		out = append(out, ss)
+	}
+	return out
 }
 
 // meanStd returns the mean and the (population) standard deviation of

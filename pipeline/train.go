@@ -72,7 +72,8 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 
 // releaseMatrix drops a dataset's feature matrix, keeping its shape: after
 // the train stage no stage reads the training matrix (evaluate reads the
-// training labels, the register stage the raw training split), and it is
+// training labels, the register stage a summary of the raw training
+// split taken by the features stage), and it is
 // the largest thing a run holds (8 bytes a cell).
 func releaseMatrix(d *train.Dataset) {
 	d.X = &features.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}

@@ -53,3 +53,41 @@ func TestWrite(t *testing.T) {
 		t.Error("a short column was written")
 	}
 }
+
+// TestWriterRanges: a matrix written a range of rows at a time, in any
+// order, is the file Write makes of the whole.
+func TestWriterRanges(t *testing.T) {
+	cols := [][]float64{{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}, {11, 12, 13, 14, 15}}
+	dir := t.TempDir()
+	whole, ranged := filepath.Join(dir, "whole.npy"), filepath.Join(dir, "ranged.npy")
+	if err := Write(whole, 5, cols); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Create(ranged, 5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(lo, hi int) [][]float64 {
+		out := make([][]float64, len(cols))
+		for j, c := range cols {
+			out[j] = c[lo:hi]
+		}
+		return out
+	}
+	for _, r := range [][2]int{{3, 5}, {0, 2}, {2, 3}} {
+		if err := w.WriteRows(r[0], part(r[0], r[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.WriteRows(4, part(0, 2)); err == nil {
+		t.Error("rows past the end were written")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(ranged)
+	if !bytes.Equal(a, b) {
+		t.Errorf("the file written in ranges differs from Write's (%d and %d bytes)", len(b), len(a))
+	}
+}

@@ -138,7 +138,19 @@ func (r *splitRules) numericSplit(bins []sums, total sums, parent float64) split
 		// The last value bin is never a threshold: it would send every
 		// value left.
 		for b := 1; b < len(bins)-1; b++ {
+			// A bin without rows (sums exactly zero, as most bins of
+			// a small leaf are) leaves l as bin b-1 left it, and that
+			// split, as good and first, was already considered.
+			if b > 1 && bins[b] == (sums{}) {
+				continue
+			}
 			l = l.add(bins[b])
+			if l.N < r.minSamplesLeaf {
+				continue // the left side is too small yet
+			}
+			if total.N-l.N < r.minSamplesLeaf {
+				break // and the right side is too small from here on
+			}
 			if r.consider(&best, l, total, parent) {
 				best.bin, best.defaultLeft = b, missingLeft
 			}
@@ -176,17 +188,23 @@ func (r *splitRules) numericSplit(bins []sums, total sums, parent float64) split
 // time that is also where codes never seen in training go.
 func (r *splitRules) categoricalSplit(bins []sums, total sums, parent float64) split {
 	var best split
-	var cats []int
+	var catsBuf [len(binSet{}) * 64]int // a column has at most 256 bins
+	var ratio [len(catsBuf)]float64
+	cats := catsBuf[:0]
 	for b, s := range bins {
 		if s.N > 0 {
 			cats = append(cats, b)
+			ratio[b] = s.G / (s.H + r.lambda)
 		}
 	}
 	if len(cats) < 2 {
 		return best
 	}
-	ratio := func(b int) float64 { return bins[b].G / (bins[b].H + r.lambda) }
-	slices.SortStableFunc(cats, func(a, b int) int { return cmp.Compare(ratio(a), ratio(b)) })
+	// Sorted by ratio, ties in bin order: what a stable sort of the
+	// ascending bins gives, with the faster unstable sort.
+	slices.SortFunc(cats, func(a, b int) int {
+		return cmp.Or(cmp.Compare(ratio[a], ratio[b]), cmp.Compare(a, b))
+	})
 	var l sums
 	prefix := 0
 	for k := 0; k < len(cats)-1; k++ {
