@@ -98,7 +98,10 @@ func explainRowBytes(t *testing.T, m *Model) {
 	allocated := int64(after.TotalAlloc - before.TotalAlloc)
 	charged := s.workBytes(body, apiNative) + int64(len(body))
 	t.Logf("explaining %d rows allocated %d bytes; the budget charges %d", n, allocated, charged)
-	if allocated > charged {
+	// Under -race the same request allocates about 30% more (the real
+	// model's: 499,368 against 379,560 bytes, 2026-12-06): the budget is
+	// for the binary mlserve ships, so only a normal build is held to it.
+	if allocated > charged && !raceEnabled {
 		t.Errorf("explaining allocated %d bytes, more than the %d the budget charges", allocated, charged)
 	}
 }
