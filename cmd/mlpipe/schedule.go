@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
@@ -111,12 +112,7 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 			err := runPipeline(jctx, &env{stdout: &out, stderr: e.stderr, log: e.log, cmd: "run"}, args)
 			var sum pipeline.Summary
 			if json.Unmarshal(out.Bytes(), &sum) == nil && sum.Status != "" {
-				fmt.Fprintln(e.stdout, tickLine(tick, &sum))
-				// A run cancelled by the scheduler's own stop is not a failure:
-				// its line says so, and the record keeps the rest.
-				if fullSummary || (sum.Status != pipeline.StatusOK && sum.Status != pipeline.StatusCancelled) {
-					printSummary(e.stdout, &sum)
-				}
+				printTick(e.stdout, tick, &sum, fullSummary)
 			}
 			switch {
 			case err == nil:
@@ -138,6 +134,16 @@ func runSchedule(ctx context.Context, e *env, args []string) error {
 	ran, skipped, panicked := s.Stats()
 	e.log.Info("schedule: stopped", "ran", ran, "skipped", skipped, "panicked", panicked)
 	return nil
+}
+
+// printTick prints a run's line, then its whole summary when full is set
+// or the run did not end well. A run cancelled by the scheduler's own
+// stop is not a failure: its line says so, and the record keeps the rest.
+func printTick(w io.Writer, tick time.Time, s *pipeline.Summary, full bool) {
+	fmt.Fprintln(w, tickLine(tick, s))
+	if full || (s.Status != pipeline.StatusOK && s.Status != pipeline.StatusCancelled) {
+		printSummary(w, s)
+	}
 }
 
 // tickLine is what the scheduler prints for a run: when, which run, how

@@ -177,3 +177,34 @@ func TestMovingWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintTick: a run prints one line, and its whole summary only when
+// it failed (or was invalid, or interrupted) or --full-summary asks. A run
+// cancelled by the scheduler's own stop is one line: CI at 8572d26 saw a
+// tick start just before the test stopped the scheduler, and the
+// cancelled run's summary counted as extra runs.
+func TestPrintTick(t *testing.T) {
+	tick := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		status  string
+		full    bool
+		oneLine bool
+	}{
+		{pipeline.StatusOK, false, true},
+		{pipeline.StatusCancelled, false, true},
+		{pipeline.StatusFailed, false, false},
+		{pipeline.StatusInvalid, false, false},
+		{pipeline.StatusInterrupted, false, false},
+		{pipeline.StatusOK, true, false},
+	} {
+		var b bytes.Buffer
+		printTick(&b, tick, &pipeline.Summary{RunID: "r1", Status: c.status, Config: "c.yaml"}, c.full)
+		lines := strings.Count(b.String(), "\n")
+		if !strings.HasPrefix(b.String(), "2026-12-06T03:00:00Z  run r1  "+c.status) {
+			t.Errorf("%s: the first line is not the run's: %q", c.status, b.String())
+		}
+		if got := lines == 1; got != c.oneLine {
+			t.Errorf("%s (full %v): %d lines, want one line: %v\n%s", c.status, c.full, lines, c.oneLine, b.String())
+		}
+	}
+}
