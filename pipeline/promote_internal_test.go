@@ -8,10 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/registry"
-	"github.com/mlpipe/mlpipe/train"
 )
 
 // TestRunPromotionChecked: the promotion at the end of a run (`mlpipe
@@ -36,22 +34,12 @@ func TestRunPromotionChecked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Load(filepath.Join("..", "testdata", "flights-10k.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var keep []train.ModelSpec
-			for _, m := range cfg.Models {
-				if m.Name == "logreg" { // the quickest candidate
-					keep = append(keep, m)
-				}
-			}
-			cfg.Models = keep
+			cfg := logregFixture(t)
 			cfg.Registry.Path, cfg.Cache.Path = t.TempDir(), ""
 			s := &State{Config: cfg, RunID: "test"}
 			defer s.Release()
 			stages := promoteStages(&ingest.Options{}, registerStage{wait: true, damage: func(dir string) { tt.damage(t, dir) }})
-			_, err = (&Runner{Stages: stages}).Run(context.Background(), s)
+			_, err := (&Runner{Stages: stages}).Run(context.Background(), s)
 			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run: %v; want the promotion refused, naming %s", err, tt.want)
 			}

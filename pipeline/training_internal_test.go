@@ -25,17 +25,7 @@ import (
 // the split itself at register time, as a run whose features stage is
 // restored from the step cache still does.
 func TestTrainingSummary(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("..", "testdata", "flights-10k.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keep []train.ModelSpec
-	for _, m := range cfg.Models {
-		if m.Name == "logreg" { // the quickest candidate
-			keep = append(keep, m)
-		}
-	}
-	cfg.Models = keep
+	cfg := logregFixture(t)
 	cache := &Cache{Dir: t.TempDir()}
 	// run registers a model in a new registry and returns its monitor
 	// files, and whether the train stage saw a raw training or validation
@@ -102,4 +92,22 @@ func (probeStage) Name() string { return "probe" }
 func (p probeStage) Run(_ context.Context, s *State) error {
 	p(s)
 	return nil
+}
+
+// logregFixture is the fixture's config (testdata/flights-10k.yaml) with
+// its logreg candidate alone, the quickest to fit.
+func logregFixture(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "testdata", "flights-10k.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []train.ModelSpec
+	for _, m := range cfg.Models {
+		if m.Name == "logreg" {
+			keep = append(keep, m)
+		}
+	}
+	cfg.Models = keep
+	return cfg
 }

@@ -9,23 +9,26 @@ import (
 	"github.com/mlpipe/mlpipe/predlog"
 )
 
+// benchEncode encodes r with predlog's record encoder b.N times.
+func benchEncode(b *testing.B, r *predlog.Record) {
+	enc := predlog.RecordEncoder()
+	var line []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if line, err = enc(line[:0], r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(line)))
+}
+
 // BenchmarkEncode is the writer goroutine's cost per record, against
 // encoding/json for scale.
 func BenchmarkEncode(b *testing.B) {
 	r := flight(1)
 	r.Time = t0
-	b.Run("predlog", func(b *testing.B) {
-		enc := predlog.RecordEncoder()
-		var line []byte
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			if line, err = enc(line[:0], &r); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.SetBytes(int64(len(line)))
-	})
+	b.Run("predlog", func(b *testing.B) { benchEncode(b, &r) })
 	// What mlserve logs: the request's own JSON object, compact (as
 	// scripts/bench/bodies sends it) and pretty-printed.
 	for _, raw := range []struct{ name, text string }{
@@ -33,17 +36,7 @@ func BenchmarkEncode(b *testing.B) {
 		{"pretty", "{\n  \"date\": \"2001-06-30T21:09:00\",\n  \"distance\": 1235,\n  \"origin\": \"DFW\",\n  \"destination\": \"LAX\"\n}"},
 	} {
 		b.Run("predlog-raw-"+raw.name, func(b *testing.B) {
-			enc := predlog.RecordEncoder()
-			r := predlog.Record{ID: r.ID, Time: t0, Model: r.Model, Version: r.Version, RawInputs: json.RawMessage(raw.text), Probability: r.Probability, Predicted: r.Predicted}
-			var line []byte
-			b.ReportAllocs()
-			for b.Loop() {
-				var err error
-				if line, err = enc(line[:0], &r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.SetBytes(int64(len(line)))
+			benchEncode(b, &predlog.Record{ID: r.ID, Time: t0, Model: r.Model, Version: r.Version, RawInputs: json.RawMessage(raw.text), Probability: r.Probability, Predicted: r.Predicted})
 		})
 	}
 	b.Run("encoding-json", func(b *testing.B) {
