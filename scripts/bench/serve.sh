@@ -16,8 +16,9 @@
 # What it measures (server and load generator share the machine's cores, as
 # in the issue's reference):
 #   1. single-row requests at saturation (wrk 4.1, 1 thread, 16
-#      connections): the ceiling, then mlserve's native API; throughput and
-#      latency percentiles, failed requests
+#      connections): the ceiling and mlserve's native API, in alternating
+#      turns (the order rotating), each server's turns pooled; throughput
+#      and latency percentiles (the median of the turns'), failed requests
 #   2. 1,000-row batches (wrk): the ceiling, mlserve native and mlserve OIP
 #      (columnar); rows per second
 #   3. a constant offered load of half the ceiling's single-row throughput
@@ -44,7 +45,8 @@
 # at a quarter of the rate (2 turns), SERVE_LG_DURATION (default 30s) for
 # the judged loadgen runs at half the rate (a p99 over 500,000 requests, so
 # that one or two pauses of the machine do not decide it) and
-# SERVE_LG_TURNS (default 6) the turns it is cut into, SERVE_CONNS (default 16,
+# SERVE_LG_TURNS (default 6) the turns it is cut into, SERVE_WRK_TURNS
+# (default 5) the turns the single-row wrk runs are cut into, SERVE_CONNS (default 16,
 # wrk's connections), SERVE_LG_CONNS (default 64, loadgen's), SERVE_DATA (default data/flights-3m.parquet, where the request
 # rows come from). Needs wrk (apt package `wrk`, installed when missing),
 # curl and jq.
@@ -64,6 +66,7 @@ SERVE_LG_DURATION=${SERVE_LG_DURATION:-30s}
 SERVE_CONNS=${SERVE_CONNS:-16}
 SERVE_LG_CONNS=${SERVE_LG_CONNS:-64}
 SERVE_LG_TURNS=${SERVE_LG_TURNS:-6}
+SERVE_WRK_TURNS=${SERVE_WRK_TURNS:-5}
 QUARTER_TURNS=2 # the turns of the loadgen runs at a quarter of the rate
 SERVE_DATA=${SERVE_DATA:-data/flights-3m.parquet}
 MODEL=flights-delay
@@ -171,14 +174,42 @@ wrk_run() {
 	BODY="$OUT/$2" wrk -t1 -c"$SERVE_CONNS" -d"$SERVE_DURATION" --latency -s "$OUT/post.lua" "$3" >"$OUT/wrk-$1.txt" 2>&1 ||
 		FAILED+=("wrk $1")
 }
-# wrk_rps NAME: requests/s. wrk_ms NAME PCT: latency percentile in ms.
-# wrk_bad NAME: non-2xx responses and socket errors.
-wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$OUT/wrk-$1.txt"; }
+# wrk_turns TURNS BODY NAME=URL...: wrk runs of SERVE_DURATION/TURNS
+# each, taking turns: in each turn every server gets one run, the order
+# rotating from turn to turn, so that a slow spell of this shared
+# machine falls on all of them alike (as the loadgen runs below). Each
+# server's runs are appended, in order, to $OUT/wrk-NAME.txt, which the
+# wrk_* functions below then pool.
+wrk_turns() {
+	local turns=$1 body=$2 secs=${SERVE_DURATION%s}; shift 2
+	local servers=("$@") n=$# k i name url
+	if ! [[ $secs =~ ^[0-9]+$ ]] || ((secs < turns)); then
+		FAILED+=("wrk: duration ${secs}s is not a whole number of seconds, at least one a turn ($turns turns)")
+		return
+	fi
+	log "wrk ${servers[*]%%=*}: $SERVE_CONNS connections, $turns turns of $((secs / turns))s each"
+	for name in "${servers[@]%%=*}"; do : >"$OUT/wrk-$name.txt"; done
+	for ((k = 0; k < turns; k++)); do
+		for ((i = 0; i < n; i++)); do
+			IFS== read -r name url <<<"${servers[$(((i + k) % n))]}"
+			BODY="$OUT/$body" wrk -t1 -c"$SERVE_CONNS" -d"$((secs / turns))s" --latency -s "$OUT/post.lua" "$url" \
+				>>"$OUT/wrk-$name.txt" 2>&1 || FAILED+=("wrk $name, turn $k")
+		done
+	done
+}
+# wrk_rps NAME: requests/s; over several runs (wrk_turns), all their
+# requests over all their time. wrk_ms NAME PCT: latency percentile in
+# ms; over several runs, the median of the runs' percentiles.
+# wrk_bad NAME: non-2xx responses and socket errors, over all runs.
+wrk_rps() {
+	awk '/ requests in / { n = $1 } /^Requests\/sec:/ { runs++; last = $2; if ($2 > 0) { reqs += n; secs += n / $2 } }
+		END { if (runs == 1) print last; else if (secs > 0) printf "%.2f\n", reqs / secs }' "$OUT/wrk-$1.txt"
+}
 wrk_ms() {
 	awk -v p="$2%" '$1 == p {
 		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
 		if (u == "us") v /= 1000; else if (u == "s") v *= 1000
-		print v }' "$OUT/wrk-$1.txt"
+		print v }' "$OUT/wrk-$1.txt" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 wrk_bad() {
 	awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i } END { print n + 0 }' "$OUT/wrk-$1.txt"
@@ -186,8 +217,9 @@ wrk_bad() {
 
 # Warm both servers up (JIT-free, but caches, pools and the page cache).
 SERVE_DURATION=2s wrk_run warmup single.json "$NATIVE"
-wrk_run ceiling-single single.json "$CEIL"
-wrk_run native-single single.json "$NATIVE"
+SERVE_DURATION=2s wrk_run warmup-ceiling single.json "$CEIL"
+# The judged single-row share: the ceiling and mlserve in alternating turns.
+wrk_turns "$SERVE_WRK_TURNS" single.json "ceiling-single=$CEIL" "native-single=$NATIVE"
 wrk_run ceiling-batch batch.json "$CEIL"
 wrk_run native-batch batch.json "$NATIVE"
 wrk_run oip-batch batch-oip.json "$OIP"
@@ -297,7 +329,7 @@ row() { # row LABEL NAME: a wrk table row.
 {
 	echo "## Serving: \`mlserve\`"
 	echo
-	echo "\`bin/mlserve --registry REG --model $MODEL\` (version ${VERSION:-?}, the gbdt model of the run above) and the ceiling, \`scripts/bench/ceiling\` (a Go net/http server that decodes the same JSON with encoding/json and answers a fixed body), on loopback in the same run. Load: wrk $(wrk --version 2>&1 | head -n 1 | awk '{print $2}') with 1 thread and $SERVE_CONNS connections for $SERVE_DURATION per row, sharing the $(nproc) CPUs with the server; request rows are the last rows of \`$SERVE_DATA\` (\`scripts/bench/bodies\`). Command: \`scripts/bench/serve.sh\` (from \`make bench\`)."
+	echo "\`bin/mlserve --registry REG --model $MODEL\` (version ${VERSION:-?}, the gbdt model of the run above) and the ceiling, \`scripts/bench/ceiling\` (a Go net/http server that decodes the same JSON with encoding/json and answers a fixed body), on loopback in the same run. Load: wrk $(wrk --version 2>&1 | head -n 1 | awk '{print $2}') with 1 thread and $SERVE_CONNS connections for $SERVE_DURATION per row (the single-row rows: in $SERVE_WRK_TURNS turns of $((${SERVE_DURATION%s} / SERVE_WRK_TURNS)) s taken alternately by the ceiling and mlserve, the order rotating, each server's turns pooled: all its requests over all its time, and the median of its turns' latency percentiles), sharing the $(nproc) CPUs with the server; request rows are the last rows of \`$SERVE_DATA\` (\`scripts/bench/bodies\`). Command: \`scripts/bench/serve.sh\` (from \`make bench\`)."
 	echo
 	echo "| what | measured | target | status |"
 	echo "|---|---|---|---|"
