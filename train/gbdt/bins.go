@@ -223,6 +223,23 @@ type binnedMatrix struct {
 	rows, cols int
 	bins       []uint8
 	numBins    []int // bins of each column, bin 0 included
+	// byCol, when set (see addColumns), holds the same bins column by
+	// column: byCol[j][i] is bins[i*cols+j].
+	byCol [][]uint8
+}
+
+// addColumns fills b.byCol. Partitioning a node's rows reads one column
+// of many scattered rows: a column alone is cols times smaller than the
+// matrix, so far more of it stays in cache.
+func (b *binnedMatrix) addColumns(workers int) {
+	b.byCol = make([][]uint8, b.cols)
+	forEach(workers, b.cols, func(j int) {
+		col := make([]uint8, b.rows)
+		for i := range col {
+			col[i] = b.bins[i*b.cols+j]
+		}
+		b.byCol[j] = col
+	})
 }
 
 // row returns the bins of row i.

@@ -56,6 +56,7 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 		b.maps = newBinMappers(tr.X, p.MaxBins, p.Seed, p.Parallelism)
 		b.x = binMatrix(tr.X, b.maps, p.Parallelism)
 	}
+	b.x.addColumns(p.Parallelism)
 	b.grower = newGrower(&b.x, b.maps, p)
 	if b.obj.regression() {
 		b.base = []float64{b.obj.baseScore(tr.Y)}

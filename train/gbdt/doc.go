@@ -36,12 +36,7 @@
 // ½(G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)) and a leaf's value is
 // −G/(H+λ) times the learning rate. Only the smaller child of a split has
 // its histogram built from rows; the larger one's is the parent's minus
-// it. Each node's rows lie together in memory with their gradients and
-// bins, moved there when their parent is split, so a histogram is summed
-// from one sequential stretch rather than from rows scattered over the
-// training matrix (grow.go's rowSet; 5% less CPU for the flights
-// regression's fit, none for the backtest's, at the cost of two copies of
-// the bins and gradients). A large node's histogram is summed in fixed pieces of rows, shared
+// it. A large node's histogram is summed in fixed pieces of rows, shared
 // among goroutines and added in piece order, and several leaves are
 // expanded at once, so the model is the same bit for bit for a given seed
 // whatever the parallelism. With a

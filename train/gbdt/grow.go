@@ -2,7 +2,6 @@ package gbdt
 
 import (
 	"container/heap"
-	"encoding/binary"
 	"sync"
 )
 
@@ -15,25 +14,13 @@ import (
 // since it spends leaves where the data needs them; MaxDepth and
 // MinSamplesLeaf keep it from chasing a few rows down a long path.
 //
-// The rows of the tree are kept in two row sets of the same length (see
-// rowSet), and every node owns the same contiguous range [lo, hi) of
-// both; its rows are in one of them (node.buf). Splitting a node copies
-// its rows, partitioned, into the same range of the other set: left rows
-// first, then right rows. The copy is stable, so each node's rows stay in
-// ascending order. A row set holds each row's gradients and bins beside
-// its index, and they move with it, so a node's histogram is built from
-// one sequential stretch of memory rather than from rows scattered over
-// the training matrix.
-//
-// That trades a cheaper histogram for a dearer partition: it moves a
-// row's 12 bytes of index and gradients and its bins, instead of its
-// 4-byte index, and a partition moves every row of the parent (about 3.6
-// times the rows whose histograms are built, in the flights regression).
-// Measured against the gathering of scattered rows at histogram time
-// that it replaced (alternating prebuilt test binaries, load 4-9, models
-// bit for bit the same): the flights regression's fit 0.94-0.96x the CPU
-// seconds over four turns, BenchmarkFitBacktest 0.95-1.06x (even),
-// BenchmarkGrow 0.82x.
+// The rows of the tree are kept in two arrays of the same length, and
+// every node owns the same contiguous range [lo, hi) of both; its rows are
+// in one of them (node.buf). Splitting a node copies its rows, partitioned,
+// into the same range of the other array: left rows first, then right
+// rows. The copy is stable, so each node's rows stay in ascending order,
+// which keeps the reads of the training data moving forward through
+// memory.
 
 // Growing one leaf at a time is serial by nature: which leaf comes next
 // depends on the gains of the children just made. A big tree has
@@ -52,7 +39,7 @@ import (
 type node struct {
 	split       split // gain 0 for a leaf
 	left, right int   // children, for a split node
-	lo, hi      int   // the node's rows: grower.sets[buf], rows lo to hi
+	lo, hi      int   // the node's rows: grower.rows[buf][lo:hi]
 	buf         int
 	sum         sums
 	depth       int
@@ -75,7 +62,7 @@ type grower struct {
 	maps  []binMapper
 	rules splitRules
 	p     Params
-	sets  [2]rowSet  // the rows of the current tree's nodes
+	rows  [2][]int32 // the rows of the current tree's nodes
 	mu    sync.Mutex // guards free
 	free  []histogram
 }
@@ -86,54 +73,8 @@ func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 		maps:  maps,
 		rules: splitRules{lambda: p.lambda(), minChildWeight: p.minChildWeight(), minSamplesLeaf: p.MinSamplesLeaf},
 		p:     p,
-		sets:  [2]rowSet{newRowSet(x.rows, x.cols), newRowSet(x.rows, x.cols)},
+		rows:  [2][]int32{make([]int32, x.rows), make([]int32, x.rows)},
 	}
-}
-
-// rowSet is a list of training rows with, beside each, its gradient pair
-// and its bins: row k of the set is training row rows[k], with gradients
-// grad[k] and the bins bins[k*stride : k*stride+cols] (the stride's
-// spare bytes are never read).
-//
-// The stride is the row's bins rounded up to a multiple of 8 bytes, so
-// that partition moves a row's bins as a few 8-byte words instead of
-// calling memmove for every row of 8 to 16 bytes.
-type rowSet struct {
-	rows   []int32
-	grad   []gradPair
-	bins   []uint8
-	stride int
-}
-
-// newRowSet returns a row set with room for n rows of cols bins.
-func newRowSet(n, cols int) rowSet {
-	stride := (cols + 7) &^ 7
-	return rowSet{make([]int32, n), make([]gradPair, n), make([]uint8, n*stride), stride}
-}
-
-// slice returns the rows lo to hi of s.
-func (s rowSet) slice(lo, hi int) rowSet {
-	return rowSet{s.rows[lo:hi], s.grad[lo:hi], s.bins[lo*s.stride : hi*s.stride], s.stride}
-}
-
-// row returns the bins of row k, spare bytes included.
-func (s rowSet) row(k int) []uint8 { return s.bins[k*s.stride : (k+1)*s.stride] }
-
-// gatherChunk is the rows each goroutine gathers at a time.
-const gatherChunk = 1 << 14
-
-// gather fills the first len(rows) rows of s with rows of x and their
-// gradients from grad, and returns them.
-func gather(s rowSet, x *binnedMatrix, rows []int32, grad []gradPair, workers int) rowSet {
-	s = s.slice(0, len(rows))
-	forChunks(workers, len(rows), gatherChunk, func(_, lo, hi int) {
-		for k := lo; k < hi; k++ {
-			r := rows[k]
-			s.rows[k], s.grad[k] = r, grad[r]
-			copy(s.bins[k*s.stride:], x.row(int(r)))
-		}
-	})
-	return s
 }
 
 // newHist returns a histogram from the free list, or a new one. Its bins
@@ -159,25 +100,21 @@ func (g *grower) release(h histogram) {
 }
 
 // rowsOf returns the training rows of node nd.
-func (g *grower) rowsOf(nd *node) []int32 { return g.sets[nd.buf].rows[nd.lo:nd.hi] }
-
-// setOf returns the row set of node nd.
-func (g *grower) setOf(nd *node) rowSet { return g.sets[nd.buf].slice(nd.lo, nd.hi) }
+func (g *grower) rowsOf(nd *node) []int32 { return g.rows[nd.buf][nd.lo:nd.hi] }
 
 // grow grows one tree on the rows sample (ascending) with gradients grad,
 // splitting only on columns cols.
 func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
-	set := gather(g.sets[0], g.x, sample, grad, g.p.Parallelism)
-	n := len(sample)
+	n := copy(g.rows[0], sample)
 	root := node{lo: 0, hi: n}
-	for _, gp := range set.grad {
-		root.sum.G += float64(gp.g)
-		root.sum.H += float64(gp.h)
+	for _, r := range sample {
+		root.sum.G += float64(grad[r].g)
+		root.sum.H += float64(grad[r].h)
 	}
 	root.sum.N = n
 	if g.splittable(&root) {
 		root.hist = g.newHist()
-		g.buildHist(root.hist, set, cols)
+		g.buildHist(root.hist, sample, grad, cols)
 		root.split = g.rules.bestSplit(root.hist, g.maps, cols, root.sum)
 	}
 	t := &grownTree{nodes: []node{root}}
@@ -188,7 +125,7 @@ func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
 		if t.nodes[id].kids == nil {
 			jobs := append([]int{id}, open.unexpanded(g.speculate(), g.p.MaxLeaves-leaves-1)...)
 			forEach(g.p.Parallelism, len(jobs), func(k int) {
-				g.expand(&t.nodes[jobs[k]], cols)
+				g.expand(&t.nodes[jobs[k]], grad, cols)
 			})
 		}
 		l, r := g.commit(t, id)
@@ -245,10 +182,10 @@ func (g *grower) splittable(nd *node) bool {
 // subtraction from the parent's, and finds each child's best split.
 // Expansions of different leaves touch disjoint data, so two can run at
 // once.
-func (g *grower) expand(nd *node, cols []int) {
+func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 	s := &nd.split
 	mid, buf := nd.lo+s.lsum.N, 1-nd.buf
-	g.partition(g.setOf(nd), g.sets[buf].slice(nd.lo, nd.hi), s.col, &s.left, s.lsum.N)
+	g.partition(g.rowsOf(nd), g.rows[buf][nd.lo:nd.hi], s.col, &s.left, s.lsum.N)
 	kids := &[2]node{
 		{lo: nd.lo, hi: mid, buf: buf, sum: s.lsum, depth: nd.depth + 1},
 		{lo: mid, hi: nd.hi, buf: buf, sum: s.rsum, depth: nd.depth + 1},
@@ -268,7 +205,7 @@ func (g *grower) expand(nd *node, cols []int) {
 	// The large child's histogram is the parent's minus the small
 	// child's, so the small one is built even if it won't be split.
 	small.hist = g.newHist()
-	g.buildHist(small.hist, g.setOf(small), cols)
+	g.buildHist(small.hist, g.rowsOf(small), grad, cols)
 	subtractHist(nd.hist, small.hist, g.x, cols)
 	large.hist, nd.hist = nd.hist, nil
 	for k := range kids {
@@ -328,10 +265,9 @@ func (o *openLeaves) unexpanded(k, max int) []int {
 	return out
 }
 
-// partition copies the rows of src into dst (of the same length),
-// stably, the rows whose bin in column col is in left first, each with
-// its gradients and bins. nLeft, the number of those, is known
-// beforehand: it is the row count of the split's left side.
+// partition copies src into dst (of the same length), stably, the rows
+// whose bin in column col is in left first. nLeft, the number of those,
+// is known beforehand: it is the row count of the split's left side.
 //
 // Knowing nLeft, each side's place in dst is known, so one pass suffices.
 // For a large node two goroutines share the work without any reduction:
@@ -340,18 +276,18 @@ func (o *openLeaves) unexpanded(k, max int) []int {
 // second half backward, writing its left rows backward from dst[nLeft-1]
 // and its right rows backward from the end. The four pieces meet exactly,
 // and where each row lands depends only on the data.
-func (g *grower) partition(src, dst rowSet, col int, left *binSet, nLeft int) {
-	n := len(src.rows)
-	half, workers := n, 1 // the forward walk's share
-	if g.p.Parallelism > 1 && n >= minParallelCells {
-		half, workers = n/2, 2
+func (g *grower) partition(src, dst []int32, col int, left *binSet, nLeft int) {
+	bins := g.x.byCol[col]
+	half, workers := len(src), 1 // the forward walk's share
+	if g.p.Parallelism > 1 && len(src) >= minParallelCells {
+		half, workers = len(src)/2, 2
 	}
 	var fl, fr, bl, br int // where the two walks stop
 	forEach(workers, 2, func(k int) {
 		if k == 0 {
-			fl, fr = forward(src.slice(0, half), dst, col, left, 0, nLeft)
+			fl, fr = forward(src[:half], dst, bins, left, 0, nLeft)
 		} else {
-			bl, br = backward(src.slice(half, n), dst, col, left, nLeft-1, n-1)
+			bl, br = backward(src[half:], dst, bins, left, nLeft-1, len(dst)-1)
 		}
 	})
 	if fl != bl+1 || fr != br+1 {
@@ -359,23 +295,17 @@ func (g *grower) partition(src, dst rowSet, col int, left *binSet, nLeft int) {
 	}
 }
 
-// forward moves the rows of src in order, left rows to dst's rows l,
-// l+1, ... and right rows to its rows r, r+1, ..., and returns where the
-// two sequences end.
+// forward writes the rows of src in order, left rows to dst[l], dst[l+1],
+// ... and right rows to dst[r], dst[r+1], ..., and returns where the two
+// sequences end.
 //
 // It does not branch on the side: which way a row goes is as good as
 // random to the branch predictor, and a mispredicted branch costs several
 // times this loop body. The destination is computed instead.
-func forward(src, dst rowSet, col int, left *binSet, l, r int) (int, int) {
-	w, bins, grad := src.stride, src.bins, src.grad
-	toRows, toGrad, toBins := dst.rows, dst.grad, dst.bins
-	for k, row := range src.rows {
-		isLeft := left.bit(bins[k*w+col])
-		d := r + (l-r)*isLeft // row l if left, else row r
-		toRows[d], toGrad[d] = row, grad[k]
-		for i := 0; i < w; i += 8 {
-			binary.LittleEndian.PutUint64(toBins[d*w+i:], binary.LittleEndian.Uint64(bins[k*w+i:]))
-		}
+func forward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
+	for _, row := range src {
+		isLeft := left.bit(bins[row])
+		dst[r+(l-r)*isLeft] = row // dst[l] if left, else dst[r]
 		l += isLeft
 		r += 1 - isLeft
 	}
@@ -384,16 +314,11 @@ func forward(src, dst rowSet, col int, left *binSet, l, r int) (int, int) {
 
 // backward is forward walking src from its end, and dst downward from l
 // and r.
-func backward(src, dst rowSet, col int, left *binSet, l, r int) (int, int) {
-	w, bins, grad, rows := src.stride, src.bins, src.grad, src.rows
-	toRows, toGrad, toBins := dst.rows, dst.grad, dst.bins
-	for k := len(rows) - 1; k >= 0; k-- {
-		isLeft := left.bit(bins[k*w+col])
-		d := r + (l-r)*isLeft
-		toRows[d], toGrad[d] = rows[k], grad[k]
-		for i := 0; i < w; i += 8 {
-			binary.LittleEndian.PutUint64(toBins[d*w+i:], binary.LittleEndian.Uint64(bins[k*w+i:]))
-		}
+func backward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
+	for i := len(src) - 1; i >= 0; i-- {
+		row := src[i]
+		isLeft := left.bit(bins[row])
+		dst[r+(l-r)*isLeft] = row
 		l -= isLeft
 		r -= 1 - isLeft
 	}

@@ -50,6 +50,7 @@ func BenchmarkGrow(b *testing.B) {
 			}
 			maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
 			bx := binMatrix(x, maps, p.Parallelism)
+			bx.addColumns(p.Parallelism)
 			g := newGrower(&bx, maps, p)
 			var ru0, ru1 syscall.Rusage
 			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)

@@ -1,5 +1,7 @@
 package gbdt
 
+import "sync"
+
 // Gradient histograms.
 //
 // Boosting fits each tree to the first and second derivatives of the loss
@@ -55,32 +57,39 @@ const minParallelCells = 1 << 14
 const histPiece = 1 << 15
 
 // buildHist fills the bins of columns cols (ascending) of h from the rows
-// of set.
+// rows of x, whose gradients are grad.
 //
 // A node with more than histPiece rows is cut into pieces of histPiece
 // rows. Each piece is summed into a histogram of its own, by whichever
 // goroutine is free, and the pieces' histograms are then added in piece
 // order. Every bin is thus summed in the same order whatever the number
-// of goroutines, so the histogram is bit-identical from run to run.
-func (g *grower) buildHist(h histogram, set rowSet, cols []int) {
-	n := len(set.rows)
-	pieces := (n + histPiece - 1) / histPiece
+// of goroutines, so the histogram is bit-identical from run to run, and
+// the goroutines share the rows: each reads only its pieces' rows, and
+// the cache misses of reading scattered rows are not paid twice.
+func (g *grower) buildHist(h histogram, rows []int32, grad []gradPair, cols []int) {
+	pieces := (len(rows) + histPiece - 1) / histPiece
 	if pieces <= 1 {
-		h.clearCols(cols)
-		accumulate(h, cols, set)
+		buildPiece(h, g.x, rows, grad, cols)
 		return
 	}
 	parts := make([]histogram, pieces)
-	forChunks(g.p.Parallelism, n, histPiece, func(c, lo, hi int) {
+	forChunks(g.p.Parallelism, len(rows), histPiece, func(c, lo, hi int) {
 		parts[c] = g.newHist()
-		parts[c].clearCols(cols)
-		accumulate(parts[c], cols, set.slice(lo, hi))
+		buildPiece(parts[c], g.x, rows[lo:hi], grad, cols)
 	})
 	h.clearCols(cols)
 	for _, p := range parts {
 		h.addCols(p, cols)
 		g.release(p)
 	}
+}
+
+// buildPiece fills the bins of columns cols of h from rows.
+func buildPiece(h histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int) {
+	h.clearCols(cols)
+	buf := gatherPool.Get().(*gathered)
+	accumulate(h, cols, x, rows, grad, buf)
+	gatherPool.Put(buf)
 }
 
 // clearCols zeroes the bins of columns cols.
@@ -100,22 +109,51 @@ func (h histogram) addCols(o histogram, cols []int) {
 	}
 }
 
-// accumulate adds each row's gradient pair of set to its bin in every
-// column of group.
+// gatherBlock is how many rows accumulate copies out at a time.
+const gatherBlock = 256
+
+// gathered holds a block of rows copied out by accumulate.
+type gathered struct {
+	bins []uint8 // gatherBlock rows of bins, row-major
+	grad [gatherBlock]gradPair
+}
+
+var gatherPool = sync.Pool{New: func() any { return new(gathered) }}
+
+// accumulate adds each row's gradient pair to its bin in every column of
+// group.
 //
-// The rows' gradients and bins lie in order in set (see rowSet), so the
-// loop reads memory sequentially, however scattered over the training
-// set the node's rows are. Each row updates all of the group's columns,
-// so those updates do not wait on each other.
-func accumulate(h histogram, group []int, set rowSet) {
-	for k, gp := range set.grad {
-		g, hess := float64(gp.g), float64(gp.h)
-		row := set.row(k)
-		for _, j := range group {
-			b := &h[j][row[j]]
-			b.G += g
-			b.H += hess
-			b.N++
+// It works a block of rows at a time, in two passes. The first copies the
+// block's bins and gradients into buf; the second adds them up. Below the
+// root, a node's rows are scattered over the training set, and each one
+// read is a cache miss. The copy loop is short, so the CPU keeps many of
+// those misses in flight at once; the adding loop, which is long (three
+// read-modify-writes per column), then reads only from the small buffer.
+// On scattered rows this is about twice as fast as one loop doing both.
+// Each row's bins are one contiguous piece of the row-major matrix, and
+// each row updates all of the group's columns, so those updates do not
+// wait on each other.
+func accumulate(h histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
+	nc := x.cols
+	if len(buf.bins) < gatherBlock*nc {
+		buf.bins = make([]uint8, gatherBlock*nc)
+	}
+	for len(rows) > 0 {
+		block := rows[:min(gatherBlock, len(rows))]
+		rows = rows[len(block):]
+		for k, r := range block {
+			buf.grad[k] = grad[r]
+			copy(buf.bins[k*nc:(k+1)*nc], x.row(int(r)))
+		}
+		for k := range block {
+			g, hess := float64(buf.grad[k].g), float64(buf.grad[k].h)
+			row := buf.bins[k*nc : (k+1)*nc]
+			for _, j := range group {
+				b := &h[j][row[j]]
+				b.G += g
+				b.H += hess
+				b.N++
+			}
 		}
 	}
 }

@@ -83,19 +83,15 @@ func TestBinMapper(t *testing.T) {
 
 // TestPartition checks the two-ended parallel partition against a plain
 // stable one, on a node big enough to be split between two goroutines
-// and on a small one, with rows of 9 bins (two 8-byte words in a row
-// set): every row must arrive with its own gradients and bins.
+// and on a small one.
 func TestPartition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n, cols, col = 3 * minParallelCells, 9, 5
-	x := &binnedMatrix{rows: n, cols: cols, bins: make([]uint8, n*cols)}
+	const n = 3 * minParallelCells
+	x := &binnedMatrix{rows: n, cols: 1, bins: make([]uint8, n), numBins: []int{256}}
 	for i := range x.bins {
 		x.bins[i] = uint8(rng.IntN(256))
 	}
-	grad := make([]gradPair, n)
-	for i := range grad {
-		grad[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
-	}
+	x.addColumns(1)
 	var left binSet
 	for b := range 256 {
 		if rng.IntN(3) == 0 {
@@ -112,28 +108,22 @@ func TestPartition(t *testing.T) {
 		var want []int32
 		for _, side := range []bool{true, false} {
 			for _, r := range src {
-				if left.has(x.row(int(r))[col]) == side {
+				if left.has(x.bins[r]) == side {
 					want = append(want, r)
 				}
 			}
 		}
 		nLeft := 0
 		for _, r := range src {
-			if left.has(x.row(int(r))[col]) {
+			if left.has(x.bins[r]) {
 				nLeft++
 			}
 		}
 		g := &grower{x: x, p: Params{Parallelism: 2}}
-		set := gather(newRowSet(len(src), cols), x, src, grad, 2)
-		dst := newRowSet(len(src), cols)
-		g.partition(set, dst, col, &left, nLeft)
-		if !slices.Equal(dst.rows, want) {
+		dst := make([]int32, len(src))
+		g.partition(src, dst, 0, &left, nLeft)
+		if !slices.Equal(dst, want) {
 			t.Errorf("%d rows: partition differs from a stable partition", len(src))
-		}
-		for k, r := range dst.rows {
-			if dst.grad[k] != grad[r] || !slices.Equal(dst.row(k)[:cols], x.row(int(r))) {
-				t.Fatalf("%d rows: row %d moved without its gradients or bins", len(src), r)
-			}
 		}
 	}
 }
@@ -171,16 +161,15 @@ func TestHistogramSubtraction(t *testing.T) {
 	g1 := &grower{x: x, p: Params{Parallelism: 1}}
 	g4 := &grower{x: x, p: Params{Parallelism: 4}}
 	parent, child, direct, parallel := newHistogram(x), newHistogram(x), newHistogram(x), newHistogram(x)
-	set := func(rows []int32) rowSet { return gather(newRowSet(len(rows), cols), x, rows, grad, 1) }
-	g1.buildHist(parent, set(all), allCols)
+	g1.buildHist(parent, all, grad, allCols)
 	for range 20 {
-		g4.buildHist(parallel, set(all), allCols)
+		g4.buildHist(parallel, all, grad, allCols)
 		if !slices.EqualFunc(parent, parallel, slices.Equal) {
 			t.Fatal("histograms built on 1 and 4 goroutines differ")
 		}
 	}
-	g4.buildHist(child, set(small), allCols)
-	g1.buildHist(direct, set(large), allCols)
+	g4.buildHist(child, small, grad, allCols)
+	g1.buildHist(direct, large, grad, allCols)
 	subtractHist(parent, child, x, allCols)
 	const tol = 1e-9 * 1e6 * n // float64 sums of n float32 values of size up to ~1e6
 	for j := range cols {
