@@ -21,13 +21,23 @@ type evaluateStage struct{}
 func (evaluateStage) Name() string { return "evaluate" }
 
 func (evaluateStage) Run(ctx context.Context, s *State) error {
-	if err := s.matrices(); err != nil {
-		return err
-	}
 	test, valid := s.TestSet, s.ValidSet
-	proba := s.testPredictions()
+	// The validation scores are what evaluate, the gate and register read
+	// of the validation split (a binary model's threshold and calibration,
+	// the monitor's reference scores): they are computed now, when not
+	// already, and the validation matrix is released.
+	if (valid.Classes == 2 || valid.Task == train.Regression) && s.validProba == nil {
+		if err := s.matrices(); err != nil {
+			return err
+		}
+		s.validPredictions()
+	}
+	releaseMatrix(valid)
+	proba, err := s.testPredictions(ctx)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
 	opts := evaluate.Options{ClassNames: test.ClassNames}
-	var err error
 	if test.Task == train.Regression {
 		if s.TrainSet != nil { // not when evaluating a saved model
 			opts.TrainTargets = s.TrainSet.Y

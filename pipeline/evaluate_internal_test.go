@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/train"
+)
+
+// TestStreamedEvaluation: no stage of a registering run holds a float
+// matrix of the test split (the evaluate stage and the gate transform
+// and score it streamRows rows at a time), the validation matrix is
+// released by the evaluate stage, and the test predictions, the gate's
+// scores of the candidate and of the production model are bit for bit
+// those of the whole test matrix.
+func TestStreamedEvaluation(t *testing.T) {
+	const rangeRows = 300 // the fixture's 1,674 test rows in 6 ranges
+	defer SetStreamRows(rangeRows)()
+	cfg := logregFixture(t)
+	cfg.Registry.Path = t.TempDir()
+	var testHeld, validHeld bool
+	run := func() *State {
+		s := &State{Config: cfg, RunID: "test"}
+		t.Cleanup(s.Release)
+		var stages []Stage
+		for _, st := range PromoteStages(&ingest.Options{}, true) {
+			stages = append(stages, st, probeStage(func(s *State) {
+				testHeld = testHeld || (s.TestSet != nil && s.TestSet.X.Data != nil)
+				if st.Name() == "evaluate" {
+					validHeld = s.ValidSet.X.Data != nil
+				}
+			}))
+		}
+		if _, err := (&Runner{Stages: stages}).Run(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	run()      // registers the production model
+	s := run() // its gate scores the production model, the same fit
+	if testHeld || validHeld {
+		t.Fatalf("a stage held the test matrix (%v), or the validation matrix after evaluate (%v)", testHeld, validHeld)
+	}
+
+	x, err := s.Features.Transform(s.Splits.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := s.Model.Predict(x)
+	if len(s.testProba) != len(whole) {
+		t.Fatalf("%d test predictions, want %d", len(s.testProba), len(whole))
+	}
+	for i := range whole {
+		if s.testProba[i] != whole[i] {
+			t.Fatalf("test row %d: %v streamed, %v from the whole matrix", i, s.testProba[i], whole[i])
+		}
+	}
+	m, err := SelectionMetric(cfg.Gate.Metric, taskOf(s.TestSet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Score(s.TestSet.Y, whole, s.TestSet.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.Gate
+	if g.Candidate != want || g.Production == nil || *g.Production != want {
+		t.Errorf("gate: candidate %v, production %v; want %v both (the same fit, scored on the whole matrix)", g.Candidate, g.Production, want)
+	}
+
+	// Every Predict call of the streamed scoring sees one range.
+	rec := &rangeModel{Model: s.Model}
+	p, err := predictTable(context.Background(), s.Features, rec, s.Splits.Test, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := x.Rows
+	if rec.most > rangeRows || rec.calls != (n+rangeRows-1)/rangeRows || len(p) != len(whole) {
+		t.Errorf("%d rows scored in %d calls of at most %d rows; want %d calls of at most %d", len(p), rec.calls, rec.most, (n+rangeRows-1)/rangeRows, rangeRows)
+	}
+}
+
+// rangeModel counts a model's Predict calls and the largest matrix one
+// is given.
+type rangeModel struct {
+	train.Model
+	calls, most int
+}
+
+func (m *rangeModel) Predict(x *features.Matrix) []float64 {
+	m.calls++
+	m.most = max(m.most, x.Rows)
+	return m.Model.Predict(x)
+}
