@@ -1,11 +1,15 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -14,7 +18,8 @@ import (
 // and score it streamRows rows at a time), the validation matrix is
 // released by the evaluate stage, and the test predictions, the gate's
 // scores of the candidate and of the production model are bit for bit
-// those of the whole test matrix.
+// those of the whole test matrix; evaluating the saved model holds no
+// float matrix and reports the same.
 func TestStreamedEvaluation(t *testing.T) {
 	const rangeRows = 300 // the fixture's 1,674 test rows in 6 ranges
 	defer SetStreamRows(rangeRows)()
@@ -68,6 +73,41 @@ func TestStreamedEvaluation(t *testing.T) {
 	g := s.Gate
 	if g.Candidate != want || g.Production == nil || *g.Production != want {
 		t.Errorf("gate: candidate %v, production %v; want %v both (the same fit, scored on the whole matrix)", g.Candidate, g.Production, want)
+	}
+
+	// `mlpipe evaluate --model` of the registered model holds no float
+	// matrix at all (it scores validation by ranges too), and its report
+	// is the run's, which scored validation on the whole matrix.
+	store, err := registry.Open(cfg.Registry.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := store.VersionDir(cfg.Name, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &State{Config: cfg}
+	t.Cleanup(e.Release)
+	held := false
+	stages := EvaluateStages(&ingest.Options{}, b)
+	stages = append(stages[:len(stages)-1:len(stages)-1], probeStage(func(s *State) { held = s.ValidSet.X.Data != nil || s.TestSet.X.Data != nil }), stages[len(stages)-1])
+	if _, err := (&Runner{Stages: stages}).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(e.Evaluation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want2, err := json.Marshal(s.Evaluation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held || !bytes.Equal(got, want2) {
+		t.Errorf("evaluate --model: a float matrix held (%v), or a report that differs from the run's (%v)", held, !bytes.Equal(got, want2))
 	}
 
 	// Every Predict call of the streamed scoring sees one range.

@@ -71,7 +71,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	releaseSplit(&s.Splits.Train)
-	if err := evalDatasets(s, p, trainLabels.Classes, rows); err != nil {
+	if err := evalDatasets(s, p, trainLabels.Classes, rows, true); err != nil {
 		return err
 	}
 	releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
@@ -100,8 +100,9 @@ func newDataset(x *features.Matrix, y []float64, classes []string, task train.Ta
 // the feature pipeline p; classes fixes the class indices of a
 // multiclass label (those of training). The test dataset has the labels
 // and the matrix's shape only: it is transformed and scored a range of
-// rows at a time (testPredictions).
-func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCounter) error {
+// rows at a time (testPredictions). So has the validation dataset unless
+// validMatrix (model selection scores candidates on it).
+func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCounter, validMatrix bool) error {
 	for _, sp := range []struct {
 		name string
 		tbl  arrow.Table
@@ -118,7 +119,7 @@ func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCou
 		if err != nil {
 			return err
 		}
-		if sp.name == ingest.SplitTest {
+		if sp.name == ingest.SplitTest || !validMatrix {
 			// No rows: the pipeline's check of the split's columns.
 			none := tables.Slice(sp.tbl, 0, 0)
 			_, err := p.Transform(none)
