@@ -133,6 +133,14 @@ var gatherPool = sync.Pool{New: func() any { return new(gathered) }}
 // Each row's bins are one contiguous piece of the row-major matrix, and
 // each row updates all of the group's columns, so those updates do not
 // wait on each other.
+//
+// Measured and dropped (models bit for bit the same, CPU against this
+// code): keeping each node's gradients and bins beside its rows, moved
+// by partition, so that this loop reads them in order (3c2508b) cut the
+// 4,095-leaf flights regression's fit to 0.94-0.96x but cost 255-leaf
+// rounds 1.11-1.19x, partition then moving 20-28 bytes a row instead of
+// 4; copying a row as 8-byte words instead of with copy was even or
+// worse on both at load 4-6.
 func accumulate(h histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
 	nc := x.cols
 	if len(buf.bins) < gatherBlock*nc {

@@ -1,7 +1,9 @@
 package gbdt_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"os"
@@ -91,7 +93,9 @@ func TestFlightsDelayRegression(t *testing.T) {
 // (518,831 rows), and reports the fit time (wall, and the CPU seconds as
 // cpu-s), the test RMSE and MAE on June
 // (502,228 rows) and its R², the rounds kept, and the RMSE and MAE of
-// predicting the training mean. scripts/bench/regression.sh compares them with XGBoost
+// predicting the training mean, and logs the model's size and SHA-256
+// (to check that a change to the trainer leaves it bit for bit the
+// same). scripts/bench/regression.sh compares them with XGBoost
 // 1.7.4 (reg:squarederror, hist) on the same rows.
 func BenchmarkFitFlightsRegression(b *testing.B) {
 	if _, err := os.Stat(flights3m); err != nil {
@@ -129,6 +133,11 @@ func BenchmarkFitFlightsRegression(b *testing.B) {
 			b.ReportMetric(float64(m.(*gbdt.Model).BestRound+1), "rounds")
 			b.ReportMetric(baseRMSE, "mean-RMSE")
 			b.ReportMetric(baseMAE, "mean-MAE")
+			var buf bytes.Buffer
+			if err := train.Save(&buf, m); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("model: %d bytes, sha256 %x; test RMSE %v, MAE %v", buf.Len(), sha256.Sum256(buf.Bytes()), rmse, mae)
 		})
 	}
 }
