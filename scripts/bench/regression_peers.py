@@ -12,6 +12,9 @@ the target, splits by time and fits
                max_depth=8, n_estimators=1000, learning_rate=0.3,
                early_stopping_rounds=20, enable_categorical=True,
                n_jobs=THREADS), early stopping on the validation split (May)
+  xgboost_same_patience  the same with early_stopping_rounds=PATIENCE
+               (--patience: mlpipe's, from its config), so that both stop
+               after as many rounds without improvement
   sklearn_hgb  HistGradientBoostingRegressor(max_iter=200, max_leaf_nodes=31),
                origin and destination as ordinal codes declared in
                categorical_features (early_stopping='auto': on, with its own
@@ -99,20 +102,21 @@ def timed(fit):
     return time.perf_counter() - t0
 
 
-def fit_xgboost(raw, y, m, threads):
+def fit_xgboost(raw, y, m, threads, patience=20):
     import xgboost
 
     model = xgboost.XGBRegressor(objective="reg:squarederror", tree_method="hist", max_depth=8,
-                                 n_estimators=1000, learning_rate=0.3, early_stopping_rounds=20,
+                                 n_estimators=1000, learning_rate=0.3, early_stopping_rounds=patience,
                                  enable_categorical=True, n_jobs=threads)
     fit_s = timed(lambda: model.fit(raw[m["train"]], y[m["train"]],
                                     eval_set=[(raw[m["valid"]], y[m["valid"]])], verbose=False))
     out = metrics(y[m["test"]], model.predict(raw[m["test"]]))
     out.update(fit_s=fit_s, version=xgboost.__version__, threads=threads,
-               trees=int(model.best_iteration) + 1,
+               trees=int(model.best_iteration) + 1, patience=patience,
+               rounds_run=len(model.evals_result()["validation_0"]["rmse"]),
                call="XGBRegressor(objective='reg:squarederror', tree_method='hist', max_depth=8, "
-                    "n_estimators=1000, learning_rate=0.3, early_stopping_rounds=20, "
-                    "enable_categorical=True, n_jobs=%d), eval_set the validation split" % threads)
+                    "n_estimators=1000, learning_rate=0.3, early_stopping_rounds=%d, "
+                    "enable_categorical=True, n_jobs=%d), eval_set the validation split" % (patience, threads))
     return out
 
 
@@ -179,7 +183,9 @@ def main():
     ap.add_argument("--test-from", required=True)
     ap.add_argument("--threads", type=int, default=2, help="XGBoost n_jobs (default 2)")
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS") or 0))
-    ap.add_argument("--models", default="mean,xgboost,sklearn_hgb,sklearn_ridge")
+    ap.add_argument("--patience", type=int, default=5,
+                    help="xgboost_same_patience's early_stopping_rounds (default 5, mlpipe's)")
+    ap.add_argument("--models", default="mean,xgboost,xgboost_same_patience,sklearn_hgb,sklearn_ridge")
     args = ap.parse_args()
 
     raw, y, m, read_s = load(args.csv, args.rows, args.valid_from, args.test_from)
@@ -192,6 +198,7 @@ def main():
     fits = {
         "mean": lambda: fit_mean(y, m),
         "xgboost": lambda: fit_xgboost(raw, y, m, args.threads),
+        "xgboost_same_patience": lambda: fit_xgboost(raw, y, m, args.threads, args.patience),
         "sklearn_hgb": lambda: fit_hgb(raw, y, m),
         "sklearn_ridge": lambda: fit_ridge(raw, y, m),
     }

@@ -222,7 +222,7 @@ func fullSplits(b *testing.B) *flightsSplits {
 	full.Lock()
 	defer full.Unlock()
 	if full.splits == nil {
-		tr, ok := configTrainer(b, flightsConfig, "").(*gbdt.Trainer)
+		tr, ok := configTrainer(b, flightsConfig, nil).(*gbdt.Trainer)
 		if !ok {
 			b.Fatalf("%s: the gbdt trainer is not a *gbdt.Trainer", flightsConfig)
 		}
@@ -237,7 +237,7 @@ func fullModel(b *testing.B) (train.Model, *flightsSplits) {
 	full.Lock()
 	defer full.Unlock()
 	if full.model == nil {
-		m, err := configTrainer(b, flightsConfig, "").Fit(context.Background(), sp.train, sp.valid)
+		m, err := configTrainer(b, flightsConfig, nil).Fit(context.Background(), sp.train, sp.valid)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func BenchmarkFitFlights(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		var err error
-		m, err = configTrainer(b, flightsConfig, "").Fit(context.Background(), sp.train, sp.valid)
+		m, err = configTrainer(b, flightsConfig, nil).Fit(context.Background(), sp.train, sp.valid)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -288,7 +288,7 @@ func BenchmarkFitFlightsPipeline(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		var err error
-		m, err = configTrainer(b, flightsConfig, "").Fit(context.Background(), sp.train, sp.valid)
+		m, err = configTrainer(b, flightsConfig, nil).Fit(context.Background(), sp.train, sp.valid)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -393,7 +393,7 @@ func BenchmarkFitBacktest(b *testing.B) {
 	for b.Loop() {
 		start, cpu := time.Now(), cpuSeconds()
 		var err error
-		m, err = configTrainer(b, flightsConfig, "").Fit(context.Background(), &tr, sp.valid)
+		m, err = configTrainer(b, flightsConfig, nil).Fit(context.Background(), &tr, sp.valid)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -86,10 +86,11 @@ func qualityParams(tb testing.TB) (map[string]any, uint64) {
 }
 
 // configTrainer returns the trainer of the first gbdt model of the config
-// at path, with objective set over its parameters when it is not "": the
-// flights benchmarks fit what the shipped configs fit (gbdt's defaults are
-// chosen for smaller data; doc.go).
-func configTrainer(tb testing.TB, path, objective string) train.Trainer {
+// at path, with the parameters set over its own: the flights benchmarks
+// fit what the shipped configs fit (gbdt's defaults are chosen for smaller
+// data; doc.go). MLPIPE_BENCH_PARAMS (JSON) sets parameters over both, to
+// try other settings.
+func configTrainer(tb testing.TB, path string, set map[string]any) train.Trainer {
 	tb.Helper()
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -100,11 +101,14 @@ func configTrainer(tb testing.TB, path, objective string) train.Trainer {
 			continue
 		}
 		params := maps.Clone(m.Params)
-		if objective != "" {
-			if params == nil {
-				params = map[string]any{}
+		if params == nil {
+			params = map[string]any{}
+		}
+		maps.Copy(params, set)
+		if s := os.Getenv("MLPIPE_BENCH_PARAMS"); s != "" {
+			if err := json.Unmarshal([]byte(s), &params); err != nil {
+				tb.Fatalf("MLPIPE_BENCH_PARAMS: %v", err)
 			}
-			params["objective"] = objective
 		}
 		t, err := catalog.Trainer(gbdt.Name, params, 0)
 		if err != nil {
@@ -144,7 +148,7 @@ func BenchmarkFlightsQuality(b *testing.B) {
 	params, seed := qualityParams(b)
 	var start time.Time
 	var binning time.Duration
-	var elapsed []float64 // training time at the end of each round
+	var elapsed []float64   // training time at the end of each round
 	var validLoss []float64 // the validation loss after each round
 	progress := func(_ int, _, v float64) {
 		elapsed = append(elapsed, (time.Since(start) + binning).Seconds())
