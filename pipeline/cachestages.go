@@ -54,13 +54,15 @@ type datasetsFile struct {
 }
 
 // The split datasets' files: the feature matrix and the labels of each.
+// The test split has no matrix (it is transformed a range at a time when
+// scored, from the raw split, which a restored features stage keeps).
 var datasetFiles = []struct {
 	matrix, labels string
 	ds             func(*State) **train.Dataset
 }{
 	{"train.arrow", "train-labels.arrow", func(s *State) **train.Dataset { return &s.TrainSet }},
 	{"validation.arrow", "validation-labels.arrow", func(s *State) **train.Dataset { return &s.ValidSet }},
-	{"test.arrow", "test-labels.arrow", func(s *State) **train.Dataset { return &s.TestSet }},
+	{"", "test-labels.arrow", func(s *State) **train.Dataset { return &s.TestSet }},
 }
 
 func (featuresStage) save(dir string, s *State) error {
@@ -73,14 +75,17 @@ func (featuresStage) save(dir string, s *State) error {
 	}
 	for _, f := range datasetFiles {
 		ds := *f.ds(s)
+		if err := writeColumns(filepath.Join(dir, f.labels), []string{"label"}, [][]float64{ds.Y}); err != nil {
+			return err
+		}
+		if f.matrix == "" {
+			continue
+		}
 		names := make([]string, len(ds.X.Cols))
 		for j, c := range ds.X.Cols {
 			names[j] = c.Name
 		}
 		if err := writeColumns(filepath.Join(dir, f.matrix), names, ds.X.Data); err != nil {
-			return err
-		}
-		if err := writeColumns(filepath.Join(dir, f.labels), []string{"label"}, [][]float64{ds.Y}); err != nil {
 			return err
 		}
 	}
@@ -109,6 +114,9 @@ func (featuresStage) restore(dir string, s *State) error {
 	s.Features = p
 	s.loadMatrices = func() error {
 		for _, f := range datasetFiles {
+			if f.matrix == "" {
+				continue
+			}
 			x := (*f.ds(s)).X
 			cols, err := readColumns(filepath.Join(dir, f.matrix), len(meta.Columns))
 			if err != nil {
@@ -217,7 +225,7 @@ func (evaluateStage) save(dir string, s *State) error {
 	if err := fsx.WriteJSON(filepath.Join(dir, "evaluation.json"), s.Evaluation); err != nil {
 		return err
 	}
-	return writeColumns(filepath.Join(dir, "test-proba.arrow"), []string{"proba"}, [][]float64{s.testPredictions()})
+	return writeColumns(filepath.Join(dir, "test-proba.arrow"), []string{"proba"}, [][]float64{s.testProba}) // set by Run
 }
 
 func (evaluateStage) restore(dir string, s *State) error {

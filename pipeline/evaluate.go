@@ -21,13 +21,23 @@ type evaluateStage struct{}
 func (evaluateStage) Name() string { return "evaluate" }
 
 func (evaluateStage) Run(ctx context.Context, s *State) error {
-	if err := s.matrices(); err != nil {
-		return err
-	}
 	test, valid := s.TestSet, s.ValidSet
-	proba := s.testPredictions()
+	// The validation scores are what evaluate, the gate and register read
+	// of the validation split (a binary model's threshold and calibration,
+	// the monitor's reference scores): they are computed now, when not
+	// already, and the validation matrix is released.
+	if (valid.Classes == 2 || valid.Task == train.Regression) && s.validProba == nil {
+		if err := s.matrices(); err != nil {
+			return err
+		}
+		s.validPredictions()
+	}
+	releaseMatrix(valid)
+	proba, err := s.testPredictions(ctx)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
 	opts := evaluate.Options{ClassNames: test.ClassNames}
-	var err error
 	if test.Task == train.Regression {
 		if s.TrainSet != nil { // not when evaluating a saved model
 			opts.TrainTargets = s.TrainSet.Y
@@ -80,9 +90,12 @@ func stringKeys(tbl arrow.Table, column string) []string {
 }
 
 // useTrainedStage replaces the features and train stages when a model
-// trained earlier is evaluated (`mlpipe evaluate --model DIR`): it turns
-// the validation and test splits into datasets with the saved feature
-// pipeline.
+// trained earlier is evaluated (`mlpipe evaluate --model DIR`): it
+// derives the labels of the validation and test splits and checks their
+// columns against the saved feature pipeline. With nothing to train,
+// the validation split is scored a range of rows at a time too, when its
+// predictions are read (the evaluate stage's condition), so no float
+// matrix is held.
 type useTrainedStage struct{ t *bundle.Bundle }
 
 func (useTrainedStage) Name() string { return "features" }
@@ -90,11 +103,18 @@ func (useTrainedStage) Name() string { return "features" }
 func (st useTrainedStage) Run(ctx context.Context, s *State) error {
 	t := st.t
 	s.Features, s.Model, s.Threshold = t.Features, t.Model, t.Threshold
-	if err := evalDatasets(s, t.Features, t.Classes, nil); err != nil {
+	if err := evalDatasets(s, t.Features, t.Classes, nil, false); err != nil {
 		return err
 	}
 	if w := s.TestSet.X.Cols; len(w) != t.Features.Width() {
 		return fmt.Errorf("features: %w: the model expects %d columns", features.ErrInput, t.Features.Width())
+	}
+	if v := s.ValidSet; v.Classes == 2 || v.Task == train.Regression {
+		p, err := predictTable(ctx, t.Features, t.Model, s.Splits.Valid, newRowCounter(s, "score validation", s.Splits.Valid.NumRows()))
+		if err != nil {
+			return fmt.Errorf("features: validation predictions: %w", err)
+		}
+		s.validProba = p
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/explain"
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -46,7 +47,13 @@ func explainTest(ctx context.Context, s *State) error {
 	}
 	n := s.TestSet.X.Rows
 	rows := sample(n, ExplainRows, s.Config.Seed)
-	xs, err := ex.Sample(ctx, s.TestSet.X, rows, 0)
+	// Only the sampled rows are transformed (the test split has no float
+	// matrix): the same numbers as the whole matrix's rows.
+	x, err := transformRows(ctx, s.Features, s.Splits.Test, rows)
+	if err != nil {
+		return err
+	}
+	xs, err := ex.Sample(ctx, x, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -80,6 +87,21 @@ func explainTest(ctx context.Context, s *State) error {
 	out.Importance = sorted
 	s.Evaluation.Explanations = out
 	return nil
+}
+
+// transformRows returns the feature matrix of the rows (increasing) of
+// tbl.
+func transformRows(ctx context.Context, p *features.Pipeline, tbl arrow.Table, rows []int) (*features.Matrix, error) {
+	take := make([]int32, len(rows))
+	for i, r := range rows {
+		take[i] = int32(r)
+	}
+	part, err := ingest.TakeRows(ctx, tbl, take)
+	if err != nil {
+		return nil, err
+	}
+	defer part.Release()
+	return p.Transform(part)
 }
 
 // sample returns k of the row indices [0, n), drawn without replacement

@@ -1,7 +1,8 @@
 package pipeline
 
-// SetStreamRows sets the training rows the features stage bins at a time
-// and returns the function that restores it.
+// SetStreamRows sets the rows the features stage bins, and the evaluate
+// stage and the gate score, at a time, and returns the function that
+// restores it.
 func SetStreamRows(n int) (restore func()) {
 	old := streamRows
 	streamRows = n

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train"
 )
 
@@ -33,7 +34,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	rows := newRowCounter(s, "features", s.Splits.Train.NumRows()+s.Splits.Valid.NumRows()+s.Splits.Test.NumRows())
+	rows := newRowCounter(s, "features", s.Splits.Train.NumRows()+s.Splits.Valid.NumRows())
 	p, enc, err := features.FitEncoder(s.Splits.Train, y, cfg.Features, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
@@ -70,7 +71,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	releaseSplit(&s.Splits.Train)
-	if err := evalDatasets(s, p, trainLabels.Classes, rows); err != nil {
+	if err := evalDatasets(s, p, trainLabels.Classes, rows, true); err != nil {
 		return err
 	}
 	releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
@@ -97,8 +98,11 @@ func newDataset(x *features.Matrix, y []float64, classes []string, task train.Ta
 
 // evalDatasets turns the validation and test splits into datasets with
 // the feature pipeline p; classes fixes the class indices of a
-// multiclass label (those of training).
-func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCounter) error {
+// multiclass label (those of training). The test dataset has the labels
+// and the matrix's shape only: it is transformed and scored a range of
+// rows at a time (testPredictions). So has the validation dataset unless
+// validMatrix (model selection scores candidates on it).
+func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCounter, validMatrix bool) error {
 	for _, sp := range []struct {
 		name string
 		tbl  arrow.Table
@@ -114,6 +118,17 @@ func evalDatasets(s *State, p *features.Pipeline, classes []string, rows *rowCou
 		y, err := labelVector(l, sp.name, s.Config.Label.Column)
 		if err != nil {
 			return err
+		}
+		if sp.name == ingest.SplitTest || !validMatrix {
+			// No rows: the pipeline's check of the split's columns.
+			none := tables.Slice(sp.tbl, 0, 0)
+			_, err := p.Transform(none)
+			none.Release()
+			if err != nil {
+				return fmt.Errorf("features: %s: %w", sp.name, err)
+			}
+			*sp.dst = newDataset(&features.Matrix{Rows: len(y), Cols: p.Columns}, y, l.Classes, s.Config.Task())
+			continue
 		}
 		x, err := p.Transform(sp.tbl)
 		if err != nil {

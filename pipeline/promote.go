@@ -62,12 +62,11 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("gate: %w", err)
 	}
 	metric := m.Name
-	if s.testProba == nil {
-		if err := s.matrices(); err != nil {
-			return err
-		}
+	proba, err := s.testPredictions(ctx)
+	if err != nil {
+		return fmt.Errorf("gate: candidate: %w", err)
 	}
-	cand, err := m.Score(s.TestSet.Y, s.testPredictions(), s.TestSet.Classes)
+	cand, err := m.Score(s.TestSet.Y, proba, s.TestSet.Classes)
 	if err != nil {
 		return fmt.Errorf("gate: candidate: %w", err)
 	}
@@ -100,11 +99,11 @@ func (gateStage) Run(ctx context.Context, s *State) error {
 		if err != nil {
 			return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 		}
-		x, err := prod.Features.Transform(s.Splits.Test)
+		prodProba, err := predictTable(ctx, prod.Features, prod.Model, s.Splits.Test, nil)
 		if err != nil {
 			return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 		}
-		p, err := m.Score(s.TestSet.Y, prod.Model.Predict(x), s.TestSet.Classes)
+		p, err := m.Score(s.TestSet.Y, prodProba, s.TestSet.Classes)
 		if err != nil {
 			return fmt.Errorf("gate: production model v%d: %w", prodVersion, err)
 		}

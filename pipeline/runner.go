@@ -52,7 +52,10 @@ type State struct {
 
 	// Set by the features stage: the fitted pipeline and the three
 	// splits as model inputs (the training matrix has out-of-fold
-	// target encodings).
+	// target encodings). TestSet has the labels and the matrix's shape
+	// only: the test split is transformed a range at a time when scored
+	// (testPredictions). The train stage releases the training matrix,
+	// the evaluate stage the validation matrix.
 	Features                    *features.Pipeline
 	TrainSet, ValidSet, TestSet *train.Dataset
 
@@ -70,7 +73,7 @@ type State struct {
 
 	// The model's probabilities on validation and test, computed once
 	// (by the stage that first needs them) and
-	// shared by train, evaluate and the gate.
+	// shared by train, evaluate, the gate and register.
 	validProba, testProba []float64
 
 	// Set by the evaluate stage: the test-split report.
@@ -108,10 +111,23 @@ func (s *State) matrices() error {
 	return load()
 }
 
-// validPredictions and testPredictions return the model's probabilities
-// on a split, computing them once.
+// validPredictions returns the model's probabilities on the validation
+// split, computing them once.
 func (s *State) validPredictions() []float64 { return s.cached(&s.validProba, s.ValidSet) }
-func (s *State) testPredictions() []float64  { return s.cached(&s.testProba, s.TestSet) }
+
+// testPredictions returns the model's probabilities on the test split,
+// computing them once from the raw split a range of rows at a time
+// (predictTable): the test split has no float matrix.
+func (s *State) testPredictions(ctx context.Context) ([]float64, error) {
+	if s.testProba == nil {
+		p, err := predictTable(ctx, s.Features, s.Model, s.Splits.Test, newRowCounter(s, "score test", s.Splits.Test.NumRows()))
+		if err != nil {
+			return nil, fmt.Errorf("test predictions: %w", err)
+		}
+		s.testProba = p
+	}
+	return s.testProba, nil
+}
 
 func (s *State) cached(dst *[]float64, ds *train.Dataset) []float64 {
 	if *dst == nil {

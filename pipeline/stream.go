@@ -9,6 +9,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
+	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -98,4 +99,41 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 		rows.add(int64(hi - lo))
 	}
 	return bb.Bins()
+}
+
+// Streaming evaluation (docs/architecture.md, "Memory and scale",
+// step 4).
+//
+// The test split is never turned into a float matrix whole: the features
+// stage keeps only its labels, and predictTable transforms and scores it
+// streamRows rows at a time when the evaluate stage (or the gate, for the
+// production model) needs its predictions. A model scores each row on its
+// own (model.Model: Predict gives PredictRow's numbers, row-major), so the
+// predictions are bit for bit those of the whole matrix. The explanations
+// transform only their sampled rows (explainTest).
+
+// predictTable returns the outputs of model m, with the feature pipeline
+// p, on every row of tbl (tbl.NumRows()·m.Outputs() of them, row-major),
+// transforming and scoring streamRows rows at a time. rows, if not nil,
+// counts them.
+func predictTable(ctx context.Context, p *features.Pipeline, m train.Model, tbl arrow.Table, rows *rowCounter) ([]float64, error) {
+	n := int(tbl.NumRows())
+	out := make([]float64, 0, n*m.Outputs())
+	for lo := 0; lo < n; lo += streamRows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+streamRows, n)
+		part := tables.Slice(tbl, int64(lo), int64(hi))
+		x, err := p.Transform(part)
+		part.Release()
+		if err != nil {
+			return nil, fmt.Errorf("rows %d to %d: %w", lo, hi, err)
+		}
+		out = append(out, m.Predict(x)...)
+		if rows != nil {
+			rows.add(int64(hi - lo))
+		}
+	}
+	return out, nil
 }

@@ -96,7 +96,7 @@ func (p probeStage) Run(_ context.Context, s *State) error {
 
 // logregFixture is the fixture's config (testdata/flights-10k.yaml) with
 // its logreg candidate alone, the quickest to fit.
-func logregFixture(t *testing.T) *config.Config {
+func logregFixture(t testing.TB) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "testdata", "flights-10k.yaml"))
 	if err != nil {

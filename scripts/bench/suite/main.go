@@ -177,7 +177,15 @@ func run(out, dir, configs, seedList, params, gridFile, score string, configMode
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			ds := [3]*train.Dataset{s.TrainSet, s.ValidSet, s.TestSet}
+			// The pipeline scores the test split a range of rows at a
+			// time and keeps no test matrix; the exports need it whole.
+			x, err := s.Features.Transform(s.Splits.Test)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			test := *s.TestSet
+			test.X = x
+			ds := [3]*train.Dataset{s.TrainSet, s.ValidSet, &test}
 			metric, err := pipeline.SelectionMetric(cfg.Selection.Metric, ds[0].Task)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
@@ -196,7 +204,7 @@ func run(out, dir, configs, seedList, params, gridFile, score string, configMode
 				}
 			} else {
 				if s.Model != nil {
-					r, err := scoreConfig(s, metric, base)
+					r, err := scoreConfig(s, ds, metric, base)
 					if err != nil {
 						return fmt.Errorf("%s: %w", name, err)
 					}
@@ -271,7 +279,7 @@ func runStages(cfg *config.Config, withTrain bool) (*pipeline.State, error) {
 }
 
 // scoreConfig scores the model the config's selection chose.
-func scoreConfig(s *pipeline.State, metric selection.Metric, r result) (result, error) {
+func scoreConfig(s *pipeline.State, ds [3]*train.Dataset, metric selection.Metric, r result) (result, error) {
 	r.Model = "config"
 	for _, e := range s.Leaderboard {
 		if e.Best {
@@ -279,10 +287,10 @@ func scoreConfig(s *pipeline.State, metric selection.Metric, r result) (result, 
 		}
 	}
 	var err error
-	if r.Valid, err = metric.Score(s.ValidSet.Y, s.Model.Predict(s.ValidSet.X), s.ValidSet.Classes); err != nil {
+	if r.Valid, err = metric.Score(ds[1].Y, s.Model.Predict(ds[1].X), ds[1].Classes); err != nil {
 		return r, err
 	}
-	r.Test, err = metric.Score(s.TestSet.Y, s.Model.Predict(s.TestSet.X), s.TestSet.Classes)
+	r.Test, err = metric.Score(ds[2].Y, s.Model.Predict(ds[2].X), ds[2].Classes)
 	return r, err
 }
 
