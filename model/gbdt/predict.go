@@ -83,8 +83,15 @@ func (c *compiled) isLeaf(n int32) bool { return c.nodes[n].child == n }
 // step returns the node after n for inputs in.
 func (c *compiled) step(n int32, in []int32) int32 {
 	nd := &c.nodes[n]
-	x := in[nd.slot]
-	left := int32(c.words[nd.set+x>>5] >> (x & 31) & 1)
+	return nd.next(in[nd.slot], c.words)
+}
+
+// next returns the node after nd for input x (the row's input in
+// nd.slot), with the bitsets words: the one test of every split, without
+// a branch on its outcome. The walks call it with the node and the words
+// in their own variables (see walkBlock).
+func (nd *walkNode) next(x int32, words []uint32) int32 {
+	left := int32(words[nd.set+x>>5] >> (x & 31) & 1)
 	if x <= nd.k {
 		left = 1
 	}
@@ -339,14 +346,8 @@ func (c *compiled) walkRow(in []int32, lo, hi int, leaf *[rowLanes]int32) {
 	}
 	for d := range depth {
 		for l := range at[:live] {
-			// c.step, by hand.
 			nd := &nodes[at[l]]
-			x := in[nd.slot]
-			left := int32(words[nd.set+x>>5] >> (x & 31) & 1)
-			if x <= nd.k {
-				left = 1
-			}
-			at[l] = nd.child + 1 - left
+			at[l] = nd.next(in[nd.slot], words)
 		}
 		if d < depth/2 {
 			continue
@@ -435,14 +436,9 @@ func (c *compiled) walkBlock(at *[predictLanes]int32, off *[predictLanes]int, in
 	nodes, words := c.nodes, c.words
 	for range depth {
 		for l := range predictLanes {
-			// c.step, by hand, with the lane's inputs at off[l].
+			// The lane's inputs are at off[l].
 			nd := &nodes[at[l]]
-			x := in[off[l]+int(nd.slot)]
-			left := int32(words[nd.set+x>>5] >> (x & 31) & 1)
-			if x <= nd.k {
-				left = 1
-			}
-			at[l] = nd.child + 1 - left
+			at[l] = nd.next(in[off[l]+int(nd.slot)], words)
 		}
 	}
 }
