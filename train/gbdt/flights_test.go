@@ -135,14 +135,18 @@ func loadFlightsPipeline(tb testing.TB, path string) flightsSplits {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
-		x, err := pipe.Transform(tbl)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return &train.Dataset{X: x, Y: y, Classes: 2}
+	return flightsSplits{&train.Dataset{X: xtr, Y: sp.YTrain, Classes: 2},
+		transformed(tb, pipe, sp.Valid, sp.YValid), transformed(tb, pipe, sp.Test, sp.YTest)}
+}
+
+// transformed is the binary dataset of tbl through pipe, with labels y.
+func transformed(tb testing.TB, pipe *features.Pipeline, tbl arrow.Table, y []float64) *train.Dataset {
+	tb.Helper()
+	x, err := pipe.Transform(tbl)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return flightsSplits{&train.Dataset{X: xtr, Y: sp.YTrain, Classes: 2}, dataset(sp.Valid, sp.YValid), dataset(sp.Test, sp.YTest)}
+	return &train.Dataset{X: x, Y: y, Classes: 2}
 }
 
 // flightsEncoder is a STAND-IN for the project's feature pipeline

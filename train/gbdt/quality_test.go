@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
-
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/flightstest"
@@ -328,14 +326,7 @@ func qualitySplits(b *testing.B, path string, tr *gbdt.Trainer, export string) (
 	if err != nil {
 		b.Fatal(err)
 	}
-	dataset := func(tbl arrow.Table, y []float64) *train.Dataset {
-		x, err := pipe.Transform(tbl)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return &train.Dataset{X: x, Y: y, Classes: 2}
-	}
-	sp := &flightsSplits{valid: dataset(raw.Valid, raw.YValid), test: dataset(raw.Test, raw.YTest)}
+	sp := &flightsSplits{valid: transformed(b, pipe, raw.Valid, raw.YValid), test: transformed(b, pipe, raw.Test, raw.YTest)}
 	n := int(raw.Train.NumRows())
 	sp.train = &train.Dataset{X: &features.Matrix{Rows: n, Cols: pipe.Columns}, Y: raw.YTrain, Classes: 2}
 	var each func(int, *features.Matrix)
