@@ -26,7 +26,7 @@ func (evaluateStage) Run(ctx context.Context, s *State) error {
 	// of the validation split (a binary model's threshold and calibration,
 	// the monitor's reference scores): they are computed now, when not
 	// already, and the validation matrix is released.
-	if (valid.Classes == 2 || valid.Task == train.Regression) && s.validProba == nil {
+	if oneScore(valid) && s.validProba == nil {
 		if err := s.matrices(); err != nil {
 			return err
 		}
@@ -89,6 +89,12 @@ func stringKeys(tbl arrow.Table, column string) []string {
 	return keys
 }
 
+// oneScore reports whether the model of dataset ds gives one score a row,
+// which the threshold, the calibration and the monitor's reference read of
+// the validation split: a binary classifier's probability or a
+// regression's prediction.
+func oneScore(ds *train.Dataset) bool { return ds.Classes == 2 || ds.Task == train.Regression }
+
 // useTrainedStage replaces the features and train stages when a model
 // trained earlier is evaluated (`mlpipe evaluate --model DIR`): it
 // derives the labels of the validation and test splits and checks their
@@ -109,7 +115,7 @@ func (st useTrainedStage) Run(ctx context.Context, s *State) error {
 	if w := s.TestSet.X.Cols; len(w) != t.Features.Width() {
 		return fmt.Errorf("features: %w: the model expects %d columns", features.ErrInput, t.Features.Width())
 	}
-	if v := s.ValidSet; v.Classes == 2 || v.Task == train.Regression {
+	if oneScore(s.ValidSet) {
 		p, err := predictTable(ctx, t.Features, t.Model, s.Splits.Valid, newRowCounter(s, "score validation", s.Splits.Valid.NumRows()))
 		if err != nil {
 			return fmt.Errorf("features: validation predictions: %w", err)

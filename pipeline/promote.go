@@ -13,7 +13,6 @@ import (
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/registry"
 	"github.com/mlpipe/mlpipe/serve"
-	"github.com/mlpipe/mlpipe/train"
 )
 
 // Aliases the gate moves.
@@ -199,7 +198,7 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 	// the monitor compares live traffic with (KS, Wasserstein), written
 	// before SaveTrained writes the manifest over every file.
 	var scores []float64
-	if s.TestSet.Classes == 2 || s.TestSet.Task == train.Regression {
+	if oneScore(s.TestSet) {
 		if s.validProba == nil {
 			if err := s.matrices(); err != nil {
 				return err
