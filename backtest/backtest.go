@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -326,24 +327,34 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	res.Stages.Slicing += time.Since(sliced).Seconds()
 
 	// The trainings, shared by the policies: the model trained at the
-	// start of period k.
-	fits := map[int]*fitted{}
-	defer func() {
-		for _, f := range fits {
-			f.train.Release()
-			f.valid.Release()
-		}
-	}()
-	fitAt := func(k int) (*fitted, error) {
-		if f, ok := fits[k]; ok {
-			return f, nil
-		}
-		f, err := o.fit(ctx, data, res.Periods[k].From)
+	// start of period k. With the scheduled policy every period's is
+	// needed, so all are queued at once, to be trained ahead (fits.go).
+	workers, parallelism := 1, 0 // one at a time, on every CPU
+	ahead := slices.Contains(o.Policies, Scheduled)
+	if ahead {
+		workers, parallelism = fitWorkers()
+	}
+	pool := newFitPool(ctx, workers, len(res.Periods), func(ctx context.Context, k int) (*fitted, error) {
+		f, err := o.fit(ctx, data, res.Periods[k].From, parallelism)
 		if err != nil {
 			return nil, err
 		}
 		f.at = k
-		fits[k] = f
+		return f, nil
+	})
+	defer pool.close()
+	if ahead {
+		for k := range res.Periods {
+			pool.ahead(k)
+		}
+	}
+	used := map[int]bool{}
+	fitAt := func(k int) (*fitted, error) {
+		f, err := pool.get(ctx, k)
+		if err != nil || used[k] {
+			return f, err
+		}
+		used[k] = true
 		res.Fits++
 		res.FitSeconds += f.seconds
 		res.Stages.Slicing += f.sliceSeconds
@@ -672,8 +683,10 @@ func (o *Options) decide(policy string, met metric, launch, prevScore float64) (
 	return false, ""
 }
 
-// fit trains the model on the trailing window ending at t.
-func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitted, error) {
+// fit trains the model on the trailing window ending at t, with the
+// trainer's parallelism set to parallelism if it is not 0 and the config
+// leaves it unset.
+func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parallelism int) (*fitted, error) {
 	cfg := o.Config
 	col := cfg.Split.Column
 	sliced := time.Now()
@@ -716,7 +729,14 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 			spec = m
 		}
 	}
-	tr, err := catalog.Trainer(spec.Name, spec.Candidates()[0], cfg.Seed)
+	params := maps.Clone(spec.Candidates()[0])
+	if _, set := params[parallelismParam]; !set && parallelism > 0 && slices.ContainsFunc(catalog.Params(spec.Name), func(p catalog.Param) bool { return p.Name == parallelismParam }) {
+		if params == nil {
+			params = map[string]any{}
+		}
+		params[parallelismParam] = parallelism
+	}
+	tr, err := catalog.Trainer(spec.Name, params, cfg.Seed)
 	if err != nil {
 		release()
 		return nil, err
@@ -754,6 +774,10 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 	}
 	return f, nil
 }
+
+// parallelismParam is the trainer parameter that caps its goroutines
+// (gbdt's, logreg's, ridge's; none changes the model).
+const parallelismParam = "parallelism"
 
 // score returns a model's probabilities on tbl, through the batch path.
 func score(f *fitted, tbl arrow.Table) ([]float64, error) {

@@ -361,3 +361,43 @@ func TestCalibrationCheck(t *testing.T) {
 		t.Errorf("last-period MAE %.4f: %.4f left for period 0 after the others' %.4f", *p.LastPeriodMAE, rest, sum)
 	}
 }
+
+// TestFitsAhead compares a backtest whose fits are trained ahead, several
+// at once on a share of the CPUs each (the scheduled policy among the
+// policies), with each policy run alone, its fits trained when it asks
+// for them on every CPU: every period's score, estimate, version and
+// decision must be the same, bit for bit, as must the distinct fits.
+func TestFitsAhead(t *testing.T) {
+	cfg, ds := fixture(t)
+	opts := backtest.Options{Config: cfg, Model: "gbdt", Steps: 4, TrainDays: 28, MaxAge: 14 * 24 * time.Hour}
+	all, err := backtest.Run(context.Background(), ds.Table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits := 0
+	for _, want := range all.Policies {
+		o := opts
+		o.Policies = []string{want.Name}
+		alone, err := backtest.Run(context.Background(), ds.Table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fits = max(fits, alone.Fits)
+		got := alone.Policies[0]
+		got.TrainSeconds, want.TrainSeconds = 0, 0 // timings
+		g, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Errorf("%s alone:\n%s\nwith the fits ahead:\n%s", want.Name, g, w)
+		}
+	}
+	if all.Fits != 4 || fits != 4 {
+		t.Errorf("%d distinct fits with every policy, at most %d with one; want 4 (one a week)", all.Fits, fits)
+	}
+}
