@@ -182,9 +182,11 @@ type Result struct {
 	HigherIsBetter bool           `json:"higher_is_better"`
 	Periods        []Period       `json:"periods"`
 	Policies       []PolicyResult `json:"policies"`
-	// Fits is the number of distinct trainings, FitSeconds their time.
+	// Fits is the number of distinct trainings, FitSeconds their time
+	// (summed over the fits, which run FitsAtOnce at a time).
 	Fits       int     `json:"fits"`
 	FitSeconds float64 `json:"fit_seconds"`
+	FitsAtOnce int     `json:"fits_at_once"`
 	// Calibrations are the monitor's calibrations on the training
 	// windows of the models the label-free policies put in production,
 	// with their false alarms on those windows; CalibrationSeconds is
@@ -193,12 +195,16 @@ type Result struct {
 	CalibrationSeconds float64       `json:"calibration_seconds,omitempty"`
 	// FalseAlarms sums the calibrations' false alarms.
 	FalseAlarms *FalseAlarms `json:"false_alarms,omitempty"`
-	// Stages splits Seconds by what it was spent on.
+	// Stages splits the time by what it was spent on; Seconds is the
+	// whole backtest's wall time.
 	Stages  Stages  `json:"stages"`
 	Seconds float64 `json:"seconds"`
 }
 
-// Stages is the backtest's wall time by stage, in seconds.
+// Stages is the backtest's time by stage, in seconds: each stage's wall
+// time, summed where it runs on several goroutines at once (the fits run
+// ahead, FitsAtOnce at a time, while the periods are scored and
+// checked), so that the stages can add up to more than Result.Seconds.
 type Stages struct {
 	// Slicing cuts the periods' and the training windows' rows and
 	// derives their labels.
@@ -334,6 +340,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	if ahead {
 		workers, parallelism = fitWorkers()
 	}
+	res.FitsAtOnce = workers
 	pool := newFitPool(ctx, workers, len(res.Periods), func(ctx context.Context, k int) (*fitted, error) {
 		f, err := o.fit(ctx, data, res.Periods[k].From, parallelism)
 		if err != nil {
