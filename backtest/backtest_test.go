@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -399,5 +401,27 @@ func TestFitsAhead(t *testing.T) {
 	}
 	if all.Fits != 4 || fits != 4 {
 		t.Errorf("%d distinct fits with every policy, at most %d with one; want 4 (one a week)", all.Fits, fits)
+	}
+}
+
+// TestFitsAheadCancel cancels a backtest while fits are queued ahead: Run
+// returns the context's error, and the goroutines training the fits are
+// gone when it returns.
+func TestFitsAheadCancel(t *testing.T) {
+	cfg, ds := fixture(t)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first label-free check, at the second period, cancels.
+	stop := func(context.Context, string, *backtest.Production, arrow.Table, []float64) (bool, string, error) {
+		cancel()
+		return false, "", nil
+	}
+	opts := backtest.Options{Config: cfg, Model: "gbdt", Steps: 6, TrainDays: 28, Check: stop}
+	if _, err := backtest.Run(ctx, ds.Table, opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want context.Canceled", err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines after Run, %d before", after, before)
 	}
 }
