@@ -11,6 +11,7 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/gbdt"
 )
 
 // featuresStage fits the feature pipeline on the training split and
@@ -50,7 +51,8 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		s.training = t
 		returnMemory()
 	}
-	if bb := binBuilder(s, p, enc.Rows()); bb != nil {
+	bb := binBuilder(s, p, enc.Rows())
+	if bb != nil {
 		// The float training matrix is never held whole: each range of
 		// rows is transformed and binned at once (see streamTrain).
 		bins, err := streamTrain(ctx, s.Splits.Train, enc, bb, rows)
@@ -71,10 +73,22 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	releaseSplit(&s.Splits.Train)
-	if err := evalDatasets(s, p, trainLabels.Classes, rows, true); err != nil {
+	if err := evalDatasets(s, p, trainLabels.Classes, rows, bb == nil); err != nil {
 		return err
 	}
-	releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
+	if bb == nil {
+		releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
+		return nil
+	}
+	// gbdt stops early on the validation rows in its bins, and selection
+	// and the threshold read the model's predictions, scored from the raw
+	// split a range at a time (the train stage then releases it): no
+	// validation float matrix is held (see streamValid).
+	vbins, err := streamValid(ctx, s.Splits.Valid, p, s.TrainSet.Prebinned.(*gbdt.Bins), rows)
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	s.ValidSet.Prebinned = vbins
 	return nil
 }
 

@@ -101,6 +101,48 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 	return bb.Bins()
 }
 
+// streamValid bins the validation split tbl a range of rows at a time,
+// with the feature pipeline p and the boundaries of the training bins:
+// the rows gbdt stops early on, which it reads in bins. The float
+// validation matrix is never held whole.
+func streamValid(ctx context.Context, tbl arrow.Table, p *features.Pipeline, bins *gbdt.Bins, rows *rowCounter) (*gbdt.Bins, error) {
+	n := int(tbl.NumRows())
+	rb := bins.RowBinner(n)
+	for lo := 0; lo < n; lo += streamRows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+streamRows, n)
+		part := tables.Slice(tbl, int64(lo), int64(hi))
+		x, err := p.Transform(part)
+		part.Release()
+		if err != nil {
+			return nil, fmt.Errorf("validation rows %d to %d: %w", lo, hi, err)
+		}
+		if err := rb.Add(x); err != nil {
+			return nil, err
+		}
+		rows.add(int64(hi - lo))
+	}
+	return rb.Bins()
+}
+
+// validScorer is selection's ValidPredict when the validation rows are
+// held only as gbdt's bins: it scores a fitted model on the raw
+// validation split a range of rows at a time. With one candidate (the
+// only case binBuilder streams), the model it scores is the one
+// selection returns, so a model's single score a row (oneScore) is kept
+// for the threshold, evaluate and register (validPredictions).
+func validScorer(s *State, candidates int) func(context.Context, train.Model) ([]float64, error) {
+	return func(ctx context.Context, m train.Model) ([]float64, error) {
+		p, err := s.predictValid(ctx, m)
+		if err == nil && candidates == 1 && oneScore(s.ValidSet) {
+			s.validProba = p
+		}
+		return p, err
+	}
+}
+
 // Streaming evaluation (docs/architecture.md, "Memory and scale",
 // step 4).
 //
