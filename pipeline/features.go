@@ -16,7 +16,9 @@ import (
 
 // featuresStage fits the feature pipeline on the training split and
 // turns the three splits into train.Datasets. Nothing after it reads the
-// raw training and validation splits, so it releases them; when the
+// raw training and validation splits, so it releases them (but for the
+// validation split when gbdt alone reads it binned: the train stage
+// scores the model on it, then releases it); when the
 // register stage follows (register), it first takes what that stage
 // needs of the training split (trainingSummary). Restored from the step
 // cache, it keeps the splits, and the register stage summarizes the

@@ -42,8 +42,10 @@ type State struct {
 	Profile     *ingest.Profile
 	// Set by the split stage. Splits.Train and Splits.Valid are released
 	// (nil) by the features stage once encoded (the training split, before
-	// a registration, summarized into training first); spans keep each
-	// split's rows and time range for the summary.
+	// a registration, summarized into training first), but for
+	// Splits.Valid when gbdt alone reads it binned (ValidSet.Prebinned):
+	// its predictions are scored from it, and the train stage releases
+	// it; spans keep each split's rows and time range for the summary.
 	Splits *ingest.Splits
 	Labels map[string]*ingest.Labels // by split name
 	spans  []SplitSummary
@@ -55,8 +57,10 @@ type State struct {
 	// splits as model inputs (the training matrix has out-of-fold
 	// target encodings). TestSet has the labels and the matrix's shape
 	// only: the test split is transformed a range at a time when scored
-	// (testPredictions). The train stage releases the training matrix,
-	// the evaluate stage the validation matrix.
+	// (testPredictions). With gbdt alone, the training and validation
+	// sets hold gbdt's bins in place of the matrices (Prebinned). The
+	// train stage releases the training matrix (and the validation
+	// bins), the evaluate stage the validation matrix.
 	Features                    *features.Pipeline
 	TrainSet, ValidSet, TestSet *train.Dataset
 

@@ -25,10 +25,19 @@ import (
 // The bins, and so the model, are bit for bit those of a fit on the
 // whole matrix (train/gbdt TestPrebinned, features TestTrainEncoder).
 //
-// Every other case holds the matrix as before: other trainers read the
-// floats; several gbdt candidates (a grid, a search) may bin differently;
-// cross-validation takes rows out of the matrix; and the step cache
-// stores it.
+// The validation split is binned the same way (step 5), with the
+// training bins' boundaries (streamValid): gbdt stops early on its rows
+// in bins whether given floats or bins. Selection, the threshold,
+// evaluate and register read only the model's predictions on it, which
+// validScorer computes from the raw split a range of rows at a time
+// (predictTable); the train stage then releases the raw split and the
+// bins. The model and the predictions are bit for bit those of the
+// float matrix (train/gbdt TestPrebinnedValidation, TestStreamedValidation).
+//
+// Every other case holds the matrices as before: other trainers read the
+// floats; several gbdt candidates (a grid, a search) may bin differently
+// and are each scored on the validation matrix; cross-validation takes
+// rows out of the training matrix; and the step cache stores them.
 
 // streamRows is the training rows transformed at a time: 64 Ki rows are
 // 5 MB of floats at the default config's 10 columns, small beside the
