@@ -213,7 +213,8 @@ type RowBinner struct {
 	x       binnedMatrix
 }
 
-// RowBinner returns a binner of rows more rows with bs's boundaries.
+// RowBinner returns a binner of rows further rows (a validation
+// matrix) with the boundaries of bs, a training matrix's bins.
 func (bs *Bins) RowBinner(rows int) *RowBinner {
 	nc := len(bs.maps)
 	x := binnedMatrix{rows: rows, cols: nc, bins: make([]uint8, rows*nc), numBins: bs.x.numBins}

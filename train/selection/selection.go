@@ -251,7 +251,7 @@ func fitScore(ctx context.Context, t train.Trainer, tr, valid *train.Dataset, op
 	var p []float64
 	if opts.ValidPredict != nil {
 		if p, err = opts.ValidPredict(ctx, m); err != nil {
-			return nil, fmt.Errorf("validation predictions: %w", err)
+			return nil, fmt.Errorf("score on validation: %w", err)
 		}
 	} else {
 		if err := valid.CheckFloats(); err != nil {
