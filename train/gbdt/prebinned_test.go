@@ -255,3 +255,31 @@ func TestPrebinnedValidationErrors(t *testing.T) {
 		t.Error("a row past the end: no error")
 	}
 }
+
+// TestPrebinnedValidationLog1p: the log1p target transform wraps the
+// trainer and copies both datasets with new targets; the copies keep
+// their bins, and the fit on them saves the model of the float matrices,
+// byte for byte.
+func TestPrebinnedValidationLog1p(t *testing.T) {
+	positive := func(d *train.Dataset) *train.Dataset {
+		d.Y = append([]float64(nil), d.Y...)
+		for i, y := range d.Y {
+			d.Y[i] = math.Abs(y) // log1p wants targets above -1
+		}
+		return oddValues(d)
+	}
+	tr, valid := positive(regressionTask(5_000, false, 1)), positive(regressionTask(1_500, false, 2))
+	p := gbdt.Params{Rounds: 300, EarlyStoppingRounds: 5, Seed: 3, Parallelism: 2}
+	fitLog := func(tr, valid *train.Dataset) []byte {
+		m, err := train.Log1p(gbdt.New(p)).Fit(context.Background(), tr, valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return saved(t, m)
+	}
+	want := fitLog(tr, valid)
+	bins := prebin(t, p, tr, 999)
+	if got := fitLog(bins, validBins(t, bins, valid, 500)); !bytes.Equal(got, want) {
+		t.Error("the log1p model fitted on prebinned rows differs from the one fitted on floats")
+	}
+}
