@@ -144,6 +144,12 @@ func streamValid(ctx context.Context, tbl arrow.Table, p *features.Pipeline, bin
 // for the threshold, evaluate and register (validPredictions).
 func validScorer(s *State, candidates int) func(context.Context, train.Model) ([]float64, error) {
 	return func(ctx context.Context, m train.Model) ([]float64, error) {
+		// The fit just ended: what it held (gbdt's gradients, scores,
+		// column copy of the bins, histograms) is garbage the collector
+		// has not reached yet, its goal set by the fit's heap. Without a
+		// collection now, every range the scoring transforms would pile
+		// on it, above the fit's own peak (190 MB at 12M rows).
+		returnMemory()
 		p, err := s.predictValid(ctx, m)
 		if err == nil && candidates == 1 && oneScore(s.ValidSet) {
 			s.validProba = p
