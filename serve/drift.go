@@ -25,7 +25,7 @@ import (
 // when its bundle has a calibration map: a prometheus.Collector for
 // Options.Collectors, fed by a Sink that passes each prediction to Offer.
 // Requests reach it through a bounded queue that drops when full; Run, a
-// background goroutine, takes up to 20,000 a second from it
+// background goroutine, takes up to 5,000 a second from it
 // (driftPerDrain), reads each one's input (a rowReader: no
 // encoding/json) and observes it, and recomputes the PSIs every refresh
 // when something new was observed. A new model version (a hot reload)
@@ -130,15 +130,20 @@ const driftDrainInterval = 5 * time.Millisecond
 // second) the drain ticker stops until the next Offer.
 const driftIdleAfter = 200
 
-// driftPerDrain caps the predictions observed at each drain: 100 every
-// 5 ms, 20,000 a second. The gauges describe the distribution of the
-// recent traffic, which a sample of it describes as well. Without a cap,
-// wrk sending batches of 1,000 rows on 2 CPUs got 463 batches a second
-// (the mean of four runs), against 525 with it in alternating runs: the
-// gauges took that much CPU from scoring. Past the cap the queue fills and
-// offer drops what does not fit (mlserve_drift_dropped_total), so the
-// rows observed are spread evenly over time.
-const driftPerDrain = 100
+// driftPerDrain caps the predictions observed at each drain: 25 every
+// 5 ms, 5,000 a second. The gauges describe the distribution of the
+// recent traffic, which a sample of it describes as well: at that rate
+// the default window of 10,000 requests spans 2 s of a saturated server.
+// Observing a prediction costs about 1.2-1.9 µs of CPU
+// (BenchmarkLiveDriftObserve); at the 20,000 a second of the cap before
+// (100 a drain) that was 0.6-0.9 µs for each single-row request of a
+// server at 40,000 a second, 3-4% of its CPU. Without a cap at all, wrk
+// sending batches of 1,000 rows on 2 CPUs got 463 batches a second (the
+// mean of four runs), against 525 with the cap of 20,000 in alternating
+// runs. Past the cap the queue fills and Offer drops what does not fit
+// (mlserve_drift_dropped_total), so the rows observed are spread evenly
+// over time.
+const driftPerDrain = 25
 
 // Run observes queued predictions and refreshes the PSIs every refresh
 // (if anything was observed since the last) until ctx is done.
