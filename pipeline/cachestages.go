@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -179,7 +180,13 @@ func (trainStage) save(dir string, s *State) error {
 	if err := fsx.WriteJSON(filepath.Join(dir, "train.json"), tf); err != nil {
 		return err
 	}
-	return writeColumns(filepath.Join(dir, "validation-proba.arrow"), []string{"proba"}, [][]float64{s.validPredictions()})
+	// With the step cache on, the validation matrix is held (binBuilder):
+	// scoring it reads no input.
+	proba, err := s.validPredictions(context.Background())
+	if err != nil {
+		return err
+	}
+	return writeColumns(filepath.Join(dir, "validation-proba.arrow"), []string{"proba"}, [][]float64{proba})
 }
 
 func (trainStage) restore(dir string, s *State) error {

@@ -26,11 +26,18 @@ func (evaluateStage) Run(ctx context.Context, s *State) error {
 	// of the validation split (a binary model's threshold and calibration,
 	// the monitor's reference scores): they are computed now, when not
 	// already, and the validation matrix is released.
-	if oneScore(valid) && s.validProba == nil {
-		if err := s.matrices(); err != nil {
-			return err
+	var validProba []float64
+	if oneScore(valid) {
+		if s.validProba == nil {
+			if err := s.matrices(); err != nil {
+				return err
+			}
 		}
-		s.validPredictions()
+		p, err := s.validPredictions(ctx)
+		if err != nil {
+			return fmt.Errorf("evaluate: %w", err)
+		}
+		validProba = p
 	}
 	releaseMatrix(valid)
 	proba, err := s.testPredictions(ctx)
@@ -48,7 +55,7 @@ func (evaluateStage) Run(ctx context.Context, s *State) error {
 		}
 		s.Evaluation, err = evaluate.EvaluateRegression(test.Y, proba, opts)
 	} else if test.Classes == 2 {
-		opts.ValidLabels, opts.ValidProbs = valid.Y, s.validPredictions()
+		opts.ValidLabels, opts.ValidProbs = valid.Y, validProba
 		opts.ThresholdMethod = evaluate.MaxF1
 		if cr := s.Config.Evaluate.CostRatio; cr > 0 {
 			opts.ThresholdMethod, opts.CostRatio = evaluate.MinCost, cr
@@ -116,11 +123,9 @@ func (st useTrainedStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w: the model expects %d columns", features.ErrInput, t.Features.Width())
 	}
 	if oneScore(s.ValidSet) {
-		p, err := predictTable(ctx, t.Features, t.Model, s.Splits.Valid, newRowCounter(s, "score validation", s.Splits.Valid.NumRows()))
-		if err != nil {
-			return fmt.Errorf("features: validation predictions: %w", err)
+		if _, err := s.validPredictions(ctx); err != nil {
+			return fmt.Errorf("features: %w", err)
 		}
-		s.validProba = p
 	}
 	return nil
 }

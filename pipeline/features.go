@@ -11,11 +11,14 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/gbdt"
 )
 
 // featuresStage fits the feature pipeline on the training split and
 // turns the three splits into train.Datasets. Nothing after it reads the
-// raw training and validation splits, so it releases them; when the
+// raw training and validation splits, so it releases them (but for the
+// validation split when gbdt alone reads it binned: the train stage
+// scores the model on it, then releases it); when the
 // register stage follows (register), it first takes what that stage
 // needs of the training split (trainingSummary). Restored from the step
 // cache, it keeps the splits, and the register stage summarizes the
@@ -50,7 +53,8 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		s.training = t
 		returnMemory()
 	}
-	if bb := binBuilder(s, p, enc.Rows()); bb != nil {
+	bb := binBuilder(s, p, enc.Rows())
+	if bb != nil {
 		// The float training matrix is never held whole: each range of
 		// rows is transformed and binned at once (see streamTrain).
 		bins, err := streamTrain(ctx, s.Splits.Train, enc, bb, rows)
@@ -71,10 +75,22 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	releaseSplit(&s.Splits.Train)
-	if err := evalDatasets(s, p, trainLabels.Classes, rows, true); err != nil {
+	if err := evalDatasets(s, p, trainLabels.Classes, rows, bb == nil); err != nil {
 		return err
 	}
-	releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
+	if bb == nil {
+		releaseSplit(&s.Splits.Valid) // evaluate, the gate and register read the test split only
+		return nil
+	}
+	// gbdt stops early on the validation rows in its bins, and selection
+	// and the threshold read the model's predictions, scored from the raw
+	// split a range at a time (the train stage then releases it): no
+	// validation float matrix is held (see streamValid).
+	vbins, err := streamValid(ctx, s.Splits.Valid, p, s.TrainSet.Prebinned.(*gbdt.Bins), rows)
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	s.ValidSet.Prebinned = vbins
 	return nil
 }
 

@@ -204,7 +204,9 @@ func (st registerStage) Run(ctx context.Context, s *State) error {
 				return err
 			}
 		}
-		scores = s.validPredictions()
+		if scores, err = s.validPredictions(ctx); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
 	}
 	mfiles, err := monitorFiles(s, t, scores)
 	if err != nil {

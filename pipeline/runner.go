@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -41,8 +42,10 @@ type State struct {
 	Profile     *ingest.Profile
 	// Set by the split stage. Splits.Train and Splits.Valid are released
 	// (nil) by the features stage once encoded (the training split, before
-	// a registration, summarized into training first); spans keep each
-	// split's rows and time range for the summary.
+	// a registration, summarized into training first), but for
+	// Splits.Valid when gbdt alone reads it binned (ValidSet.Prebinned):
+	// its predictions are scored from it, and the train stage releases
+	// it; spans keep each split's rows and time range for the summary.
 	Splits *ingest.Splits
 	Labels map[string]*ingest.Labels // by split name
 	spans  []SplitSummary
@@ -54,8 +57,10 @@ type State struct {
 	// splits as model inputs (the training matrix has out-of-fold
 	// target encodings). TestSet has the labels and the matrix's shape
 	// only: the test split is transformed a range at a time when scored
-	// (testPredictions). The train stage releases the training matrix,
-	// the evaluate stage the validation matrix.
+	// (testPredictions). With gbdt alone, the training and validation
+	// sets hold gbdt's bins in place of the matrices (Prebinned). The
+	// train stage releases the training matrix (and the validation
+	// bins), the evaluate stage the validation matrix.
 	Features                    *features.Pipeline
 	TrainSet, ValidSet, TestSet *train.Dataset
 
@@ -112,8 +117,37 @@ func (s *State) matrices() error {
 }
 
 // validPredictions returns the model's probabilities on the validation
-// split, computing them once.
-func (s *State) validPredictions() []float64 { return s.cached(&s.validProba, s.ValidSet) }
+// split, computing them once: from the validation matrix when it is
+// held, and otherwise (gbdt alone, whose validation rows are bins; or a
+// model trained earlier) from the raw split a range of rows at a time
+// (predictTable), which the features stage then keeps.
+func (s *State) validPredictions(ctx context.Context) ([]float64, error) {
+	if s.validProba != nil {
+		return s.validProba, nil
+	}
+	if s.ValidSet.CheckFloats() == nil {
+		return s.cached(&s.validProba, s.ValidSet), nil
+	}
+	p, err := s.predictValid(ctx, s.Model)
+	if err != nil {
+		return nil, err
+	}
+	s.validProba = p
+	return p, nil
+}
+
+// predictValid returns model m's outputs on the raw validation split,
+// transformed and scored a range of rows at a time.
+func (s *State) predictValid(ctx context.Context, m train.Model) ([]float64, error) {
+	if s.Splits == nil || s.Splits.Valid == nil {
+		return nil, errors.New("validation predictions: neither the validation matrix nor the split is held")
+	}
+	p, err := predictTable(ctx, s.Features, m, s.Splits.Valid, newRowCounter(s, "score validation", s.Splits.Valid.NumRows()))
+	if err != nil {
+		return nil, fmt.Errorf("validation predictions: %w", err)
+	}
+	return p, nil
+}
 
 // testPredictions returns the model's probabilities on the test split,
 // computing them once from the raw split a range of rows at a time

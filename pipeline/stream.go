@@ -25,10 +25,19 @@ import (
 // The bins, and so the model, are bit for bit those of a fit on the
 // whole matrix (train/gbdt TestPrebinned, features TestTrainEncoder).
 //
-// Every other case holds the matrix as before: other trainers read the
-// floats; several gbdt candidates (a grid, a search) may bin differently;
-// cross-validation takes rows out of the matrix; and the step cache
-// stores it.
+// The validation split is binned the same way (step 5), with the
+// training bins' boundaries (streamValid): gbdt stops early on its rows
+// in bins whether given floats or bins. Selection, the threshold,
+// evaluate and register read only the model's predictions on it, which
+// validScorer computes from the raw split a range of rows at a time
+// (predictTable); the train stage then releases the raw split and the
+// bins. The model and the predictions are bit for bit those of the
+// float matrix (train/gbdt TestPrebinnedValidation, TestStreamedValidation).
+//
+// Every other case holds the matrices as before: other trainers read the
+// floats; several gbdt candidates (a grid, a search) may bin differently
+// and are each scored on the validation matrix; cross-validation takes
+// rows out of the training matrix; and the step cache stores them.
 
 // streamRows is the training rows transformed at a time: 64 Ki rows are
 // 5 MB of floats at the default config's 10 columns, small beside the
@@ -99,6 +108,54 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 		rows.add(int64(hi - lo))
 	}
 	return bb.Bins()
+}
+
+// streamValid bins the validation split tbl a range of rows at a time,
+// with the feature pipeline p and the boundaries of the training bins:
+// the rows gbdt stops early on, which it reads in bins. The float
+// validation matrix is never held whole.
+func streamValid(ctx context.Context, tbl arrow.Table, p *features.Pipeline, bins *gbdt.Bins, rows *rowCounter) (*gbdt.Bins, error) {
+	n := int(tbl.NumRows())
+	rb := bins.RowBinner(n)
+	for lo := 0; lo < n; lo += streamRows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+streamRows, n)
+		part := tables.Slice(tbl, int64(lo), int64(hi))
+		x, err := p.Transform(part)
+		part.Release()
+		if err != nil {
+			return nil, fmt.Errorf("validation rows %d to %d: %w", lo, hi, err)
+		}
+		if err := rb.Add(x); err != nil {
+			return nil, err
+		}
+		rows.add(int64(hi - lo))
+	}
+	return rb.Bins()
+}
+
+// validScorer is selection's ValidPredict when the validation rows are
+// held only as gbdt's bins: it scores a fitted model on the raw
+// validation split a range of rows at a time. With one candidate (the
+// only case binBuilder streams), the model it scores is the one
+// selection returns, so a model's single score a row (oneScore) is kept
+// for the threshold, evaluate and register (validPredictions).
+func validScorer(s *State, candidates int) func(context.Context, train.Model) ([]float64, error) {
+	return func(ctx context.Context, m train.Model) ([]float64, error) {
+		// The fit just ended: what it held (gbdt's gradients, scores,
+		// column copy of the bins, histograms) is garbage the collector
+		// has not reached yet, its goal set by the fit's heap. Without a
+		// collection now, every range the scoring transforms would pile
+		// on it, above the fit's own peak (190 MB at 12M rows).
+		returnMemory()
+		p, err := s.predictValid(ctx, m)
+		if err == nil && candidates == 1 && oneScore(s.ValidSet) {
+			s.validProba = p
+		}
+		return p, err
+	}
 }
 
 // Streaming evaluation (docs/architecture.md, "Memory and scale",

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train"
 )
@@ -40,8 +41,18 @@ func TestStreamedTraining(t *testing.T) {
 		s := &pipeline.State{Config: cfg}
 		t.Cleanup(s.Release)
 		r := &pipeline.Runner{Stages: pipeline.TrainStages(nil), Cache: cache}
+		var x *features.Matrix
 		r.Stages = append(r.Stages[:len(r.Stages)-1], probe{func(s *pipeline.State) {
 			held = s.TrainSet.X.Data != nil
+			// Streamed, the validation split is binned and scored
+			// from its raw rows too (TestStreamedValidation): its
+			// whole matrix, for the comparison.
+			if x = s.ValidSet.X; x.Data == nil {
+				var err error
+				if x, err = s.Features.Transform(s.Splits.Valid); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}}, r.Stages[len(r.Stages)-1])
 		if _, err := r.Run(context.Background(), s); err != nil {
 			t.Fatal(err)
@@ -50,7 +61,7 @@ func TestStreamedTraining(t *testing.T) {
 		if err := train.Save(&buf, s.Model); err != nil {
 			t.Fatal(err)
 		}
-		return buf.Bytes(), held, s.Model.Predict(s.ValidSet.X)
+		return buf.Bytes(), held, s.Model.Predict(x)
 	}
 	// 1,000 rows at a time: the fixture's 6,000-odd training rows in
 	// several ranges.

@@ -43,6 +43,9 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		Metric: metric, Folds: CVFolds(cfg.Selection.CVFolds, s.TrainSet.X.Rows), Seed: cfg.Seed,
 		Budget: cfg.Selection.TimeBudget, Progress: selectionReporter(s), Log: s.log,
 	}
+	if s.ValidSet.Prebinned != nil {
+		opts.ValidPredict = validScorer(s, len(cands))
+	}
 	res, err := selection.Select(ctx, cands, s.TrainSet, s.ValidSet, opts)
 	if res != nil {
 		s.Leaderboard, s.Selection = res.Leaderboard, &SelectionSummary{Candidates: len(cands), Folds: res.Folds, Skipped: res.Skipped}
@@ -59,7 +62,10 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		s.Threshold = 0
 	}
 	if s.TrainSet.Classes == 2 {
-		proba := s.validPredictions()
+		proba, err := s.validPredictions(ctx)
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
 		t, err := chooseThreshold(s.ValidSet.Y, proba, cfg.Evaluate.CostRatio)
 		if err != nil {
 			return fmt.Errorf("train: threshold: %w", err)
@@ -67,6 +73,12 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 		s.Threshold = t
 	}
 	releaseMatrix(s.TrainSet)
+	if s.ValidSet.Prebinned != nil {
+		// Nothing later reads the validation rows but through their
+		// predictions, which selection took (validScorer).
+		releaseMatrix(s.ValidSet)
+		releaseSplit(&s.Splits.Valid)
+	}
 	return nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mlpipe/mlpipe/internal/jsonread"
 	"github.com/mlpipe/mlpipe/internal/jsonw"
@@ -22,12 +24,39 @@ var errTooDeep = errors.New("inputs nested too deeply")
 
 var errRawInputs = errors.New("predlog: raw inputs are not a JSON object")
 
-// encoder holds the scratch space of one writer goroutine, so that
-// encoding a record allocates nothing in the common case.
+// encoder holds the scratch space of one Log call, so that encoding a
+// record allocates nothing in the common case.
 type encoder struct {
-	keys [][]string   // sorted map keys, one slice per nesting depth
-	raw  bytes.Buffer // RawInputs, compacted
-	rd   jsonread.Reader
+	max    int             // Options.MaxFieldBytes: longer strings are cut
+	line   []byte          // the line being encoded
+	keys   [][]string      // sorted map keys, one slice per nesting depth
+	capped []byte          // RawInputs with its long strings cut
+	raw    bytes.Buffer    // RawInputs, compacted
+	rd     jsonread.Reader // checks RawInputs
+}
+
+// encoders lend encoders to Log: one for each call encoding at a time.
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
+
+// maxPooledBytes bounds the scratch space an encoder goes back to the
+// pool with: one that a request of thousands of fields grew past it is
+// left to the garbage collector.
+const maxPooledBytes = 64 << 10
+
+func getEncoder(maxField int) *encoder {
+	e := encoders.Get().(*encoder)
+	e.max = maxField
+	return e
+}
+
+// putEncoder returns e to the pool, with line, the last line it
+// encoded, as its buffer for the next.
+func putEncoder(e *encoder, line []byte) {
+	e.line = line[:0]
+	if cap(e.line)+cap(e.capped)+e.raw.Cap() > maxPooledBytes {
+		return
+	}
+	encoders.Put(e)
 }
 
 // appendRecord appends r as one JSON line, "\n" included.
@@ -74,7 +103,8 @@ func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 	return append(b, "}\n"...), nil
 }
 
-// appendRaw appends raw, which must be one JSON object, compacted: a
+// appendRaw appends raw, which must be one JSON object, compacted and
+// with its strings longer than e.max cut (jsonw.AppendCapped): a
 // client's pretty-printed object has newlines, and a record is one line.
 // Most clients send their objects compact already, and checking one
 // (jsonread) costs a third of what json.Compact, which checks it too,
@@ -82,6 +112,10 @@ func (e *encoder) appendRecord(b []byte, r *Record) ([]byte, error) {
 // only one with some goes through json.Compact (a space inside a string
 // sends it there too, to no harm).
 func (e *encoder) appendRaw(b, raw []byte) ([]byte, error) {
+	if len(raw) > e.max {
+		e.capped, _ = jsonw.AppendCapped(e.capped[:0], raw, e.max)
+		raw = e.capped
+	}
 	if !slices.ContainsFunc(raw, func(c byte) bool { return c <= ' ' }) {
 		e.rd.Reset(raw)
 		if e.rd.Peek() != jsonread.Object || e.rd.Skip() != nil || e.rd.Finish() != nil {
@@ -167,6 +201,9 @@ func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
+		if len(x) > e.max {
+			x = capString(x, e.max)
+		}
 		return jsonw.AppendString(b, x), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
@@ -221,6 +258,16 @@ func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, j...), nil
 	}
+}
+
+// capString cuts s to at most max bytes, before a UTF-8 sequence it would
+// split, and marks it as jsonw.AppendCapped does.
+func capString(s string, max int) string {
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // appendFloat writes f as encoding/json would, except that NaN and ±Inf,

@@ -35,10 +35,10 @@ func TestIdleDrainSleeps(t *testing.T) {
 		t.Error("Log did not wake the drain ticker")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(c.ch) > 0 && time.Now().Before(deadline) {
+	for c.pending() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if len(c.ch) > 0 {
+	if c.pending() {
 		t.Fatal("the record is still queued 5 s after Log")
 	}
 	if !asleep() {

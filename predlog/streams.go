@@ -125,7 +125,7 @@ func resolveTarget(dir string, opts *Options) (target, error) {
 
 // retire queues a closed (or abandoned) file for upload, on object
 // storage, and tries to upload what is queued.
-func (c *core[T]) retire(name string) {
+func (c *core) retire(name string) {
 	if c.tgt.remote == nil {
 		return
 	}
@@ -137,7 +137,7 @@ func (c *core[T]) retire(name string) {
 // create-only put, and removes each local copy once it is stored. A file
 // that fails stays queued and is retried after retryDelay; the error is
 // logged and returned.
-func (c *core[T]) upload() error {
+func (c *core) upload() error {
 	var errs []error
 	kept := c.unsent[:0]
 	for _, name := range c.unsent {
@@ -160,7 +160,7 @@ func (c *core[T]) upload() error {
 	return errors.Join(errs...)
 }
 
-func (c *core[T]) uploadFile(name string) error {
+func (c *core) uploadFile(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), uploadTimeout)
 	defer cancel()
 	key := filepath.Base(name)
@@ -185,7 +185,7 @@ func (c *core[T]) uploadFile(name string) error {
 // leftovers queues for upload the files a crashed writer left in a
 // spool directory (Options.Spool): with a spool that outlives the
 // process, a restart uploads what the crash did not lose.
-func (c *core[T]) leftovers() {
+func (c *core) leftovers() {
 	if c.tgt.remote == nil || c.tgt.tempDir {
 		return
 	}

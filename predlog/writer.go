@@ -1,26 +1,22 @@
 package predlog
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
-	"github.com/mlpipe/mlpipe/internal/jsonw"
 	"github.com/mlpipe/mlpipe/internal/lazytick"
 )
 
@@ -41,16 +37,13 @@ const (
 	// DefaultMaxFieldBytes caps a logged string (an input's value, a
 	// label): a category, a class name or an id is far shorter.
 	DefaultMaxFieldBytes = 1024
-	// DefaultMaxQueueBytes caps the bytes of inputs and labels waiting for
+	// DefaultMaxQueueBytes caps the bytes of encoded lines waiting for
 	// the disk: with DefaultMaxFieldBytes, 65,536 records of five long
 	// fields would otherwise hold 330 MB.
 	DefaultMaxQueueBytes = 16 << 20
 )
 
 const (
-	// bufSize is the size of the write buffer: records are handed to the
-	// operating system in writes of up to this many bytes.
-	bufSize = 64 << 10
 	// retryDelay is how long a writer that failed to open or write a file
 	// counts records as Failed before it tries again, so a full disk
 	// costs one log line a second rather than one a record.
@@ -64,20 +57,23 @@ type Options struct {
 	// of its own.
 	MaxFileBytes int64
 	// MaxFileAge rotates a file once it is this old (default 1h), checked
-	// at every record and every FlushInterval.
+	// at every drain (every 5 ms while records come) and every
+	// FlushInterval.
 	MaxFileAge time.Duration
 	// Buffer is how many records may wait for the disk (default 65536);
-	// beyond that Log drops. Memory: 120 bytes a prediction slot
-	// (plus the caller's maps) and 56 a label slot, allocated up front.
+	// beyond that Log drops. The queue holds them encoded, so it takes
+	// the bytes of their lines (MaxQueueBytes bounds them), not slots.
 	Buffer int
-	// FlushInterval bounds how long a written record may sit in the
-	// write buffer (default 1s).
+	// FlushInterval is how often the writer rotates a file that is
+	// MaxFileAge old while nothing is logged, retries failed uploads and
+	// logs encoding failures (default 1s). Records do not wait for it:
+	// every drain hands its lines to the operating system.
 	FlushInterval time.Duration
 	// MaxFieldBytes caps each string logged (default 1 KiB): a longer
 	// input value or label is cut and marked with its length,
 	// "AAAA…(8388608 bytes)".
 	MaxFieldBytes int
-	// MaxQueueBytes caps the bytes of inputs and labels queued (default
+	// MaxQueueBytes caps the bytes of encoded lines queued (default
 	// 16 MiB); past it Log drops, as when the queue is full.
 	MaxQueueBytes int64
 	// Log receives write errors (at most about one a second) and
@@ -99,9 +95,8 @@ type Options struct {
 	// restarted writer upload the files a crash left behind.
 	Spool string
 
-	// Test hooks, set by export_test.go.
-	wrap    func(io.Writer) io.Writer // wraps each file
-	bufSize int                       // overrides bufSize
+	// Test hook, set by export_test.go: wraps each file.
+	wrap func(io.Writer) io.Writer
 }
 
 func (o Options) withDefaults() Options {
@@ -129,94 +124,50 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.bufSize <= 0 {
-		o.bufSize = bufSize
-	}
 	return o
 }
 
 // Writer appends predictions to the log in a directory. Its methods are
 // safe for concurrent use.
-type Writer struct{ c *core[Record] }
+type Writer struct{ c *core }
 
 // NewWriter starts a prediction writer on dir, creating the directory if
 // needed. It fails with ErrLocked if another Writer (in this process or
 // another) has dir open. Close must be called to write what is queued
 // and release the directory.
 func NewWriter(dir string, opts Options) (*Writer, error) {
-	c, err := start(dir, kindPredictions, opts, (*encoder).appendRecord, recordBytes)
+	c, err := start(dir, kindPredictions, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Writer{c}, nil
 }
 
-// Log queues r to be written and returns at once; it never blocks on
-// I/O. If the queue is full (in records or bytes) or the writer is
-// closed, r is dropped and counted (Dropped). A zero r.Time is set to
-// now. A string of r's inputs longer than MaxFieldBytes is cut (into a
-// copy). The writer keeps r.Inputs and r.Probabilities until r is
-// written: the caller must not change them after Log.
+// Log encodes r as one line, queues the line to be written and returns;
+// it never blocks on I/O. If the queue is full (in records or bytes) or
+// the writer is closed, r is dropped and counted (Dropped); if r cannot
+// be encoded, it counts as Failed. A zero r.Time is set to now; a string
+// longer than MaxFieldBytes is cut. Log is done with r when it returns:
+// the caller may change r's maps and slices at once.
 func (w *Writer) Log(r Record) {
 	if r.Time.IsZero() {
 		r.Time = w.c.opts.Now()
 	}
-	max := w.c.opts.MaxFieldBytes
-	if len(r.RawInputs) > max {
-		r.RawInputs, _ = jsonw.AppendCapped(nil, r.RawInputs, max)
-	}
-	cloned := false
-	for k, v := range r.Inputs {
-		if s, ok := v.(string); ok && len(s) > max {
-			if !cloned {
-				r.Inputs, cloned = maps.Clone(r.Inputs), true // the caller's map is the caller's
-			}
-			r.Inputs[k] = capString(s, max)
-		}
-	}
-	w.c.log(r, recordBytes(&r))
-}
-
-// capString cuts s to at most max bytes, before a UTF-8 sequence it would
-// split, and marks it as AppendCapped does.
-func capString(s string, max int) string {
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
-}
-
-// recordBytes is what a queued prediction holds beyond its slot.
-func recordBytes(r *Record) int64 {
-	n := int64(len(r.RawInputs) + 8*len(r.Probabilities) + len(r.ID) + len(r.Predicted))
-	for k, v := range r.Inputs {
-		n += int64(len(k))
-		if s, ok := v.(string); ok {
-			n += int64(len(s))
-		}
-	}
-	return n
-}
-
-// labelBytes is what a queued label holds beyond its slot.
-func labelBytes(l *Label) int64 {
-	n := int64(len(l.ID))
-	if s, ok := l.Label.(string); ok {
-		n += int64(len(s))
-	}
-	return n
+	e := getEncoder(w.c.opts.MaxFieldBytes)
+	line, err := e.appendRecord(e.line[:0], &r)
+	w.c.queue(line, err)
+	putEncoder(e, line)
 }
 
 // Flush writes every record logged before the call to the file (without
 // fsync), or returns ErrClosed, or ctx's error if ctx ends first.
 func (w *Writer) Flush(ctx context.Context) error { return w.c.flush(ctx) }
 
-// Close stops accepting records, writes the queue, flushes, fsyncs and
-// closes the file and releases the directory. If ctx ends first (the
-// disk is stalled), Close returns ctx's error; the records not yet
-// written are then counted as Dropped once the writer gets unstuck.
-// Later calls wait for the same shutdown.
+// Close stops accepting records, writes the queue, fsyncs and closes the
+// file and releases the directory. If ctx ends first (the disk is
+// stalled), Close returns ctx's error; the records not yet written are
+// then counted as Dropped once the writer gets unstuck. Later calls wait
+// for the same shutdown.
 func (w *Writer) Close(ctx context.Context) error { return w.c.close(ctx) }
 
 // Written counts records handed to the operating system.
@@ -232,28 +183,28 @@ func (w *Writer) Failed() uint64 { return w.c.failed.Load() }
 
 // LabelWriter appends labels to the log in a directory. Its methods are
 // safe for concurrent use and behave as Writer's do.
-type LabelWriter struct{ c *core[Label] }
+type LabelWriter struct{ c *core }
 
 // NewLabelWriter starts a label writer on dir; see NewWriter.
 func NewLabelWriter(dir string, opts Options) (*LabelWriter, error) {
-	c, err := start(dir, kindLabels, opts, (*encoder).appendLabel, labelBytes)
+	c, err := start(dir, kindLabels, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &LabelWriter{c}, nil
 }
 
-// Log queues l without blocking; see Writer.Log. A label that is not a
-// bool, number or string is not written and counts as Failed; a string
-// longer than MaxFieldBytes is cut.
+// Log encodes and queues l without blocking; see Writer.Log. A label
+// that is not a bool, number or string is not written and counts as
+// Failed; a string longer than MaxFieldBytes is cut.
 func (w *LabelWriter) Log(l Label) {
 	if l.Time.IsZero() {
 		l.Time = w.c.opts.Now()
 	}
-	if s, ok := l.Label.(string); ok && len(s) > w.c.opts.MaxFieldBytes {
-		l.Label = capString(s, w.c.opts.MaxFieldBytes)
-	}
-	w.c.log(l, labelBytes(&l))
+	e := getEncoder(w.c.opts.MaxFieldBytes)
+	line, err := e.appendLabel(e.line[:0], &l)
+	w.c.queue(line, err)
+	putEncoder(e, line)
 }
 
 // Flush writes every label logged before the call; see Writer.Flush.
@@ -272,20 +223,23 @@ func (w *LabelWriter) Dropped() uint64 { return w.c.dropped.Load() }
 // Failed counts labels that could not be encoded or written.
 func (w *LabelWriter) Failed() uint64 { return w.c.failed.Load() }
 
-// core is the writer of one kind of record.
-type core[T any] struct {
+// core is the writer of one kind of record: a queue of encoded lines,
+// and the goroutine that writes them to the files.
+type core struct {
 	dir, kind string
 	opts      Options
-	encode    func(*encoder, []byte, *T) ([]byte, error)
-	weigh     func(*T) int64 // the bytes a queued record holds
-	queued    atomic.Int64   // what the records in ch weigh
 
-	mu     sync.RWMutex // Log holds it shared; close holds it to close ch
-	closed bool
-	ch     chan T
+	// The queue. Log appends a line under mu; the goroutine takes all of
+	// it in one swap (drain), so Log never waits for more than a copy.
+	mu       sync.Mutex
+	lines    []byte // the queued records, each one line ending in "\n"
+	n        int    // how many records lines holds
+	closed   bool
+	badCount int   // records that could not be encoded, since the last report
+	badErr   error // the last one's error
 
 	flushReq    chan chan error
-	closing     chan struct{} // closed by Close, after ch
+	closing     chan struct{} // closed by Close, once Log takes no more
 	abandon     chan struct{} // closed when Close gives up waiting
 	abandonOnce sync.Once
 	closeOnce   sync.Once
@@ -301,22 +255,17 @@ type core[T any] struct {
 
 	// Owned by the goroutine.
 	f        *os.File
-	bw       *bufio.Writer
-	size     int64     // bytes in f, buffered ones included
+	w        io.Writer // f, or the test hook's wrapper of f
+	spare    []byte    // the last drain's lines, written: the next swap's buffer
+	size     int64     // bytes in f
 	opened   time.Time // when f was opened
 	seq      int       // sequence number of the last file opened
-	pending  uint64    // records in bw, not yet handed to the OS
-	line     []byte
-	cur      T // the record being encoded
-	enc      encoder
 	retryAt  time.Time
-	badCount int // encode failures since the last report
-	badErr   error
 	unsent   []string  // closed files not yet uploaded, oldest first
 	uploadAt time.Time // when to retry a failed upload
 }
 
-func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, *T) ([]byte, error), weigh func(*T) int64) (*core[T], error) {
+func start(dir, kind string, opts Options) (*core, error) {
 	tgt, err := resolveTarget(dir, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s log: %w", kind, err)
@@ -330,16 +279,14 @@ func start[T any](dir, kind string, opts Options, encode func(*encoder, []byte, 
 	if err != nil {
 		return nil, fmt.Errorf("open %s log: %w", kind, err)
 	}
-	c := &core[T]{
-		dir: dir, kind: kind, opts: opts, encode: encode, weigh: weigh,
-		ch:       make(chan T, opts.Buffer),
+	c := &core{
+		dir: dir, kind: kind, opts: opts,
 		flushReq: make(chan chan error),
 		closing:  make(chan struct{}),
 		abandon:  make(chan struct{}),
 		done:     make(chan struct{}),
 		lock:     lock,
 		tgt:      tgt,
-		bw:       bufio.NewWriterSize(io.Discard, opts.bufSize),
 
 		drainTick: lazytick.New(drainInterval, drainIdleAfter),
 	}
@@ -369,36 +316,37 @@ func lockDir(dir, kind string) (*os.File, error) {
 	return f, nil
 }
 
-// log queues v, which weighs n (weigh's answer: the caller computes it,
-// so that v does not escape to the heap through the func value), or
-// counts it as dropped; it never blocks.
-func (c *core[T]) log(v T, n int64) {
-	if c.queued.Add(n) > c.opts.MaxQueueBytes {
-		c.queued.Add(-n)
+// queue appends line, a record Log encoded (err: it could not), to the
+// queue. A record that does not fit (Buffer records or MaxQueueBytes of
+// lines are queued) or comes after Close is dropped and counted.
+func (c *core) queue(line []byte, err error) {
+	c.mu.Lock()
+	switch {
+	case err != nil:
+		c.failed.Add(1)
+		c.badCount++
+		c.badErr = err
+	case c.closed || c.n >= c.opts.Buffer || int64(len(c.lines)+len(line)) > c.opts.MaxQueueBytes:
 		c.dropped.Add(1)
-		return
-	}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
-		c.queued.Add(-n)
-		c.dropped.Add(1)
-		return
-	}
-	select {
-	case c.ch <- v:
-		c.drainTick.Wake()
 	default:
-		c.queued.Add(-n)
-		c.dropped.Add(1)
+		c.lines = append(c.lines, line...)
+		c.n++
 	}
-	c.mu.RUnlock()
+	c.mu.Unlock()
+	c.drainTick.Wake()
 }
 
-func (c *core[T]) flush(ctx context.Context) error {
-	c.mu.RLock()
+// pending reports whether records are queued.
+func (c *core) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n > 0
+}
+
+func (c *core) flush(ctx context.Context) error {
+	c.mu.Lock()
 	closed := c.closed
-	c.mu.RUnlock()
+	c.mu.Unlock()
 	if closed {
 		return fmt.Errorf("flush %s log: %w", c.kind, ErrClosed)
 	}
@@ -418,11 +366,10 @@ func (c *core[T]) flush(ctx context.Context) error {
 	}
 }
 
-func (c *core[T]) close(ctx context.Context) error {
+func (c *core) close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
 		c.closed = true
-		close(c.ch)
 		c.mu.Unlock()
 		close(c.closing)
 	})
@@ -435,13 +382,22 @@ func (c *core[T]) close(ctx context.Context) error {
 	}
 }
 
+// abandoned reports whether Close has given up waiting.
+func (c *core) abandoned() bool {
+	select {
+	case <-c.abandon:
+		return true
+	default:
+		return false
+	}
+}
+
 // drainInterval is how often the writer goroutine takes what Log has
-// queued. Until Close it does not wait on the queue: a send to a channel
-// that a goroutine waits on wakes that goroutine, and on a busy server
-// that would be a wake-up per request, which the execution trace shows
-// as the request's goroutine waiting for the CPU again after Log. A
-// record waits in the queue at most this long before it is encoded
-// (FlushInterval bounds the rest).
+// queued. It does not wait on the queue: waking a waiting goroutine from
+// Log would be a wake-up per request on a busy server, which the
+// execution trace shows as the request's goroutine waiting for the CPU
+// again after Log. A record waits in the queue at most this long before
+// it is handed to the operating system.
 const drainInterval = 5 * time.Millisecond
 
 // drainIdleAfter: after this many drains in a row with nothing queued
@@ -451,170 +407,172 @@ const drainInterval = 5 * time.Millisecond
 // ticker stopping).
 const drainIdleAfter = 200
 
+// keepBytes is the largest queue buffer a drain keeps for the next swap
+// (two buffers take turns): 4 MiB holds 20,000 lines of 200 bytes, a
+// drain's worth at 4 million records a second. One that a stalled disk
+// grew past it is let go.
+const keepBytes = 4 << 20
+
 // run is the writer goroutine: it alone touches the file.
-func (c *core[T]) run() {
+func (c *core) run() {
 	defer close(c.done)
 	tick := time.NewTicker(c.opts.FlushInterval)
 	defer tick.Stop()
 	drain := c.drainTick
 	defer drain.Stop()
-	pending := func() bool { return len(c.ch) > 0 }
-	closing := c.closing
-	var queue chan T // nil (never ready) until Close; then the queue, record by record
 	for {
 		select {
 		case <-drain.C:
-			drain.Ticked(c.drain() > 0, pending)
-		case <-closing:
-			closing, queue = nil, c.ch
-		case v, ok := <-queue:
-			if !ok {
-				c.closeErr = c.finish()
-				return
-			}
-			c.write(v, c.opts.Now())
+			n, _ := c.drain()
+			drain.Ticked(n > 0, c.pending)
 		case reply := <-c.flushReq:
 			// Everything logged before Flush was called is in the queue.
-			c.drain()
-			reply <- c.flushBuf()
+			_, err := c.drain()
+			reply <- err
 		case <-tick.C:
 			c.tick()
-			if pending() {
+			if c.pending() {
 				drain.Wake()
 			}
-		case <-c.abandon:
-			// Close gave up on a stalled disk: count the rest as dropped
-			// and let go of the file without waiting on it again.
-			for range c.ch {
-				c.dropped.Add(1)
+		case <-c.closing:
+			// Log takes no more records: write the last of them and close.
+			c.drain()
+			if c.abandoned() {
+				c.closeErr = c.giveUp()
+			} else {
+				c.closeErr = c.finish()
 			}
-			c.dropped.Add(c.pending)
-			c.pending = 0
-			if c.f != nil {
-				c.f.Close()
-				c.f = nil
-			}
-			c.closeErr = c.lock.Close()
 			return
 		}
 	}
 }
 
-// drain writes the records queued now and returns how many. Only this
-// goroutine receives, so each of the len(c.ch) receives has a record,
-// closed queue or not.
-func (c *core[T]) drain() int {
-	n := len(c.ch)
-	now := c.opts.Now() // one reading of the clock for them all
-	for range n {
-		c.write(<-c.ch, now)
+// drain takes the whole queue in one swap, leaving the buffer of the
+// last drain in its place, and writes it. It returns how many records
+// it took and the first error writing them.
+func (c *core) drain() (int, error) {
+	c.mu.Lock()
+	lines, n := c.lines, c.n
+	c.lines, c.n = c.spare[:0], 0
+	c.mu.Unlock()
+	var err error
+	if n > 0 {
+		err = c.write(lines, c.opts.Now())
 	}
-	return n
+	if cap(lines) > keepBytes {
+		lines = nil
+	}
+	c.spare = lines
+	return n, err
 }
 
-// write encodes v and appends it to the current file, rotating or
-// opening one first if needed; now is the time (for rotation).
-func (c *core[T]) write(v T, now time.Time) {
-	// Weigh and encode from a field: a pointer to a local would escape
-	// through the func values and cost an allocation per record.
-	c.cur = v
-	c.queued.Add(-c.weigh(&c.cur))
-	line, err := c.encode(&c.enc, c.line[:0], &c.cur)
-	var zero T
-	c.cur = zero // do not keep the caller's maps alive
-	c.line = line
-	if err != nil {
-		c.failed.Add(1)
-		c.badCount++
-		c.badErr = err
-		return
-	}
-	if c.f != nil && (now.Sub(c.opened) >= c.opts.MaxFileAge ||
-		c.size > 0 && c.size+int64(len(line)) > c.opts.MaxFileBytes) {
+// newline ends every line.
+var newline = []byte{'\n'}
+
+// count is how many records lines holds.
+func count(lines []byte) uint64 { return uint64(bytes.Count(lines, newline)) }
+
+// write appends lines to the current file, opening one if none is open;
+// first it rotates a file that is MaxFileAge old at now, and then
+// wherever the next line would take the file past MaxFileBytes. Each
+// write hands whole lines to the operating system, so a crash cuts at
+// most the last line of a file. It returns the first error; while a
+// failed file waits out retryDelay, the lines count as Failed without a
+// try and it returns nil.
+func (c *core) write(lines []byte, now time.Time) error {
+	if c.f != nil && now.Sub(c.opened) >= c.opts.MaxFileAge {
 		_ = c.closeFile() // a failure is logged; the next file is a fresh start
 	}
-	if c.f == nil {
-		if now.Before(c.retryAt) {
-			c.failed.Add(1)
-			return
+	for len(lines) > 0 {
+		if c.abandoned() {
+			c.dropped.Add(count(lines))
+			return nil
 		}
-		if err := c.openFile(now); err != nil {
-			c.failed.Add(1)
-			c.retryAt = now.Add(retryDelay)
-			c.opts.Log.Error("prediction log: cannot open a file; records are lost until it can", "kind", c.kind, "dir", c.dir, "err", err)
-			return
+		if c.f == nil {
+			if now.Before(c.retryAt) {
+				c.failed.Add(count(lines))
+				return nil
+			}
+			if err := c.openFile(now); err != nil {
+				c.failed.Add(count(lines))
+				c.retryAt = now.Add(retryDelay)
+				c.opts.Log.Error("prediction log: cannot open a file; records are lost until it can", "kind", c.kind, "dir", c.dir, "err", err)
+				return fmt.Errorf("open %s log file: %w", c.kind, err)
+			}
 		}
-	}
-	// Flush whole lines only, so a crash can cut at most the last line.
-	if c.bw.Buffered() > 0 && c.bw.Available() < len(line) {
-		if c.flushBuf() != nil {
-			c.failed.Add(1)
-			return
+		part := c.fitting(lines)
+		if part == nil {
+			_ = c.closeFile()
+			continue
 		}
+		n, err := c.w.Write(part)
+		c.size += int64(n)
+		c.written.Add(count(part[:n]))
+		if err != nil {
+			c.fail(err, count(lines[n:]))
+			return fmt.Errorf("write %s log: %w", c.kind, err)
+		}
+		lines = lines[len(part):]
 	}
-	c.pending++
-	if _, err := c.bw.Write(line); err != nil {
-		c.fail(err)
-		return
-	}
-	c.size += int64(len(line))
-	if c.bw.Buffered() == 0 { // a line longer than the buffer went straight through
-		c.written.Add(c.pending)
-		c.pending = 0
-	}
-}
-
-// flushBuf hands the buffered lines to the operating system.
-func (c *core[T]) flushBuf() error {
-	if c.f == nil {
-		return nil
-	}
-	if err := c.bw.Flush(); err != nil {
-		c.fail(err)
-		return fmt.Errorf("flush %s log: %w", c.kind, err)
-	}
-	c.written.Add(c.pending)
-	c.pending = 0
 	return nil
 }
 
-// fail handles a write error: the buffered records are lost, the file is
-// abandoned (a reader skips a cut-off last line), and a new file is tried
-// after retryDelay.
-func (c *core[T]) fail(err error) {
-	c.failed.Add(c.pending)
-	c.opts.Log.Error("prediction log: write failed; records lost", "kind", c.kind, "file", c.f.Name(), "records", c.pending, "err", err)
-	c.pending = 0
+// fitting returns the whole lines at the start of lines that the current
+// file holds without growing past MaxFileBytes: nil if not even the
+// first fits, and in an empty file at least the first (a line longer
+// than MaxFileBytes gets a file of its own).
+func (c *core) fitting(lines []byte) []byte {
+	room := c.opts.MaxFileBytes - c.size
+	if int64(len(lines)) <= room {
+		return lines
+	}
+	if room > 0 {
+		if i := bytes.LastIndexByte(lines[:room], '\n'); i >= 0 {
+			return lines[:i+1]
+		}
+	}
+	if c.size == 0 {
+		return lines[:bytes.IndexByte(lines, '\n')+1]
+	}
+	return nil
+}
+
+// fail handles a write error: the lost records count as Failed, the
+// file is abandoned (a reader skips a cut-off last line), and a new file
+// is tried after retryDelay.
+func (c *core) fail(err error, lost uint64) {
+	c.failed.Add(lost)
 	name := c.f.Name()
+	c.opts.Log.Error("prediction log: write failed; records lost", "kind", c.kind, "file", name, "records", lost, "err", err)
 	c.f.Close()
 	c.f = nil
 	c.retryAt = c.opts.Now().Add(retryDelay)
 	c.retire(name) // what it holds up to the failure
 }
 
-func (c *core[T]) tick() {
-	if c.badCount > 0 {
-		c.opts.Log.Warn("prediction log: records could not be encoded and were not written", "kind", c.kind, "records", c.badCount, "last_err", c.badErr)
-		c.badCount, c.badErr = 0, nil
+// tick reports encoding failures, retries failed uploads and rotates a
+// file that has grown old while nothing was logged.
+func (c *core) tick() {
+	c.mu.Lock()
+	bad, badErr := c.badCount, c.badErr
+	c.badCount, c.badErr = 0, nil
+	c.mu.Unlock()
+	if bad > 0 {
+		c.opts.Log.Warn("prediction log: records could not be encoded and were not written", "kind", c.kind, "records", bad, "last_err", badErr)
 	}
 	if len(c.unsent) > 0 && !c.opts.Now().Before(c.uploadAt) {
 		_ = c.upload()
 	}
-	if c.f == nil {
-		return
-	}
-	if c.opts.Now().Sub(c.opened) >= c.opts.MaxFileAge {
+	if c.f != nil && c.opts.Now().Sub(c.opened) >= c.opts.MaxFileAge {
 		_ = c.closeFile()
-		return
 	}
-	_ = c.flushBuf()
 }
 
 // fileTimeLayout is the time in file names: UTC, milliseconds, fixed
 // width, so that names sort by time.
 const fileTimeLayout = "20060102T150405.000Z"
 
-func (c *core[T]) openFile(now time.Time) error {
+func (c *core) openFile(now time.Time) error {
 	stamp := now.UTC().Format(fileTimeLayout)
 	for range 1000 {
 		c.seq++
@@ -630,25 +588,20 @@ func (c *core[T]) openFile(now time.Time) error {
 			f.Close()
 			return err
 		}
-		c.f, c.size, c.opened = f, 0, now
-		var w io.Writer = f
+		c.f, c.w, c.size, c.opened = f, f, 0, now
 		if c.opts.wrap != nil {
-			w = c.opts.wrap(f)
+			c.w = c.opts.wrap(f)
 		}
-		c.bw.Reset(w)
 		c.opts.Log.Debug("prediction log: new file", "file", name)
 		return nil
 	}
 	return fmt.Errorf("no free file name for %s in %s", stamp, c.dir)
 }
 
-// closeFile flushes, fsyncs and closes the current file.
-func (c *core[T]) closeFile() error {
+// closeFile fsyncs and closes the current file.
+func (c *core) closeFile() error {
 	if c.f == nil {
 		return nil
-	}
-	if err := c.flushBuf(); err != nil {
-		return err // fail closed the file
 	}
 	name := c.f.Name()
 	err := c.f.Sync()
@@ -664,8 +617,8 @@ func (c *core[T]) closeFile() error {
 	return nil
 }
 
-// finish runs once the queue is closed and empty.
-func (c *core[T]) finish() error {
+// finish runs once the queue is closed and written.
+func (c *core) finish() error {
 	c.tick() // report encode failures
 	err := c.closeFile()
 	if c.tgt.remote != nil && len(c.unsent) > 0 {
@@ -682,6 +635,17 @@ func (c *core[T]) finish() error {
 		_ = os.Remove(c.tgt.dir) // fails, harmlessly, while the other kind's writer still uses it
 	}
 	return err
+}
+
+// giveUp ends the goroutine instead of finish when Close has stopped
+// waiting for it (a stalled disk): drain counted what it did not write
+// as Dropped, and the file is closed without waiting on the disk again.
+func (c *core) giveUp() error {
+	if c.f != nil {
+		c.f.Close()
+		c.f = nil
+	}
+	return c.lock.Close()
 }
 
 const (

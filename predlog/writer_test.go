@@ -151,6 +151,32 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestLogKeepsNothing: Log is done with a record when it returns (it
+// encodes the record then), so the caller may reuse its maps and
+// slices at once: what is written is what was logged.
+func TestLogKeepsNothing(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(t, dir, predlog.Options{FlushInterval: time.Hour})
+	inputs := map[string]any{"origin": "ATL"}
+	raw := []byte(`{"origin":"ATL"}`)
+	probs := []float64{0.5, 0.3, 0.2}
+	w.Log(predlog.Record{ID: "map", Model: "m", Inputs: inputs, Probabilities: probs, Predicted: "a"})
+	w.Log(predlog.Record{ID: "raw", Model: "m", RawInputs: raw, Probability: 0.5, Predicted: "a"})
+	inputs["origin"] = "XXX" // the caller's next request, before the writer's next drain
+	copy(raw, `{"origin":"XXX"}`)
+	probs[0] = 0.1
+	closeWriter(t, w)
+	got, _ := readAll(t, dir)
+	if len(got) != 2 {
+		t.Fatalf("read %d records, want 2", len(got))
+	}
+	for _, r := range got {
+		if r.Inputs["origin"] != "ATL" || r.ID == "map" && r.Probabilities[0] != 0.5 {
+			t.Errorf("%s: logged %v %v, want the record as it was at Log", r.ID, r.Inputs, r.Probabilities)
+		}
+	}
+}
+
 // TestUnencodable: inputs JSON cannot hold fail that record only.
 func TestUnencodable(t *testing.T) {
 	dir := t.TempDir()
@@ -401,7 +427,7 @@ func TestStalledDiskDrops(t *testing.T) {
 	s, wrap := newStall()
 	const buffer = 4
 	opts := predlog.Options{Buffer: buffer}
-	predlog.SetTestHooks(&opts, wrap, 16) // 16-byte buffer: every line is written at once
+	predlog.SetTestHooks(&opts, wrap)
 	w := newWriter(t, dir, opts)
 
 	w.Log(flight(0))
@@ -473,7 +499,7 @@ func TestCloseStalled(t *testing.T) {
 	dir := t.TempDir()
 	s, wrap := newStall()
 	var opts predlog.Options
-	predlog.SetTestHooks(&opts, wrap, 16)
+	predlog.SetTestHooks(&opts, wrap)
 	w := newWriter(t, dir, opts)
 	for i := range 3 {
 		w.Log(flight(i))
@@ -518,7 +544,7 @@ func TestWriteErrors(t *testing.T) {
 	broken := new(atomic.Bool)
 	broken.Store(true)
 	opts := predlog.Options{Now: clk.now}
-	predlog.SetTestHooks(&opts, func(w io.Writer) io.Writer { return failing{w, broken} }, 0)
+	predlog.SetTestHooks(&opts, func(w io.Writer) io.Writer { return failing{w, broken} })
 	w := newWriter(t, dir, opts)
 	for i := range 3 {
 		w.Log(flight(i))

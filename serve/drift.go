@@ -25,7 +25,7 @@ import (
 // when its bundle has a calibration map: a prometheus.Collector for
 // Options.Collectors, fed by a Sink that passes each prediction to Offer.
 // Requests reach it through a bounded queue that drops when full; Run, a
-// background goroutine, takes up to 20,000 a second from it
+// background goroutine, takes up to 5,000 a second from it
 // (driftPerDrain), reads each one's input (a rowReader: no
 // encoding/json) and observes it, and recomputes the PSIs every refresh
 // when something new was observed. A new model version (a hot reload)
@@ -36,7 +36,7 @@ type LiveDrift struct {
 	model   func() *Model
 	window  int
 	log     *slog.Logger
-	events  chan PredictionEvent
+	events  chan driftRow
 	queued  atomic.Int64 // bytes of the queued events' inputs
 	dropped prometheus.Counter
 	drain   *lazytick.Ticker // every driftDrainInterval while predictions come
@@ -54,7 +54,7 @@ type LiveDrift struct {
 func NewLiveDrift(model func() *Model, window int, log *slog.Logger) *LiveDrift {
 	return &LiveDrift{
 		model: model, window: window, log: log,
-		events: make(chan PredictionEvent, 4096),
+		events: make(chan driftRow, 4096),
 		drain:  lazytick.New(driftDrainInterval, driftIdleAfter),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mlserve_drift_dropped_total",
@@ -68,12 +68,28 @@ func NewLiveDrift(model func() *Model, window int, log *slog.Logger) *LiveDrift 
 // events: rows of long strings fill it first.
 const driftQueueBytes = 16 << 20
 
+// driftRow is what the gauges keep of a prediction: its model version,
+// its input (a JSON object) and its score.
+type driftRow struct {
+	version int
+	input   []byte
+	score   float64 // a binary model's probability, a regression's value; else 0
+}
+
+// rowOf is ev's row, its input still ev's.
+func rowOf(ev PredictionEvent) driftRow {
+	r := driftRow{version: ev.Version, input: ev.Input}
+	if len(ev.Probabilities) == 1 {
+		r.score = ev.Probabilities[0]
+	} else if ev.Prediction != nil {
+		r.score = *ev.Prediction // a regression's value, compared with its reference predictions
+	}
+	return r
+}
+
 // Offer queues a prediction for the gauges, or drops it; it never
-// blocks. The queued event has its own copy of the input text: the
-// server cuts a batch's rows from one array, and a few events held for
-// the gauges would otherwise keep whole batches alive (the queue holds
-// up to 4,096 events, taken 100 at a time: rows of ~41 batches, each
-// up to --max-body).
+// blocks. The queue keeps its own copy of the input text (the event's is
+// the server's: see Sink) and the score, nothing else of the event.
 func (d *LiveDrift) Offer(ev PredictionEvent) {
 	n := int64(len(ev.Input))
 	// Past driftPerDrain a second, most events find the queue full: drop
@@ -87,9 +103,10 @@ func (d *LiveDrift) Offer(ev PredictionEvent) {
 		d.dropped.Inc()
 		return
 	}
-	ev.Input = bytes.Clone(ev.Input)
+	r := rowOf(ev)
+	r.input = bytes.Clone(r.input)
 	select {
-	case d.events <- ev:
+	case d.events <- r:
 		d.drain.Wake()
 	default:
 		d.queued.Add(-n)
@@ -97,11 +114,11 @@ func (d *LiveDrift) Offer(ev PredictionEvent) {
 	}
 }
 
-// take returns the next queued event, which Run knows is there.
-func (d *LiveDrift) take() PredictionEvent {
-	ev := <-d.events
-	d.queued.Add(-int64(len(ev.Input)))
-	return ev
+// take returns the next queued row, which Run knows is there.
+func (d *LiveDrift) take() driftRow {
+	r := <-d.events
+	d.queued.Add(-int64(len(r.input)))
+	return r
 }
 
 // driftDrainInterval is how often run takes the queued predictions. It
@@ -113,15 +130,20 @@ const driftDrainInterval = 5 * time.Millisecond
 // second) the drain ticker stops until the next Offer.
 const driftIdleAfter = 200
 
-// driftPerDrain caps the predictions observed at each drain: 100 every
-// 5 ms, 20,000 a second. The gauges describe the distribution of the
-// recent traffic, which a sample of it describes as well. Without a cap,
-// wrk sending batches of 1,000 rows on 2 CPUs got 463 batches a second
-// (the mean of four runs), against 525 with it in alternating runs: the
-// gauges took that much CPU from scoring. Past the cap the queue fills and
-// offer drops what does not fit (mlserve_drift_dropped_total), so the
-// rows observed are spread evenly over time.
-const driftPerDrain = 100
+// driftPerDrain caps the predictions observed at each drain: 25 every
+// 5 ms, 5,000 a second. The gauges describe the distribution of the
+// recent traffic, which a sample of it describes as well: at that rate
+// the default window of 10,000 requests spans 2 s of a saturated server.
+// Observing a prediction costs about 1.2-1.9 µs of CPU
+// (BenchmarkLiveDriftObserve); at the 20,000 a second of the cap before
+// (100 a drain) that was 0.6-0.9 µs for each single-row request of a
+// server at 40,000 a second, 3-4% of its CPU. Without a cap at all, wrk
+// sending batches of 1,000 rows on 2 CPUs got 463 batches a second (the
+// mean of four runs), against 525 with the cap of 20,000 in alternating
+// runs. Past the cap the queue fills and Offer drops what does not fit
+// (mlserve_drift_dropped_total), so the rows observed are spread evenly
+// over time.
+const driftPerDrain = 25
 
 // Run observes queued predictions and refreshes the PSIs every refresh
 // (if anything was observed since the last) until ctx is done.
@@ -154,12 +176,12 @@ func (d *LiveDrift) Run(ctx context.Context, refresh time.Duration) {
 	}
 }
 
-func (d *LiveDrift) observe(ev PredictionEvent) {
+func (d *LiveDrift) observe(r driftRow) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.live == nil || ev.Version != d.version {
+	if d.live == nil || r.version != d.version {
 		m := d.model()
-		if m == nil || m.Version != ev.Version || m.Dir == d.dir {
+		if m == nil || m.Version != r.version || m.Dir == d.dir {
 			return // the event's model is no longer served; wait for the next
 		}
 		b, err := monitor.LoadBaseline(m.Dir)
@@ -175,17 +197,11 @@ func (d *LiveDrift) observe(ev PredictionEvent) {
 	if d.live == nil {
 		return
 	}
-	row, ok := d.rows.read(ev.Input)
+	row, ok := d.rows.read(r.input)
 	if !ok {
 		return // not a JSON object (see read): ignored
 	}
-	p := 0.0
-	if len(ev.Probabilities) == 1 {
-		p = ev.Probabilities[0]
-	} else if ev.Prediction != nil {
-		p = *ev.Prediction // a regression's value, compared with its reference predictions
-	}
-	d.live.Observe(row, p)
+	d.live.Observe(row, r.score)
 	d.stale = true
 }
 

@@ -280,7 +280,7 @@ func TestLiveDriftPSI(t *testing.T) {
 		evs[i*30].Input = []byte(in) // odd rows among the others
 	}
 	for _, ev := range evs {
-		d.observe(ev)
+		d.observe(rowOf(ev))
 		var row map[string]any
 		if json.Unmarshal(ev.Input, &row) == nil {
 			old.Observe(row, ev.Probabilities[0])
@@ -307,7 +307,7 @@ func TestLiveDriftEstimate(t *testing.T) {
 		d.live, d.version = newDriftLive(window, calib), 1
 		d.rows.reset(driftInputs)
 		for _, ev := range driftEvents(1500, 4) {
-			d.observe(ev)
+			d.observe(rowOf(ev))
 		}
 		d.live.Refresh()
 		reg := prometheus.NewPedanticRegistry()
@@ -387,7 +387,7 @@ func BenchmarkLiveDriftObserve(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		d.observe(evs[i%len(evs)])
+		d.observe(rowOf(evs[i%len(evs)]))
 		i++
 	}
 }
@@ -432,5 +432,31 @@ func TestLiveDriftQueueBounded(t *testing.T) {
 	}
 	if len(d.events) != driftQueueBytes>>20 || d.queued.Load() > driftQueueBytes {
 		t.Errorf("%d events of 1 MiB queued (%d bytes), want %d", len(d.events), d.queued.Load(), driftQueueBytes>>20)
+	}
+}
+
+// TestLiveDriftOfferCopies: an event is valid only during the Sink call
+// (the server reuses its arrays for the next request), so Offer queues
+// its own copy of the input and the score: what is observed later is
+// what was offered, whatever the server writes over the event's arrays.
+func TestLiveDriftOfferCopies(t *testing.T) {
+	d := NewLiveDrift(func() *Model { return nil }, 1000, slog.New(slog.DiscardHandler))
+	defer d.drain.Stop()
+	for _, regression := range []bool{false, true} {
+		input := []byte(`{"origin":"ATL","distance":1250}`)
+		out := []float64{0.73}
+		ev := PredictionEvent{Version: 1, Input: input}
+		if regression {
+			ev.Prediction = &out[0]
+		} else {
+			ev.Probabilities = out
+		}
+		d.Offer(ev)
+		copy(input, `{"origin":"XXX","distance":9999}`) // the next request
+		out[0] = 0.01
+		got := d.take()
+		if string(got.input) != `{"origin":"ATL","distance":1250}` || got.score != 0.73 || got.version != 1 {
+			t.Errorf("regression %v: queued %s with score %v (version %d), want the offered input and 0.73", regression, got.input, got.score, got.version)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func (s *Server) predict(c call) {
 	writeRaw(c, http.StatusOK, sc.resp)
 	s.metrics.scored(m, sc, apiNative)
 	if s.sink != nil {
-		s.emitPredictions(m, sc, rid, apiNative, batch)
+		s.emitPredictions(c, m, sc, apiNative, batch)
 	}
 }
 

@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -173,7 +174,8 @@ func TestPredictMulticlass(t *testing.T) {
 	}
 }
 
-// recorder is a Sink that keeps every event.
+// recorder is a Sink that keeps every event: a copy of it, as a sink
+// must (the event points into the request's scratch space).
 type recorder struct {
 	mu          sync.Mutex
 	predictions []serve.PredictionEvent
@@ -183,6 +185,12 @@ type recorder struct {
 func (r *recorder) Prediction(p serve.PredictionEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	p.Input = bytes.Clone(p.Input)
+	p.Probabilities = slices.Clone(p.Probabilities)
+	if p.Prediction != nil {
+		v := *p.Prediction
+		p.Prediction = &v
+	}
 	r.predictions = append(r.predictions, p)
 }
 

@@ -653,7 +653,7 @@ func (s *Server) oipInfer(c call) {
 	writeRaw(c, http.StatusOK, sc.resp)
 	s.metrics.scored(m, sc, apiOIP)
 	if s.sink != nil {
-		s.emitPredictions(m, sc, rid, apiOIP, true)
+		s.emitPredictions(c, m, sc, apiOIP, true)
 	}
 }
 

@@ -31,8 +31,9 @@ type scratch struct {
 	out    []float64 // n rows of outputs
 	unseen []bool    // n rows of nIn flags: the value fell into the unknown bucket
 
-	resp []byte
-	oip  oipState
+	resp  []byte
+	event []byte // a row's text for the sink, built from its values (OIP)
+	oip   oipState
 
 	explain    int                   // 0: no explanations; explainAll; or the k largest contributions
 	explainSet bool                  // the request had an "explain" member
@@ -52,7 +53,7 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 func putScratch(sc *scratch) {
 	const valueBytes = 64        // the size of a features.Value, roughly
 	const explanationBytes = 256 // an Explanation of a few inputs, roughly
-	if cap(sc.buf)+cap(sc.resp)+8*(cap(sc.slab)+cap(sc.out))+valueBytes*cap(sc.vals)+explanationBytes*cap(sc.xs) > maxPooledBytes {
+	if cap(sc.buf)+cap(sc.resp)+cap(sc.event)+8*(cap(sc.slab)+cap(sc.out))+valueBytes*cap(sc.vals)+explanationBytes*cap(sc.xs) > maxPooledBytes {
 		return
 	}
 	sc.doc = nil

@@ -32,13 +32,18 @@ type Dataset struct {
 	// Prebinned, when not nil, is X in one trainer's own compact form,
 	// built while X was transformed a range of rows at a time (a
 	// *gbdt.Bins), and X holds only the shape: Rows and Cols, Data nil.
-	// Only that trainer can fit on it; others return ErrPrebinned.
+	// Only that trainer can fit on it; others return ErrPrebinned. A
+	// validation Dataset's bins are made with the training Dataset's
+	// (gbdt.Bins.RowBinner), for the trainer's early stopping; its
+	// predictions are then scored from the raw rows (the caller's
+	// selection.Options.ValidPredict).
 	Prebinned any
 }
 
-// ErrPrebinned means a trainer was given a dataset whose matrix is held
-// only in another trainer's binned form (Dataset.Prebinned).
-var ErrPrebinned = errors.New("the training matrix is held only as another trainer's bins")
+// ErrPrebinned means a trainer (or a model scoring a dataset) was given
+// a dataset whose matrix is held only in a trainer's binned form
+// (Dataset.Prebinned).
+var ErrPrebinned = errors.New("the feature matrix is held only as a trainer's bins")
 
 // CheckFloats returns ErrPrebinned when d's matrix values are not held:
 // a trainer that reads X.Data calls it first.

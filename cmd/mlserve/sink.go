@@ -43,6 +43,8 @@ func openLogSink(dir, replica string, rotate time.Duration, log *slog.Logger) (*
 }
 
 // Prediction logs one prediction with the request's own JSON as inputs.
+// The event points into the request (serve.Sink): predlog's Log encodes
+// the record into its line before it returns, so nothing is copied here.
 func (l *logSink) Prediction(ev serve.PredictionEvent) {
 	r := predlog.Record{ID: ev.ID, Time: ev.Time, Model: ev.Model, Version: ev.Version,
 		RawInputs: ev.Input, Predicted: ev.Label, Prediction: ev.Prediction}

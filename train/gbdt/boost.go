@@ -77,7 +77,11 @@ func newBooster(tr, valid *train.Dataset, p Params) *booster {
 	}
 	if valid != nil && valid.X.Rows > 0 {
 		b.hasValid = true
-		b.vx = binMatrix(valid.X, b.maps, p.Parallelism)
+		if vb, ok := valid.Prebinned.(*Bins); ok {
+			b.vx = vb.x // binned with b.maps: checked by checkValidBins
+		} else {
+			b.vx = binMatrix(valid.X, b.maps, p.Parallelism)
+		}
 		b.vy = valid.Y
 		b.vw = valid.RowWeights()
 		b.vscores = startMargins(valid.X.Rows, b.base)

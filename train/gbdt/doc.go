@@ -10,6 +10,13 @@
 // PredictRow), gain importance and exact TreeSHAP explanations are in
 // package model/gbdt, which serving imports without this trainer; Model,
 // Tree, Name and Decode here are its names for them.
+//
+// A caller that does not hold the float matrices whole gives them binned
+// instead, a range of rows at a time (prebinned.go): the training rows
+// as a BinBuilder's Bins, the validation rows as the RowBinner's of
+// those Bins, each in its Dataset's Prebinned with a shape-only matrix.
+// Fit bins the rows it is given as floats the same way, so the model is
+// the same byte for byte (TestPrebinned, TestPrebinnedValidation).
 // Binary tasks use the log loss (one tree per round); K-class tasks use
 // softmax cross-entropy (K trees per round); a regression uses
 // Params.Objective: squared_error (default), huber, absolute_error or
@@ -41,7 +48,13 @@
 // expanded at once, so the model is the same bit for bit for a given seed
 // whatever the parallelism. With a
 // validation set, training stops after EarlyStoppingRounds rounds without
-// a lower validation loss and keeps the best round.
+// a lower validation loss and keeps the best round. The validation rows
+// are binned with the training bins' boundaries, and each new tree adds
+// its values to their scores by walking them down in bins: a numeric
+// split "bins 1..b go left" is the saved test x <= upper[b-1], and NaN,
+// an unseen category or a value that is not a code is in bin 0, which
+// goes to the split's default side as the saved tree sends it; so each
+// validation row reaches the leaf the saved tree sends its raw values to.
 //
 // ±Inf in a numeric column are ordinary values, below or above every
 // threshold; NaN goes to the side each split learned for missing values.

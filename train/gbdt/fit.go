@@ -59,6 +59,9 @@ func (t *Trainer) fit(ctx context.Context, tr, valid *train.Dataset) (*Model, er
 	if err := checkPrebinned(tr, p); err != nil {
 		return nil, err
 	}
+	if err := checkValidBins(tr, valid); err != nil {
+		return nil, err
+	}
 	b := newBooster(tr, valid, p)
 	if err := b.run(ctx); err != nil {
 		return nil, err

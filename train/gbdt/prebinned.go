@@ -27,13 +27,25 @@ import (
 //     more than 255 codes) and counted.
 //  3. Bins maps the codes to their bins, now that every code's count is
 //     known, and returns what Fit takes.
+//
+// The validation rows Fit stops early on are walked down each new tree
+// in bins too, binned with the training bins' boundaries. A caller that
+// does not hold the float validation matrix either bins it a range at a
+// time with the training Bins' RowBinner and hands the result to Fit in
+// the validation Dataset's Prebinned. Each value is binned as Fit bins
+// the float validation matrix (binMapper.bin), so the validation losses,
+// the best round and the model are the same.
 
-// Bins is a training matrix in gbdt's binned form, made by a BinBuilder.
+// Bins is a matrix in gbdt's binned form: a training matrix made by a
+// BinBuilder, or validation rows made by a RowBinner with the bins of
+// the training matrix (of).
 type Bins struct {
 	maps    []binMapper
 	x       binnedMatrix
 	maxBins int
 	seed    uint64
+	workers int   // the fit's Parallelism, for binning further rows
+	of      *Bins // the training bins whose boundaries binned these rows (nil: these are training bins)
 }
 
 // BinBuilder builds the Bins of a training matrix of known shape, a
@@ -188,7 +200,55 @@ func (b *BinBuilder) Bins() (*Bins, error) {
 	for j := range b.maps {
 		b.x.numBins[j] = b.maps[j].numBins()
 	}
-	return &Bins{maps: b.maps, x: b.x, maxBins: b.p.MaxBins, seed: b.p.Seed}, nil
+	return &Bins{maps: b.maps, x: b.x, maxBins: b.p.MaxBins, seed: b.p.Seed, workers: b.p.Parallelism}, nil
+}
+
+// RowBinner bins further rows, a range at a time, with the boundaries of
+// a training matrix's Bins: the validation rows a fit on those bins
+// stops early on. It is not safe for concurrent use.
+type RowBinner struct {
+	of      *Bins
+	workers int
+	next    int
+	x       binnedMatrix
+}
+
+// RowBinner returns a binner of rows further rows (a validation
+// matrix) with the boundaries of bs, a training matrix's bins.
+func (bs *Bins) RowBinner(rows int) *RowBinner {
+	nc := len(bs.maps)
+	x := binnedMatrix{rows: rows, cols: nc, bins: make([]uint8, rows*nc), numBins: bs.x.numBins}
+	return &RowBinner{of: bs, workers: bs.workers, x: x}
+}
+
+// Add bins x, the rows from r's next row on (the ranges come in order,
+// each once): every value as Fit bins a float validation matrix.
+func (r *RowBinner) Add(x *features.Matrix) error {
+	nc := r.x.cols
+	switch {
+	case len(x.Cols) != nc:
+		return fmt.Errorf("gbdt bins: %d columns, want %d", len(x.Cols), nc)
+	case r.next+x.Rows > r.x.rows:
+		return fmt.Errorf("gbdt bins: rows %d to %d of %d", r.next, r.next+x.Rows, r.x.rows)
+	}
+	lo := r.next
+	forEach(r.workers, nc, func(j int) {
+		m, out := &r.of.maps[j], r.x.bins[lo*nc+j:]
+		for i, v := range x.Data[j] {
+			out[i*nc] = m.bin(v)
+		}
+	})
+	r.next += x.Rows
+	return nil
+}
+
+// Bins returns the rows' bins, once every row was added.
+func (r *RowBinner) Bins() (*Bins, error) {
+	if r.next != r.x.rows {
+		return nil, fmt.Errorf("gbdt bins: %d of %d rows added", r.next, r.x.rows)
+	}
+	of := r.of
+	return &Bins{maps: of.maps, x: r.x, maxBins: of.maxBins, seed: of.seed, workers: of.workers, of: of}, nil
 }
 
 // Rows is the number of rows of the binned matrix.
@@ -208,10 +268,36 @@ func checkPrebinned(tr *train.Dataset, p Params) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("training set: %w (%T)", train.ErrPrebinned, tr.Prebinned)
+	case bs.of != nil:
+		return errors.New("training set: bins made by a RowBinner, not a BinBuilder")
 	case bs.x.rows != tr.X.Rows || bs.x.cols != len(tr.X.Cols):
 		return fmt.Errorf("training set: bins of %d × %d for a matrix of %d × %d", bs.x.rows, bs.x.cols, tr.X.Rows, len(tr.X.Cols))
 	case bs.maxBins != p.MaxBins || bs.seed != p.Seed:
 		return fmt.Errorf("training set: bins built with max_bins %d and seed %d, the fit has %d and %d", bs.maxBins, bs.seed, p.MaxBins, p.Seed)
+	}
+	return nil
+}
+
+// checkValidBins checks that valid's bins, if it has any, were binned
+// with tr's training bins; and that without bins valid holds its matrix.
+func checkValidBins(tr, valid *train.Dataset) error {
+	if valid == nil {
+		return nil
+	}
+	if valid.Prebinned == nil {
+		if err := valid.CheckFloats(); err != nil {
+			return fmt.Errorf("validation set: %w", err)
+		}
+		return nil
+	}
+	vb, ok := valid.Prebinned.(*Bins)
+	switch {
+	case !ok:
+		return fmt.Errorf("validation set: %w (%T)", train.ErrPrebinned, valid.Prebinned)
+	case vb.of == nil || vb.of != tr.Prebinned:
+		return errors.New("validation set: bins not made with the training set's bins (Bins.RowBinner)")
+	case vb.x.rows != valid.X.Rows:
+		return fmt.Errorf("validation set: bins of %d rows for a matrix of %d", vb.x.rows, valid.X.Rows)
 	}
 	return nil
 }

@@ -119,6 +119,12 @@ type Options struct {
 	Progress func(done, total int, e, best *Entry)
 	// Log receives a line per candidate; nil discards them.
 	Log *slog.Logger
+	// ValidPredict, when set, gives a fitted model's outputs on the
+	// validation rows (Predict's, row-major), which the validation
+	// Dataset does not hold as floats: its matrix is a shape and its rows
+	// a trainer's bins (train.Dataset.Prebinned). nil: Predict on the
+	// validation matrix.
+	ValidPredict func(context.Context, train.Model) ([]float64, error)
 }
 
 // Result is the outcome of a selection.
@@ -179,7 +185,7 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 		if folds != nil {
 			e.CV, err = crossValidate(ctx, c.Trainer, trainDS, validDS, folds, metric)
 		} else {
-			m, err = fitScore(ctx, c.Trainer, trainDS, validDS, metric, &e)
+			m, err = fitScore(ctx, c.Trainer, trainDS, validDS, opts, &e)
 		}
 		e.PeakHeapMB = float64(stop()) / 1e6
 		e.FitSeconds = time.Since(began).Seconds()
@@ -216,7 +222,7 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 		log.Info("refit", "model", c.Name, "params", c.Params)
 		began := time.Now()
 		stop := watchHeap()
-		m, err := fitScore(ctx, c.Trainer, trainDS, validDS, metric, e)
+		m, err := fitScore(ctx, c.Trainer, trainDS, validDS, opts, e)
 		e.PeakHeapMB = max(e.PeakHeapMB, float64(stop())/1e6)
 		e.FitSeconds += time.Since(began).Seconds()
 		if err != nil {
@@ -234,7 +240,7 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 
 // fitScore fits t on tr, scores the model on valid and sets e.Valid (and
 // e.Note, when the fitted model knows a limit of its own).
-func fitScore(ctx context.Context, t train.Trainer, tr, valid *train.Dataset, metric Metric, e *Entry) (train.Model, error) {
+func fitScore(ctx context.Context, t train.Trainer, tr, valid *train.Dataset, opts Options, e *Entry) (train.Model, error) {
 	m, err := t.Fit(ctx, tr, valid)
 	if err != nil {
 		return nil, err
@@ -242,7 +248,18 @@ func fitScore(ctx context.Context, t train.Trainer, tr, valid *train.Dataset, me
 	if n, ok := m.(interface{ Note() string }); ok {
 		e.Note = n.Note() // the fitted model knows its limits best
 	}
-	e.Valid, err = metric.Score(valid.Y, m.Predict(valid.X), valid.Classes)
+	var p []float64
+	if opts.ValidPredict != nil {
+		if p, err = opts.ValidPredict(ctx, m); err != nil {
+			return nil, fmt.Errorf("score on validation: %w", err)
+		}
+	} else {
+		if err := valid.CheckFloats(); err != nil {
+			return nil, fmt.Errorf("validation set: %w", err)
+		}
+		p = m.Predict(valid.X)
+	}
+	e.Valid, err = opts.Metric.Score(valid.Y, p, valid.Classes)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,39 @@ func TestSelect(t *testing.T) {
 	cancel()
 	if _, err := selection.Select(ctx, cands, ds, ds, selection.Options{Metric: distance}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestValidPredict: with a validation set held only as a trainer's bins
+// (a shape-only matrix), candidates are scored on the predictions
+// ValidPredict gives; without it, that is an error, not a score of
+// nothing.
+func TestValidPredict(t *testing.T) {
+	tr := &train.Dataset{X: features.NewMatrix(2, []features.ColumnInfo{{Name: "x"}}), Y: []float64{0, 1}, Classes: 2}
+	valid := &train.Dataset{X: &features.Matrix{Rows: 2, Cols: tr.X.Cols}, Y: []float64{0, 1}, Classes: 2, Prebinned: "bins"}
+	cands := []selection.Candidate{
+		{Name: "a", Trainer: fakeTrainer{m: constModel{0.2}}},
+		{Name: "b", Trainer: fakeTrainer{m: constModel{0.6}}},
+	}
+	// The predictions turned around: b's 0.6 scores as 0.4, a's 0.2 as
+	// 0.8, which is closer to 0.7.
+	var scored []float64
+	opts := selection.Options{Metric: distance, ValidPredict: func(_ context.Context, m train.Model) ([]float64, error) {
+		p := 1 - m.(constModel).p
+		scored = append(scored, p)
+		return []float64{p, p}, nil
+	}}
+	res, err := selection.Select(context.Background(), cands, tr, valid, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Best != 0 || len(scored) != 2 || math.Abs(res.Leaderboard[0].Valid-0.1) > 1e-12 {
+		t.Errorf("best %d, validation scores %v of predictions %v; want a, from ValidPredict's", res.Best, res.Leaderboard, scored)
+	}
+	opts.ValidPredict = nil
+	res, err = selection.Select(context.Background(), cands, tr, valid, opts)
+	if !errors.Is(err, selection.ErrNoModel) || !strings.Contains(res.Leaderboard[0].Error, train.ErrPrebinned.Error()) {
+		t.Errorf("no ValidPredict for a shape-only validation matrix: %v, %+v; want every candidate failed", err, res)
 	}
 }
 
