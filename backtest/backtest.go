@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -181,9 +182,11 @@ type Result struct {
 	HigherIsBetter bool           `json:"higher_is_better"`
 	Periods        []Period       `json:"periods"`
 	Policies       []PolicyResult `json:"policies"`
-	// Fits is the number of distinct trainings, FitSeconds their time.
+	// Fits is the number of distinct trainings, FitSeconds their time
+	// (summed over the fits, which run FitsAtOnce at a time).
 	Fits       int     `json:"fits"`
 	FitSeconds float64 `json:"fit_seconds"`
+	FitsAtOnce int     `json:"fits_at_once"`
 	// Calibrations are the monitor's calibrations on the training
 	// windows of the models the label-free policies put in production,
 	// with their false alarms on those windows; CalibrationSeconds is
@@ -192,12 +195,16 @@ type Result struct {
 	CalibrationSeconds float64       `json:"calibration_seconds,omitempty"`
 	// FalseAlarms sums the calibrations' false alarms.
 	FalseAlarms *FalseAlarms `json:"false_alarms,omitempty"`
-	// Stages splits Seconds by what it was spent on.
+	// Stages splits the time by what it was spent on; Seconds is the
+	// whole backtest's wall time.
 	Stages  Stages  `json:"stages"`
 	Seconds float64 `json:"seconds"`
 }
 
-// Stages is the backtest's wall time by stage, in seconds.
+// Stages is the backtest's time by stage, in seconds: each stage's wall
+// time, summed where it runs on several goroutines at once (the fits run
+// ahead, FitsAtOnce at a time, while the periods are scored and
+// checked), so that the stages can add up to more than Result.Seconds.
 type Stages struct {
 	// Slicing cuts the periods' and the training windows' rows and
 	// derives their labels.
@@ -326,24 +333,35 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	res.Stages.Slicing += time.Since(sliced).Seconds()
 
 	// The trainings, shared by the policies: the model trained at the
-	// start of period k.
-	fits := map[int]*fitted{}
-	defer func() {
-		for _, f := range fits {
-			f.train.Release()
-			f.valid.Release()
-		}
-	}()
-	fitAt := func(k int) (*fitted, error) {
-		if f, ok := fits[k]; ok {
-			return f, nil
-		}
-		f, err := o.fit(ctx, data, res.Periods[k].From)
+	// start of period k. With the scheduled policy every period's is
+	// needed, so all are queued at once, to be trained ahead (fits.go).
+	workers, parallelism := 1, 0 // one at a time, on every CPU
+	ahead := slices.Contains(o.Policies, Scheduled)
+	if ahead {
+		workers, parallelism = fitWorkers()
+	}
+	res.FitsAtOnce = workers
+	pool := newFitPool(ctx, workers, len(res.Periods), func(ctx context.Context, k int) (*fitted, error) {
+		f, err := o.fit(ctx, data, res.Periods[k].From, parallelism)
 		if err != nil {
 			return nil, err
 		}
 		f.at = k
-		fits[k] = f
+		return f, nil
+	})
+	defer pool.close()
+	if ahead {
+		for k := range res.Periods {
+			pool.ahead(k)
+		}
+	}
+	used := map[int]bool{}
+	fitAt := func(k int) (*fitted, error) {
+		f, err := pool.get(ctx, k)
+		if err != nil || used[k] {
+			return f, err
+		}
+		used[k] = true
 		res.Fits++
 		res.FitSeconds += f.seconds
 		res.Stages.Slicing += f.sliceSeconds
@@ -436,118 +454,140 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		return p
 	}
 
-	for _, name := range o.Policies {
-		pr := PolicyResult{Name: name}
-		var lastPeriod []*Band
-		var prod *fitted
-		version := 0
+	// The policies step through the periods together, period by period,
+	// so that they keep up with the fits trained ahead: when the last fit
+	// is done, only the last period is left to score and check.
+	type policyState struct {
+		name       string
+		pr         PolicyResult
+		lastPeriod []*Band
+		prod       *fitted
+		version    int
 		// launch is the production model's score on the first period it
 		// served: the performance policy's baseline.
-		launch := math.NaN()
-		for k := range res.Periods {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("backtest: %w", err)
-			}
-			retrain, why := k == 0, "first model"
-			if k > 0 {
-				last, err := scoreAt(prod, k-1)
-				if err != nil {
-					return nil, err
-				}
-				switch {
-				case (name == Drift || name == Estimated) && o.MaxAge > 0 && res.Periods[k].From.Sub(res.Periods[prod.at].From) >= o.MaxAge:
-					// The scheduler's max_age: no need to ask the monitor.
-					retrain, why = true, fmt.Sprintf("%s: max_age: production v%d has served %s (max_age %s)", name, version,
-						days(res.Periods[k].From.Sub(res.Periods[prod.at].From)), days(o.MaxAge))
-				case name == Drift || name == Estimated:
-					var reason string
-					retrain, reason, err = check(ctx, name, production(prod), windows[k-1].tbl, last.proba)
-					why = ""
-					if retrain {
-						why = name + ": " + reason
-					}
-				default:
-					retrain, why = o.decide(name, met, launch, last.score)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("backtest: %s at %s: %w", name, res.Periods[k].From.Format(time.DateOnly), err)
-				}
-			}
-			promoted := false
-			if retrain {
-				cand, err := fitAt(k)
-				if err != nil {
-					return nil, fmt.Errorf("backtest: training at %s: %w", res.Periods[k].From.Format(time.DateOnly), err)
-				}
-				if k > 0 {
-					pr.Retrains++
-				}
-				pr.TrainSeconds += cand.seconds
-				promoted = prod == nil
-				if prod != nil {
-					// The gate: both models on the candidate's validation
-					// days, which are the previous period when ValidDays is
-					// one period (production has scored it already).
-					var prodScore float64
-					if time.Duration(o.ValidDays)*24*time.Hour == o.Period {
-						last, err := scoreAt(prod, k-1)
-						if err != nil {
-							return nil, err
-						}
-						prodScore = last.score
-					} else {
-						p, err := score(prod, cand.valid)
-						if err != nil {
-							return nil, err
-						}
-						prodScore, _ = met.score(cand.validY, p)
-					}
-					promoted = met.better(cand.validScore, prodScore, cfg.Gate.MinImprovement)
-					why += fmt.Sprintf("; gate: candidate %.4f vs production %.4f", cand.validScore, prodScore)
-				}
-				if promoted {
-					prod = cand
-					version++
-					launch = math.NaN()
-				}
-			}
-			sc, err := scoreAt(prod, k)
+		launch float64
+	}
+	step := func(st *policyState, k int) error {
+		name := st.name
+		retrain, why := k == 0, "first model"
+		if k > 0 {
+			last, err := scoreAt(st.prod, k-1)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if math.IsNaN(launch) {
-				launch = sc.score
-			}
-			pr.Score = append(pr.Score, sc.score)
-			pr.Version = append(pr.Version, version)
-			pr.Retrained = append(pr.Retrained, retrain)
-			pr.Promoted = append(pr.Promoted, promoted)
-			pr.Why = append(pr.Why, why)
-			if met.higherIsBetter {
-				pr.Estimated = append(pr.Estimated, sc.estimate)
-				pr.ExpectedRate = append(pr.ExpectedRate, sc.expectedRate)
-				pr.CalibrationError = append(pr.CalibrationError, sc.calibrationError)
-				pr.Recalibrated = append(pr.Recalibrated, sc.recalibrated)
-				// The same model's realized score on the previous period:
-				// its validation score on its first.
-				prev := prod.validScore
-				if k > prod.at {
-					p, err := scoreAt(prod, k-1)
-					if err != nil {
-						return nil, err
-					}
-					prev = p.score
+			switch {
+			case (name == Drift || name == Estimated) && o.MaxAge > 0 && res.Periods[k].From.Sub(res.Periods[st.prod.at].From) >= o.MaxAge:
+				// The scheduler's max_age: no need to ask the monitor.
+				retrain, why = true, fmt.Sprintf("%s: max_age: production v%d has served %s (max_age %s)", name, st.version,
+					days(res.Periods[k].From.Sub(res.Periods[st.prod.at].From)), days(o.MaxAge))
+			case name == Drift || name == Estimated:
+				var reason string
+				retrain, reason, err = check(ctx, name, production(st.prod), windows[k-1].tbl, last.proba)
+				why = ""
+				if retrain {
+					why = name + ": " + reason
 				}
-				lastPeriod = append(lastPeriod, &Band{Value: prev, Low: prev, High: prev})
+			default:
+				retrain, why = o.decide(name, met, st.launch, last.score)
+			}
+			if err != nil {
+				return fmt.Errorf("backtest: %s at %s: %w", name, res.Periods[k].From.Format(time.DateOnly), err)
 			}
 		}
+		promoted := false
+		if retrain {
+			cand, err := fitAt(k)
+			if err != nil {
+				return fmt.Errorf("backtest: training at %s: %w", res.Periods[k].From.Format(time.DateOnly), err)
+			}
+			if k > 0 {
+				st.pr.Retrains++
+			}
+			st.pr.TrainSeconds += cand.seconds
+			promoted = st.prod == nil
+			if st.prod != nil {
+				// The gate: both models on the candidate's validation
+				// days, which are the previous period when ValidDays is
+				// one period (production has scored it already).
+				var prodScore float64
+				if time.Duration(o.ValidDays)*24*time.Hour == o.Period {
+					last, err := scoreAt(st.prod, k-1)
+					if err != nil {
+						return err
+					}
+					prodScore = last.score
+				} else {
+					p, err := score(st.prod, cand.valid)
+					if err != nil {
+						return err
+					}
+					prodScore, _ = met.score(cand.validY, p)
+				}
+				promoted = met.better(cand.validScore, prodScore, cfg.Gate.MinImprovement)
+				why += fmt.Sprintf("; gate: candidate %.4f vs production %.4f", cand.validScore, prodScore)
+			}
+			if promoted {
+				st.prod = cand
+				st.version++
+				st.launch = math.NaN()
+			}
+		}
+		sc, err := scoreAt(st.prod, k)
+		if err != nil {
+			return err
+		}
+		if math.IsNaN(st.launch) {
+			st.launch = sc.score
+		}
+		st.pr.Score = append(st.pr.Score, sc.score)
+		st.pr.Version = append(st.pr.Version, st.version)
+		st.pr.Retrained = append(st.pr.Retrained, retrain)
+		st.pr.Promoted = append(st.pr.Promoted, promoted)
+		st.pr.Why = append(st.pr.Why, why)
+		if met.higherIsBetter {
+			st.pr.Estimated = append(st.pr.Estimated, sc.estimate)
+			st.pr.ExpectedRate = append(st.pr.ExpectedRate, sc.expectedRate)
+			st.pr.CalibrationError = append(st.pr.CalibrationError, sc.calibrationError)
+			st.pr.Recalibrated = append(st.pr.Recalibrated, sc.recalibrated)
+			// The same model's realized score on the previous period:
+			// its validation score on its first.
+			prev := st.prod.validScore
+			if k > st.prod.at {
+				p, err := scoreAt(st.prod, k-1)
+				if err != nil {
+					return err
+				}
+				prev = p.score
+			}
+			st.lastPeriod = append(st.lastPeriod, &Band{Value: prev, Low: prev, High: prev})
+		}
+		return nil
+	}
+	states := make([]*policyState, len(o.Policies))
+	for i, name := range o.Policies {
+		states[i] = &policyState{name: name, pr: PolicyResult{Name: name}, launch: math.NaN()}
+	}
+	for k := range res.Periods {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+		for _, st := range states {
+			if err := step(st, k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, st := range states {
+		pr := st.pr
 		pr.MeanScore = nanMean(pr.Score)
 		pr.EstimateMAE = estimateMAE(pr.Score, pr.Estimated)
 		pr.RecalibratedMAE = estimateMAE(pr.Score, pr.Recalibrated)
-		pr.LastPeriodMAE = estimateMAE(pr.Score, lastPeriod)
+		pr.LastPeriodMAE = estimateMAE(pr.Score, st.lastPeriod)
 		res.Policies = append(res.Policies, pr)
-		o.Log.Info("backtest: policy done", "policy", name, "retrains", pr.Retrains, "mean_"+met.name, fmt.Sprintf("%.4f", pr.MeanScore))
+		o.Log.Info("backtest: policy done", "policy", pr.Name, "retrains", pr.Retrains, "mean_"+met.name, fmt.Sprintf("%.4f", pr.MeanScore))
 	}
+	// Chronologically, whichever policy asked first.
+	slices.SortStableFunc(res.Calibrations, func(a, b Calibration) int { return a.At.Compare(b.At) })
 	res.FalseAlarms = sumFalseAlarms(res.Calibrations)
 	res.Stages.Calibration = res.CalibrationSeconds
 	res.Seconds = time.Since(started).Seconds()
@@ -672,8 +712,10 @@ func (o *Options) decide(policy string, met metric, launch, prevScore float64) (
 	return false, ""
 }
 
-// fit trains the model on the trailing window ending at t.
-func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitted, error) {
+// fit trains the model on the trailing window ending at t, with the
+// trainer's parallelism set to parallelism if it is not 0 and the config
+// leaves it unset.
+func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parallelism int) (*fitted, error) {
 	cfg := o.Config
 	col := cfg.Split.Column
 	sliced := time.Now()
@@ -716,7 +758,14 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 			spec = m
 		}
 	}
-	tr, err := catalog.Trainer(spec.Name, spec.Candidates()[0], cfg.Seed)
+	params := maps.Clone(spec.Candidates()[0])
+	if _, set := params[parallelismParam]; !set && parallelism > 0 && slices.ContainsFunc(catalog.Params(spec.Name), func(p catalog.Param) bool { return p.Name == parallelismParam }) {
+		if params == nil {
+			params = map[string]any{}
+		}
+		params[parallelismParam] = parallelism
+	}
+	tr, err := catalog.Trainer(spec.Name, params, cfg.Seed)
 	if err != nil {
 		release()
 		return nil, err
@@ -754,6 +803,10 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time) (*fitt
 	}
 	return f, nil
 }
+
+// parallelismParam is the trainer parameter that caps its goroutines
+// (gbdt's, logreg's, ridge's; none changes the model).
+const parallelismParam = "parallelism"
 
 // score returns a model's probabilities on tbl, through the batch path.
 func score(f *fitted, tbl arrow.Table) ([]float64, error) {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -359,5 +361,67 @@ func TestCalibrationCheck(t *testing.T) {
 	// the result does not hold: the other three are replayed.
 	if rest := *p.LastPeriodMAE*4 - sum; rest < 0 || rest > 1 {
 		t.Errorf("last-period MAE %.4f: %.4f left for period 0 after the others' %.4f", *p.LastPeriodMAE, rest, sum)
+	}
+}
+
+// TestFitsAhead compares a backtest whose fits are trained ahead, several
+// at once on a share of the CPUs each (the scheduled policy among the
+// policies), with each policy run alone, its fits trained when it asks
+// for them on every CPU: every period's score, estimate, version and
+// decision must be the same, bit for bit, as must the distinct fits.
+func TestFitsAhead(t *testing.T) {
+	cfg, ds := fixture(t)
+	opts := backtest.Options{Config: cfg, Model: "gbdt", Steps: 4, TrainDays: 28, MaxAge: 14 * 24 * time.Hour}
+	all, err := backtest.Run(context.Background(), ds.Table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits := 0
+	for _, want := range all.Policies {
+		o := opts
+		o.Policies = []string{want.Name}
+		alone, err := backtest.Run(context.Background(), ds.Table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fits = max(fits, alone.Fits)
+		got := alone.Policies[0]
+		got.TrainSeconds, want.TrainSeconds = 0, 0 // timings
+		g, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Errorf("%s alone:\n%s\nwith the fits ahead:\n%s", want.Name, g, w)
+		}
+	}
+	if all.Fits != 4 || fits != 4 {
+		t.Errorf("%d distinct fits with every policy, at most %d with one; want 4 (one a week)", all.Fits, fits)
+	}
+}
+
+// TestFitsAheadCancel cancels a backtest while fits are queued ahead: Run
+// returns the context's error, and the goroutines training the fits are
+// gone when it returns.
+func TestFitsAheadCancel(t *testing.T) {
+	cfg, ds := fixture(t)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first label-free check, at the second period, cancels.
+	stop := func(context.Context, string, *backtest.Production, arrow.Table, []float64) (bool, string, error) {
+		cancel()
+		return false, "", nil
+	}
+	opts := backtest.Options{Config: cfg, Model: "gbdt", Steps: 6, TrainDays: 28, Check: stop}
+	if _, err := backtest.Run(ctx, ds.Table, opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want context.Canceled", err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines after Run, %d before", after, before)
 	}
 }

@@ -43,5 +43,16 @@
 //
 // A retrain depends only on the period it starts, so the policies share
 // them: each training window is fitted once and reused by every policy
-// that retrains there.
+// that retrains there; likewise a model's scores, estimate and
+// calibration check on a period, and the monitor's baseline and
+// calibrated thresholds of a training window, are computed once for
+// every policy that needs them.
+//
+// Nor does a retrain depend on any policy's decisions, so when the
+// scheduled policy runs (it retrains at every period) all the fits are
+// known at the start: they are queued in period order and trained ahead,
+// a few at once with the CPUs shared out among them (fits.go), while the
+// policies step through the periods together, period by period. The
+// results are the same, bit for bit, however the fits are scheduled: a
+// model does not depend on its trainer's parallelism.
 package backtest

@@ -90,8 +90,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, ", %.1fs in all.\n", r.Seconds)
 	st := r.Stages
-	fmt.Fprintf(w, "time by stage: boosting %.1fs, features %.1fs, scoring %.1fs, monitor checks %.1fs, calibrating %.1fs, slicing %.1fs.\n",
+	fmt.Fprintf(w, "time by stage: boosting %.1fs, features %.1fs, scoring %.1fs, monitor checks %.1fs, calibrating %.1fs, slicing %.1fs",
 		st.Boosting, st.Features, st.Scoring, st.Monitor, st.Calibration, st.Slicing)
+	if r.FitsAtOnce > 1 {
+		fmt.Fprintf(w, " (%d fits at a time, ahead of the policies: their times add up)", r.FitsAtOnce)
+	}
+	fmt.Fprintln(w, ".")
 	if estimated {
 		fmt.Fprintln(w, "estimated: the production model's ROC AUC estimated without labels (CBPE); estimate MAE: its mean |estimated - realized| over the periods;\n"+
 			"recalibrated MAE: the same with the calibration map refitted on the previous period's labels; last-period MAE: the previous period's realized AUC taken as the estimate.")

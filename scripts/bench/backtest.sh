@@ -9,7 +9,9 @@
 #   backtest.md     the Markdown section
 #   backtest.env    BACKTEST_MET / _JUDGED / _TOTAL and BACKTEST_FAILED,
 #                   in shell syntax for run.sh
-#   simulate.json   simulate's --json output; simulate.err its stderr
+#   simulate.json   simulate's --json output; simulate.err its stderr;
+#                   simulate.time its user and system CPU seconds and
+#                   peak RSS (KB), from GNU time
 # It exits 0 when it could write them, whatever was measured.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
@@ -30,7 +32,9 @@ SIM_CMD="bin/mlpipe simulate --config configs/flights.yaml --out \$OUT/simulate 
 log "$SIM_CMD"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s%N)
-if ! bin/mlpipe simulate --config configs/flights.yaml --out "$OUT/simulate" --json --log-level warn >"$OUT/simulate.json" 2>"$OUT/simulate.err"; then
+# GNU time gives the CPU time (user + system), steadier than the wall
+# time on a shared machine, and the peak RSS.
+if ! /usr/bin/time -f "%U %S %M" -o "$OUT/simulate.time" bin/mlpipe simulate --config configs/flights.yaml --out "$OUT/simulate" --json --log-level warn >"$OUT/simulate.json" 2>"$OUT/simulate.err"; then
 	{
 		echo "## Backtest: \`mlpipe simulate\`"
 		echo
@@ -43,6 +47,8 @@ fi
 t1=$(date +%s%N)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 SIM_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) / 1e9 }')
+read -r SIM_USER SIM_SYS SIM_RSS_KB <"$OUT/simulate.time"
+SIM_CPU=$(awk -v u="$SIM_USER" -v s="$SIM_SYS" 'BEGIN { printf "%.1f\n", u + s }')
 J="$OUT/simulate.json"
 
 MET=0 JUDGED=0
@@ -70,7 +76,8 @@ P=$(passes awk -v a="$FA_ALARMS" -v n="$FA_WEEKS" -v p="$FA_PROMISED" 'BEGIN { e
 {
 	echo "## Backtest: \`mlpipe simulate\`"
 	echo
-	echo "\`$SIM_CMD\`: $(jq -r '.periods | length' "$J") weekly periods from $(jq -r '.periods[0].from[:10]' "$J"), model $(jq -r .model "$J"), $(jq -r .fits "$J") distinct fits."
+	echo "\`$SIM_CMD\`: $(jq -r '.periods | length' "$J") weekly periods from $(jq -r '.periods[0].from[:10]' "$J"), model $(jq -r .model "$J"), $(jq -r .fits "$J") distinct fits, $(jq -r '.fits_at_once // 1' "$J") trained at a time."
+	echo "CPU time (user + system, GNU time) $(secs "$SIM_CPU"), $(awk -v c="$SIM_CPU" -v w="$SIM_S" 'BEGIN { printf "%.2f", c / w }') times the wall time; peak RSS $((SIM_RSS_KB / 1024)) MB."
 	echo "Load average (1, 5, 15 min) $LOAD_START at the start, $LOAD_END at the end ($(nproc) CPUs)."
 	echo
 	echo "| what | measured | target | status |"
