@@ -115,23 +115,9 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 // the rows gbdt stops early on, which it reads in bins. The float
 // validation matrix is never held whole.
 func streamValid(ctx context.Context, tbl arrow.Table, p *features.Pipeline, bins *gbdt.Bins, rows *rowCounter) (*gbdt.Bins, error) {
-	n := int(tbl.NumRows())
-	rb := bins.RowBinner(n)
-	for lo := 0; lo < n; lo += streamRows {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+streamRows, n)
-		part := tables.Slice(tbl, int64(lo), int64(hi))
-		x, err := p.Transform(part)
-		part.Release()
-		if err != nil {
-			return nil, fmt.Errorf("validation rows %d to %d: %w", lo, hi, err)
-		}
-		if err := rb.Add(x); err != nil {
-			return nil, err
-		}
-		rows.add(int64(hi - lo))
+	rb := bins.RowBinner(int(tbl.NumRows()))
+	if err := transformRanges(ctx, p, tbl, rows, rb.Add); err != nil {
+		return nil, fmt.Errorf("validation split: %w", err)
 	}
 	return rb.Bins()
 }
@@ -174,23 +160,39 @@ func validScorer(s *State, candidates int) func(context.Context, train.Model) ([
 // transforming and scoring streamRows rows at a time. rows, if not nil,
 // counts them.
 func predictTable(ctx context.Context, p *features.Pipeline, m train.Model, tbl arrow.Table, rows *rowCounter) ([]float64, error) {
+	out := make([]float64, 0, int(tbl.NumRows())*m.Outputs())
+	err := transformRanges(ctx, p, tbl, rows, func(x *features.Matrix) error {
+		out = append(out, m.Predict(x)...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// transformRanges transforms tbl with p streamRows rows at a time and
+// hands each range's matrix, in row order, to use; rows, if not nil,
+// counts them. Only one range's floats are held at a time.
+func transformRanges(ctx context.Context, p *features.Pipeline, tbl arrow.Table, rows *rowCounter, use func(*features.Matrix) error) error {
 	n := int(tbl.NumRows())
-	out := make([]float64, 0, n*m.Outputs())
 	for lo := 0; lo < n; lo += streamRows {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		hi := min(lo+streamRows, n)
 		part := tables.Slice(tbl, int64(lo), int64(hi))
 		x, err := p.Transform(part)
 		part.Release()
 		if err != nil {
-			return nil, fmt.Errorf("rows %d to %d: %w", lo, hi, err)
+			return fmt.Errorf("rows %d to %d: %w", lo, hi, err)
 		}
-		out = append(out, m.Predict(x)...)
+		if err := use(x); err != nil {
+			return err
+		}
 		if rows != nil {
 			rows.add(int64(hi - lo))
 		}
 	}
-	return out, nil
+	return nil
 }
