@@ -409,7 +409,6 @@ func TestFitsAhead(t *testing.T) {
 // gone when it returns.
 func TestFitsAheadCancel(t *testing.T) {
 	cfg, ds := fixture(t)
-	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first label-free check, at the second period, cancels.
@@ -421,7 +420,11 @@ func TestFitsAheadCancel(t *testing.T) {
 	if _, err := backtest.Run(ctx, ds.Table, opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v, want context.Canceled", err)
 	}
-	if after := runtime.NumGoroutine(); after > before {
-		t.Errorf("%d goroutines after Run, %d before", after, before)
+	// The fit workers' own frames, not a count of goroutines: other
+	// packages' short-lived goroutines (timers, arrow's) come and go under
+	// load and made a count flaky.
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "backtest.newFitPool") {
+		t.Errorf("a fit worker is still running after Run returned:\n%s", stacks)
 	}
 }
