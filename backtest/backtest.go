@@ -458,8 +458,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	// so that they keep up with the fits trained ahead: when the last fit
 	// is done, only the last period is left to score and check.
 	type policyState struct {
-		name       string
-		pr         PolicyResult
+		pr         PolicyResult // its Name is the policy's
 		lastPeriod []*Band
 		prod       *fitted
 		version    int
@@ -468,7 +467,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 		launch float64
 	}
 	step := func(st *policyState, k int) error {
-		name := st.name
+		name := st.pr.Name
 		retrain, why := k == 0, "first model"
 		if k > 0 {
 			last, err := scoreAt(st.prod, k-1)
@@ -565,7 +564,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	}
 	states := make([]*policyState, len(o.Policies))
 	for i, name := range o.Policies {
-		states[i] = &policyState{name: name, pr: PolicyResult{Name: name}, launch: math.NaN()}
+		states[i] = &policyState{pr: PolicyResult{Name: name}, launch: math.NaN()}
 	}
 	for k := range res.Periods {
 		if err := ctx.Err(); err != nil {
