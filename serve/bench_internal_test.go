@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/valyala/fasthttp"
 )
 
@@ -158,4 +159,28 @@ func BenchmarkPredict(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkLoadModel measures loading the production bundle as mlserve
+// and `mlpipe predict` do before their first request or chunk: verifying
+// and decoding the bundle, then building the serving tables and checking
+// the signature's example. bundle is bundle.Load alone.
+//
+//	go test -run '^$' -bench LoadModel -benchmem ./serve/
+func BenchmarkLoadModel(b *testing.B) {
+	m := benchModel(b)
+	b.Run("serve", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := LoadModel(m.Dir, m.Version); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bundle", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bundle.Load(m.Dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
