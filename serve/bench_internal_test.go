@@ -166,7 +166,8 @@ func BenchmarkPredict(b *testing.B) {
 // BenchmarkLoadModel measures loading the production bundle as mlserve
 // and `mlpipe predict` do before their first request or chunk: verifying
 // and decoding the bundle, then building the serving tables and checking
-// the signature's example. bundle is bundle.Load alone. cpu-ns/op is the
+// the signature's example (serve), the same without the explainer's
+// tables, as `mlpipe predict` loads (predict), and bundle.Load alone. cpu-ns/op is the
 // process's CPU time (user and system, the garbage collector's workers
 // included) a load: steadier than the wall time on a shared machine.
 //
@@ -178,6 +179,10 @@ func BenchmarkLoadModel(b *testing.B) {
 		load func() error
 	}{
 		{"serve", func() error { _, err := LoadModel(m.Dir, m.Version); return err }},
+		{"predict", func() error {
+			_, err := LoadModelWith(m.Dir, m.Version, LoadOptions{LazyExplainer: true})
+			return err
+		}},
 		{"bundle", func() error { _, err := bundle.Load(m.Dir); return err }},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
