@@ -10,6 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -43,10 +44,22 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
+	// ob, when not nil, is what the monitor's threshold calibration reads
+	// of the training rows, observed before the bins are made and
+	// calibrated once the raw training split is released.
+	var ob *monitor.Observer
 	if st.register {
-		// Before the training matrix exists: the calibration's per-row
-		// state and the matrix are never held together.
-		t, err := summarizeTraining(ctx, s, s.Splits.Train)
+		var t *trainingSummary
+		if gbdtAlone(s, enc.Rows()) != nil {
+			// The calibration's per-row state (about 50 bytes a row at
+			// the default config) and the raw training split are not
+			// held while the calibration runs (see below).
+			t, ob, err = observeTraining(ctx, s, s.Splits.Train)
+		} else {
+			// Before the float training matrix exists: the calibration's
+			// per-row state and the matrix are never held together.
+			t, err = summarizeTraining(ctx, s, s.Splits.Train)
+		}
 		if err != nil {
 			return err
 		}
@@ -75,6 +88,16 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	releaseSplit(&s.Splits.Train)
+	if ob != nil {
+		if calibrating != nil {
+			calibrating(s)
+		}
+		err := s.training.calibrate(ctx, ob)
+		returnMemory()
+		if err != nil {
+			return err
+		}
+	}
 	if err := evalDatasets(s, p, trainLabels.Classes, rows, bb == nil); err != nil {
 		return err
 	}
@@ -93,6 +116,10 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	s.ValidSet.Prebinned = vbins
 	return nil
 }
+
+// calibrating, if not nil, is called as the features stage starts the
+// monitor's threshold calibration from observed rows (for the tests).
+var calibrating func(*State)
 
 // releaseSplit releases a raw split and drops it (the split stage
 // released the loaded table: in time order the splits are slices of it,
