@@ -44,17 +44,17 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
-	// ob, when not nil, is what the monitor's threshold calibration reads
-	// of the training rows, observed before the bins are made and
-	// calibrated once the raw training split is released.
+	// ob, when not nil, is the monitor's threshold calibration, which
+	// observes the training rows once they are binned and calibrates once
+	// the raw training split is released (see below).
 	var ob *monitor.Observer
 	if st.register {
+		// The fit's garbage (a category key a row of each cross) is not
+		// piled under the summary's.
+		returnMemory()
 		var t *trainingSummary
 		if gbdtAlone(s, enc.Rows()) != nil {
-			// The calibration's per-row state (about 50 bytes a row at
-			// the default config) and the raw training split are not
-			// held while the calibration runs (see below).
-			t, ob, err = observeTraining(ctx, s, s.Splits.Train)
+			t, ob, err = beginSummary(ctx, s, s.Splits.Train)
 		} else {
 			// Before the float training matrix exists: the calibration's
 			// per-row state and the matrix are never held together.
@@ -86,6 +86,15 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)
+	}
+	if ob != nil {
+		// The calibration's per-row state (about 37 bytes a row at the
+		// default config: a time, a bucket per judged series and the
+		// numeric input's value) is about the raw split's size: it is
+		// observed with only the bins beside the split, and the
+		// calibration, with its own working set, runs without the split.
+		returnMemory()
+		s.training.observe(ob, s.Splits.Train)
 	}
 	releaseSplit(&s.Splits.Train)
 	if ob != nil {

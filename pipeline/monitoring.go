@@ -46,10 +46,11 @@ func (t *trainingSummary) release() {
 // summarizeTraining takes the trainingSummary of the training split tbl
 // for the model inputs of s.Features.
 func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainingSummary, error) {
-	t, ob, err := observeTraining(ctx, s, tbl)
+	t, ob, err := beginSummary(ctx, s, tbl)
 	if err != nil {
 		return nil, err
 	}
+	t.observe(ob, tbl)
 	if err := t.calibrate(ctx, ob); err != nil {
 		t.release()
 		return nil, err
@@ -57,12 +58,12 @@ func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainin
 	return t, nil
 }
 
-// observeTraining takes the trainingSummary of the training split tbl
-// but for the thresholds' null: it returns what the calibration reads of
-// tbl (ob; nil when there is none to run, and t says why), so that tbl
-// can be released before calibrate runs (docs/architecture.md, "Memory
-// and scale", step 6).
-func observeTraining(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSummary, ob *monitor.Observer, err error) {
+// beginSummary takes the trainingSummary of the training split tbl but
+// for the thresholds' null, and returns the calibration's Observer (nil
+// when there is none to run, and t says why). The caller observes the
+// split's rows (observe), and may release the split before calibrate
+// runs (docs/architecture.md, "Memory and scale", step 6).
+func beginSummary(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSummary, ob *monitor.Observer, err error) {
 	cfg := s.Config
 	mt, err := monitor.Summarize(ctx, tbl, inputNames(s.Features), monitor.DefaultReferenceRows, cfg.Seed)
 	if err != nil {
@@ -93,13 +94,23 @@ func observeTraining(ctx context.Context, s *State, tbl arrow.Table) (t *trainin
 		t.release()
 		return nil, nil, fmt.Errorf("register: %w", err)
 	}
-	ob.Add(tbl)
 	t.seconds = time.Since(start).Seconds()
 	return t, ob, nil
 }
 
-// calibrate calibrates the monitor's thresholds from ob, what
-// observeTraining observed of the training split (nil: nothing to run).
+// observe has ob observe the rows of the training split tbl (nothing
+// when ob is nil).
+func (t *trainingSummary) observe(ob *monitor.Observer, tbl arrow.Table) {
+	if ob == nil {
+		return
+	}
+	start := time.Now()
+	ob.Add(tbl)
+	t.seconds += time.Since(start).Seconds()
+}
+
+// calibrate calibrates the monitor's thresholds from ob, what was
+// observed of the training split (nil: nothing to run).
 func (t *trainingSummary) calibrate(ctx context.Context, ob *monitor.Observer) error {
 	if ob == nil {
 		return nil
