@@ -21,9 +21,11 @@ import (
 // validation split when gbdt alone reads it binned: the train stage
 // scores the model on it, then releases it); when the
 // register stage follows (register), it first takes what that stage
-// needs of the training split (trainingSummary). Restored from the step
-// cache, it keeps the splits, and the register stage summarizes the
-// training split then.
+// needs of the training split (trainingSummary); with gbdt alone, the
+// monitor's threshold calibration observes the split's rows and runs
+// once the split is released (docs/architecture.md, "Memory and scale",
+// step 6). Restored from the step cache, it keeps the splits, and the
+// register stage summarizes the training split then.
 type featuresStage struct{ register bool }
 
 func (featuresStage) Name() string { return "features" }
