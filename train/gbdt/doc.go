@@ -43,11 +43,16 @@
 // ½(G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)) and a leaf's value is
 // −G/(H+λ) times the learning rate. Only the smaller child of a split has
 // its histogram built from rows; the larger one's is the parent's minus
-// it. A large node's histogram is summed in fixed pieces of rows, shared
-// among goroutines and added in piece order, and several leaves are
-// expanded at once, so the model is the same bit for bit for a given seed
-// whatever the parallelism. With a
-// validation set, training stops after EarlyStoppingRounds rounds without
+// it. A histogram built from at most 256 rows marks the bins its rows
+// fall in as live, and only those are cleared, subtracted and scanned;
+// its sibling keeps its parent's live bins (hist.go). A big tree's
+// leaves hold a few hundred rows each, far fewer than their columns have
+// bins, so this keeps the cost of a leaf close to that of its rows, and
+// the model is the one a scan of every bin finds. A large node's
+// histogram is summed in fixed pieces of rows, shared among goroutines
+// and added in piece order, and several leaves are expanded at once, so
+// the model is the same bit for bit for a given seed whatever the
+// parallelism. With a validation set, training stops after EarlyStoppingRounds rounds without
 // a lower validation loss and keeps the best round. The validation rows
 // are binned with the training bins' boundaries, and each new tree adds
 // its values to their scores by walking them down in bins: a numeric

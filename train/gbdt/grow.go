@@ -45,8 +45,8 @@ type node struct {
 	depth       int
 	value       float64 // leaf value, after the learning rate
 	isSplit     bool
-	hist        histogram // while the node is a leaf that may be split
-	kids        *[2]node  // the expansion of an open leaf, once made
+	hist        *histogram // while the node is a leaf that may be split
+	kids        *[2]node   // the expansion of an open leaf, once made
 }
 
 // grownTree is a tree as the grower leaves it: nodes in bins, node 0 the
@@ -64,7 +64,7 @@ type grower struct {
 	p     Params
 	rows  [2][]int32 // the rows of the current tree's nodes
 	mu    sync.Mutex // guards free
-	free  []histogram
+	free  []*histogram
 }
 
 func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
@@ -80,7 +80,7 @@ func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 // newHist returns a histogram from the free list, or a new one. Its bins
 // hold anything: only those of the columns being built are cleared (by
 // buildHist).
-func (g *grower) newHist() histogram {
+func (g *grower) newHist() *histogram {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n := len(g.free); n > 0 {
@@ -91,7 +91,7 @@ func (g *grower) newHist() histogram {
 	return newHistogram(g.x)
 }
 
-func (g *grower) release(h histogram) {
+func (g *grower) release(h *histogram) {
 	if h != nil {
 		g.mu.Lock()
 		g.free = append(g.free, h)
@@ -206,7 +206,7 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 	// child's, so the small one is built even if it won't be split.
 	small.hist = g.newHist()
 	g.buildHist(small.hist, g.rowsOf(small), grad, cols)
-	subtractHist(nd.hist, small.hist, g.x, cols)
+	subtractHist(nd.hist, small.hist, cols)
 	large.hist, nd.hist = nd.hist, nil
 	for k := range kids {
 		if kid := &kids[k]; g.splittable(kid) {
@@ -295,6 +295,22 @@ func (g *grower) partition(src, dst []int32, col int, left *binSet, nLeft int) {
 	}
 }
 
+// sideBlock is how many rows forward and backward look up at a time.
+const sideBlock = 256
+
+// sides sets side[k] to 1 if row src[k]'s bin is in left, else to 0.
+//
+// A deep node's rows are scattered over the training set, so each bin
+// read is a cache miss. This loop has nothing else to wait on, so the CPU
+// keeps many of those misses in flight at once; the loops that place the
+// rows, whose every step waits on the last, then read the sides from a
+// small buffer (the two passes of accumulate, for the same reason).
+func sides(src []int32, bins []uint8, left *binSet, side *[sideBlock]uint8) {
+	for k, row := range src {
+		side[k] = uint8(left.bit(bins[row]))
+	}
+}
+
 // forward writes the rows of src in order, left rows to dst[l], dst[l+1],
 // ... and right rows to dst[r], dst[r+1], ..., and returns where the two
 // sequences end.
@@ -303,11 +319,17 @@ func (g *grower) partition(src, dst []int32, col int, left *binSet, nLeft int) {
 // random to the branch predictor, and a mispredicted branch costs several
 // times this loop body. The destination is computed instead.
 func forward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
-	for _, row := range src {
-		isLeft := left.bit(bins[row])
-		dst[r+(l-r)*isLeft] = row // dst[l] if left, else dst[r]
-		l += isLeft
-		r += 1 - isLeft
+	var side [sideBlock]uint8
+	for len(src) > 0 {
+		block := src[:min(sideBlock, len(src))]
+		src = src[len(block):]
+		sides(block, bins, left, &side)
+		for k, row := range block {
+			isLeft := int(side[k])
+			dst[r+(l-r)*isLeft] = row // dst[l] if left, else dst[r]
+			l += isLeft
+			r += 1 - isLeft
+		}
 	}
 	return l, r
 }
@@ -315,12 +337,17 @@ func forward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) 
 // backward is forward walking src from its end, and dst downward from l
 // and r.
 func backward(src, dst []int32, bins []uint8, left *binSet, l, r int) (int, int) {
-	for i := len(src) - 1; i >= 0; i-- {
-		row := src[i]
-		isLeft := left.bit(bins[row])
-		dst[r+(l-r)*isLeft] = row
-		l -= isLeft
-		r -= 1 - isLeft
+	var side [sideBlock]uint8
+	for len(src) > 0 {
+		block := src[max(0, len(src)-sideBlock):]
+		src = src[:len(src)-len(block)]
+		sides(block, bins, left, &side)
+		for k := len(block) - 1; k >= 0; k-- {
+			isLeft := int(side[k])
+			dst[r+(l-r)*isLeft] = block[k]
+			l -= isLeft
+			r -= 1 - isLeft
+		}
 	}
 	return l, r
 }

@@ -164,17 +164,17 @@ func TestHistogramSubtraction(t *testing.T) {
 	g1.buildHist(parent, all, grad, allCols)
 	for range 20 {
 		g4.buildHist(parallel, all, grad, allCols)
-		if !slices.EqualFunc(parent, parallel, slices.Equal) {
+		if !slices.EqualFunc(parent.bins, parallel.bins, slices.Equal) {
 			t.Fatal("histograms built on 1 and 4 goroutines differ")
 		}
 	}
 	g4.buildHist(child, small, grad, allCols)
 	g1.buildHist(direct, large, grad, allCols)
-	subtractHist(parent, child, x, allCols)
+	subtractHist(parent, child, allCols)
 	const tol = 1e-9 * 1e6 * n // float64 sums of n float32 values of size up to ~1e6
 	for j := range cols {
-		for b := range parent[j] {
-			p, d := parent[j][b], direct[j][b]
+		for b := range parent.bins[j] {
+			p, d := parent.bins[j][b], direct.bins[j][b]
 			if p.N != d.N || math.Abs(p.G-d.G) > tol || math.Abs(p.H-d.H) > tol {
 				t.Fatalf("column %d bin %d: subtraction %+v, direct %+v", j, b, p, d)
 			}
@@ -328,5 +328,80 @@ func TestGOSS(t *testing.T) {
 	}
 	if got := float64(scaled) / n; math.Abs(got-0.1) > 0.01 {
 		t.Errorf("%.3f of the rows drawn from the small gradients, want 0.1", got)
+	}
+}
+
+// TestSparseHistogram: a histogram built from fewer than sparseRows rows,
+// with only the bins its rows fall in live, gives the same bins, the same
+// best split and the same subtraction, bit for bit, as one with every
+// bin cleared and live, even when the bins it leaves out hold garbage.
+func TestSparseHistogram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n, cols = 5000, 4
+	x := &binnedMatrix{rows: n, cols: cols, bins: make([]uint8, n*cols), numBins: []int{256, 40, 256, 3}}
+	maps := []binMapper{{}, {categorical: true}, {categorical: true}, {}}
+	for i := range n {
+		for j := range cols {
+			x.bins[i*cols+j] = uint8(rng.IntN(x.numBins[j]))
+		}
+	}
+	grad := make([]gradPair, n)
+	for i := range grad {
+		grad[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
+	}
+	allCols := []int{0, 1, 2, 3}
+	rules := splitRules{lambda: 1, minChildWeight: 1e-3, minSamplesLeaf: 2}
+	g := &grower{x: x, p: Params{Parallelism: 1}}
+	garbage := func() *histogram {
+		h := newHistogram(x)
+		for j := range h.bins {
+			for b := range h.bins[j] {
+				h.bins[j][b] = sums{G: float64(b%7) - 3, H: 0.5, N: 50} // rows, if it were read
+			}
+			h.live[j].addRange(0, len(h.bins[j]))
+		}
+		return h
+	}
+	var all []int32
+	for i := range int32(n) {
+		all = append(all, i)
+	}
+	for _, size := range []int{1, 3, 60, sparseRows} {
+		rows := sampleRows(n, size, rng)
+		sparse, dense := garbage(), garbage()
+		g.buildHist(sparse, rows, grad, allCols)
+		buildPiece(dense, x, rows, grad, allCols)
+		var total sums
+		for _, r := range rows {
+			total = total.add(sums{float64(grad[r].g), float64(grad[r].h), 1})
+		}
+		for j := range cols {
+			for b, d := range dense.bins[j] {
+				if sparse.live[j].has(uint8(b)) {
+					if s := sparse.bins[j][b]; s != d {
+						t.Fatalf("%d rows, column %d bin %d: sparse %+v, dense %+v", size, j, b, s, d)
+					}
+				} else if d != (sums{}) {
+					t.Fatalf("%d rows, column %d bin %d: not live, but has rows %+v", size, j, b, d)
+				}
+			}
+		}
+		for _, j := range allCols { // each column's best split, and the best of all
+			one := []int{j}
+			if s, d := rules.bestSplit(sparse, maps, one, total), rules.bestSplit(dense, maps, one, total); s != d {
+				t.Fatalf("%d rows, column %d: sparse split %+v, dense %+v", size, j, s, d)
+			}
+		}
+		if s, d := rules.bestSplit(sparse, maps, allCols, total), rules.bestSplit(dense, maps, allCols, total); s != d {
+			t.Fatalf("%d rows: sparse split %+v, dense %+v", size, s, d)
+		}
+		p1, p2 := garbage(), garbage()
+		buildPiece(p1, x, all, grad, allCols)
+		buildPiece(p2, x, all, grad, allCols)
+		subtractHist(p1, sparse, allCols)
+		subtractHist(p2, dense, allCols)
+		if !slices.EqualFunc(p1.bins, p2.bins, slices.Equal) {
+			t.Fatalf("%d rows: subtracting the sparse histogram differs from subtracting the dense one", size)
+		}
 	}
 }
