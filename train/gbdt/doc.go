@@ -43,12 +43,12 @@
 // ½(G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)) and a leaf's value is
 // −G/(H+λ) times the learning rate. Only the smaller child of a split has
 // its histogram built from rows; the larger one's is the parent's minus
-// it. A histogram built from at most 256 rows marks the bins its rows
-// fall in as live, and only those are cleared, subtracted and scanned;
-// its sibling keeps its parent's live bins (hist.go). A big tree's
-// leaves hold a few hundred rows each, far fewer than their columns have
-// bins, so this keeps the cost of a leaf close to that of its rows, and
-// the model is the one a scan of every bin finds. A large node's
+// it. A leaf of fewer than 1,024 rows whose histogram was built from its
+// rows does not keep it while it waits to be split: it builds it again,
+// from the same rows in the same order, so the same bit for bit, if it
+// is split (grow.go, rebuildRows). A big tree has thousands of open
+// leaves, and reading a few hundred rows again costs less than keeping
+// their histograms, which are out of cache by then. A large node's
 // histogram is summed in fixed pieces of rows, shared among goroutines
 // and added in piece order, and several leaves are expanded at once, so
 // the model is the same bit for bit for a given seed whatever the

@@ -1,9 +1,6 @@
 package gbdt
 
-import (
-	"math/bits"
-	"sync"
-)
+import "sync"
 
 // Gradient histograms.
 //
@@ -30,50 +27,26 @@ type sums struct {
 func (s sums) add(o sums) sums { return sums{s.G + o.G, s.H + o.H, s.N + o.N} }
 func (s sums) sub(o sums) sums { return sums{s.G - o.G, s.H - o.H, s.N - o.N} }
 
-// histogram holds the bins of every column: bins[j][b] is bin b of
-// column j. The columns share one allocation, each as long as its number
-// of bins, because a big tree keeps a histogram for each of its open
-// leaves: thousands of them. Only the bins of the columns a tree samples
-// are filled.
-//
-// live[j] is the set of bins of column j that are filled; every other bin
-// of it stands for a bin without rows (sums of zero), whatever it holds.
-// A histogram built from many rows has every bin live. One built from a
-// few rows (fewer than sparseRows) has live only the bins its rows fall
-// in, and only those are cleared, subtracted and scanned: a leaf of 170
-// rows touches at most 170 bins of a column of 255, and the rest of its
-// histogram is never read. A leaf's sibling, its parent's histogram minus
-// its own, keeps its parent's live bins (every bin of a node's children
-// is live in the node). So the cost of a small leaf follows its rows, not
-// the bins of its columns, and the model is the same bit for bit as if
-// every bin were cleared and scanned: a bin left out has sums of exactly
-// zero, which a scan skips and a subtraction leaves unchanged.
-type histogram struct {
-	bins [][]sums
-	live []binSet
-}
+// histogram holds the bins of every column: h[j][b] is bin b of column
+// j. The columns share one allocation, each as long as its number of
+// bins, because a big tree keeps a histogram for each of its open leaves:
+// thousands of them. Only the bins of the columns a tree samples are
+// filled.
+type histogram [][]sums
 
 // newHistogram allocates a histogram for the columns of x.
-func newHistogram(x *binnedMatrix) *histogram {
+func newHistogram(x *binnedMatrix) histogram {
 	total := 0
 	for _, n := range x.numBins {
 		total += n
 	}
 	all := make([]sums, total)
-	h := &histogram{bins: make([][]sums, x.cols), live: make([]binSet, x.cols)}
+	h := make(histogram, x.cols)
 	for j, n := range x.numBins {
-		h.bins[j], all = all[:n:n], all[n:]
+		h[j], all = all[:n:n], all[n:]
 	}
 	return h
 }
-
-// sparseRows is the most rows of a histogram built with only the bins
-// its rows fall in live. Below it, clearing and scanning a column's bins
-// (up to 256 of 24 bytes, mostly out of cache by the time a leaf is
-// split) costs more than a pass over the rows to clear the bins they
-// touch. It changes the speed only, never the model. Measured on the
-// backtest's fit (BenchmarkFitBacktest, one CPU): see doc.go.
-const sparseRows = gatherBlock
 
 // minParallelCells is the least rows × columns work that is split
 // across goroutines; below it, starting goroutines costs more than it
@@ -93,21 +66,13 @@ const histPiece = 1 << 15
 // of goroutines, so the histogram is bit-identical from run to run, and
 // the goroutines share the rows: each reads only its pieces' rows, and
 // the cache misses of reading scattered rows are not paid twice.
-func (g *grower) buildHist(h *histogram, rows []int32, grad []gradPair, cols []int) {
+func (g *grower) buildHist(h histogram, rows []int32, grad []gradPair, cols []int) {
 	pieces := (len(rows) + histPiece - 1) / histPiece
-	if len(rows) <= sparseRows {
-		buf := gatherPool.Get().(*gathered)
-		buf.gather(g.x, rows, grad)
-		h.clearGathered(buf, len(rows), cols)
-		buf.addTo(h, len(rows), cols)
-		gatherPool.Put(buf)
-		return
-	}
 	if pieces <= 1 {
 		buildPiece(h, g.x, rows, grad, cols)
 		return
 	}
-	parts := make([]*histogram, pieces)
+	parts := make([]histogram, pieces)
 	forChunks(g.p.Parallelism, len(rows), histPiece, func(c, lo, hi int) {
 		parts[c] = g.newHist()
 		buildPiece(parts[c], g.x, rows[lo:hi], grad, cols)
@@ -119,46 +84,25 @@ func (g *grower) buildHist(h *histogram, rows []int32, grad []gradPair, cols []i
 	}
 }
 
-// buildPiece fills the bins of columns cols of h from rows, every bin
-// live.
-func buildPiece(h *histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int) {
+// buildPiece fills the bins of columns cols of h from rows.
+func buildPiece(h histogram, x *binnedMatrix, rows []int32, grad []gradPair, cols []int) {
 	h.clearCols(cols)
 	buf := gatherPool.Get().(*gathered)
 	accumulate(h, cols, x, rows, grad, buf)
 	gatherPool.Put(buf)
 }
 
-// clearCols zeroes the bins of columns cols and makes them all live.
-func (h *histogram) clearCols(cols []int) {
+// clearCols zeroes the bins of columns cols.
+func (h histogram) clearCols(cols []int) {
 	for _, j := range cols {
-		clear(h.bins[j])
-		h.live[j] = binSet{}
-		h.live[j].addRange(0, len(h.bins[j]))
+		clear(h[j])
 	}
 }
 
-// clearGathered zeroes, in columns cols, the bins that the n rows in buf
-// fall in, and makes them the only live ones.
-func (h *histogram) clearGathered(buf *gathered, n int, cols []int) {
+// addCols adds o's bins of columns cols to h's.
+func (h histogram) addCols(o histogram, cols []int) {
 	for _, j := range cols {
-		h.live[j] = binSet{}
-	}
-	nc := len(h.bins)
-	for k := range n {
-		row := buf.bins[k*nc : (k+1)*nc]
-		for _, j := range cols {
-			b := row[j]
-			h.bins[j][b] = sums{}
-			h.live[j].add(int(b))
-		}
-	}
-}
-
-// addCols adds o's bins of columns cols to h's. Both have every bin of
-// them live.
-func (h *histogram) addCols(o *histogram, cols []int) {
-	for _, j := range cols {
-		d, s := h.bins[j], o.bins[j]
+		d, s := h[j], o[j]
 		for b := range d {
 			d[b] = d[b].add(s[b])
 		}
@@ -175,36 +119,6 @@ type gathered struct {
 }
 
 var gatherPool = sync.Pool{New: func() any { return new(gathered) }}
-
-// gather copies the bins and gradient pairs of rows (at most
-// gatherBlock) into buf.
-func (buf *gathered) gather(x *binnedMatrix, rows []int32, grad []gradPair) {
-	nc := x.cols
-	if len(buf.bins) < gatherBlock*nc {
-		buf.bins = make([]uint8, gatherBlock*nc)
-	}
-	for k, r := range rows {
-		buf.grad[k] = grad[r]
-		copy(buf.bins[k*nc:(k+1)*nc], x.row(int(r)))
-	}
-}
-
-// addTo adds the gradient pairs of the first n rows of buf to their bins
-// in every column of group of h.
-func (buf *gathered) addTo(h *histogram, n int, group []int) {
-	hb := h.bins // a local: h.bins would be loaded again after every store
-	nc := len(hb)
-	for k := range n {
-		g, hess := float64(buf.grad[k].g), float64(buf.grad[k].h)
-		row := buf.bins[k*nc : (k+1)*nc]
-		for _, j := range group {
-			b := &hb[j][row[j]]
-			b.G += g
-			b.H += hess
-			b.N++
-		}
-	}
-}
 
 // accumulate adds each row's gradient pair to its bin in every column of
 // group.
@@ -226,13 +140,33 @@ func (buf *gathered) addTo(h *histogram, n int, group []int) {
 // 4,095-leaf flights regression's fit to 0.94-0.96x but cost 255-leaf
 // rounds 1.11-1.19x, partition then moving 20-28 bytes a row instead of
 // 4; copying a row as 8-byte words instead of with copy was even or
-// worse on both at load 4-6.
-func accumulate(h *histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
+// worse on both at load 4-6. Histograms with only the bins of a small
+// node's rows live, cleared, subtracted and scanned (e3d374c; the same
+// model) cost the backtest's fit 1.04-1.13x its CPU, and reading a
+// block's bins before placing its rows in partition 1.06x (each run at
+// the same time as this code, one CPU each, load 6-11).
+func accumulate(h histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
+	nc := x.cols
+	if len(buf.bins) < gatherBlock*nc {
+		buf.bins = make([]uint8, gatherBlock*nc)
+	}
 	for len(rows) > 0 {
 		block := rows[:min(gatherBlock, len(rows))]
 		rows = rows[len(block):]
-		buf.gather(x, block, grad)
-		buf.addTo(h, len(block), group)
+		for k, r := range block {
+			buf.grad[k] = grad[r]
+			copy(buf.bins[k*nc:(k+1)*nc], x.row(int(r)))
+		}
+		for k := range block {
+			g, hess := float64(buf.grad[k].g), float64(buf.grad[k].h)
+			row := buf.bins[k*nc : (k+1)*nc]
+			for _, j := range group {
+				b := &h[j][row[j]]
+				b.G += g
+				b.H += hess
+				b.N++
+			}
+		}
 	}
 }
 
@@ -241,18 +175,12 @@ func accumulate(h *histogram, group []int, x *binnedMatrix, rows []int32, grad [
 // children's, so each bin of one child is the parent's minus the other's.
 // This is histogram subtraction: after a split, only the child with fewer
 // rows is built from its rows, and its sibling costs one pass over the
-// bins, which at least halves the work of every level. Only child's live
-// bins are subtracted: the others are zero, and leave the parent's as
-// they are. The result keeps parent's live bins.
-func subtractHist(parent, child *histogram, cols []int) {
+// bins, which at least halves the work of every level.
+func subtractHist(parent, child histogram, x *binnedMatrix, cols []int) {
 	for _, j := range cols {
-		p, c := parent.bins[j], child.bins[j]
-		for w, word := range child.live[j] {
-			for word != 0 {
-				b := w*64 + bits.TrailingZeros64(word)
-				word &= word - 1
-				p[b] = p[b].sub(c[b])
-			}
+		p, c := parent[j], child[j]
+		for b := range p {
+			p[b] = p[b].sub(c[b])
 		}
 	}
 }

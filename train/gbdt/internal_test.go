@@ -164,17 +164,17 @@ func TestHistogramSubtraction(t *testing.T) {
 	g1.buildHist(parent, all, grad, allCols)
 	for range 20 {
 		g4.buildHist(parallel, all, grad, allCols)
-		if !slices.EqualFunc(parent.bins, parallel.bins, slices.Equal) {
+		if !slices.EqualFunc(parent, parallel, slices.Equal) {
 			t.Fatal("histograms built on 1 and 4 goroutines differ")
 		}
 	}
 	g4.buildHist(child, small, grad, allCols)
 	g1.buildHist(direct, large, grad, allCols)
-	subtractHist(parent, child, allCols)
+	subtractHist(parent, child, x, allCols)
 	const tol = 1e-9 * 1e6 * n // float64 sums of n float32 values of size up to ~1e6
 	for j := range cols {
-		for b := range parent.bins[j] {
-			p, d := parent.bins[j][b], direct.bins[j][b]
+		for b := range parent[j] {
+			p, d := parent[j][b], direct[j][b]
 			if p.N != d.N || math.Abs(p.G-d.G) > tol || math.Abs(p.H-d.H) > tol {
 				t.Fatalf("column %d bin %d: subtraction %+v, direct %+v", j, b, p, d)
 			}
@@ -331,77 +331,57 @@ func TestGOSS(t *testing.T) {
 	}
 }
 
-// TestSparseHistogram: a histogram built from fewer than sparseRows rows,
-// with only the bins its rows fall in live, gives the same bins, the same
-// best split and the same subtraction, bit for bit, as one with every
-// bin cleared and live, even when the bins it leaves out hold garbage.
-func TestSparseHistogram(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	const n, cols = 5000, 4
-	x := &binnedMatrix{rows: n, cols: cols, bins: make([]uint8, n*cols), numBins: []int{256, 40, 256, 3}}
-	maps := []binMapper{{}, {categorical: true}, {categorical: true}, {}}
-	for i := range n {
-		for j := range cols {
-			x.bins[i*cols+j] = uint8(rng.IntN(x.numBins[j]))
-		}
+// TestRebuildHistogram: a leaf that drops its histogram and builds it
+// again from its rows when it is split (rebuildRows) grows the same tree,
+// bit for bit, as one that keeps every histogram, on one goroutine and
+// on several.
+func TestRebuildHistogram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 20_000
+	cols := []features.ColumnInfo{
+		{Name: "a", Kind: features.Numeric},
+		{Name: "b", Kind: features.Numeric},
+		{Name: "c", Kind: features.Categorical, Card: 40},
 	}
+	x := features.NewMatrix(n, cols)
 	grad := make([]gradPair, n)
-	for i := range grad {
-		grad[i] = gradPair{float32(rng.NormFloat64()), float32(rng.Float64())}
+	for i := range n {
+		a, b, c := rng.NormFloat64(), rng.NormFloat64(), rng.IntN(40)
+		x.Data[0][i], x.Data[1][i], x.Data[2][i] = a, b, float64(c)
+		y := a*b + float64(c%7) + rng.NormFloat64()
+		// Gradients of very different sizes, so that adding them in
+		// another order would give other bits.
+		scale := math.Pow(10, float64(rng.IntN(9)-4))
+		grad[i] = gradPair{float32(-y * scale), float32((0.5 + rng.Float64()) * scale)}
 	}
-	allCols := []int{0, 1, 2, 3}
-	rules := splitRules{lambda: 1, minChildWeight: 1e-3, minSamplesLeaf: 2}
-	g := &grower{x: x, p: Params{Parallelism: 1}}
-	garbage := func() *histogram {
-		h := newHistogram(x)
-		for j := range h.bins {
-			for b := range h.bins[j] {
-				h.bins[j][b] = sums{G: float64(b%7) - 3, H: 0.5, N: 50} // rows, if it were read
-			}
-			h.live[j].addRange(0, len(h.bins[j]))
-		}
-		return h
+	all := make([]int32, n)
+	for i := range all {
+		all[i] = int32(i)
 	}
-	var all []int32
-	for i := range int32(n) {
-		all = append(all, i)
+	grow := func(parallelism, rebuild int) *grownTree {
+		p, err := Params{MaxLeaves: 1000, MinSamplesLeaf: 5, Parallelism: parallelism}.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
+		bx := binMatrix(x, maps, p.Parallelism)
+		bx.addColumns(p.Parallelism)
+		g := newGrower(&bx, maps, p)
+		g.rebuild = rebuild
+		return g.grow(grad, all, []int{0, 1, 2})
 	}
-	for _, size := range []int{1, 3, 60, sparseRows} {
-		rows := sampleRows(n, size, rng)
-		sparse, dense := garbage(), garbage()
-		g.buildHist(sparse, rows, grad, allCols)
-		buildPiece(dense, x, rows, grad, allCols)
-		var total sums
-		for _, r := range rows {
-			total = total.add(sums{float64(grad[r].g), float64(grad[r].h), 1})
-		}
-		for j := range cols {
-			for b, d := range dense.bins[j] {
-				if sparse.live[j].has(uint8(b)) {
-					if s := sparse.bins[j][b]; s != d {
-						t.Fatalf("%d rows, column %d bin %d: sparse %+v, dense %+v", size, j, b, s, d)
-					}
-				} else if d != (sums{}) {
-					t.Fatalf("%d rows, column %d bin %d: not live, but has rows %+v", size, j, b, d)
-				}
-			}
-		}
-		for _, j := range allCols { // each column's best split, and the best of all
-			one := []int{j}
-			if s, d := rules.bestSplit(sparse, maps, one, total), rules.bestSplit(dense, maps, one, total); s != d {
-				t.Fatalf("%d rows, column %d: sparse split %+v, dense %+v", size, j, s, d)
-			}
-		}
-		if s, d := rules.bestSplit(sparse, maps, allCols, total), rules.bestSplit(dense, maps, allCols, total); s != d {
-			t.Fatalf("%d rows: sparse split %+v, dense %+v", size, s, d)
-		}
-		p1, p2 := garbage(), garbage()
-		buildPiece(p1, x, all, grad, allCols)
-		buildPiece(p2, x, all, grad, allCols)
-		subtractHist(p1, sparse, allCols)
-		subtractHist(p2, dense, allCols)
-		if !slices.EqualFunc(p1.bins, p2.bins, slices.Equal) {
-			t.Fatalf("%d rows: subtracting the sparse histogram differs from subtracting the dense one", size)
+	same := func(a, b *grownTree) bool {
+		return slices.EqualFunc(a.nodes, b.nodes, func(u, v node) bool {
+			return u.split == v.split && u.left == v.left && u.right == v.right && u.sum == v.sum && u.value == v.value && u.lo == v.lo && u.hi == v.hi
+		})
+	}
+	kept := grow(1, 0)
+	if len(kept.nodes) < 1000 {
+		t.Fatalf("%d nodes: the tree should have grown to its 1,000 leaves", len(kept.nodes))
+	}
+	for _, c := range []struct{ parallelism, rebuild int }{{1, rebuildRows}, {1, n}, {4, n}, {4, 0}} {
+		if !same(kept, grow(c.parallelism, c.rebuild)) {
+			t.Errorf("parallelism %d, rebuild below %d rows: not the tree that keeps every histogram", c.parallelism, c.rebuild)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package gbdt
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 )
 
@@ -33,20 +32,6 @@ func (s *binSet) addRange(lo, hi int) { // adds bins [lo, hi)
 	for b := lo; b < hi; b++ {
 		s.add(b)
 	}
-}
-
-// next returns the least bin of s at or above b, or 256 if there is none.
-func (s *binSet) next(b int) int {
-	for w := b >> 6; w < len(s); w++ {
-		word := s[w]
-		if w == b>>6 {
-			word &^= 1<<(b&63) - 1 // the bins below b
-		}
-		if word != 0 {
-			return w*64 + bits.TrailingZeros64(word)
-		}
-	}
-	return len(s) * 64
 }
 
 // split is a candidate split of a node.
@@ -98,15 +83,16 @@ func (r *splitRules) allowed(s sums) bool {
 // histogram h over the columns cols, or a split with gain 0 when no split
 // is allowed or gains anything. Ties go to the lower column, then the
 // lower threshold, so the choice is deterministic.
-func (r *splitRules) bestSplit(h *histogram, maps []binMapper, cols []int, total sums) split {
+func (r *splitRules) bestSplit(h histogram, maps []binMapper, cols []int, total sums) split {
 	var best split
 	parent := r.score(total)
 	for _, j := range cols {
+		bins := h[j]
 		var s split
 		if maps[j].categorical {
-			s = r.categoricalSplit(h.bins[j], &h.live[j], total, parent)
+			s = r.categoricalSplit(bins, total, parent)
 		} else {
-			s = r.numericSplit(h.bins[j], &h.live[j], total, parent)
+			s = r.numericSplit(bins, total, parent)
 		}
 		if s.gain > best.gain {
 			s.col = j
@@ -136,14 +122,10 @@ func (r *splitRules) consider(best *split, l, total sums, parent float64) bool {
 // side gains more (two scans, one per side). When the node has no missing
 // values both scans are the same, so one is run and missing values seen
 // later are sent to the side with more hessian, the side that the
-// training rows mostly took. Only the live bins are read; the others
-// have no rows.
-func (r *splitRules) numericSplit(bins []sums, live *binSet, total sums, parent float64) split {
+// training rows mostly took.
+func (r *splitRules) numericSplit(bins []sums, total sums, parent float64) split {
 	var best split
-	var missing sums
-	if live.has(0) {
-		missing = bins[0]
-	}
+	missing := bins[0]
 	sides := []bool{false}
 	if missing.N > 0 {
 		sides = append(sides, true)
@@ -155,18 +137,14 @@ func (r *splitRules) numericSplit(bins []sums, live *binSet, total sums, parent 
 		}
 		// The last value bin is never a threshold: it would send every
 		// value left.
-		for b := 1; b < len(bins)-1; b = live.next(b + 1) {
-			var s sums
-			if live.has(uint8(b)) {
-				s = bins[b]
-			}
+		for b := 1; b < len(bins)-1; b++ {
 			// A bin without rows (sums exactly zero, as most bins of
 			// a small leaf are) leaves l as bin b-1 left it, and that
 			// split, as good and first, was already considered.
-			if b > 1 && s == (sums{}) {
+			if b > 1 && bins[b] == (sums{}) {
 				continue
 			}
-			l = l.add(s)
+			l = l.add(bins[b])
 			if l.N < r.minSamplesLeaf {
 				continue // the left side is too small yet
 			}
@@ -208,13 +186,13 @@ func (r *splitRules) numericSplit(bins []sums, live *binSet, total sums, parent 
 // it. Categories with no rows in the node, and bin 0 when it has none,
 // go to the default side, the side with more hessian; at prediction
 // time that is also where codes never seen in training go.
-func (r *splitRules) categoricalSplit(bins []sums, live *binSet, total sums, parent float64) split {
+func (r *splitRules) categoricalSplit(bins []sums, total sums, parent float64) split {
 	var best split
 	var catsBuf [len(binSet{}) * 64]int // a column has at most 256 bins
 	var ratio [len(catsBuf)]float64
 	cats := catsBuf[:0]
-	for b := live.next(0); b < len(bins); b = live.next(b + 1) {
-		if s := bins[b]; s.N > 0 {
+	for b, s := range bins {
+		if s.N > 0 {
 			cats = append(cats, b)
 			ratio[b] = s.G / (s.H + r.lambda)
 		}
@@ -242,14 +220,14 @@ func (r *splitRules) categoricalSplit(bins []sums, live *binSet, total sums, par
 	for _, b := range cats[:prefix] {
 		best.left.add(b)
 	}
-	if live.has(0) && bins[0].N > 0 {
+	if bins[0].N > 0 {
 		best.defaultLeft = best.left.has(0)
 	} else {
 		best.defaultLeft = best.lsum.H >= best.rsum.H
 	}
 	if best.defaultLeft {
 		for b, s := range bins {
-			if !live.has(uint8(b)) || s.N == 0 {
+			if s.N == 0 {
 				best.left.add(b)
 			}
 		}
