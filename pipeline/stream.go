@@ -7,8 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
-	"github.com/mlpipe/mlpipe/internal/tables"
+	"github.com/mlpipe/mlpipe/internal/stream"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
 	"github.com/mlpipe/mlpipe/train/gbdt"
@@ -39,11 +38,8 @@ import (
 // and are each scored on the validation matrix; cross-validation takes
 // rows out of the training matrix; and the step cache stores them.
 
-// streamRows is the training rows transformed at a time: 64 Ki rows are
-// 5 MB of floats at the default config's 10 columns, small beside the
-// bins of millions of rows, and many enough that per-range overhead (a
-// slice of the table, category lookups) stays negligible.
-var streamRows = 1 << 16 // a variable for the tests
+// streamRows is the rows transformed at a time (stream.Rows says why).
+var streamRows = stream.Rows // a variable for the tests
 
 // binBuilder returns the gbdt bin builder of the training matrix when
 // the train stage will fit only a gbdt model on the whole training split,
@@ -77,37 +73,7 @@ func binBuilder(s *State, p *features.Pipeline, rows int) *gbdt.BinBuilder {
 // first the rows of the binning sample (gathered, then transformed), then
 // every range in order.
 func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncoder, bb *gbdt.BinBuilder, rows *rowCounter) (*gbdt.Bins, error) {
-	sampleRows := bb.SampleRows()
-	sample, err := ingest.TakeRows(ctx, tbl, sampleRows)
-	if err != nil {
-		return nil, err
-	}
-	x, err := enc.TransformRows(sample, sampleRows)
-	sample.Release()
-	if err != nil {
-		return nil, err
-	}
-	if err := bb.SetSample(x); err != nil {
-		return nil, err
-	}
-	n := int(tbl.NumRows())
-	for lo := 0; lo < n; lo += streamRows {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+streamRows, n)
-		part := tables.Slice(tbl, int64(lo), int64(hi))
-		x, err := enc.Transform(part, lo)
-		part.Release()
-		if err != nil {
-			return nil, fmt.Errorf("training rows %d to %d: %w", lo, hi, err)
-		}
-		if err := bb.Add(x); err != nil {
-			return nil, err
-		}
-		rows.add(int64(hi - lo))
-	}
-	return bb.Bins()
+	return ranges(rows).TrainBins(ctx, tbl, enc, bb)
 }
 
 // streamValid bins the validation split tbl a range of rows at a time,
@@ -115,11 +81,11 @@ func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncode
 // the rows gbdt stops early on, which it reads in bins. The float
 // validation matrix is never held whole.
 func streamValid(ctx context.Context, tbl arrow.Table, p *features.Pipeline, bins *gbdt.Bins, rows *rowCounter) (*gbdt.Bins, error) {
-	rb := bins.RowBinner(int(tbl.NumRows()))
-	if err := transformRanges(ctx, p, tbl, rows, rb.Add); err != nil {
+	vbins, err := ranges(rows).ValidBins(ctx, tbl, p, bins)
+	if err != nil {
 		return nil, fmt.Errorf("validation split: %w", err)
 	}
-	return rb.Bins()
+	return vbins, nil
 }
 
 // validScorer is selection's ValidPredict when the validation rows are
@@ -160,39 +126,15 @@ func validScorer(s *State, candidates int) func(context.Context, train.Model) ([
 // transforming and scoring streamRows rows at a time. rows, if not nil,
 // counts them.
 func predictTable(ctx context.Context, p *features.Pipeline, m train.Model, tbl arrow.Table, rows *rowCounter) ([]float64, error) {
-	out := make([]float64, 0, int(tbl.NumRows())*m.Outputs())
-	err := transformRanges(ctx, p, tbl, rows, func(x *features.Matrix) error {
-		out = append(out, m.Predict(x)...)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ranges(rows).Predict(ctx, p, m, tbl)
 }
 
-// transformRanges transforms tbl with p streamRows rows at a time and
-// hands each range's matrix, in row order, to use; rows, if not nil,
-// counts them. Only one range's floats are held at a time.
-func transformRanges(ctx context.Context, p *features.Pipeline, tbl arrow.Table, rows *rowCounter, use func(*features.Matrix) error) error {
-	n := int(tbl.NumRows())
-	for lo := 0; lo < n; lo += streamRows {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hi := min(lo+streamRows, n)
-		part := tables.Slice(tbl, int64(lo), int64(hi))
-		x, err := p.Transform(part)
-		part.Release()
-		if err != nil {
-			return fmt.Errorf("rows %d to %d: %w", lo, hi, err)
-		}
-		if err := use(x); err != nil {
-			return err
-		}
-		if rows != nil {
-			rows.add(int64(hi - lo))
-		}
+// ranges transforms streamRows rows at a time; rows, if not nil, counts
+// them.
+func ranges(rows *rowCounter) stream.Ranges {
+	r := stream.Ranges{Size: streamRows}
+	if rows != nil {
+		r.Done = rows.add
 	}
-	return nil
+	return r
 }

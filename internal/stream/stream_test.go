@@ -1,0 +1,171 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/stream"
+	"github.com/mlpipe/mlpipe/train"
+	"github.com/mlpipe/mlpipe/train/gbdt"
+)
+
+// fixture returns the flights fixture's config, its training rows
+// (January to April 2001) with their labels, and its validation rows
+// (May).
+func fixture(t *testing.T) (cfg *config.Config, trainTbl arrow.Table, y []float64, valid arrow.Table, vy []float64) {
+	t.Helper()
+	cfg, err := config.Load("../../testdata/flights-10k.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ingest.Load(context.Background(), cfg.Data, cfg.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ds.Release)
+	window := func(from, to time.Time) (arrow.Table, []float64) {
+		tbl, err := ingest.TimeSlice(context.Background(), ds.Table, "date", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tbl.Release)
+		l, err := cfg.Label.Derive(tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := make([]float64, len(l.Y))
+		for i, c := range l.Y {
+			y[i] = float64(c)
+		}
+		return tbl, y
+	}
+	day := func(m time.Month) time.Time { return time.Date(2001, m, 1, 0, 0, 0, 0, time.UTC) }
+	trainTbl, y = window(day(1), day(5))
+	valid, vy = window(day(5), day(6))
+	return cfg, trainTbl, y, valid, vy
+}
+
+// TestRanges: whatever the range, every row is transformed once, in
+// order, and counted; the predictions are those of the whole matrix; and
+// gbdt fitted on the bins built by ranges (training and validation rows)
+// makes the predictions of gbdt fitted on the whole matrices, bit for
+// bit. A range skipped, or one read twice, fails it.
+func TestRanges(t *testing.T) {
+	ctx := context.Background()
+	cfg, trainTbl, y, valid, vy := fixture(t)
+	p, enc, err := features.FitEncoder(trainTbl, y, cfg.Features, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xTrain, err := enc.Transform(trainTbl, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xValid, err := p.Transform(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := gbdt.New(gbdt.Params{Rounds: 30, MaxLeaves: 15, Seed: cfg.Seed})
+	whole, err := tr.Fit(ctx, &train.Dataset{X: xTrain, Y: y, Classes: 2, ClassNames: []string{"0", "1"}},
+		&train.Dataset{X: xValid, Y: vy, Classes: 2, ClassNames: []string{"0", "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := whole.Predict(xValid)
+
+	n := int(valid.NumRows())
+	for _, size := range []int{1, 7, 300, n - 1, n, 1 << 20} {
+		var done int64
+		r := stream.Ranges{Size: size, Done: func(rows int64) { done += rows }}
+		// Transform: the ranges, in order, are the whole matrix.
+		var got [][]float64
+		err := r.Transform(ctx, p, valid, func(x *features.Matrix) error {
+			if x.Rows > size {
+				t.Errorf("size %d: a range of %d rows", size, x.Rows)
+			}
+			for i := range x.Rows {
+				row := make([]float64, len(x.Data))
+				for j := range x.Data {
+					row[j] = x.Data[j][i]
+				}
+				got = append(got, row)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if len(got) != n || done != int64(n) {
+			t.Fatalf("size %d: %d rows transformed, %d counted, want %d", size, len(got), done, n)
+		}
+		for i, row := range got {
+			for j, v := range row {
+				if w := xValid.Data[j][i]; v != w && !(v != v && w != w) {
+					t.Fatalf("size %d: row %d column %d: %v, want %v", size, i, j, v, w)
+				}
+			}
+		}
+		// Predict: the whole matrix's predictions.
+		pred, err := r.Predict(ctx, p, whole, valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pred, want) {
+			t.Fatalf("size %d: predictions by ranges differ from the whole matrix's", size)
+		}
+		// TrainBins, ValidBins: the same model as the whole matrices.
+		bb, err := tr.NewBinBuilder(p.Columns, enc.Rows())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins, err := r.TrainBins(ctx, trainTbl, enc, bb)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		vbins, err := r.ValidBins(ctx, valid, p, bins)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		trainDS := &train.Dataset{X: &features.Matrix{Rows: len(y), Cols: p.Columns}, Y: y, Classes: 2, ClassNames: []string{"0", "1"}, Prebinned: bins}
+		validDS := &train.Dataset{X: &features.Matrix{Rows: len(vy), Cols: p.Columns}, Y: vy, Classes: 2, ClassNames: []string{"0", "1"}, Prebinned: vbins}
+		m, err := tr.Fit(ctx, trainDS, validDS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Predict(xValid), want) {
+			t.Errorf("size %d: gbdt on bins built by ranges predicts otherwise than on the whole matrices", size)
+		}
+	}
+}
+
+func TestRangesErrors(t *testing.T) {
+	ctx := context.Background()
+	cfg, trainTbl, y, valid, _ := fixture(t)
+	p, _, err := features.FitEncoder(trainTbl, y, cfg.Features, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := func(*features.Matrix) error { return nil }
+	if err := (stream.Ranges{}).Transform(ctx, p, valid, use); err == nil {
+		t.Error("a range of 0 rows: no error")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := (stream.Ranges{Size: 100}).Transform(cancelled, p, valid, use); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = stream.Ranges{Size: 100}.Transform(ctx, p, valid, func(*features.Matrix) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("use failed: %v after %d calls, want its error after 1", err, calls)
+	}
+}
