@@ -43,11 +43,16 @@
 // ½(G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)) and a leaf's value is
 // −G/(H+λ) times the learning rate. Only the smaller child of a split has
 // its histogram built from rows; the larger one's is the parent's minus
-// it. A large node's histogram is summed in fixed pieces of rows, shared
-// among goroutines and added in piece order, and several leaves are
-// expanded at once, so the model is the same bit for bit for a given seed
-// whatever the parallelism. With a
-// validation set, training stops after EarlyStoppingRounds rounds without
+// it. A leaf of fewer than 1,024 rows whose histogram was built from its
+// rows does not keep it while it waits to be split: it builds it again,
+// from the same rows in the same order, so the same bit for bit, if it
+// is split (grow.go, rebuildRows). A big tree has thousands of open
+// leaves, and reading a few hundred rows again costs less than keeping
+// their histograms, which are out of cache by then. A large node's
+// histogram is summed in fixed pieces of rows, shared among goroutines
+// and added in piece order, and several leaves are expanded at once, so
+// the model is the same bit for bit for a given seed whatever the
+// parallelism. With a validation set, training stops after EarlyStoppingRounds rounds without
 // a lower validation loss and keeps the best round. The validation rows
 // are binned with the training bins' boundaries, and each new tree adds
 // its values to their scores by walking them down in bins: a numeric

@@ -65,15 +65,18 @@ type grower struct {
 	rows  [2][]int32 // the rows of the current tree's nodes
 	mu    sync.Mutex // guards free
 	free  []histogram
+	// rebuild is rebuildRows; a test changes it.
+	rebuild int
 }
 
 func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 	return &grower{
-		x:     x,
-		maps:  maps,
-		rules: splitRules{lambda: p.lambda(), minChildWeight: p.minChildWeight(), minSamplesLeaf: p.MinSamplesLeaf},
-		p:     p,
-		rows:  [2][]int32{make([]int32, x.rows), make([]int32, x.rows)},
+		x:       x,
+		maps:    maps,
+		rules:   splitRules{lambda: p.lambda(), minChildWeight: p.minChildWeight(), minSamplesLeaf: p.MinSamplesLeaf},
+		p:       p,
+		rows:    [2][]int32{make([]int32, x.rows), make([]int32, x.rows)},
+		rebuild: rebuildRows,
 	}
 }
 
@@ -183,6 +186,10 @@ func (g *grower) splittable(nd *node) bool {
 // Expansions of different leaves touch disjoint data, so two can run at
 // once.
 func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
+	if nd.hist == nil { // dropped (see rebuildRows): build it again
+		nd.hist = g.newHist()
+		g.buildHist(nd.hist, g.rowsOf(nd), grad, cols)
+	}
 	s := &nd.split
 	mid, buf := nd.lo+s.lsum.N, 1-nd.buf
 	g.partition(g.rowsOf(nd), g.rows[buf][nd.lo:nd.hi], s.col, &s.left, s.lsum.N)
@@ -213,7 +220,27 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 			kid.split = g.rules.bestSplit(kid.hist, g.maps, cols, kid.sum)
 		}
 	}
+	if small.sum.N < g.rebuild {
+		g.release(small.hist)
+		small.hist = nil
+	}
 }
+
+// rebuildRows is the fewest rows of a leaf whose histogram, built from
+// its rows, is kept until the leaf is split. A leaf with fewer rows
+// drops it once its best split is found and builds it again, from the
+// same rows in the same order, so bit for bit the same, if and when it
+// is split. A big tree has thousands of open leaves, each holding a
+// histogram of every column's bins (42 KB on flights); by the time one
+// is split, its histogram is long out of cache, while the one the free
+// list hands out then was just released and is in cache. Filling that
+// one again from a few hundred rows costs less than the cache misses of
+// clearing, subtracting and scanning the old one, and the tree holds far
+// fewer histograms. The number only changes the speed, never the model.
+// On the backtest's fit (BenchmarkFitBacktest, one CPU, each run at the
+// same time as one of the code that keeps every histogram, load 9-13):
+// 0.78x the CPU with 1,024 rows.
+const rebuildRows = 1024
 
 // commit turns the expanded leaf id into a split node with its two
 // children, and returns the children's ids.

@@ -330,3 +330,58 @@ func TestGOSS(t *testing.T) {
 		t.Errorf("%.3f of the rows drawn from the small gradients, want 0.1", got)
 	}
 }
+
+// TestRebuildHistogram: a leaf that drops its histogram and builds it
+// again from its rows when it is split (rebuildRows) grows the same tree,
+// bit for bit, as one that keeps every histogram, on one goroutine and
+// on several.
+func TestRebuildHistogram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 20_000
+	cols := []features.ColumnInfo{
+		{Name: "a", Kind: features.Numeric},
+		{Name: "b", Kind: features.Numeric},
+		{Name: "c", Kind: features.Categorical, Card: 40},
+	}
+	x := features.NewMatrix(n, cols)
+	grad := make([]gradPair, n)
+	for i := range n {
+		a, b, c := rng.NormFloat64(), rng.NormFloat64(), rng.IntN(40)
+		x.Data[0][i], x.Data[1][i], x.Data[2][i] = a, b, float64(c)
+		y := a*b + float64(c%7) + rng.NormFloat64()
+		// Gradients of very different sizes, so that adding them in
+		// another order would give other bits.
+		scale := math.Pow(10, float64(rng.IntN(9)-4))
+		grad[i] = gradPair{float32(-y * scale), float32((0.5 + rng.Float64()) * scale)}
+	}
+	all := make([]int32, n)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	grow := func(parallelism, rebuild int) *grownTree {
+		p, err := Params{MaxLeaves: 1000, MinSamplesLeaf: 5, Parallelism: parallelism}.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
+		bx := binMatrix(x, maps, p.Parallelism)
+		bx.addColumns(p.Parallelism)
+		g := newGrower(&bx, maps, p)
+		g.rebuild = rebuild
+		return g.grow(grad, all, []int{0, 1, 2})
+	}
+	same := func(a, b *grownTree) bool {
+		return slices.EqualFunc(a.nodes, b.nodes, func(u, v node) bool {
+			return u.split == v.split && u.left == v.left && u.right == v.right && u.sum == v.sum && u.value == v.value && u.lo == v.lo && u.hi == v.hi
+		})
+	}
+	kept := grow(1, 0)
+	if len(kept.nodes) < 1000 {
+		t.Fatalf("%d nodes: the tree should have grown to its 1,000 leaves", len(kept.nodes))
+	}
+	for _, c := range []struct{ parallelism, rebuild int }{{1, rebuildRows}, {1, n}, {4, n}, {4, 0}} {
+		if !same(kept, grow(c.parallelism, c.rebuild)) {
+			t.Errorf("parallelism %d, rebuild below %d rows: not the tree that keeps every histogram", c.parallelism, c.rebuild)
+		}
+	}
+}
