@@ -162,17 +162,78 @@ var ErrNoWindows = errors.New("training period shorter than two windows")
 // windows of train, the training rows b was made from (its time column
 // o.Column), and counts the false alarms. The training period must hold
 // at least two windows (else an error wrapping ErrNoWindows).
+//
+// Calibrate is NewObserver, Add(train), then Calibrate: a caller that
+// must release the training rows before the calibration runs observes
+// them first.
 func Calibrate(ctx context.Context, b *Baseline, train arrow.Table, o CalibrateOptions) (*Calibration, error) {
+	ob, err := NewObserver(b, train.Schema(), o)
+	if err != nil {
+		return nil, err
+	}
+	ob.Add(train)
+	return ob.Calibrate(ctx)
+}
+
+// Observer holds what Calibrate reads of the training rows: each row's
+// time (9 bytes) and, for each judged series, its bucket (4 bytes) and
+// a numeric series' value (8). It is gathered from the rows, in order,
+// a table (or a range of rows) at a time, and then calibrates without
+// them (docs/architecture.md, "Memory and scale").
+type Observer struct {
+	b       *Baseline
+	o       CalibrateOptions
+	ps      []*plan
+	us      []int64
+	ok      []bool
+	cols    []column
+	missing []bool // the judged series whose input is not a column
+}
+
+// NewObserver returns the Observer of b's series on training rows of
+// the given schema, whose time column is o.Column.
+func NewObserver(b *Baseline, schema *arrow.Schema, o CalibrateOptions) (*Observer, error) {
 	const op = "calibrate thresholds"
 	o = o.withDefaults(b)
-	j := train.Schema().FieldIndices(o.Column)
+	j := schema.FieldIndices(o.Column)
 	if len(j) != 1 {
 		return nil, fmt.Errorf("%s: time column %q is not in the training data", op, o.Column)
 	}
-	if _, ok := train.Schema().Field(j[0]).Type.(*arrow.TimestampType); !ok {
-		return nil, fmt.Errorf("%s: column %q is %s, not a timestamp", op, o.Column, train.Schema().Field(j[0]).Type)
+	if _, ok := schema.Field(j[0]).Type.(*arrow.TimestampType); !ok {
+		return nil, fmt.Errorf("%s: column %q is %s, not a timestamp", op, o.Column, schema.Field(j[0]).Type)
 	}
-	us, ok := timesOf(train.Column(j[0]).Data())
+	ps := judged(b)
+	ob := &Observer{b: b, o: o, ps: ps, cols: make([]column, len(ps)), missing: make([]bool, len(ps))}
+	for k, p := range ps {
+		ob.missing[k] = len(schema.FieldIndices(p.input)) != 1
+	}
+	return ob, nil
+}
+
+// Add observes the rows of part, the training rows after those already
+// added, in the schema NewObserver was given.
+func (ob *Observer) Add(part arrow.Table) {
+	us, ok := timesOf(part.Column(part.Schema().FieldIndices(ob.o.Column)[0]).Data())
+	ob.us, ob.ok = append(ob.us, us...), append(ob.ok, ok...)
+	parallel(len(ob.ps), func(k int) {
+		if ob.missing[k] {
+			return
+		}
+		c := ob.ps[k].observeColumn(part.Column(part.Schema().FieldIndices(ob.ps[k].input)[0]).Data())
+		if ob.cols[k].bucket == nil {
+			ob.cols[k] = c // the whole training table at once: no copy
+			return
+		}
+		ob.cols[k].bucket = append(ob.cols[k].bucket, c.bucket...)
+		ob.cols[k].value = append(ob.cols[k].value, c.value...)
+	})
+}
+
+// Calibrate calibrates b's thresholds on the rows observed, as the
+// package's Calibrate does on them.
+func (ob *Observer) Calibrate(ctx context.Context) (*Calibration, error) {
+	const op = "calibrate thresholds"
+	b, o, us, ok := ob.b, ob.o, ob.us, ob.ok
 	// Rows in time order (rows without a time are left out).
 	order := make([]int32, 0, len(us))
 	for i := range us {
@@ -221,21 +282,10 @@ func Calibrate(ctx context.Context, b *Baseline, train arrow.Table, o CalibrateO
 	slices.Sort(rows)
 	c.WindowRows = rows[len(rows)/2]
 
-	ps := judged(b)
-	cols := make([]column, len(ps))
-	var err error
-	parallel(len(ps), func(k int) {
-		p := ps[k]
-		jj := train.Schema().FieldIndices(p.input)
-		if len(jj) != 1 {
-			return
-		}
-		cols[k] = p.observeColumn(train.Column(jj[0]).Data())
-	})
+	ps, cols := ob.ps, ob.cols
 	for k, p := range ps {
-		if cols[k].bucket == nil {
-			err = fmt.Errorf("%s: input %q is not a column of the training data", op, p.input)
-			return nil, err
+		if ob.missing[k] {
+			return nil, fmt.Errorf("%s: input %q is not a column of the training data", op, p.input)
 		}
 	}
 	c.Series = make([]SeriesNull, len(ps))

@@ -47,7 +47,10 @@
 // before the model's validation scores exist: its Baseline and
 // WriteReference then add the scores (the pipeline's features stage
 // does this, and calibrates the thresholds, which need no scores, at
-// the same time).
+// the same time). Calibrate reads a training table; an Observer takes
+// the same rows a table or a range at a time (a time, a bucket per
+// judged series and a numeric series' value a row) and calibrates
+// without them, so the caller can release the table first.
 //
 // For serving, Live keeps running PSI gauges over the last N requests:
 // Observe is lock-free and never blocks; Refresh (or Run in the

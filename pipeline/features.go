@@ -10,6 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
+	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -20,9 +21,11 @@ import (
 // validation split when gbdt alone reads it binned: the train stage
 // scores the model on it, then releases it); when the
 // register stage follows (register), it first takes what that stage
-// needs of the training split (trainingSummary). Restored from the step
-// cache, it keeps the splits, and the register stage summarizes the
-// training split then.
+// needs of the training split (trainingSummary); with gbdt alone, the
+// monitor's threshold calibration observes the split's rows and runs
+// once the split is released (docs/architecture.md, "Memory and scale",
+// step 6). Restored from the step cache, it keeps the splits, and the
+// register stage summarizes the training split then.
 type featuresStage struct{ register bool }
 
 func (featuresStage) Name() string { return "features" }
@@ -43,10 +46,22 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("features: %w", err)
 	}
 	s.Features = p
+	// ob, when not nil, is the monitor's threshold calibration, which
+	// observes the training rows once they are binned and calibrates once
+	// the raw training split is released (see below).
+	var ob *monitor.Observer
 	if st.register {
-		// Before the training matrix exists: the calibration's per-row
-		// state and the matrix are never held together.
-		t, err := summarizeTraining(ctx, s, s.Splits.Train)
+		// The fit's garbage (a category key a row of each cross) is not
+		// piled under the summary's.
+		returnMemory()
+		var t *trainingSummary
+		if gbdtAlone(s, enc.Rows()) != nil {
+			t, ob, err = beginSummary(ctx, s, s.Splits.Train)
+		} else {
+			// Before the float training matrix exists: the calibration's
+			// per-row state and the matrix are never held together.
+			t, err = summarizeTraining(ctx, s, s.Splits.Train)
+		}
 		if err != nil {
 			return err
 		}
@@ -74,7 +89,26 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
+	if ob != nil {
+		// The calibration's per-row state (about 37 bytes a row at the
+		// default config: a time, a bucket per judged series and the
+		// numeric input's value) is about the raw split's size: it is
+		// observed with only the bins beside the split, and the
+		// calibration, with its own working set, runs without the split.
+		returnMemory()
+		s.training.observe(ob, s.Splits.Train)
+	}
 	releaseSplit(&s.Splits.Train)
+	if ob != nil {
+		if calibrating != nil {
+			calibrating(s)
+		}
+		err := s.training.calibrate(ctx, ob)
+		returnMemory()
+		if err != nil {
+			return err
+		}
+	}
 	if err := evalDatasets(s, p, trainLabels.Classes, rows, bb == nil); err != nil {
 		return err
 	}
@@ -93,6 +127,10 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	s.ValidSet.Prebinned = vbins
 	return nil
 }
+
+// calibrating, if not nil, is called as the features stage starts the
+// monitor's threshold calibration from observed rows (for the tests).
+var calibrating func(*State)
 
 // releaseSplit releases a raw split and drops it (the split stage
 // released the loaded table: in time order the splits are slices of it,

@@ -46,45 +46,87 @@ func (t *trainingSummary) release() {
 // summarizeTraining takes the trainingSummary of the training split tbl
 // for the model inputs of s.Features.
 func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainingSummary, error) {
+	t, ob, err := beginSummary(ctx, s, tbl)
+	if err != nil {
+		return nil, err
+	}
+	t.observe(ob, tbl)
+	if err := t.calibrate(ctx, ob); err != nil {
+		t.release()
+		return nil, err
+	}
+	return t, nil
+}
+
+// beginSummary takes the trainingSummary of the training split tbl but
+// for the thresholds' null, and returns the calibration's Observer (nil
+// when there is none to run, and t says why). The caller observes the
+// split's rows (observe), and may release the split before calibrate
+// runs (docs/architecture.md, "Memory and scale", step 6).
+func beginSummary(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSummary, ob *monitor.Observer, err error) {
 	cfg := s.Config
 	mt, err := monitor.Summarize(ctx, tbl, inputNames(s.Features), monitor.DefaultReferenceRows, cfg.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, nil, fmt.Errorf("register: %w", err)
 	}
-	t := &trainingSummary{monitor: mt}
+	t = &trainingSummary{monitor: mt}
 	col := cfg.Split.Column
 	if col == "" || !isTimestamp(tbl, col) {
 		t.noCalibration = "register: no time column: the monitor's thresholds are the fixed ones"
-		return t, nil
+		return t, nil, nil
 	}
 	window, err := config.ParseWindow(cmp.Or(cfg.Monitor.Window, config.DefaultMonitorWindow))
 	if err != nil {
 		t.release()
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, nil, fmt.Errorf("register: %w", err)
 	}
 	start := time.Now()
 	// The null depends on the inputs' baseline alone, not on the model's
 	// scores (monitor TestCalibrateWithoutScores).
 	b, err := mt.Baseline(nil)
+	if err == nil {
+		ob, err = monitor.NewObserver(b, tbl.Schema(), monitor.CalibrateOptions{
+			Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
+			Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
+		})
+	}
 	if err != nil {
 		t.release()
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, nil, fmt.Errorf("register: %w", err)
 	}
-	c, err := monitor.Calibrate(ctx, b, tbl, monitor.CalibrateOptions{
-		Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
-		Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
-	})
+	t.seconds = time.Since(start).Seconds()
+	return t, ob, nil
+}
+
+// observe has ob observe the rows of the training split tbl (nothing
+// when ob is nil).
+func (t *trainingSummary) observe(ob *monitor.Observer, tbl arrow.Table) {
+	if ob == nil {
+		return
+	}
+	start := time.Now()
+	ob.Add(tbl)
+	t.seconds += time.Since(start).Seconds()
+}
+
+// calibrate calibrates the monitor's thresholds from ob, what was
+// observed of the training split (nil: nothing to run).
+func (t *trainingSummary) calibrate(ctx context.Context, ob *monitor.Observer) error {
+	if ob == nil {
+		return nil
+	}
+	start := time.Now()
+	c, err := ob.Calibrate(ctx)
 	switch {
 	case errors.Is(err, monitor.ErrNoWindows):
 		t.noCalibration, t.calibErr = "register: the training split is too short to calibrate the monitor's thresholds: the fixed ones apply", err
 	case err != nil:
-		t.release()
-		return nil, fmt.Errorf("register: %w", err)
+		return fmt.Errorf("register: %w", err)
 	default:
 		t.calibration = c
-		t.seconds = time.Since(start).Seconds()
+		t.seconds += time.Since(start).Seconds()
 	}
-	return t, nil
+	return nil
 }
 
 // inputNames are the names of p's raw inputs.

@@ -42,9 +42,24 @@ import (
 var streamRows = stream.Rows // a variable for the tests
 
 // binBuilder returns the gbdt bin builder of the training matrix when
-// the train stage will fit only a gbdt model on the whole training split,
-// and nil otherwise (the float matrix is needed).
+// the train stage will fit only a gbdt model on the whole training split
+// (gbdtAlone), and nil otherwise (the float matrix is needed).
 func binBuilder(s *State, p *features.Pipeline, rows int) *gbdt.BinBuilder {
+	g := gbdtAlone(s, rows)
+	if g == nil {
+		return nil
+	}
+	bb, err := g.NewBinBuilder(p.Columns, rows)
+	if err != nil {
+		return nil
+	}
+	return bb
+}
+
+// gbdtAlone returns the gbdt trainer when it is the only model the train
+// stage will fit, on the whole training split of rows rows: no grid or
+// search, no cross-validation, no step cache. Nil otherwise.
+func gbdtAlone(s *State, rows int) *gbdt.Trainer {
 	cfg := s.Config
 	if s.caching || len(cfg.Models) != 1 || cfg.Models[0].Name != gbdt.Name || cfg.Models[0].Search != nil ||
 		CVFolds(cfg.Selection.CVFolds, rows) > 1 {
@@ -58,15 +73,8 @@ func binBuilder(s *State, p *features.Pipeline, rows int) *gbdt.BinBuilder {
 	if err != nil {
 		return nil // the train stage reports it
 	}
-	g, ok := tr.(*gbdt.Trainer)
-	if !ok {
-		return nil
-	}
-	bb, err := g.NewBinBuilder(p.Columns, rows)
-	if err != nil {
-		return nil
-	}
-	return bb
+	g, _ := tr.(*gbdt.Trainer)
+	return g
 }
 
 // streamTrain bins the training split tbl a range of rows at a time:

@@ -70,7 +70,10 @@ func gbdtFixture(t *testing.T, regression bool) *config.Config {
 // file of the registered bundle but the run's record (and the cache key
 // in training.json, so the manifest's digests) are bit for bit
 // those of the same run with the step cache on, which holds the float
-// validation matrix; for a binary label and for a regression.
+// validation matrix; for a binary label and for a regression. The
+// monitor's thresholds are calibrated after the raw training split is
+// released, from what was observed of its rows (step 6), and the null
+// (thresholds.json) is the cached run's, calibrated on the split.
 func TestStreamedValidation(t *testing.T) {
 	defer SetStreamRows(500)() // the fixture's 1,800-odd validation rows in 4 ranges
 	type outcome struct {
@@ -81,11 +84,17 @@ func TestStreamedValidation(t *testing.T) {
 		binned bool     // the validation rows were gbdt's bins after the features stage
 		raw    []string // the stages after which the raw validation split was held
 		losses []string // gbdt's validation loss each round, as the live view shows it
+		// calibrated: the features stage calibrated the monitor's
+		// thresholds from observed rows (trainHeld: with the raw training
+		// split still held); calibration: a null was measured.
+		calibrated, trainHeld, calibration bool
 	}
 	run := func(t *testing.T, cfg *config.Config, cache *Cache) outcome {
 		var o outcome
 		o.s = &State{Config: cfg, RunID: "test"}
 		t.Cleanup(o.s.Release)
+		calibrating = func(s *State) { o.calibrated, o.trainHeld = true, s.Splits.Train != nil }
+		defer func() { calibrating = nil }()
 		var stages []Stage
 		for _, st := range PromoteStages(&ingest.Options{}, true) {
 			stages = append(stages, st, probeStage(func(s *State) {
@@ -94,6 +103,7 @@ func TestStreamedValidation(t *testing.T) {
 				}
 				if st.Name() == "features" {
 					_, o.binned = s.ValidSet.Prebinned.(*gbdt.Bins)
+					o.calibration = s.training != nil && s.training.calibration != nil
 				}
 				if s.Splits != nil && s.Splits.Valid != nil {
 					o.raw = append(o.raw, st.Name())
@@ -139,6 +149,14 @@ func TestStreamedValidation(t *testing.T) {
 			if len(streamed.held) > 0 || !streamed.binned || !(len(whole.held) > 0) || whole.binned {
 				t.Fatalf("validation float matrix held after %v, binned %v streamed; after %v, binned %v with the cache (want none and binned; some and not)",
 					streamed.held, streamed.binned, whole.held, whole.binned)
+			}
+			// The threshold calibration runs once the raw training split
+			// is released (from the rows observed before), and measures
+			// the same null (thresholds.json below) as the cached run's,
+			// which calibrates on the split.
+			if !streamed.calibrated || streamed.trainHeld || whole.calibrated || !streamed.calibration || !whole.calibration {
+				t.Errorf("calibrated from observed rows %v (raw training split held %v) streamed, %v with the cache; a null measured %v, %v; want true (false), false; true, true",
+					streamed.calibrated, streamed.trainHeld, whole.calibrated, streamed.calibration, whole.calibration)
 			}
 			if strings.Join(streamed.raw, " ") != "split features" {
 				t.Errorf("raw validation split held after %v, want after split and features only (the train stage releases it)", streamed.raw)
