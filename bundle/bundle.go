@@ -262,7 +262,7 @@ func Load(dir string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Model, err = kinds.Load(bytes.NewReader(modelJSON)); err != nil {
+	if b.Model, err = kinds.Unmarshal(modelJSON); err != nil {
 		return nil, fmt.Errorf("load bundle: %s: %s: %w", dir, ModelFile, err)
 	}
 	var sig Signature

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/internal/jsonread"
 )
 
 // Task is what a model predicts: the kind of its label.
@@ -111,11 +113,23 @@ func Save(w io.Writer, m Model) error {
 type Decoder func(data []byte) (Model, error)
 
 // Load reads a model saved by Save, using decoders to rebuild it by kind
-// (the catalog of trainers provides them).
+// (the catalog of trainers provides them). It is Unmarshal of all of r.
 func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
-	var env envelope
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&env); err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	return Unmarshal(data, decoders)
+}
+
+// Unmarshal rebuilds a model from the bytes Save wrote, using decoders
+// by kind. The envelope is read with jsonread, which checks its grammar
+// and hands the model's own JSON, a slice of data, to its kind's decoder:
+// the model (megabytes of trees) is scanned once here and decoded once
+// by encoding/json, not copied and scanned again as a json.RawMessage.
+func Unmarshal(data []byte, decoders map[string]Decoder) (Model, error) {
+	env, err := readEnvelope(data)
+	if err != nil {
 		return nil, fmt.Errorf("load model: %w: %v", ErrFormat, err)
 	}
 	if env.Format != formatName {
@@ -131,6 +145,9 @@ func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
 	if env.Target != "" && env.Target != TargetLog1p {
 		return nil, fmt.Errorf("load %s model: %w: unknown target transform %q", env.Kind, ErrFormat, env.Target)
 	}
+	if env.Model == nil {
+		return nil, fmt.Errorf("load %s model: %w: no \"model\"", env.Kind, ErrFormat)
+	}
 	m, err := decode(env.Model)
 	if err != nil {
 		return nil, fmt.Errorf("load %s model: %w", env.Kind, err)
@@ -142,6 +159,50 @@ func Load(r io.Reader, decoders map[string]Decoder) (Model, error) {
 		return &Log1pModel{Inner: m}, nil
 	}
 	return m, nil
+}
+
+// readEnvelope reads the members of the envelope that data holds;
+// Model is a slice of data. Members it does not know are skipped, as
+// encoding/json would.
+func readEnvelope(data []byte) (envelope, error) {
+	var env envelope
+	var rd jsonread.Reader
+	rd.Reset(data)
+	err := rd.Object(func(name []byte) error {
+		var err error
+		switch string(name) {
+		case "format":
+			env.Format, err = readString(&rd)
+		case "kind":
+			env.Kind, err = readString(&rd)
+		case "target":
+			env.Target, err = readString(&rd)
+		case "version":
+			var txt []byte
+			if txt, err = rd.Number(); err == nil {
+				if env.Version, err = strconv.Atoi(string(txt)); err != nil {
+					err = fmt.Errorf("version %s is not a whole number", txt)
+				}
+			}
+		case "model":
+			env.Model, err = rd.Raw()
+		default:
+			err = rd.Skip()
+		}
+		if err != nil {
+			return fmt.Errorf("%q: %w", name, err)
+		}
+		return nil
+	})
+	if err == nil {
+		err = rd.Finish()
+	}
+	return env, err
+}
+
+func readString(rd *jsonread.Reader) (string, error) {
+	s, err := rd.Str()
+	return string(s), err
 }
 
 // PredictByRow is Predict for a model with no batch path of its own: it

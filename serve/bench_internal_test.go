@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/mlpipe/mlpipe/bundle"
 	"github.com/valyala/fasthttp"
 )
 
@@ -158,4 +161,47 @@ func BenchmarkPredict(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkLoadModel measures loading the production bundle as mlserve
+// and `mlpipe predict` do before their first request or chunk: verifying
+// and decoding the bundle, then building the serving tables and checking
+// the signature's example (serve), the same without the explainer's
+// tables, as `mlpipe predict` loads (predict), and bundle.Load alone. cpu-ns/op is the
+// process's CPU time (user and system, the garbage collector's workers
+// included) a load: steadier than the wall time on a shared machine.
+//
+//	go test -run '^$' -bench LoadModel -benchmem ./serve/
+func BenchmarkLoadModel(b *testing.B) {
+	m := benchModel(b)
+	for _, bm := range []struct {
+		name string
+		load func() error
+	}{
+		{"serve", func() error { _, err := LoadModel(m.Dir, m.Version); return err }},
+		{"predict", func() error {
+			_, err := LoadModelWith(m.Dir, m.Version, LoadOptions{LazyExplainer: true})
+			return err
+		}},
+		{"bundle", func() error { _, err := bundle.Load(m.Dir); return err }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				if err := bm.load(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

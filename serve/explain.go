@@ -36,6 +36,13 @@ type explainer struct {
 	columns string             // the OIP output's columns: base_value, then the inputs
 }
 
+// explainer returns the model's explainer, building it on first use
+// when LoadModelWith was asked to leave it out of the load.
+func (m *Model) explainer() *explainer {
+	m.explainOnce.Do(func() { m.explain = newExplainer(m) })
+	return &m.explain
+}
+
 func newExplainer(m *Model) explainer {
 	ex, err := explain.New(m.Bundle.Features, m.Bundle.Model)
 	if err != nil {
@@ -92,20 +99,20 @@ func (m *Model) explainRows(sc *scratch, maxRows int) error {
 	if sc.explain == 0 {
 		return nil
 	}
-	if m.explain.ex == nil {
-		return fmt.Errorf("%w: explain: %v", ErrBadRequest, m.explain.err)
+	if m.explainer().ex == nil {
+		return fmt.Errorf("%w: explain: %v", ErrBadRequest, m.explainer().err)
 	}
 	if sc.n > maxRows {
 		return fmt.Errorf("%w: %d instances to explain; the limit is %d a request", ErrTooLarge, sc.n, maxRows)
 	}
 	sc.xs = grow(sc.xs, sc.n)
 	if sc.n == 1 {
-		m.explain.ex.Explain(sc.feat, &sc.xs[0])
+		m.explainer().ex.Explain(sc.feat, &sc.xs[0])
 		return nil
 	}
 	for i := range sc.n {
 		sc.feat = sc.mat.Row(i, sc.feat)
-		m.explain.ex.Explain(sc.feat, &sc.xs[i])
+		m.explainer().ex.Explain(sc.feat, &sc.xs[i])
 	}
 	return nil
 }
@@ -136,7 +143,7 @@ func (m *Model) appendOneExplanation(b []byte, sc *scratch, x *explain.Explanati
 	contrib := x.Output(k)
 	sc.top = explain.Top(contrib, sc.explain, sc.top)
 	b = append(b, `{"base":`...)
-	b = appendNumber(b, m.explain.ex.Base()[k])
+	b = appendNumber(b, m.explainer().ex.Base()[k])
 	b = append(b, `,"margin":`...)
 	b = appendNumber(b, x.Margin[k])
 	b = append(b, `,"contributions":{`...)
@@ -145,7 +152,7 @@ func (m *Model) appendOneExplanation(b []byte, sc *scratch, x *explain.Explanati
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, m.explain.names[g]...)
+		b = append(b, m.explainer().names[g]...)
 		b = append(b, ':')
 		b = appendNumber(b, contrib[g])
 		shown += contrib[g]
@@ -186,7 +193,7 @@ func appendNumber(b []byte, f float64) []byte {
 // instance (and class, for a K-class model) the base value then each
 // input's contribution, in the order its parameter "columns" names.
 func (m *Model) appendOIPExplanation(b []byte, sc *scratch) []byte {
-	g := len(m.explain.names)
+	g := len(m.explainer().names)
 	b = append(b, `{"name":"explanation","datatype":"FP64","shape":[`...)
 	b = strconv.AppendInt(b, int64(sc.n), 10)
 	if m.outputs > 1 {
@@ -196,14 +203,14 @@ func (m *Model) appendOIPExplanation(b []byte, sc *scratch) []byte {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(g+1), 10)
 	b = append(b, `],"parameters":{"columns":`...)
-	b = jsonw.AppendString(b, m.explain.columns)
+	b = jsonw.AppendString(b, m.explainer().columns)
 	b = append(b, `},"data":[`...)
 	for i := range sc.n {
 		for k := range m.outputs {
 			if i > 0 || k > 0 {
 				b = append(b, ',')
 			}
-			b = appendNumber(b, m.explain.ex.Base()[k])
+			b = appendNumber(b, m.explainer().ex.Base()[k])
 			for _, v := range sc.xs[i].Output(k) {
 				b = append(b, ',')
 				b = appendNumber(b, v)
@@ -215,7 +222,7 @@ func (m *Model) appendOIPExplanation(b []byte, sc *scratch) []byte {
 
 // explainInfo describes the model's explanations for GET /v1/models/NAME.
 func (m *Model) explainInfo() map[string]any {
-	e := &m.explain
+	e := m.explainer()
 	if e.ex == nil {
 		return map[string]any{"available": false, "reason": e.err.Error()}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/registry"
@@ -308,6 +309,46 @@ func TestExplainMulticlass(t *testing.T) {
 		x.check(t, keys[k])
 		if p := math.Exp(x.Margin) / norm; math.Abs(p-resp.Probabilities[c]) > 1e-12 {
 			t.Errorf("class %s: softmax of the margins %v, probability %v", c, p, resp.Probabilities[c])
+		}
+	}
+}
+
+// TestExplainLazy: a model loaded with LazyExplainer builds its explainer
+// on the first explained request (here several at once, for -race) and
+// answers every explained request and the model metadata byte for byte
+// as a model that built it at load.
+func TestExplainLazy(t *testing.T) {
+	eager := newServer(t, serve.Options{})
+	m := eager.Model()
+	lm, err := serve.LoadModelWith(m.Dir, m.Version, serve.LoadOptions{LazyExplainer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := serve.New(serve.Options{})
+	lazy.SetModel(lm)
+	rows := fixtureRows(t, 5)
+	oip := oipBody(t, m, rows)
+	reqs := [][3]string{
+		{"POST", "/v1/models/" + modelName + "/predict", `{"explain":2,"instances":` + mustJSON(t, rows) + `}`},
+		{"POST", "/v2/models/" + modelName + "/infer", oip[:len(oip)-1] + `,"parameters":{"explain":true}}`},
+		{"GET", "/v2/models/" + modelName, ""},
+		{"GET", "/v1/models/" + modelName, ""},
+	}
+	// What differs between any two servers: the request id, the load time.
+	differs := regexp.MustCompile(`"(id|loaded_at)":"[^"]*"`)
+	body := func(s *serve.Server, r [3]string) string {
+		return differs.ReplaceAllString(do(s.Handler(), r[0], r[1], r[2]).Body.String(), "")
+	}
+	got := make([]string, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Go(func() { got[i] = body(lazy, r) })
+	}
+	wg.Wait()
+	for i, r := range reqs {
+		want := body(eager, r)
+		if got[i] != want || !strings.Contains(want, "explanation") {
+			t.Errorf("%s %s: lazy explainer answers\n%s\nwant\n%s", r[0], r[1], got[i], want)
 		}
 	}
 }

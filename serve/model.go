@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mlpipe/mlpipe/bundle"
@@ -47,7 +48,10 @@ type Model struct {
 	// Pre-encoded JSON pieces of responses.
 	classJSON [][]byte // each class name as a JSON string
 	headJSON  []byte   // `"model":"NAME","version":N` (native)
-	explain   explainer
+	// explain is built by explainer(), once: at load unless the
+	// LoadOptions say LazyExplainer.
+	explain     explainer
+	explainOnce sync.Once
 	// What a request's rows are charged to the budget (rowCost).
 	rowBytes          int64
 	minNative, minOIP int
@@ -95,8 +99,24 @@ const exampleTolerance = 1e-9
 // fast feature encoder and the model) and through the training code's
 // single-row path (Signature.Score) must both reproduce the recorded
 // ExampleOutput. version is the registry version (0 if none). Errors
-// wrap ErrBundle.
-func LoadModel(dir string, version int) (m *Model, err error) {
+// wrap ErrBundle. The explainer's tables are built now, so that the
+// first explained request does not pay for them (see LoadModelWith).
+func LoadModel(dir string, version int) (*Model, error) {
+	return LoadModelWith(dir, version, LoadOptions{})
+}
+
+// LoadOptions change what LoadModelWith prepares.
+type LoadOptions struct {
+	// LazyExplainer leaves the explainer's tables (for the default gbdt,
+	// a fifth of the load's CPU) to the first explained request: for a
+	// caller that scores batches and may never explain, as `mlpipe
+	// predict` without --explain (package score builds its own
+	// explainer when asked). mlserve builds them at load.
+	LazyExplainer bool
+}
+
+// LoadModelWith is LoadModel with options.
+func LoadModelWith(dir string, version int, opts LoadOptions) (m *Model, err error) {
 	defer func() {
 		// A bundle whose model does not fit its features can panic when
 		// scored; that is a bad bundle, not a reason to crash.
@@ -108,7 +128,7 @@ func LoadModel(dir string, version int) (m *Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w: %w", ErrBundle, err)
 	}
-	m, err = newModel(dir, version, b)
+	m, err = newModel(dir, version, b, opts)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %w", dir, ErrBundle, err)
 	}
@@ -118,7 +138,7 @@ func LoadModel(dir string, version int) (m *Model, err error) {
 	return m, nil
 }
 
-func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
+func newModel(dir string, version int, b *bundle.Bundle, opts LoadOptions) (*Model, error) {
 	if b.Signature == nil {
 		return nil, fmt.Errorf("no %s: serving needs its example to check the model", bundle.SignatureFile)
 	}
@@ -190,7 +210,9 @@ func newModel(dir string, version int, b *bundle.Bundle) (*Model, error) {
 		m.classJSON = append(m.classJSON, q)
 	}
 	m.rowBytes, m.minNative, m.minOIP = m.rowCost()
-	m.explain = newExplainer(m)
+	if !opts.LazyExplainer {
+		m.explainer()
+	}
 	if m.regression {
 		m.buckets = predictionBuckets(prof[b.Target])
 	}

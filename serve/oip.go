@@ -47,7 +47,7 @@ func (m *Model) outputNames() []string {
 	if m.regression {
 		names = regressionOutputNames
 	}
-	if m.explain.ex == nil {
+	if m.explainer().ex == nil {
 		return names[:len(names)-1]
 	}
 	return names
@@ -702,7 +702,7 @@ func (s *Server) oipModelMetadata(c call) {
 		Outputs:    outs,
 		Parameters: map[string]string{"task": string(m.Task())},
 	}
-	if ex := m.explain.ex; ex != nil {
+	if ex := m.explainer().ex; ex != nil {
 		shape := []int{-1, len(ex.Inputs()) + 1}
 		if m.outputs > 1 {
 			shape = []int{-1, m.outputs, len(ex.Inputs()) + 1}

@@ -185,10 +185,12 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 }
 
 // loadPredictModel loads the model that ref names: a bundle directory,
-// or NAME@ALIAS / NAME@VERSION in the registry.
+// or NAME@ALIAS / NAME@VERSION in the registry. The serving explainer is
+// not built: package score builds its own when --explain asks.
 func loadPredictModel(e *env, ref, dir, cfgPath string) (*serve.Model, error) {
+	lazy := serve.LoadOptions{LazyExplainer: true}
 	if info, err := os.Stat(ref); err == nil && info.IsDir() {
-		return serve.LoadModel(ref, 0)
+		return serve.LoadModelWith(ref, 0, lazy)
 	}
 	store, err := openRegistry(e, dir, cfgPath)
 	if err != nil {
@@ -202,7 +204,7 @@ func loadPredictModel(e *env, ref, dir, cfgPath string) (*serve.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return serve.LoadModel(vdir, version)
+	return serve.LoadModelWith(vdir, version, lazy)
 }
 
 func modelName(m *serve.Model) string {

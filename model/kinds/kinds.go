@@ -25,3 +25,6 @@ func Decoders() map[string]model.Decoder {
 
 // Load reads a model saved by model.Save, of any kind.
 func Load(r io.Reader) (model.Model, error) { return model.Load(r, Decoders()) }
+
+// Unmarshal rebuilds a model of any kind from the bytes model.Save wrote.
+func Unmarshal(data []byte) (model.Model, error) { return model.Unmarshal(data, Decoders()) }
