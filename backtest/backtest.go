@@ -17,9 +17,11 @@ import (
 	"github.com/mlpipe/mlpipe/evaluate"
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/stream"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/catalog"
+	"github.com/mlpipe/mlpipe/train/gbdt"
 )
 
 // The policies, in report order.
@@ -391,7 +393,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 			return sc, nil
 		}
 		started := time.Now()
-		proba, err := score(f, windows[k].tbl)
+		proba, err := score(ctx, f, windows[k].tbl)
 		if err != nil {
 			return nil, err
 		}
@@ -516,7 +518,7 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 					}
 					prodScore = last.score
 				} else {
-					p, err := score(st.prod, cand.valid)
+					p, err := score(ctx, st.prod, cand.valid)
 					if err != nil {
 						return err
 					}
@@ -741,12 +743,7 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parall
 	}
 	start := time.Now()
 	f.sliceSeconds = start.Sub(sliced).Seconds()
-	p, xTrain, err := features.Fit(trainTbl, ty, cfg.Features, cfg.Seed)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	xValid, err := p.Transform(f.valid)
+	p, enc, err := features.FitEncoder(trainTbl, ty, cfg.Features, cfg.Seed)
 	if err != nil {
 		release()
 		return nil, err
@@ -764,7 +761,23 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parall
 		}
 		params[parallelismParam] = parallelism
 	}
-	tr, err := catalog.Trainer(spec.Name, params, cfg.Seed)
+	tr, err := newTrainer(spec.Name, params, cfg.Seed)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	// With gbdt, both windows are binned a range at a time, as the
+	// pipeline's features stage bins its splits (pipeline/stream.go): no
+	// float matrix of either is held whole.
+	var xTrain, xValid *features.Matrix
+	var trainBins, validBins *gbdt.Bins
+	if b, ok := tr.(binner); ok {
+		trainBins, validBins, err = binWindows(ctx, b, p, enc, trainTbl, f.valid)
+		xTrain = &features.Matrix{Rows: len(ty), Cols: p.Columns}
+		xValid = &features.Matrix{Rows: len(f.validY), Cols: p.Columns}
+	} else if xTrain, err = enc.Transform(trainTbl, 0); err == nil {
+		xValid, err = p.Transform(f.valid)
+	}
 	if err != nil {
 		release()
 		return nil, err
@@ -778,6 +791,9 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parall
 			tr = train.Log1p(tr)
 		}
 	}
+	if trainBins != nil {
+		trainDS.Prebinned, validDS.Prebinned = trainBins, validBins
+	}
 	boost := time.Now()
 	f.featureSeconds = boost.Sub(start).Seconds()
 	m, err := tr.Fit(ctx, trainDS, validDS)
@@ -788,8 +804,16 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parall
 	f.features, f.model, f.seconds = p, m, time.Since(start).Seconds()
 	f.boostSeconds = f.seconds - f.featureSeconds
 	scoring := time.Now()
-	f.validPred = m.Predict(xValid)
 	defer func() { f.scoreSeconds = time.Since(scoring).Seconds() }()
+	if trainBins != nil {
+		f.validPred, err = score(ctx, f, f.valid)
+	} else {
+		f.validPred = m.Predict(xValid)
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
 	if f.validScore, err = metricFor(cfg.Task()).score(f.validY, f.validPred); err != nil {
 		release()
 		return nil, fmt.Errorf("validation window: %w", err)
@@ -803,17 +827,50 @@ func (o *Options) fit(ctx context.Context, data arrow.Table, t time.Time, parall
 	return f, nil
 }
 
+// binner is a trainer that takes its training rows as bins built a range
+// at a time (gbdt: train/gbdt prebinned.go).
+type binner interface {
+	NewBinBuilder(cols []features.ColumnInfo, rows int) (*gbdt.BinBuilder, error)
+}
+
+// binWindows bins a fit's training window trainTbl (whose rows enc was
+// fitted on) and its validation window valid with b's bins, streamRows
+// rows at a time.
+func binWindows(ctx context.Context, b binner, p *features.Pipeline, enc *features.TrainEncoder, trainTbl, valid arrow.Table) (trainBins, validBins *gbdt.Bins, err error) {
+	bb, err := b.NewBinBuilder(p.Columns, enc.Rows())
+	if err != nil {
+		return nil, nil, err
+	}
+	r := stream.Ranges{Size: streamRows}
+	if trainBins, err = r.TrainBins(ctx, trainTbl, enc, bb); err != nil {
+		return nil, nil, fmt.Errorf("training window: %w", err)
+	}
+	if validBins, err = r.ValidBins(ctx, valid, p, trainBins); err != nil {
+		return nil, nil, fmt.Errorf("validation window: %w", err)
+	}
+	return trainBins, validBins, nil
+}
+
 // parallelismParam is the trainer parameter that caps its goroutines
 // (gbdt's, logreg's, ridge's; none changes the model).
 const parallelismParam = "parallelism"
 
-// score returns a model's probabilities on tbl, through the batch path.
-func score(f *fitted, tbl arrow.Table) ([]float64, error) {
-	x, err := f.features.Transform(tbl)
+// streamRows is the rows transformed at a time, to be binned or scored
+// (stream.Rows says why).
+var streamRows = stream.Rows // a variable for the tests
+
+// newTrainer is catalog.Trainer (a variable for the tests).
+var newTrainer = catalog.Trainer
+
+// score returns a model's outputs on tbl, through the batch path,
+// transforming and scoring streamRows rows at a time: no float matrix of
+// tbl is held whole.
+func score(ctx context.Context, f *fitted, tbl arrow.Table) ([]float64, error) {
+	p, err := stream.Ranges{Size: streamRows}.Predict(ctx, f.features, f.model, tbl)
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
-	return f.model.Predict(x), nil
+	return p, nil
 }
 
 // labels derives a binary label vector, or a regression's targets; a

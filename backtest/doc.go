@@ -55,4 +55,14 @@
 // policies step through the periods together, period by period. The
 // results are the same, bit for bit, however the fits are scheduled: a
 // model does not depend on its trainer's parallelism.
+//
+// No float feature matrix of a week or of a training window is held
+// whole when the model is gbdt (the config's default): a fit bins its
+// training and validation windows a range of 65,536 rows at a time
+// (internal/stream, as the pipeline's features stage bins its splits),
+// and a model's scores on a week, a validation window or the gate's rows
+// are transformed and scored a range at a time. Other trainers are given
+// float matrices of their windows (they read the floats); their weeks
+// are scored by ranges too. The results are the same, bit for bit, as
+// with whole matrices (TestStreamed).
 package backtest

@@ -26,8 +26,9 @@ import (
 // results are the same however the fits are scheduled.
 
 // maxFitWorkers caps the fits trained at once: each holds its training
-// window's feature matrix and the trainer's buffers (a few hundred MB on
-// the shipped data), so more would cost memory for little gain on the
+// window's raw rows, its bins (or, with a trainer other than gbdt, its
+// feature matrix) and the trainer's buffers (a few hundred MB on the
+// shipped data), so more would cost memory for little gain on the
 // machines this runs on.
 const maxFitWorkers = 4
 
