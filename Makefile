@@ -7,7 +7,7 @@ CONFIG    ?= configs/flights.yaml
 REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo devel)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
 LDFLAGS   := -X github.com/mlpipe/mlpipe/internal/version.Revision=$(REVISION)
 # Packages whose code runs goroutines; they also run under the race detector.
-RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/... ./score/... ./explain/...
+RACE_PKGS := ./ingest/... ./pipeline/... ./config/... ./features/... ./train/... ./evaluate/... ./serve/... ./registry/... ./predlog/... ./export/... ./internal/progress/... ./cmd/mlserve/... ./score/... ./explain/... ./backtest/... ./internal/stream/...
 
 .PHONY: help build run test soak test-race fuzz bench bench-section suite docs screenshots lint clean image
 
