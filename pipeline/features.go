@@ -50,12 +50,13 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	// observes the training rows once they are binned and calibrates once
 	// the raw training split is released (see below).
 	var ob *monitor.Observer
+	alone := gbdtAlone(s, enc.Rows())
 	if st.register {
 		// The fit's garbage (a category key a row of each cross) is not
 		// piled under the summary's.
 		returnMemory()
 		var t *trainingSummary
-		if gbdtAlone(s, enc.Rows()) != nil {
+		if alone != nil {
 			t, ob, err = beginSummary(ctx, s, s.Splits.Train)
 		} else {
 			// Before the float training matrix exists: the calibration's
@@ -68,7 +69,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		s.training = t
 		returnMemory()
 	}
-	bb := binBuilder(s, p, enc.Rows())
+	bb := binBuilder(alone, p, enc.Rows())
 	if bb != nil {
 		// The float training matrix is never held whole: each range of
 		// rows is transformed and binned at once (see streamTrain).

@@ -41,11 +41,11 @@ import (
 // streamRows is the rows transformed at a time (stream.Rows says why).
 var streamRows = stream.Rows // a variable for the tests
 
-// binBuilder returns the gbdt bin builder of the training matrix when
-// the train stage will fit only a gbdt model on the whole training split
-// (gbdtAlone), and nil otherwise (the float matrix is needed).
-func binBuilder(s *State, p *features.Pipeline, rows int) *gbdt.BinBuilder {
-	g := gbdtAlone(s, rows)
+// binBuilder returns the bin builder of the training matrix of rows
+// rows for g, the gbdt trainer when the train stage will fit only a gbdt
+// model on the whole training split (gbdtAlone), and nil when g is nil
+// (the float matrix is needed).
+func binBuilder(g *gbdt.Trainer, p *features.Pipeline, rows int) *gbdt.BinBuilder {
 	if g == nil {
 		return nil
 	}

@@ -99,20 +99,21 @@ func (m *Model) explainRows(sc *scratch, maxRows int) error {
 	if sc.explain == 0 {
 		return nil
 	}
-	if m.explainer().ex == nil {
-		return fmt.Errorf("%w: explain: %v", ErrBadRequest, m.explainer().err)
+	e := m.explainer()
+	if e.ex == nil {
+		return fmt.Errorf("%w: explain: %v", ErrBadRequest, e.err)
 	}
 	if sc.n > maxRows {
 		return fmt.Errorf("%w: %d instances to explain; the limit is %d a request", ErrTooLarge, sc.n, maxRows)
 	}
 	sc.xs = grow(sc.xs, sc.n)
 	if sc.n == 1 {
-		m.explainer().ex.Explain(sc.feat, &sc.xs[0])
+		e.ex.Explain(sc.feat, &sc.xs[0])
 		return nil
 	}
 	for i := range sc.n {
 		sc.feat = sc.mat.Row(i, sc.feat)
-		m.explainer().ex.Explain(sc.feat, &sc.xs[i])
+		e.ex.Explain(sc.feat, &sc.xs[i])
 	}
 	return nil
 }
@@ -140,10 +141,11 @@ func (m *Model) appendExplanation(b []byte, sc *scratch, i int) []byte {
 }
 
 func (m *Model) appendOneExplanation(b []byte, sc *scratch, x *explain.Explanation, k int) []byte {
+	e := m.explainer()
 	contrib := x.Output(k)
 	sc.top = explain.Top(contrib, sc.explain, sc.top)
 	b = append(b, `{"base":`...)
-	b = appendNumber(b, m.explainer().ex.Base()[k])
+	b = appendNumber(b, e.ex.Base()[k])
 	b = append(b, `,"margin":`...)
 	b = appendNumber(b, x.Margin[k])
 	b = append(b, `,"contributions":{`...)
@@ -152,7 +154,7 @@ func (m *Model) appendOneExplanation(b []byte, sc *scratch, x *explain.Explanati
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, m.explainer().names[g]...)
+		b = append(b, e.names[g]...)
 		b = append(b, ':')
 		b = appendNumber(b, contrib[g])
 		shown += contrib[g]
@@ -193,7 +195,8 @@ func appendNumber(b []byte, f float64) []byte {
 // instance (and class, for a K-class model) the base value then each
 // input's contribution, in the order its parameter "columns" names.
 func (m *Model) appendOIPExplanation(b []byte, sc *scratch) []byte {
-	g := len(m.explainer().names)
+	e := m.explainer()
+	g := len(e.names)
 	b = append(b, `{"name":"explanation","datatype":"FP64","shape":[`...)
 	b = strconv.AppendInt(b, int64(sc.n), 10)
 	if m.outputs > 1 {
@@ -203,14 +206,14 @@ func (m *Model) appendOIPExplanation(b []byte, sc *scratch) []byte {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(g+1), 10)
 	b = append(b, `],"parameters":{"columns":`...)
-	b = jsonw.AppendString(b, m.explainer().columns)
+	b = jsonw.AppendString(b, e.columns)
 	b = append(b, `},"data":[`...)
 	for i := range sc.n {
 		for k := range m.outputs {
 			if i > 0 || k > 0 {
 				b = append(b, ',')
 			}
-			b = appendNumber(b, m.explainer().ex.Base()[k])
+			b = appendNumber(b, e.ex.Base()[k])
 			for _, v := range sc.xs[i].Output(k) {
 				b = append(b, ',')
 				b = appendNumber(b, v)

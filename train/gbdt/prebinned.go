@@ -207,10 +207,9 @@ func (b *BinBuilder) Bins() (*Bins, error) {
 // a training matrix's Bins: the validation rows a fit on those bins
 // stops early on. It is not safe for concurrent use.
 type RowBinner struct {
-	of      *Bins
-	workers int
-	next    int
-	x       binnedMatrix
+	of   *Bins
+	next int
+	x    binnedMatrix
 }
 
 // RowBinner returns a binner of rows further rows (a validation
@@ -218,7 +217,7 @@ type RowBinner struct {
 func (bs *Bins) RowBinner(rows int) *RowBinner {
 	nc := len(bs.maps)
 	x := binnedMatrix{rows: rows, cols: nc, bins: make([]uint8, rows*nc), numBins: bs.x.numBins}
-	return &RowBinner{of: bs, workers: bs.workers, x: x}
+	return &RowBinner{of: bs, x: x}
 }
 
 // Add bins x, the rows from r's next row on (the ranges come in order,
@@ -232,7 +231,7 @@ func (r *RowBinner) Add(x *features.Matrix) error {
 		return fmt.Errorf("gbdt bins: rows %d to %d of %d", r.next, r.next+x.Rows, r.x.rows)
 	}
 	lo := r.next
-	forEach(r.workers, nc, func(j int) {
+	forEach(r.of.workers, nc, func(j int) {
 		m, out := &r.of.maps[j], r.x.bins[lo*nc+j:]
 		for i, v := range x.Data[j] {
 			out[i*nc] = m.bin(v)
