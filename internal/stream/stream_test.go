@@ -5,52 +5,24 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
-	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/internal/stream"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
 
-// fixture returns the flights fixture's config, its training rows
-// (January to April 2001) with their labels, and its validation rows
-// (May).
+// fixture returns the default task's config and, on the flights
+// fixture, its training rows (January to April 2001) with their labels,
+// and its validation rows (May) with theirs.
 func fixture(t *testing.T) (cfg *config.Config, trainTbl arrow.Table, y []float64, valid arrow.Table, vy []float64) {
 	t.Helper()
-	cfg, err := config.Load("../../testdata/flights-10k.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := ingest.Load(context.Background(), cfg.Data, cfg.Schema, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ds.Release)
-	window := func(from, to time.Time) (arrow.Table, []float64) {
-		tbl, err := ingest.TimeSlice(context.Background(), ds.Table, "date", from, to)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Release)
-		l, err := cfg.Label.Derive(tbl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		y := make([]float64, len(l.Y))
-		for i, c := range l.Y {
-			y[i] = float64(c)
-		}
-		return tbl, y
-	}
-	day := func(m time.Month) time.Time { return time.Date(2001, m, 1, 0, 0, 0, 0, time.UTC) }
-	trainTbl, y = window(day(1), day(5))
-	valid, vy = window(day(5), day(6))
-	return cfg, trainTbl, y, valid, vy
+	sp := flightstest.Load(t, "../../testdata/flights-10k.parquet")
+	return sp.Config, sp.Train, sp.YTrain, sp.Valid, sp.YValid
 }
 
 // TestRanges: whatever the range, every row is transformed once, in
