@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/internal/npy"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train"
@@ -173,19 +174,19 @@ func run(out, dir, configs, seedList, params, gridFile, score string, configMode
 		for _, seed := range splitSeeds {
 			cfg.Split.Seed = seed
 			fmt.Fprintf(os.Stderr, "suite: %s, split seed %d\n", name, seed)
-			s, err := runStages(cfg, configModels && score == "")
+			s, x, err := runStages(cfg, configModels && score == "")
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			// The pipeline scores the test split a range of rows at a
 			// time and keeps no test matrix; the exports need it whole.
-			x, err := s.Features.Transform(s.Splits.Test)
+			xTest, err := s.Features.Transform(s.Splits.Test)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			test := *s.TestSet
-			test.X = x
-			ds := [3]*train.Dataset{s.TrainSet, s.ValidSet, &test}
+			trainSet, validSet, test := *s.TrainSet, *s.ValidSet, *s.TestSet
+			trainSet.X, validSet.X, test.X = x[0], x[1], xTest
+			ds := [3]*train.Dataset{&trainSet, &validSet, &test}
 			metric, err := pipeline.SelectionMetric(cfg.Selection.Metric, ds[0].Task)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
@@ -262,20 +263,37 @@ func paramSets(params, gridFile string) ([]map[string]any, error) {
 
 // runStages runs the stages of `mlpipe train` on cfg, with the train
 // stage (the config's model selection) or without it.
-func runStages(cfg *config.Config, withTrain bool) (*pipeline.State, error) {
+func runStages(cfg *config.Config, withTrain bool) (*pipeline.State, [2]*features.Matrix, error) {
+	var x [2]*features.Matrix
 	stages := pipeline.TrainStages(nil)
-	if last := stages[len(stages)-1]; last.Name() != "train" {
-		return nil, fmt.Errorf("the last stage of mlpipe train is %q, not train", last.Name())
-	}
-	if !withTrain {
-		stages = stages[:len(stages)-1]
+	last := stages[len(stages)-1]
+	if last.Name() != "train" {
+		return nil, x, fmt.Errorf("the last stage of mlpipe train is %q, not train", last.Name())
 	}
 	s := &pipeline.State{Config: cfg}
-	if _, err := (&pipeline.Runner{Stages: stages}).Run(context.Background(), s); err != nil {
+	if _, err := (&pipeline.Runner{Stages: stages[:len(stages)-1]}).Run(context.Background(), s); err != nil {
 		s.Release()
-		return nil, err
+		return nil, x, err
 	}
-	return s, nil
+	// The train stage drops the float matrices once the model is fitted
+	// (the run holds only their shapes after it); the exports and the
+	// grid's fits need them, so they are taken first. A run that streams
+	// its training split (gbdt alone on enough rows, pipeline/stream.go)
+	// never builds them.
+	x = [2]*features.Matrix{s.TrainSet.X, s.ValidSet.X}
+	for i, m := range x {
+		if m.Rows > 0 && m.Data == nil {
+			s.Release()
+			return nil, x, fmt.Errorf("the %s split was binned a range at a time (gbdt alone on %d rows), so there is no feature matrix to export; add a second candidate to the config", splitNames[i], m.Rows)
+		}
+	}
+	if withTrain {
+		if _, err := (&pipeline.Runner{Stages: []pipeline.Stage{last}}).Run(context.Background(), s); err != nil {
+			s.Release()
+			return nil, x, err
+		}
+	}
+	return s, x, nil
 }
 
 // scoreConfig scores the model the config's selection chose.
