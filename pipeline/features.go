@@ -72,8 +72,9 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	bb := binBuilder(alone, p, enc.Rows())
 	if bb != nil {
 		// The float training matrix is never held whole: each range of
-		// rows is transformed and binned at once (see streamTrain).
-		bins, err := streamTrain(ctx, s.Splits.Train, enc, bb, rows)
+		// rows is transformed and binned at once (stream.Ranges.TrainBins:
+		// the binning sample's rows first, then every range in order).
+		bins, err := ranges(rows).TrainBins(ctx, s.Splits.Train, enc, bb)
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
 		}

@@ -77,13 +77,6 @@ func gbdtAlone(s *State, rows int) *gbdt.Trainer {
 	return g
 }
 
-// streamTrain bins the training split tbl a range of rows at a time:
-// first the rows of the binning sample (gathered, then transformed), then
-// every range in order.
-func streamTrain(ctx context.Context, tbl arrow.Table, enc *features.TrainEncoder, bb *gbdt.BinBuilder, rows *rowCounter) (*gbdt.Bins, error) {
-	return ranges(rows).TrainBins(ctx, tbl, enc, bb)
-}
-
 // streamValid bins the validation split tbl a range of rows at a time,
 // with the feature pipeline p and the boundaries of the training bins:
 // the rows gbdt stops early on, which it reads in bins. The float

@@ -237,15 +237,12 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 // one again from a few hundred rows costs less than the cache misses of
 // clearing, subtracting and scanning the old one, and the tree holds far
 // fewer histograms. The number only changes the speed, never the model.
-// On the backtest's fit (BenchmarkFitBacktest, one CPU, each run at the
-// same time as one of the code that keeps every histogram, load 9-13):
-// 0.78x the CPU with 1,024 rows. Alternated one after the other on a
-// quiet machine later (load 1-2), the gain was smaller: 10.76, 11.73,
-// 11.94 and 12.22 CPU s against 11.86, 11.24, 12.26 and 12.42 keeping
-// every histogram (4,096 or 16,384 rows: 11.71-12.17), 255-leaf rounds
-// on 2M rows 0.168-0.172 s against 0.175-0.178; and the fit's peak RSS
-// 1,019 and 1,034 MB against 1,163 and 1,185 (the open leaves of a
-// 4,095-leaf tree no longer hold a histogram each).
+// On the backtest's fit (BenchmarkFitBacktest, one CPU), alternated
+// with keeping every histogram on a quiet machine: about 2-3% less CPU
+// (10.76, 11.73, 11.94, 12.22 CPU s against 11.86, 11.24, 12.26, 12.42)
+// and 12% less peak RSS (1,019 and 1,034 MB against 1,163 and 1,185);
+// 4,096 or 16,384 rows were no faster (11.71-12.17). Run side by side
+// under load (9-13) it had read 0.78x the CPU.
 const rebuildRows = 1024
 
 // commit turns the expanded leaf id into a split node with its two

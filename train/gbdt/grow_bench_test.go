@@ -48,10 +48,7 @@ func BenchmarkGrow(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
-			bx := binMatrix(x, maps, p.Parallelism)
-			bx.addColumns(p.Parallelism)
-			g := newGrower(&bx, maps, p)
+			g := testGrower(x, p)
 			var ru0, ru1 syscall.Rusage
 			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			for b.Loop() {
@@ -64,4 +61,12 @@ func BenchmarkGrow(b *testing.B) {
 			b.ReportMetric((cpu(&ru1)-cpu(&ru0))/float64(b.N), "cpu-s/op")
 		})
 	}
+}
+
+// testGrower bins x as Fit does and returns a grower of its bins.
+func testGrower(x *features.Matrix, p Params) *grower {
+	maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
+	bx := binMatrix(x, maps, p.Parallelism)
+	bx.addColumns(p.Parallelism)
+	return newGrower(&bx, maps, p)
 }

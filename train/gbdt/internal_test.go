@@ -363,10 +363,7 @@ func TestRebuildHistogram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		maps := newBinMappers(x, p.MaxBins, 0, p.Parallelism)
-		bx := binMatrix(x, maps, p.Parallelism)
-		bx.addColumns(p.Parallelism)
-		g := newGrower(&bx, maps, p)
+		g := testGrower(x, p)
 		g.rebuild = rebuild
 		return g.grow(grad, all, []int{0, 1, 2})
 	}
