@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -379,6 +380,59 @@ func TestRebuildHistogram(t *testing.T) {
 	for _, c := range []struct{ parallelism, rebuild int }{{1, rebuildRows}, {1, n}, {4, n}, {4, 0}} {
 		if !same(kept, grow(c.parallelism, c.rebuild)) {
 			t.Errorf("parallelism %d, rebuild below %d rows: not the tree that keeps every histogram", c.parallelism, c.rebuild)
+		}
+	}
+}
+
+// TestSortByRatio checks that sortByRatio orders bins as a stable sort by
+// cmp.Compare of their ratios does, on ratios chosen to trip it up: NaN,
+// ±0, ±Inf, ties, and ratios that differ only in the low bits their
+// packed keys drop.
+func TestSortByRatio(t *testing.T) {
+	one := 1.0
+	near := []float64{one, math.Nextafter(one, 2), math.Nextafter(math.Nextafter(one, 2), 2), math.Nextafter(one, 0)}
+	pools := map[string][]float64{
+		"specials": {math.NaN(), math.Inf(-1), math.Inf(1), 0, math.Copysign(0, -1), -1, 1, 1e-300, -1e-300},
+		"near":     append(near, -near[0], -near[1], -near[2]),
+		"ties":     {0.5, 0.5, 0.25, -0.25},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for name, pool := range pools {
+		for trial := range 200 {
+			var ratio [len(binSet{}) * 64]float64
+			n := 2 + rng.IntN(255)
+			cats := make([]int, n)
+			for i := range cats {
+				cats[i] = i // ascending bins, as categoricalSplit gathers them
+				if trial%2 == 0 {
+					ratio[i] = pool[rng.IntN(len(pool))]
+				} else {
+					ratio[i] = pool[rng.IntN(len(pool))] + float64(rng.IntN(3))*math.SmallestNonzeroFloat64
+				}
+			}
+			want := slices.Clone(cats)
+			slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(ratio[a], ratio[b]) })
+			sortByRatio(cats, &ratio)
+			if !slices.Equal(cats, want) {
+				t.Fatalf("%s, trial %d: order %v, want %v", name, trial, cats, want)
+			}
+		}
+	}
+}
+
+// TestBinSetAddRange checks addRange, a word at a time, against adding
+// each bin, for every range of bins within and across words.
+func TestBinSetAddRange(t *testing.T) {
+	for lo := 0; lo <= 256; lo++ {
+		for hi := lo; hi <= 256; hi++ {
+			var got, want binSet
+			got.addRange(lo, hi)
+			for b := lo; b < hi; b++ {
+				want.add(b)
+			}
+			if got != want {
+				t.Fatalf("addRange(%d, %d) = %x, want %x", lo, hi, got, want)
+			}
 		}
 	}
 }
