@@ -127,10 +127,13 @@
 // 4,095 leaves at learning rate 0.2), and configs/flights-quality.yaml
 // trades time for quality (1,023-leaf trees, learning rate 0.1, up to 2,000
 // rounds). configs/flights-delay-minutes.yaml, a regression on the same
-// time split, sets a patience of 5: its validation loss on May is lowest
-// after 8 rounds and only wanders above that afterwards, so a longer
-// patience spends most of the fit on rounds it throws away (the default
-// patience, 50, was chosen on the suite and stays). Large trees cost
+// time split, grows trees of up to 255 leaves, the size of XGBoost's in
+// its benchmark (4,095-leaf trees lower the test RMSE by about 0.6
+// minutes for about 2.5 times the fit time), and sets a patience of 5:
+// its validation loss on May is lowest after 8 rounds and only wanders
+// above that afterwards, so a longer patience spends most of the fit on
+// rounds it throws away (the default patience, 50, was chosen on the
+// suite and stays). Large trees cost
 // prediction time: ~40 trees × ~16 levels is about 640 node visits a
 // row, mostly cache misses; model/gbdt/predict.go compiles the trees so
 // that those visits are cheap and overlap.
