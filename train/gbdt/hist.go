@@ -152,7 +152,14 @@ var gatherPool = sync.Pool{New: func() any { return new(gathered) }}
 // bytes cost the backtest's fit 5% more CPU (9.63, 9.69 against 9.19,
 // 9.24 CPU s, in pairs), and 255-leaf rounds nothing measurable; so bins
 // of 20 bytes (the counts in an array of their own) might save a few
-// percent there. Not tried.
+// percent there. Not tried. What quantized gradients (LightGBM 4) could
+// buy here, measured on 10 columns of 255 random bins, one CPU, in a
+// throwaway benchmark: gradient and hessian as small integers packed in
+// one int64 a bin summed 1.25-1.5 times as many rows a second as this
+// loop, but only without a row count a bin; with the counts kept in an
+// array beside it, no faster, and G and H without counts only 5-10%
+// faster. The cost is the read-modify-writes a cell, not the float
+// arithmetic, and the counts are what MinSamplesLeaf needs.
 func accumulate(h histogram, group []int, x *binnedMatrix, rows []int32, grad []gradPair, buf *gathered) {
 	nc := x.cols
 	if len(buf.bins) < gatherBlock*nc {
