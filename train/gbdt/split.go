@@ -247,8 +247,9 @@ func (r *splitRules) categoricalSplit(bins []sums, total sums, parent, floor flo
 // NaN first, -0 equal to +0.
 //
 // It is a big tree's most frequent sort (every categorical column of
-// every node), and a sort of plain integers is about three times as fast
-// as one calling a comparison function. So each bin is packed with its
+// every node), and a sort of plain integers is faster than one calling a
+// comparison function: in a profile of the whole backtest, 11.6 CPU s of
+// sorting became 5.8, packing included. So each bin is packed with its
 // ratio into one integer: the ratio's order key (orderKey) but its last 8
 // bits, then the bin. Sorted, those integers are in ratio order except
 // among ratios whose keys agree but for those 8 bits, which the exact
