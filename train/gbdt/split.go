@@ -91,7 +91,8 @@ func (r *splitRules) allowed(s sums) bool {
 // Each column is searched for a split that gains more than the best of
 // the columns before it (floor), and only such a split gets its set of
 // left bins: most columns of a node lose, and building their sets was 2%
-// of a big tree's fit.
+// of the CPU of the whole backtest (mlpipe simulate), whose trees have
+// up to 4,095 leaves.
 func (r *splitRules) bestSplit(h histogram, maps []binMapper, cols []int, total sums) split {
 	var best split
 	parent := r.score(total)
