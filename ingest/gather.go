@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/compute"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // This file holds the one way rows are picked out of a table (by the
@@ -222,4 +224,36 @@ func TakeRows(ctx context.Context, tbl arrow.Table, rows []int32) (arrow.Table, 
 		return nil, fmt.Errorf("take rows: %w", err)
 	}
 	return out[0], nil
+}
+
+// InMemory is tbl as a tables.Source: its ranges are zero-copy slices of
+// it, and Take is TakeRows. It does not retain tbl.
+func InMemory(tbl arrow.Table) tables.Source { return inMemory{tbl} }
+
+type inMemory struct{ tbl arrow.Table }
+
+func (m inMemory) Schema() *arrow.Schema { return m.tbl.Schema() }
+func (m inMemory) NumRows() int64        { return m.tbl.NumRows() }
+
+func (m inMemory) Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error {
+	if size <= 0 {
+		return fmt.Errorf("ranges: a range of %d rows", size)
+	}
+	n := m.tbl.NumRows()
+	for lo := int64(0); lo < n; lo += int64(size) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		part := tables.Slice(m.tbl, lo, min(lo+int64(size), n))
+		err := fn(lo, part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m inMemory) Take(ctx context.Context, rows []int32) (arrow.Table, error) {
+	return TakeRows(ctx, m.tbl, rows)
 }
