@@ -10,10 +10,13 @@
 // (integer codes in [0, Card); code 0 is "unknown": unseen, rare or
 // missing).
 //
-// Large training splits: FitEncoder fits the same Pipeline reading the
-// category keys a range of rows at a time, and returns a TrainEncoder
-// that transforms the training rows (with their out-of-fold target
-// encodings) a range, or a gathered sample, at a time, bit for bit as
-// Fit's matrix; a caller that bins each range at once (gbdt's
-// BinBuilder) never holds the float training matrix whole.
+// Large training splits: FitEncoderFrom fits the same Pipeline as Fit in
+// one pass over a tables.Source, a range of rows at a time (every count
+// and sum is taken in row order, so the ranges change no bit), without
+// the training table held whole; FitEncoder is FitEncoderFrom over a
+// table. Both return a TrainEncoder that transforms the training rows
+// (with their out-of-fold target encodings) a range, or a gathered
+// sample, at a time, bit for bit as Fit's matrix; a caller that bins
+// each range at once (gbdt's BinBuilder) never holds the float training
+// matrix whole.
 package features

@@ -74,6 +74,6 @@ func (e *TrainEncoder) transform(tbl arrow.Table, folds []uint8) (*Matrix, error
 	return m, nil
 }
 
-// fitRows is the training rows FitEncoder reads category keys of at a
-// time: 64 Ki rows are about 1 MB of keys. A variable for the tests.
+// fitRows is the training rows FitEncoderFrom reads at a time: 64 Ki
+// rows are about 1 MB of category keys a step. A variable for the tests.
 var fitRows = 1 << 16

@@ -1,6 +1,6 @@
 package features
 
-// SetFitRows sets the rows FitEncoder reads at a time and returns the
+// SetFitRows sets the rows FitEncoderFrom reads at a time and returns the
 // function that restores it.
 func SetFitRows(n int) (restore func()) {
 	old := fitRows

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -130,27 +131,102 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 
 // FitEncoder fits the spec's transforms on a training table, as Fit
 // does, and returns the pipeline and the encoder of the training rows
-// (out-of-fold target encodings), without transforming them.
+// (out-of-fold target encodings), without transforming them. It is
+// FitEncoderFrom over the table's rows.
 func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
-	n := int(tbl.NumRows())
+	return fitEncoder(context.Background(), inMemory{tbl}, y, spec, seed)
+}
+
+// FitEncoderFrom is FitEncoder over the training rows of src, read in
+// one pass, fitRows rows at a time: every step's category counts,
+// target-encoding sums and numeric values are gathered range by range,
+// in row order, so the pipeline and encoder are FitEncoder's on the same
+// rows, bit for bit, and the training table is never held whole. It
+// holds the numeric columns' values (8 bytes a row each, to take their
+// medians) and the rows' folds (1 byte a row, with target encodings).
+// y[i] is the label of src's row i. An error reading src, or a source
+// that gives its rows out of order, fails the fit.
+func FitEncoderFrom(ctx context.Context, src tables.Source, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
+	return fitEncoder(ctx, src, y, spec, seed)
+}
+
+// rangeReader is what a fit reads of a tables.Source: FitEncoder's table
+// needs no Take.
+type rangeReader interface {
+	Schema() *arrow.Schema
+	NumRows() int64
+	Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error
+}
+
+// inMemory is a table's rows as a rangeReader.
+type inMemory struct{ tbl arrow.Table }
+
+func (m inMemory) Schema() *arrow.Schema { return m.tbl.Schema() }
+func (m inMemory) NumRows() int64        { return m.tbl.NumRows() }
+func (m inMemory) Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error {
+	return tables.Ranges(ctx, m.tbl, size, fn)
+}
+
+// stepFit is what a step gathers from the rows, a range at a time.
+type stepFit struct {
+	cols   []string       // the step's input columns
+	xs     []float64      // numeric: the values present, in row order
+	counts map[string]int // categorical, cross with codes: rows per key
+	te     *teStats       // target encoding on every row
+	oof    *oofStats      // out-of-fold target encoding
+}
+
+// add gathers rows [off, off+part.NumRows()) of the training rows.
+func (f *stepFit) add(st *Step, part arrow.Table, off int, y []float64, folds []uint8) {
+	switch st.Transform {
+	case KindNumeric:
+		eachFloat(column(part, st.Column), func(_ int, v float64, ok bool) {
+			if ok {
+				f.xs = append(f.xs, v)
+			}
+		})
+	case KindCategorical, KindCross:
+		if f.counts == nil && f.te == nil {
+			return
+		}
+		// Only a range's category keys (16 bytes a row, and a new string
+		// a row for a cross) are held at a time.
+		keys := categoryKeys(part, f.cols)
+		if f.counts != nil {
+			countKeys(f.counts, keys)
+		}
+		if f.te != nil {
+			hi := off + len(keys)
+			f.te.add(keys, y[off:hi], nil, -1)
+			f.oof.add(keys, y[off:hi], folds[off:hi])
+		}
+	}
+}
+
+func fitEncoder(ctx context.Context, src rangeReader, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
+	n := int(src.NumRows())
 	if y != nil && len(y) != n {
 		panic(fmt.Sprintf("features: %d labels for %d rows", len(y), n))
 	}
+	schema := src.Schema()
 	p := &Pipeline{Version: Version}
 	enc := &TrainEncoder{p: p, rows: n}
 	seen := map[string]bool{}
 	addInput := func(name string) error {
-		j := tbl.Schema().FieldIndices(name)
+		j := schema.FieldIndices(name)
 		if len(j) != 1 {
 			return fmt.Errorf("fit: %w: column %q is not in the table", ErrInput, name)
 		}
 		if !seen[name] {
 			seen[name] = true
-			p.Inputs = append(p.Inputs, Input{Name: name, Type: typeName(tbl.Schema().Field(j[0]).Type)})
+			p.Inputs = append(p.Inputs, Input{Name: name, Type: typeName(schema.Field(j[0]).Type)})
 		}
 		return nil
 	}
-	for _, t := range spec {
+	// The steps and what each gathers, checked in spec order before any
+	// row is read.
+	fits := make([]stepFit, len(spec))
+	for i, t := range spec {
 		st := Step{Transform: t.Transform, Column: t.Column, Columns: t.Columns, Log: t.Log}
 		cols := t.Columns
 		if t.Column != "" {
@@ -161,7 +237,8 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 				return nil, nil, err
 			}
 		}
-		var oof *oofStats
+		f := &fits[i]
+		f.cols = cols
 		switch t.Transform {
 		case KindTime:
 			st.Parts = t.Parts
@@ -169,17 +246,14 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 				st.Parts = defaultParts
 			}
 		case KindNumeric:
-			fitNumeric(&st, column(tbl, t.Column))
 		case KindCategorical, KindCross:
 			st.Codes = t.Transform == KindCategorical
 			if t.Codes != nil {
 				st.Codes = *t.Codes
 			}
-			var counts map[string]int
 			if st.Codes {
-				counts = map[string]int{}
+				f.counts = map[string]int{}
 			}
-			var te *teStats
 			if t.TargetEncoding {
 				if y == nil {
 					return nil, nil, fmt.Errorf("fit: target encoding of %s needs labels", stepName(st))
@@ -188,40 +262,50 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 				if sm == 0 {
 					sm = DefaultSmoothing
 				}
-				te, oof = newTEStats(sm), newOOFStats(sm)
+				f.te, f.oof = newTEStats(sm), newOOFStats(sm)
 				if enc.folds == nil {
 					enc.folds = assignFolds(n, seed)
 				}
-			}
-			// A range of rows at a time, in order: the category keys of
-			// the whole column (16 bytes a row, and a new string a row
-			// for a cross) are never held, and every sum is taken in
-			// row order, as over the whole column.
-			for lo := 0; lo < n; lo += fitRows {
-				hi := min(lo+fitRows, n)
-				part := tables.Slice(tbl, int64(lo), int64(hi))
-				keys := categoryKeys(part, cols)
-				part.Release()
-				if counts != nil {
-					countKeys(counts, keys)
-				}
-				if te != nil {
-					te.add(keys, y[lo:hi], nil, -1)
-					oof.add(keys, y[lo:hi], enc.folds[lo:hi])
-				}
-			}
-			if counts != nil {
-				st.Levels = levelsOf(counts, max(t.MinFrequency, 1))
-			}
-			if te != nil {
-				st.TE = te.encoding()
-				oof.finish()
 			}
 		default:
 			return nil, nil, fmt.Errorf("fit: unknown transform %q", t.Transform)
 		}
 		p.Steps = append(p.Steps, st)
-		enc.oof = append(enc.oof, oof)
+	}
+	// One pass over the rows, a range at a time, in order: every sum is
+	// taken in row order, as over the whole column.
+	next := 0
+	err := src.Ranges(ctx, fitRows, func(off int64, part arrow.Table) error {
+		if int(off) != next || int(off)+int(part.NumRows()) > n {
+			return fmt.Errorf("the source gave rows %d to %d of %d where row %d was next", off, int(off)+int(part.NumRows()), n, next)
+		}
+		for i := range fits {
+			fits[i].add(&p.Steps[i], part, next, y, enc.folds)
+		}
+		next += int(part.NumRows())
+		return nil
+	})
+	if err == nil && next != n {
+		err = fmt.Errorf("the source gave %d rows of %d", next, n)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit: %w", err)
+	}
+	for i := range fits {
+		st, f := &p.Steps[i], &fits[i]
+		switch st.Transform {
+		case KindNumeric:
+			fitNumeric(st, f.xs)
+		case KindCategorical, KindCross:
+			if f.counts != nil {
+				st.Levels = levelsOf(f.counts, max(spec[i].MinFrequency, 1))
+			}
+			if f.te != nil {
+				st.TE = f.te.encoding()
+				f.oof.finish()
+			}
+		}
+		enc.oof = append(enc.oof, f.oof)
 	}
 	p.Columns = p.outputColumns()
 	return p, enc, nil
@@ -241,13 +325,9 @@ func stepName(st Step) string {
 	return st.Columns[0] + "_x_" + st.Columns[1]
 }
 
-func fitNumeric(st *Step, col *arrow.Chunked) {
-	var xs []float64
-	eachFloat(col, func(_ int, v float64, ok bool) {
-		if ok {
-			xs = append(xs, v)
-		}
-	})
+// fitNumeric fits a numeric step on xs, the values present in the
+// training rows, in row order. It sorts xs.
+func fitNumeric(st *Step, xs []float64) {
 	st.Std = 1
 	if len(xs) == 0 {
 		return

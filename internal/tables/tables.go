@@ -5,6 +5,9 @@
 package tables
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 )
@@ -21,4 +24,28 @@ func Slice(tbl arrow.Table, lo, hi int64) arrow.Table {
 		cols[c].Release()
 	}
 	return out
+}
+
+// Ranges calls fn with the rows of tbl in order, size rows at a time
+// (the last range may be shorter), each a zero-copy slice released when
+// fn returns; off is the index of the range's first row. It is
+// Source.Ranges for a table held in memory. An error from fn, or the
+// context's, stops it and is returned as it is.
+func Ranges(ctx context.Context, tbl arrow.Table, size int, fn func(off int64, part arrow.Table) error) error {
+	if size <= 0 {
+		return fmt.Errorf("ranges: a range of %d rows", size)
+	}
+	n := tbl.NumRows()
+	for lo := int64(0); lo < n; lo += int64(size) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		part := Slice(tbl, lo, min(lo+int64(size), n))
+		err := fn(lo, part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

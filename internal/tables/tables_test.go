@@ -1,6 +1,8 @@
 package tables
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -8,11 +10,9 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
-// TestSlice slices a table of two chunks across the chunk boundary, at
-// its ends and to nothing, and checks every value.
-func TestSlice(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
+// twoChunks returns a table of one int64 column, 0 to 6, in chunks of
+// 3 and 4 rows.
+func twoChunks(mem memory.Allocator) arrow.Table {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	var chunks []arrow.Array
 	for _, vals := range [][]int64{{0, 1, 2}, {3, 4, 5, 6}} {
@@ -29,6 +29,15 @@ func TestSlice(t *testing.T) {
 	chunked.Release()
 	tbl := array.NewTable(schema, []arrow.Column{*col}, 7)
 	col.Release()
+	return tbl
+}
+
+// TestSlice slices a table of two chunks across the chunk boundary, at
+// its ends and to nothing, and checks every value.
+func TestSlice(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tbl := twoChunks(mem)
 	defer tbl.Release()
 
 	for _, tc := range []struct{ lo, hi int64 }{{0, 7}, {2, 5}, {3, 3}, {0, 1}, {6, 7}} {
@@ -49,5 +58,44 @@ func TestSlice(t *testing.T) {
 			t.Errorf("Slice(%d, %d): values end at %d", tc.lo, tc.hi, want)
 		}
 		s.Release()
+	}
+}
+
+// TestRanges reads the two-chunk table in ranges of several sizes: each
+// value once, in order, at its offset; an error from fn stops it.
+func TestRanges(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tbl := twoChunks(mem)
+	defer tbl.Release()
+	ctx := context.Background()
+	for _, size := range []int{1, 2, 3, 4, 7, 100} {
+		want := int64(0)
+		err := Ranges(ctx, tbl, size, func(off int64, part arrow.Table) error {
+			if off != want || part.NumRows() != min(int64(size), 7-off) {
+				t.Errorf("size %d: range of %d rows at %d, want at %d", size, part.NumRows(), off, want)
+			}
+			for _, c := range part.Column(0).Data().Chunks() {
+				for _, v := range c.(*array.Int64).Int64Values() {
+					if v != want {
+						t.Errorf("size %d: value %d, want %d", size, v, want)
+					}
+					want++
+				}
+			}
+			return nil
+		})
+		if err != nil || want != 7 {
+			t.Errorf("size %d: %d values read, error %v", size, want, err)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := Ranges(ctx, tbl, 2, func(int64, arrow.Table) error { calls++; return stop })
+	if err != stop || calls != 1 {
+		t.Errorf("fn's error: %v after %d calls, want it after 1", err, calls)
+	}
+	if err := Ranges(ctx, tbl, 0, func(int64, arrow.Table) error { return nil }); err == nil {
+		t.Error("a range of 0 rows: no error")
 	}
 }
