@@ -18,5 +18,6 @@
 // (with their out-of-fold target encodings) a range, or a gathered
 // sample, at a time, bit for bit as Fit's matrix; a caller that bins
 // each range at once (gbdt's BinBuilder) never holds the float training
-// matrix whole.
+// matrix whole. ConstantPartsFrom, the check for time parts that never
+// change, reads a Source likewise.
 package features

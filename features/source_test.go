@@ -6,8 +6,11 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
@@ -165,4 +168,99 @@ func (r repeat) Ranges(ctx context.Context, size int, fn func(int64, arrow.Table
 		}
 		return fn(off, part)
 	})
+}
+
+// timeTable returns a table of two nullable timestamp columns: "date",
+// with ts (nil a missing time), and "none", with no time at all.
+func timeTable(t *testing.T, ts []*time.Time) arrow.Table {
+	t.Helper()
+	typ := &arrow.TimestampType{Unit: arrow.Microsecond}
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, typ)
+	defer b.Release()
+	for _, tm := range ts {
+		if tm == nil {
+			b.AppendNull()
+		} else {
+			b.Append(arrow.Timestamp(tm.UnixMicro()))
+		}
+	}
+	date := b.NewArray()
+	defer date.Release()
+	for range ts {
+		b.AppendNull()
+	}
+	none := b.NewArray()
+	defer none.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "date", Type: typ, Nullable: true}, {Name: "none", Type: typ, Nullable: true}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{date, none}, int64(len(ts)))
+	defer rec.Release()
+	return array.NewTableFromRecords(schema, []arrow.Record{rec})
+}
+
+// TestConstantPartsFrom: over a Source read 1, 7 or 65,536 rows at a
+// time, the constant parts are ConstantParts' on the table, where the
+// first time comes after missing ones and most parts vary only on the
+// last row; and the reading stops once every part varies.
+func TestConstantPartsFrom(t *testing.T) {
+	ctx := context.Background()
+	at := func(tm time.Time) *time.Time { return &tm }
+	ts := []*time.Time{nil, nil}
+	for d := 0; d < 60; d++ { // 2012-01-01 .. 2012-02-29, midnights
+		ts = append(ts, at(time.Date(2012, 1, 1+d, 0, 0, 0, 0, time.UTC)), nil)
+	}
+	ts = append(ts, at(time.Date(2013, 3, 1, 10, 30, 0, 0, time.UTC)))
+	tbl := timeTable(t, ts)
+	defer tbl.Release()
+	spec := features.Spec{
+		{Column: "date", Transform: features.KindTime,
+			Parts: []string{"hour", "minute_of_day", "day_of_week", "month", "year", "quarter", "is_weekend"}},
+		{Column: "none", Transform: features.KindTime},
+		{Column: "absent", Transform: features.KindTime},
+		{Column: "date", Transform: features.KindTime, Parts: []string{"quarter", "year"}},
+	}
+	// Only the last row brings an hour, a minute and a year; all rows are
+	// in a first quarter.
+	want := []string{"date: quarter", "date: quarter"}
+	if got := features.ConstantParts(tbl, spec); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ConstantParts = %q, want %q", got, want)
+	}
+	for _, size := range []int{1, 7, 1 << 16} {
+		restore := features.SetFitRows(size)
+		got, err := features.ConstantPartsFrom(ctx, ingest.InMemory(tbl), spec)
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ranges of %d rows: %q, want %q", size, got, want)
+		}
+	}
+
+	// Every part varies within the first rows (after a missing time, a
+	// time every 31 days and an hour from Tuesday 2011-11-15 22:00: the
+	// year and quarter change with the third, and the seventh, Sunday
+	// 2012-05-20, is the first in a weekend): of 1,001 ranges of a row,
+	// the first eight are read.
+	ts = []*time.Time{nil}
+	for k := 0; k < 1000; k++ {
+		ts = append(ts, at(time.Date(2011, 11, 15, 22, 0, 0, 0, time.UTC).Add(time.Duration(k)*745*time.Hour)))
+	}
+	varied := timeTable(t, ts)
+	defer varied.Release()
+	defer features.SetFitRows(1)()
+	read := 0
+	src := faulty{ingest.InMemory(varied), func(int) (bool, error) { read++; return false, nil }}
+	got, err := features.ConstantPartsFrom(ctx, src, spec[:1])
+	if err != nil || len(got) != 0 {
+		t.Fatalf("ConstantPartsFrom = %q, %v; want no part, no error", got, err)
+	}
+	if read != 8 {
+		t.Errorf("%d ranges read, want 8", read)
+	}
+	// A source that fails fails it.
+	errRead := errors.New("read failed")
+	src = faulty{ingest.InMemory(tbl), func(k int) (bool, error) { return k == 3, errRead }}
+	if _, err := features.ConstantPartsFrom(ctx, src, spec); !errors.Is(err, errRead) {
+		t.Errorf("a failing source: error %v, want %v", err, errRead)
+	}
 }

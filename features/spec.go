@@ -1,6 +1,8 @@
 package features
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/internal/suggest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // Spec is the `features:` section of a pipeline config: the transforms to
@@ -174,62 +177,115 @@ func (s Spec) Check(types map[string]string, numericLabel bool) error {
 // minute_of_day on date-only data, year on a single year): such a part
 // carries no information, and a config that asks for it most likely
 // expects data it does not have. Rows with a missing time are skipped; a
-// part of a column with no times at all is not listed.
+// part of a column with no times at all is not listed. It is
+// ConstantPartsFrom over the table's rows.
 func ConstantParts(tbl arrow.Table, spec Spec) []string {
-	var out []string
+	out, err := constantParts(context.Background(), inMemory{tbl}, spec)
+	if err != nil {
+		// A table's ranges fail only if fn does, and it does not.
+		panic(fmt.Sprintf("features: constant parts: %v", err))
+	}
+	return out
+}
+
+// ConstantPartsFrom is ConstantParts over the rows of src, read a range
+// at a time in order; it stops reading once every part was seen to vary
+// (the usual case: within a few rows). An error reading src is returned.
+func ConstantPartsFrom(ctx context.Context, src tables.Source, spec Spec) ([]string, error) {
+	return constantParts(ctx, src, spec)
+}
+
+// partsSeen is what ConstantParts knows of one time step's parts.
+type partsSeen struct {
+	column string
+	parts  []string
+	first  []float64 // each part's value on the first row with a time
+	varies []bool
+	left   int  // parts not yet seen to vary
+	seen   bool // a row with a time was seen
+}
+
+// add looks at the times of part's rows.
+func (s *partsSeen) add(part arrow.Table) {
+	for _, ch := range column(part, s.column).Chunks() {
+		a, ok := ch.(*array.Timestamp)
+		if !ok {
+			continue
+		}
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		for i, v := range a.TimestampValues() {
+			if !a.IsValid(i) {
+				continue
+			}
+			us := toMicros(int64(v), unit)
+			for k, p := range s.parts {
+				if s.varies[k] {
+					continue
+				}
+				x := timeValue(p, us, true)
+				if !s.seen {
+					s.first[k] = x
+				} else if x != s.first[k] {
+					s.varies[k] = true
+					s.left--
+				}
+			}
+			s.seen = true
+			if s.left == 0 {
+				return
+			}
+		}
+	}
+}
+
+// errAllVary stops constantParts' reading once every part varies.
+var errAllVary = errors.New("every part varies")
+
+func constantParts(ctx context.Context, src rangeReader, spec Spec) ([]string, error) {
+	var steps []*partsSeen
 	for _, t := range spec {
 		if t.Transform != KindTime {
 			continue
 		}
-		if j := tbl.Schema().FieldIndices(t.Column); len(j) != 1 {
+		if j := src.Schema().FieldIndices(t.Column); len(j) != 1 {
 			continue
 		}
 		parts := t.Parts
 		if len(parts) == 0 {
 			parts = defaultParts
 		}
-		first := make([]float64, len(parts))
-		varies := make([]bool, len(parts))
-		left := len(parts) // parts not yet seen to vary
-		seen := false
-	scan:
-		for _, ch := range column(tbl, t.Column).Chunks() {
-			a, ok := ch.(*array.Timestamp)
-			if !ok {
-				continue
-			}
-			unit := a.DataType().(*arrow.TimestampType).Unit
-			for i, v := range a.TimestampValues() {
-				if !a.IsValid(i) {
-					continue
-				}
-				us := toMicros(int64(v), unit)
-				for k, part := range parts {
-					if varies[k] {
-						continue
-					}
-					x := timeValue(part, us, true)
-					if !seen {
-						first[k] = x
-					} else if x != first[k] {
-						varies[k] = true
-						left--
-					}
-				}
-				seen = true
-				if left == 0 {
-					break scan // the usual case: every part varies within a few rows
-				}
+		steps = append(steps, &partsSeen{column: t.Column, parts: parts,
+			first: make([]float64, len(parts)), varies: make([]bool, len(parts)), left: len(parts)})
+	}
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	err := src.Ranges(ctx, fitRows, func(_ int64, part arrow.Table) error {
+		done := true
+		for _, s := range steps {
+			if s.left > 0 {
+				s.add(part)
+				done = done && s.left == 0
 			}
 		}
-		if !seen {
+		if done {
+			return errAllVary
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errAllVary) {
+		return nil, fmt.Errorf("constant parts: %w", err)
+	}
+	var out []string
+	for _, s := range steps {
+		if !s.seen {
 			continue
 		}
-		for k, part := range parts {
-			if !varies[k] {
-				out = append(out, t.Column+": "+part)
+		for k, p := range s.parts {
+			if !s.varies[k] {
+				out = append(out, s.column+": "+p)
 			}
 		}
 	}
-	return out
+	return out, nil
 }
