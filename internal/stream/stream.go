@@ -4,7 +4,8 @@
 // time.
 //
 // In: a table, a fitted feature pipeline (or the training rows'
-// features.TrainEncoder), and the range size. Out: gbdt's bins of the
+// features.TrainEncoder, with the training rows as a table or a
+// tables.Source), and the range size. Out: gbdt's bins of the
 // training rows (TrainBins) or of validation rows binned with the
 // training bins' boundaries (ValidBins), or a model's outputs on every
 // row (Predict). Each is bit for bit what the whole matrix gives: the
@@ -70,10 +71,24 @@ func (r Ranges) Predict(ctx context.Context, p *features.Pipeline, m train.Model
 
 // TrainBins bins the training table tbl, whose rows enc was fitted on,
 // with bb: first the rows of the binning sample (gathered, then
-// transformed), then every range in order.
+// transformed), then every range in order. It is TrainBinsFrom over the
+// table's rows.
 func (r Ranges) TrainBins(ctx context.Context, tbl arrow.Table, enc *features.TrainEncoder, bb *gbdt.BinBuilder) (*gbdt.Bins, error) {
+	return r.TrainBinsFrom(ctx, ingest.InMemory(tbl), enc, bb)
+}
+
+// TrainBinsFrom bins the training rows of src, the rows enc was fitted
+// on, with bb: first the rows of the binning sample (src.Take, then
+// transformed), then every range of r.Size rows (src.Ranges), in order.
+// The bins are TrainBins' on the same rows, bit for bit, however src is
+// chunked or read; only a range's floats and the sample are held at a
+// time.
+func (r Ranges) TrainBinsFrom(ctx context.Context, src tables.Source, enc *features.TrainEncoder, bb *gbdt.BinBuilder) (*gbdt.Bins, error) {
+	if r.Size <= 0 {
+		return nil, fmt.Errorf("stream: a range of %d rows", r.Size)
+	}
 	sampleRows := bb.SampleRows()
-	sample, err := ingest.TakeRows(ctx, tbl, sampleRows)
+	sample, err := src.Take(ctx, sampleRows)
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +100,24 @@ func (r Ranges) TrainBins(ctx context.Context, tbl arrow.Table, enc *features.Tr
 	if err := bb.SetSample(x); err != nil {
 		return nil, err
 	}
-	err = r.each(ctx, tbl, func(part arrow.Table, lo, hi int) error {
+	next := 0
+	err = src.Ranges(ctx, r.Size, func(off int64, part arrow.Table) error {
+		lo, hi := int(off), int(off)+int(part.NumRows())
+		if lo != next {
+			return fmt.Errorf("training rows %d to %d: the source gave them where row %d was next", lo, hi, next)
+		}
 		x, err := enc.Transform(part, lo)
 		if err != nil {
 			return fmt.Errorf("training rows %d to %d: %w", lo, hi, err)
 		}
-		return bb.Add(x)
+		if err := bb.Add(x); err != nil {
+			return err
+		}
+		next = hi
+		if r.Done != nil {
+			r.Done(int64(hi - lo))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -3,15 +3,19 @@ package stream_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flightstest"
 	"github.com/mlpipe/mlpipe/internal/stream"
+	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/gbdt"
 )
@@ -53,6 +57,8 @@ func TestRanges(t *testing.T) {
 	}
 	want := whole.Predict(xValid)
 
+	rechunked := rechunk(trainTbl, 999)
+	defer rechunked.Release()
 	n := int(valid.NumRows())
 	for _, size := range []int{1, 7, 300, n - 1, n, 1 << 20} {
 		var done int64
@@ -102,6 +108,23 @@ func TestRanges(t *testing.T) {
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}
+		// TrainBinsFrom over the training rows chunked otherwise: the
+		// same bins, and the same rows counted.
+		bb, err = tr.NewBinBuilder(p.Columns, enc.Rows())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = 0
+		binsFrom, err := r.TrainBinsFrom(ctx, ingest.InMemory(rechunked), enc, bb)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if !reflect.DeepEqual(binsFrom, bins) {
+			t.Fatalf("size %d: TrainBinsFrom's bins differ from TrainBins'", size)
+		}
+		if done != trainTbl.NumRows() {
+			t.Fatalf("size %d: %d training rows counted, want %d", size, done, trainTbl.NumRows())
+		}
 		vbins, err := r.ValidBins(ctx, valid, p, bins)
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
@@ -140,4 +163,108 @@ func TestRangesErrors(t *testing.T) {
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("use failed: %v after %d calls, want its error after 1", err, calls)
 	}
+}
+
+// rechunk returns tbl's rows with its columns' chunks cut again every
+// size rows (zero-copy).
+func rechunk(tbl arrow.Table, size int64) arrow.Table {
+	cols := make([]arrow.Column, tbl.NumCols())
+	for j := range cols {
+		var chunks []arrow.Array
+		for lo := int64(0); lo < tbl.NumRows(); lo += size {
+			part := array.NewChunkedSlice(tbl.Column(j).Data(), lo, min(lo+size, tbl.NumRows()))
+			for _, a := range part.Chunks() {
+				a.Retain()
+				chunks = append(chunks, a)
+			}
+			part.Release()
+		}
+		ch := arrow.NewChunked(tbl.Column(j).DataType(), chunks)
+		for _, a := range chunks {
+			a.Release()
+		}
+		cols[j] = *arrow.NewColumn(tbl.Schema().Field(j), ch)
+		ch.Release()
+	}
+	out := array.NewTable(tbl.Schema(), cols, tbl.NumRows())
+	for j := range cols {
+		cols[j].Release()
+	}
+	return out
+}
+
+// TestTrainBinsFromErrors: a source whose sample or ranges fail, or that
+// gives a range twice, fails TrainBinsFrom instead of binning the wrong
+// rows; so does a range of no rows.
+func TestTrainBinsFromErrors(t *testing.T) {
+	ctx := context.Background()
+	cfg, trainTbl, y, _, _ := fixture(t)
+	p, enc, err := features.FitEncoder(trainTbl, y, cfg.Features, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := gbdt.New(gbdt.Params{Rounds: 30, MaxLeaves: 15, Seed: cfg.Seed})
+	errRead := errors.New("read failed")
+	mem := ingest.InMemory(trainTbl)
+	for _, tc := range []struct {
+		name string
+		size int
+		src  tables.Source
+		want error // nil: any error
+	}{
+		{"no rows", 0, mem, nil},
+		{"sample fails", 100, badSource{Source: mem, take: errRead}, errRead},
+		{"range fails", 100, badSource{Source: mem, ranges: errRead}, errRead},
+		{"range twice", 100, badSource{Source: mem, twice: true}, nil},
+		{"wrong offset", 100, badSource{Source: mem, shift: 1}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bb, err := tr.NewBinBuilder(p.Columns, enc.Rows())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = stream.Ranges{Size: tc.size}.TrainBinsFrom(ctx, tc.src, enc, bb)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// badSource is a source whose Take fails with take, whose third range
+// fails with ranges, whose second range comes twice (twice), or whose
+// second range's offset is off by shift.
+type badSource struct {
+	tables.Source
+	take, ranges error
+	twice        bool
+	shift        int64
+}
+
+func (b badSource) Take(ctx context.Context, rows []int32) (arrow.Table, error) {
+	if b.take != nil {
+		return nil, b.take
+	}
+	return b.Source.Take(ctx, rows)
+}
+
+func (b badSource) Ranges(ctx context.Context, size int, fn func(int64, arrow.Table) error) error {
+	k := 0
+	return b.Source.Ranges(ctx, size, func(off int64, part arrow.Table) error {
+		k++
+		switch {
+		case k == 3 && b.ranges != nil:
+			return b.ranges
+		case k == 2 && b.twice:
+			if err := fn(off, part); err != nil {
+				return err
+			}
+		case k == 2:
+			off += b.shift
+		}
+		return fn(off, part)
+	})
 }
