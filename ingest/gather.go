@@ -236,22 +236,7 @@ func (m inMemory) Schema() *arrow.Schema { return m.tbl.Schema() }
 func (m inMemory) NumRows() int64        { return m.tbl.NumRows() }
 
 func (m inMemory) Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error {
-	if size <= 0 {
-		return fmt.Errorf("ranges: a range of %d rows", size)
-	}
-	n := m.tbl.NumRows()
-	for lo := int64(0); lo < n; lo += int64(size) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		part := tables.Slice(m.tbl, lo, min(lo+int64(size), n))
-		err := fn(lo, part)
-		part.Release()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return tables.Ranges(ctx, m.tbl, size, fn)
 }
 
 func (m inMemory) Take(ctx context.Context, rows []int32) (arrow.Table, error) {
