@@ -15,7 +15,8 @@
 //     record batch, a block of text lines), in order, for work whose
 //     memory must not grow with the data (scan.go);
 //   - Validate: a *Report of issues (errors fail the stage, warnings do
-//     not), each naming the file, column and row or line;
+//     not), each naming the file, column and row or line; a Validator
+//     gives the same report from Scan's chunks, a chunk at a time;
 //   - Fingerprint: a content hash that ignores file names and layout;
 //   - ProfileTable: per-column statistics, saved as JSON, which are the
 //     drift monitor's baseline;

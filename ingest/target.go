@@ -23,10 +23,15 @@ func (l LabelSpec) target(col *arrow.Chunked) (*Labels, error) {
 				out.Values = append(out.Values, nullOr(a, i, v))
 			}
 		default:
-			return nil, fmt.Errorf("label: column %q is %s; a regression target must be a number (int64 or float64)", l.Column, chunk.DataType())
+			return nil, l.notNumber(chunk.DataType())
 		}
 	}
 	return out, nil
+}
+
+// notNumber is the error for a regression target of type dt.
+func (l LabelSpec) notNumber(dt arrow.DataType) error {
+	return fmt.Errorf("label: column %q is %s; a regression target must be a number (int64 or float64)", l.Column, dt)
 }
 
 func nullOr(a arrow.Array, i int, v float64) float64 {
@@ -36,38 +41,65 @@ func nullOr(a arrow.Array, i int, v float64) float64 {
 	return v
 }
 
-// checkTarget adds the issues of a regression's label column that the
-// column checks do not see: a target that never varies (nothing to
+// targetCheck finds the problems of a regression's label column that
+// the column checks do not see: a target that never varies (nothing to
 // learn), and, with the log1p transform, a target at or below -1 (whose
 // log(1+y) is undefined). NaN, ±Inf and values outside the schema's
 // range are the column checks' errors; a null target is the label
-// policy's (label.missing, in Validate), as for any label.
-func checkTarget(ds *Dataset, j int, label LabelSpec, r *Report) {
-	col := ds.Table.Column(j).Data()
-	lab, err := label.target(col)
-	if err != nil {
-		r.add(Issue{Severity: Error, Code: CodeLabel, Column: label.Column, RowGroup: -1, Message: err.Error()})
+// policy's (label.missing, in the Validator), as for any label. It sees
+// the column an array at a time and keeps only the first value, whether
+// another differs, and the targets at or below -1.
+type targetCheck struct {
+	label  LabelSpec
+	err    error   // the column is not a number
+	first  float64 // the first target (NaN until one is seen)
+	varies bool    // a target differs from first
+	low    counter // targets at or below -1, under log1p
+}
+
+// add checks one array of the column, whose row k is row off+k of what
+// at names.
+func (t *targetCheck) add(a arrow.Array, off int64, at func(int64) Issue) {
+	if t.err != nil {
 		return
 	}
-	first, varies := math.NaN(), false
-	var low counter
-	for i, y := range lab.Values {
-		if math.IsNaN(y) {
-			continue // a null is the label policy's (Validate), NaN the column checks'
+	check := func(i int, y float64) {
+		if t.first != t.first {
+			t.first = y
+		} else if y != t.first {
+			t.varies = true
 		}
-		if first != first {
-			first = y
-		} else if y != first {
-			varies = true
-		}
-		if label.Transform == TransformLog1p && y <= -1 {
-			low.hit(int64(i), func() string { return fmt.Sprint(y) })
+		if t.label.Transform == TransformLog1p && y <= -1 {
+			t.low.hit(at, off+int64(i), func() string { return fmt.Sprint(y) })
 		}
 	}
-	v := &columnCheck{ds: ds, spec: ColumnSpec{Name: label.Column}, report: r}
-	v.emit(&low, Error, CodeLabel, "target %s is at or below -1: label.transform log1p needs every target above -1")
-	if first == first && !varies {
-		r.add(Issue{Severity: Error, Code: CodeLabel, Column: label.Column, RowGroup: -1,
-			Message: fmt.Sprintf("the regression target %q is constant (every row is %g): there is nothing to learn", label.Name, first)})
+	switch a := a.(type) {
+	case *array.Int64:
+		for i, v := range a.Int64Values() {
+			if a.IsValid(i) {
+				check(i, float64(v))
+			}
+		}
+	case *array.Float64:
+		for i, y := range a.Float64Values() {
+			if a.IsValid(i) && !math.IsNaN(y) { // NaN is the column checks'
+				check(i, y)
+			}
+		}
+	default:
+		t.err = t.label.notNumber(a.DataType())
+	}
+}
+
+// emit adds the target's issues to r.
+func (t *targetCheck) emit(r *Report) {
+	if t.err != nil {
+		r.add(Issue{Severity: Error, Code: CodeLabel, Column: t.label.Column, RowGroup: -1, Message: t.err.Error()})
+		return
+	}
+	emit(r, t.label.Column, &t.low, Error, CodeLabel, "target %s is at or below -1: label.transform log1p needs every target above -1")
+	if t.first == t.first && !t.varies {
+		r.add(Issue{Severity: Error, Code: CodeLabel, Column: t.label.Column, RowGroup: -1,
+			Message: fmt.Sprintf("the regression target %q is constant (every row is %g): there is nothing to learn", t.label.Name, t.first)})
 	}
 }
