@@ -108,7 +108,9 @@ func sliceTable(tbl arrow.Table, i, j int64) arrow.Table {
 	return out
 }
 
-// writeParquet writes tbl to path with row groups of rows rows.
+// writeParquet writes tbl to path with row groups of rows rows; rows 0
+// writes a file of no row group (tbl must have no rows), which Scan
+// gives no chunk for.
 func writeParquet(t *testing.T, path string, tbl arrow.Table, rows int64) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -118,10 +120,19 @@ func writeParquet(t *testing.T, path string, tbl arrow.Table, rows int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pqarrow.WriteTable(tbl, f, rows, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
+	defer f.Close() // after the writer's Close, which may have closed it
+	w, err := pqarrow.NewFileWriter(tbl.Schema(), f, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps())
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close() // WriteTable has closed it already, if f is still open
+	if rows > 0 {
+		if err := w.WriteTable(tbl, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func writeFile(t *testing.T, path, text string) {
@@ -195,11 +206,12 @@ func TestValidatorMatchesValidate(t *testing.T) {
 	}
 	small := filepath.Join(dir, "small-groups.parquet")
 	writeParquet(t, small, sample.Table, 333)
-	// A Parquet file of no rows, alone and beside others.
+	// Parquet files of no rows (with no row group, or one of no rows),
+	// alone and beside others.
 	empty := sliceTable(sample.Table, 0, 0)
 	defer empty.Release()
-	writeParquet(t, filepath.Join(dir, "empty", "none.parquet"), empty, 333)
-	writeParquet(t, filepath.Join(dir, "mixed", "a-none.parquet"), empty, 333)
+	writeParquet(t, filepath.Join(dir, "empty", "none.parquet"), empty, 0)
+	writeParquet(t, filepath.Join(dir, "mixed", "a-none.parquet"), empty, 0)
 	some := sliceTable(sample.Table, 100, 1100)
 	defer some.Release()
 	writeParquet(t, filepath.Join(dir, "mixed", "b.parquet"), some, 64)
@@ -230,6 +242,13 @@ func TestValidatorMatchesValidate(t *testing.T) {
 		fmt.Fprintf(&varies, "%d,%g\n", i, y)
 	}
 	writeFile(t, filepath.Join(dir, "constant.csv"), constant.String())
+	// weather.csv with no weather on its last two lines.
+	weather, _ := os.ReadFile("../testdata/ingest/weather.csv")
+	lines := strings.SplitAfter(string(weather), "\n")
+	for _, k := range []int{9, 10} {
+		lines[k] = lines[k][:strings.LastIndexByte(lines[k], ',')+1] + "\n"
+	}
+	writeFile(t, filepath.Join(dir, "weather-last-unlabelled.csv"), strings.Join(lines, ""))
 	writeFile(t, filepath.Join(dir, "varies.csv"), varies.String())
 
 	delayed := cfg.Label
@@ -288,6 +307,7 @@ func TestValidatorMatchesValidate(t *testing.T) {
 		{"LabelAllNullNonNullable", "../testdata/bad/label-nulls.csv", cfg.Schema, delayed, []string{"error label"}, ""},
 		{"LabelNullError", "../testdata/ingest/labels-missing.csv", weatherSchema, rain, []string{"error label"}, ""},
 		{"LabelNullDrop", "../testdata/ingest/labels-missing.csv", weatherSchema, rainDrop, []string{"warning label"}, ""},
+		{"LabelNullLast", filepath.Join(dir, "weather-last-unlabelled.csv"), weatherSchema, rain, []string{"error label"}, ""},
 		{"JSONArray", "../testdata/ingest/films.json", films, ingest.LabelSpec{Name: "rating", Column: "IMDB Rating", Kind: ingest.KindRegression, Missing: ingest.MissingDrop},
 			[]string{"error range", "warning label"}, ""},
 		{"Regression", "../testdata/flights-10k.parquet", cfg.Schema, minutes, nil, ""},
