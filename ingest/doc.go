@@ -23,7 +23,8 @@
 //   - Split: train, validation and test tables, by time or at random, in
 //     one pass whatever the row order (TimeSlice cuts one time window);
 //   - LabelSpec.Derive: the training target of each row, and
-//     DropUnlabelled: the rows without one left out (label.missing: drop).
+//     DropUnlabelled: the rows without one left out (label.missing: drop);
+//     LabelSpec.Keep tells which rows of a chunk stay, for a stream.
 //
 // Load checks structure (files, columns, types, parsing) and Validate
 // checks values. Both report bad data as an *InvalidError wrapping

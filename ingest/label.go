@@ -202,30 +202,58 @@ const (
 	MissingDrop  = "drop"
 )
 
+// Keep tells which rows of tbl (a whole table, or one chunk of a scan)
+// stay under the label's policy for a null label: under label.missing:
+// drop, the rows whose label column is null leave (keep[i] is false);
+// under any other policy every row stays. It returns nil when every row
+// stays. A streaming reader drops the unlabelled rows of each chunk with
+// it; DropUnlabelled drops those of a loaded table.
+func (l LabelSpec) Keep(tbl arrow.Table) ([]bool, error) {
+	keep, err := l.keep(tbl)
+	if err != nil {
+		return nil, fmt.Errorf("label keep: %w", err)
+	}
+	return keep, nil
+}
+
+func (l LabelSpec) keep(tbl arrow.Table) ([]bool, error) {
+	if l.Missing != MissingDrop {
+		return nil, nil
+	}
+	j := tbl.Schema().FieldIndices(l.Column)
+	if len(j) != 1 {
+		return nil, fmt.Errorf("column %q is not in the data", l.Column)
+	}
+	col := tbl.Column(j[0]).Data()
+	if col.NullN() == 0 {
+		return nil, nil
+	}
+	keep := make([]bool, 0, tbl.NumRows())
+	for _, ch := range col.Chunks() {
+		for i := 0; i < ch.Len(); i++ {
+			keep = append(keep, ch.IsValid(i))
+		}
+	}
+	return keep, nil
+}
+
 // DropUnlabelled leaves out the rows of ds whose label column is null,
 // when the label's policy is "drop", and returns how many it dropped. The
 // parts' provenance follows, so that later issues still name the file
-// row. With any other policy it does nothing.
+// row. With any other policy it does nothing. The rows it drops are
+// those label.Keep leaves out.
 func DropUnlabelled(ctx context.Context, ds *Dataset, label LabelSpec) (int64, error) {
-	if label.Missing != MissingDrop {
+	keep, err := label.keep(ds.Table)
+	if err != nil {
+		return 0, fmt.Errorf("drop unlabelled: %w", err)
+	}
+	if keep == nil {
 		return 0, nil
 	}
-	j := ds.Table.Schema().FieldIndices(label.Column)
-	if len(j) != 1 {
-		return 0, fmt.Errorf("drop unlabelled: column %q is not in the data", label.Column)
-	}
-	col := ds.Table.Column(j[0]).Data()
-	if col.NullN() == 0 {
-		return 0, nil
-	}
-	assign := make([]int8, 0, ds.Table.NumRows())
-	for _, ch := range col.Chunks() {
-		for i := 0; i < ch.Len(); i++ {
-			if ch.IsNull(i) {
-				assign = append(assign, -1)
-			} else {
-				assign = append(assign, 0)
-			}
+	assign := make([]int8, len(keep))
+	for i, k := range keep {
+		if !k {
+			assign[i] = -1
 		}
 	}
 	kept, err := gather(ctx, ds.Table, assign, 1)

@@ -346,3 +346,63 @@ func TestValidatorMatchesValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestKeep: under label.missing: drop, the rows that Keep keeps, chunk
+// by chunk, are the rows DropUnlabelled leaves in the loaded table, in
+// order; under the default policy Keep keeps every row (nil).
+func TestKeep(t *testing.T) {
+	const path = "../testdata/ingest/labels-missing.csv" // rows 3 and 7 have no weather
+	rain := ingest.LabelSpec{Name: "rain", Column: "weather", Positive: "rain", Missing: ingest.MissingDrop}
+	src := ingest.Source{Path: path}
+	ds, err := loadSource(t, src, weatherSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ingest.DropUnlabelled(context.Background(), ds, rain); n != 2 || err != nil {
+		t.Fatalf("DropUnlabelled = %d, %v; want 2", n, err)
+	}
+	dates := func(tbl arrow.Table) []string {
+		var out []string
+		for _, ch := range tbl.Column(0).Data().Chunks() {
+			for i := 0; i < ch.Len(); i++ {
+				out = append(out, ch.ValueStr(i))
+			}
+		}
+		return out
+	}
+	want := dates(ds.Table)
+	for _, size := range []int{0, 1, 3} {
+		var got []string
+		err := ingest.Scan(context.Background(), src, weatherSchema, nil, func(c *ingest.Chunk) error {
+			for _, part := range recut(c, size) {
+				keep, err := rain.Keep(part.Table)
+				if err != nil {
+					return err
+				}
+				for i, d := range dates(part.Table) {
+					if keep == nil || keep[i] {
+						got = append(got, d)
+					}
+				}
+				part.Table.Release()
+			}
+			return nil
+		})
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("chunks of %d rows: kept %q (%v), want %q", size, got, err, want)
+		}
+	}
+
+	unlabelled, err := loadSource(t, src, weatherSchema) // with rows 3 and 7
+	if err != nil {
+		t.Fatal(err)
+	}
+	rain.Missing = ingest.MissingError
+	if keep, err := rain.Keep(unlabelled.Table); keep != nil || err != nil {
+		t.Errorf("policy error: Keep = %v, %v; want nil (every row stays)", keep, err)
+	}
+	rain.Missing, rain.Column = ingest.MissingDrop, "nope"
+	if _, err := rain.Keep(ds.Table); err == nil || err.Error() != `label keep: column "nope" is not in the data` {
+		t.Errorf("a missing column: %v", err)
+	}
+}
