@@ -406,3 +406,40 @@ func TestKeep(t *testing.T) {
 		t.Errorf("a missing column: %v", err)
 	}
 }
+
+// TestValidatorParseIssues: past maxRowIssues (20) unreadable rows in a
+// file, the Validator lists a file's first 20 and counts the rest in one
+// last issue of that file, as Load does for each of its parallel chunks
+// (Load's list then depends on its parallelism; the Validator's does not).
+func TestValidatorParseIssues(t *testing.T) {
+	cfg := flights(t)
+	dir := t.TempDir()
+	for _, f := range []struct {
+		name string
+		bad  int
+	}{{"a.csv", 25}, {"b.csv", 3}} {
+		var b strings.Builder
+		b.WriteString("date,delay,distance,origin,destination\n")
+		for range f.bad {
+			b.WriteString("2001-01-01T08:00:00,x,300,ORD,SFO\n")
+		}
+		writeFile(t, filepath.Join(dir, f.name), b.String())
+	}
+	for _, size := range []int{0, 1, 7} {
+		r := scannedReport(t, ingest.Source{Path: dir}, cfg.Schema, cfg.Label, size)
+		var got []string
+		for _, is := range r.Issues {
+			got = append(got, fmt.Sprintf("%s %d %s", filepath.Base(is.File), is.Line, is.Message))
+		}
+		var want []string
+		for line := 2; line <= 21; line++ {
+			want = append(want, fmt.Sprintf(`a.csv %d "x" is not an int64`, line))
+		}
+		want = append(want, "a.csv 0 and 5 more parse errors",
+			`b.csv 2 "x" is not an int64`, `b.csv 3 "x" is not an int64`, `b.csv 4 "x" is not an int64`)
+		if !slices.Equal(got, want) || r.Errors != len(want) || r.Files != 2 || r.Rows != 0 {
+			t.Errorf("chunks of %d rows: %d errors, %d files, %d rows, issues\n  %s\nwant %d errors, 2 files, 0 rows,\n  %s",
+				size, r.Errors, r.Files, r.Rows, strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
+		}
+	}
+}
