@@ -110,6 +110,14 @@ func Validate(ds *Dataset, schema Schema, label LabelSpec) *Report {
 // differ in which rows are listed (Load's list depends on its
 // parallelism).
 //
+// Where a streamed run still differs from a loaded one, Scan is the
+// cause: a structural problem (a missing column, an unreadable file)
+// stops Scan with an error, which the caller reports as
+// ReportFromError(err) without the issues of the files before it that
+// Load would list too; Scan does not refuse text that is not UTF-8 or
+// holds a NUL byte, as Load does; and a file that gives no chunk (a
+// Parquet file of no row group) brings no warnings.
+//
 // A Validator is for one goroutine; Scan calls its fn on one.
 type Validator struct {
 	schema  Schema
