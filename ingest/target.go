@@ -47,8 +47,9 @@ func nullOr(a arrow.Array, i int, v float64) float64 {
 // log(1+y) is undefined). NaN, ±Inf and values outside the schema's
 // range are the column checks' errors; a null target is the label
 // policy's (label.missing, in the Validator), as for any label. It sees
-// the column an array at a time and keeps only the first value, whether
-// another differs, and the targets at or below -1.
+// the column an array at a time and keeps only the first target,
+// whether another differs, and the count and first of those at or
+// below -1.
 type targetCheck struct {
 	label  LabelSpec
 	err    error   // the column is not a number
