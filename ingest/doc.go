@@ -17,7 +17,8 @@
 //   - Validate: a *Report of issues (errors fail the stage, warnings do
 //     not), each naming the file, column and row or line; a Validator
 //     gives the same report from Scan's chunks, a chunk at a time;
-//   - Fingerprint: a content hash that ignores file names and layout;
+//   - Fingerprint: a content hash that ignores file names and layout
+//     (a Fingerprinter computes it fed a scan's chunks one by one);
 //   - ProfileTable: per-column statistics, saved as JSON, which are the
 //     drift monitor's baseline;
 //   - Split: train, validation and test tables, by time or at random, in

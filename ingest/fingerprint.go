@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"math"
 
@@ -22,25 +23,80 @@ import (
 //
 // Each column is hashed on its own (in parallel), value by value in a
 // fixed binary encoding with nulls marked; the column digests are then
-// hashed together with the names and types.
+// hashed together with the names and types. It is a Fingerprinter fed
+// the whole table at once.
 func Fingerprint(ctx context.Context, tbl arrow.Table) (string, error) {
-	n := int(tbl.NumCols())
-	sums := make([][]byte, n)
+	f := NewFingerprinter(tbl.Schema())
+	if err := f.Add(ctx, tbl); err != nil {
+		return "", err
+	}
+	return f.Sum(), nil
+}
+
+// Fingerprinter computes Fingerprint of a table fed to it a chunk of
+// rows at a time (a scan's chunks), with memory that does not grow with
+// the rows: Sum after the chunks equals Fingerprint of the table they
+// make, however the rows are cut. This works because each column's
+// digest is a hash of one stream of bytes, the column's values in row
+// order, and a hash does not depend on how its input is written.
+type Fingerprinter struct {
+	schema *arrow.Schema
+	sums   []hash.Hash // each column's running digest
+	bufs   [][]byte    // each column's write buffer, kept between chunks
+	rows   int64
+}
+
+// NewFingerprinter returns a Fingerprinter of tables with schema.
+func NewFingerprinter(schema *arrow.Schema) *Fingerprinter {
+	n := schema.NumFields()
+	f := &Fingerprinter{schema: schema, sums: make([]hash.Hash, n), bufs: make([][]byte, n)}
+	for j := range f.sums {
+		f.sums[j] = sha256.New()
+	}
+	return f
+}
+
+// Add hashes the rows of tbl, the next rows of the table in order. Its
+// columns must have the Fingerprinter's names and types. The columns are
+// hashed in parallel. After an error the Fingerprinter is unusable.
+func (f *Fingerprinter) Add(ctx context.Context, tbl arrow.Table) error {
+	if err := f.check(tbl.Schema()); err != nil {
+		return fmt.Errorf("fingerprint: %w", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit((*Options)(nil).parallelism())
-	for j := 0; j < n; j++ {
+	for j := range f.sums {
 		g.Go(func() error {
-			h := sha256.New()
-			if err := hashColumn(gctx, h, tbl.Column(j).Data()); err != nil {
-				return err
+			if f.bufs[j] == nil {
+				f.bufs[j] = make([]byte, 0, 64<<10)
 			}
-			sums[j] = h.Sum(nil)
-			return nil
+			var err error
+			f.bufs[j], err = hashColumn(gctx, f.sums[j], f.bufs[j], tbl.Column(j).Data())
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return "", err
+		return err
 	}
+	f.rows += tbl.NumRows()
+	return nil
+}
+
+// check reports a schema whose names or types are not the Fingerprinter's.
+func (f *Fingerprinter) check(s *arrow.Schema) error {
+	if s.NumFields() != f.schema.NumFields() {
+		return fmt.Errorf("a chunk of %d columns, want %d", s.NumFields(), f.schema.NumFields())
+	}
+	for j, want := range f.schema.Fields() {
+		if got := s.Field(j); got.Name != want.Name || !arrow.TypeEqual(got.Type, want.Type) {
+			return fmt.Errorf("chunk column %d is %s %s, want %s %s", j, got.Name, got.Type, want.Name, want.Type)
+		}
+	}
+	return nil
+}
+
+// Sum returns the fingerprint of the rows added so far.
+func (f *Fingerprinter) Sum() string {
 	h := sha256.New()
 	var lenBuf [8]byte
 	writeString := func(s string) {
@@ -48,21 +104,22 @@ func Fingerprint(ctx context.Context, tbl arrow.Table) (string, error) {
 		h.Write(lenBuf[:])
 		h.Write([]byte(s))
 	}
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(tbl.NumRows()))
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(f.rows))
 	h.Write(lenBuf[:])
-	for j, f := range tbl.Schema().Fields() {
-		writeString(f.Name)
-		writeString(f.Type.String())
-		h.Write(sums[j])
+	for j, fld := range f.schema.Fields() {
+		writeString(fld.Name)
+		writeString(fld.Type.String())
+		h.Write(f.sums[j].Sum(nil))
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// hashColumn feeds a column's values to h through a buffer. Each value is
-// a marker byte (0 null, 1 valid) and, if valid, its fixed-width little-
-// endian bytes or, for strings, its length and bytes.
-func hashColumn(ctx context.Context, h hash.Hash, col *arrow.Chunked) error {
-	buf := make([]byte, 0, 64<<10)
+// hashColumn feeds a column's values to h through buf, and returns buf
+// emptied for the next chunk. Each value is a marker byte (0 null, 1
+// valid) and, if valid, its fixed-width little-endian bytes or, for
+// strings, its length and bytes.
+func hashColumn(ctx context.Context, h hash.Hash, buf []byte, col *arrow.Chunked) ([]byte, error) {
+	buf = buf[:0]
 	flush := func() {
 		h.Write(buf)
 		buf = buf[:0]
@@ -70,7 +127,7 @@ func hashColumn(ctx context.Context, h hash.Hash, col *arrow.Chunked) error {
 	put64 := func(v uint64) { buf = binary.LittleEndian.AppendUint64(buf, v) }
 	for _, chunk := range col.Chunks() {
 		if err := ctx.Err(); err != nil {
-			return err
+			return buf, err
 		}
 		for i := 0; i < chunk.Len(); i++ {
 			if len(buf) > cap(buf)-32 {
@@ -113,5 +170,5 @@ func hashColumn(ctx context.Context, h hash.Hash, col *arrow.Chunked) error {
 		}
 	}
 	flush()
-	return nil
+	return buf, nil
 }
