@@ -23,6 +23,7 @@
 //     drift monitor's baseline;
 //   - Split: train, validation and test tables, by time or at random, in
 //     one pass whatever the row order (TimeSlice cuts one time window);
+//     an Assigner makes the same per-row decision a chunk at a time;
 //   - LabelSpec.Derive: the training target of each row, and
 //     DropUnlabelled: the rows without one left out (label.missing: drop);
 //     LabelSpec.Keep tells which rows of a chunk stay, for a stream.

@@ -56,31 +56,23 @@ type NamedTable struct {
 // Method "random" assigns each row by a seeded draw.
 //
 // A split with no rows, or a null time, is an error wrapping ErrInvalid.
+// The rows are assigned by an Assigner, which makes the same decision
+// for data read a chunk at a time.
 func Split(ctx context.Context, tbl arrow.Table, spec SplitSpec) (*Splits, error) {
-	var assign []int8 // 0 train, 1 validation, 2 test, -1 dropped
-	var err error
-	switch spec.Method {
-	case "", "time":
-		assign, err = timeAssign(tbl, spec)
-	case "random":
-		assign = randomAssign(tbl.NumRows(), spec)
-	default:
-		return nil, fmt.Errorf("split: unknown method %q", spec.Method)
+	var latest time.Time
+	if spec.timed() && spec.TestDays > 0 {
+		_, latest, _ = TimeBounds(tbl, spec.Column)
 	}
+	a, err := NewAssigner(spec, tbl.Schema(), latest)
 	if err != nil {
-		return nil, fmt.Errorf("split: %w", err)
+		return nil, err
 	}
-	var counts [3]int64
-	for _, a := range assign {
-		if a >= 0 {
-			counts[a]++
-		}
+	assign, err := a.Assign(tbl)
+	if err != nil {
+		return nil, err
 	}
-	for k, name := range []string{SplitTrain, SplitValid, SplitTest} {
-		if counts[k] == 0 {
-			return nil, fmt.Errorf("split: %w", &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeEmpty, Column: spec.Column, RowGroup: -1,
-				Message: fmt.Sprintf("the %s split is empty (%s)", name, spec.describe(k))}}})
-		}
+	if err := a.Check(); err != nil {
+		return nil, err
 	}
 	tables, err := gather(ctx, tbl, assign, 3)
 	if err != nil {
@@ -88,6 +80,9 @@ func Split(ctx context.Context, tbl arrow.Table, spec SplitSpec) (*Splits, error
 	}
 	return &Splits{Train: tables[0], Valid: tables[1], Test: tables[2]}, nil
 }
+
+// timed reports whether s splits by time.
+func (s SplitSpec) timed() bool { return s.Method == "" || s.Method == "time" }
 
 func (s SplitSpec) describe(k int) string {
 	if s.Method == "random" {
@@ -106,69 +101,147 @@ func (s SplitSpec) describe(k int) string {
 	return fmt.Sprintf("no rows with %s >= %s", s.Column, day(s.TestFrom))
 }
 
-func timeAssign(tbl arrow.Table, spec SplitSpec) ([]int8, error) {
-	j := tbl.Schema().FieldIndices(spec.Column)
-	if len(j) != 1 {
-		return nil, fmt.Errorf("time column %q is not in the data", spec.Column)
+// Assigner is Split's decision of which split each row goes to, made a
+// chunk of rows at a time (a scan's chunks), for data that is never
+// held whole: fed the rows of a table in order, in chunks of any size,
+// it gives each row the split that Split gives it. Both methods stream:
+// a time split compares each row's time with fixed bounds, and a random
+// split draws one number per row, in row order, from one seeded PCG.
+//
+// A split by trailing days (SplitSpec.TestDays) counts its days back
+// from the data's latest time, which must be known before the first row
+// is assigned: the caller finds it first (TimeBounds of a table, or one
+// pass over the time column of a scan) or knows it, and gives it to
+// NewAssigner.
+type Assigner struct {
+	spec       SplitSpec // with TestDays resolved to dates
+	vf, tf, tu int64     // a time split's bounds, in the column's unit
+	unit       arrow.DataType
+	rng        *rand.Rand // a random split's draws
+	row        int64      // the rows assigned so far
+	counts     [3]int64
+}
+
+// NewAssigner returns an Assigner of the rows of tables with schema by
+// spec. latest is the latest time in the data (TimeBounds' hi), used
+// only by a time split with TestDays; there, the zero time means the
+// time column has no values, an error. It fails as Split does for an
+// unknown method or a time column missing or not a timestamp.
+func NewAssigner(spec SplitSpec, schema *arrow.Schema, latest time.Time) (*Assigner, error) {
+	switch spec.Method {
+	case "", "time":
+	case "random":
+		// PCG with the config's seed: the same seed gives the same split.
+		return &Assigner{spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, 0x6d6c70697065))}, nil // "mlpipe"
+	default:
+		return nil, fmt.Errorf("split: unknown method %q", spec.Method)
 	}
-	ts, ok := tbl.Schema().Field(j[0]).Type.(*arrow.TimestampType)
+	j := schema.FieldIndices(spec.Column)
+	if len(j) != 1 {
+		return nil, fmt.Errorf("split: time column %q is not in the data", spec.Column)
+	}
+	ts, ok := schema.Field(j[0]).Type.(*arrow.TimestampType)
 	if !ok {
-		return nil, fmt.Errorf("column %q is %s, not a timestamp", spec.Column, tbl.Schema().Field(j[0]).Type)
+		return nil, fmt.Errorf("split: column %q is %s, not a timestamp", spec.Column, schema.Field(j[0]).Type)
 	}
 	if spec.TestDays > 0 {
-		_, hi, ok := TimeBounds(tbl, spec.Column)
-		if !ok {
-			return nil, fmt.Errorf("time column %q has no values", spec.Column)
+		if latest.IsZero() {
+			return nil, fmt.Errorf("split: time column %q has no values", spec.Column)
 		}
-		end := hi.Truncate(24*time.Hour).AddDate(0, 0, 1)
+		end := latest.Truncate(24*time.Hour).AddDate(0, 0, 1)
 		spec.TestFrom = end.AddDate(0, 0, -spec.TestDays)
 		spec.ValidFrom = spec.TestFrom.AddDate(0, 0, -spec.ValidDays)
 	}
-	vf, tf := toUnit(spec.ValidFrom, ts.Unit), toUnit(spec.TestFrom, ts.Unit)
-	tu := int64(1<<63 - 1)
+	a := &Assigner{spec: spec, unit: ts, vf: toUnit(spec.ValidFrom, ts.Unit), tf: toUnit(spec.TestFrom, ts.Unit), tu: 1<<63 - 1}
 	if !spec.TestUntil.IsZero() {
-		tu = toUnit(spec.TestUntil, ts.Unit)
+		a.tu = toUnit(spec.TestUntil, ts.Unit)
 	}
-	assign := make([]int8, 0, tbl.NumRows())
-	var row int64
-	for _, chunk := range tbl.Column(j[0]).Data().Chunks() {
-		a := chunk.(*array.Timestamp)
-		for i, v := range a.TimestampValues() {
-			if a.IsNull(i) {
-				return nil, &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeNull, Column: spec.Column, Row: row + int64(i) + 1, RowGroup: -1,
-					Message: "the time column of the split is null"}}}
-			}
-			t := int64(v)
-			switch {
-			case t < vf:
-				assign = append(assign, 0)
-			case t < tf:
-				assign = append(assign, 1)
-			case t < tu:
-				assign = append(assign, 2)
-			default:
-				assign = append(assign, -1)
-			}
-		}
-		row += int64(a.Len())
-	}
-	return assign, nil
+	return a, nil
 }
 
-func randomAssign(n int64, spec SplitSpec) []int8 {
-	// PCG with the config's seed: the same seed gives the same split.
-	rng := rand.New(rand.NewPCG(spec.Seed, 0x6d6c70697065)) // "mlpipe"
-	assign := make([]int8, n)
-	for i := range assign {
-		u := rng.Float64()
-		switch {
-		case u < spec.ValidFraction:
-			assign[i] = 1
-		case u < spec.ValidFraction+spec.TestFraction:
-			assign[i] = 2
+// Assign returns the split of each row of tbl, the next rows of the
+// data: 0 train, 1 validation, 2 test, -1 dropped (a time split's rows
+// at or after TestUntil). tbl must have the time column, of the type
+// NewAssigner was given. A null time is an error wrapping ErrInvalid
+// that names the row (1-based, counted over all the chunks).
+func (a *Assigner) Assign(tbl arrow.Table) ([]int8, error) {
+	return a.assign(tbl, nil)
+}
+
+// assign is Assign of the rows i of tbl with keep[i] (all rows if keep
+// is nil): the others get -1 and are not seen, as if they had been
+// removed from tbl first (they take no draw and no row number).
+func (a *Assigner) assign(tbl arrow.Table, keep []bool) ([]int8, error) {
+	out := make([]int8, tbl.NumRows())
+	if a.rng != nil {
+		for i := range out {
+			if keep != nil && !keep[i] {
+				out[i] = -1
+				continue
+			}
+			u := a.rng.Float64()
+			switch {
+			case u < a.spec.ValidFraction:
+				out[i] = 1
+			case u < a.spec.ValidFraction+a.spec.TestFraction:
+				out[i] = 2
+			}
+			a.counts[out[i]]++
+		}
+		return out, nil
+	}
+	j := tbl.Schema().FieldIndices(a.spec.Column)
+	if len(j) != 1 || !arrow.TypeEqual(tbl.Schema().Field(j[0]).Type, a.unit) {
+		return nil, fmt.Errorf("split: a chunk without the time column %q of type %s", a.spec.Column, a.unit)
+	}
+	// The row number and counts are locals in the loop: kept in
+	// registers rather than stored through a on each row.
+	row, counts, off := a.row, a.counts, 0
+	defer func() { a.row, a.counts = row, counts }()
+	for _, chunk := range tbl.Column(j[0]).Data().Chunks() {
+		ts := chunk.(*array.Timestamp)
+		for i, v := range ts.TimestampValues() {
+			if keep != nil && !keep[off+i] {
+				out[off+i] = -1
+				continue
+			}
+			row++
+			if ts.IsNull(i) {
+				return nil, fmt.Errorf("split: %w", &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeNull, Column: a.spec.Column, Row: row, RowGroup: -1,
+					Message: "the time column of the split is null"}}})
+			}
+			k := int8(-1)
+			switch t := int64(v); {
+			case t < a.vf:
+				k = 0
+			case t < a.tf:
+				k = 1
+			case t < a.tu:
+				k = 2
+			}
+			out[off+i] = k
+			if k >= 0 {
+				counts[k]++
+			}
+		}
+		off += ts.Len()
+	}
+	return out, nil
+}
+
+// Counts returns the rows assigned so far to train, validation and test.
+func (a *Assigner) Counts() [3]int64 { return a.counts }
+
+// Check returns Split's error for a split with no rows (wrapping
+// ErrInvalid), or nil: call it after the last chunk.
+func (a *Assigner) Check() error {
+	for k, name := range []string{SplitTrain, SplitValid, SplitTest} {
+		if a.counts[k] == 0 {
+			return fmt.Errorf("split: %w", &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeEmpty, Column: a.spec.Column, RowGroup: -1,
+				Message: fmt.Sprintf("the %s split is empty (%s)", name, a.spec.describe(k))}}})
 		}
 	}
-	return assign
+	return nil
 }
 
 // TimeBounds returns the earliest and latest non-null time in a timestamp

@@ -3,8 +3,10 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +172,177 @@ func TestFingerprinterErrors(t *testing.T) {
 	f = ingest.NewFingerprinter(tbl.Schema())
 	if err := f.Add(ctx, tbl); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
+	}
+}
+
+// splitCases are split specs of the flights fixture, with what Split
+// gave on shuffledTiles(t, 1, 10000) before it was built on the
+// Assigner: each split's rows and fingerprint.
+func splitCases(t testing.TB) []splitCase {
+	base := flights(t).Split
+	until := base
+	until.TestUntil = time.Date(2001, 6, 15, 0, 0, 0, 0, time.UTC)
+	return []splitCase{
+		{"time", base, [3]string{
+			"6597 sha256:bbd9618746d36ab17cd6ecaaf1a870a8fa53a8addea93d6e286887c39ce3d4b1",
+			"1729 sha256:daca075ee104cb89496c398f3fa7fc80735a461cb74d428948581380cf76214d",
+			"1674 sha256:49c053d1adca646d8b417960e1fb5ffbe32ba8035a7cfa6230b8c302651cb211"}},
+		{"time until", until, [3]string{
+			"6597 sha256:bbd9618746d36ab17cd6ecaaf1a870a8fa53a8addea93d6e286887c39ce3d4b1",
+			"1729 sha256:daca075ee104cb89496c398f3fa7fc80735a461cb74d428948581380cf76214d",
+			"778 sha256:e11b677d9877a84333780321c02564b6159649953a076eed089d61caf21dc383"}},
+		{"time days", ingest.SplitSpec{Column: "date", TestDays: 7, ValidDays: 14}, [3]string{
+			"8822 sha256:31f1a40a81c80da65031400e636943aa1cf4663e94325295383929a84cf6c136",
+			"780 sha256:a18e0510d086ad26671b81079a2b37ca1003daf36506a3ec737366c9f2258cfa",
+			"398 sha256:4a3d60ac0e905fc9de01e9e09983d902e8c49d7f5ff980e159d13576fc699140"}},
+		{"random", ingest.SplitSpec{Method: "random", ValidFraction: 0.2, TestFraction: 0.1, Seed: 7}, [3]string{
+			"6999 sha256:f00457f39a98e28307b3817cf879c124f3d2f395665e3b27917561b18e7ad660",
+			"2019 sha256:ed5f58a557182a3edda8e7722bae635ff5d97fc83f3daba4bfc4009f183746b1",
+			"982 sha256:68482a93f3a6a282b1dde10f994ab05b2a4bd4c19a6b16200195f3654cfb1c7c"}},
+	}
+}
+
+type splitCase struct {
+	name string
+	spec ingest.SplitSpec
+	want [3]string // each split's rows and fingerprint
+}
+
+// latest is the latest time of tbl's column, for NewAssigner.
+func latest(tbl arrow.Table, column string) time.Time {
+	_, hi, _ := ingest.TimeBounds(tbl, column)
+	return hi
+}
+
+// describe gives a table's rows and fingerprint, as splitCase.want.
+func describe(t testing.TB, tbl arrow.Table) string {
+	t.Helper()
+	f, err := ingest.Fingerprint(context.Background(), tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d %s", tbl.NumRows(), f)
+}
+
+// TestSplitPinned: Split on rows out of time order gives what it gave
+// before it was built on the Assigner.
+func TestSplitPinned(t *testing.T) {
+	whole, _ := shuffledTiles(t, 1, 10000)
+	for _, tc := range splitCases(t) {
+		sp, err := ingest.Split(context.Background(), whole, tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, nt := range sp.Tables() {
+			if got := describe(t, nt.Table); got != tc.want[k] {
+				t.Errorf("%s: %s: %s, want %s", tc.name, nt.Name, got, tc.want[k])
+			}
+		}
+		sp.Release()
+	}
+}
+
+// TestAssigner: an Assigner fed a table in chunks of several sizes gives
+// each row the split it gives it fed the whole table, which is the
+// split Split gives it (the rows it assigns to each split are Split's
+// tables), and the same counts.
+func TestAssigner(t *testing.T) {
+	ctx := context.Background()
+	whole, _ := shuffledTiles(t, 1, 10000)
+	for _, tc := range splitCases(t) {
+		a, err := ingest.NewAssigner(tc.spec, whole.Schema(), latest(whole, "date"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := a.Assign(whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts := a.Counts()
+		for k := range 3 {
+			var rows []int32
+			for i, s := range want {
+				if int(s) == k {
+					rows = append(rows, int32(i))
+				}
+			}
+			part, err := ingest.TakeRows(ctx, whole, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(t, part); got != tc.want[k] || int64(len(rows)) != wantCounts[k] {
+				t.Errorf("%s: split %d: %s (counted %d), want %s", tc.name, k, got, wantCounts[k], tc.want[k])
+			}
+			part.Release()
+		}
+		for _, size := range chunkSizes[1:] {
+			a, err := ingest.NewAssigner(tc.spec, whole.Schema(), latest(whole, "date"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int8
+			parts := chunks(t, whole, size)
+			for _, p := range parts {
+				s, err := a.Assign(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, s...)
+			}
+			releaseAll(parts)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s in chunks of %d: another assignment", tc.name, size)
+			}
+			if a.Counts() != wantCounts || a.Check() != nil {
+				t.Errorf("%s in chunks of %d: counts %v, want %v (%v)", tc.name, size, a.Counts(), wantCounts, a.Check())
+			}
+		}
+	}
+}
+
+// TestAssignerErrors: a null time is the same error, naming the same row,
+// however the rows are chunked; an empty split is Split's error; a
+// trailing-days split without the latest time is an error.
+func TestAssignerErrors(t *testing.T) {
+	tbl := mixedTable(t, 3000) // its date column has nulls
+	spec := flights(t).Split
+	var first string
+	for _, size := range chunkSizes {
+		a, err := ingest.NewAssigner(spec, tbl.Schema(), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := chunks(t, tbl, size)
+		for _, p := range parts {
+			if _, err = a.Assign(p); err != nil {
+				break
+			}
+		}
+		releaseAll(parts)
+		if !errors.Is(err, ingest.ErrInvalid) || !strings.Contains(err.Error(), "the time column of the split is null") {
+			t.Fatalf("chunks of %d: err = %v, want a null time", size, err)
+		}
+		if first == "" {
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Errorf("chunks of %d: err = %v, want %s", size, err, first)
+		}
+	}
+	whole, _ := shuffledTiles(t, 1, 10000)
+	spec.TestFrom = time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := ingest.NewAssigner(spec, whole.Schema(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Assign(whole); err != nil {
+		t.Fatal(err)
+	}
+	want := `split: invalid data: column "date": the test split is empty (no rows with date >= 2002-01-01)`
+	if err := a.Check(); err == nil || err.Error() != want {
+		t.Errorf("empty test split: err = %v, want %s", err, want)
+	}
+	days := ingest.SplitSpec{Column: "date", TestDays: 7}
+	if _, err := ingest.NewAssigner(days, whole.Schema(), time.Time{}); err == nil {
+		t.Error("trailing days without the latest time: no error")
 	}
 }
