@@ -23,7 +23,9 @@
 //     drift monitor's baseline;
 //   - Split: train, validation and test tables, by time or at random, in
 //     one pass whatever the row order (TimeSlice cuts one time window);
-//     an Assigner makes the same per-row decision a chunk at a time;
+//     an Assigner makes the same per-row decision a chunk at a time,
+//     and SplitRows reads one split's rows again from the files, range
+//     by range, as a tables.Source (splitrows.go);
 //   - LabelSpec.Derive: the training target of each row, and
 //     DropUnlabelled: the rows without one left out (label.missing: drop);
 //     LabelSpec.Keep tells which rows of a chunk stay, for a stream.
