@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"slices"
 	"sort"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"golang.org/x/sync/errgroup"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Defaults for Options.
@@ -21,7 +17,7 @@ const (
 	DefaultMaxCategories = 1000
 )
 
-// Options tune Table. The zero value means the defaults.
+// Options tune Table and a Builder. The zero value means the defaults.
 type Options struct {
 	// HistogramBins is the number of equal-width bins (default 20).
 	HistogramBins int
@@ -34,115 +30,40 @@ type Options struct {
 }
 
 // Table computes the statistics of every column of tbl, in parallel
-// across columns. It only fails if ctx is cancelled.
+// across columns. It is what a Builder gives on tbl's rows, by the same
+// code, but each column's values are read, sorted and dropped by one
+// goroutine, so at most Options.Parallelism columns' values are held at
+// once (a Builder holds every numeric column's until Profile). It only
+// fails if ctx is cancelled.
 func Table(ctx context.Context, tbl arrow.Table, opts *Options) (*Profile, error) {
-	o := Options{}
-	if opts != nil {
-		o = *opts
-	}
-	if o.HistogramBins <= 0 {
-		o.HistogramBins = DefaultHistogramBins
-	}
-	if o.MaxCategories <= 0 {
-		o.MaxCategories = DefaultMaxCategories
-	}
+	o := withDefaults(opts)
 	p := &Profile{Rows: tbl.NumRows(), Columns: make([]ColumnProfile, tbl.NumCols())}
-	g, gctx := errgroup.WithContext(ctx)
-	workers := o.Parallelism
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(workers)
-	for j := 0; j < int(tbl.NumCols()); j++ {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			p.Columns[j] = profileColumn(tbl.Schema().Field(j), tbl.Column(j).Data(), o)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err := eachColumn(ctx, len(p.Columns), o.Parallelism, func(j int) {
+		c := newColumnBuilder(tbl.Schema().Field(j))
+		c.add(tbl.Column(j).Data())
+		p.Columns[j] = c.profile(o)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func profileColumn(f arrow.Field, col *arrow.Chunked, o Options) ColumnProfile {
-	cp := ColumnProfile{Name: f.Name, Type: typeName(f.Type), Nulls: int64(col.NullN())}
-	cp.Count = int64(col.Len()) - cp.Nulls
-	switch f.Type.ID() {
-	case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP:
-		cp.Numeric = profileNumeric(col, o)
-	case arrow.STRING, arrow.BOOL:
-		cp.Categorical = profileCategorical(col, o)
-	}
-	return cp
-}
-
-// numericValues copies the finite non-null values of a numeric column as
-// float64 (timestamps in seconds) and counts NaN/Inf.
-func numericValues(col *arrow.Chunked) (xs []float64, nan int64) {
-	xs = make([]float64, 0, col.Len()-col.NullN())
-	for _, chunk := range col.Chunks() {
-		switch a := chunk.(type) {
-		case *array.Int64:
-			for i, v := range a.Int64Values() {
-				if a.IsValid(i) {
-					xs = append(xs, float64(v))
-				}
+// eachColumn calls fn for columns 0 to n-1, up to workers at once. It
+// stops starting columns, and returns ctx's error, once ctx is done.
+func eachColumn(ctx context.Context, n, workers int, fn func(j int)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for j := range n {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
 			}
-		case *array.Float64:
-			for i, v := range a.Float64Values() {
-				if !a.IsValid(i) {
-					continue
-				}
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					nan++
-					continue
-				}
-				xs = append(xs, v)
-			}
-		case *array.Timestamp:
-			unit := a.DataType().(*arrow.TimestampType).Unit
-			div := float64(unit.Multiplier()) / float64(time.Second)
-			for i, v := range a.TimestampValues() {
-				if a.IsValid(i) {
-					xs = append(xs, float64(v)*div)
-				}
-			}
-		}
+			fn(j)
+			return nil
+		})
 	}
-	return xs, nan
-}
-
-func profileNumeric(col *arrow.Chunked, o Options) *NumericProfile {
-	xs, nan := numericValues(col)
-	np := &NumericProfile{NaN: nan, Quantiles: []Quantile{}, Histogram: Histogram{Edges: []float64{}, Counts: []int64{}}}
-	if len(xs) == 0 {
-		return np
-	}
-	slices.Sort(xs)
-	np.Min, np.Max = xs[0], xs[len(xs)-1]
-	np.Mean, np.Std = stat.MeanStdDev(xs, nil)
-	if len(xs) < 2 {
-		np.Std = 0
-	}
-	np.Distinct = 1
-	for i := 1; i < len(xs); i++ {
-		if xs[i] != xs[i-1] {
-			np.Distinct++
-		}
-	}
-	for _, p := range QuantileProbs {
-		np.Quantiles = append(np.Quantiles, Quantile{P: p, Value: stat.Quantile(p, stat.Empirical, xs, nil)})
-	}
-	np.Histogram = histogram(xs, np.Min, np.Max, o.HistogramBins)
-	if _, ok := col.DataType().(*arrow.TimestampType); ok {
-		np.MinTime = wallClock(np.Min)
-		np.MaxTime = wallClock(np.Max)
-	}
-	return np
+	return g.Wait()
 }
 
 // histogram counts sorted values into bins equal-width bins over [lo, hi].
@@ -173,33 +94,14 @@ func histogram(sorted []float64, lo, hi float64, bins int) Histogram {
 	return h
 }
 
-func profileCategorical(col *arrow.Chunked, o Options) *CategoricalProfile {
-	counts := map[string]int64{}
+// categoricalProfile orders the categories cats, counted counts, by
+// count (ties by value) and keeps the first o.MaxCategories.
+func categoricalProfile(cats []string, counts []int64, o Options) *CategoricalProfile {
 	var total int64
-	for _, chunk := range col.Chunks() {
-		switch a := chunk.(type) {
-		case *array.String:
-			for i := 0; i < a.Len(); i++ {
-				if a.IsValid(i) {
-					counts[a.Value(i)]++
-				}
-			}
-		case *array.Boolean:
-			for i := 0; i < a.Len(); i++ {
-				if a.IsValid(i) {
-					if a.Value(i) {
-						counts["true"]++
-					} else {
-						counts["false"]++
-					}
-				}
-			}
-		}
-	}
-	freqs := make([]Frequency, 0, len(counts))
-	for v, n := range counts {
-		freqs = append(freqs, Frequency{Value: v, Count: n})
-		total += n
+	freqs := make([]Frequency, len(cats))
+	for k, v := range cats {
+		freqs[k] = Frequency{Value: v, Count: counts[k]}
+		total += counts[k]
 	}
 	sort.Slice(freqs, func(i, j int) bool {
 		if freqs[i].Count != freqs[j].Count {
@@ -234,7 +136,9 @@ func ColumnOf(tbl arrow.Table, name string) (*ColumnProfile, error) {
 	if len(j) != 1 {
 		return nil, fmt.Errorf("profile: column %q is not in the table", name)
 	}
-	cp := profileColumn(tbl.Schema().Field(j[0]), tbl.Column(j[0]).Data(), Options{HistogramBins: DefaultHistogramBins, MaxCategories: DefaultMaxCategories})
+	c := newColumnBuilder(tbl.Schema().Field(j[0]))
+	c.add(tbl.Column(j[0]).Data())
+	cp := c.profile(withDefaults(nil))
 	return &cp, nil
 }
 

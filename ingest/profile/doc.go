@@ -4,7 +4,25 @@
 // bounds and a regression's prediction buckets from. It needs no file
 // readers, so neither does anything that reads a profile.
 //
-// In: an Arrow table (Table, ColumnOf), or profile.json
-// (encoding/json). Out: a Profile; Column finds one column's
-// statistics.
+// In: an Arrow table (Table, ColumnOf), its rows a part at a time
+// (Builder), or profile.json (encoding/json). Out: a Profile; Column
+// finds one column's statistics.
+//
+// Table is a Builder given the whole table, so a table streamed in parts
+// of any size (docs/architecture.md, "Memory and scale") gets the same
+// profile bit for bit: the statistics that depend on the values' order
+// (the mean and standard deviation's sums, the exact quantiles, the
+// histogram, the distinct count) are computed at the end from the
+// sorted values, and the categories from their counts.
+//
+// Memory: the exact quantiles need every value, so a Builder holds 8
+// bytes (a float64) per non-null finite value of each int64, float64 or
+// timestamp column, plus the spare capacity of a slice grown by append
+// (at most about a quarter more for a large column; none when the table
+// comes whole); nothing per row
+// of a string or bool column, only a copy of each distinct category and
+// its count; and nothing per row of a column of another type. Profile
+// sorts the values in place, without a second copy. For the flights
+// data's three numeric columns that is 24 bytes a row: 72 MB for 3
+// million rows.
 package profile

@@ -1,0 +1,155 @@
+package profile_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/mlpipe/mlpipe/ingest/profile"
+	"github.com/mlpipe/mlpipe/internal/tables"
+)
+
+// TestBuilderChunkings: a Builder given a fixture in parts of 1, 7 and
+// 1000 rows, or whole, gives Table's profile of it (reflect.DeepEqual,
+// and the same JSON, which tells -0 from +0), on one goroutine or
+// several (a part of a fixture's size is read a column per goroutine).
+// Each part is a copy that is scribbled over and released as
+// soon as Add returns, so a builder that kept any of a part's memory (an
+// Arrow string is a view of its buffer) would profile the scribbles; the
+// copies' allocator must end at zero.
+func TestBuilderChunkings(t *testing.T) {
+	for _, fx := range fixtures {
+		tbl := fx.table(t)
+		want, err := profile.Table(context.Background(), tbl, fx.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON := marshal(t, want)
+		for _, size := range []int64{0, 1, 7, 1000} { // 0: whole
+			pars := []int{0}
+			if size == 0 {
+				pars = []int{1, 0} // only a whole part is read in parallel
+			}
+			for _, par := range pars {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				opts := profile.Options{Parallelism: par}
+				if fx.opts != nil {
+					opts.HistogramBins, opts.MaxCategories = fx.opts.HistogramBins, fx.opts.MaxCategories
+				}
+				b := profile.NewBuilder(tbl.Schema(), &opts)
+				step := size
+				if step == 0 {
+					step = max(tbl.NumRows(), 1)
+				}
+				// An empty part first: it must change nothing.
+				for lo := -step; lo < tbl.NumRows(); lo += step {
+					part := copyRows(t, mem, tbl, max(lo, 0), min(max(lo+step, 0), tbl.NumRows()))
+					if err := b.Add(part); err != nil {
+						t.Fatal(err)
+					}
+					scribble(part)
+					part.Release()
+				}
+				mem.AssertSize(t, 0)
+				got, err := b.Profile(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) || !bytes.Equal(marshal(t, got), wantJSON) {
+					t.Errorf("%s in parts of %d rows, parallelism %d: the builder's profile differs from Table's", fx.name, size, par)
+				}
+			}
+		}
+	}
+}
+
+// copyRows copies rows [lo, hi) of tbl into memory from mem, one chunk
+// per column.
+func copyRows(t *testing.T, mem memory.Allocator, tbl arrow.Table, lo, hi int64) arrow.Table {
+	t.Helper()
+	s := tables.Slice(tbl, lo, hi)
+	defer s.Release()
+	cols := make([]arrow.Array, s.NumCols())
+	for j := range cols {
+		chunks := s.Column(j).Data().Chunks()
+		if len(chunks) == 0 {
+			cols[j] = array.MakeArrayOfNull(mem, s.Schema().Field(j).Type, 0)
+			continue
+		}
+		a, err := array.Concatenate(chunks, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[j] = a
+	}
+	rec := array.NewRecord(s.Schema(), cols, hi-lo)
+	for _, a := range cols {
+		a.Release()
+	}
+	defer rec.Release()
+	return array.NewTableFromRecords(s.Schema(), []arrow.Record{rec})
+}
+
+// scribble overwrites every byte of tbl's buffers.
+func scribble(tbl arrow.Table) {
+	for j := range int(tbl.NumCols()) {
+		for _, c := range tbl.Column(j).Data().Chunks() {
+			for _, buf := range c.Data().Buffers() {
+				if buf != nil {
+					for i := range buf.Bytes() {
+						buf.Bytes()[i] = 0xA5
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBuilderErrors: a part of another schema, and any use of a spent
+// builder, are errors.
+func TestBuilderErrors(t *testing.T) {
+	tbl := edgeTable(t)
+	ctx := context.Background()
+	b := profile.NewBuilder(tbl.Schema(), nil)
+	other := arrow.NewSchema([]arrow.Field{{Name: "f", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	narrow := array.NewTableFromRecords(other, nil)
+	defer narrow.Release()
+	if err := b.Add(narrow); err == nil {
+		t.Error("Add took a part with 1 column for a schema of 12")
+	}
+	flights := flightsTable(t)
+	if err := profile.NewBuilder(flights.Schema(), nil).Add(tables.Slice(tbl, 0, 5)); err == nil {
+		t.Error("Add took a part whose column types differ from the schema's")
+	}
+	if err := b.Add(tbl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Profile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(tbl); err == nil {
+		t.Error("Add after Profile did not fail")
+	}
+	if _, err := b.Profile(ctx); err == nil {
+		t.Error("a second Profile did not fail")
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	b = profile.NewBuilder(tbl.Schema(), nil)
+	if err := b.Add(tbl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Profile(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Profile with a cancelled context: %v", err)
+	}
+	if _, err := profile.Table(cancelled, tbl, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Table with a cancelled context: %v", err)
+	}
+}
