@@ -44,7 +44,10 @@
 // CompareTable compares a window held as a table. Summarize takes from a
 // training table what a bundle's monitor files need (its profile and the
 // reference sample of its inputs), so that the table can be released
-// before the model's validation scores exist: its Baseline and
+// before the model's validation scores exist; SummarizeFrom takes the
+// same from a tables.Source, reading the rows a range at a time for the
+// profile and only the sampled rows for the sample (the rows to sample
+// depend on the row count and the seed alone). Their Baseline and
 // WriteReference then add the scores (the pipeline's features stage
 // does this, and calibrates the thresholds, which need no scores, at
 // the same time). Calibrate reads a training table; an Observer takes

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/internal/fsx"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // The reference files of a bundle.
@@ -158,13 +160,21 @@ func (d *drawn) release() {
 // drawReference draws the sample of the inputs WriteReference writes and
 // NewBaseline keeps in memory (see WriteReference for the rules).
 func drawReference(train arrow.Table, inputs []string, n int, seed uint64) (*drawn, error) {
+	return drawFrom(context.Background(), tables.Whole(train), inputs, n, seed)
+}
+
+// drawFrom draws the reference sample of src's inputs: which rows is
+// decided by src's row count, n and seed alone, and only those rows are
+// read (src.Take). Each sampled column is copied into arrays of its own,
+// so the sample's bytes do not depend on how src holds its rows.
+func drawFrom(ctx context.Context, src tables.Source, inputs []string, n int, seed uint64) (*drawn, error) {
 	if n <= 0 {
 		n = DefaultReferenceRows
 	}
-	schema := train.Schema()
+	schema := src.Schema()
 	d := &drawn{fields: make([]arrow.Field, len(inputs)), arrays: make([]arrow.Array, len(inputs)),
-		trainRows: train.NumRows(), n: n, seed: seed}
-	cols := make([]*arrow.Chunked, len(inputs))
+		trainRows: src.NumRows(), n: n, seed: seed}
+	cols := make([]int, len(inputs))
 	for k, name := range inputs {
 		j := schema.FieldIndices(name)
 		if len(j) != 1 {
@@ -175,13 +185,29 @@ func drawReference(train arrow.Table, inputs []string, n int, seed uint64) (*dra
 			return nil, fmt.Errorf("input %q has type %s; want int64, float64, string, bool or a timestamp", name, f.Type)
 		}
 		d.fields[k] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: true}
-		cols[k] = train.Column(j[0]).Data()
+		cols[k] = j[0]
 	}
-	idx := sampleIndices(train.NumRows(), n, rand.New(rand.NewPCG(seed, 0x6d6f6e69746f72))) // "monitor"
+	if src.NumRows() > math.MaxInt32 {
+		return nil, fmt.Errorf("%d training rows: a sample is drawn from at most %d", src.NumRows(), math.MaxInt32)
+	}
+	idx := sampleIndices(src.NumRows(), n, rand.New(rand.NewPCG(seed, 0x6d6f6e69746f72))) // "monitor"
+	rows := make([]int32, len(idx))
+	for k, i := range idx {
+		rows[k] = int32(i)
+	}
+	sample, err := src.Take(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	defer sample.Release()
 	d.rows = len(idx)
+	// The sample's columns are copied whole: rows 0 to d.rows-1.
+	for k := range idx {
+		idx[k] = int64(k)
+	}
 	mem := memory.NewGoAllocator()
-	for k, col := range cols {
-		a, err := take(mem, d.fields[k].Type, col, idx)
+	for k, j := range cols {
+		a, err := take(mem, d.fields[k].Type, sample.Column(j).Data(), idx)
 		if err != nil {
 			d.release()
 			return nil, fmt.Errorf("input %q: %w", inputs[k], err)

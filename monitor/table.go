@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest/profile"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // This file is the monitor without a bundle or a prediction log: a
@@ -31,14 +32,15 @@ func NewBaseline(ctx context.Context, train arrow.Table, inputs []string, validS
 }
 
 // Training is what a model bundle's monitor files need of its training
-// split, taken from the table in one pass (Summarize) so that the table
-// can be released before the model, and so its validation scores,
-// exists: the split's profile and the reference sample of its inputs.
-// Baseline and WriteReference then give what NewBaseline and
-// WriteReference give on the table, byte for byte (TestSummarize). It
-// holds a few thousand rows, whatever the split's size.
+// split, taken from the table (Summarize) or from its rows read a range
+// at a time (SummarizeFrom) so that the rows can be released before the
+// model, and so its validation scores, exists: the split's profile and
+// the reference sample of its inputs. Baseline and WriteReference then
+// give what NewBaseline and WriteReference give on the table, byte for
+// byte (TestSummarize, TestSummarizeFrom). It holds a few thousand rows,
+// whatever the split's size.
 type Training struct {
-	// Profile is the training split's profile (profile.Table): the
+	// Profile is the training split's profile (profile.Table's): the
 	// bundle's profile.json and the baseline's.
 	Profile *profile.Profile
 	sample  *drawn
@@ -46,18 +48,52 @@ type Training struct {
 
 // Summarize profiles train and draws the reference sample of its columns
 // named by inputs (n rows with seed; see WriteReference). The caller
-// releases the result.
+// releases the result. It is SummarizeFrom on train held whole, but for
+// the profile, which is profile.Table's: that holds one numeric column's
+// values per core where a profile.Builder holds every numeric column's
+// (the same profile, bit for bit: package profile's tests).
 func Summarize(ctx context.Context, train arrow.Table, inputs []string, n int, seed uint64) (*Training, error) {
+	return summarize(ctx, tables.Whole(train), inputs, n, seed, func() (*profile.Profile, error) {
+		return profile.Table(ctx, train, nil)
+	})
+}
+
+// SummarizeFrom is Summarize on the rows of src, which it reads twice:
+// all of them, summaryRows at a time, for the profile (a
+// profile.Builder), and the sampled ones (src.Take). Its result is
+// Summarize's on the same rows, however src holds or reads them. The
+// caller releases the result.
+func SummarizeFrom(ctx context.Context, src tables.Source, inputs []string, n int, seed uint64) (*Training, error) {
+	return summarize(ctx, src, inputs, n, seed, func() (*profile.Profile, error) {
+		b := profile.NewBuilder(src.Schema(), nil)
+		err := src.Ranges(ctx, summaryRows, func(_ int64, part arrow.Table) error { return b.Add(part) })
+		if err != nil {
+			return nil, err
+		}
+		return b.Profile(ctx)
+	})
+}
+
+// summaryRows is the rows SummarizeFrom profiles at a time: internal/
+// stream.Rows (64 Ki), which the monitor may not import (it links the
+// trainers); a part's size changes nothing in the profile.
+const summaryRows = 1 << 16
+
+// summarize draws the reference sample of src's inputs, then profiles
+// the rows with prof. The sample comes first so that a bad input fails
+// before the longer profile.
+func summarize(ctx context.Context, src tables.Source, inputs []string, n int, seed uint64, prof func() (*profile.Profile, error)) (*Training, error) {
 	const op = "new baseline"
-	prof, err := profile.Table(ctx, train, nil)
+	d, err := drawFrom(ctx, src, inputs, n, seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	d, err := drawReference(train, inputs, n, seed)
+	p, err := prof()
 	if err != nil {
+		d.release()
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return &Training{Profile: prof, sample: d}, nil
+	return &Training{Profile: p, sample: d}, nil
 }
 
 // Release releases the reference sample's memory.
