@@ -226,19 +226,6 @@ func TakeRows(ctx context.Context, tbl arrow.Table, rows []int32) (arrow.Table, 
 	return out[0], nil
 }
 
-// InMemory is tbl as a tables.Source: its ranges are zero-copy slices of
-// it, and Take is TakeRows. It does not retain tbl.
-func InMemory(tbl arrow.Table) tables.Source { return inMemory{tbl} }
-
-type inMemory struct{ tbl arrow.Table }
-
-func (m inMemory) Schema() *arrow.Schema { return m.tbl.Schema() }
-func (m inMemory) NumRows() int64        { return m.tbl.NumRows() }
-
-func (m inMemory) Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error {
-	return tables.Ranges(ctx, m.tbl, size, fn)
-}
-
-func (m inMemory) Take(ctx context.Context, rows []int32) (arrow.Table, error) {
-	return TakeRows(ctx, m.tbl, rows)
-}
+// InMemory is tbl as a tables.Source (tables.Whole): its ranges are
+// zero-copy slices of it. It does not retain tbl.
+func InMemory(tbl arrow.Table) tables.Source { return tables.Whole(tbl) }

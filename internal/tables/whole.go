@@ -21,22 +21,7 @@ func (w whole) Schema() *arrow.Schema { return w.tbl.Schema() }
 func (w whole) NumRows() int64        { return w.tbl.NumRows() }
 
 func (w whole) Ranges(ctx context.Context, size int, fn func(off int64, part arrow.Table) error) error {
-	if size <= 0 {
-		return fmt.Errorf("ranges: a range of %d rows", size)
-	}
-	n := w.tbl.NumRows()
-	for lo := int64(0); lo < n; lo += int64(size) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		part := Slice(w.tbl, lo, min(lo+int64(size), n))
-		err := fn(lo, part)
-		part.Release()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return Ranges(ctx, w.tbl, size, fn)
 }
 
 // Take copies each column's rows at rows, a run of consecutive rows of

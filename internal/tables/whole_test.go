@@ -11,9 +11,9 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
 
-// twoChunks is rows 0 to 6 in chunks of 3 and 4: x = the row, s = "s"
+// nullableChunks is rows 0 to 6 in chunks of 3 and 4: x = the row, s = "s"
 // and the row, null at every third row.
-func twoChunks(t *testing.T, mem memory.Allocator) arrow.Table {
+func nullableChunks(t *testing.T, mem memory.Allocator) arrow.Table {
 	t.Helper()
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "x", Type: arrow.PrimitiveTypes.Int64},
@@ -60,7 +60,7 @@ func rowsOf(tbl arrow.Table) []string {
 func TestWhole(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	tbl := twoChunks(t, mem)
+	tbl := nullableChunks(t, mem)
 	defer tbl.Release()
 	all := rowsOf(tbl)
 	src := Whole(tbl)
