@@ -40,8 +40,17 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	rows := newRowCounter(s, "features", s.Splits.Train.NumRows()+s.Splits.Valid.NumRows())
-	p, enc, err := features.FitEncoder(s.Splits.Train, y, cfg.Features, cfg.Seed)
+	if s.trainRows != nil && gbdtAlone(s, len(y)) == nil {
+		// Cross-validation runs after all (ingeststream.go).
+		if err := holdTraining(ctx, s); err != nil {
+			return err
+		}
+	}
+	// train is the training split: in memory, or in a streamed run read
+	// again from the files a range at a time by each step below.
+	train := s.trainSource()
+	rows := newRowCounter(s, "features", train.NumRows()+s.Splits.Valid.NumRows())
+	p, enc, err := features.FitEncoderFrom(ctx, train, y, cfg.Features, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
@@ -57,7 +66,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		returnMemory()
 		var t *trainingSummary
 		if alone != nil {
-			t, ob, err = beginSummary(ctx, s, s.Splits.Train)
+			t, ob, err = beginSummary(ctx, s, train)
 		} else {
 			// Before the float training matrix exists: the calibration's
 			// per-row state and the matrix are never held together.
@@ -74,7 +83,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		// The float training matrix is never held whole: each range of
 		// rows is transformed and binned at once (stream.Ranges.TrainBins:
 		// the binning sample's rows first, then every range in order).
-		bins, err := ranges(rows).TrainBins(ctx, s.Splits.Train, enc, bb)
+		bins, err := ranges(rows).TrainBinsFrom(ctx, train, enc, bb)
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
 		}
@@ -98,9 +107,14 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		// observed with only the bins beside the split, and the
 		// calibration, with its own working set, runs without the split.
 		returnMemory()
-		s.training.observe(ob, s.Splits.Train)
+		if err := s.training.observe(ctx, ob, train); err != nil {
+			return err
+		}
 	}
-	releaseSplit(&s.Splits.Train)
+	if s.Splits.Train != nil {
+		releaseSplit(&s.Splits.Train)
+	}
+	s.trainRows = nil
 	if ob != nil {
 		if calibrating != nil {
 			calibrating(s)

@@ -12,6 +12,8 @@ import (
 	"github.com/mlpipe/mlpipe/calibrate"
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/features"
+	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/monitor"
 	"github.com/mlpipe/mlpipe/monitor/domaingbdt"
 	"github.com/mlpipe/mlpipe/train"
@@ -46,11 +48,15 @@ func (t *trainingSummary) release() {
 // summarizeTraining takes the trainingSummary of the training split tbl
 // for the model inputs of s.Features.
 func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainingSummary, error) {
-	t, ob, err := beginSummary(ctx, s, tbl)
+	src := ingest.InMemory(tbl)
+	t, ob, err := beginSummary(ctx, s, src)
 	if err != nil {
 		return nil, err
 	}
-	t.observe(ob, tbl)
+	if err := t.observe(ctx, ob, src); err != nil {
+		t.release()
+		return nil, err
+	}
 	if err := t.calibrate(ctx, ob); err != nil {
 		t.release()
 		return nil, err
@@ -58,20 +64,20 @@ func summarizeTraining(ctx context.Context, s *State, tbl arrow.Table) (*trainin
 	return t, nil
 }
 
-// beginSummary takes the trainingSummary of the training split tbl but
+// beginSummary takes the trainingSummary of the training split src but
 // for the thresholds' null, and returns the calibration's Observer (nil
 // when there is none to run, and t says why). The caller observes the
 // split's rows (observe), and may release the split before calibrate
 // runs (docs/architecture.md, "Memory and scale", step 6).
-func beginSummary(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSummary, ob *monitor.Observer, err error) {
+func beginSummary(ctx context.Context, s *State, src tables.Source) (t *trainingSummary, ob *monitor.Observer, err error) {
 	cfg := s.Config
-	mt, err := monitor.Summarize(ctx, tbl, inputNames(s.Features), monitor.DefaultReferenceRows, cfg.Seed)
+	mt, err := monitor.SummarizeFrom(ctx, src, inputNames(s.Features), monitor.DefaultReferenceRows, cfg.Seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("register: %w", err)
 	}
 	t = &trainingSummary{monitor: mt}
 	col := cfg.Split.Column
-	if col == "" || !isTimestamp(tbl, col) {
+	if col == "" || !isTimestamp(src.Schema(), col) {
 		t.noCalibration = "register: no time column: the monitor's thresholds are the fixed ones"
 		return t, nil, nil
 	}
@@ -85,7 +91,7 @@ func beginSummary(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSu
 	// scores (monitor TestCalibrateWithoutScores).
 	b, err := mt.Baseline(nil)
 	if err == nil {
-		ob, err = monitor.NewObserver(b, tbl.Schema(), monitor.CalibrateOptions{
+		ob, err = monitor.NewObserver(b, src.Schema(), monitor.CalibrateOptions{
 			Column: col, Window: window, Domain: domaingbdt.Fit, Seed: cfg.Seed,
 			Alpha: cfg.Monitor.FalseAlarmRate, DriftShare: cfg.Monitor.DriftShare,
 		})
@@ -98,15 +104,22 @@ func beginSummary(ctx context.Context, s *State, tbl arrow.Table) (t *trainingSu
 	return t, ob, nil
 }
 
-// observe has ob observe the rows of the training split tbl (nothing
-// when ob is nil).
-func (t *trainingSummary) observe(ob *monitor.Observer, tbl arrow.Table) {
+// observe has ob observe the rows of the training split src, a range at
+// a time (nothing when ob is nil).
+func (t *trainingSummary) observe(ctx context.Context, ob *monitor.Observer, src tables.Source) error {
 	if ob == nil {
-		return
+		return nil
 	}
 	start := time.Now()
-	ob.Add(tbl)
+	err := src.Ranges(ctx, streamRows, func(_ int64, part arrow.Table) error {
+		ob.Add(part)
+		return nil
+	})
 	t.seconds += time.Since(start).Seconds()
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	return nil
 }
 
 // calibrate calibrates the monitor's thresholds from ob, what was
@@ -176,12 +189,12 @@ func monitorFiles(s *State, t *trainingSummary, scores []float64) (map[string]an
 	return files, nil
 }
 
-// isTimestamp reports whether column col of tbl is a timestamp.
-func isTimestamp(tbl arrow.Table, col string) bool {
-	j := tbl.Schema().FieldIndices(col)
+// isTimestamp reports whether column col of schema is a timestamp.
+func isTimestamp(schema *arrow.Schema, col string) bool {
+	j := schema.FieldIndices(col)
 	if len(j) != 1 {
 		return false
 	}
-	_, ok := tbl.Schema().Field(j[0]).Type.(*arrow.TimestampType)
+	_, ok := schema.Field(j[0]).Type.(*arrow.TimestampType)
 	return ok
 }

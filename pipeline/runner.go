@@ -12,6 +12,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/rss"
+	"github.com/mlpipe/mlpipe/internal/tables"
 	"github.com/mlpipe/mlpipe/train"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -49,6 +50,11 @@ type State struct {
 	Splits *ingest.Splits
 	Labels map[string]*ingest.Labels // by split name
 	spans  []SplitSummary
+	// streamed is what the load stage of a streamed run read
+	// (ingeststream.go), and trainRows its training rows, read again
+	// from the files a range at a time; Splits.Train is then nil.
+	streamed  *ingest.Streamed
+	trainRows tables.Source
 	// training is what the register stage needs of the training split
 	// (trainingSummary), taken before the split was released.
 	training *trainingSummary

@@ -12,18 +12,24 @@ import (
 // IngestStages are the stages of `mlpipe ingest`, in order:
 // load → validate → profile → split.
 func IngestStages(opts *ingest.Options) []Stage {
-	return []Stage{
-		&loadStage{opts: opts},
-		validateStage{},
-		profileStage{},
-		splitStage{},
-	}
+	return ingestStages(&loadStage{opts: opts})
+}
+
+func ingestStages(load *loadStage) []Stage {
+	return []Stage{load, validateStage{}, profileStage{}, splitStage{}}
+}
+
+// trainIngest are the ingest stages of a run that trains: when gbdt is
+// the only model, they read the source a chunk at a time and never hold
+// the whole table (streamable).
+func trainIngest(opts *ingest.Options) []Stage {
+	return ingestStages(&loadStage{opts: opts, train: true})
 }
 
 // TrainStages are the stages of `mlpipe train`: the ingest stages, then
 // features → train (model selection).
 func TrainStages(opts *ingest.Options) []Stage {
-	return append(IngestStages(opts), featuresStage{}, trainStage{})
+	return append(trainIngest(opts), featuresStage{}, trainStage{})
 }
 
 // AllStages are the stages of `mlpipe run`: TrainStages, then evaluate.
@@ -42,7 +48,7 @@ func PromoteStages(opts *ingest.Options, wait bool) []Stage {
 // promoteStages are PromoteStages with the register stage r; the
 // features stage summarizes the training split for it.
 func promoteStages(opts *ingest.Options, r registerStage) []Stage {
-	return append(IngestStages(opts), featuresStage{register: true}, trainStage{}, evaluateStage{}, gateStage{}, r)
+	return append(trainIngest(opts), featuresStage{register: true}, trainStage{}, evaluateStage{}, gateStage{}, r)
 }
 
 // EvaluateStages are the stages of `mlpipe evaluate --model DIR`: the
@@ -53,8 +59,12 @@ func EvaluateStages(opts *ingest.Options, t *bundle.Bundle) []Stage {
 }
 
 // loadStage reads the source into an Arrow table typed by the contract,
-// and fingerprints it.
-type loadStage struct{ opts *ingest.Options }
+// and fingerprints it. In a run that trains (train) gbdt alone, it reads
+// the source a chunk at a time instead (streamable, loadStage.stream).
+type loadStage struct {
+	opts  *ingest.Options
+	train bool
+}
 
 func (loadStage) Name() string { return "load" }
 
@@ -64,6 +74,9 @@ func (st *loadStage) Run(ctx context.Context, s *State) error {
 		opts = *st.opts
 	}
 	opts.Progress = newRowCounter(s, "read", 0).add
+	if st.train && streamable(s) {
+		return st.stream(ctx, s, &opts)
+	}
 	ds, err := ingest.Load(ctx, s.Config.Data, s.Config.Schema, &opts)
 	if err != nil {
 		s.Report = ingest.ReportFromError(err)
@@ -83,6 +96,15 @@ type validateStage struct{}
 func (validateStage) Name() string { return "validate" }
 
 func (validateStage) Run(ctx context.Context, s *State) error {
+	if s.streamed != nil {
+		// The load stage validated every chunk as it read it, and left
+		// out the unlabelled rows under label.missing: drop.
+		s.Report = s.streamed.Report
+		if err := s.Report.Err(); err != nil {
+			return fmt.Errorf("validate: %w", err)
+		}
+		return nil
+	}
 	s.Report = ingest.Validate(s.Data, s.Config.Schema, s.Config.Label)
 	if err := s.Report.Err(); err != nil {
 		return fmt.Errorf("validate: %w", err)
@@ -101,6 +123,10 @@ type profileStage struct{}
 func (profileStage) Name() string { return "profile" }
 
 func (profileStage) Run(ctx context.Context, s *State) (err error) {
+	if s.streamed != nil {
+		s.Profile = s.streamed.Profile // profiled chunk by chunk as it was read
+		return nil
+	}
 	s.Profile, err = ingest.ProfileTable(ctx, s.Data.Table, nil)
 	return err
 }
@@ -112,6 +138,9 @@ type splitStage struct{}
 func (splitStage) Name() string { return "split" }
 
 func (splitStage) Run(ctx context.Context, s *State) error {
+	if s.streamed != nil {
+		return streamedSplit(ctx, s)
+	}
 	sp, err := ingest.Split(ctx, s.Data.Table, s.Config.Split)
 	if err != nil {
 		return err
@@ -127,15 +156,7 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 	s.Data.Release()
 	s.Data.Table = nil
 	returnMemory()
-	// A time part that never changes on the training split (hour on
-	// date-only data) is a warning in the validation report.
-	for _, part := range features.ConstantParts(sp.Train, s.Config.Features) {
-		if s.Report == nil {
-			s.Report = &ingest.Report{}
-		}
-		s.Report.Issues = append(s.Report.Issues, ingest.Issue{Severity: ingest.Warning, Code: ingest.CodeConstant, RowGroup: -1,
-			Message: fmt.Sprintf("time part %s is the same on every training row: it carries no information (remove it from the transform's parts)", part)})
-	}
+	warnConstant(s, features.ConstantParts(sp.Train, s.Config.Features))
 	s.Labels = map[string]*ingest.Labels{}
 	for _, nt := range sp.Tables() {
 		l, err := s.Config.Label.Derive(nt.Table)
@@ -145,4 +166,17 @@ func (splitStage) Run(ctx context.Context, s *State) error {
 		s.Labels[nt.Name] = l
 	}
 	return nil
+}
+
+// warnConstant adds a warning to the validation report for each time
+// part that never changes on the training split (hour on date-only
+// data).
+func warnConstant(s *State, parts []string) {
+	for _, part := range parts {
+		if s.Report == nil {
+			s.Report = &ingest.Report{}
+		}
+		s.Report.Issues = append(s.Report.Issues, ingest.Issue{Severity: ingest.Warning, Code: ingest.CodeConstant, RowGroup: -1,
+			Message: fmt.Sprintf("time part %s is the same on every training row: it carries no information (remove it from the transform's parts)", part)})
+	}
 }

@@ -61,20 +61,24 @@ func binBuilder(g *gbdt.Trainer, p *features.Pipeline, rows int) *gbdt.BinBuilde
 // search, no cross-validation, no step cache. Nil otherwise.
 func gbdtAlone(s *State, rows int) *gbdt.Trainer {
 	cfg := s.Config
-	if s.caching || len(cfg.Models) != 1 || cfg.Models[0].Name != gbdt.Name || cfg.Models[0].Search != nil ||
-		CVFolds(cfg.Selection.CVFolds, rows) > 1 {
+	if !oneGBDT(s) || CVFolds(cfg.Selection.CVFolds, rows) > 1 {
 		return nil
 	}
-	cands := cfg.Models[0].Candidates()
-	if len(cands) != 1 {
-		return nil
-	}
-	tr, err := catalog.Trainer(gbdt.Name, cands[0], cfg.Seed)
+	tr, err := catalog.Trainer(gbdt.Name, cfg.Models[0].Candidates()[0], cfg.Seed)
 	if err != nil {
 		return nil // the train stage reports it
 	}
 	g, _ := tr.(*gbdt.Trainer)
 	return g
+}
+
+// oneGBDT reports whether the config fits one gbdt candidate and nothing
+// else, and no step cache stores the matrices: gbdtAlone's test but for
+// the training rows, which decide whether cross-validation runs.
+func oneGBDT(s *State) bool {
+	cfg := s.Config
+	return !s.caching && len(cfg.Models) == 1 && cfg.Models[0].Name == gbdt.Name && cfg.Models[0].Search == nil &&
+		len(cfg.Models[0].Candidates()) == 1
 }
 
 // streamValid bins the validation split tbl a range of rows at a time,

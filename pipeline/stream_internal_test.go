@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -84,6 +85,11 @@ func TestStreamedValidation(t *testing.T) {
 		binned bool     // the validation rows were gbdt's bins after the features stage
 		raw    []string // the stages after which the raw validation split was held
 		losses []string // gbdt's validation loss each round, as the live view shows it
+		// streamedIngest: the load stage read the source a chunk at a time
+		// and no stage held the loaded table or the raw training split
+		// (tableHeld: the stages after which one was).
+		streamedIngest bool
+		tableHeld      []string
 		// calibrated: the features stage calibrated the monitor's
 		// thresholds from observed rows (trainHeld: with the raw training
 		// split still held); calibration: a null was measured.
@@ -107,6 +113,12 @@ func TestStreamedValidation(t *testing.T) {
 				}
 				if s.Splits != nil && s.Splits.Valid != nil {
 					o.raw = append(o.raw, st.Name())
+				}
+				if st.Name() == "load" {
+					o.streamedIngest = s.streamed != nil
+				}
+				if (s.Data != nil && s.Data.Table != nil) || (s.Splits != nil && s.Splits.Train != nil) {
+					o.tableHeld = append(o.tableHeld, st.Name())
 				}
 			}))
 		}
@@ -157,6 +169,27 @@ func TestStreamedValidation(t *testing.T) {
 			if !streamed.calibrated || streamed.trainHeld || whole.calibrated || !streamed.calibration || !whole.calibration {
 				t.Errorf("calibrated from observed rows %v (raw training split held %v) streamed, %v with the cache; a null measured %v, %v; want true (false), false; true, true",
 					streamed.calibrated, streamed.trainHeld, whole.calibrated, streamed.calibration, whole.calibration)
+			}
+			if !streamed.streamedIngest || len(streamed.tableHeld) > 0 || whole.streamedIngest || len(whole.tableHeld) == 0 {
+				t.Fatalf("ingest streamed %v, the loaded table or raw training split held after %v; with the cache %v, %v (want true, none; false, some)",
+					streamed.streamedIngest, streamed.tableHeld, whole.streamedIngest, whole.tableHeld)
+			}
+			// What the ingest stages found is the whole table's.
+			for _, c := range []struct {
+				what string
+				a, b any
+			}{
+				{"report", streamed.s.Report, whole.s.Report},
+				{"fingerprint", streamed.s.Fingerprint, whole.s.Fingerprint},
+				{"profile", streamed.s.Profile, whole.s.Profile},
+				{"files", streamed.s.Data.Parts, whole.s.Data.Parts},
+				{"splits", streamed.s.spans, whole.s.spans},
+				{"shape", streamed.s.loaded, whole.s.loaded},
+				{"training labels", streamed.s.Labels, whole.s.Labels},
+			} {
+				if !reflect.DeepEqual(c.a, c.b) {
+					t.Errorf("%s: %+v streamed, %+v whole", c.what, c.a, c.b)
+				}
 			}
 			if strings.Join(streamed.raw, " ") != "split features" {
 				t.Errorf("raw validation split held after %v, want after split and features only (the train stage releases it)", streamed.raw)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"math"
+	"time"
 
 	"github.com/mlpipe/mlpipe/config"
 	"github.com/mlpipe/mlpipe/evaluate"
@@ -162,6 +163,9 @@ func Summarize(s *State, results []StageResult) *Summary {
 func splitSpans(cfg *config.Config, sp *ingest.Splits) []SplitSummary {
 	var out []SplitSummary
 	for _, nt := range sp.Tables() {
+		if nt.Table == nil { // the training rows of a streamed run (streamedSpans)
+			continue
+		}
 		ss := SplitSummary{Name: nt.Name, Rows: nt.Table.NumRows()}
 		if cfg.Split.Method != "random" {
 			ss.From, ss.To = timeRange(nt, cfg.Split.Column)
@@ -196,7 +200,11 @@ func meanStd(v []float64) (mean, std *float64) {
 // timeRange returns the first and last time of a split's time column,
 // formatted as naive local time.
 func timeRange(nt ingest.NamedTable, column string) (from, to string) {
-	lo, hi, ok := ingest.TimeBounds(nt.Table, column)
+	return formatRange(ingest.TimeBounds(nt.Table, column))
+}
+
+// formatRange formats a split's first and last time (none when not ok).
+func formatRange(lo, hi time.Time, ok bool) (from, to string) {
 	if !ok {
 		return "", ""
 	}
