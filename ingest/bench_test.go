@@ -184,3 +184,53 @@ func BenchmarkLoadText(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScan scans a CSV and a JSON Lines file of 600,000 and 200,000
+// rows (the 10,000-row fixture's rows repeated, written to a temp dir),
+// so that each is several of Scan's text blocks: the cost of reading,
+// checking and parsing a block at a time.
+func BenchmarkScan(b *testing.B) {
+	cfg := flightsConfig(b)
+	dir := b.TempDir()
+	for _, f := range []struct {
+		name   string
+		header bool
+		copies int
+	}{{"flights-10k.csv", true, 60}, {"flights-10k.jsonl", false, 20}} {
+		data, err := os.ReadFile(filepath.Join("../testdata", f.name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out bytes.Buffer
+		body := data
+		if f.header {
+			nl := bytes.IndexByte(data, '\n')
+			out.Write(data[:nl+1])
+			body = data[nl+1:]
+		}
+		for range f.copies {
+			out.Write(body)
+		}
+		path := filepath.Join(dir, f.name)
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		want := int64(f.copies) * sampleRows
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(out.Len()))
+			for b.Loop() {
+				var rows int64
+				err := ingest.Scan(context.Background(), ingest.Source{Path: path}, cfg.Schema, nil, func(c *ingest.Chunk) error {
+					rows += c.Table.NumRows()
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rows != want {
+					b.Fatalf("%d rows, want %d", rows, want)
+				}
+			}
+		})
+	}
+}
