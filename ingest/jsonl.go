@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -148,8 +149,17 @@ func (out *jsonChunk) object(path string, text []byte, ln int64, fields []arrow.
 	}
 	for k := range obj {
 		if !seen[k] {
-			seen[k] = true
-			out.keys = append(out.keys, k)
+			// A new key (on the first line, mostly): list the object's
+			// keys in the order they are written, as a map does not keep
+			// it, so that the file's columns (in messages and warnings)
+			// come out the same on every run.
+			for _, k := range objectKeys(text, obj) {
+				if !seen[k] {
+					seen[k] = true
+					out.keys = append(out.keys, k)
+				}
+			}
+			break
 		}
 	}
 	out.rows++
@@ -160,6 +170,39 @@ func (out *jsonChunk) object(path string, text []byte, ln int64, fields []arrow.
 				Message: err.Error()})
 		}
 	}
+}
+
+// objectKeys returns the keys of obj, the decoding of the JSON object
+// text, in the order text has them (a key written twice, once).
+func objectKeys(text []byte, obj map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(obj))
+	listed := make(map[string]bool, len(obj))
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if _, err := dec.Token(); err == nil { // the object's '{'
+		for dec.More() {
+			tok, err := dec.Token()
+			k, ok := tok.(string)
+			var value json.RawMessage
+			if err != nil || !ok || dec.Decode(&value) != nil {
+				break
+			}
+			if !listed[k] {
+				listed[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) < len(obj) { // cannot happen: text decoded into obj
+		var rest []string
+		for k := range obj {
+			if !listed[k] {
+				rest = append(rest, k)
+			}
+		}
+		sort.Strings(rest)
+		keys = append(keys, rest...)
+	}
+	return keys
 }
 
 func jsonErr(err error) string {
