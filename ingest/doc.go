@@ -31,7 +31,11 @@
 //     LabelSpec.Keep tells which rows of a chunk stay, for a stream.
 //
 // Load checks structure (files, columns, types, parsing) and Validate
-// checks values. Both report bad data as an *InvalidError wrapping
+// checks values. Scan checks what Load checks and stops with the same
+// error, but a chunk at a time: a text file fails only once Scan reaches
+// its problem (a byte that is not UTF-8, say), and a JSON Lines file
+// whose keys do not meet the contract fails at its end, as only then
+// are all its keys known, so fn may have seen the chunks before. Both report bad data as an *InvalidError wrapping
 // ErrInvalid, never a panic; an I/O failure is a plain wrapped error, and
 // a source that matches no file wraps ErrNoFiles.
 //

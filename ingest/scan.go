@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -50,7 +51,9 @@ type Chunk struct {
 	// with a null in that column, and the issue names the column).
 	Issues []Issue
 	// Warnings are the file's warnings (an extra column the contract
-	// allows, dropped), on its first chunk.
+	// allows, dropped), on its first chunk; for JSON Lines, a key's on
+	// the chunk whose lines have it first, so that all of a file's
+	// chunks together have Load's warnings, in Load's order.
 	Warnings []Issue
 	// Progress is the share of the source's bytes read up to the end of
 	// this chunk, in [0, 1]: for a progress bar.
@@ -77,7 +80,27 @@ func (c *Chunk) Where(i int) Issue {
 // *InvalidError wrapping ErrInvalid; bad rows of a text file do not:
 // they are in Chunk.Issues. An error from fn stops the scan and is
 // returned as it is. src.Window is not supported.
+//
+// A text file that Load fails whole stops the scan with Load's issues
+// for it, though the chunks before the problem have been handed to fn:
+// text that is not UTF-8, holds a NUL byte or ends its lines with CR
+// alone (each block is checked before it is parsed, and on a failure the
+// rest of the file is read, since Load names the file's first NUL byte,
+// else its first byte that is not UTF-8); a corrupt or truncated gzip or
+// zstd file; and a JSON Lines file whose keys, all of the file's, do not
+// meet the contract. A JSON Lines file's keys are known only at its end:
+// a contract column that no line has is reported there, after the
+// file's chunks (a line without the key reads as null, as in Load), and
+// the chunks of a file already known to fail (a key the contract does
+// not allow) are not handed to fn. Load reports the data errors of every
+// file together; Scan stops at the first file with one.
 func Scan(ctx context.Context, src Source, schema Schema, opts *Options, fn func(*Chunk) error) error {
+	return scan(ctx, src, schema, opts, scanBlock, fn)
+}
+
+// scan is Scan with text blocks of about block bytes (tests use small
+// ones, to cut small files into many blocks).
+func scan(ctx context.Context, src Source, schema Schema, opts *Options, block int, fn func(*Chunk) error) error {
 	if src.Window != (Window{}) {
 		return errors.New("scan: a time window is not supported")
 	}
@@ -94,7 +117,7 @@ func Scan(ctx context.Context, src Source, schema Schema, opts *Options, fn func
 		return fmt.Errorf("scan: %w", err)
 	}
 	c.scan = true
-	s := &scanner{c: c, files: files, size: make([]int64, len(files))}
+	s := &scanner{c: c, files: files, size: make([]int64, len(files)), block: block}
 	for i, f := range files {
 		if info, err := os.Stat(f.path); err == nil {
 			s.size[i] = info.Size()
@@ -111,6 +134,7 @@ type task func(ctx context.Context) (*Chunk, error)
 // scanner hands out the tasks of a scan, file after file.
 type scanner struct {
 	c     *contract
+	block int // a text block's bytes (scanBlock)
 	files []inputFile
 	size  []int64                    // each file's bytes
 	total int64                      // all files' bytes
@@ -376,35 +400,84 @@ func openText(path, format string) (io.Reader, func(), error) {
 			f.Close()
 			return nil, nil, invalid(CodeRead, path, "", "the file starts as gzip but cannot be read: %v", err)
 		}
-		return zr, func() { f.Close() }, nil
+		return unpacked{zr, path, kind}, func() { f.Close() }, nil
 	case "zstd":
 		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			f.Close()
 			return nil, nil, invalid(CodeRead, path, "", "the file starts as zstd but cannot be read: %v", err)
 		}
-		return zr, func() { zr.Close(); f.Close() }, nil
+		return unpacked{zr, path, kind}, func() { zr.Close(); f.Close() }, nil
 	default:
 		f.Close()
 		return nil, nil, notText(path, kind, format)
 	}
 }
 
+// unpacked is a decompressor whose read errors are the error readText
+// gives for them, so that a corrupt or truncated file fails Scan as it
+// fails Load (and a truncated one is not taken for its end).
+type unpacked struct {
+	r          io.Reader
+	path, kind string
+}
+
+func (u unpacked) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = invalid(CodeRead, u.path, "", "the %s data is corrupt or truncated: %v", u.kind, err)
+	}
+	return n, err
+}
+
 // text scans a CSV, TSV or JSON Lines file (or one compressed with gzip
 // or zstd) by blocks of whole lines, with the source's CSV settings
 // (delimiter, header, lines to skip).
+//
+// Load reads such a file whole and checks it in an order that Scan
+// keeps, so that a file fails both with the same error: first the whole
+// text (checkText), then the header (CSV) or the keys of every line
+// (JSON Lines: jsonKeys), then the rows. So each block is checked as it
+// is read, before it is parsed; when one fails, or the header does, the
+// rest of the file is read and checked before the scan stops (fail),
+// since Load names the file's first NUL byte, or else its first byte
+// that is not UTF-8, wherever they are.
 func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error) {
 	r, closeFile, err := openText(in.path, in.format)
 	if err != nil {
 		return nil, nil, err
 	}
 	isCSV := in.format == FormatCSV || in.format == FormatTSV
-	b := &blocks{r: r, size: scanBlock, csv: isCSV, line: 1}
+	b := &blocks{r: r, size: s.block, csv: isCSV, line: 1}
 	path, c := in.path, s.c
+	check := newTextCheck(path)
+	// fail returns the error Load gives for the file when Scan would stop
+	// with err (nil: the text check failed): the text check's, once the
+	// rest of the file has been read, if it fails; else err.
+	fail := func(err error) error {
+		for !check.settled() {
+			data, _, rerr := b.next()
+			if rerr != nil {
+				return readError(path, rerr) // Load fails to read the file first
+			}
+			if data == nil {
+				break
+			}
+			check.add(data)
+		}
+		if terr := check.err(); terr != nil {
+			return terr
+		}
+		return err
+	}
+	var keys *jsonKeys // JSON Lines: the file's keys
+	if !isCSV {
+		keys = newJSONKeys(path, c)
+	}
 	var src []int // CSV: the file's field of each contract column
 	var shape csvShape
 	var warnings []Issue
-	first := true
+	first, ended := true, false
 	read := func() float64 { return 0 } // the share of the file read
 	if f, ok := r.(*os.File); ok {
 		read = func() float64 { return filePosition(f) }
@@ -412,20 +485,26 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 	next := func() (task, bool, error) {
 		data, line, err := b.next()
 		if err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", path, err)
+			return nil, false, readError(path, err)
 		}
 		if first {
 			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-			if isCSV {
-				// Lines before the header (or the first row) are skipped whole.
-				for k := 0; k < c.csv.skip && len(data) > 0; k++ {
-					nl := bytes.IndexByte(data, '\n')
-					if nl < 0 {
-						data = nil
-						break
-					}
-					data, line = data[nl+1:], line+1
+		}
+		if data != nil {
+			check.add(data)
+			if check.failed() {
+				return nil, false, fail(nil)
+			}
+		}
+		if first && isCSV {
+			// Lines before the header (or the first row) are skipped whole.
+			for k := 0; k < c.csv.skip && len(data) > 0; k++ {
+				nl := bytes.IndexByte(data, '\n')
+				if nl < 0 {
+					data = nil
+					break
 				}
+				data, line = data[nl+1:], line+1
 			}
 		}
 		if first && len(bytes.TrimSpace(data)) == 0 {
@@ -433,11 +512,15 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				return nil, false, nil
 			}
 			if isCSV {
-				return nil, false, invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line (or set data.header: false)")
+				return nil, false, fail(invalid(CodeEmpty, path, "", "the file is empty: a CSV file needs a header line (or set data.header: false)"))
 			}
-			return nil, false, invalid(CodeEmpty, path, "", "the file is empty")
+			return nil, false, fail(invalid(CodeEmpty, path, "", "the file is empty"))
 		}
 		if data == nil {
+			if keys != nil && !ended {
+				ended = true
+				return keys.end(), true, nil
+			}
 			return nil, false, nil
 		}
 		if first && isCSV {
@@ -459,10 +542,10 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				hr.Comma = rune(shape.delim)
 				header, err := hr.Read()
 				if err != nil {
-					return nil, false, invalid(CodeParse, path, "", "cannot read the header line: %v", err)
+					return nil, false, fail(invalid(CodeParse, path, "", "cannot read the header line: %v", err))
 				}
 				if src, warnings, err = c.plan(path, header, nil); err != nil {
-					return nil, false, err
+					return nil, false, fail(err)
 				}
 				shape.nfields = len(header)
 				head := data[:hr.InputOffset()]
@@ -470,8 +553,13 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				data = data[len(head):]
 			}
 		}
-		check, w, at := first && !isCSV, warnings, s.progress(read())
+		w, at := warnings, s.progress(read())
 		first, warnings = false, nil
+		var prev <-chan struct{} // JSON Lines: closed once the blocks before have added their keys
+		var added chan struct{}  // closed once this block has added its keys
+		if keys != nil {
+			prev, added = keys.turn()
+		}
 		return func(ctx context.Context) (*Chunk, error) {
 			var ch *textChunk
 			if isCSV {
@@ -485,15 +573,16 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 				}
 			} else {
 				jc, err := parseJSONLChunk(ctx, path, data, line, c)
-				if err != nil {
-					return nil, err
+				fails := false
+				if err == nil {
+					w, fails, err = keys.add(ctx, prev, jc.keys)
 				}
-				if check && len(jc.keys) > 0 {
-					// The first block's keys are the file's columns.
-					if _, w, err = c.plan(path, jc.keys, nil); err != nil {
+				close(added)
+				if err != nil || fails {
+					if jc != nil {
 						jc.release()
-						return nil, err
 					}
+					return nil, err // failing: the error comes at the end of the file
 				}
 				ch = &jc.textChunk
 			}
@@ -507,6 +596,100 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 		}, true, nil
 	}
 	return next, closeFile, nil
+}
+
+// readError is the error of a failed read of path: an *InvalidError (a
+// corrupt compressed file, from unpacked) as it is, an I/O error
+// wrapped.
+func readError(path string, err error) error {
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return fmt.Errorf("read %s: %w", path, err)
+}
+
+// jsonKeys gathers the keys of a JSON Lines file's blocks in block
+// order, though the blocks are parsed in parallel, and checks them
+// against the contract as Load checks every key of the file (joinJSON):
+// a key the contract does not allow fails the file; a key it allows, and
+// drops, is a warning, on the chunk whose lines have it first; and a
+// contract column that no line has is missing, which is known only at
+// the file's end (end). Once the file is known to fail, its blocks give
+// no chunks, and the error comes at its end, listing every key of the
+// file as Load's does.
+type jsonKeys struct {
+	path     string
+	c        *contract
+	contract []string // the contract's column names
+	seen     map[string]bool
+	names    []string      // the file's keys so far, in order of appearance
+	fails    bool          // a key the contract does not allow
+	last     chan struct{} // closed once the last block handed out has added its keys
+}
+
+func newJSONKeys(path string, c *contract) *jsonKeys {
+	k := &jsonKeys{path: path, c: c, seen: map[string]bool{}, last: make(chan struct{})}
+	for _, f := range c.target.Fields() {
+		k.contract = append(k.contract, f.Name)
+	}
+	close(k.last)
+	return k
+}
+
+// turn is called for each block, in order, as it is handed out: the
+// block adds its keys once prev is closed, and closes added after.
+func (k *jsonKeys) turn() (prev <-chan struct{}, added chan struct{}) {
+	prev, added = k.last, make(chan struct{})
+	k.last = added
+	return prev, added
+}
+
+// add adds a block's keys once prev is closed, and returns the warnings
+// of those that are new, and whether the file fails.
+func (k *jsonKeys) add(ctx context.Context, prev <-chan struct{}, keys []string) ([]Issue, bool, error) {
+	select {
+	case <-prev:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	var extra []string
+	for _, n := range keys {
+		if !k.seen[n] {
+			k.seen[n] = true
+			k.names = append(k.names, n)
+			if k.c.schema.Column(n) == nil {
+				extra = append(extra, n)
+			}
+		}
+	}
+	if len(extra) == 0 || k.fails {
+		return nil, k.fails, nil
+	}
+	// plan's issues for the new keys: with the contract's own columns
+	// besides them, it finds none missing.
+	_, warnings, err := k.c.plan(k.path, append(slices.Clip(k.contract), extra...), nil)
+	k.fails = err != nil
+	return warnings, k.fails, nil
+}
+
+// end returns the task that ends the file: once every block has added
+// its keys, it fails as Load does if they do not meet the contract.
+func (k *jsonKeys) end() task {
+	prev := k.last
+	return func(ctx context.Context) (*Chunk, error) {
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if len(k.names) > 0 {
+			if _, _, err := k.c.plan(k.path, k.names, nil); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
 }
 
 // blocks cuts a text file into blocks of whole lines: each ends at a line
@@ -630,6 +813,7 @@ func ordered(ctx context.Context, parallelism int, next func(context.Context) (t
 		case r.err != nil:
 			first = r.err
 			cancel()
+		case r.chunk == nil: // a task that only checks (the end of a JSON Lines file)
 		default:
 			if err := fn(r.chunk); err != nil {
 				first = err

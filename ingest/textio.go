@@ -156,22 +156,82 @@ func regular(path string, info os.FileInfo) error {
 // checkText refuses text the readers would misread: NUL bytes (binary
 // data or UTF-16), bytes that are not UTF-8 (Latin-1 or Windows-1252
 // text), and lines that end with CR alone (classic Mac OS), which would
-// make the whole file one line.
+// make the whole file one line. It is a textCheck given the whole text.
 func checkText(path string, data []byte) error {
-	line := func(i int) int64 { return int64(bytes.Count(data[:i], []byte{'\n'})) + 1 }
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: path, Line: line(i), RowGroup: -1,
-			Message: "a NUL byte: the file is binary, or text in UTF-16 or UTF-32; mlpipe reads UTF-8 text"}}}
+	t := newTextCheck(path)
+	t.add(data)
+	return t.err()
+}
+
+// textCheck runs checkText's tests on a text given a block at a time, as
+// Scan reads it, and comes to checkText's verdict on the whole text:
+// the first NUL byte if there is one, else the first byte that is not
+// UTF-8, else a first line that ends with CR alone. Each block must end
+// at a line end or at the end of the text, so that no UTF-8 sequence or
+// CR LF pair is cut in two.
+type textCheck struct {
+	path string
+	line int64 // the line the next block starts at
+
+	nul     int64 // the line of the first NUL byte; 0: none so far
+	bad     int64 // the line of the first byte that is not UTF-8; 0: none so far
+	badByte byte
+
+	firstLine bool // the first line's end is known (a CR or an LF seen)
+	crOnly    bool // the first line ends with CR alone
+	crs       int  // the CRs seen, counted once crOnly
+}
+
+func newTextCheck(path string) *textCheck { return &textCheck{path: path, line: 1} }
+
+// add checks the next block of the text.
+func (t *textCheck) add(data []byte) {
+	lineAt := func(i int) int64 { return t.line + int64(bytes.Count(data[:i], []byte{'\n'})) }
+	if t.nul == 0 {
+		if i := bytes.IndexByte(data, 0); i >= 0 {
+			t.nul = lineAt(i)
+		}
 	}
-	if !utf8.Valid(data) {
+	if t.nul == 0 && t.bad == 0 && !utf8.Valid(data) {
 		i := invalidUTF8(data)
-		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: path, Line: line(i), RowGroup: -1,
-			Message: fmt.Sprintf("byte 0x%02X is not UTF-8: the file is probably Latin-1 or Windows-1252; convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8", data[i])}}}
+		t.bad, t.badByte = lineAt(i), data[i]
 	}
-	if i := bytes.IndexByte(data, '\r'); i >= 0 && (i+1 == len(data) || data[i+1] != '\n') && bytes.IndexByte(data[:i], '\n') < 0 {
-		lines := bytes.Count(data, []byte{'\r'}) + 1
-		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: path, Line: 1, RowGroup: -1,
-			Message: fmt.Sprintf("the lines end with CR alone (classic Mac OS line endings; about %d lines), so the file reads as one line: convert them to LF, e.g. tr '\\r' '\\n' < in > out", lines)}}}
+	if !t.firstLine {
+		// Only the file's first CR counts: before any LF, and not
+		// followed by one.
+		if i := bytes.IndexByte(data, '\r'); i >= 0 {
+			t.firstLine = true
+			t.crOnly = (i+1 == len(data) || data[i+1] != '\n') && bytes.IndexByte(data[:i], '\n') < 0
+		} else {
+			t.firstLine = bytes.IndexByte(data, '\n') >= 0
+		}
+	}
+	if t.crOnly {
+		t.crs += bytes.Count(data, []byte{'\r'})
+	}
+	t.line += int64(bytes.Count(data, []byte{'\n'}))
+}
+
+// failed reports whether the text seen so far fails the check.
+func (t *textCheck) failed() bool { return t.nul != 0 || t.bad != 0 || t.crOnly }
+
+// settled reports whether the verdict can no longer change, whatever
+// follows: a NUL byte was seen, and the first one decides.
+func (t *textCheck) settled() bool { return t.nul != 0 }
+
+// err is the verdict on the text seen so far: nil, or an *InvalidError
+// naming the file and line.
+func (t *textCheck) err() error {
+	switch {
+	case t.nul != 0:
+		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: t.path, Line: t.nul, RowGroup: -1,
+			Message: "a NUL byte: the file is binary, or text in UTF-16 or UTF-32; mlpipe reads UTF-8 text"}}}
+	case t.bad != 0:
+		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: t.path, Line: t.bad, RowGroup: -1,
+			Message: fmt.Sprintf("byte 0x%02X is not UTF-8: the file is probably Latin-1 or Windows-1252; convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8", t.badByte)}}}
+	case t.crOnly:
+		return &InvalidError{Issues: []Issue{{Severity: Error, Code: CodeRead, File: t.path, Line: 1, RowGroup: -1,
+			Message: fmt.Sprintf("the lines end with CR alone (classic Mac OS line endings; about %d lines), so the file reads as one line: convert them to LF, e.g. tr '\\r' '\\n' < in > out", t.crs+1)}}}
 	}
 	return nil
 }
