@@ -114,9 +114,10 @@ func Validate(ds *Dataset, schema Schema, label LabelSpec) *Report {
 // cause: a structural problem (a missing column, an unreadable file)
 // stops Scan with an error, which the caller reports as
 // ReportFromError(err) without the issues of the files before it that
-// Load would list too; Scan does not refuse text that is not UTF-8 or
-// holds a NUL byte, as Load does; and a file that gives no chunk (a
-// Parquet file of no row group) brings no warnings.
+// Load would list too; and a file that gives no chunk (a Parquet file of
+// no row group) brings no warnings. (Scan refuses text that is not UTF-8,
+// holds a NUL byte or ends its lines with CR alone as Load does:
+// TestScanTextLikeLoad.)
 //
 // A Validator is for one goroutine; Scan calls its fn on one.
 type Validator struct {
