@@ -17,9 +17,8 @@ import (
 
 // TestBuilderChunkings: a Builder given a fixture in parts of 1, 7 and
 // 1000 rows, or whole, gives Table's profile of it (reflect.DeepEqual,
-// and the same JSON, which tells -0 from +0), on one goroutine or
-// several (a part of a fixture's size is read a column per goroutine).
-// Each part is a copy that is scribbled over and released as
+// and the same JSON, which tells -0 from +0), with its columns
+// profiled on one goroutine or several. Each part is a copy that is scribbled over and released as
 // soon as Add returns, so a builder that kept any of a part's memory (an
 // Arrow string is a view of its buffer) would profile the scribbles; the
 // copies' allocator must end at zero.
@@ -32,11 +31,7 @@ func TestBuilderChunkings(t *testing.T) {
 		}
 		wantJSON := marshal(t, want)
 		for _, size := range []int64{0, 1, 7, 1000} { // 0: whole
-			pars := []int{0}
-			if size == 0 {
-				pars = []int{1, 0} // only a whole part is read in parallel
-			}
-			for _, par := range pars {
+			for _, par := range []int{1, 0} {
 				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 				opts := profile.Options{Parallelism: par}
 				if fx.opts != nil {
