@@ -66,6 +66,7 @@ func Summarize(ctx context.Context, train arrow.Table, inputs []string, n int, s
 func SummarizeFrom(ctx context.Context, src tables.Source, inputs []string, n int, seed uint64) (*Training, error) {
 	return summarize(ctx, src, inputs, n, seed, func() (*profile.Profile, error) {
 		b := profile.NewBuilder(src.Schema(), nil)
+		b.Grow(int(src.NumRows())) // 8 bytes a numeric value, no more
 		err := src.Ranges(ctx, summaryRows, func(_ int64, part arrow.Table) error { return b.Add(part) })
 		if err != nil {
 			return nil, err

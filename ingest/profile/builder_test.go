@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -18,7 +19,8 @@ import (
 // TestBuilderChunkings: a Builder given a fixture in parts of 1, 7 and
 // 1000 rows, or whole, gives Table's profile of it (reflect.DeepEqual,
 // and the same JSON, which tells -0 from +0), with its columns
-// profiled on one goroutine or several. Each part is a copy that is scribbled over and released as
+// profiled on one goroutine or several, told the row count first (Grow)
+// or not. Each part is a copy that is scribbled over and released as
 // soon as Add returns, so a builder that kept any of a part's memory (an
 // Arrow string is a view of its buffer) would profile the scribbles; the
 // copies' allocator must end at zero.
@@ -38,6 +40,9 @@ func TestBuilderChunkings(t *testing.T) {
 					opts.HistogramBins, opts.MaxCategories = fx.opts.HistogramBins, fx.opts.MaxCategories
 				}
 				b := profile.NewBuilder(tbl.Schema(), &opts)
+				if par == 1 {
+					b.Grow(int(tbl.NumRows())) // room made first changes nothing
+				}
 				step := size
 				if step == 0 {
 					step = max(tbl.NumRows(), 1)
@@ -146,5 +151,56 @@ func TestBuilderErrors(t *testing.T) {
 	}
 	if _, err := profile.Table(cancelled, tbl, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Table with a cancelled context: %v", err)
+	}
+}
+
+// TestBuilderGrow: told the row count first, a Builder adds the parts of
+// a numeric table allocating almost nothing (its values go where Grow
+// made room: under a byte a row, where the values are 24); not told, it
+// allocates at least the values' 8 bytes a row as its slices grow.
+func TestBuilderGrow(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Second}},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	const rows = 3000
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer rb.Release()
+	for i := range rows {
+		rb.Field(0).(*array.Int64Builder).AppendValues([]int64{int64(i)}, []bool{i%5 != 0})
+		rb.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(i))
+		rb.Field(2).(*array.Float64Builder).Append(float64(i) / 3)
+	}
+	rec := rb.NewRecord()
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
+	defer tbl.Release()
+	var parts []arrow.Table
+	for lo := int64(0); lo < rows; lo += 1000 {
+		parts = append(parts, tables.Slice(tbl, lo, lo+1000))
+	}
+	defer func() {
+		for _, p := range parts {
+			p.Release()
+		}
+	}()
+	for _, grow := range []bool{true, false} {
+		b := profile.NewBuilder(schema, nil)
+		if grow {
+			b.Grow(rows)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for _, p := range parts {
+			if err := b.Add(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		bytes := after.TotalAlloc - before.TotalAlloc
+		if grow && bytes >= rows || !grow && bytes < 8*rows {
+			t.Errorf("grow %v: %d bytes allocated adding %d rows", grow, bytes, rows)
+		}
 	}
 }
