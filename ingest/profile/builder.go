@@ -131,7 +131,7 @@ func (b *Builder) Add(part arrow.Table) error {
 // Profile returns the profile of the rows added, computing each column's
 // statistics in parallel (up to Options.Parallelism). It sorts the
 // values in place and drops them, so the builder is spent: a later Add
-// or Profile is an error. It only fails if ctx is cancelled.
+// or Profile is an error. Otherwise it only fails if ctx is cancelled.
 func (b *Builder) Profile(ctx context.Context) (*Profile, error) {
 	const op = "profile"
 	if b.spent {

@@ -8,9 +8,10 @@
 // (Builder), or profile.json (encoding/json). Out: a Profile; Column
 // finds one column's statistics.
 //
-// Table is a Builder given the whole table, so a table streamed in parts
-// of any size (docs/architecture.md, "Memory and scale") gets the same
-// profile bit for bit: the statistics that depend on the values' order
+// Table and a Builder profile a column with the same code (Table gives
+// it each column whole), so a table streamed in parts of any size
+// (docs/architecture.md, "Memory and scale") gets Table's profile bit
+// for bit: the statistics that depend on the values' order
 // (the mean and standard deviation's sums, the exact quantiles, the
 // histogram, the distinct count) are computed at the end from the
 // sorted values, and the categories from their counts.
