@@ -28,7 +28,11 @@
 //     by range, as a tables.Source (splitrows.go);
 //   - LabelSpec.Derive: the training target of each row, and
 //     DropUnlabelled: the rows without one left out (label.missing: drop);
-//     LabelSpec.Keep tells which rows of a chunk stay, for a stream.
+//     LabelSpec.Keep tells which rows of a chunk stay, for a stream;
+//   - ReadSplits: all of the above in one pass of Scan, holding the
+//     validation and test rows and leaving the training rows in the files
+//     (read again through SplitRows): the ingest stages of a run that
+//     never holds the whole table (readsplits.go).
 //
 // Load checks structure (files, columns, types, parsing) and Validate
 // checks values. Scan checks what Load checks and stops with the same

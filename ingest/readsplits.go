@@ -102,7 +102,11 @@ func ReadSplits(ctx context.Context, src Source, schema Schema, opts *Options, l
 		r.out.Dataset.Parts = append(r.out.Dataset.Parts, Part{Path: f.path, Format: f.format})
 		r.byFile[f.path] = k
 	}
-	err = Scan(ctx, src, schema, opts, func(c *Chunk) error { return r.add(ctx, c) })
+	progress := opts.progress()
+	err = Scan(ctx, src, schema, opts, func(c *Chunk) error {
+		progress(c.Table.NumRows()) // the rows read, as Load tells them
+		return r.add(ctx, c)
+	})
 	if err == nil {
 		err = ctx.Err() // Scan ends quietly when cancelled between chunks
 	}
