@@ -243,7 +243,7 @@ func (c *columnBuilder) numericProfile(o Options) *NumericProfile {
 	}
 	slices.Sort(xs)
 	np.Min, np.Max = xs[0], xs[len(xs)-1]
-	np.Mean, np.Std = stat.MeanStdDev(xs, nil)
+	np.Mean, np.Std = meanStd(xs)
 	if len(xs) < 2 {
 		np.Std = 0
 	}
@@ -262,4 +262,23 @@ func (c *columnBuilder) numericProfile(o Options) *NumericProfile {
 		np.MaxTime = wallClock(np.Max)
 	}
 	return np
+}
+
+// meanStd returns the mean and sample standard deviation of xs, sorted.
+// Values near the float64 limit (beyond about 1e154) overflow the sum of
+// squares, and a profile with an infinite or NaN statistic cannot be
+// written as JSON: then the statistics are taken of the values scaled to
+// at most 1 in magnitude and scaled back.
+func meanStd(xs []float64) (mean, std float64) {
+	mean, std = stat.MeanStdDev(xs, nil)
+	if !math.IsInf(mean, 0) && !math.IsNaN(mean) && !math.IsInf(std, 0) && !math.IsNaN(std) {
+		return mean, std
+	}
+	scale := max(math.Abs(xs[0]), math.Abs(xs[len(xs)-1]))
+	ys := make([]float64, len(xs))
+	for i, x := range xs {
+		ys[i] = x / scale
+	}
+	mean, std = stat.MeanStdDev(ys, nil)
+	return mean * scale, std * scale
 }

@@ -3,7 +3,9 @@ package profile_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"runtime"
 	"testing"
@@ -202,5 +204,32 @@ func TestBuilderGrow(t *testing.T) {
 		if grow && bytes >= rows || !grow && bytes < 8*rows {
 			t.Errorf("grow %v: %d bytes allocated adding %d rows", grow, bytes, rows)
 		}
+	}
+}
+
+// TestHugeValues: a column of values near the float64 limit, whose sum
+// of squares overflows, gets a finite mean and standard deviation (the
+// sample's: 1e300, 3e300 have mean 2e300 and std √2·1e300), and its
+// profile can be written as JSON.
+func TestHugeValues(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues([]float64{3e300, 1e300}, nil)
+	a := b.NewArray()
+	defer a.Release()
+	col := arrow.NewColumnFromArr(schema.Field(0), a)
+	defer col.Release()
+	tbl := array.NewTable(schema, []arrow.Column{col}, 2)
+	defer tbl.Release()
+	p, err := profile.Table(context.Background(), tbl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	np := p.Columns[0].Numeric
+	if math.Abs(np.Mean/2e300-1) > 1e-12 || math.Abs(np.Std/(math.Sqrt2*1e300)-1) > 1e-12 {
+		t.Errorf("mean %g, std %g; want 2e300, %g", np.Mean, np.Std, math.Sqrt2*1e300)
+	}
+	if _, err := json.Marshal(p); err != nil {
+		t.Errorf("the profile cannot be written: %v", err)
 	}
 }
