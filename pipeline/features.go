@@ -40,8 +40,8 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	if s.trainRows != nil && gbdtAlone(s, len(y)) == nil {
-		// Cross-validation runs after all (ingeststream.go).
+	if s.trainRows != nil && gbdtAlone(s) == nil {
+		// The gbdt trainer cannot be built (ingeststream.go).
 		if err := holdTraining(ctx, s); err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	// observes the training rows once they are binned and calibrates once
 	// the raw training split is released (see below).
 	var ob *monitor.Observer
-	alone := gbdtAlone(s, enc.Rows())
+	alone := gbdtAlone(s)
 	if st.register {
 		// The fit's garbage (a category key a row of each cross) is not
 		// piled under the summary's.

@@ -27,16 +27,16 @@ import (
 // result is bit for bit the whole table's: each of those reads the rows
 // in order and gives the same result for any ranges (TestStreamedIngest).
 //
-// When cross-validation turns out to run after all (a training split
-// under config.CVBelowRows rows, with cv_folds left at its default), the
-// features stage reads the training rows into memory and goes on as a
-// run that loaded them whole.
+// When the gbdt trainer cannot be built (its parameters are refused),
+// the features stage reads the training rows into memory and goes on as
+// a run that loaded them whole, so that the train stage reports the
+// parameters as it does in a loaded run.
 
 // streamable reports whether the ingest stages of a run that trains may
 // read the source a chunk at a time: gbdt alone (oneGBDT), no time window
 // on the source (which the chunked reader does not apply).
 func streamable(s *State) bool {
-	return oneGBDT(s) && s.Config.Data.Window == (ingest.Window{}) && s.Config.Selection.CVFolds <= 1
+	return oneGBDT(s) && s.Config.Data.Window == (ingest.Window{})
 }
 
 // stream is the load stage of a streamed run: one pass over the source.
@@ -129,7 +129,7 @@ func (s *State) trainSource() tables.Source {
 }
 
 // holdTraining reads the training rows of a streamed run into memory,
-// for the features stage of a run that needs them whole (see above).
+// for a features stage that cannot stream them (see above).
 func holdTraining(ctx context.Context, s *State) error {
 	if s.trainRows == nil {
 		return nil

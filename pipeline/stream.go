@@ -57,11 +57,13 @@ func binBuilder(g *gbdt.Trainer, p *features.Pipeline, rows int) *gbdt.BinBuilde
 }
 
 // gbdtAlone returns the gbdt trainer when it is the only model the train
-// stage will fit, on the whole training split of rows rows: no grid or
-// search, no cross-validation, no step cache. Nil otherwise.
-func gbdtAlone(s *State, rows int) *gbdt.Trainer {
+// stage will fit, on the whole training split: no grid or search, no
+// step cache (oneGBDT). Selection never cross-validates a lone candidate
+// (it is fitted once), whatever cv_folds says. Nil otherwise, and when
+// the trainer cannot be built (the train stage reports why).
+func gbdtAlone(s *State) *gbdt.Trainer {
 	cfg := s.Config
-	if !oneGBDT(s) || CVFolds(cfg.Selection.CVFolds, rows) > 1 {
+	if !oneGBDT(s) {
 		return nil
 	}
 	tr, err := catalog.Trainer(gbdt.Name, cfg.Models[0].Candidates()[0], cfg.Seed)
@@ -73,8 +75,7 @@ func gbdtAlone(s *State, rows int) *gbdt.Trainer {
 }
 
 // oneGBDT reports whether the config fits one gbdt candidate and nothing
-// else, and no step cache stores the matrices: gbdtAlone's test but for
-// the training rows, which decide whether cross-validation runs.
+// else, and no step cache stores the matrices.
 func oneGBDT(s *State) bool {
 	cfg := s.Config
 	return !s.caching && len(cfg.Models) == 1 && cfg.Models[0].Name == gbdt.Name && cfg.Models[0].Search == nil &&

@@ -277,3 +277,73 @@ func (r lossRecorder) Set(msg string) {
 		*r.losses = append(*r.losses, m[1])
 	}
 }
+
+// TestStreamedIngestSmall: a training split under config.CVBelowRows
+// rows streams too (a lone candidate is never cross-validated), to the
+// loaded run's model, validation score and evaluation (the loaded run
+// with the step cache, which holds the float matrices); and a streamed
+// run whose gbdt parameters are refused reads the training rows into
+// memory (holdTraining) and fails in the train stage with the loaded
+// run's error.
+func TestStreamedIngestSmall(t *testing.T) {
+	type outcome struct {
+		s     *State
+		model []byte
+		err   error
+		// held: the raw training split after the split stage; floats:
+		// the features stage built the float training matrix.
+		held, floats bool
+	}
+	run := func(t *testing.T, cache *Cache, params string) outcome {
+		cfg := gbdtFixture(t, false)
+		// A random split leaving about 4,000 training rows of the 10,000.
+		cfg.Split = ingest.SplitSpec{Method: "random", ValidFraction: 0.3, TestFraction: 0.3, Seed: 1}
+		if params != "" {
+			cfg.Models[0].Params = map[string]any{"max_leaves": -5}
+		}
+		o := outcome{s: &State{Config: cfg}}
+		t.Cleanup(o.s.Release)
+		var stages []Stage
+		for _, st := range AllStages(&ingest.Options{}) {
+			stages = append(stages, st)
+			switch st.Name() {
+			case "split":
+				stages = append(stages, probeStage(func(s *State) { o.held = s.Splits.Train != nil }))
+			case "features":
+				stages = append(stages, probeStage(func(s *State) { o.floats = s.TrainSet.Prebinned == nil }))
+			}
+		}
+		if _, o.err = (&Runner{Stages: stages, Cache: cache}).Run(context.Background(), o.s); o.err != nil {
+			return o
+		}
+		var buf bytes.Buffer
+		if err := train.Save(&buf, o.s.Model); err != nil {
+			t.Fatal(err)
+		}
+		o.model = buf.Bytes()
+		return o
+	}
+	streamed, whole := run(t, nil, ""), run(t, &Cache{Dir: t.TempDir()}, "")
+	if streamed.err != nil || whole.err != nil {
+		t.Fatalf("runs failed: %v streamed, %v whole", streamed.err, whole.err)
+	}
+	s, w := streamed.s, whole.s
+	if s.streamed == nil || streamed.held || streamed.floats || w.streamed != nil || !whole.held || !whole.floats {
+		t.Fatalf("streamed %v (training split held after split %v, float matrix %v); with the cache %v (%v, %v): want true (false, false), false (true, true)",
+			s.streamed != nil, streamed.held, streamed.floats, w.streamed != nil, whole.held, whole.floats)
+	}
+	if !bytes.Equal(streamed.model, whole.model) || math.Float64bits(s.Leaderboard[0].Valid) != math.Float64bits(w.Leaderboard[0].Valid) {
+		t.Error("the model or its score differs from the loaded run's")
+	}
+	got, _ := json.Marshal(s.Evaluation)
+	want, _ := json.Marshal(w.Evaluation)
+	if !bytes.Equal(got, want) {
+		t.Error("the evaluation differs from the loaded run's")
+	}
+
+	bad, wbad := run(t, nil, "bad"), run(t, &Cache{Dir: t.TempDir()}, "bad")
+	if bad.s.streamed == nil || !bad.floats || bad.err == nil || wbad.err == nil || bad.err.Error() != wbad.err.Error() {
+		t.Errorf("refused parameters: streamed %v, held and transformed whole %v, error %v; loaded run's error %v",
+			bad.s.streamed != nil, bad.floats, bad.err, wbad.err)
+	}
+}
