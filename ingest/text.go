@@ -92,9 +92,6 @@ func ParseTime(s string) (time.Time, error) { return timeparse.Parse(s) }
 // ParseTimeBytes is ParseTime for bytes (timeparse.ParseBytes).
 func ParseTimeBytes(b []byte) (time.Time, error) { return timeparse.ParseBytes(b) }
 
-// parseTime is timeparse.Parse.
-func parseTime(s string) (time.Time, error) { return timeparse.Parse(s) }
-
 // parseTimeFast is timeparse.Fast.
 func parseTimeFast[T string | []byte](s T) (time.Time, bool) { return timeparse.Fast(s) }
 

@@ -567,8 +567,9 @@ func (s *Store) runDirS3(id string) (string, error) {
 			continue
 		}
 		dst := filepath.Join(tmp, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-			err = s.remote.Download(ctx, o.Key, dst)
+		err := os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err == nil {
+			err = s.remote.Download(ctx, o.Key, dst) // was lost: the if's own err
 		}
 		if err != nil {
 			os.RemoveAll(tmp)
