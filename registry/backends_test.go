@@ -71,6 +71,7 @@ func TestBackends(t *testing.T) {
 			if b.name == "s3" {
 				t.Run("Lease", func(t *testing.T) { testLease(t, b) })
 				t.Run("Check", func(t *testing.T) { testCheckS3(t, b) })
+				t.Run("RunDownload", func(t *testing.T) { testRunDownloadS3(t, b) })
 			}
 		})
 	}
@@ -428,5 +429,32 @@ func testCheckS3(t *testing.T, b backend) {
 	problems, err := s.Check(registry.CheckOptions{})
 	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].What, "model.json") {
 		t.Errorf("check = %v, %v; want v2's model.json", problems, err)
+	}
+}
+
+// testRunDownloadS3: a run record whose files cannot all be downloaded
+// is an error, not a directory with files missing. Two objects of the
+// record, "notes" and "notes/more", cannot both be files on disk: once
+// the first is, the second's directory cannot be made.
+func testRunDownloadS3(t *testing.T, b backend) {
+	s, url := b.open(t)
+	bucket, err := storage.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, key := range []string{"runs/r1/.complete", "runs/r1/notes", "runs/r1/notes/more"} {
+		if _, err := bucket.Put(ctx, key, []byte("x"), storage.Cond{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dir, err := s.RunDir("r1"); err == nil {
+		t.Errorf("RunDir of a record that cannot be downloaded whole = %s, nil; want an error", dir)
+	}
+	if err := bucket.Delete(ctx, "runs/r1/notes/more"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunDir("r1"); err != nil {
+		t.Errorf("RunDir once the record can be downloaded: %v", err)
 	}
 }
