@@ -250,12 +250,7 @@ func DropUnlabelled(ctx context.Context, ds *Dataset, label LabelSpec) (int64, e
 	if keep == nil {
 		return 0, nil
 	}
-	assign := make([]int8, len(keep))
-	for i, k := range keep {
-		if !k {
-			assign[i] = -1
-		}
-	}
+	assign := keepAssign(keep)
 	kept, err := gather(ctx, ds.Table, assign, 1)
 	if err != nil {
 		return 0, fmt.Errorf("drop unlabelled: %w", err)
@@ -285,4 +280,16 @@ func DropUnlabelled(ctx context.Context, ds *Dataset, label LabelSpec) (int64, e
 	ds.Table.Release()
 	ds.Table = kept[0]
 	return dropped, nil
+}
+
+// keepAssign turns a keep mask into gather's assignment: 0 for a row
+// kept, -1 for one left out.
+func keepAssign(keep []bool) []int8 {
+	assign := make([]int8, len(keep))
+	for i, k := range keep {
+		if !k {
+			assign[i] = -1
+		}
+	}
+	return assign
 }

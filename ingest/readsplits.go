@@ -189,13 +189,7 @@ func (r *readSplits) keep(ctx context.Context, c *Chunk) (arrow.Table, error) {
 		c.Table.Retain()
 		return c.Table, nil
 	}
-	assign := make([]int8, len(keep))
-	for i, k := range keep {
-		if !k {
-			assign[i] = -1
-		}
-	}
-	kept, err := gather(ctx, c.Table, assign, 1)
+	kept, err := gather(ctx, c.Table, keepAssign(keep), 1)
 	if err != nil {
 		return nil, fmt.Errorf("drop unlabelled: %w", err)
 	}
@@ -335,7 +329,6 @@ func (r *readSplits) release() {
 // (see keepRows): what a split whose test period is its last TestDays
 // days is measured from (TimeBounds on the whole table).
 func latestTime(ctx context.Context, src Source, schema Schema, label LabelSpec, column string) (time.Time, error) {
-	r := &readSplits{label: label}
 	var hi int64
 	var unit arrow.TimeUnit
 	seen := false
@@ -345,7 +338,7 @@ func latestTime(ctx context.Context, src Source, schema Schema, label LabelSpec,
 			return nil
 		}
 		unit = ts.Unit
-		keep, err := r.keepRows(c)
+		keep, err := label.Keep(c.Table)
 		if err != nil {
 			return err
 		}
