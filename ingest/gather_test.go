@@ -94,7 +94,8 @@ func shuffledTiles(t testing.TB, tiles, chunkRows int64) (whole, chunked arrow.T
 // table asked for 697 MB, 180 copies: its string kernel is quadratic.
 func TestSplitAnyOrder(t *testing.T) {
 	cfg := flights(t)
-	whole, chunked := shuffledTiles(t, 10, 100)
+	tiles, chunkRows := anyOrderTiles()
+	whole, chunked := shuffledTiles(t, tiles, chunkRows)
 	once := tableBytes(whole)
 	limit := func(tables ...arrow.Table) int64 {
 		var rows, buffers int64
@@ -123,7 +124,7 @@ func TestSplitAnyOrder(t *testing.T) {
 			}
 		}
 	}
-	if want != [3]int64{10 * (janRows + febRows + marRows + aprRows), 10 * mayRows, 10 * junRows} {
+	if want != [3]int64{tiles * (janRows + febRows + marRows + aprRows), tiles * mayRows, tiles * junRows} {
 		t.Fatalf("split sizes %v disagree with the monthly fixtures", want)
 	}
 
@@ -167,6 +168,17 @@ func TestSplitAnyOrder(t *testing.T) {
 	}
 }
 
+// anyOrderTiles is the tiles of the 10,000-row fixture and the rows of a
+// chunk that TestSplitAnyOrder and TestWindowAnyOrder read: 100,000 rows
+// in 1,000 chunks, or under -short (make test's race detector run, where
+// the two took a minute) 20,000 rows in 1,000 chunks.
+func anyOrderTiles() (tiles, chunkRows int64) {
+	if testing.Short() {
+		return 2, 20
+	}
+	return 10, 100
+}
+
 // BenchmarkSplitShuffled splits shuffled rows at three sizes, in chunks
 // of 65,536 rows (a Parquet reader's batch): the time per row must not
 // grow with the size. Measured at 91671b8 (Arrow's Take) and then with
@@ -198,7 +210,8 @@ func BenchmarkSplitShuffled(b *testing.B) {
 // (with the same allowance for padding and rounding).
 func TestWindowAnyOrder(t *testing.T) {
 	cfg := flights(t)
-	whole, chunked := shuffledTiles(t, 10, 100)
+	tiles, chunkRows := anyOrderTiles()
+	whole, chunked := shuffledTiles(t, tiles, chunkRows)
 	for _, tc := range []struct {
 		name string
 		tbl  arrow.Table
