@@ -447,6 +447,8 @@ func TestFitErrors(t *testing.T) {
 		{"max bins > 255", context.Background(), gbdt.Params{MaxBins: 256}, sp.train, nil, nil},
 		{"one leaf", context.Background(), gbdt.Params{MaxLeaves: 1}, sp.train, nil, nil},
 		{"NaN learning rate", context.Background(), gbdt.Params{LearningRate: math.NaN()}, sp.train, nil, nil},
+		{"negative cat_smooth", context.Background(), gbdt.Params{CatSmooth: -1}, sp.train, nil, nil},
+		{"infinite cat_l2", context.Background(), gbdt.Params{CatL2: math.Inf(1)}, sp.train, nil, nil},
 	}
 	for _, tt := range tests {
 		m, err := gbdt.New(tt.p).Fit(tt.ctx, tt.tr, tt.valid)

@@ -73,7 +73,7 @@ func newGrower(x *binnedMatrix, maps []binMapper, p Params) *grower {
 	return &grower{
 		x:       x,
 		maps:    maps,
-		rules:   splitRules{lambda: p.lambda(), minChildWeight: p.minChildWeight(), minSamplesLeaf: p.MinSamplesLeaf},
+		rules:   p.splitRules(),
 		p:       p,
 		rows:    [2][]int32{make([]int32, x.rows), make([]int32, x.rows)},
 		rebuild: rebuildRows,

@@ -436,3 +436,51 @@ func TestBinSetAddRange(t *testing.T) {
 		}
 	}
 }
+
+// TestCategoricalRegularization checks CatSmooth and CatL2 on one node
+// of three categories, worked by hand: A and C hold 100 rows each with
+// gradient sums -10 and +10, and B one row with gradient +3 (every
+// hessian 1, λ 1). B's ratio 3/(1+1) puts it last, and the best split
+// sets it apart, {A, C} | {B}, with gain ½(0 + 9/2 - 3²/202). CatSmooth
+// 100 orders B by 3/102, between A (-10/201) and C, and the best split
+// becomes {A} | {B, C}: ½(100/101 + 13²/102 - 3²/202). CatL2 10 judges
+// the splits with λ 11, where setting B apart gains ½(9/12 - 3²/212),
+// less than {A} | {B, C} does: ½(100/111 + 13²/112 - 3²/212).
+func TestCategoricalRegularization(t *testing.T) {
+	bins := []sums{{}, {G: -10, H: 100, N: 100}, {G: 3, H: 1, N: 1}, {G: 10, H: 100, N: 100}} // bin 0 empty; A, B, C
+	total := sums{G: 3, H: 201, N: 201}
+	gain := func(lambda float64, l, r sums) float64 {
+		sc := func(s sums) float64 { return s.G * s.G / (s.H + lambda) }
+		return 0.5 * (sc(l) + sc(r) - sc(total))
+	}
+	a, b, c := bins[1], bins[2], bins[3]
+	for _, tc := range []struct {
+		name           string
+		smooth, l2     float64
+		left           []int
+		wantL, wantR   sums
+		wantGainLambda float64
+	}{
+		{"none", 0, 0, []int{1, 3}, a.add(c), b, 1},
+		{"cat_smooth 100", 100, 0, []int{1}, a, b.add(c), 1},
+		{"cat_l2 10", 0, 10, []int{1}, a, b.add(c), 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := splitRules{lambda: 1, catSmooth: tc.smooth, catL2: tc.l2}
+			s := r.categoricalSplit(bins, total, r.score(total), 0)
+			var want binSet
+			for _, bin := range tc.left {
+				want.add(bin)
+			}
+			if s.defaultLeft { // bin 0 (empty) goes with the default side
+				want.add(0)
+			}
+			if s.left != want || s.lsum != tc.wantL || s.rsum != tc.wantR {
+				t.Errorf("left bins %x, sums %+v | %+v; want %x, %+v | %+v", s.left, s.lsum, s.rsum, want, tc.wantL, tc.wantR)
+			}
+			if g := gain(tc.wantGainLambda, tc.wantL, tc.wantR); math.Abs(s.gain-g) > 1e-12 {
+				t.Errorf("gain %g, want %g", s.gain, g)
+			}
+		})
+	}
+}

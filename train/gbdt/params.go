@@ -40,6 +40,17 @@ type Params struct {
 	// Lambda is the L2 penalty on leaf values: a leaf's value is
 	// -G/(H+Lambda). Default 1; negative means 0.
 	Lambda float64 `json:"lambda,omitempty"`
+	// CatSmooth is added to the hessian sum of each category when a
+	// node orders the categories of a column by G/(H+Lambda+CatSmooth)
+	// to split them (split.go): it moves categories with few rows
+	// towards the middle of the order. Default 0, at least 0.
+	// LightGBM's cat_smooth (its default is 10).
+	CatSmooth float64 `json:"cat_smooth,omitempty"`
+	// CatL2 is added to Lambda in the gain of a split on a categorical
+	// column, so such a split must gain more to be chosen; leaf values
+	// keep Lambda. Default 0, at least 0. LightGBM's cat_l2 (its default
+	// is 10).
+	CatL2 float64 `json:"cat_l2,omitempty"`
 	// Subsample is the share of training rows each round's trees are
 	// grown on: each row is drawn with this probability (seeded). Default
 	// 1 (every row), range (0, 1].
@@ -148,6 +159,10 @@ func (p Params) resolve() (Params, error) {
 		return p, fmt.Errorf("min samples per leaf %d < 0", p.MinSamplesLeaf)
 	case !finite(p.Lambda):
 		return p, fmt.Errorf("lambda %g is not finite", p.Lambda)
+	case !finite(p.CatSmooth) || p.CatSmooth < 0:
+		return p, fmt.Errorf("cat smooth %g is not a number ≥ 0", p.CatSmooth)
+	case !finite(p.CatL2) || p.CatL2 < 0:
+		return p, fmt.Errorf("cat l2 %g is not a number ≥ 0", p.CatL2)
 	case !(p.Subsample > 0 && p.Subsample <= 1):
 		return p, fmt.Errorf("subsample %g is not in (0, 1]", p.Subsample)
 	case !(p.GOSS >= 0 && p.GOSS < 1):
@@ -232,7 +247,18 @@ func (p *Params) maxDepth() int {
 	return p.MaxDepth
 }
 
-func (p *Params) lambda() float64         { return max(p.Lambda, 0) }
+func (p *Params) lambda() float64 { return max(p.Lambda, 0) }
+
+// splitRules are the rules of split finding of a resolved p.
+func (p *Params) splitRules() splitRules {
+	return splitRules{
+		lambda:         p.lambda(),
+		minChildWeight: p.minChildWeight(),
+		minSamplesLeaf: p.MinSamplesLeaf,
+		catSmooth:      p.CatSmooth,
+		catL2:          p.CatL2,
+	}
+}
 func (p *Params) minChildWeight() float64 { return max(p.MinChildWeight, 0) }
 
 // patience is EarlyStoppingRounds, 0 meaning never stop early.

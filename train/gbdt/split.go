@@ -57,6 +57,8 @@ type splitRules struct {
 	lambda         float64
 	minChildWeight float64
 	minSamplesLeaf int
+	catSmooth      float64 // Params.CatSmooth
+	catL2          float64 // Params.CatL2
 }
 
 // score is G²/(H+λ), twice the loss reduction of giving rows with sums s
@@ -189,9 +191,18 @@ func (r *splitRules) numericSplit(bins []sums, total sums, parent, floor float64
 // al. 1984, CART), and with λ = 0 the gain above is such an error with
 // weights h and mean G/H per category. So, as LightGBM does (with
 // sum_g/(sum_h+cat_smooth)), the categories present in the node are
-// sorted by G/(H+λ), λ damping the order of categories with little
-// hessian, and the prefixes of that order are scanned as a numeric
-// column's bins are: a linear scan instead of 2^(k-1) subsets.
+// sorted by G/(H+λ+CatSmooth), λ and CatSmooth damping the order of
+// categories with little hessian, and the prefixes of that order are
+// scanned as a numeric column's bins are: a linear scan instead of
+// 2^(k-1) subsets.
+//
+// A column of hundreds of categories offers a node that many ordered
+// prefixes, and on the noisy order of its small categories the best of
+// them often fits noise. CatSmooth and CatL2 (LightGBM's cat_smooth and
+// cat_l2, off by default) hold such splits back: CatSmooth orders a
+// category of little hessian near the middle, and CatL2 adds to λ in the
+// gain of a categorical split (not in the leaf values), so it must gain
+// more than a numeric split to be chosen.
 //
 // Bin 0 ("other") takes part like any category when the node has rows in
 // it. Categories with no rows in the node, and bin 0 when it has none,
@@ -206,13 +217,18 @@ func (r *splitRules) categoricalSplit(bins []sums, total sums, parent, floor flo
 	for b, s := range bins {
 		if s.N > 0 {
 			cats = append(cats, b)
-			ratio[b] = s.G / (s.H + r.lambda)
+			ratio[b] = s.G / (s.H + r.lambda + r.catSmooth)
 		}
 	}
 	if len(cats) < 2 {
 		return split{}
 	}
 	sortByRatio(cats, &ratio)
+	if r.catL2 > 0 { // judge the split with the larger penalty
+		cr := *r
+		cr.lambda += r.catL2
+		r, parent = &cr, cr.score(total)
+	}
 	var l sums
 	prefix := 0
 	for k := 0; k < len(cats)-1; k++ {
