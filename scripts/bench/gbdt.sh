@@ -115,7 +115,7 @@ if [ "$REPORT_ONLY" -eq 0 ]; then
 fi
 # (bench_metric compares units in lower case.)
 qm() { bench_metric FlightsQuality "$1" "$OUT/quality.txt"; }
-GBDT_AUC=$(qm '^test-auc$'); GBDT_LL=$(qm '^test-logloss$'); GBDT_FIT_S=$(qm '^fit-s$')
+GBDT_AUC=$(qm '^test-auc$'); GBDT_LL=$(qm '^test-logloss$'); GBDT_VLL=$(qm '^valid-logloss$'); GBDT_FIT_S=$(qm '^fit-s$')
 GBDT_ROUNDS_KEPT=$(qm '^rounds$'); GBDT_ROUNDS_RUN=$(qm '^rounds-run$')
 GBDT_RSS_KIB=''
 [ "$HAVE_TIME" -eq 1 ] && [ -s "$OUT/quality-time.txt" ] && GBDT_RSS_KIB=$(time_field "$OUT/quality-time.txt" rss)
@@ -140,7 +140,7 @@ else
 	FAILED+=("XGBoost not run (no matrix, or python3-xgboost / python3-pandas missing)")
 fi
 xj() { [ "$XGB_OK" -eq 1 ] && jq -r "$1 // empty" "$OUT/xgb-full.json" 2>/dev/null || true; }
-XGB_AUC=$(xj .test_auc); XGB_LL=$(xj .test_log_loss); XGB_FIT_S=$(xj .fit_s)
+XGB_AUC=$(xj .test_auc); XGB_LL=$(xj .test_log_loss); XGB_VLL=$(xj .valid_log_loss); XGB_FIT_S=$(xj .fit_s)
 XGB_BEST=$(xj .best_rounds); XGB_RUN=$(xj .rounds_run); XGB_VERSION=$(xj .version)
 
 # --- 3. Time per 255-leaf round, alternating turns --------------------------------------
@@ -226,10 +226,10 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	echo "its peak RSS holds the bins, never the float training matrix; the binning time counts in its fit time."
 	echo "Commands: \`$QUALITY_CMD\`; \`$XGB_CMD\`."
 	echo
-	echo "| model | rounds kept / run | test ROC AUC | test log loss | fit time | peak RSS |"
-	echo "|---|---|---|---|---|---|"
-	echo "| mlpipe gbdt | $(or_na "$GBDT_ROUNDS_KEPT" num 0) / $(or_na "$GBDT_ROUNDS_RUN" num 0) | $(auc "$GBDT_AUC") | $(or_na "$GBDT_LL" num 4) | $(or_na "$GBDT_FIT_S" secs) | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB (whole benchmark process)" || echo "—") |"
-	echo "| XGBoost | $(or_na "$XGB_BEST" num 0) / $(or_na "$XGB_RUN" num 0) | $(auc "$XGB_AUC") | $(or_na "$XGB_LL" num 4) | $(or_na "$XGB_FIT_S" secs) | — |"
+	echo "| model | rounds kept / run | validation log loss (May, the round kept) | test ROC AUC | test log loss | fit time | peak RSS |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| mlpipe gbdt | $(or_na "$GBDT_ROUNDS_KEPT" num 0) / $(or_na "$GBDT_ROUNDS_RUN" num 0) | $(or_na "$GBDT_VLL" num 4) | $(auc "$GBDT_AUC") | $(or_na "$GBDT_LL" num 4) | $(or_na "$GBDT_FIT_S" secs) | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB (whole benchmark process)" || echo "—") |"
+	echo "| XGBoost | $(or_na "$XGB_BEST" num 0) / $(or_na "$XGB_RUN" num 0) | $(or_na "$XGB_VLL" num 4) | $(auc "$XGB_AUC") | $(or_na "$XGB_LL" num 4) | $(or_na "$XGB_FIT_S" secs) | — |"
 	echo
 	echo "Test ROC AUC against training time: the model as trained up to each time (after the end, the model kept)."
 	echo

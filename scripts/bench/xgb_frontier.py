@@ -118,7 +118,8 @@ def main():
         dte = xgb.DMatrix(xte, enable_categorical=True, nthread=args.threads)
         best = bst.best_iteration + 1
         p = bst.predict(dte, iteration_range=(0, best))
-        out.update(best_rounds=best, test_auc=roc_auc(yte, p), test_log_loss=log_loss(yte, p))
+        out.update(best_rounds=best, valid_log_loss=float(bst.best_score), test_auc=roc_auc(yte, p),
+                   test_log_loss=log_loss(yte, p))
         at = []
         for t in [float(v) for v in args.at.split(",") if v]:
             n = sum(1 for e in elapsed if e <= t)
