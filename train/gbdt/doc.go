@@ -134,11 +134,11 @@
 // equal and the shorter fit winning; test figures were only reported.
 // Each row is one run of BenchmarkFlightsQuality with MLPIPE_BENCH_PARAMS
 // over {rounds: 2000, learning_rate: 0.1, max_leaves: 1023, max_depth:
-// -1}, the setting before (2026-12-07, load 1.4-3.4, so the times are
+// -1}, the setting before (2026-12-07, load 1.2-3.4, so the times are
 // rough):
 //
 //	setting over the one before          valid loss  fit     rounds kept/run  test AUC
-//	(none: the setting before)           0.3626      63 s    307/357          0.7853
+//	(none: the setting before)           0.3626      67 s    307/357          0.7853
 //	min_samples_leaf 100                 0.3654      88 s    391/441          0.7846
 //	lambda 10                            0.3591      62 s    243/293          0.7846
 //	lambda 10, learning rate 0.15,
@@ -159,8 +159,8 @@
 // LightGBM's damping of categorical splits, which keep the hundreds of
 // airports from fitting noise, lowered the validation loss most; larger
 // learning rates, with or without a larger penalty, stopped sooner at a
-// higher loss. The chosen setting fits longer than the one before. The
-// first row is the measurement of BENCHMARKS.md at 38f9c68.
+// higher loss. The chosen setting fits longer than the one before.
+//
 // configs/flights-delay-minutes.yaml, a regression on the same
 // time split, grows trees of up to 255 leaves, the size of XGBoost's in
 // its benchmark (4,095-leaf trees lower the test RMSE by about 0.6
