@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,11 +77,20 @@ func Histogram(title string, h ingest.Histogram, timestamps bool) ([]byte, error
 		p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).UTC() }}
 	}
 	p.Y.Tick.Marker = countTicks{}
+	// Values near ±1.8e308 of both signs span more than the largest
+	// float64, and gonum's tick search never ends on an infinite range:
+	// such a histogram is drawn at half scale, its ticks labelled with
+	// the values they stand for.
+	scale := 1.0
+	if math.IsInf(h.Edges[len(h.Edges)-1]-h.Edges[0], 0) {
+		scale = 0.5
+		p.X.Tick.Marker = scaledTicks{scale}
+	}
 	bins := make([]plotter.HistogramBin, len(h.Counts))
 	for i, c := range h.Counts {
-		bins[i] = plotter.HistogramBin{Min: h.Edges[i], Max: h.Edges[i+1], Weight: float64(c)}
+		bins[i] = plotter.HistogramBin{Min: scale * h.Edges[i], Max: scale * h.Edges[i+1], Weight: float64(c)}
 	}
-	hist := &plotter.Histogram{Bins: bins, Width: h.Edges[1] - h.Edges[0], FillColor: barColor}
+	hist := &plotter.Histogram{Bins: bins, Width: bins[0].Max - bins[0].Min, FillColor: barColor}
 	hist.LineStyle.Width = vg.Points(0.5)
 	hist.LineStyle.Color = color.White
 	p.Add(hist)
@@ -90,6 +101,20 @@ func Histogram(title string, h ingest.Histogram, timestamps bool) ([]byte, error
 		return nil, fmt.Errorf("histogram %s: %w", title, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// scaledTicks labels an axis drawn at scale times its values with the
+// values themselves.
+type scaledTicks struct{ scale float64 }
+
+func (s scaledTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value/s.scale, 'g', 2, 64)
+		}
+	}
+	return ticks
 }
 
 // countTicks labels a count axis with short numbers (12k, 1.5M).

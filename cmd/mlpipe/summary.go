@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -230,7 +231,7 @@ func printProfile(w io.Writer, p *ingest.Profile) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), n.MinTime, medianTime(n), n.MaxTime)
 		case c.Numeric != nil:
 			n := c.Numeric
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), num(n.Min), num(median(n)), num(n.Max), n.Mean, n.Std)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, numfmt.Thousands(c.Nulls), num(n.Min), num(median(n)), num(n.Max), fixed2(n.Mean), fixed2(n.Std))
 		case c.Categorical != nil:
 			cat := c.Categorical
 			var top []string
@@ -407,6 +408,16 @@ func num(x float64) string {
 		return numfmt.Thousands(int64(x))
 	}
 	return fmt.Sprintf("%.4g", x)
+}
+
+// fixed2 formats a mean or a standard deviation with two decimals, or,
+// from 1e15 on, with four significant digits: two decimals of 1e308
+// print all 309 of its digits.
+func fixed2(x float64) string {
+	if math.Abs(x) >= 1e15 {
+		return fmt.Sprintf("%.4g", x)
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 // commas formats n with thousands separators: 3,000,000.

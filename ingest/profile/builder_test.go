@@ -239,3 +239,44 @@ func TestHugeValues(t *testing.T) {
 		t.Errorf("the profile cannot be written: %v", err)
 	}
 }
+
+// TestHistogramSpanOverflow: a column whose values span more than the
+// largest float64 (-1.7e308 to 1.7e308) has a span of +Inf, and equal
+// widths of it gave edges of ±Inf and NaN, so profile.json could not be
+// written. Its edges must be finite, ascending and from min to max, and
+// its counts must hold every value.
+func TestHistogramSpanOverflow(t *testing.T) {
+	values := []float64{-1.7e308, -1e308, 0, 1, 1.7e308}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues(values, nil)
+	a := b.NewArray()
+	defer a.Release()
+	col := arrow.NewColumnFromArr(schema.Field(0), a)
+	defer col.Release()
+	tbl := array.NewTable(schema, []arrow.Column{col}, int64(len(values)))
+	defer tbl.Release()
+	p, err := profile.Table(context.Background(), tbl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Columns[0].Numeric.Histogram
+	if h.Edges[0] != values[0] || h.Edges[len(h.Edges)-1] != values[len(values)-1] {
+		t.Errorf("edges from %g to %g, want %g to %g", h.Edges[0], h.Edges[len(h.Edges)-1], values[0], values[len(values)-1])
+	}
+	for i, e := range h.Edges {
+		if math.IsInf(e, 0) || math.IsNaN(e) || (i > 0 && e <= h.Edges[i-1]) {
+			t.Fatalf("edge %d is %g after %g: want finite and ascending (%v)", i, e, h.Edges[max(i-1, 0)], h.Edges)
+		}
+	}
+	var n int64
+	for _, c := range h.Counts {
+		n += c
+	}
+	if n != int64(len(values)) {
+		t.Errorf("the counts hold %d values, want %d", n, len(values))
+	}
+	if _, err := json.Marshal(p); err != nil {
+		t.Errorf("the profile cannot be written: %v", err)
+	}
+}

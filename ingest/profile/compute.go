@@ -76,6 +76,15 @@ func histogram(sorted []float64, lo, hi float64, bins int) Histogram {
 	for i := range h.Edges {
 		h.Edges[i] = lo + float64(i)*width
 	}
+	if math.IsInf(width, 0) || math.IsInf(h.Edges[bins-1], 0) {
+		// The span overflows (values near ±1.8e308 of both signs): take
+		// each edge as a weighted mean of lo and hi, which stays between
+		// them. Ordinary data keeps the edges above, bit for bit.
+		for i := range h.Edges {
+			t := float64(i) / float64(bins)
+			h.Edges[i] = lo*(1-t) + hi*t
+		}
+	}
 	h.Edges[bins] = hi
 	// Values are sorted, so each bin is a run: find its end by search.
 	start := 0
