@@ -29,6 +29,8 @@ func TestValidateTarget(t *testing.T) {
 		{"ErrNaN", "x,y\n1,2\n2,NaN\n3,Inf\n", "float64", nil, "", []string{"error nan y 2 2"}, "NaN or infinite value NaN (2 rows; this is the first)"},
 		{"ErrOutOfRange", "x,y\n1,2\n2,3\n3,400\n", "int64", ptr(100), "", []string{"error range y 3 1"}, "value 400 is above the maximum 100"},
 		{"ErrNull", "x,y\n1,2\n2,\n3,4\n4,\n", "float64", nil, "", []string{"error label y 2 2"}, "no label (the column is null): set label.missing: drop to leave such rows out (2 rows; this is the first)"},
+		{"OKLarge", "x,y\n1,1e150\n2,-1e150\n3,0\n", "float64", nil, "", nil, ""},
+		{"ErrHuge", "x,y\n1,2\n2,-1.7e308\n3,1e151\n", "float64", nil, "", []string{"error label y 2 2"}, "target -1.7e+308 is beyond ±1e+150: the squared errors that training and the metrics sum would overflow; rescale the target (2 rows; this is the first)"},
 		{"ErrLog1pDomain", "x,y\n1,2\n2,0\n3,-1\n4,-5\n", "float64", nil, "log1p", []string{"error label y 3 2"}, "target -1 is at or below -1: label.transform log1p needs every target above -1 (2 rows; this is the first)"},
 	}
 	for _, tt := range tests {
