@@ -89,3 +89,39 @@ func TestOOFEncode(t *testing.T) {
 		}
 	}
 }
+
+// TestNumericHugeValues: values near the float64 limit overflowed the
+// numeric step's sums, so its mean or spread was infinite or NaN: the
+// fitted pipeline could not be saved, or every feature was NaN and
+// logreg failed ("initial function value is NaN"). The step's mean and
+// spread must be those of the values (scaled, then scaled back), and
+// every feature finite and in order. Ordinary values keep the plain
+// sums: 1, 2, 3 give mean 2 and spread √(2/3) exactly as before.
+func TestNumericHugeValues(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		xs        []float64
+		mean, std float64
+	}{
+		{"ordinary", []float64{1, 2, 3}, 2, math.Sqrt(14.0/3 - 4)},
+		{"1e300", []float64{1e300, 3e300}, 2e300, 1e300},
+		{"both signs", []float64{-1.7e308, -1e308, 0, 1, 1.7e308}, -2e307, 1.1471e308},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := Step{Column: "x", Transform: "numeric"}
+			xs := append([]float64(nil), tc.xs...)
+			fitNumeric(&st, xs)
+			if math.Abs(st.Mean-tc.mean) > 1e-4*math.Abs(tc.std) || math.Abs(st.Std/tc.std-1) > 1e-4 {
+				t.Errorf("mean %g, spread %g; want %g, %g", st.Mean, st.Std, tc.mean, tc.std)
+			}
+			prev := math.Inf(-1)
+			for _, x := range tc.xs {
+				f := st.numeric(x, true)
+				if math.IsInf(f, 0) || math.IsNaN(f) || f < prev {
+					t.Errorf("feature of %g is %g after %g: want finite and ascending", x, f, prev)
+				}
+				prev = f
+			}
+		})
+	}
+}

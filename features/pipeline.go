@@ -347,7 +347,28 @@ func fitNumeric(st *Step, xs []float64) {
 	}
 	n := float64(len(xs))
 	st.Mean = sum / n
-	if v := sumsq/n - st.Mean*st.Mean; v > 1e-24 {
+	v := sumsq/n - st.Mean*st.Mean
+	if math.IsInf(v, 0) || math.IsNaN(v) || math.IsInf(st.Mean, 0) {
+		// Values beyond about 1e154 overflow the sum of squares (or of
+		// values), and a step with an infinite mean or spread could
+		// neither be saved nor scale anything: take the statistics of
+		// the values scaled to at most 1 in magnitude, then scale back.
+		// Ordinary data never comes here.
+		scale := max(math.Abs(st.logf(xs[0])), math.Abs(st.logf(xs[len(xs)-1])))
+		sum, sumsq = 0, 0
+		for _, x := range xs {
+			y := st.logf(x) / scale
+			sum += y
+			sumsq += y * y
+		}
+		m := sum / n
+		st.Mean, v = m*scale, sumsq/n-m*m
+		if v > 1e-24 {
+			st.Std = min(math.Sqrt(v)*scale, math.MaxFloat64)
+		}
+		return
+	}
+	if v > 1e-24 {
 		st.Std = math.Sqrt(v)
 	}
 }
@@ -367,7 +388,11 @@ func (st *Step) numeric(v float64, ok bool) float64 {
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		v = st.Median
 	}
-	return (st.logf(v) - st.Mean) / st.Std
+	d := st.logf(v) - st.Mean
+	if math.IsInf(d, 0) { // a span beyond float64's, as from -1.7e308 to 1.7e308
+		return st.logf(v)/st.Std - st.Mean/st.Std
+	}
+	return d / st.Std
 }
 
 // countKeys adds the rows of each key of keys (missing ones left out) to
