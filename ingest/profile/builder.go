@@ -280,5 +280,7 @@ func meanStd(xs []float64) (mean, std float64) {
 		ys[i] = x / scale
 	}
 	mean, std = stat.MeanStdDev(ys, nil)
-	return mean * scale, std * scale
+	// A few values of both signs near the limit (-1.7e308, 1.7e308) have
+	// a spread beyond it: the largest float64 stands for it.
+	return mean * scale, min(std*scale, math.MaxFloat64)
 }

@@ -243,10 +243,19 @@ func TestHugeValues(t *testing.T) {
 // TestHistogramSpanOverflow: a column whose values span more than the
 // largest float64 (-1.7e308 to 1.7e308) has a span of +Inf, and equal
 // widths of it gave edges of ±Inf and NaN, so profile.json could not be
-// written. Its edges must be finite, ascending and from min to max, and
-// its counts must hold every value.
+// written. Its edges must be finite, ascending and from min to max, its
+// counts must hold every value, and the profile must be writable (two
+// values ±1.7e308 also have a standard deviation beyond float64's range).
 func TestHistogramSpanOverflow(t *testing.T) {
-	values := []float64{-1.7e308, -1e308, 0, 1, 1.7e308}
+	for _, values := range [][]float64{
+		{-1.7e308, -1e308, 0, 1, 1.7e308},
+		{-1.7e308, 1.7e308}, // a standard deviation beyond float64's range too
+	} {
+		spanOverflow(t, values)
+	}
+}
+
+func spanOverflow(t *testing.T, values []float64) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil)
 	b := array.NewFloat64Builder(memory.DefaultAllocator)
 	b.AppendValues(values, nil)
