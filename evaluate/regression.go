@@ -13,6 +13,14 @@ import (
 // target and prediction finite; otherwise the error wraps ErrEmpty or
 // ErrInvalid and names the row. They panic if the lengths differ.
 
+// MaxTarget is the largest magnitude of a regression target, or of a
+// label the monitor scores. Training and these metrics square errors
+// and sum the squares over the rows: at ±1e150 a square is at most 1e300,
+// and a sum over a billion rows stays below float64's limit of 1.8e308.
+// Validation refuses targets beyond it (ingest), and the monitor counts
+// such labels as unusable.
+const MaxTarget = 1e150
+
 // RMSE is the root mean squared error, sqrt(mean((y - p)²)):
 // sklearn.metrics.mean_squared_error(squared=False).
 func RMSE(y, pred []float64) (float64, error) {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/mlpipe/mlpipe/evaluate"
 )
 
 // target reads the values of a regression's label column (NaN where
@@ -43,28 +45,21 @@ func nullOr(a arrow.Array, i int, v float64) float64 {
 
 // targetCheck finds the problems of a regression's label column that
 // the column checks do not see: a target that never varies (nothing to
-// learn), a target beyond ±maxTarget, and, with the log1p transform, a
-// target at or below -1 (whose log(1+y) is undefined). NaN, ±Inf and values outside the schema's
-// range are the column checks' errors; a null target is the label
-// policy's (label.missing, in the Validator), as for any label. It sees
-// the column an array at a time and keeps only the first target,
-// whether another differs, and the count and first of those at or
-// below -1.
+// learn), a target beyond ±evaluate.MaxTarget, and, with the log1p
+// transform, a target at or below -1 (whose log(1+y) is undefined). NaN,
+// ±Inf and values outside the schema's range are the column checks'
+// errors; a null target is the label policy's (label.missing, in the
+// Validator), as for any label. It sees the column an array at a time
+// and keeps only the first target, whether another differs, and the
+// count and first of those at or below -1 or beyond the bound.
 type targetCheck struct {
 	label  LabelSpec
 	err    error   // the column is not a number
 	first  float64 // the first target (NaN until one is seen)
 	varies bool    // a target differs from first
 	low    counter // targets at or below -1, under log1p
-	huge   counter // targets beyond ±maxTarget
+	huge   counter // targets beyond ±evaluate.MaxTarget
 }
-
-// maxTarget is the largest magnitude of a regression target. Training
-// and the metrics square errors and sum the squares over the rows: at
-// ±1e150 a square is at most 1e300, and a sum over a billion rows stays
-// below float64's limit of 1.8e308. Beyond it a run failed late and
-// unclearly (an infinite spread in the split's summary).
-const maxTarget = 1e150
 
 // add checks one array of the column, whose row k is row off+k of what
 // at names.
@@ -78,7 +73,7 @@ func (t *targetCheck) add(a arrow.Array, off int64, at func(int64) Issue) {
 		} else if y != t.first {
 			t.varies = true
 		}
-		if math.Abs(y) > maxTarget && !math.IsInf(y, 0) { // ±Inf is the column checks'
+		if math.Abs(y) > evaluate.MaxTarget && !math.IsInf(y, 0) { // ±Inf is the column checks'
 			t.huge.hit(at, off+int64(i), func() string { return fmt.Sprint(y) })
 		}
 		if t.label.Transform == TransformLog1p && y <= -1 {
@@ -110,7 +105,7 @@ func (t *targetCheck) emit(r *Report) {
 		return
 	}
 	emit(r, t.label.Column, &t.low, Error, CodeLabel, "target %s is at or below -1: label.transform log1p needs every target above -1")
-	emit(r, t.label.Column, &t.huge, Error, CodeLabel, fmt.Sprintf("target %%s is beyond ±%g: the squared errors that training and the metrics sum would overflow; rescale the target", maxTarget))
+	emit(r, t.label.Column, &t.huge, Error, CodeLabel, fmt.Sprintf("target %%s is beyond ±%g: the squared errors that training and the metrics sum would overflow; rescale the target", evaluate.MaxTarget))
 	if t.first == t.first && !t.varies {
 		r.add(Issue{Severity: Error, Code: CodeLabel, Column: t.label.Column, RowGroup: -1,
 			Message: fmt.Sprintf("the regression target %q is constant (every row is %g): there is nothing to learn", t.label.Name, t.first)})

@@ -97,8 +97,11 @@ func regressionPerformance(b *Baseline, joined []predlog.Joined, t Thresholds) *
 			continue
 		}
 		v, ok := j.Label.(float64)
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) || j.Prediction == nil {
-			p.BadLabels++ // not a number, or a prediction that is no value: nothing to score
+		if !ok || math.IsNaN(v) || math.Abs(v) > evaluate.MaxTarget || j.Prediction == nil {
+			// Not a number, one whose squared error would overflow the
+			// metrics (a report with an infinite RMSE cannot be written),
+			// or a prediction that is no value: nothing to score.
+			p.BadLabels++
 			continue
 		}
 		y, pred = append(y, v), append(pred, *j.Prediction)

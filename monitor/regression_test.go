@@ -147,3 +147,29 @@ func TestRegressionMonitor(t *testing.T) {
 		})
 	}
 }
+
+// TestRegressionHugeLabels: labels posted near the float64 limit
+// (mlserve takes any float64) squared to +Inf in the RMSE, and the
+// monitor could not write its report until they left the window. Such
+// labels are unusable, as a label that is no number is: counted, not
+// scored.
+func TestRegressionHugeLabels(t *testing.T) {
+	b, err := monitor.LoadBaseline(makeRegressionBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, labels := regressionLog(draw(rand.New(rand.NewPCG(10, 10)), 5000, june), 5)
+	huge := []float64{1e300, -1.7e308, 1.7e308, 1.0000001e150}
+	for i, v := range huge {
+		labels[i].Label = v
+	}
+	dir := writeLog(t, preds, labels)
+	r, err := monitor.Run(context.Background(), b, dir, logTime, logTime.Add(24*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFinite(t, r)
+	if p := r.Performance; p == nil || p.BadLabels != len(huge) || p.Labelled != 5000-len(huge) || p.RMSE == nil {
+		t.Fatalf("performance %+v, want %d bad labels and %d labelled", p, len(huge), 5000-len(huge))
+	}
+}

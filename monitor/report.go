@@ -177,7 +177,8 @@ type Performance struct {
 	Reason string `json:"reason,omitempty"`
 	// Labelled is the number of predictions with a usable label;
 	// Positives how many of them are positive (binary models);
-	// BadLabels the labels that name no class of the model;
+	// BadLabels the labels that name no class of the model (a
+	// regression: that are no number within ±evaluate.MaxTarget);
 	// OtherVersions the labelled predictions of other model versions,
 	// left out.
 	Labelled      int `json:"labelled"`
