@@ -158,6 +158,12 @@ type CalibrateOptions struct {
 // ErrNoWindows means the training period is too short for two windows.
 var ErrNoWindows = errors.New("training period shorter than two windows")
 
+// lastJSONTime is the latest time encoding/json writes. The training
+// period of rows dated 9999-12-31 (a common "no end" date) ends the
+// next day, in year 10000, which it cannot write: To says the period's
+// last instant instead.
+var lastJSONTime = time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+
 // Calibrate measures the null of every series of b on consecutive
 // windows of train, the training rows b was made from (its time column
 // o.Column), and counts the false alarms. The training period must hold
@@ -255,6 +261,9 @@ func (ob *Observer) Calibrate(ctx context.Context) (*Calibration, error) {
 	w, s := microsOf(o.Window), microsOf(o.Step)
 	c := &Calibration{Column: o.Column, WindowSeconds: o.Window.Seconds(), StepSeconds: o.Step.Seconds(),
 		From: time.UnixMicro(start).UTC(), To: time.UnixMicro(end).UTC()}
+	if c.To.After(lastJSONTime) {
+		c.To = lastJSONTime
+	}
 	// rangeOf is the positions in sorted of [from, from+w).
 	rangeOf := func(from int64) (int, int) {
 		lo := sort.Search(len(sorted), func(k int) bool { return sorted[k] >= from })
@@ -330,6 +339,13 @@ func (ob *Observer) Calibrate(ctx context.Context) (*Calibration, error) {
 		for i := range n {
 			q := i * len(pairs) / n // evenly spread
 			pr := pairs[q]
+			if min(pr.a1-pr.a0, pr.b1-pr.b0) < 2*DefaultDomainFolds {
+				// Too few rows to fit the classifier: a window at a gap
+				// or at the edge of the period (a stray date years away
+				// shifts the windows). Left out, rather than failing
+				// the run that registers the model.
+				continue
+			}
 			auc, k, err := domainAUC(ctx, o.Domain, ps, cols, cols, order[pr.a0:pr.a1], order[pr.b0:pr.b1], o.DomainRows, DefaultDomainFolds, o.Seed+uint64(q))
 			if err != nil {
 				return nil, fmt.Errorf("%s: pair %d: %w", op, q, err)
@@ -337,6 +353,9 @@ func (ob *Observer) Calibrate(ctx context.Context) (*Calibration, error) {
 			c.Domain.Values = append(c.Domain.Values, auc)
 			c.Domain.Pair = append(c.Domain.Pair, q)
 			c.Domain.Rows = k
+		}
+		if len(c.Domain.Values) == 0 {
+			c.Domain = nil // no null: the monitor's fixed rule judges the domain
 		}
 	}
 	c.FalseAlarms = c.countFalseAlarms(o.Alpha, o.DriftShare)

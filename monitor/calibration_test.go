@@ -225,3 +225,35 @@ func sliceColumns(tbl arrow.Table, lo, hi int64) [][]arrow.Array {
 	}
 	return cols
 }
+
+// TestCalibrateStrayDates: rows dated years away from the rest (0001-01-01
+// and 9999-12-31 among 120 days of 2001, a row a day) shift the windows
+// so that some pairs hold a row or two. The domain classifier's null
+// leaves out the pairs too small to fit it: calibrating failed ("1 rows
+// a side") and with it the run that registers the model. And the period
+// ends in year 10000, which encoding/json cannot write: To is the last
+// instant of 9999 instead.
+func TestCalibrateStrayDates(t *testing.T) {
+	rows := draw(rand.New(rand.NewPCG(11, 11)), 120, gen{days: 120, perDay: 1}) // a row a day, as seattle-weather
+	rows[0].date = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows[len(rows)-1].date = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	train := table(t, rows)
+	b, err := monitor.NewBaseline(context.Background(), train, []string{"date", "distance", "origin"}, nil, 0, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := monitor.Calibrate(context.Background(), b, train, monitor.CalibrateOptions{Column: "date", Domain: domaingbdt.Fit, DomainRows: 500, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Domain != nil {
+		for _, q := range c.Domain.Pair {
+			if q < 0 || q >= c.Pairs {
+				t.Errorf("domain pair %d of %d", q, c.Pairs)
+			}
+		}
+	}
+	if _, err := json.Marshal(c); err != nil {
+		t.Errorf("the calibration cannot be written: %v", err)
+	}
+}
