@@ -172,4 +172,11 @@ func TestRegressionHugeLabels(t *testing.T) {
 	if p := r.Performance; p == nil || p.BadLabels != len(huge) || p.Labelled != 5000-len(huge) || p.RMSE == nil {
 		t.Fatalf("performance %+v, want %d bad labels and %d labelled", p, len(huge), 5000-len(huge))
 	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "left out: 4 unusable labels (bad_labels)") {
+		t.Errorf("the text does not name the unusable labels:\n%s", text.String())
+	}
 }

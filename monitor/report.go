@@ -344,6 +344,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		if p.Reason != "" {
 			fmt.Fprintf(&b, "\n             %s", p.Reason)
 		}
+		var out []string
+		if p.BadLabels > 0 {
+			out = append(out, numfmt.Thousands(p.BadLabels)+" unusable labels (bad_labels)")
+		}
+		if p.OtherVersions > 0 {
+			out = append(out, numfmt.Thousands(p.OtherVersions)+" labelled predictions of other versions")
+		}
+		if len(out) > 0 {
+			fmt.Fprintf(&b, "\n             left out: %s", strings.Join(out, ", "))
+		}
 		b.WriteString("\n")
 	}
 	if len(r.Notes) > 0 {
