@@ -337,39 +337,33 @@ func fitNumeric(st *Step, xs []float64) {
 	if len(xs)%2 == 0 {
 		st.Median = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 	}
-	// Mean and standard deviation of the values as the model will see
-	// them (after the optional log).
-	var sum, sumsq float64
-	for _, x := range xs {
-		x = st.logf(x)
-		sum += x
-		sumsq += x * x
-	}
-	n := float64(len(xs))
-	st.Mean = sum / n
-	v := sumsq/n - st.Mean*st.Mean
-	if math.IsInf(v, 0) || math.IsNaN(v) || math.IsInf(st.Mean, 0) {
-		// Values beyond about 1e154 overflow the sum of squares (or of
-		// values), and a step with an infinite mean or spread could
-		// neither be saved nor scale anything: take the statistics of
-		// the values scaled to at most 1 in magnitude, then scale back.
-		// Ordinary data never comes here.
-		scale := max(math.Abs(st.logf(xs[0])), math.Abs(st.logf(xs[len(xs)-1])))
-		sum, sumsq = 0, 0
+	// Mean and variance of the values as the model will see them (after
+	// the optional log), each divided by scale.
+	moments := func(scale float64) (mean, v float64) {
+		var sum, sumsq float64
 		for _, x := range xs {
 			y := st.logf(x) / scale
 			sum += y
 			sumsq += y * y
 		}
-		m := sum / n
-		st.Mean, v = m*scale, sumsq/n-m*m
-		if v > 1e-24 {
-			st.Std = min(math.Sqrt(v)*scale, math.MaxFloat64)
-		}
-		return
+		n := float64(len(xs))
+		mean = sum / n
+		return mean, sumsq/n - mean*mean
 	}
+	scale := 1.0
+	m, v := moments(scale)
+	if math.IsInf(v, 0) || math.IsNaN(v) || math.IsInf(m, 0) {
+		// Values beyond about 1e154 overflow the sum of squares (or of
+		// values), and a step with an infinite mean or spread could
+		// neither be saved nor scale anything: take the statistics of
+		// the values scaled to at most 1 in magnitude, then scale back.
+		// Ordinary data never comes here.
+		scale = max(math.Abs(st.logf(xs[0])), math.Abs(st.logf(xs[len(xs)-1])))
+		m, v = moments(scale)
+	}
+	st.Mean = m * scale
 	if v > 1e-24 {
-		st.Std = math.Sqrt(v)
+		st.Std = min(math.Sqrt(v)*scale, math.MaxFloat64)
 	}
 }
 

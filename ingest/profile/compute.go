@@ -74,15 +74,14 @@ func histogram(sorted []float64, lo, hi float64, bins int) Histogram {
 	h := Histogram{Edges: make([]float64, bins+1), Counts: make([]int64, bins)}
 	width := (hi - lo) / float64(bins)
 	for i := range h.Edges {
-		h.Edges[i] = lo + float64(i)*width
-	}
-	if math.IsInf(width, 0) || math.IsInf(h.Edges[bins-1], 0) {
-		// The span overflows (values near ±1.8e308 of both signs): take
-		// each edge as a weighted mean of lo and hi, which stays between
-		// them. Ordinary data keeps the edges above, bit for bit.
-		for i := range h.Edges {
+		if math.IsInf(width, 0) {
+			// The span overflows (values near ±1.8e308 of both signs):
+			// the edge is a weighted mean of lo and hi, which stays
+			// between them. Ordinary data never comes here.
 			t := float64(i) / float64(bins)
 			h.Edges[i] = lo*(1-t) + hi*t
+		} else {
+			h.Edges[i] = lo + float64(i)*width
 		}
 	}
 	h.Edges[bins] = hi
