@@ -25,15 +25,16 @@ import (
 // Growing one leaf at a time is serial by nature: which leaf comes next
 // depends on the gains of the children just made. A big tree has
 // thousands of small leaves, each too small to share among goroutines,
-// so the grower works on several at once instead. When it expands the
-// best open leaf (partitions its rows, builds its children's histograms,
-// finds their best splits), it also expands the next few open leaves in
-// gain order, speculatively, spread over the goroutines. Each of those is
-// split later unless the tree runs out of leaves first, and its expansion
-// waits on the node until then. Leaves are still committed one at a time
-// in best-first order, so the tree is exactly the one serial best-first
-// growth makes, whatever the parallelism; only the few expansions still
-// waiting when the tree is full are wasted.
+// so the grower works on several at once instead. Expanding an open leaf
+// (partitioning its rows, building its children's histograms, finding
+// their best splits) depends only on that leaf, so while the tree waits
+// for the expansion of its best open leaf, the next few open leaves in
+// gain order are expanded too, speculatively, each on a goroutine of its
+// own, Parallelism of them at a time (see expansions). Each of those is
+// split later unless the tree runs out of leaves first. Leaves are still
+// committed one at a time in best-first order, so the tree is exactly the
+// one serial best-first growth makes, whatever the parallelism; only the
+// few expansions still running when the tree is full are wasted.
 
 // node is a node of a tree being grown, in bins.
 type node struct {
@@ -47,6 +48,7 @@ type node struct {
 	isSplit     bool
 	hist        histogram // while the node is a leaf that may be split
 	kids        *[2]node  // the expansion of an open leaf, once made
+	expanding   bool      // an expansion of this leaf has been started
 }
 
 // grownTree is a tree as the grower leaves it: nodes in bins, node 0 the
@@ -123,17 +125,16 @@ func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
 	t := &grownTree{nodes: []node{root}}
 	open := &openLeaves{t: t} // the leaves with a split of positive gain
 	g.keepIfOpen(open, 0)
+	ex := &expansions{g: g, t: t, grad: grad, cols: cols, done: make(chan expanded)}
 	for leaves := 1; leaves < g.p.MaxLeaves && open.Len() > 0; leaves++ {
 		id := heap.Pop(open).(int)
-		if t.nodes[id].kids == nil {
-			jobs := append([]int{id}, open.unexpanded(g.speculate(), g.p.MaxLeaves-leaves-1)...)
-			forEach(g.p.Parallelism, len(jobs), func(k int) {
-				g.expand(&t.nodes[jobs[k]], grad, cols)
-			})
-		}
+		ex.await(id, open, g.p.MaxLeaves-leaves-1)
 		l, r := g.commit(t, id)
 		g.keepIfOpen(open, l)
 		g.keepIfOpen(open, r)
+	}
+	for ex.running > 0 { // expansions the full tree no longer needs
+		ex.receive()
 	}
 	for _, id := range open.ids { // leaves left open stay leaves
 		nd := &t.nodes[id]
@@ -153,16 +154,77 @@ func (g *grower) grow(grad []gradPair, sample []int32, cols []int) *grownTree {
 	return t
 }
 
-// speculate is how many open leaves besides the best one are expanded
-// together: enough to give every goroutine a few, since handing out work
-// costs about as much as expanding a small leaf. Twice and four times as
-// many measured even on 255-leaf rounds of 2M rows at parallelism 2
-// (BenchmarkRound255).
-func (g *grower) speculate() int {
-	if g.p.Parallelism < 2 {
-		return 0
+// expansions runs the expansions of a tree's open leaves, each on a
+// goroutine of its own. The goroutines work on copies of the leaves and
+// send the children back; only the grower's loop, which receives them,
+// touches the tree, so the tree may grow meanwhile.
+type expansions struct {
+	g       *grower
+	t       *grownTree
+	grad    []gradPair
+	cols    []int
+	running int // expansions started and not yet received
+	done    chan expanded
+}
+
+// expanded is the result of one expansion: leaf id's children.
+type expanded struct {
+	id   int
+	kids *[2]node
+}
+
+// await returns once leaf id, just taken off open as the best one, is
+// expanded. Meanwhile it keeps Parallelism expansions running: id's, and
+// those of the open leaves next in gain order, but at most spare of
+// those (the leaves the tree has room for after id).
+func (e *expansions) await(id int, open *openLeaves, spare int) {
+	if !e.t.nodes[id].expanding {
+		e.start(id)
 	}
-	return 4*g.p.Parallelism - 1
+	for e.t.nodes[id].kids == nil {
+		e.speculate(open, spare)
+		e.receive()
+	}
+}
+
+// lookahead is how many of the best open leaves, at most, are expanded
+// speculatively: enough to keep every goroutine busy, few enough that
+// little is wasted when the tree fills up.
+func (e *expansions) lookahead() int { return 4*e.g.p.Parallelism - 1 }
+
+// speculate starts the expansions of the best open leaves not yet
+// started, while fewer than Parallelism run.
+func (e *expansions) speculate(open *openLeaves, spare int) {
+	if e.running >= e.g.p.Parallelism {
+		return
+	}
+	for _, id := range open.top(min(e.lookahead(), spare)) {
+		if e.running >= e.g.p.Parallelism {
+			return
+		}
+		if !e.t.nodes[id].expanding {
+			e.start(id)
+		}
+	}
+}
+
+// start expands leaf id on a goroutine of its own.
+func (e *expansions) start(id int) {
+	nd := &e.t.nodes[id]
+	nd.expanding = true
+	e.running++
+	leaf := *nd
+	go func() { e.done <- expanded{id, e.g.expand(&leaf, e.grad, e.cols)} }()
+}
+
+// receive waits for one expansion to end and gives the leaf its
+// children. The expansion has used up the leaf's histogram: it is freed,
+// or it is the larger child's now.
+func (e *expansions) receive() {
+	r := <-e.done
+	e.running--
+	nd := &e.t.nodes[r.id]
+	nd.kids, nd.hist = r.kids, nil
 }
 
 // keepIfOpen adds node id to open if it has a split to make, and
@@ -184,10 +246,11 @@ func (g *grower) splittable(nd *node) bool {
 // expand works out the children of leaf nd by its best split, without
 // adding them to the tree: it partitions the leaf's rows, builds the
 // histogram of the child with fewer rows, derives the other child's by
-// subtraction from the parent's, and finds each child's best split.
+// subtraction from the parent's, and finds each child's best split. The
+// leaf's histogram is used up: freed, or handed to the larger child.
 // Expansions of different leaves touch disjoint data, so two can run at
 // once.
-func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
+func (g *grower) expand(nd *node, grad []gradPair, cols []int) *[2]node {
 	if nd.hist == nil { // dropped (see rebuildRows): build it again
 		nd.hist = g.newHist()
 		g.buildHist(nd.hist, g.rowsOf(nd), grad, cols)
@@ -199,7 +262,6 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 		{lo: nd.lo, hi: mid, buf: buf, sum: s.lsum, depth: nd.depth + 1},
 		{lo: mid, hi: nd.hi, buf: buf, sum: s.rsum, depth: nd.depth + 1},
 	}
-	nd.kids = kids
 	small, large := &kids[0], &kids[1]
 	if small.sum.N > large.sum.N {
 		small, large = large, small
@@ -209,7 +271,7 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 	if !g.splittable(large) {
 		g.release(nd.hist)
 		nd.hist = nil
-		return
+		return kids
 	}
 	// The large child's histogram is the parent's minus the small
 	// child's, so the small one is built even if it won't be split.
@@ -226,6 +288,7 @@ func (g *grower) expand(nd *node, grad []gradPair, cols []int) {
 		g.release(small.hist)
 		small.hist = nil
 	}
+	return kids
 }
 
 // rebuildRows is the fewest rows of a leaf whose histogram, built from
@@ -280,18 +343,13 @@ func (o *openLeaves) Pop() any {
 	return id
 }
 
-// unexpanded returns the ids of the leaves that are not expanded yet
-// among the top k of the heap, in heap order, but at most max of them.
-func (o *openLeaves) unexpanded(k, max int) []int {
-	var top, out []int
-	for len(top) < k && o.Len() > 0 && len(out) < max {
-		id := heap.Pop(o).(int)
-		top = append(top, id)
-		if o.t.nodes[id].kids == nil {
-			out = append(out, id)
-		}
+// top returns the ids of the top k leaves of the heap, in heap order.
+func (o *openLeaves) top(k int) []int {
+	var out []int
+	for len(out) < k && o.Len() > 0 {
+		out = append(out, heap.Pop(o).(int))
 	}
-	for _, id := range top {
+	for _, id := range out {
 		heap.Push(o, id)
 	}
 	return out
