@@ -49,6 +49,23 @@ def details(lines):
     return out
 
 
+def between_blocks(lines):
+    """lines with runs of blank lines between <details> blocks cut to one,
+    and a blank line before every block: the blank lines around a removed
+    block would otherwise pile up, run after run. The blocks' own lines are
+    kept as they are."""
+    out = []
+    for summary, ls in details(lines):
+        if summary is None and not ls[0].strip():
+            if out and out[-1].strip():
+                out.append("\n")
+            continue
+        if summary is not None and out and out[-1].strip():
+            out.append("\n")
+        out += ls
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     ap.add_argument("doc")
@@ -90,10 +107,7 @@ def main():
             if head != "## Raw output":
                 continue
             kept = [b for b in details(lines) if b[0] not in summaries]
-            body = [l for _, ls in kept for l in ls]
-            if body and body[-1].strip():
-                body.append("\n")
-            body += [l for _, ls in raw for l in ls]
+            body = between_blocks([l for _, ls in kept + raw for l in ls])
             out[i] = (head, body)
             break
         else:
