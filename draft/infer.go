@@ -1,0 +1,435 @@
+package draft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/mlpipe/mlpipe/ingest"
+)
+
+// Contract type names (ingest.ColumnSpec.Type).
+const (
+	typeInt    = "int64"
+	typeFloat  = "float64"
+	typeBool   = "bool"
+	typeString = "string"
+	typeTime   = "timestamp[us]"
+)
+
+// maxDistinct is how many distinct values of a column are counted; past
+// it a column only knows it has more.
+const maxDistinct = 100000
+
+// column is one column of the data and what the sample says of it.
+type column struct {
+	name   string
+	typ    string // a contract type; "" when the file's type has none
+	format string // a timestamp's strftime pattern, when not ISO 8601
+	first  string // the first value, as a text file writes it
+	why    string // why typ is "" (the file's type)
+
+	rows     int            // sampled rows
+	nulls    int            // of them, missing
+	distinct map[string]int // value (as text) → rows, up to maxDistinct values
+	more     bool           // more than maxDistinct distinct values
+	// nullWords counts values such as "NA" in a column whose other
+	// values are all numbers (text formats only).
+	nullWords map[string]int
+	midnight  bool // timestamps: every value is at 00:00
+	min, max  float64
+}
+
+// nullWords are the words some tools write for a missing value. mlpipe
+// reads only an empty field as missing, so a column of numbers with
+// these is text to it.
+var nullWords = map[string]bool{"NA": true, "N/A": true, "n/a": true, "na": true, "null": true, "NULL": true, "None": true, "?": true, "-": true, ".": true}
+
+// errEnough stops a scan once the sample is full.
+var errEnough = errors.New("enough rows")
+
+// sample reads up to rows rows of src with schema and calls add with
+// each chunk's table. A value that is not of its column's type stops it
+// with an error naming the column (bad.column).
+func sample(ctx context.Context, src ingest.Source, schema ingest.Schema, rows int, add func(arrow.Table) error) error {
+	n := 0
+	err := ingest.Scan(ctx, src, schema, &ingest.Options{Parallelism: 1}, func(c *ingest.Chunk) error {
+		t := c.Table
+		lastLine := int64(math.MaxInt64) // the issues of rows past the sample do not count
+		if left := int64(rows - n); t.NumRows() > left {
+			t = array.NewTableFromSlice(t.Schema(), sliceColumns(t, left))
+			defer t.Release()
+			if c.Lines != nil {
+				lastLine = c.Lines[left]
+			}
+		}
+		for _, is := range c.Issues {
+			if is.Severity == ingest.Error && is.Line < lastLine {
+				return &badValue{column: is.Column, issue: is}
+			}
+		}
+		n += int(t.NumRows())
+		if err := add(t); err != nil {
+			return err
+		}
+		if n >= rows {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+// sliceColumns returns the first n rows of each column of t, as slices
+// of arrays for array.NewTableFromSlice.
+func sliceColumns(t arrow.Table, n int64) [][]arrow.Array {
+	out := make([][]arrow.Array, t.NumCols())
+	for j := range out {
+		left := n
+		for _, a := range t.Column(j).Data().Chunks() {
+			if left <= 0 {
+				break
+			}
+			k := min(int64(a.Len()), left)
+			out[j] = append(out[j], array.NewSlice(a, 0, k))
+			left -= k
+		}
+	}
+	return out
+}
+
+// badValue is a sampled value that is not of its column's type.
+type badValue struct {
+	column string
+	issue  ingest.Issue
+}
+
+func (e *badValue) Error() string { return e.issue.String() }
+
+// typesFromText reads the sample with every column as text and gives
+// each the narrowest type all of its values parse as.
+func typesFromText(ctx context.Context, src ingest.Source, cols []*column, rows int) error {
+	schema := ingest.Schema{}
+	for _, c := range cols {
+		schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: typeString, Nullable: true})
+	}
+	guesses := make([]textGuess, len(cols))
+	for j := range guesses {
+		guesses[j] = newTextGuess()
+	}
+	err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
+		for j := range cols {
+			for _, a := range t.Column(j).Data().Chunks() {
+				s := a.(*array.String)
+				for i := range s.Len() {
+					if s.IsValid(i) {
+						guesses[j].see(s.Value(i))
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sample %s: %w", src.Path, err)
+	}
+	for j, c := range cols {
+		c.typ, c.format = guesses[j].typ()
+		c.nullWords, c.first = guesses[j].nullWords, guesses[j].first
+	}
+	return nil
+}
+
+// timeFormats are the strftime patterns a text column that is not ISO
+// 8601 is tried with, in order: the first that reads every value wins
+// (so 03/04/2020 is March 4, as in the US; the draft says which).
+var timeFormats = []string{"%b %d %Y", "%d %b %Y", "%B %d, %Y", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M"}
+
+// layouts are timeFormats as Go layouts.
+var layouts = func() []string {
+	out := make([]string, len(timeFormats))
+	for i, f := range timeFormats {
+		l, err := ingest.ParseFormat(f)
+		if err != nil {
+			panic(err) // the list above is wrong
+		}
+		out[i] = l
+	}
+	return out
+}()
+
+// textGuess is what the text values of one column parse as so far.
+type textGuess struct {
+	values                         int
+	first                          string
+	isInt, isFloat, isBool, isTime bool
+	formats                        []bool // whether every value parses with timeFormats[i]
+	nullWords                      map[string]int
+}
+
+func newTextGuess() textGuess {
+	g := textGuess{isInt: true, isFloat: true, isBool: true, isTime: true, formats: make([]bool, len(layouts))}
+	for i := range g.formats {
+		g.formats[i] = true
+	}
+	return g
+}
+
+func (g *textGuess) see(v string) {
+	if nullWords[v] {
+		if g.nullWords == nil {
+			g.nullWords = map[string]int{}
+		}
+		g.nullWords[v]++
+		return
+	}
+	if g.values == 0 {
+		g.first = v
+	}
+	g.values++
+	if g.isInt {
+		_, err := strconv.ParseInt(v, 10, 64)
+		g.isInt = err == nil
+	}
+	if g.isFloat {
+		_, err := strconv.ParseFloat(v, 64)
+		g.isFloat = err == nil || errors.Is(err, strconv.ErrRange)
+	}
+	if g.isBool {
+		switch strings.ToLower(v) {
+		case "true", "false":
+		default:
+			g.isBool = false
+		}
+	}
+	if g.isTime {
+		// A number is not a time here, though a year alone parses as one.
+		_, err := ingest.ParseTime(v)
+		g.isTime = err == nil && strings.ContainsAny(v, "-/:")
+	}
+	for i, ok := range g.formats {
+		if ok {
+			_, err := time.Parse(layouts[i], v)
+			g.formats[i] = err == nil
+		}
+	}
+}
+
+// typ is the narrowest type of the values seen, and a timestamp's
+// format when it is not ISO 8601; a column with no values is text.
+func (g *textGuess) typ() (string, string) {
+	switch {
+	case g.values == 0:
+		return typeString, ""
+	case g.nullWords != nil:
+		return typeString, "" // numbers or not, the words are text
+	case g.isInt:
+		return typeInt, ""
+	case g.isFloat:
+		return typeFloat, ""
+	case g.isBool:
+		return typeBool, ""
+	case g.isTime:
+		return typeTime, ""
+	}
+	for i, ok := range g.formats {
+		if ok {
+			return typeTime, timeFormats[i]
+		}
+	}
+	return typeString, ""
+}
+
+// typeFromArrow is the contract type a Parquet or Arrow column's type is
+// read as, or "" and why when it has none.
+func typeFromArrow(dt arrow.DataType) (string, string) {
+	if d, ok := dt.(*arrow.DictionaryType); ok {
+		dt = d.ValueType
+	}
+	switch dt.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		return typeInt, ""
+	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		return typeFloat, ""
+	case arrow.BOOL:
+		return typeBool, ""
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return typeString, ""
+	case arrow.TIMESTAMP:
+		return "timestamp[" + dt.(*arrow.TimestampType).Unit.String() + "]", ""
+	case arrow.DATE32, arrow.DATE64:
+		return "timestamp[s]", ""
+	}
+	return "", fmt.Sprintf("its type %s is not one mlpipe reads", dt)
+}
+
+// profile reads the sample with the columns' types and records what
+// each column holds. A value that is not of its column's type (a later
+// row of a text file that the types were not inferred from) makes that
+// column text, and the sample is read again.
+func profile(ctx context.Context, src ingest.Source, cols []*column, rows int) error {
+	for range len(cols) + 1 {
+		schema := ingest.Schema{AllowExtra: true}
+		var used []*column
+		for _, c := range cols {
+			if c.typ != "" {
+				schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: c.typ, Nullable: true, Format: c.format})
+				used = append(used, c)
+				c.rows, c.nulls, c.distinct, c.more = 0, 0, map[string]int{}, false
+				c.midnight, c.min, c.max = true, math.Inf(1), math.Inf(-1)
+			}
+		}
+		err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
+			for j, c := range used {
+				for _, a := range t.Column(j).Data().Chunks() {
+					c.add(a)
+				}
+			}
+			return nil
+		})
+		var bad *badValue
+		if errors.As(err, &bad) {
+			if c := find(cols, bad.column); c != nil && c.typ != typeString {
+				c.typ, c.format = typeString, ""
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", src.Path, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("sample %s: the types did not settle", src.Path) // cannot happen: each pass makes a column text
+}
+
+func find(cols []*column, name string) *column {
+	for _, c := range cols {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// add records the values of a.
+func (c *column) add(a arrow.Array) {
+	for i := range a.Len() {
+		c.rows++
+		if a.IsNull(i) {
+			c.nulls++
+			continue
+		}
+		var key string
+		switch a := a.(type) {
+		case *array.Int64:
+			key = strconv.FormatInt(a.Value(i), 10)
+			c.minMax(float64(a.Value(i)))
+		case *array.Float64:
+			key = strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+			c.minMax(a.Value(i))
+		case *array.Boolean:
+			key = strconv.FormatBool(a.Value(i))
+		case *array.String:
+			key = a.Value(i)
+		case *array.Timestamp:
+			t := a.Value(i).ToTime(a.DataType().(*arrow.TimestampType).Unit)
+			key = t.Format(time.RFC3339Nano)
+			c.midnight = c.midnight && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+		default:
+			key = a.ValueStr(i)
+		}
+		if _, ok := c.distinct[key]; ok || len(c.distinct) < maxDistinct {
+			c.distinct[key]++
+		} else {
+			c.more = true
+		}
+	}
+}
+
+func (c *column) minMax(v float64) {
+	c.min, c.max = math.Min(c.min, v), math.Max(c.max, v)
+}
+
+// values is the number of non-missing sampled values.
+func (c *column) values() int { return c.rows - c.nulls }
+
+// constant says whether the sample holds one value only (or none).
+func (c *column) constant() bool { return !c.more && len(c.distinct) <= 1 }
+
+// identifier says whether nearly every row has a value of its own: an
+// id, a name, a free text, which a model can only memorise.
+func (c *column) identifier() bool {
+	n := len(c.distinct)
+	return (c.more || n > 50) && float64(n) >= 0.9*float64(c.values())
+}
+
+// rowNumber says whether an integer column holds each integer of a
+// range once, as a row number or a sequential id does.
+func (c *column) rowNumber() bool {
+	n := c.values()
+	return c.typ == typeInt && n > 50 && !c.more && len(c.distinct) == n && c.max-c.min+1 == float64(n)
+}
+
+// times reads the whole of timestamp column c of src and returns its
+// values, for the time split's cut dates. Only that column is read,
+// unless a text file has no header: its fields are matched to the schema
+// by position, so every column is.
+func times(ctx context.Context, src ingest.Source, cols []*column, c *column, progress func(float64)) ([]int64, arrow.TimeUnit, error) {
+	schema := ingest.Schema{AllowExtra: true}
+	byPosition := src.Header != nil && !*src.Header
+	k := -1
+	for _, col := range cols {
+		if col.typ == "" || (col != c && !byPosition) {
+			continue
+		}
+		if col == c {
+			k = len(schema.Columns)
+		}
+		schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: col.name, Type: col.typ, Nullable: true, Format: col.format})
+	}
+	var out []int64
+	unit := c.unit()
+	err := ingest.Scan(ctx, src, schema, nil, func(ch *ingest.Chunk) error {
+		for _, is := range ch.Issues {
+			if is.Severity == ingest.Error {
+				return fmt.Errorf("%s (the types were drafted from the first rows; set --rows higher, or fix the file)", is)
+			}
+		}
+		for _, a := range ch.Table.Column(k).Data().Chunks() {
+			ts := a.(*array.Timestamp)
+			for i := range ts.Len() {
+				if ts.IsValid(i) {
+					out = append(out, int64(ts.Value(i)))
+				}
+			}
+		}
+		if progress != nil {
+			progress(ch.Progress)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the times of %s: %w", c.name, err)
+	}
+	return out, unit, nil
+}
+
+// unit is the time unit of a timestamp column's type.
+func (c *column) unit() arrow.TimeUnit {
+	for _, u := range []arrow.TimeUnit{arrow.Second, arrow.Millisecond, arrow.Microsecond, arrow.Nanosecond} {
+		if c.typ == "timestamp["+u.String()+"]" {
+			return u
+		}
+	}
+	return arrow.Microsecond
+}
