@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/draft"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/flagerr"
 	"github.com/mlpipe/mlpipe/internal/progress"
@@ -52,6 +53,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "draft a pipeline config for a data file: schema, label, split, features", runInit},
 		{"ingest", "load, validate, profile and split the data; print a summary", runIngest},
 		{"run", "run the whole pipeline: ingest, features, train, evaluate", runPipeline},
 		{"train", "fit features and every candidate model; save the best", runTrain},
@@ -334,7 +336,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidName):
+	case errors.As(err, &ue), errors.Is(err, registry.ErrInvalidName), errors.Is(err, draft.ErrLabel):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
