@@ -107,6 +107,9 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 		return nil, labelErr("%s has no column %q%s; its columns are %s", lay.File, opt.Label,
 			hintOf(suggest.DidYouMean(opt.Label, names, strconv.Quote)), strings.Join(names, ", "))
 	}
+	if dup := duplicate(names); dup != "" {
+		return nil, fmt.Errorf("draft: %s: %w: the column %q appears more than once; rename one", lay.File, ingest.ErrInvalid, dup)
+	}
 	if lay.Columns[0].Type == nil { // a text format: infer the types
 		if err := typesFromText(ctx, src, cols, opt.Rows); err != nil {
 			return nil, err
@@ -127,6 +130,18 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 		return nil, fmt.Errorf("draft: the config drafted does not validate (a bug; please report it): %w", err)
 	}
 	return out, nil
+}
+
+// duplicate is a name that names holds twice, or "".
+func duplicate(names []string) string {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return n
+		}
+		seen[n] = true
+	}
+	return ""
 }
 
 func hintOf(s string) string {
@@ -159,6 +174,9 @@ func (d *doc) decideLabel() error {
 	n, rows := len(c.distinct), numfmt.Thousands(c.rows)
 	if c.values() == 0 {
 		return labelErr("the label column %q has no values in the first %s rows", c.name, rows)
+	}
+	if n == 1 && !c.more {
+		return labelErr("the label column %q has one value in %s rows: there is nothing to predict", c.name, rows)
 	}
 	d.kind = d.opt.Kind
 	if d.kind == "" {
@@ -437,6 +455,9 @@ func (c *column) schemaNote() string {
 		return fmt.Sprintf("text: %s; mlpipe reads only an empty field as missing", strings.Join(words, ", "))
 	}
 	var notes []string
+	if c.zoned {
+		notes = append(notes, "times with a zone (Z or an offset) are read as the wall clock they name there; set timezone to convert them to one zone")
+	}
 	if c.format != "" {
 		notes = append(notes, fmt.Sprintf("times written as %q", c.first))
 	}

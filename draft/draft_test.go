@@ -193,3 +193,48 @@ func TestSampleTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestOddFiles: files a draft must not trip on. Each case is a small
+// file written here, and what the draft (or its error) must say.
+func TestOddFiles(t *testing.T) {
+	cases := []struct {
+		name, file, text string
+		want             []string // lines of the draft, or the error
+		err              error
+	}{
+		{"duplicate column", "dup.csv", "a,a,y\n1,2,x\n3,4,z\n",
+			[]string{`the column "a" appears more than once; rename one`}, ingest.ErrInvalid},
+		{"one label value", "one.csv", "a,y\n1,1\n2,1\n3,1\n",
+			[]string{`the label column "y" has one value in 3 rows: there is nothing to predict`}, draft.ErrLabel},
+		{"quoted names", "names.csv", "\"we\"\"ird\",\"new\nline\",y\n1,2,a\n3,4,b\n",
+			[]string{`    - {name: "we\"ird", type: int64}`, `    - {name: "new\nline", type: int64}`}, nil},
+		{"nested JSON", "nested.jsonl", `{"a": {"x": 1}, "b": 1, "y": 1}` + "\n" + `{"a": [2], "b": 2, "y": 0}` + "\n",
+			[]string{"    - {name: b, type: int64}", `  allow_extra_columns: true         # not read: a (it holds values that are not text, numbers or bools ({"x": 1} is an object or array, not string))`}, nil},
+		{"zoned times", "zoned.csv", "y,t\n1,2020-01-01T00:00:00Z\n0,2020-01-02T05:00:00+02:00\n1,2021-03-04\n",
+			[]string{`    - {name: t, type: "timestamp[us]"}  # times with a zone (Z or an offset) are read as the wall clock they name there; set timezone to convert them to one zone`}, nil},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.file)
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b, err := draft.Write(context.Background(), ingest.Source{Path: path}, draft.Options{Label: "y"})
+			if c.err != nil {
+				if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.want[0]) {
+					t.Fatalf("got %v, want %v with %q", err, c.err, c.want[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range c.want {
+				if !strings.Contains(string(b), line+"\n") {
+					t.Errorf("the draft lacks the line %s\n%s", line, b)
+				}
+			}
+		})
+	}
+}

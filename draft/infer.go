@@ -34,6 +34,7 @@ type column struct {
 	typ    string // a contract type; "" when the file's type has none
 	format string // a timestamp's strftime pattern, when not ISO 8601
 	first  string // the first value, as a text file writes it
+	zoned  bool   // a text timestamp names an instant (Z or an offset)
 	why    string // why typ is "" (the file's type)
 
 	rows     int            // sampled rows
@@ -117,37 +118,53 @@ type badValue struct {
 func (e *badValue) Error() string { return e.issue.String() }
 
 // typesFromText reads the sample with every column as text and gives
-// each the narrowest type all of its values parse as.
+// each the narrowest type all of its values parse as. A column whose
+// values are not text at all (JSON objects or arrays) is not read: its
+// why says so.
 func typesFromText(ctx context.Context, src ingest.Source, cols []*column, rows int) error {
-	schema := ingest.Schema{}
-	for _, c := range cols {
-		schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: typeString, Nullable: true})
-	}
-	guesses := make([]textGuess, len(cols))
-	for j := range guesses {
-		guesses[j] = newTextGuess()
-	}
-	err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
-		for j := range cols {
-			for _, a := range t.Column(j).Data().Chunks() {
-				s := a.(*array.String)
-				for i := range s.Len() {
-					if s.IsValid(i) {
-						guesses[j].see(s.Value(i))
+	for range len(cols) + 1 {
+		schema := ingest.Schema{AllowExtra: true}
+		var used []*column
+		for _, c := range cols {
+			if c.why == "" {
+				schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: typeString, Nullable: true})
+				used = append(used, c)
+			}
+		}
+		guesses := make([]textGuess, len(used))
+		for j := range guesses {
+			guesses[j] = newTextGuess()
+		}
+		err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
+			for j := range used {
+				for _, a := range t.Column(j).Data().Chunks() {
+					s := a.(*array.String)
+					for i := range s.Len() {
+						if s.IsValid(i) {
+							guesses[j].see(s.Value(i))
+						}
 					}
 				}
 			}
+			return nil
+		})
+		var bad *badValue
+		if errors.As(err, &bad) {
+			if c := find(cols, bad.column); c != nil && c.why == "" {
+				c.why = fmt.Sprintf("it holds values that are not text, numbers or bools (%s)", bad.issue.Message)
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", src.Path, err)
+		}
+		for j, c := range used {
+			c.typ, c.format = guesses[j].typ()
+			c.nullWords, c.first, c.zoned = guesses[j].nullWords, guesses[j].first, guesses[j].zoned
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sample %s: %w", src.Path, err)
 	}
-	for j, c := range cols {
-		c.typ, c.format = guesses[j].typ()
-		c.nullWords, c.first = guesses[j].nullWords, guesses[j].first
-	}
-	return nil
+	return fmt.Errorf("sample %s: no column could be read as text", src.Path)
 }
 
 // timeFormats are the strftime patterns a text column that is not ISO
@@ -173,6 +190,7 @@ type textGuess struct {
 	values                         int
 	first                          string
 	isInt, isFloat, isBool, isTime bool
+	zoned                          bool // a time with Z or an offset was seen
 	formats                        []bool // whether every value parses with timeFormats[i]
 	nullWords                      map[string]int
 }
@@ -215,6 +233,9 @@ func (g *textGuess) see(v string) {
 	if g.isTime {
 		// A number is not a time here, though a year alone parses as one.
 		_, err := ingest.ParseTime(v)
+		if err != nil && isInstant(v) {
+			err, g.zoned = nil, true
+		}
 		g.isTime = err == nil && strings.ContainsAny(v, "-/:")
 	}
 	for i, ok := range g.formats {
@@ -223,6 +244,17 @@ func (g *textGuess) see(v string) {
 			g.formats[i] = err == nil
 		}
 	}
+}
+
+// isInstant says whether v is an ISO 8601 time with a zone (Z or an
+// offset), which the readers convert to the column's time zone.
+func isInstant(v string) bool {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00"} {
+		if _, err := time.Parse(layout, v); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // typ is the narrowest type of the values seen, and a timestamp's

@@ -151,7 +151,8 @@ func (l *Layout) csvColumns(src Source) error {
 	default:
 		l.Delimiter = guessDelimiter(first)
 	}
-	cr := csv.NewReader(strings.NewReader(first))
+	// The header may go on past its first line, in a quoted name.
+	cr := csv.NewReader(io.MultiReader(strings.NewReader(first), br))
 	cr.Comma = rune(l.Delimiter)
 	fields, err := cr.Read()
 	if err != nil {

@@ -234,7 +234,7 @@ func (c *column) appendJSON(raw json.RawMessage) error {
 			}
 			return c.appendText(s)
 		}
-		return fmt.Errorf("%s is a string, not %s", clip(raw), c.dt)
+		return fmt.Errorf("%s is a string, not %s", clip(raw), typeName(c.dt))
 	case 't', 'f':
 		switch b := c.b.(type) {
 		case *array.BooleanBuilder:
@@ -244,9 +244,9 @@ func (c *column) appendJSON(raw json.RawMessage) error {
 			b.Append(string(raw)) // a string column keeps the bool's text
 			return nil
 		}
-		return fmt.Errorf("%s is a bool, not %s", raw, c.dt)
+		return fmt.Errorf("%s is a bool, not %s", raw, typeName(c.dt))
 	case '{', '[':
-		return fmt.Errorf("%s is an object or array, not %s", clip(raw), c.dt)
+		return fmt.Errorf("%s is an object or array, not %s", clip(raw), typeName(c.dt))
 	}
 	// A number.
 	switch b := c.b.(type) {
@@ -274,7 +274,7 @@ func (c *column) appendJSON(raw json.RawMessage) error {
 		}
 		return fmt.Errorf("%s is a number, not a timestamp (for seconds or milliseconds since 1970, set the column's format to %s or %s)", clip(raw), EpochSeconds, EpochMilliseconds)
 	}
-	return fmt.Errorf("%s is a number, not %s", clip(raw), c.dt)
+	return fmt.Errorf("%s is a number, not %s", clip(raw), typeName(c.dt))
 }
 
 func clip(raw []byte) string {
