@@ -190,7 +190,7 @@ type textGuess struct {
 	values                         int
 	first                          string
 	isInt, isFloat, isBool, isTime bool
-	zoned                          bool // a time with Z or an offset was seen
+	zoned                          bool   // a time with Z or an offset was seen
 	formats                        []bool // whether every value parses with timeFormats[i]
 	nullWords                      map[string]int
 }
