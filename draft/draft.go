@@ -424,23 +424,38 @@ func (d *doc) feature(c *column) (line, why string) {
 		}
 		return fmt.Sprintf("  - {column: %s, transform: categorical}", col), fmt.Sprintf("%s distinct values", c.distinctText())
 	}
-	// A timestamp. Month and year are left out of a time split: the
-	// test months were never seen in training.
-	var parts []string
-	switch {
-	case c.midnight && c == d.timeCol:
-		parts = []string{"day_of_week", "day_of_month"}
-	case c.midnight:
-		parts = []string{"day_of_week", "day_of_month", "month"}
-	case c == d.timeCol:
-		parts = []string{"hour", "day_of_week", "day_of_month"}
-	default:
-		parts = []string{"hour", "day_of_week", "day_of_month", "month"}
+	// A timestamp: the parts that differ between the rows read. Month
+	// and year are left out of a time split: the test months were never
+	// seen in training.
+	var parts, same []string
+	add := func(varies bool, names ...string) {
+		if varies {
+			parts = append(parts, names...)
+		} else {
+			same = append(same, names...)
+		}
 	}
-	why = "parts of the time"
-	if c.midnight {
-		why = "dates only: no hour"
+	v := c.varies
+	add(v.hour, "hour")
+	add(v.day, "day_of_week", "day_of_month")
+	if c != d.timeCol {
+		add(v.month, "month")
+		add(v.year, "year")
 	}
+	if len(parts) == 0 {
+		if c == d.timeCol {
+			return "", "only its month or year differ, and the test period's are unseen in training"
+		}
+		return "", "the same hour and day in every row read"
+	}
+	var notes []string
+	if len(same) > 0 {
+		notes = append(notes, "no "+strings.Join(same, ", ")+": the same in every row read")
+	}
+	if c == d.timeCol {
+		notes = append(notes, "no month or year: the test months are unseen in training")
+	}
+	why = strings.Join(notes, "; ")
 	return fmt.Sprintf("  - {column: %s, transform: time, parts: [%s]}", col, strings.Join(parts, ", ")), why
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,6 +211,8 @@ func TestOddFiles(t *testing.T) {
 			[]string{`    - {name: "we\"ird", type: int64}`, `    - {name: "new\nline", type: int64}`}, nil},
 		{"nested JSON", "nested.jsonl", `{"a": {"x": 1}, "b": 1, "y": 1}` + "\n" + `{"a": [2], "b": 2, "y": 0}` + "\n",
 			[]string{"    - {name: b, type: int64}", `  allow_extra_columns: true         # not read: a (it holds values that are not text, numbers or bools ({"x": 1} is an object or array, not string))`}, nil},
+		{"years only", "years.csv", years(),
+			[]string{"#   t: only its month or year differ, and the test period's are unseen in training"}, nil},
 		{"zoned times", "zoned.csv", "y,t\n1,2020-01-01T00:00:00Z\n0,2020-01-02T05:00:00+02:00\n1,2021-03-04\n",
 			[]string{`    - {name: t, type: "timestamp[us]"}  # times with a zone (Z or an offset) are read as the wall clock they name there; set timezone to convert them to one zone`}, nil},
 	}
@@ -237,4 +240,14 @@ func TestOddFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// years is a CSV of a label and the first of January of 20 years.
+func years() string {
+	var b strings.Builder
+	b.WriteString("y,t,x\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "%d,%d-01-01,%d\n", i%2, 2000+i, i%7)
+	}
+	return b.String()
 }

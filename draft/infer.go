@@ -44,7 +44,10 @@ type column struct {
 	// nullWords counts values such as "NA" in a column whose other
 	// values are all numbers (text formats only).
 	nullWords map[string]int
-	midnight  bool // timestamps: every value is at 00:00
+	// Timestamps: the first value's parts, and which parts of the
+	// values differ from them.
+	firstTime time.Time
+	varies    struct{ year, month, day, hour bool }
 	min, max  float64
 }
 
@@ -318,7 +321,8 @@ func profile(ctx context.Context, src ingest.Source, cols []*column, rows int) e
 				schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: c.typ, Nullable: true, Format: c.format})
 				used = append(used, c)
 				c.rows, c.nulls, c.distinct, c.more = 0, 0, map[string]int{}, false
-				c.midnight, c.min, c.max = true, math.Inf(1), math.Inf(-1)
+				c.firstTime, c.varies = time.Time{}, struct{ year, month, day, hour bool }{}
+				c.min, c.max = math.Inf(1), math.Inf(-1)
 			}
 		}
 		err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
@@ -376,7 +380,7 @@ func (c *column) add(a arrow.Array) {
 		case *array.Timestamp:
 			t := a.Value(i).ToTime(a.DataType().(*arrow.TimestampType).Unit)
 			key = t.Format(time.RFC3339Nano)
-			c.midnight = c.midnight && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+			c.timeParts(t)
 		default:
 			key = a.ValueStr(i)
 		}
@@ -386,6 +390,19 @@ func (c *column) add(a arrow.Array) {
 			c.more = true
 		}
 	}
+}
+
+// timeParts records which parts of the times differ from the first's.
+func (c *column) timeParts(t time.Time) {
+	if c.firstTime.IsZero() {
+		c.firstTime = t
+		return
+	}
+	f, v := c.firstTime, &c.varies
+	v.year = v.year || t.Year() != f.Year()
+	v.month = v.month || t.Month() != f.Month()
+	v.day = v.day || t.Day() != f.Day()
+	v.hour = v.hour || t.Hour() != f.Hour()
 }
 
 func (c *column) minMax(v float64) {
@@ -398,11 +415,12 @@ func (c *column) values() int { return c.rows - c.nulls }
 // constant says whether the sample holds one value only (or none).
 func (c *column) constant() bool { return !c.more && len(c.distinct) <= 1 }
 
-// identifier says whether nearly every row has a value of its own: an
-// id, a name, a free text, which a model can only memorise.
+// identifier says whether most rows have a value of their own: an id, a
+// name, a free text, which a model can only memorise (a category needs
+// rows to learn from: on average two or more here).
 func (c *column) identifier() bool {
 	n := len(c.distinct)
-	return (c.more || n > 50) && float64(n) >= 0.9*float64(c.values())
+	return (c.more || n > 50) && float64(n) > 0.5*float64(c.values())
 }
 
 // rowNumber says whether an integer column holds each integer of a
