@@ -280,6 +280,13 @@ func (m metric) better(a, b, margin float64) bool {
 	return a <= b-margin && a < b
 }
 
+// maxPeriods is the most periods a backtest steps through unless Steps
+// says how many: 27 years of days, 192 of weeks. A date far from the
+// others (a row dated 0001-01-01, a common "unknown") would otherwise
+// start the backtest two thousand years early, and it cut over 100,000
+// empty weekly periods (1.5 GB) before failing at its first retrain.
+const maxPeriods = 10000
+
 // Run runs the backtest on data, which it does not release.
 func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	started := time.Now()
@@ -292,6 +299,11 @@ func Run(ctx context.Context, data arrow.Table, o Options) (*Result, error) {
 	res := &Result{Model: o.Model, Metric: met.name, HigherIsBetter: met.higherIsBetter}
 	// The periods.
 	_, last, _ := ingest.TimeBounds(data, col)
+	// In seconds: last.Sub saturates at 292 years.
+	if n := (last.Unix() - o.Start.Unix()) / max(1, int64(o.Period/time.Second)); o.Steps == 0 && n > maxPeriods {
+		return nil, fmt.Errorf("backtest: %s to %s is %d periods of %s, more than %d: a stray date in %s? set the start (--start) or the number of periods (--steps)",
+			o.Start.Format(time.DateOnly), last.Format(time.DateOnly), n, days(o.Period), maxPeriods, col)
+	}
 	for from := o.Start; from.Before(last) && (o.Steps == 0 || len(res.Periods) < o.Steps); from = from.Add(o.Period) {
 		res.Periods = append(res.Periods, Period{From: from, To: from.Add(o.Period)})
 	}

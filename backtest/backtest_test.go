@@ -97,15 +97,25 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunErrors: options a backtest refuses, each with its message. A
+// start two thousand years before the data (a stray 0001-01-01 date, as
+// the default start follows the first date) is refused before any
+// period is cut, unless the periods are counted (Steps).
 func TestRunErrors(t *testing.T) {
 	cfg, ds := fixture(t)
-	for name, o := range map[string]backtest.Options{
-		"UnknownModel":  {Config: cfg, Model: "xgboost"},
-		"UnknownPolicy": {Config: cfg, Policies: []string{"sometimes"}},
-		"StartTooLate":  {Config: cfg, Start: time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)},
+	for name, c := range map[string]struct {
+		o    backtest.Options
+		want string
+	}{
+		"UnknownModel":  {backtest.Options{Config: cfg, Model: "xgboost"}, "xgboost"},
+		"UnknownPolicy": {backtest.Options{Config: cfg, Policies: []string{"sometimes"}}, `unknown policy "sometimes"`},
+		"StartTooLate":  {backtest.Options{Config: cfg, Start: time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)}, "no period starts between 2002-01-01"},
+		"StrayStart": {backtest.Options{Config: cfg, Model: "logreg", Start: time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)},
+			"backtest: 0001-01-02 to 2001-06-30 is 104380 periods of 7d, more than 10000: a stray date in date? set the start (--start) or the number of periods (--steps)"},
 	} {
-		if _, err := backtest.Run(context.Background(), ds.Table, o); err == nil {
-			t.Errorf("%s: no error", name)
+		_, err := backtest.Run(context.Background(), ds.Table, c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error with %q", name, err, c.want)
 		}
 	}
 }
