@@ -17,6 +17,8 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // Scanning: Load reads a whole source into one table; Scan reads it a
@@ -79,7 +81,8 @@ func (c *Chunk) Where(i int) Issue {
 // file, a missing or mistyped column) stops the scan with an
 // *InvalidError wrapping ErrInvalid; bad rows of a text file do not:
 // they are in Chunk.Issues. An error from fn stops the scan and is
-// returned as it is. src.Window is not supported.
+// returned as it is. src.Window and object storage (s3://) are not
+// supported: Load reads those.
 //
 // A text file that Load fails whole stops the scan with Load's issues
 // for it, though the chunks before the problem have been handed to fn:
@@ -107,6 +110,9 @@ func scan(ctx context.Context, src Source, schema Schema, opts *Options, block i
 	target, err := schema.ArrowSchema()
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
+	}
+	if storage.IsURL(src.Path) {
+		return fmt.Errorf("scan %s: reading a chunk at a time from object storage is not supported: copy the data to a local file (Load reads it whole)", src.Path)
 	}
 	files, err := resolve(src)
 	if err != nil {

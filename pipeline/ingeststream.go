@@ -10,6 +10,7 @@ import (
 	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/tables"
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // Streaming ingest (docs/architecture.md, "Memory and scale", step 8).
@@ -34,9 +35,10 @@ import (
 
 // streamable reports whether the ingest stages of a run that trains may
 // read the source a chunk at a time: gbdt alone (oneGBDT), no time window
-// on the source (which the chunked reader does not apply).
+// on the source (which the chunked reader does not apply), and local
+// files (the chunked reader does not read object storage; Load does).
 func streamable(s *State) bool {
-	return oneGBDT(s) && s.Config.Data.Window == (ingest.Window{})
+	return oneGBDT(s) && s.Config.Data.Window == (ingest.Window{}) && !storage.IsURL(s.Config.Data.Path)
 }
 
 // stream is the load stage of a streamed run: one pass over the source.

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/internal/s3test"
 	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/storage"
 )
 
 // TestRunCacheS3 runs the pipeline with its step cache on a real S3
@@ -48,5 +54,47 @@ func TestRunCacheS3(t *testing.T) {
 	}
 	if a, b := first.Evaluation.ROCAUC, second.Evaluation.ROCAUC; a != b {
 		t.Errorf("test roc_auc %v restored from S3, %v fitted", b, a)
+	}
+}
+
+// TestRunS3Data trains gbdt alone, the model of a run that reads its
+// data a chunk at a time when the data is local, on data in S3: a Parquet
+// object and a CSV object. Such a run reads S3 data whole (the chunked
+// reader reads local files only; it once failed with "no such file or
+// directory"). mlpipe predict, which reads a chunk at a time, says to
+// copy the data first.
+func TestRunS3Data(t *testing.T) {
+	srv := s3test.Start(t)
+	b, err := storage.Open(srv.URL("data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("../../testdata/flights-10k.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []string{"flights-10k.parquet", "flights-10k.csv"} {
+		if err := b.PutFile(context.Background(), obj, "../../testdata/"+obj); err != nil {
+			t.Fatal(err)
+		}
+		cfg := variantConfig(t, "models:\n  - {name: gbdt, params: {rounds: 10}}", "")
+		src, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, []byte(strings.Replace(string(src), "path: "+abs, "path: "+srv.URL("data/"+obj), 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reg := t.TempDir()
+		stdout, stderr, code := runCLI(t, "run", "--config", cfg, "--out", "", "--registry", reg)
+		if code != exitOK || !strings.Contains(stdout, "10,000 rows") {
+			t.Fatalf("%s: exit %d\n%s%s", obj, code, stdout, stderr)
+		}
+		var out, errb bytes.Buffer
+		code = execute(context.Background(), []string{"predict", "--model", "flights-delay@production", "--registry", reg,
+			"--data", srv.URL("data/" + obj), "--out", filepath.Join(t.TempDir(), "p.csv")}, &out, &errb)
+		if want := "reading a chunk at a time from object storage is not supported: copy the data to a local file"; code != exitError || !strings.Contains(errb.String(), want) {
+			t.Errorf("predict from %s: exit %d, want %d with %q\n%s", obj, code, exitError, want, &errb)
+		}
 	}
 }
