@@ -95,8 +95,10 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	for j, f := range lay.Columns {
 		cols[j] = &column{name: f.Name}
 		names[j] = f.Name
-		if f.Type != nil {
-			cols[j].typ, cols[j].why = typeFromArrow(f.Type)
+		if f.Type != nil { // the file's own type
+			if cols[j].typ = ingest.ContractType(f.Type); cols[j].typ == "" {
+				cols[j].why = fmt.Sprintf("its type %s is not one mlpipe reads", f.Type)
+			}
 		}
 	}
 	label := find(cols, opt.Label)

@@ -285,29 +285,6 @@ func (g *textGuess) typ() (string, string) {
 	return typeString, ""
 }
 
-// typeFromArrow is the contract type a Parquet or Arrow column's type is
-// read as, or "" and why when it has none.
-func typeFromArrow(dt arrow.DataType) (string, string) {
-	if d, ok := dt.(*arrow.DictionaryType); ok {
-		dt = d.ValueType
-	}
-	switch dt.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
-		return typeInt, ""
-	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
-		return typeFloat, ""
-	case arrow.BOOL:
-		return typeBool, ""
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
-		return typeString, ""
-	case arrow.TIMESTAMP:
-		return "timestamp[" + dt.(*arrow.TimestampType).Unit.String() + "]", ""
-	case arrow.DATE32, arrow.DATE64:
-		return "timestamp[s]", ""
-	}
-	return "", fmt.Sprintf("its type %s is not one mlpipe reads", dt)
-}
-
 // profile reads the sample with the columns' types and records what
 // each column holds. A value that is not of its column's type (a later
 // row of a text file that the types were not inferred from) makes that

@@ -12,9 +12,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/ipc"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 )
 
 // Layout is what Columns finds out about the first file of a source,
@@ -54,68 +51,26 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 	f := files[0]
 	l := &Layout{File: f.path, Format: f.format, Header: true}
 	switch f.format {
-	case FormatParquet:
-		err = l.parquetColumns(ctx)
-	case FormatArrowFile, FormatArrowStream:
-		err = l.ipcColumns()
 	case FormatCSV, FormatTSV:
 		err = l.csvColumns(src)
 	case FormatJSONL, FormatJSON:
 		err = l.jsonColumns()
 	default:
-		err = fmt.Errorf("columns %s: unknown format %q", f.path, f.format)
+		var schema *arrow.Schema
+		if schema, err = fileSchema(f); schema != nil {
+			l.Columns = schema.Fields()
+		}
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if len(l.Columns) == 0 {
 		return nil, invalid(CodeEmpty, l.File, "", "no columns found")
 	}
 	return l, nil
-}
-
-func (l *Layout) parquetColumns(ctx context.Context) error {
-	rdr, err := openParquet(l.File)
-	if err != nil {
-		return err
-	}
-	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		return invalid(CodeRead, l.File, "", "not a readable Parquet file: %v", err)
-	}
-	s, err := fr.Schema()
-	if err != nil {
-		return invalid(CodeRead, l.File, "", "cannot map the Parquet schema to Arrow: %v", err)
-	}
-	l.Columns = s.Fields()
-	return ctx.Err()
-}
-
-func (l *Layout) ipcColumns() error {
-	f, err := openRegular(l.File)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var s *arrow.Schema
-	if l.Format == FormatArrowFile {
-		r, err := ipc.NewFileReader(f)
-		if err != nil {
-			return invalid(CodeRead, l.File, "", "not a readable Arrow IPC file: %v", err)
-		}
-		defer r.Close()
-		s = r.Schema()
-	} else {
-		r, err := ipc.NewReader(f)
-		if err != nil {
-			return invalid(CodeRead, l.File, "", "not a readable Arrow IPC stream: %v", err)
-		}
-		defer r.Release()
-		s = r.Schema()
-	}
-	l.Columns = s.Fields()
-	return nil
 }
 
 func (l *Layout) csvColumns(src Source) error {

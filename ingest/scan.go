@@ -848,8 +848,36 @@ func FileTypes(src Source) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("file types: %w", err)
 	}
-	f := files[0]
-	var schema *arrow.Schema
+	schema, err := fileSchema(files[0])
+	if err != nil || schema == nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, fld := range schema.Fields() {
+		if t := ContractType(fld.Type); t != "" {
+			out[fld.Name] = t
+		}
+	}
+	return out, nil
+}
+
+// ContractType is the nearest contract type that a file's column type
+// casts to: int64 for every integer, float64 for every float, string for
+// every string, timestamp[us] for dates and timestamps; "" for a type
+// the contract has none for (a list, a struct).
+func ContractType(dt arrow.DataType) string {
+	for _, t := range []string{"int64", "float64", "bool", "string", "timestamp[us]"} {
+		to, _ := ArrowType(t)
+		if ok, _ := castable(dt, to); ok {
+			return t
+		}
+	}
+	return ""
+}
+
+// fileSchema is the schema a Parquet or Arrow file stores; nil for the
+// text formats, whose values are text.
+func fileSchema(f inputFile) (*arrow.Schema, error) {
 	switch f.format {
 	case FormatParquet:
 		rdr, err := openParquet(f.path)
@@ -861,13 +889,15 @@ func FileTypes(src Source) (map[string]string, error) {
 		if err != nil {
 			return nil, invalid(CodeRead, f.path, "", "not a readable Parquet file: %v", err)
 		}
-		if schema, err = fr.Schema(); err != nil {
+		schema, err := fr.Schema()
+		if err != nil {
 			return nil, invalid(CodeRead, f.path, "", "cannot map the Parquet schema to Arrow: %v", err)
 		}
+		return schema, nil
 	case FormatArrowFile, FormatArrowStream:
-		file, err := os.Open(f.path)
+		file, err := openRegular(f.path)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", f.path, err)
+			return nil, err
 		}
 		defer file.Close()
 		if f.format == FormatArrowFile {
@@ -876,27 +906,14 @@ func FileTypes(src Source) (map[string]string, error) {
 				return nil, invalid(CodeRead, f.path, "", "not a readable Arrow IPC file: %v", err)
 			}
 			defer r.Close()
-			schema = r.Schema()
-		} else {
-			r, err := ipc.NewReader(file)
-			if err != nil {
-				return nil, invalid(CodeRead, f.path, "", "not a readable Arrow IPC stream: %v", err)
-			}
-			defer r.Release()
-			schema = r.Schema()
+			return r.Schema(), nil
 		}
-	default:
-		return nil, nil
-	}
-	out := map[string]string{}
-	for _, fld := range schema.Fields() {
-		for _, t := range []string{"int64", "float64", "bool", "string", "timestamp[us]"} {
-			to, _ := ArrowType(t)
-			if ok, _ := castable(fld.Type, to); ok {
-				out[fld.Name] = t
-				break
-			}
+		r, err := ipc.NewReader(file)
+		if err != nil {
+			return nil, invalid(CodeRead, f.path, "", "not a readable Arrow IPC stream: %v", err)
 		}
+		defer r.Release()
+		return r.Schema(), nil
 	}
-	return out, nil
+	return nil, nil
 }
