@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
+	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -81,8 +82,8 @@ func (c *Chunk) Where(i int) Issue {
 // file, a missing or mistyped column) stops the scan with an
 // *InvalidError wrapping ErrInvalid; bad rows of a text file do not:
 // they are in Chunk.Issues. An error from fn stops the scan and is
-// returned as it is. src.Window and object storage (s3://) are not
-// supported: Load reads those.
+// returned as it is. src.Window is not supported, nor objects in object
+// storage (s3://) other than Parquet: Load reads those.
 //
 // A text file that Load fails whole stops the scan with Load's issues
 // for it, though the chunks before the problem have been handed to fn:
@@ -111,12 +112,14 @@ func scan(ctx context.Context, src Source, schema Schema, opts *Options, block i
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	if storage.IsURL(src.Path) {
-		return fmt.Errorf("scan %s: reading a chunk at a time from object storage is not supported: copy the data to a local file (Load reads it whole)", src.Path)
-	}
 	files, err := resolve(src)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
+	}
+	for _, f := range files {
+		if storage.IsURL(f.path) && f.format != FormatParquet {
+			return fmt.Errorf("scan %s: a %s object is not read a chunk at a time from object storage (Parquet is): copy it to a local file", f.path, f.format)
+		}
 	}
 	c, err := newContract(src, schema, target, opts.allocator())
 	if err != nil {
@@ -180,7 +183,7 @@ func (s *scanner) next(ctx context.Context) (task, bool, error) {
 		var err error
 		switch f.format {
 		case FormatParquet:
-			s.next1, s.done, err = s.parquet(f.path)
+			s.next1, s.done, err = s.parquet(ctx, f.path)
 		case FormatArrowFile:
 			s.next1, s.done, err = s.ipcFile(f.path)
 		case FormatArrowStream:
@@ -216,9 +219,15 @@ func (s *scanner) close() {
 	s.next1, s.done = nil, nil
 }
 
-// parquet scans a Parquet file by row group.
-func (s *scanner) parquet(path string) (func() (task, bool, error), func(), error) {
-	rdr, err := openParquet(path)
+// parquet scans a Parquet file (or object) by row group.
+func (s *scanner) parquet(ctx context.Context, path string) (func() (task, bool, error), func(), error) {
+	var rdr *file.Reader
+	var err error
+	if storage.IsURL(path) {
+		rdr, err = openParquetURL(ctx, path) // ranged reads of the columns read
+	} else {
+		rdr, err = openParquet(path)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

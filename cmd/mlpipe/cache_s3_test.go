@@ -59,10 +59,10 @@ func TestRunCacheS3(t *testing.T) {
 
 // TestRunS3Data trains gbdt alone, the model of a run that reads its
 // data a chunk at a time when the data is local, on data in S3: a Parquet
-// object and a CSV object. Such a run reads S3 data whole (the chunked
-// reader reads local files only; it once failed with "no such file or
-// directory"). mlpipe predict, which reads a chunk at a time, says to
-// copy the data first.
+// object and a CSV object. Such a run reads S3 data whole (it once failed
+// with "no such file or directory"). mlpipe predict, which reads a chunk
+// at a time, scores the Parquet object in place, row for row as the local
+// file, and asks for a local copy of the CSV object.
 func TestRunS3Data(t *testing.T) {
 	srv := s3test.Start(t)
 	b, err := storage.Open(srv.URL("data"))
@@ -90,11 +90,24 @@ func TestRunS3Data(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, "10,000 rows") {
 			t.Fatalf("%s: exit %d\n%s%s", obj, code, stdout, stderr)
 		}
-		var out, errb bytes.Buffer
-		code = execute(context.Background(), []string{"predict", "--model", "flights-delay@production", "--registry", reg,
-			"--data", srv.URL("data/" + obj), "--out", filepath.Join(t.TempDir(), "p.csv")}, &out, &errb)
-		if want := "reading a chunk at a time from object storage is not supported: copy the data to a local file"; code != exitError || !strings.Contains(errb.String(), want) {
-			t.Errorf("predict from %s: exit %d, want %d with %q\n%s", obj, code, exitError, want, &errb)
+		predict := func(data string) (string, string, int) {
+			var out, errb bytes.Buffer
+			p := filepath.Join(t.TempDir(), "p.csv")
+			code := execute(context.Background(), []string{"predict", "--model", "flights-delay@production", "--registry", reg,
+				"--data", data, "--out", p}, &out, &errb)
+			b, _ := os.ReadFile(p)
+			return string(b), errb.String(), code
+		}
+		remote, stderr, code := predict(srv.URL("data/" + obj))
+		if strings.HasSuffix(obj, ".csv") {
+			if want := "a csv object is not read a chunk at a time from object storage (Parquet is): copy it to a local file"; code != exitError || !strings.Contains(stderr, want) {
+				t.Errorf("predict from %s: exit %d, want %d with %q\n%s", obj, code, exitError, want, stderr)
+			}
+			continue
+		}
+		local, _, _ := predict("../../testdata/" + obj)
+		if code != exitOK || remote != local || len(local) == 0 {
+			t.Errorf("predict from %s: exit %d, %d bytes, local %d bytes (equal: %v)\n%s", obj, code, len(remote), len(local), remote == local, stderr)
 		}
 	}
 }
