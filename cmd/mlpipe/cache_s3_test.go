@@ -111,3 +111,28 @@ func TestRunS3Data(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryS3Names: the commands name an S3 registry by its URL, not
+// by the local mirror it is cached in (a hint to run `mlpipe runs list
+// --registry /root/.cache/...` would look at the mirror alone).
+func TestRegistryS3Names(t *testing.T) {
+	srv := s3test.Start(t)
+	reg := srv.URL("reg")
+	if _, stderr, code := runCLI(t, "run", "--config", variantConfig(t, "models:\n  - {name: logreg}", ""), "--out", "", "--registry", reg); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"registry", "check", "--registry", reg}, "registry " + reg + ": ok"},
+		{[]string{"runs", "show", "20010101T000000000000-000000", "--registry", reg}, "mlpipe runs list --registry " + reg + " lists the runs"},
+		{[]string{"models", "show", "nope", "--registry", reg}, "not found in " + reg},
+	} {
+		var out, errb bytes.Buffer
+		execute(context.Background(), c.args, &out, &errb)
+		if !strings.Contains(out.String()+errb.String(), c.want) {
+			t.Errorf("%s: output lacks %q:\n%s%s", strings.Join(c.args[:2], " "), c.want, &out, &errb)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func openRegistry(e *env, dir, cfgPath string) (*registry.Store, error) {
 func resolve(store *registry.Store, ref string) (string, int, error) {
 	name, v, err := store.Resolve(ref)
 	if errors.Is(err, registry.ErrNotFound) {
-		return "", 0, &hinted{fmt.Errorf("model %s: %w in %s", ref, registry.ErrNotFound, store.Root()), store.Hint(ref)}
+		return "", 0, &hinted{fmt.Errorf("model %s: %w in %s", ref, registry.ErrNotFound, store), store.Hint(ref)}
 	}
 	return name, v, err
 }
@@ -217,7 +217,7 @@ func modelsList(e *env, f *flags, store *registry.Store) error {
 		return writeJSON(e, out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(e.stdout, "no models in %s\n", store.Root())
+		fmt.Fprintf(e.stdout, "no models in %s\n", store)
 	}
 	for _, m := range out {
 		var al []string
@@ -381,7 +381,7 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if f.jsonOut {
-		if err := writeJSON(e, map[string]any{"registry": store.Root(), "problems": problems, "remaining": len(remaining)}); err != nil {
+		if err := writeJSON(e, map[string]any{"registry": store.String(), "problems": problems, "remaining": len(remaining)}); err != nil {
 			return err
 		}
 	} else {
@@ -393,7 +393,7 @@ func runRegistry(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s: %s\n", verb, p.What)
 		}
 		if len(remaining) == 0 {
-			fmt.Fprintf(e.stdout, "registry %s: ok\n", store.Root())
+			fmt.Fprintf(e.stdout, "registry %s: ok\n", store)
 		}
 	}
 	if len(remaining) == 0 {

@@ -93,7 +93,7 @@ func runRuns(ctx context.Context, e *env, args []string) error {
 func runDir(store *registry.Store, id string) (string, error) {
 	dir, err := store.RunDir(id)
 	if err != nil {
-		return "", &hinted{fmt.Errorf("%w in %s", err, store.Root()), "mlpipe runs list --registry " + store.Root() + " lists the runs"}
+		return "", &hinted{fmt.Errorf("%w in %s", err, store), "mlpipe runs list --registry " + store.String() + " lists the runs"}
 	}
 	return dir, nil
 }
