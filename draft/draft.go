@@ -305,7 +305,10 @@ func (d *doc) render() []byte {
 	if path == "" {
 		path = d.src.Path
 	}
-	w("# mlpipe pipeline config drafted by `mlpipe init` from %s\n", d.lay.File)
+	w("# mlpipe pipeline config drafted by `mlpipe init` from %s\n", d.src.Path)
+	if d.lay.File != d.src.Path {
+		w("# (its columns from %s)\n", d.lay.File)
+	}
 	w("# (%s rows read for the types and roles). Check every choice; then\n", numfmt.Thousands(d.label.rows))
 	w("# `mlpipe ingest --config THIS` checks every row against the schema,\n")
 	w("# and `mlpipe run --config THIS` trains. docs/config.md lists every key.\n\n")
