@@ -58,11 +58,14 @@ func TestRunCacheS3(t *testing.T) {
 }
 
 // TestRunS3Data trains gbdt alone, the model of a run that reads its
-// data a chunk at a time when the data is local, on data in S3: a Parquet
-// object and a CSV object. Such a run reads S3 data whole (it once failed
-// with "no such file or directory"). mlpipe predict, which reads a chunk
-// at a time, scores the Parquet object in place, row for row as the local
-// file, and asks for a local copy of the CSV object.
+// data a chunk at a time when the data is local, on data in S3, a Parquet
+// object and a CSV object, into a registry in S3. Such a run reads S3
+// data whole (it once failed with "no such file or directory"). mlpipe
+// predict, which reads a chunk at a time, scores the Parquet object in
+// place, row for row as the local file, and asks for a local copy of the
+// CSV object. The commands name the registry by its URL, not by the
+// local mirror it is cached in (a hint to run `mlpipe runs list
+// --registry /root/.cache/...` would look at the mirror alone).
 func TestRunS3Data(t *testing.T) {
 	srv := s3test.Start(t)
 	b, err := storage.Open(srv.URL("data"))
@@ -73,6 +76,7 @@ func TestRunS3Data(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := srv.URL("reg")
 	for _, obj := range []string{"flights-10k.parquet", "flights-10k.csv"} {
 		if err := b.PutFile(context.Background(), obj, "../../testdata/"+obj); err != nil {
 			t.Fatal(err)
@@ -85,7 +89,6 @@ func TestRunS3Data(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(strings.Replace(string(src), "path: "+abs, "path: "+srv.URL("data/"+obj), 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		reg := t.TempDir()
 		stdout, stderr, code := runCLI(t, "run", "--config", cfg, "--out", "", "--registry", reg)
 		if code != exitOK || !strings.Contains(stdout, "10,000 rows") {
 			t.Fatalf("%s: exit %d\n%s%s", obj, code, stdout, stderr)
@@ -109,17 +112,6 @@ func TestRunS3Data(t *testing.T) {
 		if code != exitOK || remote != local || len(local) == 0 {
 			t.Errorf("predict from %s: exit %d, %d bytes, local %d bytes (equal: %v)\n%s", obj, code, len(remote), len(local), remote == local, stderr)
 		}
-	}
-}
-
-// TestRegistryS3Names: the commands name an S3 registry by its URL, not
-// by the local mirror it is cached in (a hint to run `mlpipe runs list
-// --registry /root/.cache/...` would look at the mirror alone).
-func TestRegistryS3Names(t *testing.T) {
-	srv := s3test.Start(t)
-	reg := srv.URL("reg")
-	if _, stderr, code := runCLI(t, "run", "--config", variantConfig(t, "models:\n  - {name: logreg}", ""), "--out", "", "--registry", reg); code != exitOK {
-		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
 	for _, c := range []struct {
 		args []string
