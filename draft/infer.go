@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/mlpipe/mlpipe/ingest"
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // Contract type names (ingest.ColumnSpec.Type).
@@ -48,13 +49,13 @@ type column struct {
 	// values differ from them.
 	firstTime time.Time
 	varies    struct{ year, month, day, hour bool }
-	min, max  float64
+	min, max  float64 // numbers: the least and the largest value
 }
 
-// nullWords are the words some tools write for a missing value. mlpipe
-// reads only an empty field as missing, so a column of numbers with
-// these is text to it.
-var nullWords = map[string]bool{"NA": true, "N/A": true, "n/a": true, "na": true, "null": true, "NULL": true, "None": true, "?": true, "-": true, ".": true}
+// missingWords are the words some tools write for a missing value.
+// mlpipe reads only an empty field as missing, so a column of numbers
+// with these is text to it.
+var missingWords = map[string]bool{"NA": true, "N/A": true, "n/a": true, "na": true, "null": true, "NULL": true, "None": true, "?": true, "-": true, ".": true}
 
 // errEnough stops a scan once the sample is full.
 var errEnough = errors.New("enough rows")
@@ -68,7 +69,7 @@ func sample(ctx context.Context, src ingest.Source, schema ingest.Schema, rows i
 		t := c.Table
 		lastLine := int64(math.MaxInt64) // the issues of rows past the sample do not count
 		if left := int64(rows - n); t.NumRows() > left {
-			t = array.NewTableFromSlice(t.Schema(), sliceColumns(t, left))
+			t = tables.Slice(t, 0, left)
 			defer t.Release()
 			if c.Lines != nil {
 				lastLine = c.Lines[left]
@@ -92,24 +93,6 @@ func sample(ctx context.Context, src ingest.Source, schema ingest.Schema, rows i
 		return nil
 	}
 	return err
-}
-
-// sliceColumns returns the first n rows of each column of t, as slices
-// of arrays for array.NewTableFromSlice.
-func sliceColumns(t arrow.Table, n int64) [][]arrow.Array {
-	out := make([][]arrow.Array, t.NumCols())
-	for j := range out {
-		left := n
-		for _, a := range t.Column(j).Data().Chunks() {
-			if left <= 0 {
-				break
-			}
-			k := min(int64(a.Len()), left)
-			out[j] = append(out[j], array.NewSlice(a, 0, k))
-			left -= k
-		}
-	}
-	return out
 }
 
 // badValue is a sampled value that is not of its column's type.
@@ -207,7 +190,7 @@ func newTextGuess() textGuess {
 }
 
 func (g *textGuess) see(v string) {
-	if nullWords[v] {
+	if missingWords[v] {
 		if g.nullWords == nil {
 			g.nullWords = map[string]int{}
 		}
