@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +147,7 @@ func typesFromText(ctx context.Context, src ingest.Source, cols []*column, rows 
 		}
 		for j, c := range used {
 			c.typ, c.format = guesses[j].typ()
-			c.nullWords, c.first, c.zoned = guesses[j].nullWords, guesses[j].first, guesses[j].zoned
+			c.nullWords, c.first, c.zoned = guesses[j].missing(), guesses[j].first, guesses[j].zoned
 		}
 		return nil
 	}
@@ -243,14 +244,24 @@ func isInstant(v string) bool {
 	return false
 }
 
+// missing is the count of each word for a missing value in a column
+// whose other values are numbers, bools or times; nil in a column of
+// text, where such a word is one more category (penguins' sex ".").
+func (g *textGuess) missing() map[string]int {
+	if g.values == 0 || !(g.isInt || g.isFloat || g.isBool || g.isTime || slices.Contains(g.formats, true)) {
+		return nil
+	}
+	return g.nullWords
+}
+
 // typ is the narrowest type of the values seen, and a timestamp's
 // format when it is not ISO 8601; a column with no values is text.
 func (g *textGuess) typ() (string, string) {
 	switch {
 	case g.values == 0:
 		return typeString, ""
-	case g.nullWords != nil:
-		return typeString, "" // numbers or not, the words are text
+	case g.missing() != nil:
+		return typeString, "" // numbers or times, but the words are text
 	case g.isInt:
 		return typeInt, ""
 	case g.isFloat:
