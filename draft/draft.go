@@ -285,7 +285,7 @@ func (c *column) sortedValues() []string {
 
 func (c *column) distinctText() string {
 	if c.more {
-		return "over " + numfmt.Thousands(maxDistinct)
+		return "over " + numfmt.Thousands(c.maxDistinct())
 	}
 	return numfmt.Thousands(len(c.distinct))
 }
@@ -418,7 +418,7 @@ func (d *doc) feature(c *column) (line, why string) {
 	switch c.typ {
 	case typeInt, typeFloat:
 		if c.rowNumber() {
-			return "", fmt.Sprintf("the integers %s to %s, each once: a row number or an id", numfmt.Thousands(int64(c.min)), numfmt.Thousands(int64(c.max)))
+			return "", fmt.Sprintf("the integers %s to %s in order: a row number or an id", numfmt.Thousands(int64(c.min)), numfmt.Thousands(int64(c.max)))
 		}
 		return fmt.Sprintf("  - {column: %s, transform: numeric}", col), ""
 	case typeBool:
