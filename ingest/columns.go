@@ -40,7 +40,8 @@ const layoutRows = 1000
 
 // Columns reads the column names (and, for Parquet and Arrow, the types)
 // of the first file of src, reading no more of a text file than its
-// first lines. Errors are those of Load for the same file: a file of
+// first lines. In object storage it reads Parquet objects only, as Scan
+// does. Errors are those of Load for the same file: a file of
 // another kind than its name says, or one that cannot be parsed, is an
 // *InvalidError.
 func Columns(ctx context.Context, src Source) (*Layout, error) {
@@ -49,6 +50,9 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 		return nil, err
 	}
 	f := files[0]
+	if err := chunkable(f); err != nil {
+		return nil, fmt.Errorf("columns: %w", err)
+	}
 	l := &Layout{File: f.path, Format: f.format, Header: true}
 	switch f.format {
 	case FormatCSV, FormatTSV:
@@ -57,7 +61,7 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 		err = l.jsonColumns()
 	default:
 		var schema *arrow.Schema
-		if schema, err = fileSchema(f); schema != nil {
+		if schema, err = fileSchema(ctx, f); schema != nil {
 			l.Columns = schema.Fields()
 		}
 	}

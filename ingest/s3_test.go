@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/mlpipe/mlpipe/ingest"
@@ -74,5 +76,18 @@ func TestLoadS3(t *testing.T) {
 	}
 	if _, err := loadSource(t, ingest.Source{Path: srv.URL("ingest/nothing-here")}, twoColumns); !errors.Is(err, ingest.ErrNoFiles) {
 		t.Errorf("missing object: %v, want ErrNoFiles", err)
+	}
+
+	// A Parquet object's own types (mlpipe predict --keep) are the local
+	// file's; a CSV object is not read a chunk at a time.
+	localTypes, err := ingest.FileTypes(ctx, ingest.Source{Path: "../testdata/flights-10k.parquet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ingest.FileTypes(ctx, ingest.Source{Path: srv.URL("ingest/flights.parquet")}); err != nil || !maps.Equal(got, localTypes) {
+		t.Errorf("file types of the Parquet object: %v (%v), local %v", got, err, localTypes)
+	}
+	if _, err := ingest.Columns(ctx, ingest.Source{Path: srv.URL("ingest/weather.csv")}); err == nil || !strings.Contains(err.Error(), "a csv object is not read a chunk at a time from object storage (Parquet is)") {
+		t.Errorf("columns of a CSV object: %v", err)
 	}
 }

@@ -117,8 +117,8 @@ func scan(ctx context.Context, src Source, schema Schema, opts *Options, block i
 		return fmt.Errorf("scan: %w", err)
 	}
 	for _, f := range files {
-		if storage.IsURL(f.path) && f.format != FormatParquet {
-			return fmt.Errorf("scan %s: a %s object is not read a chunk at a time from object storage (Parquet is): copy it to a local file", f.path, f.format)
+		if err := chunkable(f); err != nil {
+			return fmt.Errorf("scan: %w", err)
 		}
 	}
 	c, err := newContract(src, schema, target, opts.allocator())
@@ -217,6 +217,16 @@ func (s *scanner) close() {
 		s.done()
 	}
 	s.next1, s.done = nil, nil
+}
+
+// chunkable refuses an object in object storage that is not Parquet: the
+// other formats are read a chunk at a time from local files only (Load
+// downloads them whole).
+func chunkable(f inputFile) error {
+	if storage.IsURL(f.path) && f.format != FormatParquet {
+		return fmt.Errorf("%s: a %s object is not read a chunk at a time from object storage (Parquet is): copy it to a local file", f.path, f.format)
+	}
+	return nil
 }
 
 // parquet scans a Parquet file (or object) by row group.
@@ -852,12 +862,12 @@ func ordered(ctx context.Context, parallelism int, next func(context.Context) (t
 // for every float, string for every string, timestamp[us] for dates and
 // timestamps); nil for CSV and JSON Lines, whose values are text, and
 // no entry for a column of another type.
-func FileTypes(src Source) (map[string]string, error) {
+func FileTypes(ctx context.Context, src Source) (map[string]string, error) {
 	files, err := resolve(src)
 	if err != nil {
 		return nil, fmt.Errorf("file types: %w", err)
 	}
-	schema, err := fileSchema(files[0])
+	schema, err := fileSchema(ctx, files[0])
 	if err != nil || schema == nil {
 		return nil, err
 	}
@@ -884,12 +894,21 @@ func ContractType(dt arrow.DataType) string {
 	return ""
 }
 
-// fileSchema is the schema a Parquet or Arrow file stores; nil for the
-// text formats, whose values are text.
-func fileSchema(f inputFile) (*arrow.Schema, error) {
+// fileSchema is the schema a Parquet or Arrow file stores (a Parquet
+// object too); nil for the text formats, whose values are text.
+func fileSchema(ctx context.Context, f inputFile) (*arrow.Schema, error) {
+	if err := chunkable(f); err != nil {
+		return nil, err
+	}
 	switch f.format {
 	case FormatParquet:
-		rdr, err := openParquet(f.path)
+		var rdr *file.Reader
+		var err error
+		if storage.IsURL(f.path) {
+			rdr, err = openParquetURL(ctx, f.path)
+		} else {
+			rdr, err = openParquet(f.path)
+		}
 		if err != nil {
 			return nil, err
 		}

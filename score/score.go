@@ -113,7 +113,7 @@ type scorer struct {
 
 // Run scores the rows of src with m and writes them to opts.Out.
 func Run(ctx context.Context, m *serve.Model, src ingest.Source, opts Options) (*Result, error) {
-	s, err := newScorer(m, src, opts)
+	s, err := newScorer(ctx, m, src, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func Run(ctx context.Context, m *serve.Model, src ingest.Source, opts Options) (
 	return res, nil
 }
 
-func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error) {
+func newScorer(ctx context.Context, m *serve.Model, src ingest.Source, opts Options) (*scorer, error) {
 	b := m.Bundle
 	s := &scorer{m: m, pipe: b.Features, model: b.Model, rules: m.Rules(), opts: opts, classes: m.Classes(), version: int64(m.Version)}
 	if opts.Out == "" {
@@ -216,7 +216,7 @@ func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error)
 		}
 		s.ex = ex
 	}
-	if err := s.readSchema(src); err != nil {
+	if err := s.readSchema(ctx, src); err != nil {
 		return nil, err
 	}
 	read, err := s.schema.ArrowSchema()
@@ -236,7 +236,7 @@ func newScorer(m *serve.Model, src ingest.Source, opts Options) (*scorer, error)
 // kept columns that are not inputs, typed as in training or else as in
 // the first file. A CSV file without one has every column of the
 // training data in order, the ones neither used nor kept read as text.
-func (s *scorer) readSchema(src ingest.Source) error {
+func (s *scorer) readSchema(ctx context.Context, src ingest.Source) error {
 	byName := func(cols []ingest.ColumnSpec, name string) int {
 		return slices.IndexFunc(cols, func(c ingest.ColumnSpec) bool { return c.Name == name })
 	}
@@ -307,7 +307,7 @@ func (s *scorer) readSchema(src ingest.Source) error {
 		if typ == "" {
 			if fileTypes == nil {
 				var err error
-				if fileTypes, err = ingest.FileTypes(src); err != nil {
+				if fileTypes, err = ingest.FileTypes(ctx, src); err != nil {
 					return err
 				}
 				if fileTypes == nil {

@@ -63,7 +63,7 @@ func TestRunCacheS3(t *testing.T) {
 // data whole (it once failed with "no such file or directory"). mlpipe
 // predict, which reads a chunk at a time, scores the Parquet object in
 // place, row for row as the local file, and asks for a local copy of the
-// CSV object. The commands name the registry by its URL, not by the
+// CSV object; mlpipe init does the same. The commands name the registry by its URL, not by the
 // local mirror it is cached in (a hint to run `mlpipe runs list
 // --registry /root/.cache/...` would look at the mirror alone).
 func TestRunS3Data(t *testing.T) {
@@ -112,6 +112,20 @@ func TestRunS3Data(t *testing.T) {
 		if code != exitOK || remote != local || len(local) == 0 {
 			t.Errorf("predict from %s: exit %d, %d bytes, local %d bytes (equal: %v)\n%s", obj, code, len(remote), len(local), remote == local, stderr)
 		}
+	}
+	// mlpipe init drafts from the Parquet object the config it drafts
+	// from the local file, but for the data path and the header's names.
+	init := func(data string) (string, string) {
+		var out, errb bytes.Buffer
+		execute(context.Background(), []string{"init", "--data", data, "--label", "delay"}, &out, &errb)
+		return strings.ReplaceAll(out.String(), data, "DATA"), errb.String()
+	}
+	remote, _ := init(srv.URL("data/flights-10k.parquet"))
+	if local, _ := init("../../testdata/flights-10k.parquet"); remote != local || !strings.Contains(local, "kind: regression") {
+		t.Errorf("init from S3:\n%s\nfrom the local file:\n%s", remote, local)
+	}
+	if _, stderr := init(srv.URL("data/flights-10k.csv")); !strings.Contains(stderr, "a csv object is not read a chunk at a time from object storage (Parquet is): copy it to a local file") {
+		t.Errorf("init from a CSV object: %s", stderr)
 	}
 	for _, c := range []struct {
 		args []string

@@ -14,7 +14,6 @@ import (
 	"github.com/mlpipe/mlpipe/ingest"
 	"github.com/mlpipe/mlpipe/internal/fsx"
 	"github.com/mlpipe/mlpipe/internal/progress"
-	"github.com/mlpipe/mlpipe/storage"
 )
 
 func runInit(ctx context.Context, e *env, args []string) error {
@@ -54,8 +53,6 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		return usageError(fmt.Sprintf("--rows %d: want 1 or more", rows))
 	case skipRows < 0:
 		return usageError(fmt.Sprintf("--skip-rows %d: want 0 or more", skipRows))
-	case storage.IsURL(data):
-		return usageHint(fmt.Sprintf("--data %s: init reads local files", data), "copy the data here first; the config it writes can then name the URL")
 	case dataFormat != "auto" && !slices.Contains(ingest.Formats, dataFormat):
 		return usageHint(fmt.Sprintf("--data-format %q", dataFormat), "want auto, "+strings.Join(ingest.Formats, ", "))
 	}

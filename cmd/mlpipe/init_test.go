@@ -41,7 +41,6 @@ func TestInit(t *testing.T) {
 		{"no data", []string{"--label", "churned"}, exitUsage, "--data is required"},
 		{"misspelt label", []string{"--data", "../../testdata/draft/customers.csv", "--label", "churn"}, exitUsage, `has no column "churn" (did you mean "churned"?)`},
 		{"kind", []string{"--data", "../../testdata/draft/customers.csv", "--label", "churned", "--kind", "ordinal"}, exitUsage, `unknown kind "ordinal"`},
-		{"url", []string{"--data", "s3://bucket/data.csv", "--label", "y"}, exitUsage, "--data s3://bucket/data.csv: init reads local files (copy the data here first"},
 		{"missing file", []string{"--data", "../../testdata/draft/none.csv", "--label", "x"}, exitNoData, "no input files"},
 		{"bad file", []string{"--data", "../../testdata/ingest/bad/utf16.csv", "--label", "x"}, exitInvalid, "UTF-16"},
 	}
