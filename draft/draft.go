@@ -528,7 +528,7 @@ func nameOf(file string) string {
 	for ext := filepath.Ext(base); ext != "" && ext != base; ext = filepath.Ext(base) {
 		base = strings.TrimSuffix(base, ext)
 	}
-	name := strings.Trim(notName.ReplaceAllString(base, "-"), "-")
+	name := strings.Trim(notName.ReplaceAllString(base, "-"), "-_") // a name starts with a letter or digit
 	if name == "" {
 		return "model"
 	}
