@@ -95,6 +95,11 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	for j, f := range lay.Columns {
 		cols[j] = &column{name: f.Name}
 		names[j] = f.Name
+		if strings.TrimSpace(f.Name) == "" {
+			// A schema cannot name it; pandas writes its index so.
+			cols[j].why = "no name in the header (an index written by pandas?)"
+			continue
+		}
 		if f.Type != nil { // the file's own type
 			if cols[j].typ = ingest.ContractType(f.Type); cols[j].typ == "" {
 				cols[j].why = fmt.Sprintf("its type %s is not one mlpipe reads", f.Type)
@@ -134,11 +139,12 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	return out, nil
 }
 
-// duplicate is a name that names holds twice, or "".
+// duplicate is a name that names holds twice, or "". Columns without a
+// name are not read, so they may be several.
 func duplicate(names []string) string {
 	seen := map[string]bool{}
 	for _, n := range names {
-		if seen[n] {
+		if seen[n] && strings.TrimSpace(n) != "" {
 			return n
 		}
 		seen[n] = true
@@ -348,7 +354,11 @@ func (d *doc) render() []byte {
 	var unread []string
 	for _, c := range d.cols {
 		if c.typ == "" {
-			unread = append(unread, fmt.Sprintf("%s (%s)", c.name, c.why))
+			name := c.name
+			if strings.TrimSpace(name) == "" {
+				name = "a column"
+			}
+			unread = append(unread, fmt.Sprintf("%s (%s)", name, c.why))
 		}
 	}
 	if len(unread) > 0 {

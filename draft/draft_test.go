@@ -213,6 +213,8 @@ func TestOddFiles(t *testing.T) {
 			[]string{"    - {name: b, type: int64}", `  allow_extra_columns: true         # not read: a (it holds values that are not text, numbers or bools ({"x": 1} is an object or array, not string))`}, nil},
 		{"missing words", "words.csv", "y,sex,n\n1,MALE,1\n0,FEMALE,NA\n1,.,3\n0,MALE,4\n",
 			[]string{"  - {column: sex, transform: categorical}  # 3 distinct values", `#   n: text: "NA" 1 times; mlpipe reads only an empty field as missing`}, nil},
+		{"pandas index", "index.csv", ",a,y\n0,2,x\n1,4,z\n2,6,x\n",
+			[]string{"    - {name: a, type: int64}", "  allow_extra_columns: true         # not read: a column (no name in the header (an index written by pandas?))"}, nil},
 		{"file name", "_données 2024!.csv", "y,x\n1,2\n0,3\n",
 			[]string{"name: donn-es-2024"}, nil},
 		{"years only", "years.csv", years(),
