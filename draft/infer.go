@@ -123,6 +123,10 @@ type badValue struct {
 
 func (e *badValue) Error() string { return e.issue.String() }
 
+// Unwrap makes a bad value, left over when no column explains it (a row
+// with too few fields), bad data to the caller.
+func (e *badValue) Unwrap() error { return ingest.ErrInvalid }
+
 // typesFromText reads the sample with every column as text and gives
 // each the narrowest type all of its values parse as. A column whose
 // values are not text at all (JSON objects or arrays) is not read: its

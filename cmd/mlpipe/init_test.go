@@ -43,6 +43,7 @@ func TestInit(t *testing.T) {
 		{"kind", []string{"--data", "../../testdata/draft/customers.csv", "--label", "churned", "--kind", "ordinal"}, exitUsage, `unknown kind "ordinal"`},
 		{"missing file", []string{"--data", "../../testdata/draft/none.csv", "--label", "x"}, exitNoData, "no input files"},
 		{"bad file", []string{"--data", "../../testdata/ingest/bad/utf16.csv", "--label", "x"}, exitInvalid, "UTF-16"},
+		{"bad row", []string{"--data", "../../testdata/ingest/bad/ragged.tsv", "--label", "weather"}, exitInvalid, "ragged.tsv: line 4: the row has 5 fields, the header has 6"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
