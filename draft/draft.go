@@ -25,7 +25,7 @@ import (
 const (
 	KindBinary     = "binary"
 	KindMulticlass = "multiclass"
-	KindRegression = "regression"
+	KindRegression = ingest.KindRegression
 )
 
 // ErrLabel means the label named cannot be drafted: it is not a column,
@@ -117,7 +117,8 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	if dup := duplicate(names); dup != "" {
 		return nil, fmt.Errorf("draft: %s: %w: the column %q appears more than once; rename one", lay.File, ingest.ErrInvalid, dup)
 	}
-	if lay.Columns[0].Type == nil { // a text format: infer the types
+	switch lay.Format {
+	case ingest.FormatCSV, ingest.FormatTSV, ingest.FormatJSONL, ingest.FormatJSON: // text: infer the types
 		if err := typesFromText(ctx, src, cols, opt.Rows); err != nil {
 			return nil, err
 		}

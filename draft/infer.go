@@ -53,7 +53,14 @@ type column struct {
 	first  string // the first value, as a text file writes it
 	zoned  bool   // a text timestamp names an instant (Z or an offset)
 	why    string // why typ is "" (the file's type)
+	// nullWords counts values such as "NA" in a column whose other
+	// values are all numbers (text formats only).
+	nullWords map[string]int
+	stats
+}
 
+// stats is what profile reads of a column's values in the sample.
+type stats struct {
 	rows     int            // sampled rows
 	nulls    int            // of them, missing
 	distinct map[string]int // value (as text) → rows, up to maxDistinct() values
@@ -62,14 +69,20 @@ type column struct {
 	// the last one.
 	sequence bool
 	last     int64
-	// nullWords counts values such as "NA" in a column whose other
-	// values are all numbers (text formats only).
-	nullWords map[string]int
 	// Timestamps: the first value's parts, and which parts of the
 	// values differ from them.
 	firstTime time.Time
 	varies    struct{ year, month, day, hour bool }
 	min, max  float64 // numbers: the least and the largest value
+}
+
+func newStats() stats {
+	return stats{distinct: map[string]int{}, sequence: true, min: math.Inf(1), max: math.Inf(-1)}
+}
+
+// spec is c's column in a contract that reads it as drafted.
+func (c *column) spec() ingest.ColumnSpec {
+	return ingest.ColumnSpec{Name: c.name, Type: c.typ, Nullable: true, Format: c.format}
 }
 
 // missingWords are the words some tools write for a missing value.
@@ -312,12 +325,9 @@ func profile(ctx context.Context, src ingest.Source, cols []*column, rows int) e
 		var used []*column
 		for _, c := range cols {
 			if c.typ != "" {
-				schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: c.name, Type: c.typ, Nullable: true, Format: c.format})
+				schema.Columns = append(schema.Columns, c.spec())
 				used = append(used, c)
-				c.rows, c.nulls, c.distinct, c.more = 0, 0, map[string]int{}, false
-				c.sequence = true
-				c.firstTime, c.varies = time.Time{}, struct{ year, month, day, hour bool }{}
-				c.min, c.max = math.Inf(1), math.Inf(-1)
+				c.stats = newStats()
 			}
 		}
 		err := sample(ctx, src, schema, rows, func(t arrow.Table) error {
@@ -442,11 +452,15 @@ func times(ctx context.Context, src ingest.Source, cols []*column, c *column, pr
 		if col == c {
 			k = len(schema.Columns)
 		}
-		schema.Columns = append(schema.Columns, ingest.ColumnSpec{Name: col.name, Type: col.typ, Nullable: true, Format: col.format})
+		schema.Columns = append(schema.Columns, col.spec())
 	}
+	dt, err := ingest.ArrowType(c.typ)
+	if err != nil {
+		return nil, 0, err
+	}
+	unit := dt.(*arrow.TimestampType).Unit
 	var out []int64
-	unit := c.unit()
-	err := ingest.Scan(ctx, src, schema, nil, func(ch *ingest.Chunk) error {
+	err = ingest.Scan(ctx, src, schema, nil, func(ch *ingest.Chunk) error {
 		for _, is := range ch.Issues {
 			if is.Severity == ingest.Error {
 				return fmt.Errorf("%s (the types were drafted from the first rows; set --rows higher, or fix the file)", is)
@@ -469,14 +483,4 @@ func times(ctx context.Context, src ingest.Source, cols []*column, c *column, pr
 		return nil, 0, fmt.Errorf("read the times of %s: %w", c.name, err)
 	}
 	return out, unit, nil
-}
-
-// unit is the time unit of a timestamp column's type.
-func (c *column) unit() arrow.TimeUnit {
-	for _, u := range []arrow.TimeUnit{arrow.Second, arrow.Millisecond, arrow.Microsecond, arrow.Nanosecond} {
-		if c.typ == "timestamp["+u.String()+"]" {
-			return u
-		}
-	}
-	return arrow.Microsecond
 }

@@ -68,9 +68,6 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if len(l.Columns) == 0 {
 		return nil, invalid(CodeEmpty, l.File, "", "no columns found")
 	}

@@ -17,12 +17,7 @@ import (
 // are read in parallel (up to parallelism at once), each into its own
 // chunk, so an error names its row group.
 func readParquet(ctx context.Context, path string, c *contract, parallelism int) (p *piece, err error) {
-	var rdr *file.Reader
-	if storage.IsURL(path) {
-		rdr, err = openParquetURL(ctx, path)
-	} else {
-		rdr, err = openParquet(path)
-	}
+	rdr, err := openParquetAt(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +65,15 @@ func readParquet(ctx context.Context, path string, c *contract, parallelism int)
 		return nil, err
 	}
 	return &piece{table: concatTables(c.target, tables), fileRows: sumRows(groups), groups: groups, warnings: warnings}, nil
+}
+
+// openParquetAt opens a Parquet file, or an object in object storage
+// (read in place, by ranged reads of the columns read).
+func openParquetAt(ctx context.Context, path string) (*file.Reader, error) {
+	if storage.IsURL(path) {
+		return openParquetURL(ctx, path)
+	}
+	return openParquet(path)
 }
 
 // openParquet opens a Parquet file, turning the library's panics on

@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
-	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -231,13 +230,7 @@ func chunkable(f inputFile) error {
 
 // parquet scans a Parquet file (or object) by row group.
 func (s *scanner) parquet(ctx context.Context, path string) (func() (task, bool, error), func(), error) {
-	var rdr *file.Reader
-	var err error
-	if storage.IsURL(path) {
-		rdr, err = openParquetURL(ctx, path) // ranged reads of the columns read
-	} else {
-		rdr, err = openParquet(path)
-	}
+	rdr, err := openParquetAt(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -902,13 +895,7 @@ func fileSchema(ctx context.Context, f inputFile) (*arrow.Schema, error) {
 	}
 	switch f.format {
 	case FormatParquet:
-		var rdr *file.Reader
-		var err error
-		if storage.IsURL(f.path) {
-			rdr, err = openParquetURL(ctx, f.path)
-		} else {
-			rdr, err = openParquet(f.path)
-		}
+		rdr, err := openParquetAt(ctx, f.path)
 		if err != nil {
 			return nil, err
 		}
