@@ -22,16 +22,23 @@
 #   2. runs scripts/bench/xgb_frontier.py on OUTDIR/matrix: XGBoost hist,
 #      lossguide, 255 leaves, eta 0.1, early stopping on May (patience 50),
 #      at most 2,000 rounds, the same times
+#   2b. unless GBDT_LIGHTGBM=0, does the same with LightGBM (built from
+#      source by scripts/bench/lightgbm.sh; scripts/bench/lgb_frontier.py):
+#      a reference, the fastest CPU trainer of the field on the same
+#      matrix with the peer's setting (255 leaves, learning rate 0.1),
+#      reported beside XGBoost and never judged
 #   3. measures the time per round of 255-leaf trees in GBDT_TURNS
 #      alternating turns of GBDT_ROUNDS rounds each: BenchmarkRound255
-#      (mlpipe), then xgb_frontier.py --mode rounds (XGBoost), and so on;
-#      the median turn of each is compared
+#      (mlpipe), then xgb_frontier.py --mode rounds (XGBoost), then
+#      lgb_frontier.py --mode rounds (LightGBM), and so on; the median turn
+#      of each is compared
 #   4. judges the issue's targets and writes the files above
 #
 # Knobs (environment): GBDT_TURNS (default 3), GBDT_ROUNDS (default 20:
 # rounds per turn of the per-round timing), GBDT_PEER_ROUNDS (default
 # 2000, XGBoost's most rounds), GBDT_AT (default
-# 5,10,20,40,80,160,320,640,1280,2560 seconds), PEERS_PYTHON (default
+# 5,10,20,40,80,160,320,640,1280,2560 seconds), GBDT_LIGHTGBM (default
+# 1: measure LightGBM too; 0: skip it), PEERS_PYTHON (default
 # /usr/bin/python3), PEERS_OMP_WAIT_POLICY (default PASSIVE: XGBoost's
 # OpenMP threads sleep while they wait rather than spin, which on a
 # shared, busy machine keeps them from losing most of their time to
@@ -68,6 +75,7 @@ GBDT_TURNS=${GBDT_TURNS:-3}
 GBDT_ROUNDS=${GBDT_ROUNDS:-20}
 GBDT_PEER_ROUNDS=${GBDT_PEER_ROUNDS:-2000}
 GBDT_AT=${GBDT_AT:-5,10,20,40,80,160,320,640,1280,2560}
+GBDT_LIGHTGBM=${GBDT_LIGHTGBM:-1}
 NPROC=$(nproc)
 PEERS_OMP_WAIT_POLICY=${PEERS_OMP_WAIT_POLICY:-PASSIVE}
 export OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY
@@ -143,11 +151,39 @@ xj() { [ "$XGB_OK" -eq 1 ] && jq -r "$1 // empty" "$OUT/xgb-full.json" 2>/dev/nu
 XGB_AUC=$(xj .test_auc); XGB_LL=$(xj .test_log_loss); XGB_VLL=$(xj .valid_log_loss); XGB_FIT_S=$(xj .fit_s)
 XGB_BEST=$(xj .best_rounds); XGB_RUN=$(xj .rounds_run); XGB_VERSION=$(xj .version)
 
+# --- 2b. LightGBM on the same matrix, a reference -----------------------------------------
+
+LGB_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY PYTHONPATH=\$(scripts/bench/lightgbm.sh) $PEERS_PYTHON scripts/bench/lgb_frontier.py \$OUT/matrix --mode full --rounds $GBDT_PEER_ROUNDS --patience 50 --threads $NPROC --at $GBDT_AT"
+LGB_OK=0
+if [ "$REPORT_ONLY" -eq 1 ]; then
+	jq -e .fit_s "$OUT/lgb-full.json" >/dev/null 2>&1 && LGB_OK=1
+elif [ "$GBDT_LIGHTGBM" = 1 ] && [ -f "$OUT/matrix/columns.json" ]; then
+	py_has numpy || apt_install python3-numpy || true
+	py_has scipy || apt_install python3-scipy || true
+	log "building LightGBM if it is not in the cache: scripts/bench/lightgbm.sh"
+	if LGB_PATH=$(scripts/bench/lightgbm.sh); then
+		log "$LGB_CMD"
+		if PYTHONPATH=$LGB_PATH "$PEERS_PYTHON" scripts/bench/lgb_frontier.py "$OUT/matrix" --mode full --rounds "$GBDT_PEER_ROUNDS" \
+			--patience 50 --threads "$NPROC" --at "$GBDT_AT" >"$OUT/lgb-full.json" 2>"$OUT/lgb-full.err"; then
+			LGB_OK=1
+		else
+			FAILED+=("lgb_frontier.py full")
+		fi
+		cat "$OUT/lgb-full.err" >&2
+	else
+		FAILED+=("scripts/bench/lightgbm.sh")
+	fi
+fi
+lj() { [ "$LGB_OK" -eq 1 ] && jq -r "$1 // empty" "$OUT/lgb-full.json" 2>/dev/null || true; }
+LGB_AUC=$(lj .test_auc); LGB_LL=$(lj .test_log_loss); LGB_VLL=$(lj .valid_log_loss); LGB_FIT_S=$(lj .fit_s)
+LGB_BEST=$(lj .best_rounds); LGB_RUN=$(lj .rounds_run); LGB_VERSION=$(lj .version)
+
 # --- 3. Time per 255-leaf round, alternating turns --------------------------------------
 
 ROUND_CMD="(cd train/gbdt && ROUNDS=$GBDT_ROUNDS gbdt.test -test.run '^\$' -test.bench '^BenchmarkRound255\$' -test.benchtime 1x)"
 XGB_ROUND_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY $PEERS_PYTHON scripts/bench/xgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
-[ "$REPORT_ONLY" -eq 1 ] || { : >"$OUT/round-go.txt"; : >"$OUT/round-xgb.txt"; : >"$OUT/round-go-cpu.txt"; : >"$OUT/round-xgb-cpu.txt"; }
+LGB_ROUND_CMD="OMP_WAIT_POLICY=$PEERS_OMP_WAIT_POLICY PYTHONPATH=\$(scripts/bench/lightgbm.sh) $PEERS_PYTHON scripts/bench/lgb_frontier.py \$OUT/matrix --mode rounds --rounds $GBDT_ROUNDS --threads $NPROC"
+[ "$REPORT_ONLY" -eq 1 ] || for f in go xgb lgb go-cpu xgb-cpu lgb-cpu; do : >"$OUT/round-$f.txt"; done
 for turn in $( [ "$REPORT_ONLY" -eq 1 ] || seq 1 "$GBDT_TURNS"); do
 	log "turn $turn/$GBDT_TURNS: $ROUND_CMD"
 	if (cd train/gbdt && ROUNDS="$GBDT_ROUNDS" "$OUT/gbdt.test" -test.run '^$' -test.bench '^BenchmarkRound255$' \
@@ -167,11 +203,23 @@ for turn in $( [ "$REPORT_ONLY" -eq 1 ] || seq 1 "$GBDT_TURNS"); do
 			FAILED+=("xgb_frontier.py rounds turn $turn")
 		fi
 	fi
+	if [ "$LGB_OK" -eq 1 ]; then
+		log "turn $turn/$GBDT_TURNS: $LGB_ROUND_CMD"
+		if PYTHONPATH=$LGB_PATH "$PEERS_PYTHON" scripts/bench/lgb_frontier.py "$OUT/matrix" --mode rounds --rounds "$GBDT_ROUNDS" \
+			--threads "$NPROC" >"$OUT/round-lgb-$turn.json" 2>"$OUT/round-lgb-$turn.err"; then
+			jq -r .s_per_round "$OUT/round-lgb-$turn.json" >>"$OUT/round-lgb.txt"
+			jq -r .cpu_s_per_round "$OUT/round-lgb-$turn.json" >>"$OUT/round-lgb-cpu.txt"
+		else
+			FAILED+=("lgb_frontier.py rounds turn $turn")
+		fi
+	fi
 done
 GO_ROUND_S=$(median <"$OUT/round-go.txt" 2>/dev/null || true)
 XGB_ROUND_S=$(median <"$OUT/round-xgb.txt" 2>/dev/null || true)
 GO_ROUND_CPU=$(median <"$OUT/round-go-cpu.txt" 2>/dev/null || true)
 XGB_ROUND_CPU=$(median <"$OUT/round-xgb-cpu.txt" 2>/dev/null || true)
+LGB_ROUND_S=$(median <"$OUT/round-lgb.txt" 2>/dev/null || true)
+LGB_ROUND_CPU=$(median <"$OUT/round-lgb-cpu.txt" 2>/dev/null || true)
 rm -rf "$OUT/matrix" "$OUT/gbdt.test"
 if [ "$REPORT_ONLY" -eq 0 ]; then
 	printf 'ELAPSED_MIN=%s\nLOAD_START=%s\nLOAD_END=%s\n' "$(num "$(calc "($(date +%s) - $START_S) / 60")" 1)" \
@@ -230,25 +278,35 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	echo "|---|---|---|---|---|---|---|"
 	echo "| mlpipe gbdt | $(or_na "$GBDT_ROUNDS_KEPT" num 0) / $(or_na "$GBDT_ROUNDS_RUN" num 0) | $(or_na "$GBDT_VLL" num 4) | $(auc "$GBDT_AUC") | $(or_na "$GBDT_LL" num 4) | $(or_na "$GBDT_FIT_S" secs) | $([ -n "$GBDT_RSS_KIB" ] && echo "$(num "$(kib_to_mb "$GBDT_RSS_KIB")" 0) MB (whole benchmark process)" || echo "—") |"
 	echo "| XGBoost | $(or_na "$XGB_BEST" num 0) / $(or_na "$XGB_RUN" num 0) | $(or_na "$XGB_VLL" num 4) | $(auc "$XGB_AUC") | $(or_na "$XGB_LL" num 4) | $(or_na "$XGB_FIT_S" secs) | — |"
+	if [ "$LGB_OK" -eq 1 ]; then
+		echo "| LightGBM (reference) | $(or_na "$LGB_BEST" num 0) / $(or_na "$LGB_RUN" num 0) | $(or_na "$LGB_VLL" num 4) | $(auc "$LGB_AUC") | $(or_na "$LGB_LL" num 4) | $(or_na "$LGB_FIT_S" secs) | — |"
+		echo
+		echo "LightGBM $LGB_VERSION is a reference, not a peer the targets name: the field's fastest CPU trainer, on the same"
+		echo "matrix with the peer's setting (\`num_leaves=255, learning_rate=0.1, max_bin=255\`, its other defaults, categorical"
+		echo "columns as its categorical features), built from source by \`scripts/bench/lightgbm.sh\`; its fit time is"
+		echo "Dataset construction and \`lightgbm.train\`. Command: \`$LGB_CMD\`."
+	fi
 	echo
 	echo "Test ROC AUC against training time: the model as trained up to each time (after the end, the model kept)."
 	echo
-	echo "| training time | mlpipe gbdt: rounds, test ROC AUC | XGBoost: rounds, test ROC AUC |"
-	echo "|---|---|---|"
+	echo "| training time | mlpipe gbdt: rounds, test ROC AUC | XGBoost: rounds, test ROC AUC | LightGBM: rounds, test ROC AUC |"
+	echo "|---|---|---|---|"
 	for t in ${GBDT_AT//,/ }; do
 		g=$(jq -r --argjson t "$t" '.at[] | select(.s == $t) | "\(.rounds), \(if .test_auc then (.test_auc * 10000 | round / 10000) else "—" end)"' "$OUT/gbdt-trace.json" 2>/dev/null || true)
 		x=$(xj ".at[] | select(.s == $t) | \"\(.rounds), \(if .test_auc then (.test_auc * 10000 | round / 10000) else \"—\" end)\"")
-		echo "| $t s | ${g:-—} | ${x:-—} |"
+		l=$(lj ".at[] | select(.s == $t) | \"\(.rounds), \(if .test_auc then (.test_auc * 10000 | round / 10000) else \"—\" end)\"")
+		echo "| $t s | ${g:-—} | ${x:-—} | ${l:-—} |"
 	done
 	echo
 	echo "Time per round of 255-leaf trees (learning rate 0.1, no depth limit; mlpipe with the quality setting's other"
 	echo "parameters), after the first round, on the 1,978,941 training rows with the validation loss computed every round:"
-	echo "$GBDT_TURNS alternating turns of $GBDT_ROUNDS rounds, \`$ROUND_CMD\` then \`$XGB_ROUND_CMD\`; median turn."
+	echo "$GBDT_TURNS alternating turns of $GBDT_ROUNDS rounds, \`$ROUND_CMD\` then \`$XGB_ROUND_CMD\`$([ "$LGB_OK" -eq 1 ] && printf ' then `%s`' "$LGB_ROUND_CMD"); median turn."
 	echo
-	echo "| what | mlpipe gbdt | XGBoost | ratio |"
-	echo "|---|---|---|---|"
-	echo "| seconds per round (turns: $(while read -r v; do num "$v" 3; echo; done <"$OUT/round-go.txt" | xargs) / $(while read -r v; do num "$v" 3; echo; done <"$OUT/round-xgb.txt" | xargs)) | $(or_na "$GO_ROUND_S" secs) | $(or_na "$XGB_ROUND_S" secs) | $(ratio "$GO_ROUND_S" "$XGB_ROUND_S") |"
-	echo "| CPU seconds per round, every thread (not judged: on a loaded machine it shows the work, where the wall time shows the share of the CPUs each got) | $(or_na "$GO_ROUND_CPU" secs) | $(or_na "$XGB_ROUND_CPU" secs) | $(ratio "$GO_ROUND_CPU" "$XGB_ROUND_CPU") |"
+	turns() { while read -r v; do num "$v" 3; echo; done <"$1" | xargs; }
+	echo "| what | mlpipe gbdt | XGBoost | ratio | LightGBM (reference) | LightGBM / XGBoost |"
+	echo "|---|---|---|---|---|---|"
+	echo "| seconds per round (turns: $(turns "$OUT/round-go.txt") / $(turns "$OUT/round-xgb.txt")$([ "$LGB_OK" -eq 1 ] && echo " / $(turns "$OUT/round-lgb.txt")")) | $(or_na "$GO_ROUND_S" secs) | $(or_na "$XGB_ROUND_S" secs) | $(ratio "$GO_ROUND_S" "$XGB_ROUND_S") | $(or_na "$LGB_ROUND_S" secs) | $(ratio "$LGB_ROUND_S" "$XGB_ROUND_S") |"
+	echo "| CPU seconds per round, every thread (not judged: on a loaded machine it shows the work, where the wall time shows the share of the CPUs each got) | $(or_na "$GO_ROUND_CPU" secs) | $(or_na "$XGB_ROUND_CPU" secs) | $(ratio "$GO_ROUND_CPU" "$XGB_ROUND_CPU") | $(or_na "$LGB_ROUND_CPU" secs) | $(ratio "$LGB_ROUND_CPU" "$XGB_ROUND_CPU") |"
 	echo
 	echo "| target | measured | status |"
 	echo "|---|---|---|"
@@ -272,9 +330,11 @@ PARAMS=$(awk '/^models:/ { m = 1 } m && /params:/ { sub(/^ *params: */, ""); pri
 	details "BenchmarkFlightsQuality" "$OUT/quality.txt"
 	details "its trace (MLPIPE_BENCH_TRACE)" "$OUT/gbdt-trace.json" json
 	details "xgb_frontier.py --mode full" "$OUT/xgb-full.json" json
+	details "lgb_frontier.py --mode full" "$OUT/lgb-full.json" json
 	for turn in $(seq 1 "$GBDT_TURNS"); do
 		details "BenchmarkRound255, turn $turn" "$OUT/round-go-$turn.txt"
 		details "xgb_frontier.py --mode rounds, turn $turn" "$OUT/round-xgb-$turn.json" json
+		details "lgb_frontier.py --mode rounds, turn $turn" "$OUT/round-lgb-$turn.json" json
 	done
 } >"$OUT/gbdt-raw.md"
 
