@@ -345,6 +345,9 @@ func (c *Config) validateSplit() error {
 	s := c.Split
 	switch s.Method {
 	case "", "time":
+		if s.Group != "" {
+			return keyErr("split.group", "applies to a random split: a time split puts each row in the split of its time")
+		}
 		if !c.hasColumn(s.Column) {
 			return keyErr("split.column", "%q is not a column of the schema", s.Column)
 		}
@@ -383,6 +386,17 @@ func (c *Config) validateSplit() error {
 		}
 		if s.ValidFraction+s.TestFraction >= 1 {
 			return keyErr("split.test_fraction", "validation_fraction + test_fraction must leave rows to train on")
+		}
+		if s.Group != "" {
+			if !c.hasColumn(s.Group) {
+				return keyErr("split.group", "%q is not a column of the schema", s.Group)
+			}
+			if t := c.column(s.Group).Type; t == "float64" {
+				return keyErr("split.group", "%q is %s; a group is named by a string, integer, bool or timestamp column", s.Group, t)
+			}
+			if s.Group == c.Label.Column {
+				return keyErr("split.group", "%q is the label's column", s.Group)
+			}
 		}
 	default:
 		return keyErr("split.method", "unknown method %q (%s)", s.Method, didYouMean(s.Method, []string{"time", "random"}))

@@ -173,6 +173,7 @@ type doc struct {
 
 	timeCol             *column // the column a time split cuts, if any
 	validFrom, testFrom time.Time
+	group               *column // the column a random split keeps the groups of, if any
 	splitNote           string
 }
 
@@ -239,6 +240,27 @@ func (d *doc) decideLabel() error {
 // not the label, cut at 70% and 85% of its rows in time order, or a
 // random split when there is none or its times span too few days.
 func (d *doc) decideSplit(ctx context.Context) error {
+	if err := d.decideTimeSplit(ctx); err != nil || d.timeCol != nil {
+		return err
+	}
+	// Rows in runs of one value of a column, each value in one run, are
+	// the rows of one entity (a person's four choices); a random split
+	// of rows would put some in training and the others in test, and
+	// score the model on what it has seen.
+	for _, c := range d.cols {
+		if c != d.label && c.grouping() {
+			d.group = c
+			d.splitNote += fmt.Sprintf(" of the values of %s (%s values, %s rows each, every value's rows together): no value is both learned from and tested on",
+				c.name, c.distinctText(), strconv.FormatFloat(float64(c.values())/float64(c.runs), 'f', 1, 64))
+			return nil
+		}
+	}
+	return nil
+}
+
+// decideTimeSplit sets the time split's column and dates, or why there
+// is none.
+func (d *doc) decideTimeSplit(ctx context.Context) error {
 	for _, c := range d.cols {
 		if c != d.label && strings.HasPrefix(c.typ, "timestamp") && c.nulls == 0 {
 			d.timeCol = c
@@ -384,6 +406,9 @@ func (d *doc) render() []byte {
 			q(d.timeCol.name), d.validFrom.Format(time.DateOnly), d.testFrom.Format(time.DateOnly))
 	} else {
 		w("  method: random\n  validation_fraction: 0.2\n  test_fraction: 0.2\n  seed: 1\n")
+		if d.group != nil {
+			w("  group: %s\n", q(d.group.name))
+		}
 	}
 
 	w("\nfeatures:\n")
@@ -425,6 +450,8 @@ func (d *doc) feature(c *column) (line, why string) {
 		return "", "one value in every row read"
 	case c.nullWords != nil:
 		return "", c.schemaNote()
+	case c == d.group:
+		return "", "the split's groups: the test rows' values are never seen in training"
 	}
 	switch c.typ {
 	case typeInt, typeFloat:

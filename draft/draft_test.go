@@ -100,6 +100,8 @@ func TestGolden(t *testing.T) {
 		{"measurements", ingest.Source{Path: "../testdata/draft/measurements.csv"}, draft.Options{Label: "column_4"}},
 		{"weather-noheader", ingest.Source{Path: "../testdata/ingest/weather-noheader.csv", SkipRows: 1, Header: new(bool)}, draft.Options{Label: "column_6"}},
 		{"films", ingest.Source{Path: "../testdata/ingest/films.json"}, draft.Options{Label: "IMDB Rating"}},
+		// Four rows a traveller: a random split of the travellers (split.group).
+		{"modechoice", ingest.Source{Path: "../data/modechoice.csv"}, draft.Options{Label: "choice"}},
 		{"weather-rain", ingest.Source{Path: "../testdata/ingest/weather.csv"}, draft.Options{Label: "precipitation", Kind: draft.KindRegression, Rows: 5}},
 	}
 	for _, c := range cases {

@@ -69,6 +69,11 @@ type stats struct {
 	// the last one.
 	sequence bool
 	last     int64
+	// runs counts the runs of one value in the rows read (nulls are
+	// skipped); rerun says that a value came back after its run ended.
+	runs    int
+	lastKey string
+	rerun   bool
 	// Timestamps: the first value's parts, and which parts of the
 	// values differ from them.
 	firstTime time.Time
@@ -392,7 +397,13 @@ func (c *column) add(a arrow.Array) {
 		default:
 			key = a.ValueStr(i)
 		}
-		if _, ok := c.distinct[key]; ok || len(c.distinct) < c.maxDistinct() {
+		_, seen := c.distinct[key]
+		if c.runs == 0 || key != c.lastKey {
+			c.runs++
+			c.rerun = c.rerun || seen
+			c.lastKey = key
+		}
+		if seen || len(c.distinct) < c.maxDistinct() {
 			c.distinct[key]++
 		} else {
 			c.more = true
@@ -430,6 +441,20 @@ func (c *column) identifier() bool {
 	n := len(c.distinct)
 	return (c.more || n > 50) && float64(n) > 0.5*float64(c.values())
 }
+
+// grouping says whether c's rows come in runs of one value, each value
+// in a single run, at least minGroups of them and two rows a value on
+// average: the rows of one entity (a person, a household) written
+// together, as long-format data is. A value that comes back later in the
+// rows, as a category or a measurement does, rules it out. (Past
+// maxDistinct values only the counted ones can be seen to come back.)
+func (c *column) grouping() bool {
+	return (c.typ == typeInt || c.typ == typeString) && c.runs >= minGroups && !c.rerun && c.values() >= 2*c.runs
+}
+
+// minGroups is the fewest groups a grouping column has: fewer, and a
+// random split of them is too coarse to be the draft's guess.
+const minGroups = 20
 
 // rowNumber says whether an integer column counts up by one from row to
 // row, as a row number or a sequential id does.

@@ -148,4 +148,9 @@ type SplitSpec struct {
 	ValidFraction float64 `yaml:"validation_fraction,omitempty" json:"validation_fraction,omitempty"`
 	TestFraction  float64 `yaml:"test_fraction,omitempty" json:"test_fraction,omitempty"`
 	Seed          uint64  `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Group, for Method "random", names a column whose rows belong
+	// together (a patient, a customer, a household): rows with the same
+	// value go to the same split, so that no group is both learned from
+	// and tested on. The shares are then of groups, not rows.
+	Group string `yaml:"group,omitempty" json:"group,omitempty"`
 }

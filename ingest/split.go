@@ -53,7 +53,10 @@ type NamedTable struct {
 // are zero-copy slices; otherwise each split is copied in one pass over
 // the table's chunks, so any row order costs the same (see gather).
 //
-// Method "random" assigns each row by a seeded draw.
+// Method "random" assigns each row by a seeded draw, or, with a Group
+// column, each group: a row's split is drawn from a seeded hash of its
+// group's value, so the rows of a group share a split wherever they lie
+// in the data (a row with a null group is a group of its own).
 //
 // A split with no rows, or a null time, is an error wrapping ErrInvalid.
 // The rows are assigned by an Assigner, which makes the same decision
@@ -86,6 +89,9 @@ func (s SplitSpec) timed() bool { return s.Method == "" || s.Method == "time" }
 
 func (s SplitSpec) describe(k int) string {
 	if s.Method == "random" {
+		if s.Group != "" {
+			return fmt.Sprintf("random split of the values of %s", s.Group)
+		}
 		return "random split"
 	}
 	day := func(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
@@ -131,6 +137,15 @@ func NewAssigner(spec SplitSpec, schema *arrow.Schema, latest time.Time) (*Assig
 	switch spec.Method {
 	case "", "time":
 	case "random":
+		if spec.Group != "" {
+			j := schema.FieldIndices(spec.Group)
+			if len(j) != 1 {
+				return nil, fmt.Errorf("split: group column %q is not in the data", spec.Group)
+			}
+			if t := schema.Field(j[0]).Type; !groupable(t) {
+				return nil, fmt.Errorf("split: group column %q is %s; a group is a string, integer, bool or timestamp", spec.Group, t)
+			}
+		}
 		// PCG with the config's seed: the same seed gives the same split.
 		return &Assigner{spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, 0x6d6c70697065))}, nil // "mlpipe"
 	default:
@@ -174,12 +189,29 @@ func (a *Assigner) Assign(tbl arrow.Table) ([]int8, error) {
 func (a *Assigner) assign(tbl arrow.Table, keep []bool) ([]int8, error) {
 	out := make([]int8, tbl.NumRows())
 	if a.rng != nil {
+		var groups []uint64
+		var null []bool
+		if a.spec.Group != "" {
+			var err error
+			if groups, null, err = groupHashes(tbl, a.spec.Group); err != nil {
+				return nil, fmt.Errorf("split: %w", err)
+			}
+		}
 		for i := range out {
 			if keep != nil && !keep[i] {
 				out[i] = -1
 				continue
 			}
-			u := a.rng.Float64()
+			a.row++
+			var u float64
+			switch {
+			case groups == nil:
+				u = a.rng.Float64()
+			case null[i]:
+				u = unitDraw(a.spec.Seed, uint64(a.row), seedNullGroup)
+			default:
+				u = unitDraw(a.spec.Seed, groups[i], seedGroup)
+			}
 			switch {
 			case u < a.spec.ValidFraction:
 				out[i] = 1

@@ -3,12 +3,16 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/mlpipe/mlpipe/ingest"
 )
@@ -263,4 +267,97 @@ func TestTimeSlice(t *testing.T) {
 	if err != nil || empty.NumRows() != 0 {
 		t.Errorf("a window after the data: %v rows, %v", empty.NumRows(), err)
 	}
+}
+
+// TestSplitGroup: with split.group, every row of a group lands in the same
+// split, whatever the row order and the chunking; the shares are of
+// groups; a null group is a group of its own for each row; and a float
+// column cannot name groups.
+func TestSplitGroup(t *testing.T) {
+	const n, groups, nulls = 6000, 1500, 1000 // 4 rows a group, 1,500 rows apart; then the null rows
+	mem := memory.DefaultAllocator
+	value := map[string]func(b array.Builder, g int){
+		"string":    func(b array.Builder, g int) { b.(*array.StringBuilder).Append(fmt.Sprintf("patient-%d", g)) },
+		"int64":     func(b array.Builder, g int) { b.(*array.Int64Builder).Append(int64(g) * 1000003) },
+		"timestamp": func(b array.Builder, g int) { b.(*array.TimestampBuilder).Append(arrow.Timestamp(int64(g) * 3600e6)) },
+	}
+	types := map[string]arrow.DataType{"string": arrow.BinaryTypes.String, "int64": arrow.PrimitiveTypes.Int64,
+		"timestamp": &arrow.TimestampType{Unit: arrow.Microsecond}}
+	for name, put := range value {
+		t.Run(name, func(t *testing.T) {
+			schema := arrow.NewSchema([]arrow.Field{{Name: "g", Type: types[name], Nullable: true}, {Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+			// table builds the rows ids in order, in chunks of chunk rows.
+			table := func(ids []int, chunk int) arrow.Table {
+				var recs []arrow.Record
+				for lo := 0; lo < len(ids); lo += chunk {
+					b := array.NewRecordBuilder(mem, schema)
+					for _, id := range ids[lo:min(lo+chunk, len(ids))] {
+						if id >= n {
+							b.Field(0).AppendNull()
+						} else {
+							put(b.Field(0), id%groups)
+						}
+						b.Field(1).(*array.Int64Builder).Append(int64(id))
+					}
+					recs = append(recs, b.NewRecord())
+					b.Release()
+				}
+				return array.NewTableFromRecords(schema, recs)
+			}
+			spec := ingest.SplitSpec{Method: "random", ValidFraction: 0.2, TestFraction: 0.1, Seed: 7, Group: "g"}
+			// splitOf returns the split of each row id.
+			splitOf := func(tbl arrow.Table) map[int]int {
+				sp, err := ingest.Split(context.Background(), tbl, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sp.Release()
+				out := map[int]int{}
+				for k, part := range []arrow.Table{sp.Train, sp.Valid, sp.Test} {
+					for _, c := range part.Column(1).Data().Chunks() {
+						for _, id := range c.(*array.Int64).Int64Values() {
+							out[int(id)] = k
+						}
+					}
+				}
+				return out
+			}
+			ids := make([]int, n+nulls)
+			for i := range ids {
+				ids[i] = i
+			}
+			a := splitOf(table(ids, 1000))
+			slices.Reverse(ids)
+			b := splitOf(table(ids, 777))
+			var perSplit [3]int
+			for g := range groups {
+				k := a[g]
+				perSplit[k]++
+				for id := g; id < n; id += groups {
+					if a[id] != k || b[id] != k {
+						t.Fatalf("group %d: row %d in split %d (reversed: %d), row %d in %d", g, id, a[id], b[id], g, k)
+					}
+				}
+			}
+			// Groups per split are binomial: 5 standard deviations of
+			// n=1,500 groups, p=0.2 is 5*sqrt(1500*0.2*0.8) = 77.
+			if perSplit[1] < 300-77 || perSplit[1] > 300+77 || perSplit[2] < 150-58 || perSplit[2] > 150+58 {
+				t.Errorf("groups per split %v, far from 70/20/10%%", perSplit)
+			}
+			var nullSplits [3]int
+			for id := n; id < n+nulls; id++ {
+				nullSplits[a[id]]++
+			}
+			if nullSplits[0] == 0 || nullSplits[1] == 0 || nullSplits[2] == 0 {
+				t.Errorf("rows with a null group went %v to train, validation and test: each should be drawn alone", nullSplits)
+			}
+		})
+	}
+	t.Run("float", func(t *testing.T) {
+		schema := arrow.NewSchema([]arrow.Field{{Name: "g", Type: arrow.PrimitiveTypes.Float64}}, nil)
+		_, err := ingest.NewAssigner(ingest.SplitSpec{Method: "random", ValidFraction: 0.2, TestFraction: 0.1, Group: "g"}, schema, time.Time{})
+		if err == nil || !strings.Contains(err.Error(), `group column "g" is float64`) {
+			t.Errorf("err = %v, want the group column refused", err)
+		}
+	})
 }

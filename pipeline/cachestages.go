@@ -66,6 +66,9 @@ var datasetFiles = []struct {
 	{"", "test-labels.arrow", func(s *State) **train.Dataset { return &s.TestSet }},
 }
 
+// trainGroupsFile holds the training rows' groups, with split.group.
+const trainGroupsFile = "train-groups.arrow"
+
 func (featuresStage) save(dir string, s *State) error {
 	if err := fsx.WriteJSON(filepath.Join(dir, "features.json"), s.Features); err != nil {
 		return err
@@ -73,6 +76,15 @@ func (featuresStage) save(dir string, s *State) error {
 	meta := datasetsFile{Task: s.TrainSet.Task, Classes: s.TrainSet.ClassNames, Columns: s.TrainSet.X.Cols}
 	if err := fsx.WriteJSON(filepath.Join(dir, "datasets.json"), meta); err != nil {
 		return err
+	}
+	if g := s.TrainSet.Groups; g != nil {
+		ids := make([]float64, len(g))
+		for i, id := range g {
+			ids[i] = float64(id)
+		}
+		if err := writeColumns(filepath.Join(dir, trainGroupsFile), []string{"group"}, [][]float64{ids}); err != nil {
+			return err
+		}
 	}
 	for _, f := range datasetFiles {
 		ds := *f.ds(s)
@@ -111,6 +123,19 @@ func (featuresStage) restore(dir string, s *State) error {
 		}
 		x := &features.Matrix{Rows: len(y[0]), Cols: meta.Columns}
 		*f.ds(s) = &train.Dataset{X: x, Y: y[0], Task: meta.Task, Classes: len(meta.Classes), ClassNames: meta.Classes}
+	}
+	if s.Config.Split.Group != "" { // the split is part of the key: the file is there
+		ids, err := readColumns(filepath.Join(dir, trainGroupsFile), 1)
+		if err != nil {
+			return err
+		}
+		if len(ids[0]) != s.TrainSet.X.Rows {
+			return fmt.Errorf("features: cached %s: %d rows, want %d", trainGroupsFile, len(ids[0]), s.TrainSet.X.Rows)
+		}
+		s.TrainSet.Groups = make([]int, len(ids[0]))
+		for i, id := range ids[0] {
+			s.TrainSet.Groups[i] = int(id)
+		}
 	}
 	s.Features = p
 	s.loadMatrices = func() error {

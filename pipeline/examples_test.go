@@ -28,6 +28,7 @@ func TestExampleConfigs(t *testing.T) {
 		{"seattle-weather", 1_461, 0, 2},
 		{"cars", 406, 0, 3},
 		{"movies", 3_201, 213, 2},
+		{"modechoice", 840, 0, 2},
 		{"penguins", 344, 0, 3},
 		{"cars-mpg", 406, 8, 0},
 		{"movies-rating", 3_201, 213, 0},

@@ -96,6 +96,13 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		}
 		rows.add(s.Splits.Train.NumRows())
 		s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
+		// Cross-validation keeps the groups of a grouped split whole. (A
+		// streamed run fits one gbdt, which is never cross-validated.)
+		if g := cfg.Split.Group; g != "" {
+			if s.TrainSet.Groups, err = ingest.GroupIDs(s.Splits.Train, g); err != nil {
+				return fmt.Errorf("features: %w", err)
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)

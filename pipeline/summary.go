@@ -82,6 +82,9 @@ type SelectionSummary struct {
 	// Folds is the number of cross-validation folds the candidates were
 	// ranked by (0: ranked by their validation score).
 	Folds int `json:"folds,omitempty"`
+	// GroupedBy, with folds, is the column whose groups each fold keeps
+	// whole (split.group).
+	GroupedBy string `json:"grouped_by,omitempty"`
 	// Skipped is the number of random-search trials that the time
 	// budget left out.
 	Skipped int `json:"skipped,omitempty"`

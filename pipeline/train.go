@@ -49,6 +49,9 @@ func (trainStage) Run(ctx context.Context, s *State) error {
 	res, err := selection.Select(ctx, cands, s.TrainSet, s.ValidSet, opts)
 	if res != nil {
 		s.Leaderboard, s.Selection = res.Leaderboard, &SelectionSummary{Candidates: len(cands), Folds: res.Folds, Skipped: res.Skipped}
+		if res.Folds > 0 && s.TrainSet.Groups != nil {
+			s.Selection.GroupedBy = cfg.Split.Group
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("train: %w", err)

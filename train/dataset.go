@@ -38,6 +38,10 @@ type Dataset struct {
 	// predictions are then scored from the raw rows (the caller's
 	// selection.Options.ValidPredict).
 	Prebinned any
+	// Groups, when not nil, is the group of each row (the config's
+	// split.group; ingest.GroupIDs): cross-validation keeps each group's
+	// rows in one fold (selection.Folds). nil: every row stands alone.
+	Groups []int
 }
 
 // ErrPrebinned means a trainer (or a model scoring a dataset) was given

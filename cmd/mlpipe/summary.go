@@ -278,6 +278,9 @@ func selectionLine(sel *pipeline.SelectionSummary) string {
 	how := "ranked on the validation split"
 	if sel.Folds > 0 {
 		how = fmt.Sprintf("ranked by %d-fold cross-validation on the training split (mean ± sd), the best refitted on all of it", sel.Folds)
+		if sel.GroupedBy != "" {
+			how = fmt.Sprintf("ranked by %d-fold cross-validation on the training split, each %s's rows in one fold (mean ± sd), the best refitted on all of it", sel.Folds, sel.GroupedBy)
+		}
 	}
 	if sel.Skipped > 0 {
 		how += fmt.Sprintf("; %s skipped: the time budget ran out", plural(sel.Skipped, "random-search trial"))

@@ -157,10 +157,18 @@ func Select(ctx context.Context, cands []Candidate, trainDS, validDS *train.Data
 	if opts.Folds >= 2 && len(cands) > 1 {
 		folds = Folds(trainDS, opts.Folds, opts.Seed)
 		if len(folds) < 2 {
-			log.Warn("cross-validation left out: a class has fewer than 2 training rows", "folds", opts.Folds)
+			why := "a class has fewer than 2 training rows"
+			if trainDS.Groups != nil {
+				why = "the training rows have fewer than 2 groups"
+			}
+			log.Warn("cross-validation left out: "+why, "folds", opts.Folds)
 			folds = nil
 		} else if len(folds) < opts.Folds {
-			log.Warn("fewer folds than asked: the smallest class has fewer rows", "asked", opts.Folds, "folds", len(folds))
+			why := "the smallest class has fewer rows"
+			if trainDS.Groups != nil {
+				why = "there are fewer groups"
+			}
+			log.Warn("fewer folds than asked: "+why, "asked", opts.Folds, "folds", len(folds))
 		}
 	}
 	res.Folds = len(folds)
@@ -301,6 +309,12 @@ func subset(d *train.Dataset, idx []int) *train.Dataset {
 	for k, i := range idx {
 		out.Y[k] = d.Y[i]
 	}
+	if d.Groups != nil {
+		out.Groups = make([]int, len(idx))
+		for k, i := range idx {
+			out.Groups[k] = d.Groups[i]
+		}
+	}
 	return &out
 }
 
@@ -328,8 +342,12 @@ func meanSD(v []float64) (mean, sd float64) {
 // and dealt the same way. k is lowered to the row count of the smallest
 // class present when that is smaller, so that every fold has a row of
 // every class; fewer than 2 folds means cross-validation cannot run.
+// With d.Groups, the folds keep groups whole instead (groupFolds).
 func Folds(d *train.Dataset, k int, seed uint64) [][]int {
 	rng := rand.New(rand.NewPCG(seed, 0x666f6c6473)) // "folds"
+	if d.Groups != nil {
+		return groupFolds(d, k, rng)
+	}
 	var groups [][]int
 	if d.Task == train.Regression || d.Classes == 0 {
 		groups = [][]int{make([]int, len(d.Y))}
@@ -356,6 +374,67 @@ func Folds(d *train.Dataset, k int, seed uint64) [][]int {
 		for _, i := range g {
 			folds[next] = append(folds[next], i)
 			next = (next + 1) % k
+		}
+	}
+	for _, f := range folds {
+		slices.Sort(f)
+	}
+	return folds
+}
+
+// groupFolds is Folds for rows in groups (d.Groups): every row of a
+// group goes to the same fold, as in scikit-learn's GroupKFold, so that
+// no group is both fitted on and scored. The groups, in a seeded random
+// order and then by size, largest first, are dealt one at a time to the
+// fold with the fewest rows of the group's most common class (a
+// regression's: the fewest rows), ties going to the smaller fold: the
+// folds come out about even in size and, when groups are many, in each
+// class's share. k is lowered to the number of groups.
+func groupFolds(d *train.Dataset, k int, rng *rand.Rand) [][]int {
+	members := map[int][]int{}
+	var order []int
+	for i, g := range d.Groups {
+		if _, ok := members[g]; !ok {
+			order = append(order, g)
+		}
+		members[g] = append(members[g], i)
+	}
+	if k = min(k, len(order)); k < 2 {
+		return nil
+	}
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	slices.SortStableFunc(order, func(a, b int) int { return len(members[b]) - len(members[a]) })
+	classes := max(1, d.Classes)
+	class := func(i int) int { // a row's class; a regression's rows are all of one
+		if d.Classes == 0 || d.Task == train.Regression {
+			return 0
+		}
+		return int(d.Y[i])
+	}
+	folds := make([][]int, k)
+	counts := make([][]int, k) // rows of each class in each fold
+	for f := range counts {
+		counts[f] = make([]int, classes)
+	}
+	tally := make([]int, classes)
+	for _, g := range order {
+		clear(tally)
+		common := 0
+		for _, i := range members[g] {
+			c := class(i)
+			if tally[c]++; tally[c] > tally[common] {
+				common = c
+			}
+		}
+		to := 0
+		for f := 1; f < k; f++ {
+			if counts[f][common] < counts[to][common] || counts[f][common] == counts[to][common] && len(folds[f]) < len(folds[to]) {
+				to = f
+			}
+		}
+		folds[to] = append(folds[to], members[g]...)
+		for _, i := range members[g] {
+			counts[to][class(i)]++
 		}
 	}
 	for _, f := range folds {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -193,6 +194,81 @@ func TestFolds(t *testing.T) {
 	one := &train.Dataset{X: features.NewMatrix(3, nil), Y: []float64{0, 0, 1}, Classes: 2}
 	if f := selection.Folds(one, 5, 1); f != nil {
 		t.Errorf("a class of one row: folds %v, want none", f)
+	}
+}
+
+// TestGroupFolds: with groups, every group's rows are in one fold; the
+// folds are about even in size and in each class's rows; k is lowered to
+// the number of groups; a regression's groups are dealt by size alone.
+func TestGroupFolds(t *testing.T) {
+	// 60 groups of 1 to 6 rows (group g has 1 + g%6), 210 rows in a
+	// seeded random order; one row a group is class 1.
+	var groups []int
+	for g := range 60 {
+		for range 1 + g%6 {
+			groups = append(groups, g)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
+	y := make([]float64, len(groups))
+	first := map[int]bool{}
+	for i, g := range groups {
+		if !first[g] {
+			first[g], y[i] = true, 1
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		d    *train.Dataset
+	}{
+		{"binary", &train.Dataset{X: features.NewMatrix(len(y), nil), Y: y, Classes: 2, Groups: groups}},
+		{"regression", &train.Dataset{X: features.NewMatrix(len(y), nil), Y: y, Task: train.Regression, Groups: groups}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			folds := selection.Folds(tc.d, 5, 7)
+			if len(folds) != 5 {
+				t.Fatalf("%d folds, want 5", len(folds))
+			}
+			foldOf := map[int]int{}
+			seen := 0
+			for f, rows := range folds {
+				if !slices.IsSorted(rows) {
+					t.Errorf("fold %d is not sorted", f)
+				}
+				seen += len(rows)
+				pos := 0
+				for _, i := range rows {
+					if k, ok := foldOf[groups[i]]; ok && k != f {
+						t.Fatalf("group %d is in folds %d and %d", groups[i], k, f)
+					}
+					foldOf[groups[i]] = f
+					pos += int(y[i])
+				}
+				// 210 rows in 5 folds, groups of up to 6: within 6 of 42.
+				if n := len(rows); n < 42-6 || n > 42+6 {
+					t.Errorf("fold %d has %d rows, want 42 ± 6", f, n)
+				}
+				// 60 groups, one positive row each: 12 a fold, ± 2.
+				if tc.d.Classes == 2 && (pos < 10 || pos > 14) {
+					t.Errorf("fold %d has %d positive rows, want 12 ± 2", f, pos)
+				}
+			}
+			if seen != len(y) {
+				t.Errorf("the folds hold %d rows of %d", seen, len(y))
+			}
+			if again := selection.Folds(tc.d, 5, 7); !slices.EqualFunc(again, folds, slices.Equal) {
+				t.Error("the same seed gave other folds")
+			}
+		})
+	}
+	three := &train.Dataset{X: features.NewMatrix(6, nil), Y: []float64{0, 1, 0, 1, 0, 1}, Classes: 2, Groups: []int{0, 0, 1, 1, 2, 2}}
+	if got := len(selection.Folds(three, 5, 1)); got != 3 {
+		t.Errorf("5 folds asked of 3 groups: %d folds, want 3", got)
+	}
+	one := &train.Dataset{X: features.NewMatrix(3, nil), Y: []float64{0, 1, 0}, Classes: 2, Groups: []int{4, 4, 4}}
+	if f := selection.Folds(one, 5, 1); f != nil {
+		t.Errorf("one group: folds %v, want none", f)
 	}
 }
 

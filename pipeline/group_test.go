@@ -1,0 +1,83 @@
+package pipeline_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/pipeline"
+	"github.com/mlpipe/mlpipe/train/selection"
+)
+
+// TestGroupSplit runs configs/modechoice.yaml, whose 210 travellers have
+// four rows each (one per mode, exactly one of them chosen) and whose
+// split keeps them together (split.group: individual). Every traveller in
+// the training set has all four rows there, with one choice among them;
+// cross-validation ranks the candidates with each traveller in one fold
+// and says so; and a run whose features stage is restored from the step
+// cache has the same groups.
+func TestGroupSplit(t *testing.T) {
+	cfg, err := config.Load("../configs/modechoice.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Cache.Path = t.TempDir()
+	run := func() (*pipeline.State, []pipeline.StageResult) {
+		s := &pipeline.State{Config: cfg}
+		t.Cleanup(s.Release)
+		r := &pipeline.Runner{Stages: pipeline.AllStages(nil), Cache: &pipeline.Cache{Dir: cfg.Cache.Path}}
+		results, err := r.Run(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, results
+	}
+	s, _ := run()
+	ds := s.TrainSet
+	if len(ds.Groups) != ds.X.Rows {
+		t.Fatalf("%d groups for %d training rows", len(ds.Groups), ds.X.Rows)
+	}
+	rows, chosen := map[int]int{}, map[int]float64{}
+	for i, g := range ds.Groups {
+		rows[g]++
+		chosen[g] += ds.Y[i]
+	}
+	for g, n := range rows {
+		if n != 4 || chosen[g] != 1 {
+			t.Fatalf("group %d has %d training rows and %g choices; a traveller has 4 and 1", g, n, chosen[g])
+		}
+	}
+	sum := pipeline.Summarize(s, nil)
+	if sel := sum.Selection; sel == nil || sel.Folds != 5 || sel.GroupedBy != "individual" {
+		t.Errorf("selection %+v, want 5 folds grouped by individual", sum.Selection)
+	}
+	for f, fold := range selection.Folds(ds, 5, cfg.Seed) {
+		for _, i := range fold {
+			if n := countIn(fold, ds.Groups, ds.Groups[i]); n != 4 {
+				t.Fatalf("fold %d holds %d of group %d's 4 rows", f, n, ds.Groups[i])
+			}
+		}
+	}
+
+	again, results := run()
+	for _, r := range results {
+		if r.Name == "features" && r.Cache != pipeline.CacheHit {
+			t.Fatalf("second run: features %s (%s), want restored from the cache", r.Cache, r.Reason)
+		}
+	}
+	if !slices.Equal(again.TrainSet.Groups, ds.Groups) {
+		t.Error("the groups restored from the cache differ from those of the run that stored them")
+	}
+}
+
+// countIn counts the rows of fold in group g.
+func countIn(fold, groups []int, g int) int {
+	n := 0
+	for _, i := range fold {
+		if groups[i] == g {
+			n++
+		}
+	}
+	return n
+}
