@@ -15,8 +15,9 @@ import (
 // split keeps them together (split.group: individual). Every traveller in
 // the training set has all four rows there, with one choice among them;
 // cross-validation ranks the candidates with each traveller in one fold
-// and says so; and a run whose features stage is restored from the step
-// cache has the same groups.
+// and says so; the summary counts each split's travellers; and a run
+// whose features stage is restored from the step cache has the same
+// groups.
 func TestGroupSplit(t *testing.T) {
 	cfg, err := config.Load("../configs/modechoice.yaml")
 	if err != nil {
@@ -49,6 +50,11 @@ func TestGroupSplit(t *testing.T) {
 		}
 	}
 	sum := pipeline.Summarize(s, nil)
+	for _, sp := range sum.Splits {
+		if sp.GroupedBy != "individual" || int64(4*sp.Groups) != sp.Rows {
+			t.Errorf("%s: %d rows, %d values of %q; want 4 rows a value of individual", sp.Name, sp.Rows, sp.Groups, sp.GroupedBy)
+		}
+	}
 	if sel := sum.Selection; sel == nil || sel.Folds != 5 || sel.GroupedBy != "individual" {
 		t.Errorf("selection %+v, want 5 folds grouped by individual", sum.Selection)
 	}

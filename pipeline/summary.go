@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/mlpipe/mlpipe/config"
@@ -98,6 +99,10 @@ type SplitSummary struct {
 	// (empty for a random split).
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Groups, for a split by group (split.group), is the number of
+	// values of the group column in the split, GroupedBy the column.
+	Groups    int    `json:"groups,omitempty"`
+	GroupedBy string `json:"grouped_by,omitempty"`
 	// Classes is the share of labelled rows in each class; for a binary
 	// label PositiveRate is the share of class "1".
 	PositiveRate *float64           `json:"positive_rate,omitempty"`
@@ -172,6 +177,11 @@ func splitSpans(cfg *config.Config, sp *ingest.Splits) []SplitSummary {
 		ss := SplitSummary{Name: nt.Name, Rows: nt.Table.NumRows()}
 		if cfg.Split.Method != "random" {
 			ss.From, ss.To = timeRange(nt, cfg.Split.Column)
+		}
+		if g := cfg.Split.Group; g != "" {
+			if ids, err := ingest.GroupIDs(nt.Table, g); err == nil { // the split stage read the column already
+				ss.Groups, ss.GroupedBy = slices.Max(append(ids, -1))+1, g
+			}
 		}
 		out = append(out, ss)
 	}

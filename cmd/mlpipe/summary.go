@@ -60,6 +60,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 			if sp.From != "" {
 				rng = sp.From + " .. " + sp.To
 			}
+			if sp.GroupedBy != "" {
+				rng = fmt.Sprintf("%s values of %s", numfmt.Thousands(sp.Groups), sp.GroupedBy)
+			}
 			if sp.MeanTarget != nil {
 				rate = fmt.Sprintf("%s mean %.4g, sd %.4g", s.Label, *sp.MeanTarget, *sp.StdTarget)
 			} else if sp.PositiveRate != nil {
