@@ -204,6 +204,13 @@ func (c *Config) validate() error {
 	if _, err := ingest.Delimiter(c.Data.Delimiter); err != nil {
 		return keyErr("data.delimiter", "%v", err)
 	}
+	workbook := ingest.Workbook(c.Data)
+	if c.Data.Delimiter != "" && workbook {
+		return keyErr("data.delimiter", "does not apply to an Excel workbook, whose cells are fields already")
+	}
+	if c.Data.Sheet != "" && !workbook {
+		return keyErr("data.sheet", "applies to an Excel workbook (data.format: xlsx, or a .xlsx path)")
+	}
 	if c.Data.SkipRows < 0 {
 		return keyErr("data.skip_rows", "must be >= 0, got %d", c.Data.SkipRows)
 	}

@@ -118,7 +118,7 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 		return nil, fmt.Errorf("draft: %s: %w: the column %q appears more than once; rename one", lay.File, ingest.ErrInvalid, dup)
 	}
 	switch lay.Format {
-	case ingest.FormatCSV, ingest.FormatTSV, ingest.FormatJSONL, ingest.FormatJSON: // text: infer the types
+	case ingest.FormatCSV, ingest.FormatTSV, ingest.FormatXLSX, ingest.FormatJSONL, ingest.FormatJSON: // text: infer the types
 		if err := typesFromText(ctx, src, cols, opt.Rows); err != nil {
 			return nil, err
 		}
@@ -349,6 +349,9 @@ func (d *doc) render() []byte {
 	}
 	if d.src.Delimiter != "" {
 		w("  delimiter: %s\n", q(d.src.Delimiter))
+	}
+	if d.src.Sheet != "" {
+		w("  sheet: %s\n", q(d.src.Sheet))
 	}
 	if d.src.SkipRows > 0 {
 		w("  skip_rows: %d\n", d.src.SkipRows)

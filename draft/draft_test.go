@@ -84,6 +84,41 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// TestWorkbook: an Excel worksheet drafts the config its CSV drafts
+// (scripts/fixtures/weather_xlsx.py wrote weather.xlsx from weather.csv,
+// with the dates as Excel dates): the same but for the path; a sheet
+// asked for is written in data.sheet.
+func TestWorkbook(t *testing.T) {
+	ctx := context.Background()
+	opt := draft.Options{Label: "weather"}
+	want, err := draft.Write(ctx, ingest.Source{Path: "../testdata/ingest/weather.csv"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := draft.Write(ctx, ingest.Source{Path: "../testdata/ingest/weather.xlsx"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := strings.ReplaceAll(string(got), "weather.xlsx", "weather.csv"); g != string(want) {
+		t.Errorf("the workbook's draft:\n%s\nthe CSV's:\n%s", got, want)
+	}
+	sheet, err := draft.Write(ctx, ingest.Source{Path: "../testdata/ingest/weather.xlsx", Sheet: "weather"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sheet), "\n  sheet: weather\n") {
+		t.Errorf("a draft of sheet weather has no data.sheet:\n%s", sheet)
+	}
+	cfg, err := config.Parse(sheet, "the draft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Data.Path = "../testdata/ingest/weather.xlsx"
+	if n := load(t, cfg).Table.NumRows(); n != 10 {
+		t.Errorf("loaded %d rows of the drafted sheet, want 10", n)
+	}
+}
+
 // TestGolden compares whole drafts with testdata/draft/*.yaml (go test
 // -update rewrites them). customers.csv has a ';' delimiter, dates as
 // %d/%m/%Y, a row number, numbers with "NA", missing numbers, a column

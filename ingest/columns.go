@@ -55,7 +55,7 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 	}
 	l := &Layout{File: f.path, Format: f.format, Header: true}
 	switch f.format {
-	case FormatCSV, FormatTSV:
+	case FormatCSV, FormatTSV, FormatXLSX:
 		err = l.csvColumns(src)
 	case FormatJSONL, FormatJSON:
 		err = l.jsonColumns()
@@ -75,7 +75,7 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 }
 
 func (l *Layout) csvColumns(src Source) error {
-	r, done, err := openText(l.File, l.Format)
+	r, done, err := openText(l.File, l.Format, src.Sheet)
 	if err != nil {
 		return err
 	}
@@ -98,6 +98,8 @@ func (l *Layout) csvColumns(src Source) error {
 		return err
 	}
 	switch {
+	case l.Format == FormatXLSX:
+		l.Delimiter = ','
 	case src.Delimiter != "":
 		if l.Delimiter, err = Delimiter(src.Delimiter); err != nil {
 			return err
@@ -155,7 +157,7 @@ func allNumbers(fields []string) bool {
 }
 
 func (l *Layout) jsonColumns() error {
-	r, done, err := openText(l.File, l.Format)
+	r, done, err := openText(l.File, l.Format, "")
 	if err != nil {
 		return err
 	}

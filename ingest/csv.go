@@ -26,17 +26,11 @@ import (
 // line breaks are safe. Errors give the file line (the first line of the
 // file is line 1).
 func readCSV(ctx context.Context, path, format string, c *contract, parallelism int) (*piece, error) {
-	data, err := readText(path, format)
+	data, err := readText(path, format, c.csv.sheet)
 	if err != nil {
 		return nil, err
 	}
-	delim := c.csv.delim
-	if delim == 0 {
-		delim = ','
-		if format == FormatTSV {
-			delim = '\t'
-		}
-	}
+	delim := c.csv.delimiter(format)
 	// Lines before the header (or the first row) are skipped whole.
 	skipped := 0
 	for ; skipped < c.csv.skip && len(data) > 0; skipped++ {

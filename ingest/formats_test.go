@@ -67,6 +67,10 @@ func TestLoadTextFormats(t *testing.T) {
 		{"json array", ingest.Source{Path: dir + "weather.json"}, ingest.FormatJSON},
 		{"json array gzip", ingest.Source{Path: dir + "weather.json.gz"}, ingest.FormatJSON},
 		{"json named", ingest.Source{Path: dir + "weather.json", Format: "json"}, ingest.FormatJSON},
+		// An Excel workbook (scripts/fixtures/weather_xlsx.py): dates as
+		// Excel dates shown m/d/yy, numbers with display formats.
+		{"xlsx", ingest.Source{Path: dir + "weather.xlsx"}, ingest.FormatXLSX},
+		{"xlsx sheet", ingest.Source{Path: dir + "weather.xlsx", Sheet: "weather"}, ingest.FormatXLSX},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := loadSource(t, tc.src, weatherSchema)

@@ -22,7 +22,7 @@ import (
 // the JSON grammar), the second decodes the elements, in parallel
 // batches, one object at a time.
 func readJSON(ctx context.Context, path string, c *contract, parallelism int) (*piece, error) {
-	data, err := readText(path, FormatJSON)
+	data, err := readText(path, FormatJSON, "")
 	if err != nil {
 		return nil, err
 	}

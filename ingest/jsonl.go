@@ -20,7 +20,7 @@ import (
 // Timestamps are strings such as "2001-06-15T08:30:00", or numbers for
 // a column whose format is epoch_s or epoch_ms.
 func readJSONL(ctx context.Context, path string, c *contract, parallelism int) (*piece, error) {
-	data, err := readText(path, FormatJSONL)
+	data, err := readText(path, FormatJSONL, "")
 	if err != nil {
 		return nil, err
 	}

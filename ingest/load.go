@@ -259,11 +259,28 @@ func (c *contract) read(n int64) {
 	}
 }
 
-// csvOptions are a source's CSV settings.
+// csvOptions are a source's CSV settings (an Excel worksheet is read as
+// CSV text: xlsx.go).
 type csvOptions struct {
 	delim    byte // 0: by format ("," or a tab)
 	noHeader bool
 	skip     int
+	sheet    string // an Excel workbook's worksheet ("": the first)
+}
+
+// delimiter is the field delimiter of a file of format: the one set, or
+// the format's (a tab for TSV, else a comma). A worksheet's CSV text is
+// written with commas, whatever is set.
+func (o csvOptions) delimiter(format string) byte {
+	switch {
+	case format == FormatXLSX:
+		return ','
+	case o.delim != 0:
+		return o.delim
+	case format == FormatTSV:
+		return '\t'
+	}
+	return ','
 }
 
 func newContract(src Source, schema Schema, target *arrow.Schema, mem memory.Allocator) (*contract, error) {
@@ -285,7 +302,7 @@ func newContract(src Source, schema Schema, target *arrow.Schema, mem memory.All
 	if err != nil {
 		return nil, err
 	}
-	c.csv = csvOptions{delim: d, noHeader: src.Header != nil && !*src.Header, skip: src.SkipRows}
+	c.csv = csvOptions{delim: d, noHeader: src.Header != nil && !*src.Header, skip: src.SkipRows, sheet: src.Sheet}
 	if c.csv.skip < 0 {
 		return nil, fmt.Errorf("skip_rows must be >= 0, got %d", c.csv.skip)
 	}
@@ -329,7 +346,7 @@ func readFile(ctx context.Context, f inputFile, c *contract, parallelism int) (*
 		return readIPCFile(ctx, f.path, c)
 	case FormatArrowStream:
 		return readIPCStream(ctx, f.path, c)
-	case FormatCSV, FormatTSV:
+	case FormatCSV, FormatTSV, FormatXLSX:
 		return readCSV(ctx, f.path, f.format, c, parallelism)
 	case FormatJSONL:
 		return readJSONL(ctx, f.path, c, parallelism)

@@ -187,7 +187,7 @@ func (s *scanner) next(ctx context.Context) (task, bool, error) {
 			s.next1, s.done, err = s.ipcFile(f.path)
 		case FormatArrowStream:
 			s.next1, s.done, err = s.ipcStream(f.path)
-		case FormatCSV, FormatTSV, FormatJSONL:
+		case FormatCSV, FormatTSV, FormatXLSX, FormatJSONL:
 			s.next1, s.done, err = s.text(f)
 		case FormatJSON:
 			s.next1, s.done, err = s.whole(f)
@@ -393,8 +393,16 @@ func (s *scanner) whole(in inputFile) (func() (task, bool, error), func(), error
 }
 
 // openText opens a text file for reading, through a decompressor when its
-// first bytes say gzip or zstd, as readText does.
-func openText(path, format string) (io.Reader, func(), error) {
+// first bytes say gzip or zstd, as readText does; an Excel workbook's
+// worksheet sheet is its CSV text, made whole (xlsx.go).
+func openText(path, format, sheet string) (io.Reader, func(), error) {
+	if format == FormatXLSX {
+		data, err := readText(path, format, sheet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return bytes.NewReader(data), func() {}, nil
+	}
 	f, err := openRegular(path)
 	if err != nil {
 		return nil, nil, err
@@ -461,11 +469,11 @@ func (u unpacked) Read(p []byte) (int, error) {
 // since Load names the file's first NUL byte, or else its first byte
 // that is not UTF-8, wherever they are.
 func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error) {
-	r, closeFile, err := openText(in.path, in.format)
+	r, closeFile, err := openText(in.path, in.format, s.c.csv.sheet)
 	if err != nil {
 		return nil, nil, err
 	}
-	isCSV := in.format == FormatCSV || in.format == FormatTSV
+	isCSV := in.format == FormatCSV || in.format == FormatTSV || in.format == FormatXLSX
 	b := &blocks{r: r, size: s.block, csv: isCSV, line: 1}
 	path, c := in.path, s.c
 	check := newTextCheck(path)
@@ -542,13 +550,7 @@ func (s *scanner) text(in inputFile) (func() (task, bool, error), func(), error)
 			return nil, false, nil
 		}
 		if first && isCSV {
-			shape = csvShape{delim: c.csv.delim, noHeader: c.csv.noHeader}
-			if shape.delim == 0 {
-				shape.delim = ','
-				if in.format == FormatTSV {
-					shape.delim = '\t'
-				}
-			}
+			shape = csvShape{delim: c.csv.delimiter(in.format), noHeader: c.csv.noHeader}
 			if c.csv.noHeader {
 				src = make([]int, len(c.target.Fields()))
 				for j := range src {

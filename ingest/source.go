@@ -21,10 +21,11 @@ const (
 	FormatTSV         = "tsv"   // CSV with a tab delimiter (.tsv, .tab)
 	FormatJSONL       = "jsonl" // JSON Lines (.jsonl, .ndjson)
 	FormatJSON        = "json"  // a JSON array of objects (.json)
+	// FormatXLSX (xlsx.go): an Excel workbook (.xlsx, .xlsm).
 )
 
 // Formats lists the formats a source can name, besides "auto".
-var Formats = []string{FormatParquet, FormatArrowFile, FormatArrowStream, FormatCSV, FormatTSV, FormatJSONL, FormatJSON}
+var Formats = []string{FormatParquet, FormatArrowFile, FormatArrowStream, FormatCSV, FormatTSV, FormatJSONL, FormatJSON, FormatXLSX}
 
 // compressionExts are the file name endings of compressed text files;
 // the format comes from the extension before them.
@@ -59,6 +60,8 @@ func formatOf(path string) (string, bool) {
 		return FormatJSONL, true
 	case ".json":
 		return FormatJSON, true
+	case ".xlsx", ".xlsm":
+		return FormatXLSX, true
 	}
 	return "", false
 }

@@ -12,7 +12,7 @@ type Source struct {
 	// Format is "auto" (by file extension; the default), "parquet",
 	// "arrow" (IPC file), "arrows" (IPC stream), "csv", "tsv" (CSV with
 	// a tab delimiter), "jsonl" (JSON Lines) or "json" (a JSON array of
-	// objects). CSV, TSV, JSON Lines and JSON files may be gzip- or
+	// objects) or "xlsx" (an Excel workbook). CSV, TSV, JSON Lines and JSON files may be gzip- or
 	// zstd-compressed (".csv.gz", ".jsonl.zst"): compression is detected
 	// from the file's first bytes, whatever its name.
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
@@ -27,6 +27,10 @@ type Source struct {
 	// the header (or the first row): a title, or a line of counts such as
 	// scikit-learn's "569,30,malignant,benign" (default 0).
 	SkipRows int `yaml:"skip_rows,omitempty" json:"skip_rows,omitempty"`
+	// Sheet is the worksheet of an Excel workbook to read (default the
+	// workbook's first). A worksheet is read as CSV text: Header and
+	// SkipRows apply to its rows (xlsx.go).
+	Sheet string `yaml:"sheet,omitempty" json:"sheet,omitempty"`
 	// Window keeps only the rows whose time column falls inside it.
 	Window Window `yaml:"window,omitempty" json:"window,omitzero"`
 	// ConfigDir is the directory of the config file that relative paths

@@ -46,7 +46,9 @@ func sniff(head []byte) string {
 // compressedError is the message for a file that sniff says is not text.
 func notText(path, kind, format string) error {
 	switch kind {
-	case "bzip2", "xz", "zip":
+	case "zip":
+		return invalid(CodeRead, path, "", "the file is a zip archive, which mlpipe does not read as %s: an Excel workbook is one (name it .xlsx or set data.format: xlsx); otherwise decompress it, or recompress it with gzip or zstd", format)
+	case "bzip2", "xz":
 		return invalid(CodeRead, path, "", "the file is %s-compressed, which mlpipe does not read: decompress it, or recompress it with gzip or zstd", kind)
 	case "parquet":
 		return invalid(CodeRead, path, "", "the file is Parquet, not %s: name it .parquet or set data.format: parquet", format)
@@ -59,15 +61,23 @@ func notText(path, kind, format string) error {
 }
 
 // readText returns the text of a CSV, JSON Lines or JSON file,
-// decompressed. It refuses what is not a regular file (a FIFO would
-// block forever), and text that is not UTF-8 or whose lines end with CR
-// alone, naming the line.
-func readText(path, format string) ([]byte, error) {
+// decompressed, or an Excel workbook's worksheet sheet as CSV text
+// (xlsx.go). It refuses what is not a regular file (a FIFO would block
+// forever), and text that is not UTF-8 or whose lines end with CR alone,
+// naming the line.
+func readText(path, format, sheet string) ([]byte, error) {
 	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if format == FormatXLSX {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return xlsxText(path, data, sheet)
+	}
 	var head [8]byte
 	n, err := io.ReadFull(f, head[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

@@ -26,7 +26,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 			"`mlpipe ingest --config FILE` checks every row and `mlpipe run --config FILE` trains.\n"+
 			"The data is anything `mlpipe ingest` reads; a CSV delimiter is guessed from the\n"+
 			"header line unless --delimiter gives it (docs/cli.md).\n\n"+exitCodesHelp)
-	var data, dataFormat, label, kind, out, delimiter string
+	var data, dataFormat, label, kind, out, delimiter, sheet string
 	var rows, skipRows int
 	var header, force bool
 	f.StringVar(&data, "data", "", "the data: a file, a glob or a directory (required)")
@@ -39,6 +39,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&delimiter, "delimiter", "", `CSV field delimiter: one byte such as ";" or "|", or "tab" (default: guessed from the header line)`)
 	f.BoolVar(&header, "header", true, "the first CSV line (after --skip-rows) names the columns; with --header=false they are named column_1, column_2, ...")
 	f.IntVar(&skipRows, "skip-rows", 0, "lines at the top of a CSV file before the header (or the first row)")
+	f.StringVar(&sheet, "sheet", "", "the worksheet of an Excel workbook (default: its first)")
 	if err := f.parse(e, args); err != nil {
 		return err
 	}
@@ -66,7 +67,10 @@ func runInit(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	src := ingest.Source{Path: data, Format: dataFormat, Delimiter: delimiter, SkipRows: skipRows}
+	src := ingest.Source{Path: data, Format: dataFormat, Delimiter: delimiter, SkipRows: skipRows, Sheet: sheet}
+	if sheet != "" && !ingest.Workbook(src) {
+		return usageHint("--sheet applies to an Excel workbook", "name it .xlsx, or give --data-format xlsx")
+	}
 	if !header {
 		src.Header = &header
 	}

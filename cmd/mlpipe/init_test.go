@@ -44,6 +44,8 @@ func TestInit(t *testing.T) {
 		{"missing file", []string{"--data", "../../testdata/draft/none.csv", "--label", "x"}, exitNoData, "no input files"},
 		{"bad file", []string{"--data", "../../testdata/ingest/bad/utf16.csv", "--label", "x"}, exitInvalid, "UTF-16"},
 		{"bad row", []string{"--data", "../../testdata/ingest/bad/ragged.tsv", "--label", "weather"}, exitInvalid, "ragged.tsv: line 4: the row has 5 fields, the header has 6"},
+		{"sheet of a csv", []string{"--data", "../../testdata/draft/customers.csv", "--label", "churned", "--sheet", "s"}, exitUsage, "--sheet applies to an Excel workbook"},
+		{"no such sheet", []string{"--data", "../../testdata/ingest/weather.xlsx", "--label", "weather", "--sheet", "Sheet1"}, exitInvalid, `no worksheet "Sheet1"; the workbook has "weather", "notes"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

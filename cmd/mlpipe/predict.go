@@ -40,13 +40,14 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	f.StringVar(&data, "data", "", "the rows to score: a file, a glob or a directory (required)")
 	f.StringVar(&dataFormat, "data-format", "auto", "format of the data: auto (by extension), "+strings.Join(ingest.Formats, ", ")+
 		" (CSV, TSV, JSON Lines and JSON may be gzip- or zstd-compressed)")
-	var delimiter string
+	var delimiter, sheet string
 	var skipRows int
 	var header bool
 	timeFormats, timezones := map[string]string{}, map[string]string{}
 	f.StringVar(&delimiter, "delimiter", "", `CSV field delimiter: one byte such as ";" or "|", or "tab" (default "," and a tab for TSV)`)
 	f.BoolVar(&header, "header", true, "the first CSV line (after --skip-rows) names the columns; with --header=false the fields are the training data's columns, in order")
 	f.IntVar(&skipRows, "skip-rows", 0, "lines at the top of a CSV file before the header (or the first row)")
+	f.StringVar(&sheet, "sheet", "", "the worksheet of an Excel workbook (default: its first)")
 	f.Func("time-format", "how a timestamp column is written in text files, as COL=FORMAT: a strftime pattern such as date=%d/%m/%Y %H:%M, or epoch_s or epoch_ms (default ISO 8601; repeat for more columns)",
 		keyValue("time-format", timeFormats))
 	f.Func("timezone", "the IANA time zone of a timestamp column, as COL=ZONE (date=Europe/Paris; docs/config.md, schema.columns[].timezone; repeat for more columns)",
@@ -86,6 +87,9 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 			src.Format = cfg.Data.Format
 		}
 		src.Delimiter, src.Header, src.SkipRows = cfg.Data.Delimiter, cfg.Data.Header, cfg.Data.SkipRows
+		if ingest.Workbook(src) { // the training data's worksheet, if these are workbooks too
+			src.Sheet = cfg.Data.Sheet
+		}
 		columns = slices.Clone(cfg.Schema.Columns)
 	}
 	if f.changed("delimiter") {
@@ -96,6 +100,15 @@ func runPredict(ctx context.Context, e *env, args []string) error {
 	}
 	if f.changed("skip-rows") {
 		src.SkipRows = skipRows
+	}
+	if f.changed("sheet") {
+		src.Sheet = sheet
+	}
+	switch wb := ingest.Workbook(src); {
+	case src.Sheet != "" && !wb:
+		return usageHint("--sheet applies to an Excel workbook", "name it .xlsx, or give --data-format xlsx")
+	case src.Delimiter != "" && wb && f.changed("delimiter"):
+		return usageError("--delimiter does not apply to an Excel workbook")
 	}
 	if src.Format != "auto" && !slices.Contains(ingest.Formats, src.Format) {
 		return usageHint(fmt.Sprintf("--data-format %q", src.Format), "want auto, "+strings.Join(ingest.Formats, ", "))

@@ -1,0 +1,199 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Excel workbooks (.xlsx).
+//
+// A worksheet is read as the CSV text it would be saved as, and that
+// text is read as a CSV file is: its first row names the columns (or,
+// with header: false, the rows are the schema's columns in order),
+// skip_rows skips rows above it, and every later step (types, nulls,
+// errors naming the row) is the CSV reader's. The CSV's line N is the
+// sheet's row N.
+//
+// Each cell is written as it is stored, not as Excel displays it: a
+// number as its full digits ("1234.5", where the sheet shows
+// "$1,234.50"), text as it is, a formula as the value last computed. A
+// date is a number of days in a workbook (since 1899-12-30, or 1904-01-01
+// in a 1904 workbook); a column whose first number is formatted as a date
+// or time (the first row's, which may be a header's, only if it is) is
+// written as ISO 8601 (2024-03-31, or 2024-03-31T08:30:00 with a time of
+// day), so that it reads as a timestamp column.
+
+// FormatXLSX is an Excel workbook (.xlsx, .xlsm).
+const FormatXLSX = "xlsx"
+
+// Workbook says whether src is read as Excel workbooks: its format says
+// so, or with format "auto" its path ends in .xlsx or .xlsm.
+func Workbook(src Source) bool {
+	if src.Format == "" || src.Format == "auto" {
+		f, _ := formatOf(src.Path)
+		return f == FormatXLSX
+	}
+	return src.Format == FormatXLSX
+}
+
+// xlsxText returns the rows of the worksheet named sheet (the
+// workbook's first when "") of the workbook in data as CSV text.
+func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalid(CodeRead, path, "", "not a readable Excel workbook (.xlsx): %v", err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, invalid(CodeEmpty, path, "", "the workbook has no worksheet")
+	}
+	switch {
+	case sheet == "":
+		sheet = sheets[0]
+	case !slices.Contains(sheets, sheet):
+		return nil, invalid(CodeRead, path, "", "no worksheet %q; the workbook has %s", sheet, strings.Join(quoteEach(sheets), ", "))
+	}
+	props, err := f.GetWorkbookProps()
+	if err != nil {
+		return nil, invalid(CodeRead, path, "", "cannot read the workbook's properties: %v", err)
+	}
+	date1904 := props.Date1904 != nil && *props.Date1904
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
+	}
+	defer rows.Close()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	isDate := map[int]bool{} // whether a column's numbers are dates, once its first says
+	width := 0               // the fields of the widest row so far
+	for r := 1; rows.Next(); r++ {
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, invalid(CodeRead, path, "", "worksheet %q, row %d: %v", sheet, r, err)
+		}
+		width = max(width, len(cells))
+		for len(cells) < width { // a row's empty cells at the end are not stored
+			cells = append(cells, "")
+		}
+		for j, v := range cells {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				continue // text
+			}
+			date, decided := isDate[j]
+			if !decided {
+				// A number in the first row that is not a date may be a
+				// header's: the column's data decides.
+				if date = dateFormatted(f, sheet, j, r); date || r > 1 {
+					isDate[j] = date
+				}
+			}
+			if date {
+				cells[j] = excelTime(n, date1904)
+			}
+		}
+		if err := w.Write(cells); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return nil, invalid(CodeRead, path, "", "worksheet %q: %v", sheet, err)
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// dateFormatted says whether the cell in column j (from 0) and row r
+// (from 1) of sheet is formatted as a date or a time.
+func dateFormatted(f *excelize.File, sheet string, j, r int) bool {
+	cell, err := excelize.CoordinatesToCellName(j+1, r)
+	if err != nil {
+		return false
+	}
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil || id == 0 {
+		return false
+	}
+	style, err := f.GetStyle(id)
+	if err != nil || style == nil {
+		return false
+	}
+	if style.CustomNumFmt != nil {
+		return dateFormat(*style.CustomNumFmt)
+	}
+	n := style.NumFmt
+	// The built-in formats of dates and times (ECMA-376, 18.8.30): 14-22,
+	// and 27-36, 45-47, 50-58 in East Asian locales.
+	return n >= 14 && n <= 22 || n >= 27 && n <= 36 || n >= 45 && n <= 47 || n >= 50 && n <= 58
+}
+
+// dateFormat says whether a number format code shows a date or a time:
+// whether, once its quoted text, escaped characters and bracketed parts
+// ([Red], [$-409]; but [h], [mm], [ss], elapsed time, count) are taken
+// out, it has one of the letters of a date or time: y m d h s (as
+// openpyxl decides it).
+func dateFormat(code string) bool {
+	code = strings.SplitN(code, ";", 2)[0] // the section of positive numbers
+	var b strings.Builder
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case '"':
+			if k := strings.IndexByte(code[i+1:], '"'); k >= 0 {
+				i += k + 1
+			} else {
+				i = len(code)
+			}
+		case '\\', '_', '*':
+			i++ // the next character is literal (or padding)
+		case '[':
+			k := strings.IndexByte(code[i:], ']')
+			if k < 0 {
+				i = len(code)
+				break
+			}
+			inner := strings.ToLower(code[i+1 : i+k])
+			if strings.Trim(inner, "hms") == "" {
+				b.WriteString(inner) // elapsed time
+			}
+			i += k
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.ContainsAny(strings.ToLower(b.String()), "ymdhs")
+}
+
+// excelTime writes a workbook's serial date as ISO 8601: the date alone
+// at midnight, else with the time to the millisecond.
+func excelTime(serial float64, date1904 bool) string {
+	t, err := excelize.ExcelDateToTime(serial, date1904)
+	if err != nil {
+		return strconv.FormatFloat(serial, 'g', -1, 64) // not a date: left as the number
+	}
+	t = t.Round(time.Millisecond)
+	switch {
+	case t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0:
+		return t.Format(time.DateOnly)
+	case t.Nanosecond() == 0:
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format("2006-01-02T15:04:05.000")
+}
+
+// quoteEach returns each of names quoted.
+func quoteEach(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strconv.Quote(n)
+	}
+	return out
+}
