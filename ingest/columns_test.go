@@ -33,6 +33,8 @@ func TestColumns(t *testing.T) {
 		{"xlsx no sheet", ingest.Source{Path: "../testdata/ingest/weather.xlsx", Sheet: "Sheet1"}, `error: no worksheet "Sheet1"; the workbook has "weather", "notes"`, 0},
 		{"xlsx named csv", ingest.Source{Path: "../testdata/ingest/weather.xlsx", Format: "csv"}, "error: an Excel workbook is one (name it .xlsx or set data.format: xlsx)", 0},
 		{"not a workbook", ingest.Source{Path: "../testdata/ingest/weather.csv", Format: "xlsx"}, "error: not a readable Excel workbook (.xlsx)", 0},
+		{"xls", ingest.Source{Path: "../testdata/ingest/bad/excel97.xls"}, "error: an Excel 97-2003 workbook (.xls), which mlpipe does not read: save it from Excel as .xlsx", 0},
+		{"xls named xlsx", ingest.Source{Path: "../testdata/ingest/bad/excel97.xlsx"}, "error: an Excel 97-2003 workbook (.xls), which mlpipe does not read", 0},
 		{"parquet", ingest.Source{Path: "../testdata/flights-10k.parquet"}, "date,delay,distance,origin,destination", 0},
 		{"arrow stream", ingest.Source{Path: "../testdata/flights-10k.arrows"}, "date,delay,distance,origin,destination", 0},
 		{"object, not array", ingest.Source{Path: "../testdata/ingest/bad/object.json"}, "error: a JSON file must hold one array of objects", 0},

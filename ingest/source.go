@@ -149,6 +149,9 @@ func resolve(src Source) ([]inputFile, error) {
 		if format == "" || format == "auto" {
 			f, ok := formatOf(p)
 			if !ok && explicit {
+				if strings.EqualFold(filepath.Ext(p), ".xls") {
+					return nil, invalid(CodeRead, p, "", "%s", oldExcel)
+				}
 				return nil, invalid(CodeRead, p, "", "cannot tell the format from the extension %q; set data.format (%s)", filepath.Ext(p), strings.Join(Formats, ", "))
 			}
 			format = f

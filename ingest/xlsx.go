@@ -33,6 +33,13 @@ import (
 // FormatXLSX is an Excel workbook (.xlsx, .xlsm).
 const FormatXLSX = "xlsx"
 
+// An Excel 97-2003 workbook (.xls) is an OLE2 compound file, which
+// excelize does not read.
+const (
+	oleMagic = "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+	oldExcel = "an Excel 97-2003 workbook (.xls), which mlpipe does not read: save it from Excel as .xlsx (or as CSV)"
+)
+
 // Workbook says whether src is read as Excel workbooks: its format says
 // so, or with format "auto" its path ends in .xlsx or .xlsm.
 func Workbook(src Source) bool {
@@ -46,6 +53,9 @@ func Workbook(src Source) bool {
 // xlsxText returns the rows of the worksheet named sheet (the
 // workbook's first when "") of the workbook in data as CSV text.
 func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
+	if bytes.HasPrefix(data, []byte(oleMagic)) {
+		return nil, invalid(CodeRead, path, "", "%s", oldExcel)
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, invalid(CodeRead, path, "", "not a readable Excel workbook (.xlsx): %v", err)
