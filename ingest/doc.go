@@ -3,8 +3,9 @@
 //
 // In: a Source (a file, a glob or a directory of partition files in
 // Parquet, Arrow IPC file or stream, CSV or TSV (any one-byte delimiter,
-// with or without a header), JSON Lines or a JSON array; the text formats
-// gzip- or zstd-compressed or not; optionally a time window) and a Schema
+// with or without a header), JSON Lines or a JSON array, the text formats
+// gzip- or zstd-compressed or not, or an Excel worksheet, read as the CSV
+// it would be saved as (xlsx.go); optionally a time window) and a Schema
 // (the data contract: column names, types, nullability, ranges, allowed
 // categories, and how a text timestamp is written and in which zone).
 //
