@@ -303,3 +303,62 @@ func TestTrainEncoder(t *testing.T) {
 		t.Error("rows beyond the training rows: no error")
 	}
 }
+
+// TestGroupTargetEncoding: 400 groups of five rows, each group its own
+// category and one label for all its rows. Out-of-fold target encodings
+// with row folds see a row's group-mates in the other folds, and the
+// encoding gives the label away; with the groups' folds
+// (FitEncoderGroups) a row's category is never seen outside its fold,
+// and every row gets its fold's prior: at most Folds values, whatever
+// the label.
+func TestGroupTargetEncoding(t *testing.T) {
+	const groups, size = 400, 5
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	var y []float64
+	var ids []int
+	label := make([]float64, groups)
+	for g := range label {
+		label[g] = float64(rng.IntN(2))
+	}
+	for i := range groups * size {
+		g := (i * 7) % groups // a group's rows apart from each other
+		b.Append(fmt.Sprintf("g%d", g))
+		y = append(y, label[g])
+		ids = append(ids, g)
+	}
+	a := b.NewArray()
+	defer a.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "c", Type: a.DataType()}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{a}, int64(a.Len()))
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
+	defer tbl.Release()
+	spec := features.Spec{{Column: "c", Transform: features.KindCategorical, TargetEncoding: true}}
+	encoded := func(groups []int) map[float64]bool {
+		t.Helper()
+		_, enc, err := features.FitEncoderGroups(context.Background(), tables.Whole(tbl), y, groups, spec, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := enc.Transform(tbl, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := map[float64]bool{}
+		for _, v := range m.Data[len(m.Data)-1] { // the encoding follows the codes
+			values[v] = true
+		}
+		return values
+	}
+	if n := len(encoded(ids)); n > features.Folds {
+		t.Errorf("with the groups' folds: %d distinct encodings, want at most %d (each fold's prior)", n, features.Folds)
+	}
+	if n := len(encoded(nil)); n <= features.Folds {
+		t.Errorf("with row folds: %d distinct encodings; the test expects the leak it guards against", n)
+	}
+	if _, _, err := features.FitEncoderGroups(context.Background(), tables.Whole(tbl), y, ids[:10], spec, 1); err == nil {
+		t.Error("10 groups for 2,000 rows: no error")
+	}
+}

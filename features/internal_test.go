@@ -72,7 +72,7 @@ func TestOOFEncode(t *testing.T) {
 		}
 	}
 	keys[7] = "only-here" // a category of one row
-	folds := assignFolds(n, 9)
+	folds := assignFolds(n, 9, nil)
 	got := make([]float64, n)
 	oof := newOOFStats(20)
 	oof.add(keys, y, folds)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func Fit(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *Matr
 // (out-of-fold target encodings), without transforming them. It is
 // FitEncoderFrom over the table's rows.
 func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
-	return fitEncoder(context.Background(), inMemory{tbl}, y, spec, seed)
+	return fitEncoder(context.Background(), inMemory{tbl}, y, nil, spec, seed)
 }
 
 // FitEncoderFrom is FitEncoder over the training rows of src, read in
@@ -147,7 +148,20 @@ func FitEncoder(tbl arrow.Table, y []float64, spec Spec, seed uint64) (*Pipeline
 // y[i] is the label of src's row i. An error reading src, or a source
 // that gives its rows out of order, fails the fit.
 func FitEncoderFrom(ctx context.Context, src tables.Source, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
-	return fitEncoder(ctx, src, y, spec, seed)
+	return fitEncoder(ctx, src, y, nil, spec, seed)
+}
+
+// FitEncoderGroups is FitEncoderFrom for rows in groups (split.group):
+// groups[i] is the group of src's row i (ingest.GroupIDs). The target
+// encodings' folds then keep each group's rows together, so that a row's
+// out-of-fold encoding never uses the labels of its own group's other
+// rows, which are as good as its own (a traveller's one choice among
+// four). With nil groups it is FitEncoderFrom.
+func FitEncoderGroups(ctx context.Context, src tables.Source, y []float64, groups []int, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
+	if groups != nil && len(groups) != int(src.NumRows()) {
+		return nil, nil, fmt.Errorf("fit: %d groups for %d rows", len(groups), src.NumRows())
+	}
+	return fitEncoder(ctx, src, y, groups, spec, seed)
 }
 
 // rangeReader is what a fit reads of a tables.Source: FitEncoder's table
@@ -203,7 +217,7 @@ func (f *stepFit) add(st *Step, part arrow.Table, off int, y []float64, folds []
 	}
 }
 
-func fitEncoder(ctx context.Context, src rangeReader, y []float64, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
+func fitEncoder(ctx context.Context, src rangeReader, y []float64, groups []int, spec Spec, seed uint64) (*Pipeline, *TrainEncoder, error) {
 	n := int(src.NumRows())
 	if y != nil && len(y) != n {
 		panic(fmt.Sprintf("features: %d labels for %d rows", len(y), n))
@@ -264,7 +278,7 @@ func fitEncoder(ctx context.Context, src rangeReader, y []float64, spec Spec, se
 				}
 				f.te, f.oof = newTEStats(sm), newOOFStats(sm)
 				if enc.folds == nil {
-					enc.folds = assignFolds(n, seed)
+					enc.folds = assignFolds(n, seed, groups)
 				}
 			}
 		default:
@@ -558,11 +572,27 @@ func (te *TargetEncoding) encode(key string) float64 {
 	return te.Prior
 }
 
-func assignFolds(n int, seed uint64) []uint8 {
+// assignFolds draws each of n rows a fold, seeded; with groups (the
+// group of each row, numbered from 0), each group a fold, drawn in the
+// order of the groups' numbers, for all its rows.
+func assignFolds(n int, seed uint64, groups []int) []uint8 {
 	rng := rand.New(rand.NewPCG(seed, 0x666f6c6473)) // "folds"
 	f := make([]uint8, n)
-	for i := range f {
-		f[i] = uint8(rng.IntN(Folds))
+	if groups == nil {
+		for i := range f {
+			f[i] = uint8(rng.IntN(Folds))
+		}
+		return f
+	}
+	if n == 0 {
+		return f
+	}
+	byGroup := make([]uint8, slices.Max(groups)+1)
+	for g := range byGroup {
+		byGroup[g] = uint8(rng.IntN(Folds))
+	}
+	for i, g := range groups {
+		f[i] = byGroup[g]
 	}
 	return f
 }

@@ -1,11 +1,14 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/mlpipe/mlpipe/internal/tables"
 )
 
 // Groups of rows for a split that keeps them together (SplitSpec.Group).
@@ -104,25 +107,52 @@ func mix64(x uint64) uint64 {
 // GroupIDs returns the group of each row of tbl by its value of column
 // name (SplitSpec.Group), numbered from 0 in the order groups first
 // appear; a row whose value is null is a group of its own. Cross-
-// validation keeps a group's rows in one fold with it.
+// validation and target encodings' folds keep a group's rows together
+// with it.
 func GroupIDs(tbl arrow.Table, name string) ([]int, error) {
+	var n groupNumbers
+	if err := n.add(tbl, name); err != nil {
+		return nil, err
+	}
+	return n.ids, nil
+}
+
+// GroupIDsFrom is GroupIDs of the rows of src, read a range at a time.
+func GroupIDsFrom(ctx context.Context, src tables.Source, name string) ([]int, error) {
+	var n groupNumbers
+	err := src.Ranges(ctx, 1<<16, func(_ int64, part arrow.Table) error { return n.add(part, name) })
+	if err != nil {
+		return nil, err
+	}
+	return n.ids, nil
+}
+
+// groupNumbers numbers groups in the order they first appear.
+type groupNumbers struct {
+	ids  []int
+	seen map[uint64]int
+	next int
+}
+
+// add numbers the rows of tbl, the next rows.
+func (n *groupNumbers) add(tbl arrow.Table, name string) error {
 	hashes, null, err := groupHashes(tbl, name)
 	if err != nil {
-		return nil, fmt.Errorf("groups: %w", err)
+		return fmt.Errorf("groups: %w", err)
 	}
-	ids := make([]int, len(hashes))
-	seen := make(map[uint64]int)
-	next := 0
+	if n.seen == nil {
+		n.seen = make(map[uint64]int)
+	}
 	for i, h := range hashes {
-		id, ok := seen[h]
+		id, ok := n.seen[h]
 		if !ok || null[i] {
-			id = next
-			next++
+			id = n.next
+			n.next++
 			if !null[i] {
-				seen[h] = id
+				n.seen[h] = id
 			}
 		}
-		ids[i] = id
+		n.ids = append(n.ids, id)
 	}
-	return ids, nil
+	return nil
 }

@@ -50,7 +50,15 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	// again from the files a range at a time by each step below.
 	train := s.trainSource()
 	rows := newRowCounter(s, "features", train.NumRows()+s.Splits.Valid.NumRows())
-	p, enc, err := features.FitEncoderFrom(ctx, train, y, cfg.Features, cfg.Seed)
+	// A grouped split's groups: target encodings' folds and cross-
+	// validation's keep each group whole.
+	var groups []int
+	if g := cfg.Split.Group; g != "" {
+		if groups, err = ingest.GroupIDsFrom(ctx, train, g); err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+	}
+	p, enc, err := features.FitEncoderGroups(ctx, train, y, groups, cfg.Features, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
@@ -96,13 +104,8 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 		}
 		rows.add(s.Splits.Train.NumRows())
 		s.TrainSet = newDataset(xTrain, y, trainLabels.Classes, cfg.Task())
-		// Cross-validation keeps the groups of a grouped split whole. (A
-		// streamed run fits one gbdt, which is never cross-validated.)
-		if g := cfg.Split.Group; g != "" {
-			if s.TrainSet.Groups, err = ingest.GroupIDs(s.Splits.Train, g); err != nil {
-				return fmt.Errorf("features: %w", err)
-			}
-		}
+		// (A streamed run fits one gbdt, which is never cross-validated.)
+		s.TrainSet.Groups = groups
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("features: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlpipe/mlpipe/config"
+	"github.com/mlpipe/mlpipe/features"
 	"github.com/mlpipe/mlpipe/pipeline"
 	"github.com/mlpipe/mlpipe/train/selection"
 )
@@ -86,4 +87,38 @@ func countIn(fold, groups []int, g int) int {
 		}
 	}
 	return n
+}
+
+// TestGroupTargetEncodingFolds: with split.group, the features stage fits
+// target encodings on folds of groups. Encoding modechoice's traveller
+// (the group column itself) out of fold then gives every training row
+// its fold's prior, at most Folds values: a traveller is never seen
+// outside its own fold. On row folds it would see the traveller's other
+// three rows.
+func TestGroupTargetEncodingFolds(t *testing.T) {
+	cfg, err := config.Load("../configs/modechoice.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	no := false
+	cfg.Features = append(cfg.Features, features.TransformSpec{Column: "individual", Transform: features.KindCategorical, TargetEncoding: true, Codes: &no})
+	cfg.Models = cfg.Models[:1]
+	s := &pipeline.State{Config: cfg}
+	defer s.Release()
+	stages := pipeline.AllStages(nil)
+	if _, err := (&pipeline.Runner{Stages: stages[:slices.IndexFunc(stages, func(st pipeline.Stage) bool { return st.Name() == "features" })+1]}).Run(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	x := s.TrainSet.X
+	j := slices.IndexFunc(x.Cols, func(c features.ColumnInfo) bool { return c.Name == "individual_te" })
+	if j < 0 {
+		t.Fatalf("no individual_te among %v", x.Cols)
+	}
+	values := map[float64]bool{}
+	for _, v := range x.Data[j] {
+		values[v] = true
+	}
+	if len(values) > features.Folds {
+		t.Errorf("%d distinct out-of-fold encodings of the traveller, want at most %d (each fold's prior)", len(values), features.Folds)
+	}
 }
