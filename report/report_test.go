@@ -56,6 +56,9 @@ var fixtures = map[string]*fixture{
 	// The regression: metrics beside the baselines, deciles, its plots,
 	// slices by species ranked by RMSE and MAE.
 	"penguins-body-mass": {config: "../configs/penguins-body-mass.yaml", edit: func(*config.Config) {}},
+	// A split by group (four rows a traveller): the groups of each split
+	// and the folds' grouping said.
+	"modechoice": {config: "../configs/modechoice.yaml", edit: func(*config.Config) {}},
 }
 
 func load(t *testing.T, name string) (*registry.Store, *pipeline.Summary, *bundle.Bundle) {
@@ -126,6 +129,7 @@ func TestWrite(t *testing.T) {
 		}},
 		{"penguins", "penguins", nil},
 		{"penguins-body-mass", "penguins-body-mass", nil},
+		{"modechoice", "modechoice", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -407,6 +411,24 @@ func TestClassWeightsShown(t *testing.T) {
 	} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+// TestGroupedSplit: a run split by group says so, with each split's
+// groups, and that cross-validation kept each group in one fold.
+func TestGroupedSplit(t *testing.T) {
+	_, sum, b := load(t, "modechoice")
+	var buf bytes.Buffer
+	if err := report.Write(&buf, sum, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Split at random by the values of individual, each value's rows in one split: 119 values in train, 45 values in validation, 46 values in test.",
+		"held-out folds of the training split, each individual's rows in one fold",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the report does not say %q", want)
 		}
 	}
 }

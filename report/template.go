@@ -137,6 +137,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE 
 {{else}}<thead><tr><th>split</th><th class="num">rows</th><th>from</th><th>to</th><th class="num">positive rate</th></tr></thead>
 <tbody>{{range .Splits}}<tr><td>{{.Name}}</td><td class="num">{{n64 .Rows}}</td><td>{{.From}}</td><td>{{.To}}</td><td class="num">{{rate .PositiveRate}}</td></tr>{{end}}</tbody>{{end}}
 </table>
+{{$splits := .Splits}}{{with index .Splits 0}}{{if .GroupedBy}}<p>Split at random by the values of {{.GroupedBy}}, each value's rows in one split:{{range $i, $s := $splits}}{{if $i}},{{end}} {{$s.Groups}} values in {{$s.Name}}{{end}}.</p>{{end}}{{end}}
 {{else}}<p class="empty">No splits: the run stopped before splitting the data.</p>{{end}}
 </section>
 
