@@ -21,9 +21,12 @@ import (
 // errors naming the row) is the CSV reader's. The CSV's line N is the
 // sheet's row N.
 //
-// Each cell is written as it is stored, not as Excel displays it: a
-// number as its full digits ("1234.5", where the sheet shows
-// "$1,234.50"), text as it is, a formula as the value last computed. A
+// The worksheet is the first that is not hidden, unless one is named. An
+// empty row (or one only formatted) is an empty line, which the CSV
+// reader skips while counting it. Each cell is written as it is stored,
+// not as Excel displays it: a number as its full digits ("1234.5", where
+// the sheet shows "$1,234.50"), a bool as true or false, text as it is,
+// a formula as the value last computed. A
 // date is a number of days in a workbook (since 1899-12-30, or 1904-01-01
 // in a 1904 workbook); a column whose first number is formatted as a date
 // or time (the first row's, which may be a header's, only if it is) is
@@ -51,7 +54,8 @@ func Workbook(src Source) bool {
 }
 
 // xlsxText returns the rows of the worksheet named sheet (the
-// workbook's first when "") of the workbook in data as CSV text.
+// workbook's first visible one when "") of the workbook in data as CSV
+// text.
 func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 	if bytes.HasPrefix(data, []byte(oleMagic)) {
 		return nil, invalid(CodeRead, path, "", "%s", oldExcel)
@@ -67,7 +71,7 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 	}
 	switch {
 	case sheet == "":
-		sheet = sheets[0]
+		sheet = firstVisible(f, sheets)
 	case !slices.Contains(sheets, sheet):
 		return nil, invalid(CodeRead, path, "", "no worksheet %q; the workbook has %s", sheet, strings.Join(quoteEach(sheets), ", "))
 	}
@@ -84,17 +88,37 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	isDate := map[int]bool{} // whether a column's numbers are dates, once its first says
+	isBool := map[int]bool{} // whether a column's 0s and 1s are FALSE and TRUE, once its first says
 	width := 0               // the fields of the widest row so far
-	for r := 1; rows.Next(); r++ {
+	r := 0
+	for ; rows.Next(); r++ {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, invalid(CodeRead, path, "", "worksheet %q, row %d: %v", sheet, r, err)
+			return nil, invalid(CodeRead, path, "", "worksheet %q, row %d: %v", sheet, r+1, err)
+		}
+		if !slices.ContainsFunc(cells, func(v string) bool { return v != "" }) {
+			// An empty row (or one only formatted, as Excel keeps many
+			// below the data) is an empty line, which CSV skips.
+			w.Flush()
+			buf.WriteByte('\n')
+			continue
 		}
 		width = max(width, len(cells))
 		for len(cells) < width { // a row's empty cells at the end are not stored
 			cells = append(cells, "")
 		}
 		for j, v := range cells {
+			if v == "0" || v == "1" {
+				b, decided := isBool[j]
+				if !decided {
+					b = cellType(f, sheet, j, r+1) == excelize.CellTypeBool
+					isBool[j] = b
+				}
+				if b {
+					cells[j] = strconv.FormatBool(v == "1")
+					continue
+				}
+			}
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				continue // text
@@ -103,7 +127,7 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 			if !decided {
 				// A number in the first row that is not a date may be a
 				// header's: the column's data decides.
-				if date = dateFormatted(f, sheet, j, r); date || r > 1 {
+				if date = dateFormatted(f, sheet, j, r+1); date || r > 0 {
 					isDate[j] = date
 				}
 			}
@@ -119,7 +143,35 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 		return nil, invalid(CodeRead, path, "", "worksheet %q: %v", sheet, err)
 	}
 	w.Flush()
+	if width == 0 {
+		return nil, invalid(CodeEmpty, path, "", "worksheet %q is empty: it needs a row naming the columns (or data.header: false and rows)", sheet)
+	}
 	return buf.Bytes(), w.Error()
+}
+
+// firstVisible is the first of sheets that is not hidden (the first of
+// all if every one is).
+func firstVisible(f *excelize.File, sheets []string) string {
+	for _, s := range sheets {
+		if visible, err := f.GetSheetVisible(s); err == nil && visible {
+			return s
+		}
+	}
+	return sheets[0]
+}
+
+// cellType is the type of the cell in column j (from 0) and row r (from
+// 1) of sheet.
+func cellType(f *excelize.File, sheet string, j, r int) excelize.CellType {
+	cell, err := excelize.CoordinatesToCellName(j+1, r)
+	if err != nil {
+		return excelize.CellTypeUnset
+	}
+	t, err := f.GetCellType(sheet, cell)
+	if err != nil {
+		return excelize.CellTypeUnset
+	}
+	return t
 }
 
 // dateFormatted says whether the cell in column j (from 0) and row r
