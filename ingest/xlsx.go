@@ -26,12 +26,14 @@ import (
 // reader skips while counting it. Each cell is written as it is stored,
 // not as Excel displays it: a number as its full digits ("1234.5", where
 // the sheet shows "$1,234.50"), a bool as true or false, text as it is,
-// a formula as the value last computed. A
-// date is a number of days in a workbook (since 1899-12-30, or 1904-01-01
-// in a 1904 workbook); a column whose first number is formatted as a date
-// or time (the first row's, which may be a header's, only if it is) is
-// written as ISO 8601 (2024-03-31, or 2024-03-31T08:30:00 with a time of
-// day), so that it reads as a timestamp column.
+// a formula as the value last computed. A date is a number of days in a
+// workbook (since 1899-12-30, or 1904-01-01 in a 1904 workbook): the
+// numbers of a column whose first number below the first row is
+// formatted as a date or time are written as ISO 8601 (2024-03-31, or
+// 2024-03-31T08:30:00 with a time of day), so that the column reads as
+// timestamps; a number in the first row, which may be a header, only if
+// its own cell is so formatted. The formats are read from the
+// worksheet's XML (xlsxcells.go).
 
 // FormatXLSX is an Excel workbook (.xlsx, .xlsm).
 const FormatXLSX = "xlsx"
@@ -80,6 +82,24 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 		return nil, invalid(CodeRead, path, "", "cannot read the workbook's properties: %v", err)
 	}
 	date1904 := props.Date1904 != nil && *props.Date1904
+	kinds, err := firstCells(data, sheet)
+	if err != nil {
+		return nil, invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
+	}
+	// A column's numbers are dates, its 0s and 1s FALSE and TRUE, as its
+	// first such cell says; the first row, which may be a header, goes
+	// by its own cell alone.
+	isDate, isBool, firstRowDate := map[int]bool{}, map[int]bool{}, map[int]bool{}
+	for j, k := range kinds {
+		isBool[j] = k[0].bool
+		if k[0].row == 1 {
+			firstRowDate[j] = !k[0].bool && dateStyle(f, k[0].style)
+			if k = k[1:]; len(k) == 0 {
+				continue
+			}
+		}
+		isDate[j] = !k[0].bool && dateStyle(f, k[0].style)
+	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
@@ -87,9 +107,7 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 	defer rows.Close()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	isDate := map[int]bool{} // whether a column's numbers are dates, once its first says
-	isBool := map[int]bool{} // whether a column's 0s and 1s are FALSE and TRUE, once its first says
-	width := 0               // the fields of the widest row so far
+	width := 0 // the fields of the widest row so far
 	r := 0
 	for ; rows.Next(); r++ {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
@@ -108,30 +126,15 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 			cells = append(cells, "")
 		}
 		for j, v := range cells {
-			if v == "0" || v == "1" {
-				b, decided := isBool[j]
-				if !decided {
-					b = cellType(f, sheet, j, r+1) == excelize.CellTypeBool
-					isBool[j] = b
-				}
-				if b {
-					cells[j] = strconv.FormatBool(v == "1")
-					continue
-				}
+			if isBool[j] && (v == "0" || v == "1") {
+				cells[j] = strconv.FormatBool(v == "1")
+				continue
 			}
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				continue // text
+			date := isDate[j]
+			if r == 0 {
+				date = firstRowDate[j]
 			}
-			date, decided := isDate[j]
-			if !decided {
-				// A number in the first row that is not a date may be a
-				// header's: the column's data decides.
-				if date = dateFormatted(f, sheet, j, r+1); date || r > 0 {
-					isDate[j] = date
-				}
-			}
-			if date {
+			if n, err := strconv.ParseFloat(v, 64); err == nil && date {
 				cells[j] = excelTime(n, date1904)
 			}
 		}
@@ -160,29 +163,10 @@ func firstVisible(f *excelize.File, sheets []string) string {
 	return sheets[0]
 }
 
-// cellType is the type of the cell in column j (from 0) and row r (from
-// 1) of sheet.
-func cellType(f *excelize.File, sheet string, j, r int) excelize.CellType {
-	cell, err := excelize.CoordinatesToCellName(j+1, r)
-	if err != nil {
-		return excelize.CellTypeUnset
-	}
-	t, err := f.GetCellType(sheet, cell)
-	if err != nil {
-		return excelize.CellTypeUnset
-	}
-	return t
-}
-
-// dateFormatted says whether the cell in column j (from 0) and row r
-// (from 1) of sheet is formatted as a date or a time.
-func dateFormatted(f *excelize.File, sheet string, j, r int) bool {
-	cell, err := excelize.CoordinatesToCellName(j+1, r)
-	if err != nil {
-		return false
-	}
-	id, err := f.GetCellStyle(sheet, cell)
-	if err != nil || id == 0 {
+// dateStyle says whether cell style id formats numbers as dates or
+// times.
+func dateStyle(f *excelize.File, id int) bool {
+	if id == 0 {
 		return false
 	}
 	style, err := f.GetStyle(id)

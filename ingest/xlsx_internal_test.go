@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -144,6 +145,20 @@ func TestXLSXEdges(t *testing.T) {
 		_, err = Load(ctx, Source{Path: bad}, schema, nil)
 		if err == nil || !strings.Contains(err.Error(), `line 4, column "n"`) {
 			t.Errorf("err = %v, want sheet row 4 named", err)
+		}
+	})
+	t.Run("number in the header", func(t *testing.T) {
+		// A header cell that is a number (a year) does not make its
+		// column's dates plain numbers.
+		path := write(t, [][]any{{2024, "ok"}, {time.Date(2021, 3, 4, 8, 30, 0, 0, time.UTC), true}}, nil)
+		schema := Schema{Columns: []ColumnSpec{{Name: "2024", Type: "timestamp[us]"}, {Name: "ok", Type: "bool"}}}
+		ds, err := Load(ctx, Source{Path: path}, schema, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ds.Release()
+		if got := tableText(ds); got != "2021-03-04 08:30:00Z true" {
+			t.Errorf("rows %q, want the date of 2021-03-04 08:30 and true", got)
 		}
 	})
 	t.Run("hidden first sheet", func(t *testing.T) {
