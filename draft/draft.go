@@ -86,6 +86,15 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	if lay.Format == ingest.FormatCSV && src.Delimiter == "" && lay.Delimiter != ',' {
 		src.Delimiter = string(lay.Delimiter)
 	}
+	sheetNote := ""
+	if lay.Format == ingest.FormatXLSX && src.Sheet == "" {
+		// Named, so that the config reads the same sheet if the
+		// workbook's sheets are moved.
+		src.Sheet = lay.Sheet
+		if len(lay.Sheets) > 1 {
+			sheetNote = fmt.Sprintf("the first visible of %d: %s", len(lay.Sheets), strings.Join(lay.Sheets, ", "))
+		}
+	}
 	if !lay.Header {
 		f := false
 		src.Header = &f
@@ -126,7 +135,7 @@ func Write(ctx context.Context, src ingest.Source, opt Options) ([]byte, error) 
 	if err := profile(ctx, src, cols, opt.Rows); err != nil {
 		return nil, err
 	}
-	d := &doc{src: src, lay: lay, cols: cols, label: label, opt: opt}
+	d := &doc{src: src, lay: lay, cols: cols, label: label, opt: opt, sheetNote: sheetNote}
 	if err := d.decideLabel(); err != nil {
 		return nil, err
 	}
@@ -175,6 +184,7 @@ type doc struct {
 	validFrom, testFrom time.Time
 	group               *column // the column a random split keeps the groups of, if any
 	splitNote           string
+	sheetNote           string // how the worksheet was chosen, when the draft chose it among others
 }
 
 // decideLabel sets the label's kind (Options.Kind, or inferred from its
@@ -351,7 +361,11 @@ func (d *doc) render() []byte {
 		w("  delimiter: %s\n", q(d.src.Delimiter))
 	}
 	if d.src.Sheet != "" {
-		w("  sheet: %s\n", q(d.src.Sheet))
+		w("  sheet: %s", q(d.src.Sheet))
+		if d.sheetNote != "" {
+			w("                 # %s", d.sheetNote)
+		}
+		w("\n")
 	}
 	if d.src.SkipRows > 0 {
 		w("  skip_rows: %d\n", d.src.SkipRows)

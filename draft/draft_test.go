@@ -86,8 +86,9 @@ func TestFormats(t *testing.T) {
 
 // TestWorkbook: an Excel worksheet drafts the config its CSV drafts
 // (scripts/fixtures/weather_xlsx.py wrote weather.xlsx from weather.csv,
-// with the dates as Excel dates): the same but for the path; a sheet
-// asked for is written in data.sheet.
+// with the dates as Excel dates): the same but for the path and
+// data.sheet, which names the worksheet read, the one asked for or the
+// first visible one (with the others in a comment).
 func TestWorkbook(t *testing.T) {
 	ctx := context.Background()
 	opt := draft.Options{Label: "weather"}
@@ -99,7 +100,12 @@ func TestWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := strings.ReplaceAll(string(got), "weather.xlsx", "weather.csv"); g != string(want) {
+	const named = "\n  sheet: weather                 # the first visible of 2: weather, notes\n"
+	if !strings.Contains(string(got), named) {
+		t.Errorf("the workbook's draft does not name its sheet (%q):\n%s", named, got)
+	}
+	g := strings.Replace(strings.ReplaceAll(string(got), "weather.xlsx", "weather.csv"), named, "\n", 1)
+	if g != string(want) {
 		t.Errorf("the workbook's draft:\n%s\nthe CSV's:\n%s", got, want)
 	}
 	sheet, err := draft.Write(ctx, ingest.Source{Path: "../testdata/ingest/weather.xlsx", Sheet: "weather"}, opt)

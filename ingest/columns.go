@@ -27,6 +27,11 @@ type Layout struct {
 	// says so, or every field of its first line is a number. The
 	// columns are then named column_1, column_2, ...
 	Header bool
+	// Sheet is the worksheet an Excel workbook's columns were read from
+	// (the source's, or its first visible one), and Sheets all of its
+	// worksheets, in workbook order.
+	Sheet  string
+	Sheets []string
 	// Columns are the file's columns in file order. Type is the Arrow
 	// type a Parquet or Arrow file stores; nil for the text formats,
 	// whose values are text until a schema types them.
@@ -55,7 +60,11 @@ func Columns(ctx context.Context, src Source) (*Layout, error) {
 	}
 	l := &Layout{File: f.path, Format: f.format, Header: true}
 	switch f.format {
-	case FormatCSV, FormatTSV, FormatXLSX:
+	case FormatXLSX:
+		if l.Sheet, l.Sheets, err = workbookSheets(f.path, src.Sheet); err == nil {
+			err = l.csvColumns(src)
+		}
+	case FormatCSV, FormatTSV:
 		err = l.csvColumns(src)
 	case FormatJSONL, FormatJSON:
 		err = l.jsonColumns()

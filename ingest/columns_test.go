@@ -64,6 +64,15 @@ func TestColumns(t *testing.T) {
 			if l.Delimiter != c.delim {
 				t.Errorf("delimiter %q, want %q", l.Delimiter, c.delim)
 			}
+			if l.Format == ingest.FormatXLSX {
+				want := c.src.Sheet
+				if want == "" {
+					want = "weather" // the first (visible) worksheet
+				}
+				if l.Sheet != want || strings.Join(l.Sheets, ",") != "weather,notes" {
+					t.Errorf("sheet %q of %v, want %q of [weather notes]", l.Sheet, l.Sheets, want)
+				}
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,23 +60,13 @@ func Workbook(src Source) bool {
 // workbook's first visible one when "") of the workbook in data as CSV
 // text.
 func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
-	if bytes.HasPrefix(data, []byte(oleMagic)) {
-		return nil, invalid(CodeRead, path, "", "%s", oldExcel)
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	f, err := openWorkbook(path, data)
 	if err != nil {
-		return nil, invalid(CodeRead, path, "", "not a readable Excel workbook (.xlsx): %v", err)
+		return nil, err
 	}
 	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, invalid(CodeEmpty, path, "", "the workbook has no worksheet")
-	}
-	switch {
-	case sheet == "":
-		sheet = firstVisible(f, sheets)
-	case !slices.Contains(sheets, sheet):
-		return nil, invalid(CodeRead, path, "", "no worksheet %q; the workbook has %s", sheet, strings.Join(quoteEach(sheets), ", "))
+	if sheet, _, err = whichSheet(path, f, sheet); err != nil {
+		return nil, err
 	}
 	props, err := f.GetWorkbookProps()
 	if err != nil {
@@ -150,6 +141,52 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 		return nil, invalid(CodeEmpty, path, "", "worksheet %q is empty: it needs a row naming the columns (or data.header: false and rows)", sheet)
 	}
 	return buf.Bytes(), w.Error()
+}
+
+// whichSheet returns the worksheet of f to read, sheet or (when "") the
+// first visible one, and the names of all of f's worksheets.
+func whichSheet(path string, f *excelize.File, sheet string) (string, []string, error) {
+	sheets := f.GetSheetList()
+	switch {
+	case len(sheets) == 0:
+		return "", nil, invalid(CodeEmpty, path, "", "the workbook has no worksheet")
+	case sheet == "":
+		return firstVisible(f, sheets), sheets, nil
+	case !slices.Contains(sheets, sheet):
+		return "", nil, invalid(CodeRead, path, "", "no worksheet %q; the workbook has %s", sheet, strings.Join(quoteEach(sheets), ", "))
+	}
+	return sheet, sheets, nil
+}
+
+// workbookSheets is whichSheet of the workbook at path.
+func workbookSheets(path, sheet string) (string, []string, error) {
+	file, err := openRegular(path)
+	if err != nil {
+		return "", nil, err
+	}
+	data, err := io.ReadAll(file)
+	file.Close()
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	f, err := openWorkbook(path, data)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	return whichSheet(path, f, sheet)
+}
+
+// openWorkbook opens the workbook in data, read from path.
+func openWorkbook(path string, data []byte) (*excelize.File, error) {
+	if bytes.HasPrefix(data, []byte(oleMagic)) {
+		return nil, invalid(CodeRead, path, "", "%s", oldExcel)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalid(CodeRead, path, "", "not a readable Excel workbook (.xlsx): %v", err)
+	}
+	return f, nil
 }
 
 // firstVisible is the first of sheets that is not hidden (the first of
