@@ -400,6 +400,12 @@ else
 	S3_FAILED="s3.sh (exit status $?)"
 fi
 
+# xlsx.sh: loading an Excel workbook, against pandas' read_excel.
+XLSX_RAN=0
+if XLSX_CSV="$CSV" GO="$GO" "$ROOT/scripts/bench/xlsx.sh" "$TMP/xlsx" >/dev/null; then
+	XLSX_RAN=1
+fi
+
 # backtest.sh: the default backtest (`mlpipe simulate`) and issue 22's
 # targets, judged there.
 BACKTEST_MET=0 BACKTEST_JUDGED=0 BACKTEST_TOTAL=0 BACKTEST_RAN=0 BACKTEST_FAILED=""
@@ -633,6 +639,14 @@ range() { echo "$(secs "$1") – $(secs "$2")"; }
 		echo "Not measured: scripts/bench/$S3_FAILED (see $TMP/s3/s3.txt)."
 	fi
 	echo
+	if [ "$XLSX_RAN" -eq 1 ]; then
+		cat "$TMP/xlsx/xlsx.md"
+	else
+		echo "## Excel workbooks: mlpipe against pandas"
+		echo
+		echo "Not measured: scripts/bench/xlsx.sh failed (see the log of \`make bench\`)."
+		echo
+	fi
 	if [ "$BUILD_RAN" -eq 1 ]; then
 		cat "$TMP/build/build.md"
 	else

@@ -11,7 +11,7 @@
 #   make build && scripts/bench/section.sh serve predict
 #
 # NAME is one of: models regression suite gbdt scale serve predict ui
-# backtest s3 build. serve, predict and ui measure a registry that this
+# backtest s3 build xlsx. serve, predict and ui measure a registry that this
 # script fills first with `mlpipe run` of the default config (about a
 # minute). Outputs stay in $SECTION_OUT (default /tmp/mlpipe-section),
 # one directory per NAME. Knobs: those of each script, and SUITE_SEEDS.
@@ -46,7 +46,7 @@ for name in "$@"; do
 	case $name in
 	models | regression) args=("$(csv)" "$dir") ;;
 	suite) args=(--seeds "${SUITE_SEEDS:-1,2,3}" "$dir") ;;
-	gbdt | scale | backtest | s3 | build) args=("$dir") ;;
+	gbdt | scale | backtest | s3 | build | xlsx) args=("$dir") ;;
 	serve | ui) args=("$(registry)" "$dir") ;;
 	predict) args=("$(registry)" "$dir" "$(csv)") ;;
 	*) echo "section.sh: unknown section $name (see $0 --help)" >&2; exit 2 ;;
