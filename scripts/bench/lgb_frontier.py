@@ -31,7 +31,6 @@ Prints one JSON object. The library comes from LightGBM's sources, built
 by scripts/bench/lightgbm.sh; run with PYTHONPATH set to its
 python-package directory, as that script prints.
 """
-import argparse
 import json
 import os
 import sys
@@ -39,7 +38,7 @@ import time
 
 import numpy as np
 
-from xgb_frontier import log_loss, roc_auc
+from xgb_frontier import arguments, auc_at, log_loss, roc_auc, timings
 
 
 def load(d, name):
@@ -57,14 +56,8 @@ def version(lgb):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("dir", help="the directory BenchmarkFlightsQuality exported the matrix to")
-    ap.add_argument("--mode", choices=["full", "rounds"], default="full")
-    ap.add_argument("--rounds", type=int, default=2000, help="full: the most rounds; rounds: exactly this many")
-    ap.add_argument("--patience", type=int, default=50, help="early stopping rounds (full)")
-    ap.add_argument("--threads", type=int, default=2, help="num_threads")
+    ap = arguments(__doc__, "num_threads")
     ap.add_argument("--params", default="{}", help="JSON: parameters set over the peer setting")
-    ap.add_argument("--at", default="", help="full: comma-separated training times (s) to report the test AUC at")
     args = ap.parse_args()
 
     import lightgbm as lgb
@@ -94,25 +87,14 @@ def main():
         callbacks.append(lgb.early_stopping(args.patience, verbose=False))
     bst = lgb.train(params, dtr, args.rounds, valid_sets=[dva], valid_names=["valid"], callbacks=callbacks)
     fit_s = time.perf_counter() - t0
-    out = {"version": version(lgb), "params": params, "fit_s": fit_s, "rounds_run": len(elapsed),
-           "s_per_round": (elapsed[-1] - elapsed[0]) / max(1, len(elapsed) - 1),
-           "cpu_s_per_round": (cpu[-1] - cpu[0]) / max(1, len(cpu) - 1),
-           "omp_env": {k: v for k, v in os.environ.items() if k.startswith("OMP_")}}
+    out = {"version": version(lgb), "params": params, **timings(fit_s, elapsed, cpu)}
     if args.mode == "full":
         xte, yte = load(args.dir, "test")
         best = bst.best_iteration or len(elapsed)
         p = bst.predict(xte, num_iteration=best)
         out.update(best_rounds=best, valid_log_loss=float(bst.best_score["valid"]["binary_logloss"]),
                    test_auc=roc_auc(yte, p), test_log_loss=log_loss(yte, p))
-        at = []
-        for t in [float(v) for v in args.at.split(",") if v]:
-            n = sum(1 for e in elapsed if e <= t)
-            if n == 0:
-                at.append({"s": t, "rounds": 0, "test_auc": None})
-                continue
-            n = min(n, best) if n >= len(elapsed) else n  # past the end: the model that was kept
-            at.append({"s": t, "rounds": n, "test_auc": roc_auc(yte, bst.predict(xte, num_iteration=n))})
-        out["at"] = at
+        out["at"] = auc_at(args.at, elapsed, best, yte, lambda n: bst.predict(xte, num_iteration=n))
     json.dump(out, sys.stdout, indent=1)
     print()
 

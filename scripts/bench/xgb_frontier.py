@@ -71,15 +71,45 @@ def frame(d, name, cols):
     return pd.DataFrame(data), y
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(doc, threads_help):
+    """The command-line arguments both frontier scripts take; the caller
+    adds its own before parse_args."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("dir", help="the directory BenchmarkFlightsQuality exported the matrix to")
     ap.add_argument("--mode", choices=["full", "rounds"], default="full")
     ap.add_argument("--rounds", type=int, default=2000, help="full: the most rounds; rounds: exactly this many")
     ap.add_argument("--patience", type=int, default=50, help="early stopping rounds (full)")
-    ap.add_argument("--threads", type=int, default=2, help="nthread")
+    ap.add_argument("--threads", type=int, default=2, help=threads_help)
     ap.add_argument("--at", default="", help="full: comma-separated training times (s) to report the test AUC at")
-    args = ap.parse_args()
+    return ap
+
+
+def timings(fit_s, elapsed, cpu):
+    """The fit time and the wall and CPU seconds per round after the first,
+    from the elapsed time and process CPU time at the end of each round."""
+    return {"fit_s": fit_s, "rounds_run": len(elapsed),
+            "s_per_round": (elapsed[-1] - elapsed[0]) / max(1, len(elapsed) - 1),
+            "cpu_s_per_round": (cpu[-1] - cpu[0]) / max(1, len(cpu) - 1),
+            "omp_env": {k: v for k, v in os.environ.items() if k.startswith("OMP_")}}
+
+
+def auc_at(at, elapsed, best, y, predict):
+    """The test ROC AUC of the model as trained up to each time of at (a
+    comma-separated list of seconds): predict(n) scores the test rows with
+    the first n rounds; past the end of training, the model kept (best)."""
+    out = []
+    for t in [float(v) for v in at.split(",") if v]:
+        n = sum(1 for e in elapsed if e <= t)
+        if n == 0:
+            out.append({"s": t, "rounds": 0, "test_auc": None})
+            continue
+        n = min(n, best) if n >= len(elapsed) else n  # past the end: the model that was kept
+        out.append({"s": t, "rounds": n, "test_auc": roc_auc(y, predict(n))})
+    return out
+
+
+def main():
+    args = arguments(__doc__, "nthread").parse_args()
 
     import xgboost as xgb
 
@@ -109,10 +139,7 @@ def main():
     kw = dict(early_stopping_rounds=args.patience) if args.mode == "full" else {}
     bst = xgb.train(params, dtr, args.rounds, evals=[(dva, "valid")], callbacks=[Trace()], verbose_eval=False, **kw)
     fit_s = time.perf_counter() - t0
-    out = {"version": xgb.__version__, "call": call, "threads": args.threads, "fit_s": fit_s, "rounds_run": len(elapsed),
-           "s_per_round": (elapsed[-1] - elapsed[0]) / max(1, len(elapsed) - 1),
-           "cpu_s_per_round": (cpu[-1] - cpu[0]) / max(1, len(cpu) - 1),
-           "omp_env": {k: v for k, v in os.environ.items() if k.startswith("OMP_")}}
+    out = {"version": xgb.__version__, "call": call, "threads": args.threads, **timings(fit_s, elapsed, cpu)}
     if args.mode == "full":
         xte, yte = frame(args.dir, "test", cols)
         dte = xgb.DMatrix(xte, enable_categorical=True, nthread=args.threads)
@@ -120,15 +147,7 @@ def main():
         p = bst.predict(dte, iteration_range=(0, best))
         out.update(best_rounds=best, valid_log_loss=float(bst.best_score), test_auc=roc_auc(yte, p),
                    test_log_loss=log_loss(yte, p))
-        at = []
-        for t in [float(v) for v in args.at.split(",") if v]:
-            n = sum(1 for e in elapsed if e <= t)
-            if n == 0:
-                at.append({"s": t, "rounds": 0, "test_auc": None})
-                continue
-            n = min(n, best) if n >= len(elapsed) else n  # past the end: the model that was kept
-            at.append({"s": t, "rounds": n, "test_auc": roc_auc(yte, bst.predict(dte, iteration_range=(0, n)))})
-        out["at"] = at
+        out["at"] = auc_at(args.at, elapsed, best, yte, lambda n: bst.predict(dte, iteration_range=(0, n)))
     json.dump(out, sys.stdout, indent=1)
     print()
 
