@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -51,9 +52,11 @@ func (st featuresStage) Run(ctx context.Context, s *State) error {
 	train := s.trainSource()
 	rows := newRowCounter(s, "features", train.NumRows()+s.Splits.Valid.NumRows())
 	// A grouped split's groups: target encodings' folds and cross-
-	// validation's keep each group whole.
+	// validation's keep each group whole. A streamed run is never
+	// cross-validated (it fits one gbdt), so it reads its training rows
+	// for them only when a target encoding needs them.
 	var groups []int
-	if g := cfg.Split.Group; g != "" {
+	if g := cfg.Split.Group; g != "" && (s.trainRows == nil || targetEncoded(cfg.Features)) {
 		if groups, err = ingest.GroupIDsFrom(ctx, train, g); err != nil {
 			return fmt.Errorf("features: %w", err)
 		}
@@ -165,6 +168,11 @@ func releaseSplit(tbl *arrow.Table) {
 	(*tbl).Release()
 	*tbl = nil
 	returnMemory()
+}
+
+// targetEncoded says whether a spec has a target encoding.
+func targetEncoded(spec features.Spec) bool {
+	return slices.ContainsFunc(spec, func(t features.TransformSpec) bool { return t.TargetEncoding })
 }
 
 // newDataset builds a split's dataset: a regression's (no classes) or a
