@@ -96,7 +96,11 @@ func (l *Layout) csvColumns(src Source) error {
 		}
 	}
 	first, err := br.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	var bad *InvalidError
+	switch {
+	case errors.As(err, &bad):
+		return err // it names the file (a worksheet written as it is read)
+	case err != nil && !errors.Is(err, io.EOF):
 		return fmt.Errorf("read %s: %w", l.File, err)
 	}
 	first = strings.TrimPrefix(first, "\ufeff")

@@ -394,14 +394,14 @@ func (s *scanner) whole(in inputFile) (func() (task, bool, error), func(), error
 
 // openText opens a text file for reading, through a decompressor when its
 // first bytes say gzip or zstd, as readText does; an Excel workbook's
-// worksheet sheet is its CSV text, made whole (xlsx.go).
+// worksheet sheet is its CSV text, written as it is read (xlsx.go).
 func openText(path, format, sheet string) (io.Reader, func(), error) {
 	if format == FormatXLSX {
-		data, err := readText(path, format, sheet)
+		data, err := readRegular(path)
 		if err != nil {
 			return nil, nil, err
 		}
-		return bytes.NewReader(data), func() {}, nil
+		return xlsxReader(path, data, sheet)
 	}
 	f, err := openRegular(path)
 	if err != nil {

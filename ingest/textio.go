@@ -66,18 +66,18 @@ func notText(path, kind, format string) error {
 // forever), and text that is not UTF-8 or whose lines end with CR alone,
 // naming the line.
 func readText(path, format, sheet string) ([]byte, error) {
+	if format == FormatXLSX {
+		data, err := readRegular(path)
+		if err != nil {
+			return nil, err
+		}
+		return xlsxText(path, data, sheet)
+	}
 	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if format == FormatXLSX {
-		data, err := io.ReadAll(f)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		return xlsxText(path, data, sheet)
-	}
 	var head [8]byte
 	n, err := io.ReadFull(f, head[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

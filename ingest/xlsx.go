@@ -60,56 +60,107 @@ func Workbook(src Source) bool {
 // workbook's first visible one when "") of the workbook in data as CSV
 // text.
 func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
+	ws, err := openSheet(path, data, sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.close()
+	var buf bytes.Buffer
+	if err := ws.write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// xlsxReader is xlsxText as a stream: the rows are written as they are
+// read from the worksheet, on a goroutine, and a reader that stops early
+// (a header, a sample of rows) stops the work. done closes it.
+func xlsxReader(path string, data []byte, sheet string) (r io.Reader, done func(), err error) {
+	ws, err := openSheet(path, data, sheet)
+	if err != nil {
+		return nil, nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(ws.write(pw)) // nil: io.EOF for the reader
+		ws.close()
+	}()
+	return pr, func() { pr.Close() }, nil
+}
+
+// sheetCSV is a worksheet to write as CSV text, with what its rows'
+// writing needs decided first: openSheet fails for a workbook or a
+// worksheet that cannot be read before any row is written.
+type sheetCSV struct {
+	path, name string
+	f          *excelize.File
+	date1904   bool
+	// A column's numbers are dates, its 0s and 1s FALSE and TRUE, as its
+	// first such cell says; the first row, which may be a header, goes
+	// by its own cell alone.
+	isDate, isBool, firstRowDate map[int]bool
+}
+
+func openSheet(path string, data []byte, sheet string) (*sheetCSV, error) {
 	f, err := openWorkbook(path, data)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if sheet, _, err = whichSheet(path, f, sheet); err != nil {
+	ws := &sheetCSV{path: path, f: f, isDate: map[int]bool{}, isBool: map[int]bool{}, firstRowDate: map[int]bool{}}
+	fail := func(err error) (*sheetCSV, error) {
+		f.Close()
 		return nil, err
+	}
+	if ws.name, _, err = whichSheet(path, f, sheet); err != nil {
+		return fail(err)
 	}
 	props, err := f.GetWorkbookProps()
 	if err != nil {
-		return nil, invalid(CodeRead, path, "", "cannot read the workbook's properties: %v", err)
+		return fail(invalid(CodeRead, path, "", "cannot read the workbook's properties: %v", err))
 	}
-	date1904 := props.Date1904 != nil && *props.Date1904
-	kinds, err := firstCells(data, sheet)
+	ws.date1904 = props.Date1904 != nil && *props.Date1904
+	kinds, err := firstCells(data, ws.name)
 	if err != nil {
-		return nil, invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
+		return fail(invalid(CodeRead, path, "", "cannot read worksheet %q: %v", ws.name, err))
 	}
-	// A column's numbers are dates, its 0s and 1s FALSE and TRUE, as its
-	// first such cell says; the first row, which may be a header, goes
-	// by its own cell alone.
-	isDate, isBool, firstRowDate := map[int]bool{}, map[int]bool{}, map[int]bool{}
 	for j, k := range kinds {
-		isBool[j] = k[0].bool
+		ws.isBool[j] = k[0].bool
 		if k[0].row == 1 {
-			firstRowDate[j] = !k[0].bool && dateStyle(f, k[0].style)
+			ws.firstRowDate[j] = !k[0].bool && dateStyle(f, k[0].style)
 			if k = k[1:]; len(k) == 0 {
 				continue
 			}
 		}
-		isDate[j] = !k[0].bool && dateStyle(f, k[0].style)
+		ws.isDate[j] = !k[0].bool && dateStyle(f, k[0].style)
 	}
-	rows, err := f.Rows(sheet)
+	return ws, nil
+}
+
+func (ws *sheetCSV) close() { ws.f.Close() }
+
+// write writes the worksheet's rows to out as CSV text.
+func (ws *sheetCSV) write(out io.Writer) error {
+	path, sheet := ws.path, ws.name
+	rows, err := ws.f.Rows(sheet)
 	if err != nil {
-		return nil, invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
+		return invalid(CodeRead, path, "", "cannot read worksheet %q: %v", sheet, err)
 	}
 	defer rows.Close()
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csv.NewWriter(out)
 	width := 0 // the fields of the widest row so far
 	r := 0
 	for ; rows.Next(); r++ {
 		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, invalid(CodeRead, path, "", "worksheet %q, row %d: %v", sheet, r+1, err)
+			return invalid(CodeRead, path, "", "worksheet %q, row %d: %v", sheet, r+1, err)
 		}
 		if !slices.ContainsFunc(cells, func(v string) bool { return v != "" }) {
 			// An empty row (or one only formatted, as Excel keeps many
 			// below the data) is an empty line, which CSV skips.
 			w.Flush()
-			buf.WriteByte('\n')
+			if _, err := out.Write([]byte{'\n'}); err != nil {
+				return err
+			}
 			continue
 		}
 		width = max(width, len(cells))
@@ -117,30 +168,30 @@ func xlsxText(path string, data []byte, sheet string) ([]byte, error) {
 			cells = append(cells, "")
 		}
 		for j, v := range cells {
-			if isBool[j] && (v == "0" || v == "1") {
+			if ws.isBool[j] && (v == "0" || v == "1") {
 				cells[j] = strconv.FormatBool(v == "1")
 				continue
 			}
-			date := isDate[j]
+			date := ws.isDate[j]
 			if r == 0 {
-				date = firstRowDate[j]
+				date = ws.firstRowDate[j]
 			}
 			if n, err := strconv.ParseFloat(v, 64); err == nil && date {
-				cells[j] = excelTime(n, date1904)
+				cells[j] = excelTime(n, ws.date1904)
 			}
 		}
 		if err := w.Write(cells); err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
+			return fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return nil, invalid(CodeRead, path, "", "worksheet %q: %v", sheet, err)
+		return invalid(CodeRead, path, "", "worksheet %q: %v", sheet, err)
 	}
 	w.Flush()
 	if width == 0 {
-		return nil, invalid(CodeEmpty, path, "", "worksheet %q is empty: it needs a row naming the columns (or data.header: false and rows)", sheet)
+		return invalid(CodeEmpty, path, "", "worksheet %q is empty: it needs a row naming the columns (or data.header: false and rows)", sheet)
 	}
-	return buf.Bytes(), w.Error()
+	return w.Error()
 }
 
 // whichSheet returns the worksheet of f to read, sheet or (when "") the
@@ -160,14 +211,9 @@ func whichSheet(path string, f *excelize.File, sheet string) (string, []string, 
 
 // workbookSheets is whichSheet of the workbook at path.
 func workbookSheets(path, sheet string) (string, []string, error) {
-	file, err := openRegular(path)
+	data, err := readRegular(path)
 	if err != nil {
 		return "", nil, err
-	}
-	data, err := io.ReadAll(file)
-	file.Close()
-	if err != nil {
-		return "", nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	f, err := openWorkbook(path, data)
 	if err != nil {
@@ -175,6 +221,20 @@ func workbookSheets(path, sheet string) (string, []string, error) {
 	}
 	defer f.Close()
 	return whichSheet(path, f, sheet)
+}
+
+// readRegular returns the bytes of the regular file at path.
+func readRegular(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, nil
 }
 
 // openWorkbook opens the workbook in data, read from path.
