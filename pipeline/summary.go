@@ -180,7 +180,10 @@ func splitSpans(cfg *config.Config, sp *ingest.Splits) []SplitSummary {
 		}
 		if g := cfg.Split.Group; g != "" {
 			if ids, err := ingest.GroupIDs(nt.Table, g); err == nil { // the split stage read the column already
-				ss.Groups, ss.GroupedBy = slices.Max(append(ids, -1))+1, g
+				ss.GroupedBy = g
+				if len(ids) > 0 {
+					ss.Groups = slices.Max(ids) + 1 // numbered from 0
+				}
 			}
 		}
 		out = append(out, ss)
